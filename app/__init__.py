@@ -1,0 +1,78 @@
+"""The Open Spaces board web app: the digital side of the sticky-note wall."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the app for the instance folder named by ``OPENSPACES_INSTANCE`` (default ``./instance``)."""
+    instance = Path(
+        (test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("OPENSPACES_INSTANCE", "instance")
+    ).resolve()
+    app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=os.environ.get(
+            "OPENSPACES_DATABASE_URL", f"sqlite:///{instance / 'openspaces.sqlite'}"
+        ),
+        UPLOAD_DIR=str(instance / "uploads"),
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        # Scans in a row that must see a sticky's cell empty before the sticky comes off the board.
+        REMOVE_AFTER_SCANS=3,
+        AUTO_MIGRATE=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 30,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config:
+        app.config.update(test_config)
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _instance_secret_key(instance)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+
+    from app.extensions import csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
+
+    from app.views import admin, api, auth, errors, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
+    errors.init_app(app)
+
+    from app import templating
+
+    templating.init_app(app)
+
+    if app.config["AUTO_MIGRATE"]:
+        from app.db import upgrade_database
+
+        with app.app_context():
+            upgrade_database()
+    return app
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Read the instance's secret key, creating it with mode 600 the first time."""
+    env_key = os.environ.get("OPENSPACES_SECRET_KEY")
+    if env_key:
+        return env_key
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,264 @@
+"""The ``openspaces`` command line: set up an event, print, scan, and serve the board."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from app.cli.common import fail_on_service_error, pass_app, with_event
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--instance",
+    envvar="OPENSPACES_INSTANCE",
+    type=click.Path(file_okay=False),
+    help="Instance folder with the database, secret key and uploads "
+    "[env OPENSPACES_INSTANCE; default ./instance].",
+)
+@click.version_option(package_name="openspaces")
+@click.pass_context
+def main(ctx: click.Context, instance: str | None) -> None:
+    """Open Spaces board: printed stickies, a wall scanner and a live schedule."""
+    ctx.obj = {"instance": instance}
+
+
+@main.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@pass_app
+def db_upgrade(app) -> None:
+    """Apply every pending migration (the server also does this when it starts)."""
+    from app.db import upgrade_database
+
+    with app.app_context():
+        upgrade_database()
+    click.echo("Database is up to date.")
+
+
+@main.group()
+def event() -> None:
+    """Set up the event: rooms and time slots."""
+
+
+@event.command("load")
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_app
+@fail_on_service_error
+def event_load(app, file: str) -> None:
+    """Create or update the event from FILE.toml. Loading the same file twice changes nothing."""
+    from app.extensions import db as database
+    from app.services.events import load_event_file
+
+    with app.app_context():
+        report = load_event_file(file)
+        database.session.commit()
+        event = report.event
+        if report.changes:
+            for change in report.changes:
+                click.echo(f"  {change}")
+        else:
+            click.echo("  no changes")
+        click.echo(
+            f"Event {event.slug!r}: {len(event.rooms)} rooms, {len(event.slots)} slots "
+            f"({event.timezone})."
+        )
+
+
+@event.command("show")
+@pass_app
+@with_event
+def event_show(app, event) -> None:
+    """Show the current event's rooms and slots."""
+    click.echo(f"{event.name} ({event.slug}), {event.timezone}, QR codes point to {event.base_url}")
+    click.echo("Rooms:")
+    for room in event.rooms:
+        seats = f", {room.capacity} seats" if room.capacity is not None else ""
+        click.echo(f"  {room.position + 1}. {room.name}{seats} (marker {room.marker_id})")
+    click.echo("Slots:")
+    for slot in event.slots:
+        click.echo(f"  {slot.key} {slot.label} (marker {slot.marker_id})")
+
+
+@main.group()
+def admin() -> None:
+    """Organizer accounts."""
+
+
+@admin.command("set-password")
+@click.option("--username", default="admin", show_default=True, help="The organizer's user name.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="OPENSPACES_ADMIN_PASSWORD",
+    help="The new password (asked for when not given) [env OPENSPACES_ADMIN_PASSWORD].",
+)
+@pass_app
+@fail_on_service_error
+def admin_set_password(app, username: str, password: str) -> None:
+    """Set an organizer's password, creating the organizer if needed."""
+    from app.extensions import db as database
+    from app.services.organizers import set_password
+
+    with app.app_context():
+        set_password(username=username, password=password)
+        database.session.commit()
+    click.echo(f"Password set for {username!r}. Log in at /auth/login.")
+
+
+@main.group()
+def token() -> None:
+    """API tokens for wall cameras."""
+
+
+@token.command("create")
+@click.argument("name")
+@pass_app
+@fail_on_service_error
+def token_create(app, name: str) -> None:
+    """Create a camera token called NAME. The token is printed once, on the last line."""
+    from app.extensions import db as database
+    from app.services.organizers import create_token
+
+    with app.app_context():
+        _, secret = create_token(name=name)
+        database.session.commit()
+    click.echo(f"Token {name!r} created. Keep it secret; it is not shown again:", err=True)
+    click.echo(secret)
+
+
+@token.command("list")
+@pass_app
+def token_list(app) -> None:
+    """List camera tokens and when they were last used."""
+    from app.services.organizers import list_tokens
+
+    with app.app_context():
+        for item in list_tokens():
+            state = "revoked" if item.revoked_dt else f"last used {item.last_used_dt or 'never'}"
+            click.echo(f"{item.name}\t{state}")
+
+
+@token.command("revoke")
+@click.argument("name")
+@pass_app
+@fail_on_service_error
+def token_revoke(app, name: str) -> None:
+    """Revoke the camera token called NAME."""
+    from app.extensions import db as database
+    from app.services.organizers import revoke_token
+
+    with app.app_context():
+        revoke_token(name=name)
+        database.session.commit()
+    click.echo(f"Token {name!r} revoked.")
+
+
+@main.command("manifest")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default="-",
+    show_default=True,
+    help="Where to write the manifest JSON ('-' for standard output).",
+)
+@pass_app
+@with_event
+def manifest(app, event, output: str) -> None:
+    """Write the scanner's manifest: rooms, slots, kit cards and every issued sticky."""
+    from app.services.board import build_manifest
+
+    data = json.dumps(build_manifest(event), indent=1, ensure_ascii=False)
+    if output == "-":
+        click.echo(data)
+        return
+    try:
+        Path(output).write_text(data + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"Manifest with {len(json.loads(data)['stickies'])} stickies written to {output}.")
+
+
+def _serve_options(func):
+    @click.option(
+        "--host",
+        default="127.0.0.1",
+        show_default=True,
+        help="Address to listen on; 0.0.0.0 lets phones on the same network in.",
+    )
+    @click.option(
+        "--port",
+        default=5000,
+        show_default=True,
+        type=click.IntRange(1, 65535),
+        help="Port to listen on.",
+    )
+    @click.option(
+        "--threads",
+        default=8,
+        show_default=True,
+        type=click.IntRange(1, 64),
+        help="Worker threads: each live page holds one while it waits for changes.",
+    )
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapped
+
+
+def _serve(app, *, host: str, port: int, threads: int) -> None:
+    from waitress import serve as waitress_serve
+
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    click.echo(f"Serving the board on http://{shown}:{port}/  (Ctrl+C to stop)")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="openspaces")
+
+
+@main.command("serve")
+@_serve_options
+@pass_app
+def serve(app, host: str, port: int, threads: int) -> None:
+    """Serve the web app with a production WSGI server (waitress)."""
+    _serve(app, host=host, port=port, threads=threads)
+
+
+@main.command("demo")
+@_serve_options
+@click.option("--no-serve", is_flag=True, help="Set up the demo event and exit without serving.")
+@pass_app
+def demo(app, host: str, port: int, threads: int, no_serve: bool) -> None:
+    """Set up a demo event with sessions, people and a filled board, then serve it."""
+    from app.extensions import db as database
+    from app.services.demo import seed_demo
+
+    with app.app_context():
+        created = seed_demo(base_url=f"http://localhost:{port}")
+        database.session.commit()
+    click.echo("Demo event created." if created else "Demo event already set up.")
+    if not no_serve:
+        _serve(app, host=host, port=port, threads=threads)
+
+
+def _register_optional_commands() -> None:
+    # Printing and scanning bring heavy imports; their modules load them only when a command runs.
+    from app.cli import print_cmd, scan_cmd
+
+    main.add_command(print_cmd.print_group)
+    main.add_command(scan_cmd.scan)
+
+
+_register_optional_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

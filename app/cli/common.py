@@ -1,0 +1,64 @@
+"""Decorators the CLI commands share."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+
+def pass_app(func):
+    """Pass the Flask app for the chosen instance folder as the first argument."""
+
+    @functools.wraps(func)
+    @click.pass_context
+    def wrapped(ctx: click.Context, *args, **kwargs):
+        from app import create_app
+
+        root = ctx.find_root()
+        app = root.meta.get("openspaces.app")
+        if app is None:
+            instance = (root.obj or {}).get("instance")
+            app = create_app({"INSTANCE_PATH": instance} if instance else None)
+            root.meta["openspaces.app"] = app
+        return func(app, *args, **kwargs)
+
+    return wrapped
+
+
+def fail_on_service_error(func):
+    """Turn a refused action into a clear one-line error and a non-zero exit, changing nothing."""
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        from app.extensions import db
+        from app.services import ServiceError
+
+        try:
+            return func(*args, **kwargs)
+        except ServiceError as exc:
+            try:
+                db.session.rollback()
+            except RuntimeError:  # no app context: nothing to roll back
+                pass
+            raise click.ClickException(str(exc)) from None
+
+    return wrapped
+
+
+def with_event(func):
+    """Run inside an app context and pass the current event; fail clearly when none is loaded."""
+
+    @functools.wraps(func)
+    def wrapped(app, *args, **kwargs):
+        from app.services.events import get_current_event
+
+        with app.app_context():
+            event = get_current_event()
+            if event is None:
+                raise click.ClickException(
+                    "no event is loaded; run `openspaces event load FILE.toml` first"
+                )
+            return func(app, event, *args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,67 @@
+"""Web forms. Flask-WTF adds the CSRF token to each; lengths match the database columns."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+
+
+class SessionForm(FlaskForm):
+    title = StringField("Session title", validators=[DataRequired(), Length(max=120)])
+    host = StringField("Your name (host)", validators=[DataRequired(), Length(max=80)])
+    description = TextAreaField("What is it about?", validators=[Optional(), Length(max=2000)])
+    tags = StringField(
+        "Tags", description="Comma-separated, e.g. python, testing", validators=[Length(max=300)]
+    )
+    contact = StringField(
+        "Contact (optional)", description="Email, Mastodon, …", validators=[Length(max=200)]
+    )
+    links = TextAreaField(
+        "Links (optional)",
+        description="One per line: slides, notes, a repo",
+        validators=[Length(max=500)],
+    )
+
+
+class PersonForm(FlaskForm):
+    name = StringField("Your name", validators=[DataRequired(), Length(max=80)])
+    interests = StringField(
+        "Interests",
+        description="Comma-separated, e.g. rust, gardening",
+        validators=[Length(max=300)],
+    )
+    contact = StringField("Contact (optional)", validators=[Length(max=200)])
+    contact_public = BooleanField("Show my contact on my page")
+
+
+class InterestForm(FlaskForm):
+    """Only the CSRF token: the toggle needs no fields."""
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        "User name", default="admin", validators=[DataRequired(), Length(max=64)]
+    )
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+class EventForm(FlaskForm):
+    name = StringField("Event name", validators=[DataRequired(), Length(max=200)])
+    timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64)])
+    base_url = StringField(
+        "Base URL (the QR codes point here)",
+        validators=[DataRequired(), Length(max=300), URL(require_tld=False)],
+    )
+
+
+class RoomForm(FlaskForm):
+    name = StringField("Room name", validators=[DataRequired(), Length(max=100)])
+    capacity = IntegerField("Capacity", validators=[Optional(), NumberRange(min=0, max=100000)])
+
+
+class SlotForm(FlaskForm):
+    start = StringField("Start (YYYY-MM-DDTHH:MM)", validators=[DataRequired(), Length(max=16)])
+    end = StringField("End (YYYY-MM-DDTHH:MM)", validators=[DataRequired(), Length(max=16)])
+
+
+class ActionForm(FlaskForm):
+    """A bare form for organizer buttons (hide, release, delete): the CSRF token only."""

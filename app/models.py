@@ -1,0 +1,338 @@
+"""The data model: events, rooms, slots, stickies, placements, interest marks, scans, tokens.
+
+All ``*_dt`` columns hold timezone-aware UTC datetimes. Local times exist only at the edges: the event
+file, the pages and the exports convert with the event's timezone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+SLOT_KEY_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time as an aware UTC datetime."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Store aware UTC datetimes the same way on SQLite and PostgreSQL (naive UTC in the column)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+class StickyKind(enum.StrEnum):
+    SESSION = "session"
+    PERSON = "person"
+
+
+class BoardStatus(enum.StrEnum):
+    """Where a sticky is on the wall, as far as the board knows."""
+
+    NONE = "none"  # never seen on the wall, or removed
+    PLACED = "placed"  # in a cell, and first there
+    CONFLICT = "conflict"  # in a cell that another sticky held first
+    OFF_GRID = "off_grid"  # on the wall, outside the grid (people area)
+
+
+class PlacementSource(enum.StrEnum):
+    CAMERA = "camera"
+    ORGANIZER = "organizer"
+    DEMO = "demo"
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    base_url: Mapped[str] = mapped_column(String(300))
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The instance serves the event that was loaded last.
+    loaded_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    rooms: Mapped[list[Room]] = relationship(
+        back_populates="event", order_by="Room.position", cascade="all, delete-orphan"
+    )
+    slots: Mapped[list[Slot]] = relationship(
+        back_populates="event", order_by="Slot.start_dt", cascade="all, delete-orphan"
+    )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        """Return ``moment`` (aware) in the event's timezone."""
+        return moment.astimezone(self.tz)
+
+    def __repr__(self) -> str:
+        return f"<Event {self.slug!r}>"
+
+
+class Room(db.Model):
+    __tablename__ = "rooms"
+    __table_args__ = (
+        UniqueConstraint("event_id", "name"),
+        UniqueConstraint("event_id", "marker_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    marker_id: Mapped[int] = mapped_column(Integer)
+
+    event: Mapped[Event] = relationship(back_populates="rooms")
+
+    def __repr__(self) -> str:
+        return f"<Room {self.name!r} #{self.position}>"
+
+
+class Slot(db.Model):
+    __tablename__ = "slots"
+    __table_args__ = (
+        UniqueConstraint("event_id", "start_dt"),
+        UniqueConstraint("event_id", "marker_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    start_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    end_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    marker_id: Mapped[int] = mapped_column(Integer)
+
+    event: Mapped[Event] = relationship(back_populates="slots")
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return self.event.local(self.start_dt)
+
+    @property
+    def local_end(self) -> dt.datetime:
+        return self.event.local(self.end_dt)
+
+    @property
+    def key(self) -> str:
+        """Name the slot by its local start, ``YYYY-MM-DDTHH:MM``, as every JSON contract does."""
+        return self.local_start.strftime(SLOT_KEY_FORMAT)
+
+    @property
+    def label(self) -> str:
+        return f"{self.local_start:%H:%M}–{self.local_end:%H:%M}"
+
+    def __repr__(self) -> str:
+        return f"<Slot {self.start_dt:%Y-%m-%d %H:%M}Z>"
+
+
+class PrintBatch(db.Model):
+    __tablename__ = "print_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    template: Mapped[str] = mapped_column(String(32))
+    paper: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int] = mapped_column(Integer)
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    stickies: Mapped[list[Sticky]] = relationship(back_populates="batch", order_by="Sticky.id")
+
+    def __repr__(self) -> str:
+        return f"<PrintBatch {self.id} {self.count}x{self.kind} {self.template}>"
+
+
+class Sticky(db.Model):
+    """A printed sticky. Session stickies keep the title in ``title``; person stickies keep the name there
+    and their interests in ``tags``."""
+
+    __tablename__ = "stickies"
+    __table_args__ = (UniqueConstraint("event_id", "marker_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[StickyKind] = mapped_column(String(16))
+    marker_id: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("print_batches.id"), index=True)
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Claimed fields
+    claimed_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    title: Mapped[str | None] = mapped_column(String(120))
+    host: Mapped[str | None] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[str | None] = mapped_column(String(300))
+    contact: Mapped[str | None] = mapped_column(String(200))
+    contact_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    links: Mapped[str | None] = mapped_column(String(500))
+    edit_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # Where it is on the wall now; the history is in ``placements``.
+    board_status: Mapped[BoardStatus] = mapped_column(String(16), default=BoardStatus.NONE)
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), index=True)
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"), index=True)
+    placed_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Scans in a row in which the sticky's cell was visible and the sticky was not seen.
+    missed_scans: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[Event] = relationship()
+    batch: Mapped[PrintBatch | None] = relationship(back_populates="stickies")
+    room: Mapped[Room | None] = relationship()
+    slot: Mapped[Slot | None] = relationship()
+    interests: Mapped[list[Interest]] = relationship(
+        back_populates="sticky", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_claimed(self) -> bool:
+        return self.claimed_dt is not None
+
+    @property
+    def tag_list(self) -> list[str]:
+        return split_tags(self.tags)
+
+    @property
+    def link_list(self) -> list[str]:
+        return [line.strip() for line in (self.links or "").splitlines() if line.strip()]
+
+    @property
+    def on_grid(self) -> bool:
+        return self.board_status in (BoardStatus.PLACED, BoardStatus.CONFLICT)
+
+    def __repr__(self) -> str:
+        return f"<Sticky {self.code} {self.kind}>"
+
+
+def split_tags(text: str | None) -> list[str]:
+    """Split a comma-separated tag field into clean, de-duplicated tags, keeping the first spelling."""
+    seen: dict[str, str] = {}
+    for part in (text or "").replace("#", " ").split(","):
+        tag = " ".join(part.split())
+        if tag and tag.casefold() not in seen:
+            seen[tag.casefold()] = tag
+    return list(seen.values())
+
+
+class Placement(db.Model):
+    """One change of a sticky's place on the wall: the history that the board state is built from."""
+
+    __tablename__ = "placements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sticky_id: Mapped[int] = mapped_column(ForeignKey("stickies.id"), index=True)
+    from_room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="SET NULL"))
+    from_slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id", ondelete="SET NULL"))
+    from_status: Mapped[BoardStatus] = mapped_column(String(16))
+    to_room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="SET NULL"))
+    to_slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id", ondelete="SET NULL"))
+    to_status: Mapped[BoardStatus] = mapped_column(String(16))
+    source: Mapped[PlacementSource] = mapped_column(String(16))
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"), index=True)
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sticky: Mapped[Sticky] = relationship()
+    to_room: Mapped[Room | None] = relationship(foreign_keys=[to_room_id])
+    to_slot: Mapped[Slot | None] = relationship(foreign_keys=[to_slot_id])
+
+    def __repr__(self) -> str:
+        return f"<Placement {self.sticky_id} {self.from_status}->{self.to_status}>"
+
+
+class Interest(db.Model):
+    """An "I'm interested" mark: one per browser and session."""
+
+    __tablename__ = "interests"
+    __table_args__ = (UniqueConstraint("sticky_id", "browser_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sticky_id: Mapped[int] = mapped_column(ForeignKey("stickies.id"), index=True)
+    browser_id: Mapped[str] = mapped_column(String(64))
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sticky: Mapped[Sticky] = relationship(back_populates="interests")
+
+    def __repr__(self) -> str:
+        return f"<Interest {self.sticky_id} {self.browser_id[:6]}>"
+
+
+class Scan(db.Model):
+    """One analysed photo of the wall, kept append-only with what it saw."""
+
+    __tablename__ = "scans"
+    __table_args__ = (UniqueConstraint("event_id", "client_scan_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    client_scan_id: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(100))
+    board_found: Mapped[bool] = mapped_column(Boolean)
+    observations: Mapped[dict] = mapped_column(JSON)
+    image_path: Mapped[str | None] = mapped_column(String(300))
+    received_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    undone_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<Scan {self.id} {self.client_scan_id!r}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for a wall camera. Only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.name!r}>"
+
+
+class Organizer(db.Model):
+    __tablename__ = "organizers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+
+    def __repr__(self) -> str:
+        return f"<Organizer {self.username!r}>"

@@ -1,0 +1,329 @@
+"""Events, rooms and slots: loading the event file, editing, and finding the current event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import SLOT_KEY_FORMAT, Event, Room, Slot, Sticky, utcnow
+from app.services import ServiceError
+
+CORNER_MARKERS = {"tl": 0, "tr": 1, "br": 2, "bl": 3}
+FIRST_FREE_MARKER = 4
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class RoomData:
+    name: str
+    capacity: int | None
+
+
+@dataclass(frozen=True)
+class SlotData:
+    start: dt.datetime  # aware UTC
+    end: dt.datetime  # aware UTC
+
+
+@dataclass(frozen=True)
+class EventData:
+    """A validated event file."""
+
+    name: str
+    slug: str
+    timezone: str
+    base_url: str
+    rooms: tuple[RoomData, ...]
+    slots: tuple[SlotData, ...]
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    event: Event
+    created: bool
+    changes: tuple[str, ...]
+
+
+def get_current_event() -> Event | None:
+    """Return the event this instance serves: the one loaded last."""
+    return db.session.scalar(
+        select(Event).order_by(Event.loaded_dt.desc(), Event.id.desc()).limit(1)
+    )
+
+
+def get_event_by_slug(slug: str) -> Event | None:
+    return db.session.scalar(select(Event).filter_by(slug=slug))
+
+
+def parse_local_time(text: object, tz: ZoneInfo, *, where: str) -> dt.datetime:
+    """Parse ``YYYY-MM-DDTHH:MM`` local time into an aware UTC datetime."""
+    if isinstance(text, dt.datetime):
+        naive = text.replace(tzinfo=None)
+    else:
+        try:
+            naive = dt.datetime.strptime(str(text).strip(), SLOT_KEY_FORMAT)
+        except ValueError:
+            raise ServiceError(
+                f"{where}: {text!r} is not a local time like 2026-09-26T10:00"
+            ) from None
+    return naive.replace(tzinfo=tz).astimezone(dt.UTC)
+
+
+def validate_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ServiceError(
+            f"unknown timezone {name!r}; use an IANA name like Asia/Kolkata"
+        ) from None
+
+
+def validate_base_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    if not re.match(r"^https?://[^\s/]+", url):
+        raise ServiceError(f"base_url {url!r} must start with http:// or https://")
+    return url
+
+
+def parse_event_file(path: str | Path) -> EventData:
+    """Read and validate an event TOML file. Raise ServiceError naming the first problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ServiceError(f"{path}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ServiceError(f"{path}: not valid TOML: {exc}") from None
+    return parse_event_data(raw, where=str(path))
+
+
+def _require(table: dict, key: str, where: str) -> object:
+    if key not in table or table[key] in ("", None):
+        raise ServiceError(f"{where}: missing key '{key}'")
+    return table[key]
+
+
+def parse_event_data(raw: dict, *, where: str = "event file") -> EventData:
+    """Validate the event file's data (already parsed from TOML)."""
+    event = raw.get("event")
+    if not isinstance(event, dict):
+        raise ServiceError(f"{where}: missing [event] table")
+    name = str(_require(event, "name", f"{where} [event]")).strip()
+    slug = str(_require(event, "slug", f"{where} [event]")).strip()
+    if not SLUG_RE.match(slug):
+        raise ServiceError(
+            f"{where} [event]: slug {slug!r} must be lower-case letters, digits and -"
+        )
+    tz_name = str(_require(event, "timezone", f"{where} [event]"))
+    tz = validate_timezone(tz_name)
+    base_url = validate_base_url(str(_require(event, "base_url", f"{where} [event]")))
+    if len(name) > 200:
+        raise ServiceError(f"{where} [event]: name is longer than 200 characters")
+
+    rooms: list[RoomData] = []
+    seen_rooms: set[str] = set()
+    raw_rooms = raw.get("rooms") or []
+    if not isinstance(raw_rooms, list) or not raw_rooms:
+        raise ServiceError(f"{where}: at least one [[rooms]] entry is needed")
+    for i, room in enumerate(raw_rooms, start=1):
+        here = f"{where} room {i}"
+        room_name = " ".join(str(_require(room, "name", here)).split())
+        if len(room_name) > 100:
+            raise ServiceError(f"{here}: name is longer than 100 characters")
+        if room_name.casefold() in seen_rooms:
+            raise ServiceError(f"{here}: duplicate room {room_name!r}")
+        seen_rooms.add(room_name.casefold())
+        capacity = room.get("capacity")
+        if capacity is not None and (
+            not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0
+        ):
+            raise ServiceError(f"{here}: capacity must be a whole number of seats")
+        rooms.append(RoomData(room_name, capacity))
+
+    slots: list[SlotData] = []
+    raw_slots = raw.get("slots") or []
+    if not isinstance(raw_slots, list) or not raw_slots:
+        raise ServiceError(f"{where}: at least one [[slots]] entry is needed")
+    for i, slot in enumerate(raw_slots, start=1):
+        here = f"{where} slot {i}"
+        start = parse_local_time(_require(slot, "start", here), tz, where=here)
+        end = parse_local_time(_require(slot, "end", here), tz, where=here)
+        if end <= start:
+            raise ServiceError(f"{here}: end must be after start")
+        slots.append(SlotData(start, end))
+    slots.sort(key=lambda s: s.start)
+    for before, after in zip(slots, slots[1:], strict=False):
+        if after.start < before.end:
+            raise ServiceError(
+                f"{where}: slots overlap: {_local_key(before.start, tz)} "
+                f"and {_local_key(after.start, tz)}"
+            )
+    return EventData(name, slug, tz_name, base_url, tuple(rooms), tuple(slots))
+
+
+def _local_key(moment: dt.datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime(SLOT_KEY_FORMAT)
+
+
+def next_marker_id(event: Event) -> int:
+    """Return the lowest marker id above every one the event has given out."""
+    used = [
+        db.session.scalar(select(func.max(model.marker_id)).where(model.event_id == event.id))
+        for model in (Room, Slot, Sticky)
+    ]
+    return max([FIRST_FREE_MARKER - 1, *(u for u in used if u is not None)]) + 1
+
+
+def apply_event_data(data: EventData) -> LoadReport:
+    """Create the event or update it in place. Loading the same data twice changes nothing."""
+    event = get_event_by_slug(data.slug)
+    created = event is None
+    changes: list[str] = []
+    if event is None:
+        event = Event(
+            slug=data.slug, name=data.name, timezone=data.timezone, base_url=data.base_url
+        )
+        db.session.add(event)
+        db.session.flush()
+        changes.append(f"created event {data.slug!r}")
+    else:
+        for attr in ("name", "timezone", "base_url"):
+            if getattr(event, attr) != getattr(data, attr):
+                changes.append(f"{attr}: {getattr(event, attr)!r} -> {getattr(data, attr)!r}")
+                setattr(event, attr, getattr(data, attr))
+    event.loaded_dt = utcnow()
+
+    _sync_rooms(event, data.rooms, changes)
+    _sync_slots(event, data.slots, changes)
+    db.session.flush()
+    return LoadReport(event, created, tuple(changes))
+
+
+def _sync_rooms(event: Event, rooms: tuple[RoomData, ...], changes: list[str]) -> None:
+    existing = {room.name.casefold(): room for room in event.rooms}
+    wanted = {room.name.casefold() for room in rooms}
+    for key, room in existing.items():
+        if key not in wanted:
+            _refuse_if_used(room=room)
+            event.rooms.remove(room)
+            changes.append(f"removed room {room.name!r}")
+    for position, data in enumerate(rooms):
+        room = existing.get(data.name.casefold())
+        if room is None:
+            room = Room(name=data.name, capacity=data.capacity, position=position)
+            room.marker_id = next_marker_id(event)
+            event.rooms.append(room)
+            db.session.flush()
+            changes.append(f"added room {data.name!r}")
+            continue
+        if (room.name, room.capacity, room.position) != (data.name, data.capacity, position):
+            changes.append(f"updated room {data.name!r}")
+            room.name, room.capacity, room.position = data.name, data.capacity, position
+
+
+def _sync_slots(event: Event, slots: tuple[SlotData, ...], changes: list[str]) -> None:
+    existing = {slot.start_dt: slot for slot in event.slots}
+    wanted = {slot.start for slot in slots}
+    for start, slot in existing.items():
+        if start not in wanted:
+            _refuse_if_used(slot=slot)
+            event.slots.remove(slot)
+            changes.append(f"removed slot {slot.key}")
+    db.session.flush()
+    for data in slots:
+        slot = existing.get(data.start)
+        if slot is None:
+            slot = Slot(start_dt=data.start, end_dt=data.end)
+            slot.marker_id = next_marker_id(event)
+            event.slots.append(slot)
+            db.session.flush()
+            changes.append(f"added slot {slot.key}")
+        elif slot.end_dt != data.end:
+            slot.end_dt = data.end
+            changes.append(f"updated slot {slot.key}")
+
+
+def _refuse_if_used(*, room: Room | None = None, slot: Slot | None = None) -> None:
+    query = select(func.count(Sticky.id))
+    query = (
+        query.where(Sticky.room_id == room.id) if room else query.where(Sticky.slot_id == slot.id)
+    )
+    if db.session.scalar(query):
+        what = f"room {room.name!r}" if room else f"slot {slot.key}"
+        raise ServiceError(f"{what} has stickies on the board; move them before removing it")
+
+
+def load_event_file(path: str | Path) -> LoadReport:
+    """Validate an event file and apply it; nothing changes when it is invalid."""
+    return apply_event_data(parse_event_file(path))
+
+
+def current_and_next_slot(
+    event: Event, *, now: dt.datetime | None = None
+) -> tuple[Slot | None, Slot | None]:
+    """Return the slot running now and the one after it, by the wall clock."""
+    now = now or utcnow()
+    current = next((s for s in event.slots if s.start_dt <= now < s.end_dt), None)
+    upcoming = [s for s in event.slots if s.start_dt > now]
+    return current, (upcoming[0] if upcoming else None)
+
+
+def update_event_settings(*, event: Event, name: str, timezone: str, base_url: str) -> None:
+    validate_timezone(timezone)
+    event.name = name.strip()
+    event.timezone = timezone
+    event.base_url = validate_base_url(base_url)
+
+
+def add_room(*, event: Event, name: str, capacity: int | None) -> Room:
+    name = " ".join(name.split())
+    if any(r.name.casefold() == name.casefold() for r in event.rooms):
+        raise ServiceError(f"there is already a room called {name!r}")
+    room = Room(name=name, capacity=capacity, position=len(event.rooms))
+    room.marker_id = next_marker_id(event)
+    event.rooms.append(room)
+    db.session.flush()
+    return room
+
+
+def update_room(*, room: Room, name: str, capacity: int | None) -> None:
+    name = " ".join(name.split())
+    if any(r.name.casefold() == name.casefold() and r is not room for r in room.event.rooms):
+        raise ServiceError(f"there is already a room called {name!r}")
+    room.name, room.capacity = name, capacity
+
+
+def delete_room(*, room: Room) -> None:
+    _refuse_if_used(room=room)
+    event = room.event
+    event.rooms.remove(room)
+    for position, other in enumerate(event.rooms):
+        other.position = position
+
+
+def add_slot(*, event: Event, start: str, end: str) -> Slot:
+    tz = event.tz
+    start_dt = parse_local_time(start, tz, where="start")
+    end_dt = parse_local_time(end, tz, where="end")
+    if end_dt <= start_dt:
+        raise ServiceError("the slot must end after it starts")
+    for other in event.slots:
+        if start_dt < other.end_dt and other.start_dt < end_dt:
+            raise ServiceError(f"the slot overlaps the slot at {other.key}")
+    slot = Slot(start_dt=start_dt, end_dt=end_dt)
+    slot.marker_id = next_marker_id(event)
+    event.slots.append(slot)
+    db.session.flush()
+    return slot
+
+
+def delete_slot(*, slot: Slot) -> None:
+    _refuse_if_used(slot=slot)
+    slot.event.slots.remove(slot)

@@ -1,0 +1,220 @@
+"""Stickies: allocating codes for print, claiming, editing, moderation and interest marks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (
+    BoardStatus,
+    Event,
+    Interest,
+    PrintBatch,
+    Sticky,
+    StickyKind,
+    split_tags,
+    utcnow,
+)
+from app.services import ServiceError
+from app.services.codes import hash_secret, new_code, new_secret, normalize_code, secret_matches
+from app.services.events import next_marker_id
+
+MAX_PRINT_COUNT = 10_000
+# The marker dictionary holds 1000 ids; ids 0-3 are the corners.
+MARKER_ID_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class SessionFields:
+    title: str
+    host: str
+    description: str = ""
+    tags: str = ""
+    contact: str = ""
+    links: str = ""
+
+
+@dataclass(frozen=True)
+class PersonFields:
+    name: str
+    interests: str = ""
+    contact: str = ""
+    contact_public: bool = False
+
+
+def get_sticky(code: str) -> Sticky | None:
+    """Return the issued sticky for a typed or scanned code, or None for a code never issued."""
+    canonical = normalize_code(code)
+    if canonical is None:
+        return None
+    return db.session.scalar(select(Sticky).filter_by(code=canonical))
+
+
+def allocate_stickies(
+    *, event: Event, count: int, kind: StickyKind, template: str, paper: str
+) -> PrintBatch:
+    """Issue ``count`` new stickies in one print batch, each with a fresh code and marker id.
+
+    The caller's transaction makes it atomic: roll back and nothing was issued.
+    """
+    if not 1 <= count <= MAX_PRINT_COUNT:
+        raise ServiceError(f"count must be between 1 and {MAX_PRINT_COUNT}, not {count}")
+    first_marker = next_marker_id(event)
+    if first_marker + count > MARKER_ID_LIMIT:
+        raise ServiceError(
+            f"this event has {MARKER_ID_LIMIT - first_marker} marker ids left; "
+            f"print at most that many stickies"
+        )
+    batch = PrintBatch(event_id=event.id, kind=kind, template=template, paper=paper, count=count)
+    db.session.add(batch)
+    codes = _unique_codes(count)
+    for offset, code in enumerate(codes):
+        db.session.add(
+            Sticky(
+                event_id=event.id,
+                code=code,
+                kind=kind,
+                marker_id=first_marker + offset,
+                batch=batch,
+                board_status=BoardStatus.NONE,
+            )
+        )
+    db.session.flush()
+    return batch
+
+
+def _unique_codes(count: int) -> list[str]:
+    codes: set[str] = set()
+    while len(codes) < count:
+        fresh = {new_code() for _ in range(count - len(codes))} - codes
+        taken = set(db.session.scalars(select(Sticky.code).where(Sticky.code.in_(fresh))))
+        codes |= fresh - taken
+    return sorted(codes)
+
+
+def claim_sticky(*, sticky: Sticky, fields: SessionFields | PersonFields) -> str:
+    """Claim a blank sticky and return its new edit secret (shown once, then only its hash is kept)."""
+    if sticky.is_claimed:
+        raise ServiceError("this sticky has been claimed already")
+    _apply_fields(sticky, fields)
+    secret = new_secret()
+    sticky.edit_secret_hash = hash_secret(secret)
+    sticky.claimed_dt = utcnow()
+    return secret
+
+
+def edit_sticky(*, sticky: Sticky, fields: SessionFields | PersonFields) -> None:
+    if not sticky.is_claimed:
+        raise ServiceError("a blank sticky is claimed, not edited")
+    _apply_fields(sticky, fields)
+
+
+def _apply_fields(sticky: Sticky, fields: SessionFields | PersonFields) -> None:
+    if sticky.kind == StickyKind.SESSION:
+        if not isinstance(fields, SessionFields):
+            raise ServiceError("a session sticky takes session fields")
+        sticky.title = fields.title.strip()
+        sticky.host = fields.host.strip()
+        sticky.description = fields.description.strip()
+        sticky.tags = ", ".join(split_tags(fields.tags))
+        sticky.contact = fields.contact.strip()
+        sticky.links = "\n".join(line.strip() for line in fields.links.splitlines() if line.strip())
+    else:
+        if not isinstance(fields, PersonFields):
+            raise ServiceError("a person sticky takes person fields")
+        sticky.title = fields.name.strip()
+        sticky.tags = ", ".join(split_tags(fields.interests))
+        sticky.contact = fields.contact.strip()
+        sticky.contact_public = fields.contact_public
+
+
+def can_edit(*, sticky: Sticky, secret: str | None, is_organizer: bool) -> bool:
+    return is_organizer or secret_matches(secret, sticky.edit_secret_hash)
+
+
+def release_sticky(*, sticky: Sticky) -> None:
+    """Make a claimed sticky blank again, so that someone else can claim it."""
+    for attr in ("title", "host", "description", "tags", "contact", "links", "edit_secret_hash"):
+        setattr(sticky, attr, None)
+    sticky.contact_public = False
+    sticky.claimed_dt = None
+    sticky.hidden = False
+    sticky.interests.clear()
+
+
+def set_hidden(*, sticky: Sticky, hidden: bool) -> None:
+    sticky.hidden = hidden
+
+
+def toggle_interest(*, sticky: Sticky, browser_id: str) -> bool:
+    """Toggle this browser's interest in a session; return whether it is interested now."""
+    if sticky.kind != StickyKind.SESSION or not sticky.is_claimed:
+        raise ServiceError("interest can only be marked on a claimed session")
+    mark = db.session.scalar(select(Interest).filter_by(sticky_id=sticky.id, browser_id=browser_id))
+    if mark:
+        db.session.delete(mark)
+        db.session.flush()
+        return False
+    db.session.add(Interest(sticky_id=sticky.id, browser_id=browser_id))
+    db.session.flush()
+    return True
+
+
+def interest_count(sticky: Sticky) -> int:
+    return db.session.scalar(select(func.count(Interest.id)).filter_by(sticky_id=sticky.id)) or 0
+
+
+def is_interested(sticky: Sticky, browser_id: str | None) -> bool:
+    if not browser_id:
+        return False
+    query = select(Interest.id).filter_by(sticky_id=sticky.id, browser_id=browser_id)
+    return db.session.scalar(query) is not None
+
+
+def visible_people(event: Event) -> list[Sticky]:
+    query = (
+        select(Sticky)
+        .filter_by(event_id=event.id, kind=StickyKind.PERSON, hidden=False)
+        .where(Sticky.claimed_dt.is_not(None))
+        .order_by(func.lower(Sticky.title))
+    )
+    return list(db.session.scalars(query))
+
+
+def search_people(event: Event, query: str) -> list[Sticky]:
+    """Return people whose interests or name contain every word of the query (case-insensitive)."""
+    words = [w.casefold() for w in query.split()]
+    people = visible_people(event)
+    if not words:
+        return people
+    return [
+        p for p in people if all(w in f"{p.title or ''} {p.tags or ''}".casefold() for w in words)
+    ]
+
+
+def people_matching(sticky: Sticky) -> list[Sticky]:
+    """Return people whose interests share a tag with a session, most shared tags first."""
+    tags = {t.casefold() for t in sticky.tag_list}
+    if not tags:
+        return []
+    scored = []
+    for person in visible_people(sticky.event):
+        shared = tags & {t.casefold() for t in person.tag_list}
+        if shared:
+            scored.append((-len(shared), (person.title or "").casefold(), person))
+    return [p for *_, p in sorted(scored, key=lambda s: s[:2])]
+
+
+def sessions_hosted_by(person: Sticky) -> list[Sticky]:
+    """Return the visible sessions whose host is this person, by name (case-insensitive)."""
+    if not person.title:
+        return []
+    query = (
+        select(Sticky)
+        .filter_by(event_id=person.event_id, kind=StickyKind.SESSION, hidden=False)
+        .where(func.lower(Sticky.host) == person.title.strip().lower())
+        .order_by(Sticky.id)
+    )
+    return list(db.session.scalars(query))

@@ -1,0 +1,31 @@
+"""Jinja filters and globals."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import url_for
+
+STATIC = Path(__file__).parent / "static"
+
+
+def init_app(app) -> None:
+    from app.views.common import is_organizer
+
+    versions: dict[str, str] = {}
+
+    def static_url(filename: str) -> str:
+        # A content hash in the URL lets phones cache assets for good and still see new versions.
+        if filename not in versions:
+            data = (STATIC / filename).read_bytes()
+            versions[filename] = hashlib.sha256(data).hexdigest()[:10]
+        return url_for("static", filename=filename, v=versions[filename])
+
+    app.jinja_env.globals.update(static_url=static_url, is_organizer=is_organizer)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.template_filter("localtime")
+    def localtime(moment, event, fmt="%a %d %b %H:%M"):
+        return event.local(moment).strftime(fmt) if moment else ""

@@ -1,0 +1,74 @@
+"""Helpers that several blueprints share."""
+
+from __future__ import annotations
+
+import secrets
+from functools import wraps
+
+from flask import abort, g, redirect, request, session, url_for
+
+from app.extensions import db
+from app.models import Event, Sticky
+from app.services.events import get_current_event
+from app.services.stickies import get_sticky
+
+BROWSER_COOKIE = "osb_browser"
+EDIT_COOKIE_PREFIX = "osb_edit_"
+ONE_YEAR = 60 * 60 * 24 * 365
+
+
+def current_event_or_404() -> Event:
+    event = get_current_event()
+    if event is None:
+        abort(
+            404,
+            description="No event is set up yet. An organizer loads one with "
+            "`openspaces event load FILE.toml`.",
+        )
+    return event
+
+
+def sticky_or_404(code: str) -> Sticky:
+    sticky = get_sticky(code)
+    if sticky is None:
+        abort(
+            404,
+            description=f"There is no sticky with the code {code!r}. "
+            "Check the code printed under the QR.",
+        )
+    return sticky
+
+
+def browser_id() -> str:
+    """Return this browser's anonymous id, creating one (the cookie is set after the request)."""
+    if "browser_id" not in g:
+        existing = request.cookies.get(BROWSER_COOKIE, "")
+        g.browser_id = existing if 16 <= len(existing) <= 64 else secrets.token_urlsafe(16)
+        g.set_browser_cookie = g.browser_id != existing
+    return g.browser_id
+
+
+def set_cookies(response):
+    if g.get("set_browser_cookie"):
+        response.set_cookie(
+            BROWSER_COOKIE, g.browser_id, max_age=ONE_YEAR, httponly=True, samesite="Lax"
+        )
+    return response
+
+
+def is_organizer() -> bool:
+    return session.get("organizer_id") is not None
+
+
+def organizer_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not is_organizer():
+            return redirect(url_for("auth.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def commit() -> None:
+    db.session.commit()

@@ -1,0 +1,240 @@
+"""Public pages: the board, sticky pages, people and rooms."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from app.extensions import db
+from app.forms import InterestForm, PersonForm, SessionForm
+from app.models import StickyKind
+from app.services import ServiceError
+from app.services import board as board_service
+from app.services import stickies as sticky_service
+from app.services.events import current_and_next_slot
+from app.views.common import (
+    EDIT_COOKIE_PREFIX,
+    ONE_YEAR,
+    browser_id,
+    current_event_or_404,
+    is_organizer,
+    set_cookies,
+    sticky_or_404,
+)
+
+bp = Blueprint("public", __name__)
+bp.after_app_request(set_cookies)
+
+
+def _board_context():
+    event = current_event_or_404()
+    grid = board_service.build_grid(event)
+    current, upcoming = current_and_next_slot(event)
+    off_grid = [s for s in board_service.board_stickies(event) if not s.on_grid]
+    return {
+        "event": event,
+        "grid": grid,
+        "current_slot": current,
+        "next_slot": upcoming,
+        "off_grid": off_grid,
+    }
+
+
+@bp.get("/")
+@bp.get("/board")
+def board():
+    kiosk = request.args.get("kiosk") == "1"
+    return render_template("board.html", kiosk=kiosk, **_board_context())
+
+
+@bp.get("/board/grid")
+def board_grid():
+    """Return just the grid, for the board page to refresh itself without a reload."""
+    return render_template("_grid.html", **_board_context())
+
+
+def _fields_from(form, kind):
+    if kind == StickyKind.SESSION:
+        return sticky_service.SessionFields(
+            title=form.title.data,
+            host=form.host.data,
+            description=form.description.data or "",
+            tags=form.tags.data or "",
+            contact=form.contact.data or "",
+            links=form.links.data or "",
+        )
+    return sticky_service.PersonFields(
+        name=form.name.data,
+        interests=form.interests.data or "",
+        contact=form.contact.data or "",
+        contact_public=bool(form.contact_public.data),
+    )
+
+
+def _form_for(sticky, *, obj=None):
+    if sticky.kind == StickyKind.SESSION:
+        return SessionForm(obj=obj)
+    form = PersonForm()
+    if obj is not None and request.method == "GET":
+        form.name.data = obj.title
+        form.interests.data = obj.tags
+        form.contact.data = obj.contact
+        form.contact_public.data = obj.contact_public
+    return form
+
+
+def _edit_secret(sticky) -> str | None:
+    return request.args.get("key") or request.cookies.get(EDIT_COOKIE_PREFIX + sticky.code)
+
+
+def _can_edit(sticky) -> bool:
+    return sticky_service.can_edit(
+        sticky=sticky, secret=_edit_secret(sticky), is_organizer=is_organizer()
+    )
+
+
+@bp.route("/s/<code>", methods=["GET", "POST"])
+def sticky(code: str):
+    sticky = sticky_or_404(code)
+    if sticky.code != code:
+        return redirect(url_for(".sticky", code=sticky.code), 301)
+    if sticky.hidden and not is_organizer():
+        abort(404, description="This sticky has been hidden by the organizers.")
+    if not sticky.is_claimed:
+        form = _form_for(sticky)
+        if form.validate_on_submit():
+            try:
+                secret = sticky_service.claim_sticky(
+                    sticky=sticky, fields=_fields_from(form, sticky.kind)
+                )
+            except ServiceError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+                return redirect(url_for(".sticky", code=sticky.code))
+            db.session.commit()
+            session["new_edit_link"] = url_for(
+                ".edit", code=sticky.code, key=secret, _external=True
+            )
+            response = redirect(url_for(".sticky", code=sticky.code))
+            response.set_cookie(
+                EDIT_COOKIE_PREFIX + sticky.code,
+                secret,
+                max_age=ONE_YEAR,
+                httponly=True,
+                samesite="Lax",
+            )
+            return response
+        status = 400 if request.method == "POST" else 200
+        return render_template("claim.html", sticky=sticky, form=form), status
+    if request.method == "POST":
+        abort(409, description="This sticky has been claimed already.")
+    edit_link = session.pop("new_edit_link", None)
+    context = {
+        "sticky": sticky,
+        "event": sticky.event,
+        "can_edit": _can_edit(sticky),
+        "edit_link": edit_link,
+        "interest_form": InterestForm(),
+    }
+    if sticky.kind == StickyKind.SESSION:
+        context.update(
+            interested=sticky_service.is_interested(sticky, browser_id()),
+            interest_count=sticky_service.interest_count(sticky),
+            people=sticky_service.people_matching(sticky),
+            history=board_service.placement_history(sticky)[:5],
+        )
+        return render_template("session.html", **context)
+    context["hosted"] = sticky_service.sessions_hosted_by(sticky)
+    return render_template("person.html", **context)
+
+
+@bp.route("/s/<code>/edit", methods=["GET", "POST"])
+def edit(code: str):
+    sticky = sticky_or_404(code)
+    if not sticky.is_claimed:
+        return redirect(url_for(".sticky", code=sticky.code))
+    if not _can_edit(sticky):
+        abort(
+            403,
+            description="Only the person who claimed this sticky, or an organizer, can edit "
+            "it. Open the private edit link you were given when you claimed it.",
+        )
+    form = _form_for(sticky, obj=sticky)
+    if form.validate_on_submit():
+        sticky_service.edit_sticky(sticky=sticky, fields=_fields_from(form, sticky.kind))
+        db.session.commit()
+        flash("Saved.", "ok")
+        response = redirect(url_for(".sticky", code=sticky.code))
+        key = request.args.get("key")
+        if key:
+            response.set_cookie(
+                EDIT_COOKIE_PREFIX + sticky.code,
+                key,
+                max_age=ONE_YEAR,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+    status = 400 if request.method == "POST" else 200
+    return render_template("claim.html", sticky=sticky, form=form, editing=True), status
+
+
+@bp.post("/s/<code>/interest")
+def interest(code: str):
+    sticky = sticky_or_404(code)
+    form = InterestForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form expired. Reload the page and try again.")
+    try:
+        sticky_service.toggle_interest(sticky=sticky, browser_id=browser_id())
+    except ServiceError as exc:
+        abort(409, description=str(exc))
+    db.session.commit()
+    return redirect(url_for(".sticky", code=sticky.code))
+
+
+@bp.get("/s/<code>/calendar.ics")
+def sticky_ics(code: str):
+    sticky = sticky_or_404(code)
+    if sticky.kind != StickyKind.SESSION or not sticky.is_claimed or sticky.hidden:
+        abort(404, description="Only a claimed session has a calendar entry.")
+    if not sticky.on_grid:
+        abort(404, description="This session is not on the board yet, so it has no time.")
+    from app.services.exports import session_calendar
+
+    return Response(
+        session_calendar(sticky),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{sticky.code}.ics"'},
+    )
+
+
+@bp.get("/people")
+def people():
+    event = current_event_or_404()
+    query = request.args.get("q", "")[:100]
+    found = sticky_service.search_people(event, query)
+    return render_template("people.html", event=event, people=found, query=query)
+
+
+@bp.get("/rooms/<int:number>")
+def room(number: int):
+    event = current_event_or_404()
+    if not 1 <= number <= len(event.rooms):
+        abort(404, description=f"This event has no room number {number}.")
+    room = event.rooms[number - 1]
+    grid = board_service.build_grid(event)
+    rows = [(slot, grid.cell(room, slot)) for slot in event.slots]
+    current, upcoming = current_and_next_slot(event)
+    return render_template(
+        "room.html", event=event, room=room, rows=rows, current_slot=current, next_slot=upcoming
+    )
