@@ -1,0 +1,89 @@
+"""Specs, real decoders and image helpers for the printables tests."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import zxingcpp
+
+from printables import CardSpec, KitSpec, StickySpec
+
+BASE = "http://localhost:5000"
+CODES = ["7KQ2XM", "3HV9TA", "P0W4ZD", "9RN6EF", "B8XJ2K", "M5T1QC", "Z2D7WG", "4YH8NP", "K1F3RS"]
+
+
+def make_stickies(n: int, *, kind: str = "session", first_id: int = 12) -> list[StickySpec]:
+    """Return `n` stickies with distinct codes and marker ids from `first_id`."""
+    return [
+        StickySpec(
+            code=c,
+            qr_text=f"{BASE}/s/{c}",
+            marker_id=first_id + i,
+            kind=kind if i % 2 == 0 else ("person" if kind == "session" else "session"),
+            label="PyCon India Open Spaces",
+        )
+        for i, c in enumerate(CODES[:n])
+    ]
+
+
+def make_kit(n_rooms: int = 3, n_slots: int = 4) -> KitSpec:
+    """Return a kit with corner ids 0-3, rooms then slots numbered from 4 in event order."""
+    names = ["Hall A", "Salle Économie", "会议室", "Room 4", "Room 5", "Room 6", "Room 7"]
+    corners = tuple(CardSpec("corner", k, i, "") for i, k in enumerate(["tl", "tr", "br", "bl"]))
+    rooms = tuple(
+        CardSpec(
+            "room", names[i], 4 + i, names[i], f"{10 * (i + 1)} seats", f"{BASE}/rooms/{i + 1}"
+        )
+        for i in range(n_rooms)
+    )
+    slots = tuple(
+        CardSpec(
+            "slot",
+            f"2026-09-26T{10 + i:02d}:00",
+            4 + n_rooms + i,
+            f"{10 + i:02d}:00–{10 + i:02d}:45",
+            "Sat 26 Sep",
+        )
+        for i in range(n_slots)
+    )
+    return KitSpec("PyCon India Open Spaces", f"{BASE}/board", corners, rooms, slots)
+
+
+def gray(img) -> np.ndarray:
+    """Return an 8-bit grayscale array of a PIL image or an array."""
+    a = np.asarray(img.convert("L") if hasattr(img, "convert") else img)
+    return np.ascontiguousarray(a, dtype=np.uint8)
+
+
+def read_qrs(img) -> list[str]:
+    """Return the text of every QR code zxing-cpp finds in the image."""
+    return [
+        r.text for r in zxingcpp.read_barcodes(gray(img), formats=zxingcpp.BarcodeFormat.QRCode)
+    ]
+
+
+def read_markers(img, dictionary: str = "DICT_4X4_1000") -> dict[int, np.ndarray]:
+    """Return {marker id: 4x2 corners in pixels (tl, tr, br, bl)} for every marker found."""
+    d = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, dictionary))
+    detector = cv2.aruco.ArucoDetector(d, cv2.aruco.DetectorParameters())
+    corners, ids, _ = detector.detectMarkers(gray(img))
+    if ids is None:
+        return {}
+    found: dict[int, np.ndarray] = {}
+    for c, i in zip(corners, ids.flatten(), strict=True):
+        assert int(i) not in found, f"marker {int(i)} found twice"
+        found[int(i)] = c.reshape(4, 2)
+    return found
+
+
+def shrink(img, px_per_mm: float, dpi: float):
+    """Return `img` resampled from `dpi` to `px_per_mm`, as a camera at that range would see it."""
+    scale = px_per_mm * 25.4 / dpi
+    w, h = img.size
+    return img.resize((max(1, round(w * scale)), max(1, round(h * scale))), resample=4)
+
+
+def pad(img, border: int, fill: int = 255):
+    """Return a grayscale array of `img` with a `border` px margin of `fill` around it."""
+    a = gray(img)
+    return cv2.copyMakeBorder(a, border, border, border, border, cv2.BORDER_CONSTANT, value=fill)

@@ -1,0 +1,143 @@
+"""Sticky and card images: size, dpi, codes that decode, and the marker where the template says."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from printables_testkit import BASE, pad, read_markers, read_qrs, shrink
+
+from printables import (
+    TEMPLATES,
+    CardSpec,
+    PrintError,
+    StickySpec,
+    card_image,
+    card_marker_rect,
+    card_size,
+    get_template,
+    sticky_image,
+)
+
+SPEC = StickySpec("7KQ2XM", f"{BASE}/s/7KQ2XM", 12, "session", "PyCon India Open Spaces")
+
+
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_sticky_image_size_and_dpi_match_template(name):
+    t = get_template(name)
+    img = sticky_image(SPEC, template=name, dpi=200)
+    assert img.size == (round(t.sticky_w_mm * 200 / 25.4), round(t.sticky_h_mm * 200 / 25.4))
+    assert img.info["dpi"] == (200, 200)
+    assert img.mode == "RGB"
+
+
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_sticky_image_codes_decode_at_marker_origin(name):
+    t = get_template(name)
+    img = sticky_image(SPEC, template=name, dpi=200)
+    assert read_qrs(img) == [SPEC.qr_text]
+    markers = read_markers(img)
+    assert list(markers) == [12]
+    s = 200 / 25.4
+    mx, my = t.marker_origin
+    side = t.marker_side_mm
+    expected = np.array([(mx, my), (mx + side, my), (mx + side, my + side), (mx, my + side)]) * s
+    # Detected corners sit on the outer edge of the border cells, at pixel boundaries (-0.5).
+    assert np.abs(markers[12] + 0.5 - expected).max() < 0.25 * s
+
+
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_marker_offset_points_from_marker_centre_to_sticky_centre(name):
+    t = get_template(name)
+    cx, cy = t.marker_center
+    ox, oy = t.marker_offset
+    assert cx + ox * t.marker_side_mm == pytest.approx(t.sticky_w_mm / 2, abs=2e-3)
+    assert cy + oy * t.marker_side_mm == pytest.approx(t.sticky_h_mm / 2, abs=2e-3)
+
+
+def test_marker_offset_note76_is_exact():
+    assert get_template("note-76").marker_offset == (-0.8533, 0.8533)
+
+
+def test_sticky_image_qr_decodes_at_phone_range():
+    # A phone preview frame at arm's length (1080p across ~45 cm) sees about 4 px/mm.
+    img = sticky_image(SPEC, template="note-76", dpi=300)
+    assert read_qrs(pad(shrink(img, 4.0, 300), 20)) == [SPEC.qr_text]
+
+
+def test_sticky_image_marker_decodes_at_wall_camera_range():
+    # A 1080p webcam framing a 2 m board sees about 1 px/mm; the QR is lost, the marker is not.
+    img = sticky_image(SPEC, template="note-76", dpi=300)
+    small = pad(shrink(img, 1.0, 300), 40)
+    assert list(read_markers(small)) == [12]
+    assert read_qrs(small) == []
+
+
+def test_sticky_image_kinds_differ_in_band_colour():
+    person = StickySpec("3HV9TA", f"{BASE}/s/3HV9TA", 13, "person")
+    a = np.asarray(sticky_image(SPEC, dpi=100))[10, 10]
+    b = np.asarray(sticky_image(person, dpi=100))[10, 10]
+    assert tuple(a) == (30, 90, 168)
+    assert tuple(b) == (196, 78, 12)
+
+
+def test_sticky_image_bad_kind_raises():
+    with pytest.raises(PrintError, match="kind 'talk'; choose one of: session, person"):
+        sticky_image(StickySpec("7KQ2XM", "x", 12, "talk"))
+
+
+def test_sticky_image_unknown_template_raises():
+    with pytest.raises(PrintError, match=r"unknown template 'x'; choose one of: note-76, "):
+        sticky_image(SPEC, template="x")
+
+
+def test_sticky_image_marker_id_outside_dictionary_raises():
+    bad = StickySpec("7KQ2XM", "x", 1000, "session")
+    with pytest.raises(
+        PrintError, match=r"marker id 1000 is outside DICT_4X4_1000 \(ids 0 to 999\)"
+    ):
+        sticky_image(bad)
+
+
+def test_sticky_image_long_qr_text_raises():
+    bad = StickySpec("7KQ2XM", "http://x/" + "a" * 400, 12, "session")
+    with pytest.raises(PrintError, match="too long for a 22 mm QR code"):
+        sticky_image(bad)
+
+
+@pytest.mark.parametrize(
+    ("card", "qr"),
+    [
+        (CardSpec("corner", "tl", 0, ""), None),
+        (CardSpec("room", "Hall A", 4, "Hall A", "40 seats", f"{BASE}/rooms/1"), f"{BASE}/rooms/1"),
+        (CardSpec("room", "会议室", 5, "会议室", "8 seats", f"{BASE}/rooms/2"), f"{BASE}/rooms/2"),
+        (CardSpec("slot", "2026-09-26T10:00", 6, "10:00–10:45", "Sat 26 Sep"), None),
+    ],
+)
+def test_card_image_codes_decode_and_marker_is_centred(card, qr):
+    img = card_image(card, dpi=150)
+    w, h = card_size(card.role)
+    assert img.size == (round(w * 150 / 25.4), round(h * 150 / 25.4))
+    assert img.info["dpi"] == (150, 150)
+    assert read_qrs(img) == ([qr] if qr else [])
+    markers = read_markers(img)
+    assert list(markers) == [card.marker_id]
+    centre_x = (markers[card.marker_id][:, 0].mean() + 0.5) * 25.4 / 150
+    assert centre_x == pytest.approx(w / 2, abs=0.2)
+    x, y, side = card_marker_rect(card.role)
+    assert x + side / 2 == w / 2
+
+
+def test_card_image_header_marker_larger_than_any_sticky_marker():
+    _, _, side = card_marker_rect("room")
+    assert side >= max(t.marker_side_mm for t in TEMPLATES.values())
+
+
+def test_card_image_bad_corner_key_raises():
+    with pytest.raises(PrintError, match="corner key 'top'; choose one of: tl, tr, br, bl"):
+        card_image(CardSpec("corner", "top", 0, ""))
+
+
+def test_card_image_title_too_long_raises():
+    card = CardSpec("room", "r", 4, "Auditorium " * 40)
+    with pytest.raises(PrintError, match="room title 'Auditorium Auditorium"):
+        card_image(card)
