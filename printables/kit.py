@@ -64,26 +64,13 @@ def card_drawing(card: CardSpec, *, dictionary: str) -> Drawing:
 
     if card.role == "corner":
         top = my + side + quiet
-        label = CORNER_NAMES[card.key]
+        label = card.title or CORNER_NAMES[card.key]
         size, lines = fit_text(label, style="bold", max_pt=20, min_pt=8, width=inner, what="label")
         base = top + cap_height_mm(size) + 1
         d.text(w / 2, base, lines[0], style="bold", size_pt=size, align="center")
         note = "The board's corner is the centre of this marker."
         size, lines = fit_text(note, style="sans", max_pt=10, min_pt=6, width=inner, what="note")
         d.text(w / 2, base + 7, lines[0], style="sans", size_pt=size, color=GREY, align="center")
-        if card.title:
-            size, lines = fit_text(
-                card.title, style="sans", max_pt=9, min_pt=6, width=inner, what="corner title"
-            )
-            d.text(
-                w / 2,
-                h - CARD_MARGIN,
-                lines[0],
-                style="sans",
-                size_pt=size,
-                color=GREY,
-                align="center",
-            )
         return d
 
     # Title and subtitle above the marker's quiet zone.

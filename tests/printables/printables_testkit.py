@@ -87,3 +87,25 @@ def pad(img, border: int, fill: int = 255):
     """Return a grayscale array of `img` with a `border` px margin of `fill` around it."""
     a = gray(img)
     return cv2.copyMakeBorder(a, border, border, border, border, cv2.BORDER_CONSTANT, value=fill)
+
+
+def render_pdf(data: bytes, dpi: float) -> list:
+    """Render every page of a PDF to a PIL image at `dpi` with pdfium."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        return [pdf[i].render(scale=dpi / 72).to_pil() for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def pdf_page_sizes(data: bytes) -> list[tuple[float, float]]:
+    """Return (width, height) in points of every page of a PDF."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        return [tuple(pdf[i].get_size()) for i in range(len(pdf))]
+    finally:
+        pdf.close()
