@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import wraps
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, redirect, request, session, url_for
 
 from app.extensions import db
 from app.models import Event, Sticky
@@ -41,17 +41,24 @@ def sticky_or_404(code: str) -> Sticky:
 
 def browser_id() -> str:
     """Return this browser's anonymous id, creating one (the cookie is set after the request)."""
-    if "browser_id" not in g:
+    # Kept on the request, not on ``g``: an app context can outlive one request.
+    environ = request.environ
+    if "openspaces.browser_id" not in environ:
         existing = request.cookies.get(BROWSER_COOKIE, "")
-        g.browser_id = existing if 16 <= len(existing) <= 64 else secrets.token_urlsafe(16)
-        g.set_browser_cookie = g.browser_id != existing
-    return g.browser_id
+        fresh = existing if 16 <= len(existing) <= 64 else secrets.token_urlsafe(16)
+        environ["openspaces.browser_id"] = fresh
+        environ["openspaces.set_browser_cookie"] = fresh != existing
+    return environ["openspaces.browser_id"]
 
 
 def set_cookies(response):
-    if g.get("set_browser_cookie"):
+    if request.environ.get("openspaces.set_browser_cookie"):
         response.set_cookie(
-            BROWSER_COOKIE, g.browser_id, max_age=ONE_YEAR, httponly=True, samesite="Lax"
+            BROWSER_COOKIE,
+            request.environ["openspaces.browser_id"],
+            max_age=ONE_YEAR,
+            httponly=True,
+            samesite="Lax",
         )
     return response
 

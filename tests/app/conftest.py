@@ -1,0 +1,169 @@
+"""Fixtures for the web app: flaskr-style ``app``, ``client`` and ``runner``, plus creators."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from app import create_app
+from app.extensions import db
+from app.models import StickyKind
+from app.services.events import load_event_file
+from app.services.organizers import set_password
+from app.services.stickies import PersonFields, SessionFields, allocate_stickies, claim_sticky
+
+EVENT_TOML = textwrap.dedent(
+    """\
+    [event]
+    name = "PyCon India Open Spaces"
+    slug = "pycon-india"
+    timezone = "Asia/Kolkata"
+    base_url = "http://localhost:5000"
+
+    [[rooms]]
+    name = "Hall A"
+    capacity = 40
+
+    [[rooms]]
+    name = "Hall B"
+    capacity = 2
+
+    [[rooms]]
+    name = "Terrace"
+
+    [[slots]]
+    start = "2026-09-26T10:00"
+    end = "2026-09-26T10:45"
+
+    [[slots]]
+    start = "2026-09-26T11:00"
+    end = "2026-09-26T11:45"
+    """
+)
+
+_TEMPLATE_DB: dict[str, Path] = {}
+
+
+@pytest.fixture
+def event_file(tmp_path) -> Path:
+    path = tmp_path / "event.toml"
+    path.write_text(EVENT_TOML, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def app(tmp_path, tmp_path_factory):
+    """An app on a fresh SQLite database, migrated once per test run and copied for each test."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    if "db" not in _TEMPLATE_DB:
+        template_dir = tmp_path_factory.mktemp("template-instance")
+        create_app({"INSTANCE_PATH": str(template_dir), "SECRET_KEY": "test"})
+        _TEMPLATE_DB["db"] = template_dir / "openspaces.sqlite"
+    shutil.copy(_TEMPLATE_DB["db"], instance / "openspaces.sqlite")
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(instance),
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """Invoke the ``openspaces`` CLI against the test app's instance folder."""
+    from app.cli import main
+
+    class Runner:
+        def invoke(self, *args, input=None):
+            # The CLI opens its own connection: end this test's transaction so SQLite is not locked.
+            db.session.remove()
+            return CliRunner().invoke(
+                main, ["--instance", app.instance_path, *args], input=input, catch_exceptions=False
+            )
+
+    return Runner()
+
+
+@pytest.fixture
+def event(app, event_file):
+    report = load_event_file(event_file)
+    db.session.commit()
+    return report.event
+
+
+@pytest.fixture
+def create_stickies(event):
+    def create(count=1, kind=StickyKind.SESSION, template="note-76"):
+        batch = allocate_stickies(
+            event=event, count=count, kind=kind, template=template, paper="a4"
+        )
+        db.session.commit()
+        return batch.stickies
+
+    return create
+
+
+@pytest.fixture
+def create_session(create_stickies):
+    def create(title="Testing without mocks", host="Priya", tags="python, testing", **extra):
+        (sticky,) = create_stickies(1)
+        secret = claim_sticky(
+            sticky=sticky, fields=SessionFields(title=title, host=host, tags=tags, **extra)
+        )
+        db.session.commit()
+        sticky.secret = secret
+        return sticky
+
+    return create
+
+
+@pytest.fixture
+def create_person(create_stickies):
+    def create(name="Mei", interests="rust, python", contact="mei@example.org", public=False):
+        (sticky,) = create_stickies(1, kind=StickyKind.PERSON)
+        secret = claim_sticky(
+            sticky=sticky,
+            fields=PersonFields(
+                name=name, interests=interests, contact=contact, contact_public=public
+            ),
+        )
+        db.session.commit()
+        sticky.secret = secret
+        return sticky
+
+    return create
+
+
+@pytest.fixture
+def organizer_client(app, client):
+    set_password(username="admin", password="correct horse")
+    db.session.commit()
+    response = client.post("/auth/login", data={"username": "admin", "password": "correct horse"})
+    assert response.status_code == 302
+    return client
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def utc(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=dt.UTC)

@@ -1,0 +1,113 @@
+"""Loading the event file: create, reload unchanged, update in place, refuse bad files."""
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Event, Room, Slot
+from app.services import ServiceError
+from app.services.events import load_event_file
+from tests.app.conftest import EVENT_TOML, utc
+
+
+def test_event_load_creates_rooms_and_slots_in_utc(event):
+    assert event.slug == "pycon-india"
+    assert [r.name for r in event.rooms] == ["Hall A", "Hall B", "Terrace"]
+    assert [r.capacity for r in event.rooms] == [40, 2, None]
+    # 10:00 in Asia/Kolkata (UTC+05:30) is 04:30 UTC.
+    assert [s.start_dt for s in event.slots] == [utc(2026, 9, 26, 4, 30), utc(2026, 9, 26, 5, 30)]
+    assert [s.key for s in event.slots] == ["2026-09-26T10:00", "2026-09-26T11:00"]
+    markers = [r.marker_id for r in event.rooms] + [s.marker_id for s in event.slots]
+    assert markers == [4, 5, 6, 7, 8]
+
+
+def test_event_load_twice_changes_nothing(event, event_file):
+    ids_before = [(r.id, r.marker_id) for r in event.rooms] + [
+        (s.id, s.marker_id) for s in event.slots
+    ]
+    report = load_event_file(event_file)
+    db.session.commit()
+    assert report.changes == ()
+    assert not report.created
+    ids_after = [(r.id, r.marker_id) for r in event.rooms] + [
+        (s.id, s.marker_id) for s in event.slots
+    ]
+    assert ids_after == ids_before
+    assert db.session.scalar(select(func.count(Event.id))) == 1
+
+
+def test_event_load_edited_file_updates_in_place(event, event_file):
+    hall_a_id = event.rooms[0].id
+    edited = EVENT_TOML.replace("capacity = 40", "capacity = 60") + (
+        '\n[[rooms]]\nname = "Garden"\ncapacity = 12\n'
+    )
+    event_file.write_text(edited)
+    report = load_event_file(event_file)
+    db.session.commit()
+    assert report.changes == ("updated room 'Hall A'", "added room 'Garden'")
+    assert event.rooms[0].id == hall_a_id
+    assert event.rooms[0].capacity == 60
+    assert event.rooms[-1].name == "Garden"
+    assert event.rooms[-1].marker_id == 9
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace('timezone = "Asia/Kolkata"\n', ""), "missing key 'timezone'"),
+        (lambda t: t.replace('name = "Hall B"', 'name = "hall a"'), "duplicate room 'hall a'"),
+        (
+            lambda t: t.replace('start = "2026-09-26T11:00"', 'start = "2026-09-26T10:30"'),
+            "slots overlap: 2026-09-26T10:00 and 2026-09-26T10:30",
+        ),
+        (lambda t: t.replace("Asia/Kolkata", "Mars/Olympus"), "unknown timezone 'Mars/Olympus'"),
+        (
+            lambda t: t.replace('end = "2026-09-26T10:45"', 'end = "2026-09-26T09:45"'),
+            "end must be after start",
+        ),
+        (
+            lambda t: t.replace('start = "2026-09-26T10:00"', 'start = "26/09 10am"'),
+            "is not a local time",
+        ),
+        (lambda t: t + "\n[[[", "not valid TOML"),
+    ],
+)
+def test_event_load_bad_file_changes_nothing(event, event_file, edit, message):
+    rooms_before = db.session.scalar(select(func.count(Room.id)))
+    event_file.write_text(edit(EVENT_TOML))
+    with pytest.raises(ServiceError, match=message.replace("(", r"\(")):
+        load_event_file(event_file)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Room.id))) == rooms_before
+    assert db.session.scalar(select(func.count(Slot.id))) == 2
+
+
+def test_event_load_cli_reports_the_problem_and_exits_1(runner, event_file):
+    event_file.write_text(EVENT_TOML.replace('slug = "pycon-india"\n', ""))
+    result = runner.invoke("event", "load", str(event_file))
+    assert result.exit_code == 1
+    assert "missing key 'slug'" in result.output
+    assert db.session.scalar(select(func.count(Event.id))) == 0
+
+
+def test_event_load_cli_twice_says_no_changes(runner, event_file):
+    first = runner.invoke("event", "load", str(event_file))
+    second = runner.invoke("event", "load", str(event_file))
+    assert first.exit_code == 0, first.output
+    assert "created event 'pycon-india'" in first.output
+    assert "no changes" in second.output
+    assert "3 rooms, 2 slots (Asia/Kolkata)" in second.output
+
+
+def test_room_with_placed_sticky_cannot_be_removed(event, event_file, create_session):
+    from app.models import PlacementSource
+    from app.services.board import place_sticky
+
+    sticky = create_session()
+    place_sticky(
+        sticky=sticky, room=event.rooms[2], slot=event.slots[0], source=PlacementSource.ORGANIZER
+    )
+    db.session.commit()
+    event_file.write_text(EVENT_TOML.replace('[[rooms]]\nname = "Terrace"\n', ""))
+    with pytest.raises(ServiceError, match="room 'Terrace' has stickies on the board"):
+        load_event_file(event_file)

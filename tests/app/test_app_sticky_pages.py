@@ -1,0 +1,263 @@
+"""Sticky pages at /s/<code>: claiming, editing, interest, people, calendar."""
+
+import re
+
+import icalendar
+import pytest
+
+from app.extensions import db
+from app.models import PlacementSource, StickyKind
+from app.services.board import place_sticky
+from app.services.codes import hash_secret
+
+
+def test_sticky_unknown_code_is_404(client, event):
+    response = client.get("/s/ZZZZZZ")
+    assert response.status_code == 404
+    assert b"There is no sticky with the code" in response.data
+
+
+def test_sticky_malformed_code_is_404(client, event):
+    assert client.get("/s/not-a-code!").status_code == 404
+
+
+def test_sticky_lowercase_code_redirects_to_canonical(client, create_stickies):
+    (sticky,) = create_stickies(1)
+    response = client.get(f"/s/{sticky.code.lower()}")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith(f"/s/{sticky.code}")
+
+
+def test_blank_session_sticky_shows_claim_form(client, create_stickies):
+    (sticky,) = create_stickies(1)
+    page = client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    assert "This sticky is blank" in page
+    assert 'name="title"' in page and 'name="host"' in page and 'name="tags"' in page
+
+
+def test_claim_session_sets_fields_cookie_and_shows_edit_link_once(client, create_stickies):
+    (sticky,) = create_stickies(1)
+    response = client.post(
+        f"/s/{sticky.code}",
+        data={
+            "title": "Rust for Pythonistas",
+            "host": "Mei",
+            "tags": "rust, #python, Rust",
+            "description": "PyO3 and maturin",
+            "links": "https://pyo3.rs\n\n",
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(sticky)
+    assert (sticky.title, sticky.host, sticky.tags) == (
+        "Rust for Pythonistas",
+        "Mei",
+        "rust, python",
+    )
+    assert sticky.links == "https://pyo3.rs"
+    cookie = client.get_cookie(f"osb_edit_{sticky.code}")
+    assert cookie is not None
+    assert sticky.edit_secret_hash == hash_secret(cookie.value)
+    first = client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    assert f"/s/{sticky.code}/edit?key={cookie.value}" in first
+    second = client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    assert "key=" not in second
+    assert "Not on the board yet." in second
+
+
+def test_claim_person_sticky(client, create_stickies):
+    (sticky,) = create_stickies(1, kind=StickyKind.PERSON)
+    response = client.post(
+        f"/s/{sticky.code}",
+        data={"name": "Aiko", "interests": "testing, photography", "contact": "aiko@example.org"},
+    )
+    assert response.status_code == 302
+    db.session.refresh(sticky)
+    assert (sticky.title, sticky.tags, sticky.contact_public) == (
+        "Aiko",
+        "testing, photography",
+        False,
+    )
+
+
+def test_claim_without_title_is_refused_and_changes_nothing(client, create_stickies):
+    (sticky,) = create_stickies(1)
+    response = client.post(f"/s/{sticky.code}", data={"title": "", "host": "Mei"})
+    assert response.status_code == 400
+    assert "This field is required." in response.get_data(as_text=True)
+    db.session.refresh(sticky)
+    assert sticky.claimed_dt is None and sticky.title is None
+
+
+def test_claim_with_too_long_title_is_refused(client, create_stickies):
+    (sticky,) = create_stickies(1)
+    response = client.post(f"/s/{sticky.code}", data={"title": "x" * 121, "host": "Mei"})
+    assert response.status_code == 400
+    assert "Field cannot be longer than 120 characters." in response.get_data(as_text=True)
+    db.session.refresh(sticky)
+    assert sticky.claimed_dt is None
+
+
+def test_claim_twice_is_refused(client, create_session):
+    sticky = create_session()
+    response = client.post(f"/s/{sticky.code}", data={"title": "Hijack", "host": "Eve"})
+    assert response.status_code == 409
+    db.session.refresh(sticky)
+    assert sticky.title == "Testing without mocks"
+
+
+def test_user_text_is_escaped(client, create_session):
+    sticky = create_session(title="<script>alert(1)</script>", host="<b>Eve</b>")
+    page = client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    board = client.get("/board").get_data(as_text=True)
+    assert "<b>Eve</b>" not in board
+
+
+def test_edit_without_secret_is_403(client, create_session):
+    sticky = create_session()
+    assert client.get(f"/s/{sticky.code}/edit").status_code == 403
+    response = client.post(f"/s/{sticky.code}/edit", data={"title": "Hijacked", "host": "Eve"})
+    assert response.status_code == 403
+    db.session.refresh(sticky)
+    assert sticky.title == "Testing without mocks"
+
+
+def test_edit_with_wrong_key_is_403(client, create_session):
+    sticky = create_session()
+    assert client.get(f"/s/{sticky.code}/edit?key=guess").status_code == 403
+
+
+def test_edit_with_private_link_saves_and_remembers_browser(client, create_session):
+    sticky = create_session()
+    response = client.post(
+        f"/s/{sticky.code}/edit?key={sticky.secret}",
+        data={"title": "Testing with real things", "host": "Priya"},
+    )
+    assert response.status_code == 302
+    db.session.refresh(sticky)
+    assert sticky.title == "Testing with real things"
+    assert client.get(f"/s/{sticky.code}/edit").status_code == 200
+
+
+def test_organizer_can_edit_any_sticky(organizer_client, create_session):
+    sticky = create_session()
+    response = organizer_client.post(
+        f"/s/{sticky.code}/edit", data={"title": "Moderated", "host": "Priya"}
+    )
+    assert response.status_code == 302
+    db.session.refresh(sticky)
+    assert sticky.title == "Moderated"
+
+
+def test_interest_toggle_counts_one_per_browser(app, client, create_session):
+    sticky = create_session()
+    client.post(f"/s/{sticky.code}/interest")
+    assert '<strong id="interest-count">1</strong>' in client.get(f"/s/{sticky.code}").get_data(
+        as_text=True
+    )
+    other = app.test_client()
+    other.post(f"/s/{sticky.code}/interest")
+    db.session.expire_all()
+    assert len(sticky.interests) == 2
+    client.post(f"/s/{sticky.code}/interest")
+    db.session.expire_all()
+    assert len(sticky.interests) == 1
+    assert "I&#39;m interested" in client.get(f"/s/{sticky.code}").get_data(as_text=True)
+
+
+def test_interest_on_blank_sticky_is_refused(client, create_stickies):
+    (sticky,) = create_stickies(1)
+    assert client.post(f"/s/{sticky.code}/interest").status_code == 409
+
+
+def test_session_page_shows_room_slot_and_matching_people(
+    client, event, create_session, create_person
+):
+    sticky = create_session(tags="Rust, databases")
+    create_person(name="Mei", interests="rust, tea")
+    create_person(name="Lena", interests="databases, rust")
+    create_person(name="Omar", interests="gardening")
+    place_sticky(
+        sticky=sticky, room=event.rooms[1], slot=event.slots[1], source=PlacementSource.ORGANIZER
+    )
+    db.session.commit()
+    page = client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    assert "<strong>Hall B</strong> · Sat 26 Sep · 11:00–11:45" in page
+    people = re.findall(r'class="chip person" href="/s/\w+">([^<]+)<', page)
+    assert people == ["Lena", "Mei"]
+    assert "Add to calendar" in page
+
+
+def test_session_calendar_is_valid_ics_in_event_timezone(client, event, create_session):
+    sticky = create_session()
+    assert client.get(f"/s/{sticky.code}/calendar.ics").status_code == 404
+    place_sticky(
+        sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.ORGANIZER
+    )
+    db.session.commit()
+    response = client.get(f"/s/{sticky.code}/calendar.ics")
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+    cal = icalendar.Calendar.from_ical(response.data)
+    (vevent,) = cal.walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == "Testing without mocks"
+    assert str(vevent["LOCATION"]) == "Hall A"
+    start = vevent.decoded("DTSTART")
+    assert start.isoformat() == "2026-09-26T10:00:00+05:30"
+    assert str(start.tzinfo) == "Asia/Kolkata"
+    assert cal.walk("VTIMEZONE")
+
+
+def test_person_page_hides_contact_unless_opted_in(app, client, create_person, create_session):
+    private = create_person(name="Mei", contact="mei@example.org", public=False)
+    public = create_person(name="Sam", contact="sam@example.org", public=True)
+    create_session(title="Rust for Pythonistas", host="mei")
+    stranger = app.test_client()
+    assert "mei@example.org" not in stranger.get(f"/s/{private.code}").get_data(as_text=True)
+    assert "sam@example.org" in stranger.get(f"/s/{public.code}").get_data(as_text=True)
+    page = stranger.get(f"/s/{private.code}").get_data(as_text=True)
+    assert "Rust for Pythonistas" in page
+
+
+def test_people_search_by_interest(client, create_person):
+    create_person(name="Mei", interests="rust, tea")
+    create_person(name="Lena", interests="databases")
+    page = client.get("/people?q=RUST").get_data(as_text=True)
+    assert "Mei" in page and "Lena" not in page
+    everyone = client.get("/people").get_data(as_text=True)
+    assert "Mei" in everyone and "Lena" in everyone
+
+
+@pytest.mark.parametrize("url", ["/", "/board", "/people", "/rooms/1"])
+def test_pages_without_event_say_so(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "No event is set up yet" in response.get_data(as_text=True)
+
+
+def test_forms_without_csrf_token_are_refused(app, create_stickies):
+    (sticky,) = create_stickies(1)
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    response = client.post(f"/s/{sticky.code}", data={"title": "No token", "host": "Eve"})
+    assert response.status_code == 400
+    assert "security token" in response.get_data(as_text=True)
+    db.session.refresh(sticky)
+    assert sticky.claimed_dt is None
+
+
+def test_forms_with_csrf_token_are_accepted(app, create_stickies):
+    from tests.app.conftest import csrf_token
+
+    (sticky,) = create_stickies(1)
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    token = csrf_token(client.get(f"/s/{sticky.code}").get_data(as_text=True))
+    response = client.post(
+        f"/s/{sticky.code}", data={"title": "With token", "host": "Ann", "csrf_token": token}
+    )
+    assert response.status_code == 302
+    db.session.refresh(sticky)
+    assert sticky.title == "With token"
