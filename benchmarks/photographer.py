@@ -26,6 +26,16 @@ import cv2
 import numpy as np
 import qrcode
 
+from printables import (
+    CardSpec,
+    StickySpec,
+    card_image,
+    card_marker_rect,
+    card_size,
+    get_template,
+    sticky_image,
+)
+
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 BASE_URL = "http://localhost:5000"
 DEFAULT_DICTIONARY = "DICT_4X4_1000"
@@ -35,13 +45,13 @@ CORNER_NAMES = ("tl", "tr", "br", "bl")
 HIDDEN_CELL_FRACTION = 0.2
 
 WALL_MARGIN_MM = 80.0
-HEADER_BAND_MM = 90.0  # room headers (slot headers when transposed) across the top
-LEFT_BAND_MM = 130.0  # slot headers (room headers when transposed) down the left
-CORNER_BAND_MM = 75.0  # room for the right and bottom corner cards beyond the grid
+CORNER_CARD = card_size("corner")
+HEADER_CARD = card_size("room")
+# Bands around the grid: the corner cards sit where the header bands meet, outside the grid.
+HEADER_BAND_MM = CORNER_CARD[1] + 5.0  # room headers (slot headers when transposed)
+LEFT_BAND_MM = CORNER_CARD[0] + 5.0  # slot headers (room headers when transposed)
 PEOPLE_GAP_MM = 45.0
 PEOPLE_AREA_MM = 130.0
-CORNER_CARD_MM = 60.0
-HEADER_CARD_MM = (90.0, 60.0)
 
 WALL_BGR = (196, 204, 210)
 BOARD_BGR = (236, 240, 242)
@@ -84,6 +94,7 @@ class BoardSpec:
     max_rotation_deg: float = 8.0
     px_per_mm: float = 3.0
     dictionary: str = DEFAULT_DICTIONARY
+    template: str = "note-76"
     base_url: str = BASE_URL
 
 
@@ -326,66 +337,44 @@ def _paint_qr(img: np.ndarray, text: str, x_mm: float, y_mm: float, side_mm: flo
     img[y0:y1, x0:x1] = tile[..., None]
 
 
-def _paint_marker(img, dictionary, marker_id, x_mm, y_mm, side_mm, p):
-    x0, y0, x1, y1 = (round(v * p) for v in (x_mm, y_mm, x_mm + side_mm, y_mm + side_mm))
-    tile = cv2.aruco.generateImageMarker(dictionary, marker_id, 6 * 40, borderBits=1)
-    tile = cv2.resize(tile, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
-    img[y0:y1, x0:x1] = tile[..., None]
+def _pil_to_bgr(image, tint=(255, 255, 255)) -> np.ndarray:
+    """Convert an RGB PIL image to BGR, printed on paper of colour `tint` (BGR)."""
+    bgr = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
+    if tint == (255, 255, 255):
+        return bgr
+    # Ink on coloured paper: white takes the paper's colour, black stays black.
+    return (bgr.astype(np.float32) * (np.array(tint, np.float32) / 255.0)).astype(np.uint8)
 
 
 def sticky_art(
-    *, code: str, kind: str, qr_text: str, marker_id: int, dictionary, px_per_mm: float, colour
+    *, sticky: StickySpec, template: str, dictionary: str, px_per_mm: float, colour
 ) -> Art:
-    """Render a 76 mm sticky: QR top-left, 25 mm marker top-right, code, blank writing area."""
-    p = px_per_mm
-    size = 76.0
-    n = round(size * p)
-    img = np.empty((n, n, 3), np.uint8)
-    img[:] = colour
-    # White pads give the codes their quiet zones on coloured paper.
-    cv2.rectangle(img, (round(2 * p), round(2 * p)), (round(40 * p), round(40 * p)), (255,) * 3, -1)
-    cv2.rectangle(
-        img, (round(44 * p), round(2 * p)), (round(74 * p), round(32 * p)), (255,) * 3, -1
+    """Render a sticky with printables, on paper of `colour`, with its geometry in its own mm."""
+    t = get_template(template)
+    img = sticky_image(
+        sticky, template=template, dpi=px_per_mm * 25.4, marker_dictionary=dictionary
     )
-    _paint_qr(img, qr_text, 5.0, 5.0, 32.0, p)
-    _paint_marker(img, dictionary, marker_id, 46.5, 4.5, 25.0, p)
-    font = cv2.FONT_HERSHEY_SIMPLEX
-    cv2.putText(img, code, (round(44 * p), round(40 * p)), font, 0.09 * p, (40, 40, 40), 1, 16)
-    label = "SESSION" if kind == "session" else "PERSON"
-    cv2.putText(img, label, (round(5 * p), round(46 * p)), font, 0.07 * p, (60, 60, 60), 1, 16)
+    mx, my = t.marker_origin
+    qx, qy = t.qr_origin
+    # Handwriting goes below the marker block and left of the QR's quiet zone.
+    top = my + t.marker_side_mm + t.marker_cell_mm + 3.0
     return Art(
-        image=img,
-        size_mm=(size, size),
-        marker_corners_mm=_square_corners(46.5, 4.5, 25.0),
-        qr_corners_mm=_square_corners(5.0, 5.0, 32.0),
-        writing_box_mm=(4.0, 49.0, 72.0, 73.0),
+        image=_pil_to_bgr(img, colour),
+        size_mm=(t.sticky_w_mm, t.sticky_h_mm),
+        marker_corners_mm=_square_corners(mx, my, t.marker_side_mm),
+        qr_corners_mm=_square_corners(qx, qy, t.qr_side_mm),
+        writing_box_mm=(t.margin_mm, top, qx - 4 * t.qr_side_mm / 21 - 2.0, t.sticky_h_mm - 4.0),
     )
 
 
-def card_art(
-    *, label: str, marker_id: int, dictionary, px_per_mm: float, corner: bool, qr_text: str = ""
-) -> Art:
-    """Render a header card (90 x 60 mm, 40 mm marker and label) or a corner card (60 mm)."""
-    p = px_per_mm
-    if corner:
-        w = h = CORNER_CARD_MM
-        side, mx, my = 48.0, 6.0, 6.0
-    else:
-        w, h = HEADER_CARD_MM
-        side, mx, my = 40.0, 5.0, 10.0
-    img = np.full((round(h * p), round(w * p), 3), 255, np.uint8)
-    _paint_marker(img, dictionary, marker_id, mx, my, side, p)
-    if not corner:
-        font = cv2.FONT_HERSHEY_SIMPLEX
-        lines = label.replace("T", " ").split(" ") if label[:4].isdigit() else label.split(" ")
-        for k, line in enumerate(lines[:3]):
-            org = (round(49 * p), round((22 + 12 * k) * p))
-            cv2.putText(img, line[:7], org, font, 0.11 * p, (30, 30, 30), max(1, round(p / 2)), 16)
-    cv2.rectangle(img, (0, 0), (img.shape[1] - 1, img.shape[0] - 1), (180, 180, 180), 1)
+def card_art(*, card: CardSpec, dictionary: str, px_per_mm: float) -> Art:
+    """Render a kit card with printables, with its marker's corners in the card's own mm."""
+    img = card_image(card, dpi=px_per_mm * 25.4, marker_dictionary=dictionary)
+    x, y, side = card_marker_rect(card.role)
     return Art(
-        image=img,
-        size_mm=(w, h),
-        marker_corners_mm=_square_corners(mx, my, side),
+        image=_pil_to_bgr(img),
+        size_mm=card_size(card.role),
+        marker_corners_mm=_square_corners(x, y, side),
         qr_corners_mm=None,
         writing_box_mm=None,
     )
@@ -507,7 +496,7 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
     """Lay out and render the wall described by `spec`; the same seed gives the same pixels."""
     rng = np.random.default_rng(seed)
     p = spec.px_per_mm
-    dictionary = aruco_dictionary(spec.dictionary)
+    aruco_dictionary(spec.dictionary)  # fail early on an unknown name
     n_cols, n_rows = (
         (len(spec.slots), len(spec.rooms))
         if spec.transposed
@@ -537,8 +526,8 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
     col_edges = gx + np.concatenate([[0.0], np.cumsum(widths)])
     row_edges = gy + np.concatenate([[0.0], np.cumsum(heights)])
     people_y0 = row_edges[-1] + PEOPLE_GAP_MM
-    board_w = col_edges[-1] + CORNER_BAND_MM - bx
-    board_h = people_y0 + PEOPLE_AREA_MM + CORNER_BAND_MM - by
+    board_w = col_edges[-1] + LEFT_BAND_MM - bx
+    board_h = people_y0 + PEOPLE_AREA_MM + HEADER_BAND_MM - by
     wall_w, wall_h = board_w + 2 * WALL_MARGIN_MM, board_h + 2 * WALL_MARGIN_MM
 
     wall = np.empty((round(wall_h * p), round(wall_w * p), 3), np.uint8)
@@ -569,20 +558,19 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
 
     marker_corners: dict[int, np.ndarray] = {}
     # Corner cards at the board's outer corners.
-    cw = CORNER_CARD_MM
+    half_w, half_h = CORNER_CARD[0] / 2 + 2, CORNER_CARD[1] / 2 + 2
     corner_centres = {
-        "tl": (bx + cw / 2 + 4, by + cw / 2 + 4),
-        "tr": (bx + board_w - cw / 2 - 4, by + cw / 2 + 4),
-        "br": (bx + board_w - cw / 2 - 4, by + board_h - cw / 2 - 4),
-        "bl": (bx + cw / 2 + 4, by + board_h - cw / 2 - 4),
+        "tl": (bx + half_w, by + half_h),
+        "tr": (bx + board_w - half_w, by + half_h),
+        "br": (bx + board_w - half_w, by + board_h - half_h),
+        "bl": (bx + half_w, by + board_h - half_h),
     }
     for marker_id, name in enumerate(CORNER_NAMES):
-        art = card_art(
-            label=name, marker_id=marker_id, dictionary=dictionary, px_per_mm=p, corner=True
-        )
+        card = CardSpec(role="corner", key=name, marker_id=marker_id, title="")
         angle = rng.uniform(-2, 2)
         if name in spec.missing_corners:
             continue
+        art = card_art(card=card, dictionary=spec.dictionary, px_per_mm=p)
         a_mm = _paste(wall, art, corner_centres[name], angle, p)
         marker_corners[marker_id] = _map_affine(a_mm, art.marker_corners_mm)
 
@@ -592,39 +580,54 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
     next_id += len(spec.rooms)
     slot_ids = list(range(next_id, next_id + len(spec.slots)))
     next_id += len(spec.slots)
+    room_cards = [
+        CardSpec(
+            role="room",
+            key=name,
+            marker_id=room_ids[i],
+            title=name,
+            qr_text=f"{spec.base_url}/rooms/{i + 1}",
+        )
+        for i, name in enumerate(spec.rooms)
+    ]
+    slot_cards = [
+        CardSpec(
+            role="slot",
+            key=start,
+            marker_id=slot_ids[i],
+            title=start[11:],
+            subtitle=datetime.fromisoformat(start).strftime("%a %d %b"),
+        )
+        for i, start in enumerate(spec.slots)
+    ]
 
     col_names = spec.slots if spec.transposed else spec.rooms
     row_names = spec.rooms if spec.transposed else spec.slots
-    col_ids = slot_ids if spec.transposed else room_ids
-    row_ids = room_ids if spec.transposed else slot_ids
-    for i, (name, marker_id) in enumerate(zip(col_names, col_ids, strict=True)):
+    col_cards = slot_cards if spec.transposed else room_cards
+    row_cards = room_cards if spec.transposed else slot_cards
+    header_w, header_h = HEADER_CARD
+    for i, card in enumerate(col_cards):
         centre = (
             (col_edges[i] + col_edges[i + 1]) / 2 + rng.uniform(-5, 5),
-            gy - 48 + rng.uniform(-4, 4),
+            gy - header_h / 2 - 5 + rng.uniform(-3, 3),
         )
         angle = rng.uniform(-3, 3)
-        if name in spec.missing_headers:
+        if card.key in spec.missing_headers:
             continue
-        art = card_art(
-            label=name, marker_id=marker_id, dictionary=dictionary, px_per_mm=p, corner=False
-        )
-        marker_corners[marker_id] = _map_affine(
-            _paste(wall, art, centre, angle, p), art.marker_corners_mm
-        )
-    for j, (name, marker_id) in enumerate(zip(row_names, row_ids, strict=True)):
+        art = card_art(card=card, dictionary=spec.dictionary, px_per_mm=p)
+        a_mm = _paste(wall, art, centre, angle, p)
+        marker_corners[card.marker_id] = _map_affine(a_mm, art.marker_corners_mm)
+    for j, card in enumerate(row_cards):
         centre = (
-            gx - 60 + rng.uniform(-4, 4),
+            gx - header_w / 2 - 5 + rng.uniform(-3, 3),
             (row_edges[j] + row_edges[j + 1]) / 2 + rng.uniform(-5, 5),
         )
         angle = rng.uniform(-3, 3)
-        if name in spec.missing_headers:
+        if card.key in spec.missing_headers:
             continue
-        art = card_art(
-            label=name, marker_id=marker_id, dictionary=dictionary, px_per_mm=p, corner=False
-        )
-        marker_corners[marker_id] = _map_affine(
-            _paste(wall, art, centre, angle, p), art.marker_corners_mm
-        )
+        art = card_art(card=card, dictionary=spec.dictionary, px_per_mm=p)
+        a_mm = _paste(wall, art, centre, angle, p)
+        marker_corners[card.marker_id] = _map_affine(a_mm, art.marker_corners_mm)
 
     n_total = spec.n_stickies + spec.n_person_stickies + spec.n_unplaced
     codes = _codes(rng, n_total + spec.n_posters)
@@ -648,11 +651,9 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
         qr_text = f"{spec.base_url}/s/{code}"
         colour = STICKY_COLOURS_BGR[int(rng.integers(len(STICKY_COLOURS_BGR)))]
         art = sticky_art(
-            code=code,
-            kind=kind,
-            qr_text=qr_text,
-            marker_id=marker_id,
-            dictionary=dictionary,
+            sticky=StickySpec(code=code, qr_text=qr_text, marker_id=marker_id, kind=kind),
+            template=spec.template,
+            dictionary=spec.dictionary,
             px_per_mm=p,
             colour=colour,
         )
@@ -681,9 +682,12 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
         if k < spec.n_stickies:
             i, j = cells[chosen[k]]
             cw_, ch_ = widths[i], heights[j]
-            # Keep the centre well inside its cell, so that the truth is never ambiguous.
-            slack_x = max(0.0, (cw_ - w_mm * 1.15) / 2) + 0.15 * cw_
-            slack_y = max(0.0, (ch_ - h_mm * 1.15) / 2) + 0.15 * ch_
+            # Keep the sticky inside its cell, give or take a few millimetres, as people do.
+            a = math.radians(angle)
+            bbox_w = w_mm * abs(math.cos(a)) + h_mm * abs(math.sin(a))
+            bbox_h = w_mm * abs(math.sin(a)) + h_mm * abs(math.cos(a))
+            slack_x = max(3.0, (cw_ - bbox_w) / 2 + 4.0)
+            slack_y = max(3.0, (ch_ - bbox_h) / 2 + 4.0)
             centre = (
                 (col_edges[i] + col_edges[i + 1]) / 2 + rng.uniform(-slack_x, slack_x),
                 (row_edges[j] + row_edges[j + 1]) / 2 + rng.uniform(-slack_y, slack_y),

@@ -1,0 +1,535 @@
+"""Measure the wall scanner against raw QR decoders on synthetic photos of the board.
+
+Run `python -m benchmarks.scan_bench` (all conditions, 6 frames each), `--quick` (2 frames each),
+`--conditions NAME,...` to pick rows, `--seed N` for the first frame's seed, `--save-frames DIR`
+to write each frame with its truth as JSON. It writes `benchmarks/RESULTS.md` and
+`benchmarks/results.json` (or into `--out DIR`) and prints one progress line per condition on
+stderr.
+
+A sticky counts as placed correctly when the method reports its code in the sticky's true cell
+(or off the grid for a person sticky) and the sticky is visible: fully in frame and not covered
+by a person. Any placement that disagrees with the truth, of any sticky, counts as wrong. The
+raw decoders only read; they get the true geometry: a decoded QR's centre in photo pixels is
+mapped through the true board homography to the wall and looked up in the true grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pyzbar.pyzbar as pyzbar
+import zxingcpp
+
+from benchmarks.photographer import (
+    Board,
+    BoardSpec,
+    Camera,
+    Shot,
+    default_rooms,
+    default_slots,
+    make_board,
+    photograph,
+)
+
+HERE = Path(__file__).resolve().parent
+METHODS = ("scanner", "zxing-cpp", "pyzbar", "opencv-qr")
+
+
+class BenchError(Exception):
+    """A benchmark run that cannot go ahead as asked."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Conditions
+
+PHONE_BOARD = BoardSpec(
+    rooms=default_rooms(10),
+    slots=default_slots(10),
+    column_width_mm=120.0,
+    row_height_mm=105.0,
+    n_stickies=100,
+    px_per_mm=3.0,
+)
+WEBCAM_BOARD = BoardSpec(
+    rooms=default_rooms(6),
+    slots=default_slots(8),
+    column_width_mm=210.0,
+    row_height_mm=100.0,
+    n_stickies=40,
+    px_per_mm=2.0,
+)
+TRANSPOSED_BOARD = replace(
+    WEBCAM_BOARD, transposed=True, column_width_mm=170.0, row_height_mm=130.0
+)
+MISSING_HEADER_BOARD = replace(
+    WEBCAM_BOARD, missing_headers=(WEBCAM_BOARD.rooms[2], WEBCAM_BOARD.slots[5])
+)
+
+
+def _sign(rng: np.random.Generator) -> float:
+    return 1.0 if rng.random() < 0.5 else -1.0
+
+
+def _mild(rng: np.random.Generator) -> dict:
+    return dict(
+        yaw_deg=rng.uniform(-10, 10), pitch_deg=rng.uniform(-6, 6), roll_deg=rng.uniform(-2, 2)
+    )
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Describe one benchmark row: a board and a camera drawn from a seed."""
+
+    name: str
+    board: BoardSpec
+    camera: Callable[[np.random.Generator], Camera]
+    description: str
+
+
+CONDITIONS: tuple[Condition, ...] = (
+    Condition(
+        "phone-12mp",
+        PHONE_BOARD,
+        lambda rng: Camera.phone_12mp(**_mild(rng)),
+        "4000x3000, 10 rooms x 10 slots, 100 stickies, yaw/pitch up to 10/6 deg",
+    ),
+    Condition(
+        "webcam-1080p",
+        WEBCAM_BOARD,
+        lambda rng: Camera.webcam_1080p(**_mild(rng)),
+        "1920x1080, 6 rooms x 8 slots, board 1.58 m wide (~0.8 px/mm), 40 stickies",
+    ),
+    Condition(
+        "webcam-720p",
+        WEBCAM_BOARD,
+        lambda rng: Camera.webcam_1080p(width=1280, height=720, **_mild(rng)),
+        "1280x720, the webcam board (~0.6 px/mm)",
+    ),
+    Condition(
+        "perspective-35deg",
+        WEBCAM_BOARD,
+        lambda rng: Camera.webcam_1080p(
+            yaw_deg=35.0 * _sign(rng), pitch_deg=rng.uniform(-10, 10), roll_deg=rng.uniform(-3, 3)
+        ),
+        "1080p, camera turned 35 deg about the vertical, up to 10 deg pitch",
+    ),
+    Condition(
+        "lens-distortion",
+        WEBCAM_BOARD,
+        lambda rng: Camera.webcam_1080p(k1=-0.22, hfov_deg=90.0, fill=0.9, **_mild(rng)),
+        "1080p wide-angle (90 deg), barrel distortion k1 = -0.22",
+    ),
+    Condition(
+        "defocus",
+        WEBCAM_BOARD,
+        lambda rng: Camera.webcam_1080p(defocus_px=1.6, **_mild(rng)),
+        "1080p, disk blur of radius 1.6 px",
+    ),
+    Condition(
+        "noise",
+        WEBCAM_BOARD,
+        lambda rng: Camera.webcam_1080p(noise_sigma=12.0, **_mild(rng)),
+        "1080p, sensor noise sigma 12 levels",
+    ),
+    Condition(
+        "jpeg-q40",
+        WEBCAM_BOARD,
+        lambda rng: Camera.webcam_1080p(jpeg_quality=40, **_mild(rng)),
+        "1080p, JPEG quality 40",
+    ),
+    Condition(
+        "uneven-light+shadow",
+        WEBCAM_BOARD,
+        lambda rng: Camera.webcam_1080p(light_gradient=0.5, shadow=0.6, glare=0.6, **_mild(rng)),
+        "1080p, light falling by half across the frame, a soft shadow, a glare spot",
+    ),
+    Condition(
+        "people-in-front",
+        WEBCAM_BOARD,
+        lambda rng: Camera.webcam_1080p(people=2, **_mild(rng)),
+        "1080p, two people between camera and board",
+    ),
+    Condition(
+        "transposed",
+        TRANSPOSED_BOARD,
+        lambda rng: Camera.webcam_1080p(**_mild(rng)),
+        "1080p, rooms down the left, slots across the top",
+    ),
+    Condition(
+        "missing-header",
+        MISSING_HEADER_BOARD,
+        lambda rng: Camera.webcam_1080p(**_mild(rng)),
+        "1080p, one room header and one slot header card missing",
+    ),
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# Methods: each returns {code: (room, slot)} for the stickies it placed
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Hold what a method reported for one frame: code -> (room, slot) and its hidden cells."""
+
+    placed: dict[str, tuple[str | None, str | None]]
+    hidden_cells: tuple[tuple[str, str], ...] = ()
+    board_found: bool = True
+
+
+def _sticky_codes(board: Board) -> dict[str, str]:
+    """Map each manifest sticky's QR payload to its code."""
+    return {s["qr"]: s["code"] for s in board.manifest["stickies"]}
+
+
+def _place_by_truth(shot: Shot, texts_and_centres) -> Placement:
+    """Place decoded QR payloads with the true geometry: photo px -> wall mm -> true cell."""
+    by_qr = _sticky_codes(shot.board)
+    placed: dict[str, tuple[str | None, str | None]] = {}
+    for text, (x, y) in texts_and_centres:
+        code = by_qr.get(text)
+        if code is None:
+            continue  # a poster or a code never issued
+        wx, wy = shot.photo_to_wall(np.array([[x, y]]))[0]
+        cell = shot.board.cell_at(float(wx), float(wy))
+        placed[code] = cell if cell is not None else (None, None)
+    return Placement(placed)
+
+
+def run_zxing(shot: Shot) -> Placement:
+    """Read every QR in the full frame with zxing-cpp."""
+    gray = cv2.cvtColor(shot.image, cv2.COLOR_BGR2GRAY)
+    found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+    out = []
+    for r in found:
+        p = r.position
+        pts = [(p.top_left.x, p.top_left.y), (p.top_right.x, p.top_right.y)]
+        pts += [(p.bottom_right.x, p.bottom_right.y), (p.bottom_left.x, p.bottom_left.y)]
+        out.append((r.text, tuple(np.mean(pts, axis=0))))
+    return _place_by_truth(shot, out)
+
+
+def run_pyzbar(shot: Shot) -> Placement:
+    """Read every QR in the full frame with zbar."""
+    gray = cv2.cvtColor(shot.image, cv2.COLOR_BGR2GRAY)
+    found = pyzbar.decode(gray, symbols=[pyzbar.ZBarSymbol.QRCODE])
+    out = []
+    for r in found:
+        pts = np.array([(pt.x, pt.y) for pt in r.polygon], dtype=np.float64)
+        out.append((r.data.decode("utf-8", "replace"), tuple(pts.mean(axis=0))))
+    return _place_by_truth(shot, out)
+
+
+def run_opencv_qr(shot: Shot) -> Placement:
+    """Read every QR in the full frame with OpenCV's QRCodeDetector."""
+    ok, texts, points, _ = cv2.QRCodeDetector().detectAndDecodeMulti(shot.image)
+    out = []
+    if ok and points is not None:
+        for text, pts in zip(texts, points, strict=True):
+            if text:
+                out.append((text, tuple(np.asarray(pts).reshape(-1, 2).mean(axis=0))))
+    return _place_by_truth(shot, out)
+
+
+def run_scanner(shot: Shot) -> Placement:
+    """Scan the frame with the product's scanner and its manifest."""
+    from scanner import Manifest, scan
+
+    result = scan(shot.image, Manifest.from_dict(shot.board.manifest))
+    return Placement(
+        placed={s.code: (s.room, s.slot) for s in result.stickies},
+        hidden_cells=tuple(tuple(c) for c in result.hidden_cells),
+        board_found=bool(result.board_found),
+    )
+
+
+RUNNERS: dict[str, Callable[[Shot], Placement]] = {
+    "scanner": run_scanner,
+    "zxing-cpp": run_zxing,
+    "pyzbar": run_pyzbar,
+    "opencv-qr": run_opencv_qr,
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# Scoring
+
+
+@dataclass(frozen=True)
+class FrameScore:
+    """Score one method on one frame."""
+
+    seed: int
+    visible: int
+    correct: int
+    wrong: int
+    ms: float
+    missed: tuple[str, ...] = ()
+    wrong_codes: tuple[str, ...] = ()
+    board_found: bool = True
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    """Sum one method's frame scores over one condition."""
+
+    condition: str
+    method: str
+    frames: int
+    visible: int
+    correct: int
+    wrong: int
+    ms_median: float
+    failing_seeds: tuple[int, ...]
+    details: tuple[FrameScore, ...] = field(repr=False)
+
+    @property
+    def rate(self) -> float:
+        """Return the fraction of visible stickies placed correctly."""
+        return self.correct / self.visible if self.visible else 0.0
+
+
+def score(shot: Shot, placement: Placement, *, seed: int, ms: float) -> FrameScore:
+    """Compare a method's placements with the shot's truth."""
+    truth = {s.code: (s.room, s.slot) for s in shot.stickies}
+    visible = {s.code for s in shot.stickies if s.visible}
+    correct = sorted(c for c in visible if placement.placed.get(c, ("?", "?")) == truth[c])
+    wrong = sorted(c for c, cell in placement.placed.items() if truth.get(c, ("?", "?")) != cell)
+    missed = sorted(visible - set(correct) - set(wrong))
+    return FrameScore(
+        seed=seed,
+        visible=len(visible),
+        correct=len(correct),
+        wrong=len(wrong),
+        ms=ms,
+        missed=tuple(missed),
+        wrong_codes=tuple(wrong),
+        board_found=placement.board_found,
+    )
+
+
+def run_condition(
+    condition: Condition,
+    *,
+    seeds: list[int],
+    methods: tuple[str, ...],
+    save_frames: Path | None = None,
+) -> list[Row]:
+    """Photograph `seeds` frames of the condition and score every method on each."""
+    per_method: dict[str, list[FrameScore]] = {m: [] for m in methods}
+    for seed in seeds:
+        board = make_board(condition.board, seed=seed)
+        rng = np.random.default_rng(seed)
+        shot = photograph(board, condition.camera(rng), seed=seed)
+        if save_frames is not None:
+            _save(save_frames, condition.name, seed, shot)
+        for method in methods:
+            t0 = time.perf_counter()
+            try:
+                placement = RUNNERS[method](shot)
+            except ImportError as exc:
+                per_method[method].append(
+                    FrameScore(seed, len(shot.visible_codes), 0, 0, 0.0, error=f"missing: {exc}")
+                )
+                continue
+            ms = (time.perf_counter() - t0) * 1000
+            per_method[method].append(score(shot, placement, seed=seed, ms=ms))
+    rows = []
+    for method, frames in per_method.items():
+        visible = sum(f.visible for f in frames)
+        correct = sum(f.correct for f in frames)
+        wrong = sum(f.wrong for f in frames)
+        timed = [f.ms for f in frames if not f.error]
+        rows.append(
+            Row(
+                condition=condition.name,
+                method=method,
+                frames=len(frames),
+                visible=visible,
+                correct=correct,
+                wrong=wrong,
+                ms_median=statistics.median(timed) if timed else float("nan"),
+                failing_seeds=tuple(f.seed for f in frames if f.wrong or f.correct < f.visible),
+                details=tuple(frames),
+            )
+        )
+    return rows
+
+
+def _save(root: Path, condition: str, seed: int, shot: Shot) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    stem = root / f"{condition}-{seed}"
+    cv2.imwrite(str(stem.with_suffix(".jpg")), shot.image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    truth = shot.truth_json() | {"condition": condition, "seed": seed}
+    stem.with_suffix(".json").write_text(json.dumps(truth, indent=1))
+    (root / f"{condition}-{seed}.manifest.json").write_text(
+        json.dumps(shot.board.manifest, indent=1)
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Report
+
+
+def machine() -> str:
+    """Describe the machine: core count and CPU model."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, OpenCV {cv2.__version__}"
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True
+        )
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def markdown(rows: list[Row], *, command: str, when: str) -> str:
+    """Render the results table as markdown."""
+    lines = [
+        "# Scan benchmark",
+        "",
+        f"- date: {when}",
+        f"- machine: {machine()}",
+        f"- commit: {_commit()}",
+        f"- command: `{command}`",
+        "",
+        "Synthetic photos from `benchmarks/photographer.py`. *correct / visible*: stickies placed in "
+        "their true cell (or off the grid) out of those fully in frame and not covered. *wrong*: "
+        "placements that disagree with the truth. The raw decoders read the full frame and get the "
+        "true board geometry to place what they read. *ms*: median time per frame for the method "
+        "alone.",
+        "",
+        "| condition | method | correct / visible | rate | wrong | ms per frame (median) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ms = "n/a" if r.ms_median != r.ms_median else f"{r.ms_median:.0f}"
+        lines.append(
+            f"| {r.condition} | {r.method} | {r.correct} / {r.visible} | {100 * r.rate:.1f}% "
+            f"| {r.wrong} | {ms} |"
+        )
+    lines += ["", "## Conditions", ""]
+    used = {r.condition for r in rows}
+    for c in CONDITIONS:
+        if c.name in used:
+            lines.append(f"- `{c.name}`: {c.description}")
+    failing = [r for r in rows if r.method == "scanner" and r.failing_seeds]
+    if failing:
+        lines += ["", "## Scanner frames that miss or misplace", ""]
+        for r in failing:
+            for f in r.details:
+                if f.seed in r.failing_seeds:
+                    what = f.error or (
+                        f"{f.correct}/{f.visible} correct, {f.wrong} wrong"
+                        + ("" if f.board_found else ", board not found")
+                    )
+                    missed = ", ".join(f.missed[:8]) + (" ..." if len(f.missed) > 8 else "")
+                    lines.append(
+                        f"- `{r.condition}` seed {f.seed}: {what}"
+                        + (f"; missed {missed}" if f.missed else "")
+                        + (f"; wrong {', '.join(f.wrong_codes)}" if f.wrong_codes else "")
+                    )
+        lines += [
+            "",
+            "Reproduce one: `python -m benchmarks.scan_bench --conditions NAME --seed SEED "
+            "--frames 1 --save-frames /tmp/frames`.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(rows: list[Row], *, command: str, when: str) -> dict:
+    """Return the results as plain JSON values."""
+    return {
+        "date": when,
+        "machine": machine(),
+        "command": command,
+        "rows": [
+            {k: v for k, v in asdict(r).items() if k != "details"}
+            | {
+                "rate": round(r.rate, 4),
+                "frames_detail": [asdict(f) for f in r.details],
+            }
+            for r in rows
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark from the command line; return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scan_bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="2 frames per condition")
+    parser.add_argument("--frames", type=int, default=None, help="frames per condition (6)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the first frame")
+    parser.add_argument("--conditions", default="", help="comma-separated condition names")
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods")
+    parser.add_argument("--save-frames", type=Path, default=None, metavar="DIR")
+    parser.add_argument("--out", type=Path, default=HERE, help="where RESULTS.md goes")
+    args = parser.parse_args(argv)
+
+    frames = args.frames or (2 if args.quick else 6)
+    names = [n for n in args.conditions.split(",") if n]
+    known = {c.name: c for c in CONDITIONS}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise BenchError(f"unknown condition {', '.join(unknown)}; choose from {', '.join(known)}")
+    methods = tuple(m for m in args.methods.split(",") if m)
+    bad = [m for m in methods if m not in RUNNERS]
+    if bad:
+        raise BenchError(f"unknown method {', '.join(bad)}; choose from {', '.join(RUNNERS)}")
+    chosen = [known[n] for n in names] if names else list(CONDITIONS)
+    seeds = list(range(args.seed, args.seed + frames))
+
+    command = "python -m benchmarks.scan_bench " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    rows: list[Row] = []
+    for condition in chosen:
+        t0 = time.perf_counter()
+        got = run_condition(condition, seeds=seeds, methods=methods, save_frames=args.save_frames)
+        rows += got
+        summary = "  ".join(
+            f"{r.method} {r.correct}/{r.visible} wrong {r.wrong} {r.ms_median:.0f} ms" for r in got
+        )
+        print(
+            f"[{condition.name}] {len(seeds)} frames in {time.perf_counter() - t0:.1f} s: {summary}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    table = markdown(rows, command=command.strip(), when=when)
+    print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "RESULTS.md").write_text(table)
+    payload = to_json(rows, command=command.strip(), when=when)
+    (args.out / "results.json").write_text(json.dumps(payload, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
