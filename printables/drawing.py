@@ -129,15 +129,20 @@ def paint_pdf(canvas: Canvas, drawing: Drawing, *, page_h_mm: float) -> None:
             canvas.setLineWidth(op.width * MM_PT)
             canvas.line(px(op.x1), py(op.y1), px(op.x2), py(op.y2))
         else:
-            font, text = fonts.font_for(op.style, op.text)
             canvas.setFillColorRGB(*(c / 255 for c in op.color))
-            canvas.setFont(font.name, op.size_pt)
-            draw = {
-                "left": canvas.drawString,
-                "center": canvas.drawCentredString,
-                "right": canvas.drawRightString,
-            }[op.align]
-            draw(px(op.x), py(op.y), text)
+            x = _text_start(op)
+            for font, text in fonts.runs(op.style, op.text):
+                canvas.setFont(font.name, op.size_pt)
+                canvas.drawString(px(x), py(op.y), text)
+                x += fonts.text_width_mm(text, font, op.size_pt)
+
+
+def _text_start(op: Text) -> float:
+    """Return the x where the text's first run starts, from its alignment."""
+    if op.align == "left":
+        return op.x
+    width = fonts.width_mm(op.style, op.text, op.size_pt)
+    return op.x - (width / 2 if op.align == "center" else width)
 
 
 @lru_cache(maxsize=64)
@@ -166,9 +171,10 @@ def paint_image(drawing: Drawing, *, dpi: float) -> Image.Image:
             width = max(1, round(op.width * s))
             draw.line((op.x1 * s, op.y1 * s, op.x2 * s, op.y2 * s), fill=op.color, width=width)
         else:
-            font, text = fonts.font_for(op.style, op.text)
-            anchor = {"left": "ls", "center": "ms", "right": "rs"}[op.align]
-            pil_font = _pil_font(font.path, op.size_pt * dpi / 72)
-            draw.text((op.x * s, op.y * s), text, font=pil_font, fill=op.color, anchor=anchor)
+            x = _text_start(op)
+            for font, text in fonts.runs(op.style, op.text):
+                pil_font = _pil_font(font.path, op.size_pt * dpi / 72)
+                draw.text((x * s, op.y * s), text, font=pil_font, fill=op.color, anchor="ls")
+                x += fonts.text_width_mm(text, font, op.size_pt)
     img.info["dpi"] = (dpi, dpi)
     return img

@@ -112,20 +112,38 @@ def covers(font: Font, text: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def font_for(style: str, text: str) -> tuple[Font, str]:
-    """Return a font for `text` and the text to draw with it.
+def runs(style: str, text: str) -> tuple[tuple[Font, str], ...]:
+    """Split `text` into runs that one font each can draw, in order.
 
-    The style's font when it covers the text, else the wide-coverage fallback when that does; with
-    neither, characters without a glyph become "?" so the output stays readable and never breaks.
+    A character takes the style's font when it has the glyph, else the wide-coverage fallback
+    when that has it; with neither, it becomes "?" so the output stays readable and never breaks.
+    Spaces join the run they follow.
     """
-    font = style_font(style)
-    if covers(font, text):
-        return font, text
+    primary = style_font(style)
     fb = fallback_font()
-    if fb is not None and covers(fb, text):
-        return fb, text
-    cov = _coverage(font.name)
-    return font, "".join(ch if ch.isspace() or ord(ch) in cov else "?" for ch in text)
+    p_cov = _coverage(primary.name)
+    f_cov = _coverage(fb.name) if fb else frozenset()
+    out: list[list] = []
+    for ch in text:
+        if ch.isspace() and out:
+            out[-1][1] += ch
+            continue
+        if ch.isspace() or ord(ch) in p_cov:
+            font = primary
+        elif ord(ch) in f_cov:
+            font = fb
+        else:
+            font, ch = primary, "?"
+        if out and out[-1][0] == font:
+            out[-1][1] += ch
+        else:
+            out.append([font, ch])
+    return tuple((f, t) for f, t in out)
+
+
+def width_mm(style: str, text: str, size_pt: float) -> float:
+    """Return the advance width of `text` in mm at `size_pt`, fallback runs included."""
+    return sum(text_width_mm(t, f, size_pt) for f, t in runs(style, text))
 
 
 def text_width_mm(text: str, font: Font, size_pt: float) -> float:

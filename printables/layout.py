@@ -73,8 +73,7 @@ def wrap(text: str, style: str, size_pt: float, width: float) -> list[str]:
 
 
 def _width(text: str, style: str, size_pt: float) -> float:
-    font, drawn = fonts.font_for(style, text)
-    return fonts.text_width_mm(drawn, font, size_pt)
+    return fonts.width_mm(style, text, size_pt)
 
 
 def fit_text(

@@ -74,7 +74,7 @@ def sticky_drawing(spec: StickySpec, template: Template, *, dictionary: str) -> 
             min_pt=5,
             width=band_w - 2 * m,
             height=room,
-            max_lines=2,
+            max_lines=3,
             what="label",
         )
         draw_lines(

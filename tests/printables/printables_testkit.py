@@ -62,10 +62,18 @@ def read_qrs(img) -> list[str]:
     ]
 
 
-def read_markers(img, dictionary: str = "DICT_4X4_1000") -> dict[int, np.ndarray]:
-    """Return {marker id: 4x2 corners in pixels (tl, tr, br, bl)} for every marker found."""
+def read_markers(
+    img, dictionary: str = "DICT_4X4_1000", *, subpixel: bool = False
+) -> dict[int, np.ndarray]:
+    """Return {marker id: 4x2 corners in pixels (tl, tr, br, bl)} for every marker found.
+
+    Pixel coordinates have their origin at the centre of the top-left pixel.
+    """
     d = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, dictionary))
-    detector = cv2.aruco.ArucoDetector(d, cv2.aruco.DetectorParameters())
+    params = cv2.aruco.DetectorParameters()
+    if subpixel:
+        params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    detector = cv2.aruco.ArucoDetector(d, params)
     corners, ids, _ = detector.detectMarkers(gray(img))
     if ids is None:
         return {}
