@@ -55,14 +55,14 @@ def dashboard():
     counts = dict(
         db.session.execute(
             select(Sticky.kind, func.count(Sticky.id))
-            .filter_by(event_id=event.id)
+            .where(Sticky.event_id == event.id)
             .group_by(Sticky.kind)
         ).all()
     )
     claimed = db.session.scalar(
-        select(func.count(Sticky.id))
-        .filter_by(event_id=event.id)
-        .where(Sticky.claimed_dt.is_not(None))
+        select(func.count(Sticky.id)).where(
+            Sticky.event_id == event.id, Sticky.claimed_dt.is_not(None)
+        )
     )
     return render_template(
         "admin/dashboard.html",

@@ -1,0 +1,236 @@
+"""The board page, board state rules, and the board API."""
+
+import datetime as dt
+import re
+
+from app.extensions import db
+from app.models import BoardStatus, Placement, PlacementSource
+from app.services.board import place_sticky, put_off_grid, remove_sticky
+from app.services.events import add_slot, current_and_next_slot
+from tests.app.conftest import utc
+
+
+def cell_titles(html: str, room: str, slot: str) -> list[str]:
+    match = re.search(rf'data-room="{re.escape(room)}" data-slot="{slot}">(.*?)</td>', html, re.S)
+    assert match, f"no cell {room} {slot}"
+    return re.findall(r'<span class="note-title">([^<]+)</span>', match.group(1))
+
+
+def test_board_shows_titles_in_cells(client, event, create_session):
+    sticky = create_session(title="Type hints at scale")
+    place_sticky(
+        sticky=sticky, room=event.rooms[1], slot=event.slots[0], source=PlacementSource.ORGANIZER
+    )
+    db.session.commit()
+    for url in ("/", "/board"):
+        html = client.get(url).get_data(as_text=True)
+        assert cell_titles(html, "Hall B", "2026-09-26T10:00") == ["Type hints at scale"]
+        assert cell_titles(html, "Hall A", "2026-09-26T10:00") == []
+        assert "Hall A" in html and "10:00–10:45" in html
+
+
+def test_second_sticky_in_a_cell_is_in_conflict_and_takes_over_when_first_leaves(
+    client, event, create_session
+):
+    first = create_session(title="First")
+    second = create_session(title="Second")
+    room, slot = event.rooms[0], event.slots[0]
+    place_sticky(
+        sticky=first, room=room, slot=slot, source=PlacementSource.CAMERA, now=utc(2026, 9, 26, 3)
+    )
+    place_sticky(
+        sticky=second,
+        room=room,
+        slot=slot,
+        source=PlacementSource.CAMERA,
+        now=utc(2026, 9, 26, 3, 5),
+    )
+    db.session.commit()
+    assert (first.board_status, second.board_status) == (BoardStatus.PLACED, BoardStatus.CONFLICT)
+    html = client.get("/board").get_data(as_text=True)
+    assert cell_titles(html, "Hall A", "2026-09-26T10:00") == ["First", "Second"]
+    assert 'class="cell has-conflict"' in html
+    assert "Another session was in this cell first" in client.get(f"/s/{second.code}").get_data(
+        as_text=True
+    )
+
+    place_sticky(
+        sticky=first,
+        room=event.rooms[2],
+        slot=slot,
+        source=PlacementSource.CAMERA,
+        now=utc(2026, 9, 26, 3, 10),
+    )
+    db.session.commit()
+    assert (first.board_status, second.board_status) == (BoardStatus.PLACED, BoardStatus.PLACED)
+    history = [
+        (p.from_status, p.to_status)
+        for p in db.session.query(Placement).filter_by(sticky_id=second.id).order_by(Placement.id)
+    ]
+    assert history == [("none", "conflict"), ("conflict", "placed")]
+
+
+def test_placing_again_in_same_cell_records_nothing(event, create_session):
+    sticky = create_session()
+    assert place_sticky(
+        sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
+    )
+    assert (
+        place_sticky(
+            sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
+        )
+        is None
+    )
+    assert db.session.query(Placement).filter_by(sticky_id=sticky.id).count() == 1
+
+
+def test_move_is_recorded_with_from_and_to(event, create_session):
+    sticky = create_session()
+    place_sticky(
+        sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.ORGANIZER
+    )
+    move = place_sticky(
+        sticky=sticky, room=event.rooms[1], slot=event.slots[1], source=PlacementSource.ORGANIZER
+    )
+    assert (move.from_room_id, move.from_slot_id) == (event.rooms[0].id, event.slots[0].id)
+    assert (move.to_room_id, move.to_slot_id) == (event.rooms[1].id, event.slots[1].id)
+    assert sticky.room.name == "Hall B"
+
+
+def test_current_and_next_slot_by_wall_clock(event):
+    first, second = event.slots
+    assert current_and_next_slot(event, now=utc(2026, 9, 26, 4, 40)) == (first, second)
+    assert current_and_next_slot(event, now=utc(2026, 9, 26, 5, 20)) == (None, second)
+    assert current_and_next_slot(event, now=utc(2026, 9, 27)) == (None, None)
+
+
+def test_board_highlights_running_and_next_slot(client, event):
+    now = dt.datetime.now(dt.UTC).astimezone(event.tz)
+    start = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=10)
+    fmt = "%Y-%m-%dT%H:%M"
+    add_slot(
+        event=event, start=start.strftime(fmt), end=(start + dt.timedelta(minutes=40)).strftime(fmt)
+    )
+    later = start + dt.timedelta(hours=1)
+    add_slot(
+        event=event, start=later.strftime(fmt), end=(later + dt.timedelta(minutes=40)).strftime(fmt)
+    )
+    db.session.commit()
+    html = client.get("/board").get_data(as_text=True)
+    assert html.count('<tr class="now">') == 1
+    assert html.count('<tr class="next">') == 1
+    assert re.search(
+        rf'<tr class="now">\s*<th scope="row" class="slot-head">\s*{start:%H:%M}', html
+    )
+
+
+def test_kiosk_mode_has_large_now_and_next(client, event):
+    html = client.get("/board?kiosk=1").get_data(as_text=True)
+    assert '<body class="kiosk">' in html
+    assert "Now" in html and "Next" in html
+    assert 'data-interval="5"' in html
+
+
+def test_board_serves_every_asset_itself(client, event):
+    html = client.get("/board").get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:css|js|svg)[^"]*)"', html)
+    assert len(assets) == 3
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        assert client.get(asset).status_code == 200
+
+
+def test_board_grid_fragment_for_live_refresh(client, event, create_session):
+    sticky = create_session(title="Live")
+    place_sticky(
+        sticky=sticky, room=event.rooms[0], slot=event.slots[1], source=PlacementSource.ORGANIZER
+    )
+    db.session.commit()
+    html = client.get("/board/grid").get_data(as_text=True)
+    assert "<html" not in html
+    assert cell_titles(html, "Hall A", "2026-09-26T11:00") == ["Live"]
+
+
+def test_off_grid_person_is_listed_in_people_area(client, event, create_person):
+    person = create_person(name="Aiko")
+    put_off_grid(sticky=person, source=PlacementSource.CAMERA)
+    db.session.commit()
+    html = client.get("/board").get_data(as_text=True)
+    assert "On the wall, off the grid" in html and "Aiko" in html
+
+
+def test_api_board_contract(client, event, create_session, create_person):
+    placed = create_session(title="A")
+    conflict = create_session(title="B")
+    person = create_person()
+    gone = create_session(title="C")
+    room, slot = event.rooms[0], event.slots[0]
+    place_sticky(
+        sticky=placed, room=room, slot=slot, source=PlacementSource.CAMERA, now=utc(2026, 9, 26, 4)
+    )
+    place_sticky(
+        sticky=conflict,
+        room=room,
+        slot=slot,
+        source=PlacementSource.CAMERA,
+        now=utc(2026, 9, 26, 4, 1),
+    )
+    put_off_grid(sticky=person, source=PlacementSource.CAMERA, now=utc(2026, 9, 26, 4, 2))
+    place_sticky(sticky=gone, room=event.rooms[1], slot=slot, source=PlacementSource.CAMERA)
+    remove_sticky(sticky=gone, source=PlacementSource.CAMERA)
+    db.session.commit()
+    data = client.get("/api/board").get_json()
+    assert data["stickies"] == [
+        {
+            "code": placed.code,
+            "kind": "session",
+            "room": "Hall A",
+            "slot": "2026-09-26T10:00",
+            "status": "placed",
+            "since": "2026-09-26T04:00:00Z",
+            "title": "A",
+        },
+        {
+            "code": conflict.code,
+            "kind": "session",
+            "room": "Hall A",
+            "slot": "2026-09-26T10:00",
+            "status": "conflict",
+            "since": "2026-09-26T04:01:00Z",
+            "title": "B",
+        },
+        {
+            "code": person.code,
+            "kind": "person",
+            "room": None,
+            "slot": None,
+            "status": "off_grid",
+            "since": "2026-09-26T04:02:00Z",
+            "title": "Mei",
+        },
+    ]
+
+
+def test_hidden_sticky_leaves_board_and_page(client, event, create_session):
+    from app.services.stickies import set_hidden
+
+    sticky = create_session(title="Spam")
+    place_sticky(
+        sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
+    )
+    set_hidden(sticky=sticky, hidden=True)
+    db.session.commit()
+    assert "Spam" not in client.get("/board").get_data(as_text=True)
+    assert client.get(f"/s/{sticky.code}").status_code == 404
+    assert client.get("/api/board").get_json()["stickies"] == []
+
+
+def test_room_page_lists_sessions_by_slot(client, event, create_session):
+    sticky = create_session(title="Garden chat")
+    place_sticky(
+        sticky=sticky, room=event.rooms[2], slot=event.slots[1], source=PlacementSource.CAMERA
+    )
+    db.session.commit()
+    html = client.get("/rooms/3").get_data(as_text=True)
+    assert "Terrace" in html and "Garden chat" in html
+    assert client.get("/rooms/4").status_code == 404

@@ -1,0 +1,125 @@
+"""Organizer log-in and moderation pages."""
+
+import pytest
+
+from app.extensions import db
+from app.models import BoardStatus
+
+
+@pytest.mark.parametrize("url", ["/admin/", "/admin/stickies"])
+def test_admin_pages_require_login(client, event, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/auth/login?next=" in response.headers["Location"]
+
+
+def test_login_with_wrong_password_is_401(client, organizer_client):
+    client.post("/auth/logout")
+    response = client.post("/auth/login", data={"username": "admin", "password": "wrong"})
+    assert response.status_code == 401
+    assert "Wrong user name or password." in response.get_data(as_text=True)
+
+
+def test_login_never_redirects_off_site(app, event):
+    from app.services.organizers import set_password
+
+    set_password(username="admin", password="correct horse")
+    db.session.commit()
+    client = app.test_client()
+    response = client.post(
+        "/auth/login?next=//evil.example/x", data={"username": "admin", "password": "correct horse"}
+    )
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_dashboard_shows_event_rooms_and_counts(organizer_client, event, create_session):
+    create_session()
+    html = organizer_client.get("/admin/").get_data(as_text=True)
+    assert "Organize PyCon India Open Spaces" in html
+    assert "<strong>1</strong> session stickies" in html
+    assert "Hall A" in html and "Terrace" in html
+
+
+def test_organizer_edits_event_settings(organizer_client, event):
+    response = organizer_client.post(
+        "/admin/",
+        data={
+            "name": "PyCon IN",
+            "timezone": "Asia/Kolkata",
+            "base_url": "https://os.example.org/",
+        },
+    )
+    assert response.status_code == 302
+    assert (event.name, event.base_url) == ("PyCon IN", "https://os.example.org")
+
+
+def test_organizer_bad_timezone_changes_nothing(organizer_client, event):
+    organizer_client.post(
+        "/admin/", data={"name": "X", "timezone": "Nowhere/City", "base_url": "http://x.org"}
+    )
+    db.session.expire_all()
+    assert event.name == "PyCon India Open Spaces"
+    html = organizer_client.get("/admin/").get_data(as_text=True)
+    assert "unknown timezone &#39;Nowhere/City&#39;" in html
+
+
+def test_organizer_adds_room_and_slot(organizer_client, event):
+    organizer_client.post("/admin/rooms", data={"room-name": "Garden", "room-capacity": "12"})
+    organizer_client.post(
+        "/admin/slots", data={"slot-start": "2026-09-26T12:00", "slot-end": "2026-09-26T12:45"}
+    )
+    db.session.expire_all()
+    assert [r.name for r in event.rooms][-1] == "Garden"
+    assert event.slots[-1].key == "2026-09-26T12:00"
+
+
+def test_organizer_overlapping_slot_is_refused(organizer_client, event):
+    organizer_client.post(
+        "/admin/slots", data={"slot-start": "2026-09-26T10:30", "slot-end": "2026-09-26T11:15"}
+    )
+    db.session.expire_all()
+    assert len(event.slots) == 2
+
+
+def test_organizer_hides_and_releases_sticky(organizer_client, app, create_session):
+    sticky = create_session()
+    organizer_client.post(f"/admin/stickies/{sticky.code}/hide")
+    db.session.refresh(sticky)
+    assert sticky.hidden
+    assert app.test_client().get(f"/s/{sticky.code}").status_code == 404
+    organizer_client.post(f"/admin/stickies/{sticky.code}/release")
+    db.session.refresh(sticky)
+    assert (sticky.claimed_dt, sticky.title, sticky.edit_secret_hash, sticky.hidden) == (
+        None,
+        None,
+        None,
+        False,
+    )
+    assert "This sticky is blank" in app.test_client().get(f"/s/{sticky.code}").get_data(
+        as_text=True
+    )
+
+
+def test_organizer_places_sticky_by_hand(organizer_client, event, create_session):
+    sticky = create_session()
+    room, slot = event.rooms[1], event.slots[0]
+    organizer_client.post(
+        f"/admin/stickies/{sticky.code}/place", data={"cell": f"{room.id}:{slot.id}"}
+    )
+    db.session.refresh(sticky)
+    assert (sticky.room_id, sticky.slot_id, sticky.board_status) == (
+        room.id,
+        slot.id,
+        BoardStatus.PLACED,
+    )
+    organizer_client.post(f"/admin/stickies/{sticky.code}/place", data={"cell": "off"})
+    db.session.refresh(sticky)
+    assert sticky.board_status == BoardStatus.NONE
+
+
+def test_organizer_sticky_list_filters(organizer_client, create_session, create_stickies):
+    create_session(title="Findable")
+    create_stickies(2)
+    html = organizer_client.get("/admin/stickies?status=claimed").get_data(as_text=True)
+    assert html.count("<tr>") == 2  # the head row and one sticky
+    assert "Findable" in html
