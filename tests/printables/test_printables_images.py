@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
-from printables_testkit import BASE, pad, read_markers, read_qrs, shrink
+from printables_testkit import BASE, gray, pad, read_markers, read_qrs, shrink
 
 from printables import (
     TEMPLATES,
@@ -58,18 +59,61 @@ def test_marker_offset_note76_is_exact():
     assert get_template("note-76").marker_offset == (-0.8533, 0.8533)
 
 
-def test_sticky_image_qr_decodes_at_phone_range():
-    # A phone preview frame at arm's length (1080p across ~45 cm) sees about 4 px/mm.
-    img = sticky_image(SPEC, template="note-76", dpi=300)
-    assert read_qrs(pad(shrink(img, 4.0, 300), 20)) == [SPEC.qr_text]
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_sticky_image_qr_decodes_at_phone_range(name):
+    # A phone's 1080p preview at arm's length (about 45 cm across) sees about 4 px/mm; the
+    # threshold measured for note-76 is 2.2 px/mm with a slightly blurred image.
+    img = sticky_image(SPEC, template=name, dpi=300)
+    seen = cv2.GaussianBlur(pad(shrink(img, 4.0, 300), 20), (0, 0), 0.6)
+    assert read_qrs(seen) == [SPEC.qr_text]
 
 
-def test_sticky_image_marker_decodes_at_wall_camera_range():
-    # A 1080p webcam framing a 2 m board sees about 1 px/mm; the QR is lost, the marker is not.
-    img = sticky_image(SPEC, template="note-76", dpi=300)
-    small = pad(shrink(img, 1.0, 300), 40)
-    assert list(read_markers(small)) == [12]
-    assert read_qrs(small) == []
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_sticky_image_marker_decodes_at_wall_camera_range(name):
+    # A 1080p webcam framing a 2 m board sees about 1 px/mm: the QR is lost, the marker is not.
+    img = gray(shrink(sticky_image(SPEC, template=name, dpi=300), 1.0, 300))
+    frame = np.full((1080, 1920), 128, np.uint8)
+    h, w = img.shape
+    frame[500 : 500 + h, 900 : 900 + w] = img
+    frame = cv2.GaussianBlur(frame, (0, 0), 0.6)
+    markers = read_markers(frame)
+    assert list(markers) == [12]
+    assert read_qrs(frame) == []
+    # The sticky's centre, found from the marker alone, lands within 2 px (2 mm) of the truth.
+    t = get_template(name)
+    c = markers[12]
+    centre = c.mean(axis=0)
+    ex, ey = (c[1] - c[0]), (c[3] - c[0])
+    ox, oy = t.marker_offset
+    found = centre + ox * ex + oy * ey
+    truth = np.array([900 + t.sticky_w_mm / 2 - 0.5, 500 + t.sticky_h_mm / 2 - 0.5])
+    assert np.abs(found - truth).max() < 2.0
+
+
+def _ring_is_white(a: np.ndarray, x: float, y: float, side: float, zone: float, s: float) -> bool:
+    """Tell whether the `zone` mm ring around the square (x, y, side) is all white pixels."""
+    outer = a[
+        round((y - zone) * s) : round((y + side + zone) * s),
+        round((x - zone) * s) : round((x + side + zone) * s),
+    ].copy()
+    ix0, iy0 = round(x * s) - round((x - zone) * s), round(y * s) - round((y - zone) * s)
+    n = round((x + side) * s) - round(x * s)
+    outer[iy0 : iy0 + n, ix0 : ix0 + n] = 255
+    return int(outer.min()) == 255
+
+
+@pytest.mark.parametrize("kind", ["session", "person"])
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_sticky_image_quiet_zones_are_white(name, kind):
+    t = get_template(name)
+    spec = StickySpec("7KQ2XM", SPEC.qr_text, 12, kind, "PyCon India Open Spaces")
+    a = gray(sticky_image(spec, template=name, dpi=300))
+    s = 300 / 25.4
+    mx, my = t.marker_origin
+    assert _ring_is_white(a, mx, my, t.marker_side_mm, t.marker_cell_mm, s)
+    qx, qy = t.qr_origin
+    module = t.qr_side_mm / 29  # version 3 for this URL
+    assert _ring_is_white(a, qx, qy, t.qr_side_mm, 4 * module, s)
 
 
 def test_sticky_image_kinds_differ_in_band_colour():
