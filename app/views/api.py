@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import secrets
 from functools import wraps
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request
 
+from app.extensions import db
 from app.services import board as board_service
 from app.services.organizers import token_for_secret
+from app.services.scans import InvalidScan, apply_scan, parse_observations
+from app.services.uploads import InvalidUpload, read_photo, save_scan_images
 from app.views.common import current_event_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -32,6 +37,13 @@ def token_required(view):
     return wrapped
 
 
+def _unprocessable(message: str):
+    db.session.rollback()
+    response = jsonify(error=message, status=422)
+    response.status_code = 422
+    return response
+
+
 @bp.get("/board")
 def board():
     event = current_event_or_404()
@@ -42,3 +54,60 @@ def board():
 @token_required
 def manifest():
     return jsonify(board_service.build_manifest(current_event_or_404()))
+
+
+@bp.post("/scans")
+@token_required
+def post_scan():
+    """Apply a camera's scan: the scanner's JSON plus ``scan_id``, or a multipart form with the photo.
+
+    A multipart form carries the photo in ``photo`` and either the observations as JSON in ``scan``
+    or just a ``scan_id``, in which case the server scans the photo itself.
+    """
+    event = current_event_or_404()
+    image = result = None
+    try:
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("photo")
+            if upload is not None:
+                image = read_photo(upload.read())
+            if "scan" in request.form:
+                try:
+                    body = json.loads(request.form["scan"])
+                except json.JSONDecodeError as exc:
+                    raise InvalidScan(f"the scan field is not JSON: {exc.msg}") from None
+            elif image is not None:
+                from app.services.scanning import scan_photo
+
+                result = scan_photo(event, image)
+                body = {
+                    **result.to_dict(),
+                    "scan_id": request.form.get("scan_id") or secrets.token_hex(8),
+                }
+            else:
+                raise InvalidScan("send the observations in a 'scan' field, a 'photo', or both")
+        else:
+            body = request.get_json(silent=True)
+            if body is None:
+                raise InvalidScan("the body must be JSON (Content-Type: application/json)")
+        observations = parse_observations(body)
+        outcome = apply_scan(event=event, observations=observations, source=g.api_token.name)
+    except (InvalidScan, InvalidUpload) as exc:
+        return _unprocessable(str(exc))
+    if outcome.duplicate:
+        db.session.rollback()
+        return jsonify(scan=outcome.scan.id, duplicate=True, applied=False, changes=[]), 200
+    if image is not None:
+        from app.services.scanning import annotate
+
+        annotated = annotate(image, result) if result is not None else image
+        outcome.scan.image_path = save_scan_images(
+            current_app.config["UPLOAD_DIR"], outcome.scan.id, image, annotated
+        )
+    db.session.commit()
+    return jsonify(
+        scan=outcome.scan.id,
+        duplicate=False,
+        applied=outcome.scan.board_found,
+        changes=outcome.changes,
+    ), 201

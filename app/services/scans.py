@@ -1,0 +1,337 @@
+"""Scan ingest: turn a wall camera's observations into board state, following the scan rules.
+
+- A sticky seen in a cell is placed there; the sticky that was there first keeps the cell.
+- A sticky not seen comes off the board only after its cell was visible, and not hidden, in K scans
+  in a row (``REMOVE_AFTER_SCANS``). A scan that hides its cell breaks the row.
+- A scan that did not find the board changes nothing.
+- The same scan id is applied once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    BoardStatus,
+    Event,
+    Placement,
+    PlacementSource,
+    Scan,
+    Sticky,
+    utcnow,
+)
+from app.services import ServiceError
+from app.services.board import place_sticky, put_off_grid, remove_sticky
+
+MAX_SCAN_ID = 100
+MAX_STICKIES = 2000
+
+
+class InvalidScan(ServiceError):
+    """The observations do not match the schema, or name rooms, slots or codes the event lacks."""
+
+
+@dataclass(frozen=True)
+class SeenObservation:
+    code: str
+    room: str | None
+    slot: str | None
+    x: float | None
+    y: float | None
+    via: str
+
+
+@dataclass(frozen=True)
+class Observations:
+    """A validated scan body (the scanner's JSON plus the client's scan id)."""
+
+    scan_id: str
+    board_found: bool
+    stickies: tuple[SeenObservation, ...]
+    hidden_cells: tuple[tuple[str, str], ...]
+    warnings: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {
+            "scan_id": self.scan_id,
+            "board_found": self.board_found,
+            "stickies": [s.__dict__ for s in self.stickies],
+            "hidden_cells": [list(c) for c in self.hidden_cells],
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class ScanOutcome:
+    scan: Scan
+    duplicate: bool = False
+    changes: list[dict] = field(default_factory=list)
+
+
+def _expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvalidScan(message)
+
+
+def parse_observations(data: object) -> Observations:
+    """Validate a scan body against the scan-result contract; raise InvalidScan naming the problem."""
+    _expect(isinstance(data, dict), "the body must be a JSON object")
+    scan_id = data.get("scan_id")
+    _expect(
+        isinstance(scan_id, str) and 0 < len(scan_id) <= MAX_SCAN_ID,
+        f"scan_id must be a string of 1 to {MAX_SCAN_ID} characters",
+    )
+    _expect(isinstance(data.get("board_found"), bool), "board_found must be true or false")
+    raw_stickies = data.get("stickies", [])
+    _expect(isinstance(raw_stickies, list), "stickies must be a list")
+    _expect(len(raw_stickies) <= MAX_STICKIES, f"at most {MAX_STICKIES} stickies in one scan")
+    stickies = []
+    for i, item in enumerate(raw_stickies):
+        where = f"stickies[{i}]"
+        _expect(isinstance(item, dict), f"{where} must be an object")
+        code, room, slot = item.get("code"), item.get("room"), item.get("slot")
+        _expect(isinstance(code, str) and code, f"{where}.code must be a string")
+        _expect(room is None or isinstance(room, str), f"{where}.room must be a string or null")
+        _expect(slot is None or isinstance(slot, str), f"{where}.slot must be a string or null")
+        _expect((room is None) == (slot is None), f"{where}: room and slot go together")
+        x, y = item.get("x"), item.get("y")
+        for name, value in (("x", x), ("y", y)):
+            _expect(
+                value is None or (isinstance(value, int | float) and not isinstance(value, bool)),
+                f"{where}.{name} must be a number",
+            )
+        via = item.get("via", "qr")
+        _expect(via in ("qr", "marker", "organizer"), f"{where}.via must be qr or marker")
+        stickies.append(SeenObservation(code, room, slot, x, y, via))
+    hidden = data.get("hidden_cells", [])
+    _expect(isinstance(hidden, list), "hidden_cells must be a list")
+    hidden_cells = []
+    for i, cell in enumerate(hidden):
+        _expect(
+            isinstance(cell, list) and len(cell) == 2 and all(isinstance(v, str) for v in cell),
+            f"hidden_cells[{i}] must be [room, slot]",
+        )
+        hidden_cells.append((cell[0], cell[1]))
+    warnings = data.get("warnings", [])
+    _expect(
+        isinstance(warnings, list) and all(isinstance(w, str) for w in warnings),
+        "warnings must be a list of strings",
+    )
+    return Observations(
+        scan_id, data["board_found"], tuple(stickies), tuple(hidden_cells), tuple(warnings)
+    )
+
+
+def _resolve(event: Event, observations: Observations):
+    """Map names to rows; every code, room and slot must belong to the event."""
+    rooms = {r.name: r for r in event.rooms}
+    slots = {s.key: s for s in event.slots}
+    codes = [s.code for s in observations.stickies]
+    found = {
+        s.code: s
+        for s in db.session.scalars(
+            select(Sticky).where(Sticky.event_id == event.id, Sticky.code.in_(codes))
+        )
+    }
+    unknown = sorted(set(codes) - set(found))
+    if unknown:
+        raise InvalidScan(f"codes never issued for this event: {', '.join(unknown)}")
+    if len(set(codes)) != len(codes):
+        raise InvalidScan("a code appears twice in one scan")
+    seen = []
+    for obs in observations.stickies:
+        if obs.room is not None:
+            if obs.room not in rooms:
+                raise InvalidScan(f"unknown room {obs.room!r}")
+            if obs.slot not in slots:
+                raise InvalidScan(f"unknown slot {obs.slot!r}")
+            seen.append((found[obs.code], rooms[obs.room], slots[obs.slot]))
+        else:
+            seen.append((found[obs.code], None, None))
+    for room, slot in observations.hidden_cells:
+        if room not in rooms or slot not in slots:
+            raise InvalidScan(f"unknown hidden cell [{room!r}, {slot!r}]")
+    hidden = {(rooms[r].id, slots[s].id) for r, s in observations.hidden_cells}
+    return seen, hidden
+
+
+def find_scan(event: Event, scan_id: str) -> Scan | None:
+    return db.session.scalar(select(Scan).filter_by(event_id=event.id, client_scan_id=scan_id))
+
+
+def preview_scan(*, event: Event, observations: Observations) -> list[dict]:
+    """Return the changes a scan would make, without keeping any of them."""
+    nested = db.session.begin_nested()
+    try:
+        outcome = apply_scan(event=event, observations=observations, source="preview")
+        return outcome.changes
+    finally:
+        nested.rollback()
+
+
+def apply_scan(
+    *,
+    event: Event,
+    observations: Observations,
+    source: str,
+    image_path: str | None = None,
+    now: dt.datetime | None = None,
+) -> ScanOutcome:
+    """Record a scan and apply it to the board, once per scan id."""
+    existing = find_scan(event, observations.scan_id)
+    if existing is not None:
+        return ScanOutcome(existing, duplicate=True)
+    seen, hidden = _resolve(event, observations)
+    now = now or utcnow()
+    scan = Scan(
+        event_id=event.id,
+        client_scan_id=observations.scan_id,
+        source=source,
+        board_found=observations.board_found,
+        observations=observations.to_json(),
+        image_path=image_path,
+        received_dt=now,
+    )
+    db.session.add(scan)
+    db.session.flush()
+    outcome = ScanOutcome(scan)
+    if not observations.board_found:
+        return outcome
+
+    def note(sticky: Sticky, placement: Placement | None) -> None:
+        if placement is not None:
+            outcome.changes.append(_describe(sticky, placement))
+
+    # Stickies already where they were seen keep their place first, so that newcomers to the same
+    # cell queue behind them; the rest follow in the order they were issued.
+    seen.sort(key=lambda item: (not _already_there(*item), item[0].id))
+    seen_ids = set()
+    for sticky, room, slot in seen:
+        seen_ids.add(sticky.id)
+        if room is None:
+            placement = put_off_grid(
+                sticky=sticky, source=PlacementSource.CAMERA, scan=scan, now=now
+            )
+        else:
+            placement = place_sticky(
+                sticky=sticky,
+                room=room,
+                slot=slot,
+                source=PlacementSource.CAMERA,
+                scan=scan,
+                now=now,
+            )
+        note(sticky, placement)
+
+    limit = current_app.config["REMOVE_AFTER_SCANS"]
+    missing = db.session.scalars(
+        select(Sticky)
+        .where(Sticky.event_id == event.id, Sticky.board_status != BoardStatus.NONE)
+        .order_by(Sticky.id)
+    )
+    for sticky in missing:
+        if sticky.id in seen_ids:
+            continue
+        if sticky.on_grid and (sticky.room_id, sticky.slot_id) in hidden:
+            sticky.missed_scans = 0  # someone stood in front: the row starts again
+            continue
+        sticky.missed_scans += 1
+        if sticky.missed_scans >= limit:
+            note(
+                sticky,
+                remove_sticky(sticky=sticky, source=PlacementSource.CAMERA, scan=scan, now=now),
+            )
+    db.session.flush()
+    return outcome
+
+
+def _already_there(sticky: Sticky, room, slot) -> bool:
+    if room is None:
+        return sticky.board_status == BoardStatus.OFF_GRID
+    return sticky.on_grid and (sticky.room_id, sticky.slot_id) == (room.id, slot.id)
+
+
+def _describe(sticky: Sticky, placement: Placement) -> dict:
+    def where(status, room_id, slot_id):
+        if status in (BoardStatus.PLACED, BoardStatus.CONFLICT):
+            from app.models import Room, Slot
+
+            return {
+                "room": db.session.get(Room, room_id).name,
+                "slot": db.session.get(Slot, slot_id).key,
+            }
+        return {"room": None, "slot": None}
+
+    return {
+        "code": sticky.code,
+        "title": sticky.title,
+        "from": {
+            "status": str(placement.from_status),
+            **where(placement.from_status, placement.from_room_id, placement.from_slot_id),
+        },
+        "to": {
+            "status": str(placement.to_status),
+            **where(placement.to_status, placement.to_room_id, placement.to_slot_id),
+        },
+    }
+
+
+def undo_scan(*, scan: Scan, now: dt.datetime | None = None) -> int:
+    """Put back every sticky this scan moved, where no later change has moved it since.
+
+    Return how many stickies were put back. The scan stays in the history, marked as undone.
+    """
+    if scan.undone_dt is not None:
+        raise ServiceError("this scan has been undone already")
+    now = now or utcnow()
+    placements = list(
+        db.session.scalars(
+            select(Placement).filter_by(scan_id=scan.id).order_by(Placement.id.desc())
+        )
+    )
+    restored = 0
+    for placement in placements:
+        sticky = placement.sticky
+        current = (sticky.board_status, sticky.room_id, sticky.slot_id)
+        if current != (placement.to_status, placement.to_room_id, placement.to_slot_id):
+            continue  # a later scan or an organizer moved it since: leave that alone
+        db.session.add(
+            Placement(
+                sticky_id=sticky.id,
+                from_room_id=sticky.room_id,
+                from_slot_id=sticky.slot_id,
+                from_status=sticky.board_status,
+                to_room_id=placement.from_room_id,
+                to_slot_id=placement.from_slot_id,
+                to_status=placement.from_status,
+                source=PlacementSource.ORGANIZER,
+                created_dt=now,
+            )
+        )
+        sticky.board_status = placement.from_status
+        sticky.room_id, sticky.slot_id = placement.from_room_id, placement.from_slot_id
+        sticky.missed_scans = 0
+        restored += 1
+    scan.undone_dt = now
+    db.session.flush()
+    return restored
+
+
+def recent_scans(event: Event, limit: int = 50) -> list[Scan]:
+    query = select(Scan).filter_by(event_id=event.id).order_by(Scan.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def last_camera_scan(event: Event) -> Scan | None:
+    query = (
+        select(Scan)
+        .where(Scan.event_id == event.id, Scan.source != "organizer")
+        .order_by(Scan.id.desc())
+        .limit(1)
+    )
+    return db.session.scalar(query)

@@ -1,0 +1,56 @@
+"""Uploaded photos: checked before any decoder sees them, and stored in the instance folder."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from app.services import ServiceError
+
+# A 12 MP phone photo has 12 million pixels; a little headroom for 48 MP sensors, and no more:
+# a small compressed file that claims a huge size is a decompression bomb.
+MAX_PIXELS = 50_000_000
+
+
+class InvalidUpload(ServiceError):
+    """The upload is not an image we can read safely."""
+
+
+def read_photo(data: bytes):
+    """Decode an uploaded photo to a BGR array, refusing non-images and decompression bombs."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise InvalidUpload("the photo is empty")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            width, height = probe.size
+            fmt = probe.format
+    except (UnidentifiedImageError, OSError):
+        raise InvalidUpload("the upload is not an image (JPEG, PNG or WebP)") from None
+    except Image.DecompressionBombError:
+        raise InvalidUpload("the image claims too many pixels to be a photo") from None
+    if width * height > MAX_PIXELS:
+        raise InvalidUpload(
+            f"the image is {width} x {height} pixels; at most {MAX_PIXELS // 1_000_000} megapixels"
+        )
+    if fmt not in ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "MPO"):
+        raise InvalidUpload(f"{fmt} images are not accepted; send a JPEG or PNG photo")
+    import scanner
+
+    try:
+        return scanner.load_image(data)
+    except scanner.ScanError as exc:
+        raise InvalidUpload(str(exc)) from None
+
+
+def save_scan_images(upload_dir: str, scan_id: int, image, annotated) -> str:
+    """Write the photo and its annotated copy as JPEG; return the annotated file's name."""
+    import cv2
+
+    folder = Path(upload_dir) / "scans"
+    folder.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(folder / f"{scan_id}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    name = f"{scan_id}-annotated.jpg"
+    cv2.imwrite(str(folder / name), annotated, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return name
