@@ -59,7 +59,12 @@ def sticky_drawing(spec: StickySpec, template: Template, *, dictionary: str) -> 
 
     # The code, large enough to type from, under the band.
     size, lines = fit_text(
-        spec.code, style="mono", max_pt=20, min_pt=10, width=band_w - 2 * m, what="code"
+        spec.code,
+        style="mono",
+        max_pt=2 * t.band_h_mm,
+        min_pt=10,
+        width=band_w - 2 * m,
+        what="code",
     )
     code_base = t.band_h_mm + 2.5 + cap_height_mm(size)
     d.text(m, code_base, lines[0], style="mono", size_pt=size)
