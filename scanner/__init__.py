@@ -1,0 +1,27 @@
+"""Read a photo of the wall: every sticky in its room and slot, and the cells that were hidden.
+
+Pure: OpenCV and the QR decoders, no web framework and no database. Photo coordinates are
+pixels with the origin at the top-left pixel's centre, x right, y down.
+"""
+
+from scanner.annotate import annotate
+from scanner.decoders import DECODERS
+from scanner.errors import ScanError
+from scanner.imageio import load_image
+from scanner.manifest import Manifest
+from scanner.pipeline import decode_all, scan
+from scanner.results import Cell, DecodedCode, ScanResult, SeenSticky
+
+__all__ = [
+    "DECODERS",
+    "Cell",
+    "DecodedCode",
+    "Manifest",
+    "ScanError",
+    "ScanResult",
+    "SeenSticky",
+    "annotate",
+    "decode_all",
+    "load_image",
+    "scan",
+]

@@ -1,0 +1,92 @@
+"""Draw a scan result over its photo for a person to check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from scanner.imageio import load_image
+from scanner.results import ScanResult
+
+BOARD = (255, 160, 0)  # BGR: blue-ish outline
+GRID = (0, 200, 255)  # amber cell lines
+PLACED = (40, 170, 40)  # green: sticky in a cell
+OFF_GRID = (200, 90, 200)  # violet: sticky off the grid
+HIDDEN = (60, 60, 220)  # red shade: hidden cell
+REJECTED = (0, 0, 255)  # red cross: code not in the manifest
+TEXT_BG = (255, 255, 255)
+
+
+def annotate(image: Any, result: ScanResult) -> np.ndarray:
+    """Return a BGR copy of the photo with the board, grid, stickies and hidden cells drawn.
+
+    Hidden cells are shaded red and labelled with the reason; each sticky gets a dot at its
+    centre (photo px) with its code and cell; rejected codes get a red cross. Line widths and
+    text scale with the photo so that labels stay legible on a 12 MP photo and on a webcam frame.
+    """
+    out = load_image(image).copy()
+    h, w = out.shape[:2]
+    unit = max(1.0, max(h, w) / 1600.0)
+    thick = max(1, round(2 * unit))
+    font_scale = 0.5 * unit
+    if result.cells:
+        shade = out.copy()
+        for cell in result.cells:
+            if cell.hidden:
+                cv2.fillPoly(shade, [_pts(cell.quad)], HIDDEN)
+        cv2.addWeighted(shade, 0.35, out, 0.65, 0, dst=out)
+        for cell in result.cells:
+            cv2.polylines(out, [_pts(cell.quad)], True, GRID, max(1, thick // 2), cv2.LINE_AA)
+        for cell in result.cells:
+            if cell.hidden:
+                x, y = np.mean(cell.quad, axis=0)
+                _label(out, cell.reason, (x, y), HIDDEN, font_scale * 0.8, thick, centre=True)
+    if result.board_quad is not None:
+        cv2.polylines(out, [_pts(result.board_quad)], True, BOARD, thick * 2, cv2.LINE_AA)
+    for c in result.codes:
+        if c.corners and c.text.startswith("marker:"):
+            cv2.polylines(out, [_pts(c.corners)], True, BOARD, thick, cv2.LINE_AA)
+    for c in result.rejected:
+        r = 10 * unit
+        p0 = (round(c.x - r), round(c.y - r))
+        p1 = (round(c.x + r), round(c.y + r))
+        cv2.line(out, p0, p1, REJECTED, thick * 2, cv2.LINE_AA)
+        cv2.line(out, (p0[0], p1[1]), (p1[0], p0[1]), REJECTED, thick * 2, cv2.LINE_AA)
+    for s in result.stickies:
+        colour = PLACED if s.room is not None else OFF_GRID
+        centre = (round(s.x), round(s.y))
+        cv2.circle(out, centre, round(7 * unit), colour, -1, cv2.LINE_AA)
+        cv2.circle(out, centre, round(7 * unit), (255, 255, 255), max(1, thick // 2), cv2.LINE_AA)
+        where = f"{s.room} / {s.slot[-5:]}" if s.room is not None and s.slot else "off grid"
+        _label(
+            out, f"{s.code} ({s.via})", (s.x + 10 * unit, s.y - 4 * unit), colour, font_scale, thick
+        )
+        _label(out, where, (s.x + 10 * unit, s.y + 16 * unit), colour, font_scale * 0.85, thick)
+    status = "board found" if result.board_found else "BOARD NOT FOUND"
+    _label(
+        out,
+        f"{status}: {len(result.stickies)} stickies, {len(result.hidden_cells)} hidden cells",
+        (10 * unit, 24 * unit),
+        (0, 0, 0),
+        font_scale * 1.2,
+        thick,
+    )
+    return out
+
+
+def _pts(quad) -> np.ndarray:
+    return np.round(np.asarray(quad, dtype=np.float64)).astype(np.int32).reshape(-1, 1, 2)
+
+
+def _label(img, text, org, colour, scale, thick, *, centre: bool = False) -> None:
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    (tw, th), base = cv2.getTextSize(text, font, scale, thick)
+    x, y = org
+    if centre:
+        x, y = x - tw / 2, y + th / 2
+    x, y = round(x), round(y)
+    # A white box behind the text keeps it legible over stickies and busy walls.
+    cv2.rectangle(img, (x - 2, y - th - 3), (x + tw + 2, y + base + 1), TEXT_BG, -1)
+    cv2.putText(img, text, (x, y), font, scale, colour, thick, cv2.LINE_AA)

@@ -1,0 +1,188 @@
+"""Build the cell grid from the header cards, in board coordinates (see scanner.board).
+
+Columns run across the board (along x) and rows down it (along y). Rooms are the columns and
+slots the rows, unless the board is transposed. A header card's marker centre marks the middle of
+its column or row; the boundary between two neighbours lies halfway between their headers, so
+uneven, hand-taped columns work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SEEN = "seen"
+INTERPOLATED = "interpolated"  # header missing, centre taken halfway between seen neighbours
+UNKNOWN = "unknown"  # header missing at an end, or too few headers: never place a sticky here
+
+
+@dataclass(frozen=True)
+class Axis:
+    """Hold one axis of the grid: per column (or row) its centre, bounds and status."""
+
+    centres: tuple[float, ...]
+    lo: tuple[float, ...]
+    hi: tuple[float, ...]
+    status: tuple[str, ...]
+
+    def locate(self, t: float, *, margin: float, pad: float = 0.0) -> tuple[str, int]:
+        """Return ("in", i), ("outside", -1) or ("doubt", i) for coordinate t along the axis.
+
+        `margin` is a fraction of the column's width and `pad` an extra distance (board units)
+        for a centre that is itself uncertain: a centre closer than that to a boundary is in
+        doubt, so that no sticky is ever given a neighbour's cell.
+        """
+        n = len(self.centres)
+        first_w = self.hi[0] - self.lo[0]
+        last_w = self.hi[-1] - self.lo[-1]
+        # Beyond an unknown end column the grid's edge itself is a guess; keep well away from it.
+        before = (0.5 if self.status[0] == UNKNOWN else margin) * first_w + pad
+        after = (0.5 if self.status[-1] == UNKNOWN else margin) * last_w + pad
+        if t < self.lo[0] - before or t > self.hi[-1] + after:
+            return "outside", -1
+        for i in range(n):
+            if self.lo[i] <= t < self.hi[i]:
+                w = self.hi[i] - self.lo[i]
+                if self.status[i] == UNKNOWN:
+                    return "doubt", i
+                if min(t - self.lo[i], self.hi[i] - t) < margin * w + pad:
+                    return "doubt", i
+                return "in", i
+        return "doubt", -1
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Hold the grid: columns along board x, rows along board y, and which is rooms."""
+
+    columns: Axis
+    rows: Axis
+    transposed: bool  # True: rooms are rows (down the left), slots are columns
+
+    def cell_rect(self, col: int, row: int) -> tuple[float, float, float, float]:
+        """Return the cell's (x0, y0, x1, y1) in board coordinates."""
+        return (self.columns.lo[col], self.rows.lo[row], self.columns.hi[col], self.rows.hi[row])
+
+    def room_slot(self, col: int, row: int) -> tuple[int, int]:
+        """Return (room index, slot index) of a cell given by column and row."""
+        return (row, col) if self.transposed else (col, row)
+
+    def col_row(self, room: int, slot: int) -> tuple[int, int]:
+        """Return (column, row) of the cell of a room and slot index."""
+        return (slot, room) if self.transposed else (room, slot)
+
+
+def detect_transposed(rooms: dict[int, np.ndarray], slots: dict[int, np.ndarray]) -> bool:
+    """Return True when the room cards run down the board and the slot cards across it.
+
+    Room cards across the top spread along x at one height; slot cards down the left spread along
+    y. With a single card in each group, the room card sits right of and above the slot card.
+    """
+    score = 0.0
+    for pts, sign in ((rooms, 1.0), (slots, -1.0)):
+        if len(pts) >= 2:
+            p = np.array(list(pts.values()))
+            score += sign * (np.ptp(p[:, 0]) - np.ptp(p[:, 1]))
+    if score == 0.0 and rooms and slots:
+        r = np.mean(list(rooms.values()), axis=0)
+        s = np.mean(list(slots.values()), axis=0)
+        score = (r[0] - s[0]) - (r[1] - s[1])
+    return score < 0.0
+
+
+def build_grid(
+    *,
+    rooms: dict[int, np.ndarray],
+    slots: dict[int, np.ndarray],
+    n_rooms: int,
+    n_slots: int,
+) -> tuple[Grid, list[str]]:
+    """Build the grid from header centres (board coordinates), keyed by room or slot index.
+
+    Returns the grid and warnings about header cards that were missing or out of order.
+    """
+    transposed = detect_transposed(rooms, slots)
+    col_pts, row_pts = (slots, rooms) if transposed else (rooms, slots)
+    n_cols, n_rows = (n_slots, n_rooms) if transposed else (n_rooms, n_slots)
+    warnings: list[str] = []
+    col_t = {i: float(p[0]) for i, p in col_pts.items()}
+    row_t = {i: float(p[1]) for i, p in row_pts.items()}
+    col_t, w1 = _in_order(col_t)
+    row_t, w2 = _in_order(row_t)
+    warnings += [f"{'slot' if transposed else 'room'} card {i + 1} is out of order" for i in w1]
+    warnings += [f"{'room' if transposed else 'slot'} card {i + 1} is out of order" for i in w2]
+    # The header line of the other group lies one column (row) before the first one.
+    row_line = float(np.median([p[0] for p in row_pts.values()])) if row_pts else None
+    col_line = float(np.median([p[1] for p in col_pts.values()])) if col_pts else None
+    columns = _axis(col_t, n_cols, row_line)
+    rows = _axis(row_t, n_rows, col_line)
+    return Grid(columns=columns, rows=rows, transposed=transposed), warnings
+
+
+def _in_order(t: dict[int, float]) -> tuple[dict[int, float], list[int]]:
+    """Keep the longest run of headers whose positions grow with their manifest order."""
+    idx = sorted(t)
+    if len(idx) < 2:
+        return t, []
+    vals = [t[i] for i in idx]
+    n = len(idx)
+    best = [1] * n
+    prev = [-1] * n
+    for a in range(n):
+        for b in range(a):
+            if vals[b] < vals[a] and best[b] + 1 > best[a]:
+                best[a], prev[a] = best[b] + 1, b
+    k = int(np.argmax(best))
+    keep = set()
+    while k >= 0:
+        keep.add(idx[k])
+        k = prev[k]
+    return {i: t[i] for i in idx if i in keep}, [i for i in idx if i not in keep]
+
+
+def _axis(seen: dict[int, float], n: int, other_line: float | None) -> Axis:
+    centres = [0.0] * n
+    status = [UNKNOWN] * n
+    idx = sorted(seen)
+    if len(idx) >= 2:
+        for i in range(n):
+            if i in seen:
+                centres[i], status[i] = seen[i], SEEN
+                continue
+            lower = [k for k in idx if k < i]
+            upper = [k for k in idx if k > i]
+            if lower and upper:
+                a, b = lower[-1], upper[0]
+                centres[i] = seen[a] + (seen[b] - seen[a]) * (i - a) / (b - a)
+                status[i] = INTERPOLATED
+            else:
+                a, b = (idx[-2], idx[-1]) if lower else (idx[0], idx[1])
+                centres[i] = seen[a] + (seen[b] - seen[a]) * (i - a) / (b - a)
+    elif len(idx) == 1 and other_line is not None:
+        # One header: its column is as wide as the gap to the other group's header line.
+        k = idx[0]
+        step = abs(seen[k] - other_line)
+        for i in range(n):
+            centres[i] = seen[k] + (i - k) * step
+        status[k] = SEEN
+    else:
+        # No header at all: a unit spacing keeps the geometry finite; everything is unknown.
+        centres = [float(i) for i in range(n)]
+    lo, hi = [0.0] * n, [0.0] * n
+    for i in range(n):
+        if n == 1:
+            half = abs(centres[0] - other_line) / 2 if other_line is not None else 0.0
+            lo[i], hi[i] = centres[0] - half, centres[0] + half
+            continue
+        lo[i] = (
+            (centres[i - 1] + centres[i]) / 2
+            if i > 0
+            else centres[0] - (centres[1] - centres[0]) / 2
+        )
+        hi[i] = (
+            (centres[i] + centres[i + 1]) / 2
+            if i < n - 1
+            else centres[-1] + (centres[-1] - centres[-2]) / 2
+        )
+    return Axis(centres=tuple(centres), lo=tuple(lo), hi=tuple(hi), status=tuple(status))

@@ -1,0 +1,277 @@
+"""Parse and validate the scanner manifest (docs/contracts.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from scanner.errors import ScanError
+
+CORNER_NAMES = ("tl", "tr", "br", "bl")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Name the event the board belongs to."""
+
+    name: str
+    slug: str
+    base_url: str
+
+
+@dataclass(frozen=True)
+class Room:
+    """Describe one room header card: its name, marker id and optional QR text."""
+
+    name: str
+    marker_id: int
+    qr: str | None = None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Describe one slot header card; a slot is named by its start (YYYY-MM-DDTHH:MM)."""
+
+    start: str
+    end: str
+    marker_id: int
+    qr: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.start
+
+
+@dataclass(frozen=True)
+class StickyEntry:
+    """Describe one issued sticky.
+
+    `marker_offset` is the vector from the marker's centre to the sticky's centre, in units of the
+    marker's side, in the marker's own frame (x along its top edge, y down its left edge).
+    """
+
+    code: str
+    kind: str
+    qr: str
+    marker_id: int
+    marker_offset: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Corners:
+    """Hold the marker ids of the four board corners."""
+
+    tl: int
+    tr: int
+    br: int
+    bl: int
+
+    def items(self) -> tuple[tuple[str, int], ...]:
+        return tuple((name, getattr(self, name)) for name in CORNER_NAMES)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Hold everything the scanner knows about one event's board before it looks at a photo.
+
+    Rooms and slots are in event order, which is also their order on the wall (left to right or
+    top to bottom).
+    """
+
+    event: Event
+    marker_dictionary: str
+    corners: Corners
+    rooms: tuple[Room, ...]
+    slots: tuple[Slot, ...]
+    stickies: tuple[StickyEntry, ...]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Manifest:
+        """Build a manifest from parsed JSON; raise ScanError naming the first bad field."""
+        if not isinstance(d, Mapping):
+            raise ScanError(f"manifest: expected a JSON object, got {type(d).__name__}")
+        ev = _get(d, "event", Mapping, "manifest")
+        event = Event(
+            name=_get(ev, "name", str, "event"),
+            slug=_get(ev, "slug", str, "event", default=""),
+            base_url=_get(ev, "base_url", str, "event", default=""),
+        )
+        dictionary = _get(d, "marker_dictionary", str, "manifest", default="DICT_4X4_1000")
+        if not dictionary.startswith("DICT_") or not hasattr(cv2.aruco, dictionary):
+            raise ScanError(f"manifest: unknown marker_dictionary {dictionary!r}")
+        size = _dictionary_size(dictionary)
+
+        ids: dict[int, str] = {}
+
+        def take_id(value: Any, where: str) -> int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ScanError(f"manifest: {where}.marker_id must be an integer, got {value!r}")
+            if not 0 <= value < size:
+                raise ScanError(
+                    f"manifest: {where}.marker_id {value} is outside {dictionary} (0..{size - 1})"
+                )
+            if value in ids:
+                raise ScanError(
+                    f"manifest: marker id {value} used by both {ids[value]} and {where}"
+                )
+            ids[value] = where
+            return value
+
+        raw_corners = _get(
+            d, "corners", Mapping, "manifest", default={"tl": 0, "tr": 1, "br": 2, "bl": 3}
+        )
+        corner_ids = {}
+        for name in CORNER_NAMES:
+            if name not in raw_corners:
+                raise ScanError(f"manifest: corners.{name} is missing")
+            corner_ids[name] = take_id(raw_corners[name], f"corners.{name}")
+        corners = Corners(**corner_ids)
+
+        qrs: dict[str, str] = {}
+
+        def take_qr(value: Any, where: str, *, required: bool) -> str | None:
+            if value is None and not required:
+                return None
+            if not isinstance(value, str) or not value:
+                raise ScanError(f"manifest: {where}.qr must be a non-empty string, got {value!r}")
+            if value in qrs:
+                raise ScanError(
+                    f"manifest: QR text {value!r} used by both {qrs[value]} and {where}"
+                )
+            qrs[value] = where
+            return value
+
+        rooms = []
+        raw_rooms = _get(d, "rooms", list, "manifest")
+        if not raw_rooms:
+            raise ScanError("manifest: rooms is empty; the board needs at least one room")
+        seen_names: set[str] = set()
+        for i, r in enumerate(raw_rooms):
+            where = f"rooms[{i}]"
+            if not isinstance(r, Mapping):
+                raise ScanError(f"manifest: {where} must be an object")
+            name = _get(r, "name", str, where)
+            if name in seen_names:
+                raise ScanError(f"manifest: room name {name!r} appears twice")
+            seen_names.add(name)
+            rooms.append(
+                Room(
+                    name=name,
+                    marker_id=take_id(r.get("marker_id"), where),
+                    qr=take_qr(r.get("qr"), where, required=False),
+                )
+            )
+
+        slots = []
+        raw_slots = _get(d, "slots", list, "manifest")
+        if not raw_slots:
+            raise ScanError("manifest: slots is empty; the board needs at least one slot")
+        seen_names = set()
+        for i, s in enumerate(raw_slots):
+            where = f"slots[{i}]"
+            if not isinstance(s, Mapping):
+                raise ScanError(f"manifest: {where} must be an object")
+            start = _get(s, "start", str, where)
+            if start in seen_names:
+                raise ScanError(f"manifest: slot start {start!r} appears twice")
+            seen_names.add(start)
+            slots.append(
+                Slot(
+                    start=start,
+                    end=_get(s, "end", str, where, default=""),
+                    marker_id=take_id(s.get("marker_id"), where),
+                    qr=take_qr(s.get("qr"), where, required=False),
+                )
+            )
+
+        stickies = []
+        codes: set[str] = set()
+        for i, s in enumerate(_get(d, "stickies", list, "manifest", default=[])):
+            where = f"stickies[{i}]"
+            if not isinstance(s, Mapping):
+                raise ScanError(f"manifest: {where} must be an object")
+            code = _get(s, "code", str, where)
+            if code in codes:
+                raise ScanError(f"manifest: sticky code {code!r} appears twice")
+            codes.add(code)
+            offset = s.get("marker_offset")
+            if (
+                not isinstance(offset, list | tuple)
+                or len(offset) != 2
+                or not all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in offset
+                )
+            ):
+                raise ScanError(
+                    f"manifest: {where}.marker_offset must be two finite numbers, got {offset!r}"
+                )
+            stickies.append(
+                StickyEntry(
+                    code=code,
+                    kind=_get(s, "kind", str, where, default="session"),
+                    qr=take_qr(s.get("qr"), where, required=True),
+                    marker_id=take_id(s.get("marker_id"), where),
+                    marker_offset=(float(offset[0]), float(offset[1])),
+                )
+            )
+        return cls(
+            event=event,
+            marker_dictionary=dictionary,
+            corners=corners,
+            rooms=tuple(rooms),
+            slots=tuple(slots),
+            stickies=tuple(stickies),
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Manifest:
+        """Read a manifest JSON file; raise ScanError if it is missing, not JSON or invalid."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ScanError(f"cannot read manifest {os.fspath(path)!r}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ScanError(f"manifest {os.fspath(path)!r} is not UTF-8 text") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ScanError(
+                f"manifest {os.fspath(path)!r} is not JSON: {exc.msg} at line {exc.lineno}"
+            ) from None
+        return cls.from_dict(data)
+
+    def room_names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.rooms)
+
+    def slot_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.slots)
+
+
+def _get(d: Mapping[str, Any], key: str, kind: type, where: str, default: Any = ...) -> Any:
+    if key not in d or d[key] is None:
+        if default is ...:
+            raise ScanError(f"manifest: {where}.{key} is missing")
+        return default
+    value = d[key]
+    if not isinstance(value, kind):
+        raise ScanError(
+            f"manifest: {where}.{key} must be {_kind_name(kind)}, got {type(value).__name__}"
+        )
+    return value
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a string", list: "a list", Mapping: "an object"}.get(kind, kind.__name__)
+
+
+def _dictionary_size(name: str) -> int:
+    dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, name))
+    return int(dictionary.bytesList.shape[0])

@@ -1,0 +1,99 @@
+"""Plain result values of a scan; photo coordinates are pixels, origin top-left, x right, y down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class DecodedCode:
+    """Describe one code read from a photo.
+
+    `text` is the QR payload, or `marker:<dictionary>:<id>` for an ArUco marker. `x`, `y` is the
+    code's centre in photo pixels (origin top-left, at pixel centres). `corners` are the code's
+    corners in photo pixels, in the code's own order (top-left, top-right, bottom-right,
+    bottom-left of the symbol), when the decoder reports them.
+    """
+
+    text: str
+    via: str
+    x: float
+    y: float
+    corners: tuple[Point, ...] = field(default=(), compare=False, repr=False)
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "via": self.via, "x": _r(self.x), "y": _r(self.y)}
+
+
+@dataclass(frozen=True)
+class SeenSticky:
+    """Describe a sticky found on the wall.
+
+    `room`/`slot` are None for a sticky off the grid. `x`, `y` is the sticky's centre in photo
+    pixels. `via` is "qr" when its QR code was read, else "marker".
+    """
+
+    code: str
+    kind: str
+    room: str | None
+    slot: str | None
+    x: float
+    y: float
+    via: str
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "room": self.room,
+            "slot": self.slot,
+            "x": _r(self.x),
+            "y": _r(self.y),
+            "via": self.via,
+        }
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Describe one grid cell as seen in the photo: its outline (photo px) and visibility."""
+
+    room: str
+    slot: str
+    quad: tuple[Point, Point, Point, Point]
+    hidden: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Hold what one photo showed.
+
+    `board_quad` is the board outline through the four corner-marker centres (tl, tr, br, bl) in
+    photo pixels, or None when the board was not found. `cells` are the grid cells with their
+    outlines in photo pixels. `codes` are the known codes that were read (stickies, headers,
+    corners); `rejected` the codes read that the manifest does not know.
+    """
+
+    board_found: bool
+    stickies: tuple[SeenSticky, ...]
+    hidden_cells: tuple[tuple[str, str], ...]
+    warnings: tuple[str, ...]
+    rejected: tuple[DecodedCode, ...]
+    board_quad: tuple[Point, Point, Point, Point] | None = None
+    cells: tuple[Cell, ...] = ()
+    codes: tuple[DecodedCode, ...] = ()
+    transposed: bool = False
+
+    def to_dict(self) -> dict:
+        """Return the scan-result JSON of docs/contracts.md."""
+        return {
+            "board_found": self.board_found,
+            "stickies": [s.to_dict() for s in self.stickies],
+            "hidden_cells": [[room, slot] for room, slot in self.hidden_cells],
+            "warnings": list(self.warnings),
+        }
+
+
+def _r(v: float) -> float:
+    return round(float(v), 1)
