@@ -117,3 +117,31 @@ def pdf_page_sizes(data: bytes) -> list[tuple[float, float]]:
         return [tuple(pdf[i].get_size()) for i in range(len(pdf))]
     finally:
         pdf.close()
+
+
+def pdf_squares(data: bytes, *, min_side_mm: float) -> list[list[tuple[float, float, float]]]:
+    """Return, per page, (x, y, side) in mm of every square path at least `min_side_mm` wide.
+
+    Read from the PDF's drawing operations, origin at the page's top-left, y down: markers and QR
+    symbols are each one filled path whose bounds are the code's outer square.
+    """
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    to_mm = 25.4 / 72
+    pdf = pdfium.PdfDocument(data)
+    try:
+        pages = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            height = page.get_size()[1]
+            found = []
+            for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_PATH,)):
+                left, bottom, right, top = obj.get_bounds()
+                w, h = (right - left) * to_mm, (top - bottom) * to_mm
+                if w >= min_side_mm and abs(w - h) < 1e-3:
+                    found.append((left * to_mm, (height - top) * to_mm, w))
+            pages.append(found)
+        return pages
+    finally:
+        pdf.close()

@@ -185,3 +185,10 @@ def test_card_image_title_too_long_raises():
     card = CardSpec("room", "r", 4, "Auditorium " * 40)
     with pytest.raises(PrintError, match="room title 'Auditorium Auditorium"):
         card_image(card)
+
+
+@pytest.mark.parametrize("dictionary", ["DICT_5X5_1000", "DICT_APRILTAG_36h11"])
+def test_sticky_image_other_dictionary_decodes_with_it(dictionary):
+    img = sticky_image(SPEC, template="note-76", dpi=150, marker_dictionary=dictionary)
+    assert list(read_markers(img, dictionary)) == [12]
+    assert read_markers(img) == {}

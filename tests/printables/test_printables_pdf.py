@@ -10,6 +10,7 @@ from printables_testkit import (
     make_kit,
     make_stickies,
     pdf_page_sizes,
+    pdf_squares,
     read_markers,
     read_qrs,
     render_pdf,
@@ -78,6 +79,22 @@ def test_stickies_pdf_codes_appear_once_where_template_puts_them(name, paper):
         found = (corners + 0.5) / PX_MM
         worst = max(worst, float(np.abs(found - expected).max()))
     assert worst < 0.2
+
+
+@pytest.mark.parametrize(("name", "paper"), CASES)
+def test_stickies_pdf_drawing_places_codes_exactly(name, paper):
+    t = get_template(name)
+    pages = pdf_squares(
+        stickies_pdf(make_stickies(t.per_page), template=name, paper=paper), min_side_mm=15
+    )
+    mx, my = t.marker_origin
+    qx, qy = t.qr_origin
+    expected = []
+    for x, y in t.positions(paper):
+        expected += [(x + mx, y + my, t.marker_side_mm), (x + qx, y + qy, t.qr_side_mm)]
+    assert len(pages) == 1
+    assert len(pages[0]) == len(expected)
+    assert np.abs(np.array(sorted(pages[0])) - np.array(sorted(expected))).max() < 0.01
 
 
 @pytest.mark.parametrize("paper", list(PAPERS))
