@@ -165,13 +165,12 @@ def find_scan(event: Event, scan_id: str) -> Scan | None:
 
 
 def preview_scan(*, event: Event, observations: Observations) -> list[dict]:
-    """Return the changes a scan would make, without keeping any of them."""
-    nested = db.session.begin_nested()
+    """Return the changes a scan would make, and roll them back: the request must not commit."""
     try:
         outcome = apply_scan(event=event, observations=observations, source="preview")
         return outcome.changes
     finally:
-        nested.rollback()
+        db.session.rollback()
 
 
 def apply_scan(

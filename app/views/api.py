@@ -7,11 +7,12 @@ import secrets
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.services import board as board_service
 from app.services.organizers import token_for_secret
-from app.services.scans import InvalidScan, apply_scan, parse_observations
+from app.services.scans import InvalidScan, apply_scan, find_scan, parse_observations
 from app.services.uploads import InvalidUpload, read_photo, save_scan_images
 from app.views.common import current_event_or_404
 
@@ -104,7 +105,13 @@ def post_scan():
         outcome.scan.image_path = save_scan_images(
             current_app.config["UPLOAD_DIR"], outcome.scan.id, image, annotated
         )
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same scan id arrived twice at once: the other request applied it.
+        db.session.rollback()
+        existing = find_scan(event, observations.scan_id)
+        return jsonify(scan=existing.id, duplicate=True, applied=False, changes=[]), 200
     return jsonify(
         scan=outcome.scan.id,
         duplicate=False,

@@ -1,0 +1,277 @@
+"""Scan ingest: sequences of scans against the board state, and the API's refusals."""
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import BoardStatus, Placement, Scan, Sticky
+from app.services.organizers import create_token
+from app.services.scans import apply_scan, parse_observations, undo_scan
+
+A, B, T = "Hall A", "Hall B", "Terrace"
+TEN, ELEVEN = "2026-09-26T10:00", "2026-09-26T11:00"
+
+
+@pytest.fixture
+def token(app, event):
+    _, secret = create_token(name="wall-cam")
+    db.session.commit()
+    return secret
+
+
+@pytest.fixture
+def post(client, token):
+    def send(body, token=token):
+        return client.post("/api/scans", json=body, headers={"Authorization": f"Bearer {token}"})
+
+    return send
+
+
+@pytest.fixture
+def scan(event):
+    """Apply a scan built from {code: (room, slot) | None}; return the outcome."""
+    counter = iter(range(1, 1000))
+
+    def apply(seen, *, hidden=(), board_found=True, scan_id=None):
+        body = {
+            "scan_id": scan_id or f"s{next(counter)}",
+            "board_found": board_found,
+            "stickies": [
+                {"code": code, "room": cell[0] if cell else None, "slot": cell[1] if cell else None,
+                 "x": 10.0, "y": 20.0, "via": "marker"}
+                for code, cell in seen.items()
+            ],
+            "hidden_cells": [list(c) for c in hidden],
+            "warnings": [],
+        }
+        outcome = apply_scan(event=event, observations=parse_observations(body), source="test")
+        db.session.commit()
+        return outcome
+
+    return apply
+
+
+def where(sticky):
+    db.session.refresh(sticky)
+    if sticky.on_grid:
+        return (sticky.board_status, sticky.room.name, sticky.slot.key)
+    return (sticky.board_status,)
+
+
+def test_scan_places_then_moves_sticky_with_history(scan, create_session):
+    s = create_session()
+    scan({s.code: (A, TEN)})
+    assert where(s) == ("placed", A, TEN)
+    outcome = scan({s.code: (B, ELEVEN)})
+    assert where(s) == ("placed", B, ELEVEN)
+    assert outcome.changes == [{
+        "code": s.code, "title": "Testing without mocks",
+        "from": {"status": "placed", "room": A, "slot": TEN},
+        "to": {"status": "placed", "room": B, "slot": ELEVEN},
+    }]
+    moves = db.session.scalars(select(Placement).filter_by(sticky_id=s.id).order_by(Placement.id)).all()
+    assert [m.scan_id for m in moves] == [1, 2]
+
+
+def test_scan_second_sticky_in_cell_is_conflict(scan, create_session):
+    first, second = create_session(title="First"), create_session(title="Second")
+    scan({first.code: (A, TEN)})
+    scan({first.code: (A, TEN), second.code: (A, TEN)})
+    assert where(first) == ("placed", A, TEN)
+    assert where(second) == ("conflict", A, TEN)
+
+
+def test_scan_two_newcomers_to_one_cell_first_issued_wins(scan, create_session):
+    first, second = create_session(title="First"), create_session(title="Second")
+    scan({second.code: (A, TEN), first.code: (A, TEN)})
+    assert where(first)[0] == "placed" and where(second)[0] == "conflict"
+
+
+def test_scan_swap_within_one_scan(scan, create_session):
+    a, b = create_session(title="a"), create_session(title="b")
+    scan({a.code: (A, TEN), b.code: (B, TEN)})
+    scan({a.code: (B, TEN), b.code: (A, TEN)})
+    assert where(a) == ("placed", B, TEN)
+    assert where(b) == ("placed", A, TEN)
+
+
+def test_unseen_sticky_removed_only_after_k_visible_scans(app, scan, create_session):
+    assert app.config["REMOVE_AFTER_SCANS"] == 3
+    s = create_session()
+    scan({s.code: (A, TEN)})
+    scan({})
+    scan({})
+    assert where(s) == ("placed", A, TEN)
+    scan({})
+    assert where(s) == ("none",)
+
+
+def test_person_in_front_never_removes_sticky(scan, create_session):
+    s = create_session()
+    scan({s.code: (A, TEN)})
+    for _ in range(10):
+        scan({}, hidden=[(A, TEN)])
+    assert where(s) == ("placed", A, TEN)
+    # A hidden scan breaks the row: two visible misses, a hidden one, two more: still there.
+    scan({})
+    scan({})
+    scan({}, hidden=[(A, TEN)])
+    scan({})
+    scan({})
+    assert where(s) == ("placed", A, TEN)
+
+
+def test_seen_again_resets_the_count(scan, create_session):
+    s = create_session()
+    scan({s.code: (A, TEN)})
+    scan({})
+    scan({})
+    scan({s.code: (A, TEN)})
+    scan({})
+    scan({})
+    assert where(s) == ("placed", A, TEN)
+
+
+def test_scan_without_board_changes_nothing(scan, create_session):
+    s, t = create_session(), create_session()
+    scan({s.code: (A, TEN)})
+    for _ in range(5):
+        scan({t.code: (B, TEN)}, board_found=False)
+    assert where(s) == ("placed", A, TEN)
+    assert where(t) == ("none",)
+    assert db.session.scalar(select(func.count(Scan.id))) == 6
+
+
+def test_person_sticky_goes_to_people_board(client, scan, create_person):
+    p = create_person(name="Aiko")
+    scan({p.code: None})
+    assert where(p) == ("off_grid",)
+    assert "Aiko" in client.get("/board").get_data(as_text=True)
+
+
+def test_undo_scan_puts_stickies_back(scan, create_session):
+    s = create_session()
+    scan({s.code: (A, TEN)})
+    bad = scan({s.code: (B, ELEVEN)})
+    assert undo_scan(scan=bad.scan) == 1
+    db.session.commit()
+    assert where(s) == ("placed", A, TEN)
+    assert bad.scan.undone_dt is not None
+
+
+def test_undo_leaves_later_moves_alone(scan, create_session):
+    s = create_session()
+    first = scan({s.code: (A, TEN)})
+    scan({s.code: (B, TEN)})
+    assert undo_scan(scan=first.scan) == 0
+    assert where(s) == ("placed", B, TEN)
+
+
+def test_api_scan_applies_and_same_id_twice_applies_once(post, create_session):
+    s = create_session()
+    body = {"scan_id": "cam-1", "board_found": True, "hidden_cells": [], "warnings": [],
+            "stickies": [{"code": s.code, "room": A, "slot": TEN, "x": 1.5, "y": 2.5, "via": "qr"}]}
+    first = post(body)
+    assert first.status_code == 201
+    assert first.get_json()["applied"] is True
+    assert first.get_json()["changes"][0]["to"] == {"status": "placed", "room": A, "slot": TEN}
+    body["stickies"][0]["room"] = B
+    again = post(body)
+    assert again.status_code == 200
+    assert again.get_json() == {"scan": first.get_json()["scan"], "duplicate": True, "applied": False, "changes": []}
+    assert where(s) == ("placed", A, TEN)
+    assert db.session.scalar(select(func.count(Scan.id))) == 1
+
+
+@pytest.mark.parametrize("auth", [None, "Bearer wrong", "Basic abc", "Bearer "])
+def test_api_scan_without_valid_token_is_401(client, event, auth):
+    headers = {"Authorization": auth} if auth else {}
+    response = client.post("/api/scans", json={"scan_id": "x", "board_found": True}, headers=headers)
+    assert response.status_code == 401
+    assert "camera token" in response.get_json()["error"]
+    assert db.session.scalar(select(func.count(Scan.id))) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"board_found": True}, "scan_id must be a string"),
+        ({"scan_id": "x"}, "board_found must be true or false"),
+        ({"scan_id": "x", "board_found": True, "stickies": "no"}, "stickies must be a list"),
+        ({"scan_id": "x", "board_found": True, "stickies": [{"code": "ZZZZZZ", "room": None, "slot": None}]},
+         "codes never issued for this event: ZZZZZZ"),
+        ({"scan_id": "x", "board_found": True, "stickies": [{"code": "C", "room": "Hall A", "slot": None}]},
+         "room and slot go together"),
+        ({"scan_id": "x", "board_found": True, "hidden_cells": [["Hall Z", "2026-09-26T10:00"]]},
+         "unknown hidden cell"),
+        ({"scan_id": "x" * 101, "board_found": True}, "scan_id must be a string of 1 to 100"),
+        ([1, 2], "the body must be a JSON object"),
+    ],
+)
+def test_api_scan_bad_body_is_422_and_changes_nothing(post, body, message):
+    response = post(body)
+    assert response.status_code == 422
+    assert message in response.get_json()["error"]
+    assert db.session.scalar(select(func.count(Scan.id))) == 0
+
+
+def test_api_scan_unknown_room_is_422(post, create_session):
+    s = create_session()
+    response = post({"scan_id": "x", "board_found": True,
+                     "stickies": [{"code": s.code, "room": "Hall Z", "slot": TEN, "via": "qr"}]})
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "unknown room 'Hall Z'"
+    assert where(s) == ("none",)
+
+
+def test_api_scan_non_json_is_422(client, token):
+    response = client.post("/api/scans", data="hello", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422
+
+
+def test_api_scan_upload_that_is_not_an_image_is_422(client, token):
+    import io
+
+    response = client.post(
+        "/api/scans",
+        data={"scan_id": "p1", "photo": (io.BytesIO(b"not an image at all"), "wall.jpg")},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 422
+    assert "not an image" in response.get_json()["error"]
+
+
+def test_api_scan_decompression_bomb_is_422(client, token):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (12000, 12000)).save(buffer, format="PNG")  # 144 MP of zeros in a few KB
+    assert len(buffer.getvalue()) < 100_000
+    response = client.post(
+        "/api/scans",
+        data={"scan_id": "bomb", "photo": (io.BytesIO(buffer.getvalue()), "wall.png")},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 422
+    assert "megapixels" in response.get_json()["error"] or "too many pixels" in response.get_json()["error"]
+
+
+def test_api_scan_over_upload_limit_is_413(app, client, token):
+    import io
+
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = client.post(
+        "/api/scans",
+        data={"scan_id": "big", "photo": (io.BytesIO(b"x" * 5000), "wall.jpg")},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 413
+    assert db.session.scalar(select(func.count(Scan.id))) == 0
+
+
+def test_sticky_codes_are_counted_once(create_stickies):
+    stickies = create_stickies(3)
+    assert db.session.scalar(select(func.count(Sticky.id))) == 3
+    assert all(s.board_status == BoardStatus.NONE for s in stickies)
