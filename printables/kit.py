@@ -90,7 +90,6 @@ def card_drawing(card: CardSpec, *, dictionary: str) -> Drawing:
     if lines:
         step = size * 1.1 * 0.3528
         first = CARD_MARGIN + cap_height_mm(size) + 0.5
-        # Centre a single short line in the space the two lines would take.
         draw_lines(
             d, lines, x=w / 2, y=first, style="bold", size_pt=size, align="center", leading=1.1
         )
