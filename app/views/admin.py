@@ -7,12 +7,13 @@ from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.forms import ActionForm, EventForm, RoomForm, SlotForm
-from app.models import PlacementSource, Room, Slot, Sticky, StickyKind
+from app.models import PlacementSource, Room, Slot, Sticky, StickyKind, utcnow
 from app.services import ServiceError
 from app.services import board as board_service
 from app.services import events as event_service
 from app.services import organizers as organizer_service
 from app.services import stickies as sticky_service
+from app.services.scans import last_camera_scan
 from app.views.common import current_event_or_404, organizer_required, sticky_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -74,6 +75,8 @@ def dashboard():
         counts=counts,
         claimed=claimed,
         tokens=organizer_service.list_tokens(),
+        last_scan=last_camera_scan(event),
+        now=utcnow(),
     ), (400 if form.errors else 200)
 
 
