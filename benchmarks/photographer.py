@@ -397,7 +397,7 @@ def poster_art(*, text: str, px_per_mm: float, rng: np.random.Generator) -> Art:
     )
 
 
-def _scribble(img: np.ndarray, box_mm, p: float, rng: np.random.Generator) -> None:
+def scribble(img: np.ndarray, box_mm, p: float, rng: np.random.Generator) -> None:
     """Write two or three lines of pen strokes into `box_mm` (x0, y0, x1, y1)."""
     x0, y0, x1, y1 = box_mm
     ink = tuple(int(v) for v in rng.choice([(90, 30, 20), (20, 20, 20), (30, 30, 150)]))
@@ -674,7 +674,7 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
             continue  # issued, not on the wall
         if art.writing_box_mm is not None:
             img = art.image.copy()
-            _scribble(img, art.writing_box_mm, p, rng)
+            scribble(img, art.writing_box_mm, p, rng)
             art = Art(
                 img, art.size_mm, art.marker_corners_mm, art.qr_corners_mm, art.writing_box_mm
             )

@@ -71,6 +71,15 @@ WEBCAM_BOARD = BoardSpec(
     n_stickies=40,
     px_per_mm=2.0,
 )
+CLOSE_BOARD = BoardSpec(
+    rooms=default_rooms(4),
+    slots=default_slots(3),
+    column_width_mm=120.0,
+    row_height_mm=105.0,
+    n_stickies=12,
+    n_person_stickies=2,
+    px_per_mm=5.0,
+)
 TRANSPOSED_BOARD = replace(
     WEBCAM_BOARD, transposed=True, column_width_mm=170.0, row_height_mm=130.0
 )
@@ -105,6 +114,12 @@ CONDITIONS: tuple[Condition, ...] = (
         PHONE_BOARD,
         lambda rng: Camera.phone_12mp(**_mild(rng)),
         "4000x3000, 10 rooms x 10 slots, 100 stickies, yaw/pitch up to 10/6 deg",
+    ),
+    Condition(
+        "phone-12mp-close",
+        CLOSE_BOARD,
+        lambda rng: Camera.phone_12mp(**_mild(rng)),
+        "4000x3000 of a 4 rooms x 3 slots board (~3.7 px/mm), where QR codes can be read too",
     ),
     Condition(
         "webcam-1080p",
