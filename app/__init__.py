@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
 from flask import Flask
@@ -28,6 +29,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Scans in a row that must see a sticky's cell empty before the sticky comes off the board.
         REMOVE_AFTER_SCANS=3,
         AUTO_MIGRATE=True,
+        # Live pages hold one server thread each while they stream; past this many they poll.
+        LIVE_STREAMS=24,
+        LIVE_STREAM_SECONDS=55,
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 30,
@@ -53,6 +57,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(scans.bp)
     csrf.exempt(api.bp)
     errors.init_app(app)
+    app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(
+        app.config["LIVE_STREAMS"]
+    )
 
     from app import templating
 

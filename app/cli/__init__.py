@@ -205,10 +205,11 @@ def _serve_options(func):
     )
     @click.option(
         "--threads",
-        default=8,
+        default=32,
         show_default=True,
-        type=click.IntRange(1, 64),
-        help="Worker threads: each live page holds one while it waits for changes.",
+        type=click.IntRange(2, 256),
+        help="Worker threads. Live pages stream changes on all but 8 of them; "
+        "pages beyond that poll instead.",
     )
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
@@ -218,7 +219,11 @@ def _serve_options(func):
 
 
 def _serve(app, *, host: str, port: int, threads: int) -> None:
+    import threading
+
     from waitress import serve as waitress_serve
+
+    app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(max(1, threads - 8))
 
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     click.echo(f"Serving the board on http://{shown}:{port}/  (Ctrl+C to stop)")

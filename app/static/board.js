@@ -1,11 +1,12 @@
-// Keep the board live without a reload: swap the grid fragment in place and flash what changed.
+// Keep live regions current without a reload. Every element with data-live="URL" is refetched when
+// the server says the board changed (server-sent events on data-events); when streaming is not
+// possible the page polls. Stickies that moved or are new flash briefly.
 (function () {
   "use strict";
-  var board = document.getElementById("board");
-  if (!board) return;
-  var url = board.getAttribute("data-refresh");
-  var interval = parseInt(board.getAttribute("data-interval"), 10) * 1000 || 15000;
-  var last = board.innerHTML;
+  var regions = Array.prototype.slice.call(document.querySelectorAll("[data-live]"));
+  if (!regions.length) return;
+  var POLL_MS = 2000, SAFETY_POLL_MS = 30000;
+  var etags = {};
 
   function positions(root) {
     var seen = {};
@@ -16,28 +17,55 @@
     return seen;
   }
 
-  function refresh() {
-    fetch(url, { headers: { "Accept": "text/html" }, cache: "no-store" })
-      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) {
-        if (html === last) return;
-        var before = positions(board);
-        board.innerHTML = html;
-        last = html;
-        var after = positions(board);
+  function refreshRegion(region) {
+    var url = region.getAttribute("data-live");
+    var headers = { "Accept": "text/html" };
+    if (etags[url]) headers["If-None-Match"] = etags[url];
+    return fetch(url, { headers: headers, cache: "no-store" }).then(function (r) {
+      if (r.status === 304) return;
+      if (!r.ok) throw new Error(r.status);
+      etags[url] = r.headers.get("ETag");
+      return r.text().then(function (html) {
+        if (html === region.innerHTML) return;
+        var before = positions(region);
+        region.innerHTML = html;
+        var after = positions(region);
         Object.keys(after).forEach(function (code) {
           if (before[code] !== after[code]) {
-            board.querySelectorAll('[data-code="' + code + '"]').forEach(function (el) { el.classList.add("fresh"); });
+            region.querySelectorAll('[data-code="' + code + '"]').forEach(function (el) { el.classList.add("fresh"); });
           }
         });
-      })
-      .catch(function () { /* offline for a moment: the next tick tries again */ });
+        document.dispatchEvent(new CustomEvent("openspaces:updated"));
+      });
+    }).catch(function () { /* offline for a moment: the next tick tries again */ });
   }
 
+  function refresh() { regions.forEach(refreshRegion); }
   window.openspacesRefresh = refresh;
-  if (window.EventSource && board.getAttribute("data-events")) {
-    var source = new EventSource(board.getAttribute("data-events"));
-    source.addEventListener("board", refresh);
+
+  var pollTimer = null;
+  function poll(ms) {
+    if (pollTimer) clearInterval(pollTimer);
+    pollTimer = setInterval(refresh, ms);
   }
-  setInterval(refresh, interval);
+
+  var eventsUrl = regions[0].getAttribute("data-events");
+  if (window.EventSource && eventsUrl) {
+    var version = document.querySelector("[data-version]");
+    var url = eventsUrl + (version ? "?v=" + encodeURIComponent(version.getAttribute("data-version")) : "");
+    var source = new EventSource(url);
+    var first = !version;
+    source.addEventListener("board", function () {
+      if (first) { first = false; return; }  // the stream's first stamp is what the page shows
+      refresh();
+    });
+    source.onopen = function () { poll(SAFETY_POLL_MS); };
+    source.onerror = function () {
+      // The browser reconnects by itself; a refused stream (503) closes for good: poll instead.
+      if (source.readyState === EventSource.CLOSED) poll(POLL_MS);
+    };
+    poll(POLL_MS);
+  } else {
+    poll(POLL_MS);
+  }
 })();

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -16,8 +19,8 @@ from flask import (
 
 from app.extensions import db
 from app.forms import InterestForm, PersonForm, SessionForm
-from app.models import StickyKind
-from app.services import ServiceError
+from app.models import Event, StickyKind
+from app.services import ServiceError, live
 from app.services import board as board_service
 from app.services import stickies as sticky_service
 from app.services.events import current_and_next_slot
@@ -53,13 +56,67 @@ def _board_context():
 @bp.get("/board")
 def board():
     kiosk = request.args.get("kiosk") == "1"
-    return render_template("board.html", kiosk=kiosk, **_board_context())
+    context = _board_context()
+    return render_template(
+        "board.html", kiosk=kiosk, version=live.board_version(context["event"]), **context
+    )
 
 
 @bp.get("/board/grid")
 def board_grid():
     """Return just the grid, for the board page to refresh itself without a reload."""
-    return render_template("_grid.html", **_board_context())
+    event = current_event_or_404()
+    version = live.board_version(event)
+    if request.if_none_match.contains(version):
+        return Response(status=304, headers={"ETag": f'"{version}"'})
+    kiosk = request.args.get("kiosk") == "1"
+    response = Response(render_template("_grid.html", kiosk=kiosk, **_board_context()))
+    response.set_etag(version)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/board/events")
+def board_events():
+    """Stream a ``board`` event whenever the board changes (server-sent events).
+
+    Each stream ends after a while and the browser reconnects, so that no worker thread is held for
+    ever. When every stream slot is taken the answer is 503 and the page falls back to polling.
+    """
+    event = current_event_or_404()
+    streams = current_app.extensions["openspaces.live_streams"]
+    if not streams.acquire(blocking=False):
+        return Response("too many live pages; poll /board/grid instead", status=503)
+    app = current_app._get_current_object()
+    event_id = event.id
+    last = request.args.get("v", "")
+    seconds = app.config["LIVE_STREAM_SECONDS"]
+
+    def stream():
+        nonlocal last
+        try:
+            yield "retry: 1500\n\n"
+            deadline = time.monotonic() + seconds
+            quiet_since = time.monotonic()
+            while time.monotonic() < deadline:
+                with app.app_context():
+                    version = live.board_version(db.session.get(Event, event_id))
+                if version != last:
+                    last = version
+                    quiet_since = time.monotonic()
+                    yield f"event: board\ndata: {version}\n\n"
+                elif time.monotonic() - quiet_since > 15:
+                    quiet_since = time.monotonic()
+                    yield ": still here\n\n"
+                time.sleep(0.5)
+        finally:
+            streams.release()
+
+    return Response(
+        stream(),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 def _fields_from(form, kind):
@@ -155,6 +212,17 @@ def sticky(code: str):
         return render_template("session.html", **context)
     context["hosted"] = sticky_service.sessions_hosted_by(sticky)
     return render_template("person.html", **context)
+
+
+@bp.get("/s/<code>/where")
+def sticky_where(code: str):
+    """Return where and when a session runs, for its page to refresh itself."""
+    sticky = sticky_or_404(code)
+    if sticky.hidden and not is_organizer():
+        abort(404)
+    return render_template(
+        "_where.html", sticky=sticky, interest_count=sticky_service.interest_count(sticky)
+    )
 
 
 @bp.route("/s/<code>/edit", methods=["GET", "POST"])

@@ -127,8 +127,8 @@ def test_board_highlights_running_and_next_slot(client, event):
 def test_kiosk_mode_has_large_now_and_next(client, event):
     html = client.get("/board?kiosk=1").get_data(as_text=True)
     assert '<body class="kiosk">' in html
-    assert "Now" in html and "Next" in html
-    assert 'data-interval="5"' in html
+    assert "<h2>Now</h2>" in html and "<h2>Next</h2>" in html
+    assert 'data-live="/board/grid?kiosk=1"' in html
 
 
 def test_board_serves_every_asset_itself(client, event):

@@ -37,8 +37,14 @@ def scan(event):
             "scan_id": scan_id or f"s{next(counter)}",
             "board_found": board_found,
             "stickies": [
-                {"code": code, "room": cell[0] if cell else None, "slot": cell[1] if cell else None,
-                 "x": 10.0, "y": 20.0, "via": "marker"}
+                {
+                    "code": code,
+                    "room": cell[0] if cell else None,
+                    "slot": cell[1] if cell else None,
+                    "x": 10.0,
+                    "y": 20.0,
+                    "via": "marker",
+                }
                 for code, cell in seen.items()
             ],
             "hidden_cells": [list(c) for c in hidden],
@@ -64,12 +70,17 @@ def test_scan_places_then_moves_sticky_with_history(scan, create_session):
     assert where(s) == ("placed", A, TEN)
     outcome = scan({s.code: (B, ELEVEN)})
     assert where(s) == ("placed", B, ELEVEN)
-    assert outcome.changes == [{
-        "code": s.code, "title": "Testing without mocks",
-        "from": {"status": "placed", "room": A, "slot": TEN},
-        "to": {"status": "placed", "room": B, "slot": ELEVEN},
-    }]
-    moves = db.session.scalars(select(Placement).filter_by(sticky_id=s.id).order_by(Placement.id)).all()
+    assert outcome.changes == [
+        {
+            "code": s.code,
+            "title": "Testing without mocks",
+            "from": {"status": "placed", "room": A, "slot": TEN},
+            "to": {"status": "placed", "room": B, "slot": ELEVEN},
+        }
+    ]
+    moves = db.session.scalars(
+        select(Placement).filter_by(sticky_id=s.id).order_by(Placement.id)
+    ).all()
     assert [m.scan_id for m in moves] == [1, 2]
 
 
@@ -169,8 +180,13 @@ def test_undo_leaves_later_moves_alone(scan, create_session):
 
 def test_api_scan_applies_and_same_id_twice_applies_once(post, create_session):
     s = create_session()
-    body = {"scan_id": "cam-1", "board_found": True, "hidden_cells": [], "warnings": [],
-            "stickies": [{"code": s.code, "room": A, "slot": TEN, "x": 1.5, "y": 2.5, "via": "qr"}]}
+    body = {
+        "scan_id": "cam-1",
+        "board_found": True,
+        "hidden_cells": [],
+        "warnings": [],
+        "stickies": [{"code": s.code, "room": A, "slot": TEN, "x": 1.5, "y": 2.5, "via": "qr"}],
+    }
     first = post(body)
     assert first.status_code == 201
     assert first.get_json()["applied"] is True
@@ -178,7 +194,12 @@ def test_api_scan_applies_and_same_id_twice_applies_once(post, create_session):
     body["stickies"][0]["room"] = B
     again = post(body)
     assert again.status_code == 200
-    assert again.get_json() == {"scan": first.get_json()["scan"], "duplicate": True, "applied": False, "changes": []}
+    assert again.get_json() == {
+        "scan": first.get_json()["scan"],
+        "duplicate": True,
+        "applied": False,
+        "changes": [],
+    }
     assert where(s) == ("placed", A, TEN)
     assert db.session.scalar(select(func.count(Scan.id))) == 1
 
@@ -186,7 +207,9 @@ def test_api_scan_applies_and_same_id_twice_applies_once(post, create_session):
 @pytest.mark.parametrize("auth", [None, "Bearer wrong", "Basic abc", "Bearer "])
 def test_api_scan_without_valid_token_is_401(client, event, auth):
     headers = {"Authorization": auth} if auth else {}
-    response = client.post("/api/scans", json={"scan_id": "x", "board_found": True}, headers=headers)
+    response = client.post(
+        "/api/scans", json={"scan_id": "x", "board_found": True}, headers=headers
+    )
     assert response.status_code == 401
     assert "camera token" in response.get_json()["error"]
     assert db.session.scalar(select(func.count(Scan.id))) == 0
@@ -198,12 +221,26 @@ def test_api_scan_without_valid_token_is_401(client, event, auth):
         ({"board_found": True}, "scan_id must be a string"),
         ({"scan_id": "x"}, "board_found must be true or false"),
         ({"scan_id": "x", "board_found": True, "stickies": "no"}, "stickies must be a list"),
-        ({"scan_id": "x", "board_found": True, "stickies": [{"code": "ZZZZZZ", "room": None, "slot": None}]},
-         "codes never issued for this event: ZZZZZZ"),
-        ({"scan_id": "x", "board_found": True, "stickies": [{"code": "C", "room": "Hall A", "slot": None}]},
-         "room and slot go together"),
-        ({"scan_id": "x", "board_found": True, "hidden_cells": [["Hall Z", "2026-09-26T10:00"]]},
-         "unknown hidden cell"),
+        (
+            {
+                "scan_id": "x",
+                "board_found": True,
+                "stickies": [{"code": "ZZZZZZ", "room": None, "slot": None}],
+            },
+            "codes never issued for this event: ZZZZZZ",
+        ),
+        (
+            {
+                "scan_id": "x",
+                "board_found": True,
+                "stickies": [{"code": "C", "room": "Hall A", "slot": None}],
+            },
+            "room and slot go together",
+        ),
+        (
+            {"scan_id": "x", "board_found": True, "hidden_cells": [["Hall Z", "2026-09-26T10:00"]]},
+            "unknown hidden cell",
+        ),
         ({"scan_id": "x" * 101, "board_found": True}, "scan_id must be a string of 1 to 100"),
         ([1, 2], "the body must be a JSON object"),
     ],
@@ -217,8 +254,13 @@ def test_api_scan_bad_body_is_422_and_changes_nothing(post, body, message):
 
 def test_api_scan_unknown_room_is_422(post, create_session):
     s = create_session()
-    response = post({"scan_id": "x", "board_found": True,
-                     "stickies": [{"code": s.code, "room": "Hall Z", "slot": TEN, "via": "qr"}]})
+    response = post(
+        {
+            "scan_id": "x",
+            "board_found": True,
+            "stickies": [{"code": s.code, "room": "Hall Z", "slot": TEN, "via": "qr"}],
+        }
+    )
     assert response.status_code == 422
     assert response.get_json()["error"] == "unknown room 'Hall Z'"
     assert where(s) == ("none",)
@@ -255,7 +297,10 @@ def test_api_scan_decompression_bomb_is_422(client, token):
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 422
-    assert "megapixels" in response.get_json()["error"] or "too many pixels" in response.get_json()["error"]
+    assert (
+        "megapixels" in response.get_json()["error"]
+        or "too many pixels" in response.get_json()["error"]
+    )
 
 
 def test_api_scan_over_upload_limit_is_413(app, client, token):

@@ -1,0 +1,156 @@
+"""Live pages: version stamps, conditional refresh, server-sent events, and a real browser."""
+
+import json
+import shutil
+import threading
+
+import pytest
+
+from app.extensions import db
+from app.models import PlacementSource
+from app.services import live
+from app.services.board import place_sticky
+
+
+@pytest.fixture(autouse=True)
+def fresh_versions():
+    live.forget_versions()
+    yield
+    live.forget_versions()
+
+
+def test_grid_answers_304_when_nothing_changed(client, event, create_session):
+    first = client.get("/board/grid")
+    etag = first.headers["ETag"]
+    assert first.status_code == 200
+    assert client.get("/board/grid", headers={"If-None-Match": etag}).status_code == 304
+    sticky = create_session()
+    place_sticky(
+        sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
+    )
+    db.session.commit()
+    live.forget_versions()
+    changed = client.get("/board/grid", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert "Testing without mocks" in changed.get_data(as_text=True)
+
+
+def test_version_changes_with_title_and_interest(client, event, create_session):
+    sticky = create_session()
+    place_sticky(
+        sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
+    )
+    db.session.commit()
+    before = live.board_version(event)
+    live.forget_versions()
+    client.post(f"/s/{sticky.code}/interest")
+    live.forget_versions()
+    after_interest = live.board_version(event)
+    sticky.title = "Renamed"
+    db.session.commit()
+    live.forget_versions()
+    assert len({before, after_interest, live.board_version(event)}) == 3
+
+
+def test_event_stream_sends_board_event_after_change(app, client, event, create_session):
+    app.config["LIVE_STREAM_SECONDS"] = 3
+    version = live.board_version(event)
+    response = client.get(f"/board/events?v={version}", buffered=False)
+    assert response.mimetype == "text/event-stream"
+    chunks = iter(response.response)
+    first = next(chunks)
+    assert (first if isinstance(first, bytes) else first.encode()) == b"retry: 1500\n\n"
+    sticky = create_session()
+    place_sticky(
+        sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
+    )
+    db.session.commit()
+    live.forget_versions()
+    received = b""
+    for chunk in chunks:
+        received += chunk if isinstance(chunk, bytes) else chunk.encode()
+        if b"event: board" in received:
+            break
+    response.close()
+    assert b"event: board\ndata: " in received
+
+
+def test_event_stream_refuses_when_all_slots_taken(app, client, event):
+    semaphore = app.extensions["openspaces.live_streams"]
+    taken = 0
+    while semaphore.acquire(blocking=False):
+        taken += 1
+    try:
+        assert client.get("/board/events").status_code == 503
+    finally:
+        for _ in range(taken):
+            semaphore.release()
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the test app on a free loopback port in a thread."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_browser_board_follows_a_scan_without_reload(app, event, create_session, live_server):
+    from playwright.sync_api import sync_playwright
+
+    from app.services.organizers import create_token
+
+    sticky = create_session(title="Live in the browser")
+    _, token = create_token(name="cam")
+    db.session.commit()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"{live_server}/board")
+            page.evaluate("window.loadedOnce = true")
+            cell = page.locator('td[data-room="Hall B"][data-slot="2026-09-26T11:00"]')
+            assert cell.inner_text().strip() == ""
+            body = {
+                "scan_id": "browser-1",
+                "board_found": True,
+                "hidden_cells": [],
+                "warnings": [],
+                "stickies": [
+                    {
+                        "code": sticky.code,
+                        "room": "Hall B",
+                        "slot": "2026-09-26T11:00",
+                        "x": 1.0,
+                        "y": 1.0,
+                        "via": "marker",
+                    }
+                ],
+            }
+            posted = page.request.post(
+                f"{live_server}/api/scans",
+                data=json.dumps(body),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            assert posted.status == 201
+            cell.locator(".note-title", has_text="Live in the browser").wait_for(timeout=5000)
+            assert page.evaluate("window.loadedOnce") is True  # the page was not reloaded
+            assert cell.locator(".note.fresh").count() == 1
+        finally:
+            browser.close()
