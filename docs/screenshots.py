@@ -1,0 +1,84 @@
+"""Render the README's screenshots of the web app in headless Chromium.
+
+Run ``python docs/screenshots.py``: it sets up the demo in a temporary instance, serves it on a free
+loopback port and writes PNGs into ``docs/img/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+OUT = Path(__file__).parent / "img"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    port = free_port()
+    with tempfile.TemporaryDirectory() as instance:
+        env = {**os.environ, "OPENSPACES_INSTANCE": instance}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "app", "demo", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(base + "/api/board", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            with urllib.request.urlopen(base + "/api/board") as response:
+                import json
+
+                code = json.load(response)["stickies"][0]["code"]
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
+                )
+                shots = [
+                    ("board.png", "/board", {"width": 1400, "height": 860}),
+                    ("board-phone.png", "/board", {"width": 390, "height": 780}),
+                    ("session-phone.png", f"/s/{code}", {"width": 390, "height": 780}),
+                    ("kiosk.png", "/board?kiosk=1", {"width": 1920, "height": 1080}),
+                    ("people-phone.png", "/people?q=python", {"width": 390, "height": 780}),
+                ]
+                for name, path, viewport in shots:
+                    page = browser.new_page(viewport=viewport)
+                    page.goto(base + path)
+                    page.screenshot(path=str(OUT / name))
+                    page.close()
+                    print(OUT / name)
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait()
+
+
+if __name__ == "__main__":
+    main()
