@@ -206,7 +206,7 @@ def frame_from_quad(quad: np.ndarray, squares: Sequence[np.ndarray]) -> BoardFra
     """
     if not _convex(quad) or cv2.contourArea(quad.astype(np.float32)) < 100.0:
         return None
-    h_unit = cv2.getPerspectiveTransform(quad.astype(np.float32), _UNIT.astype(np.float32))
+    h_unit = _four_point(quad, _UNIT)
     ratios = []
     for sq in squares:
         r = _square_ratio(_apply(h_unit, sq))
@@ -216,6 +216,18 @@ def frame_from_quad(quad: np.ndarray, squares: Sequence[np.ndarray]) -> BoardFra
     scale = np.diag([1.0, aspect, 1.0])
     to_board = scale @ h_unit
     return BoardFrame(to_board=to_board, to_photo=np.linalg.inv(to_board), aspect=aspect, quad=quad)
+
+
+def _four_point(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Return the homography taking four points onto four others, solved in float64."""
+    a = np.zeros((8, 8))
+    b = np.zeros(8)
+    for i, ((x, y), (u, v)) in enumerate(zip(src, dst, strict=True)):
+        a[2 * i] = (x, y, 1, 0, 0, 0, -u * x, -u * y)
+        a[2 * i + 1] = (0, 0, 0, x, y, 1, -v * x, -v * y)
+        b[2 * i], b[2 * i + 1] = u, v
+    h = np.linalg.solve(a, b)
+    return np.append(h, 1.0).reshape(3, 3)
 
 
 def _square_ratio(q: np.ndarray) -> float | None:
@@ -249,5 +261,6 @@ def _convex(quad: np.ndarray) -> bool:
     signs = []
     for i in range(4):
         a, b, c = quad[i], quad[(i + 1) % 4], quad[(i + 2) % 4]
-        signs.append(np.cross(b - a, c - b))
+        u, v = b - a, c - b
+        signs.append(u[0] * v[1] - u[1] * v[0])
     return all(s > 0 for s in signs) or all(s < 0 for s in signs)

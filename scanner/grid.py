@@ -88,7 +88,7 @@ def detect_transposed(rooms: dict[int, np.ndarray], slots: dict[int, np.ndarray]
         r = np.mean(list(rooms.values()), axis=0)
         s = np.mean(list(slots.values()), axis=0)
         score = (r[0] - s[0]) - (r[1] - s[1])
-    return score < 0.0
+    return bool(score < 0.0)
 
 
 def build_grid(

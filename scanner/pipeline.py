@@ -132,10 +132,9 @@ class _Scan:
     # -- the steps ---------------------------------------------------------------------------
 
     def run(self) -> ScanResult:
-        t_start = time.perf_counter()
         found, candidates = markers.detect(self.gray, dictionary=self.dictionary)
         by_role = self._sort_markers(found)
-        qr_reads = self._read_qr(by_role, candidates, t_start)
+        qr_reads = self._read_qr(by_role, candidates)
         corners = by_role["corner"]
         room_px = {i: m.centre for i, m in by_role["room"].items()}
         slot_px = {i: m.centre for i, m in by_role["slot"].items()}
@@ -227,7 +226,7 @@ class _Scan:
                 if i not in by_role[kind]:
                     self.warnings.append(f"{kind} card {item.name} not found")
 
-    def _read_qr(self, by_role, candidates, t_start: float) -> list[DecodedCode]:
+    def _read_qr(self, by_role, candidates) -> list[DecodedCode]:
         """Read QR codes on the whole frame, then in crops around unread marker-like shapes."""
         reads = _dedupe(self.chain[0](self.gray))
         h, w = self.gray.shape
@@ -251,8 +250,11 @@ class _Scan:
             if not ref and s < 12:
                 continue
             spots.append((q.mean(axis=0), s))
-        t_crop = time.perf_counter()
-        t_crop_end = t_crop + budget
+        # A QR about as wide as the marker has ~29 modules; below ~1.3 px per module no crop,
+        # however enlarged, reads, so small markers mean the markers alone must do.
+        if ref and 0.9 * ref / 29 < 1.3:
+            spots = [sp for sp in spots if sp[1] >= 1.3 * 29 / 0.9]
+        t_crop_end = time.perf_counter() + budget
         for centre, side in spots:
             if time.perf_counter() > t_crop_end:
                 self.warnings.append("QR crop time budget used up; some crops not read")
@@ -262,7 +264,6 @@ class _Scan:
             got = self._decode_crop(centre, side * reach)
             reads += [g for g in got if g.text not in {r.text for r in reads}]
             known += [np.array((g.x, g.y)) for g in got]
-        del t_start
         for c in reads:
             (self.codes if c.text in self.qr_role else self.rejected).append(c)
         return [c for c in reads if c.text in self.qr_role]
