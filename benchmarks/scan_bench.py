@@ -203,6 +203,7 @@ class Placement:
     placed: dict[str, tuple[str | None, str | None]]
     hidden_cells: tuple[tuple[str, str], ...] = ()
     board_found: bool = True
+    reports_hidden: bool = False
 
 
 def _sticky_codes(board: Board) -> dict[str, str]:
@@ -268,6 +269,7 @@ def run_scanner(shot: Shot) -> Placement:
         placed={s.code: (s.room, s.slot) for s in result.stickies},
         hidden_cells=tuple(tuple(c) for c in result.hidden_cells),
         board_found=bool(result.board_found),
+        reports_hidden=True,
     )
 
 
@@ -296,6 +298,10 @@ class FrameScore:
     wrong_codes: tuple[str, ...] = ()
     board_found: bool = True
     error: str = ""
+    unsafe: tuple[str, ...] = ()
+    hidden_true: int = 0
+    hidden_reported: int = 0
+    hidden_both: int = 0
 
 
 @dataclass(frozen=True)
@@ -310,6 +316,7 @@ class Row:
     wrong: int
     ms_median: float
     failing_seeds: tuple[int, ...]
+    unsafe: int | None
     details: tuple[FrameScore, ...] = field(repr=False)
 
     @property
@@ -325,6 +332,20 @@ def score(shot: Shot, placement: Placement, *, seed: int, ms: float) -> FrameSco
     correct = sorted(c for c in visible if placement.placed.get(c, ("?", "?")) == truth[c])
     wrong = sorted(c for c, cell in placement.placed.items() if truth.get(c, ("?", "?")) != cell)
     missed = sorted(visible - set(correct) - set(wrong))
+    # A sticky on the grid that was not reported, in a cell not reported hidden, counts towards
+    # its removal; only a method that reports hidden cells makes that claim.
+    hidden = set(placement.hidden_cells)
+    unsafe = ()
+    if placement.reports_hidden and placement.board_found:
+        unsafe = tuple(
+            sorted(
+                s.code
+                for s in shot.stickies
+                if s.room is not None
+                and s.code not in placement.placed
+                and (s.room, s.slot) not in hidden
+            )
+        )
     return FrameScore(
         seed=seed,
         visible=len(visible),
@@ -334,6 +355,10 @@ def score(shot: Shot, placement: Placement, *, seed: int, ms: float) -> FrameSco
         missed=tuple(missed),
         wrong_codes=tuple(wrong),
         board_found=placement.board_found,
+        unsafe=unsafe,
+        hidden_true=len(shot.hidden_cells),
+        hidden_reported=len(hidden),
+        hidden_both=len(hidden & set(shot.hidden_cells)),
     )
 
 
@@ -378,7 +403,10 @@ def run_condition(
                 correct=correct,
                 wrong=wrong,
                 ms_median=statistics.median(timed) if timed else float("nan"),
-                failing_seeds=tuple(f.seed for f in frames if f.wrong or f.correct < f.visible),
+                failing_seeds=tuple(
+                    f.seed for f in frames if f.wrong or f.correct < f.visible or f.unsafe
+                ),
+                unsafe=sum(len(f.unsafe) for f in frames) if method == "scanner" else None,
                 details=tuple(frames),
             )
         )
@@ -435,18 +463,21 @@ def markdown(rows: list[Row], *, command: str, when: str) -> str:
         "",
         "Synthetic photos from `benchmarks/photographer.py`. *correct / visible*: stickies placed in "
         "their true cell (or off the grid) out of those fully in frame and not covered. *wrong*: "
-        "placements that disagree with the truth. The raw decoders read the full frame and get the "
+        "placements that disagree with the truth. *unsafe misses*: stickies on the grid that the "
+        "scanner did not report, in cells it did not report hidden either, on frames where it "
+        "found the board (the app removes such a sticky after K scans). The raw decoders read the full frame and get the "
         "true board geometry to place what they read. *ms*: median time per frame for the method "
         "alone.",
         "",
-        "| condition | method | correct / visible | rate | wrong | ms per frame (median) |",
-        "|---|---|---|---|---|---|",
+        "| condition | method | correct / visible | rate | wrong | unsafe misses "
+        "| ms per frame (median) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ms = "n/a" if r.ms_median != r.ms_median else f"{r.ms_median:.0f}"
         lines.append(
             f"| {r.condition} | {r.method} | {r.correct} / {r.visible} | {100 * r.rate:.1f}% "
-            f"| {r.wrong} | {ms} |"
+            f"| {r.wrong} | {'-' if r.unsafe is None else r.unsafe} | {ms} |"
         )
     lines += ["", "## Conditions", ""]
     used = {r.condition for r in rows}
@@ -468,6 +499,13 @@ def markdown(rows: list[Row], *, command: str, when: str) -> str:
                         f"- `{r.condition}` seed {f.seed}: {what}"
                         + (f"; missed {missed}" if f.missed else "")
                         + (f"; wrong {', '.join(f.wrong_codes)}" if f.wrong_codes else "")
+                        + (f"; unsafe {', '.join(f.unsafe[:8])}" if f.unsafe else "")
+                        + (
+                            f"; hidden cells reported {f.hidden_reported}, true {f.hidden_true}, "
+                            f"both {f.hidden_both}"
+                            if f.hidden_true or f.hidden_reported
+                            else ""
+                        )
                     )
         lines += [
             "",
