@@ -1,7 +1,14 @@
 """Web forms. Flask-WTF adds the CSRF token to each; lengths match the database columns."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 
@@ -65,3 +72,12 @@ class SlotForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A bare form for organizer buttons (hide, release, delete): the CSRF token only."""
+
+
+class PrintForm(FlaskForm):
+    count = IntegerField(
+        "How many stickies", default=30, validators=[DataRequired(), NumberRange(min=1, max=10000)]
+    )
+    kind = SelectField("Kind", choices=["session", "person"])
+    template = SelectField("Template", choices=[])
+    paper = SelectField("Paper", choices=["a4", "letter"])

@@ -1,15 +1,47 @@
-"""Schedule exports: iCalendar for sessions, rooms and the whole event."""
+"""Schedule exports: iCalendar, JSON, frab XML, the organizers' CSV and the room-door PDF.
+
+Only claimed, visible sessions that hold a cell (status placed) are in a schedule. Every time is
+written in the event's timezone, with its UTC offset where the format has room for one.
+"""
 
 from __future__ import annotations
 
-from app.models import Event, Room, Sticky
-from app.services.board import board_stickies, sticky_url
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import uuid
+import xml.etree.ElementTree as ET
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import BoardStatus, Event, Room, Slot, Sticky, StickyKind
+from app.services.board import board_stickies, room_url, sticky_url
+from app.services.capacity import interest_counts
+
+SESSION_TYPE = "Open Space"
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = (
+    "code",
+    "kind",
+    "title",
+    "host",
+    "tags",
+    "contact",
+    "room",
+    "slot",
+    "status",
+    "interested",
+    "claimed at",
+)
 
 
-def _scheduled(event: Event, *, room: Room | None = None) -> list[Sticky]:
+def scheduled_sessions(*, event: Event, room: Room | None = None) -> list[Sticky]:
     """Return the claimed, visible sessions that hold a cell, in time and room order."""
-    from app.models import BoardStatus, StickyKind
-
     found = [
         s
         for s in board_stickies(event)
@@ -19,6 +51,9 @@ def _scheduled(event: Event, *, room: Room | None = None) -> list[Sticky]:
         and (room is None or s.room_id == room.id)
     ]
     return sorted(found, key=lambda s: (s.slot.start_dt, s.room.position))
+
+
+# --- iCalendar ---------------------------------------------------------------------------------
 
 
 def _calendar(event: Event, name: str, sessions: list[Sticky]) -> bytes:
@@ -43,6 +78,9 @@ def _calendar(event: Event, name: str, sessions: list[Sticky]) -> bytes:
         if sticky.tag_list:
             item.add("categories", sticky.tag_list)
         cal.add_component(item)
+    # A calendar without sessions still names its zone, so subscribers see the right one.
+    if not sessions:
+        cal.add_component(icalendar.Timezone.from_tzid(event.timezone))
     cal.add_missing_timezones()
     return cal.to_ical()
 
@@ -52,9 +90,259 @@ def session_calendar(sticky: Sticky) -> bytes:
     return _calendar(sticky.event, sticky.title or sticky.code, [sticky])
 
 
-def event_calendar(event: Event) -> bytes:
-    return _calendar(event, event.name, _scheduled(event))
+def event_calendar(*, event: Event) -> bytes:
+    """Return an .ics file with every scheduled session of the event."""
+    return _calendar(event, event.name, scheduled_sessions(event=event))
 
 
-def room_calendar(event: Event, room: Room) -> bytes:
-    return _calendar(event, f"{event.name}: {room.name}", _scheduled(event, room=room))
+def room_calendar(*, event: Event, room: Room) -> bytes:
+    """Return an .ics file with the scheduled sessions of one room."""
+    return _calendar(
+        event, f"{event.name}: {room.name}", scheduled_sessions(event=event, room=room)
+    )
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def _iso(event: Event, moment: dt.datetime) -> str:
+    """Return local ISO 8601 with the UTC offset, to the minute: ``2026-09-26T10:00:00+05:30``."""
+    return event.local(moment).replace(microsecond=0).isoformat()
+
+
+def schedule_json(*, event: Event) -> dict:
+    """Return the schedule as plain JSON values: event, rooms, slots and the scheduled sessions."""
+    counts = interest_counts(event=event)
+    return {
+        "event": {
+            "name": event.name,
+            "slug": event.slug,
+            "timezone": event.timezone,
+            "url": event.base_url,
+        },
+        "rooms": [
+            {"name": r.name, "capacity": r.capacity, "url": room_url(event, r)}
+            for r in event.rooms
+        ],
+        "slots": [
+            {"key": s.key, "start": _iso(event, s.start_dt), "end": _iso(event, s.end_dt)}
+            for s in event.slots
+        ],
+        "sessions": [
+            {
+                "code": s.code,
+                "title": s.title,
+                "host": s.host,
+                "tags": s.tag_list,
+                "room": s.room.name,
+                "slot": s.slot.key,
+                "url": sticky_url(event, s.code),
+                "interested": counts.get(s.id, 0),
+            }
+            for s in scheduled_sessions(event=event)
+        ],
+    }
+
+
+# --- frab schedule XML -------------------------------------------------------------------------
+
+
+def _hhmm(delta: dt.timedelta) -> str:
+    minutes = round(delta.total_seconds() / 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _timeslot(slots: list[Slot]) -> dt.timedelta:
+    """Return the grid step that every slot start and length falls on (their greatest common divisor)."""
+    if not slots:
+        return dt.timedelta(minutes=15)
+    first = slots[0].start_dt
+    minutes = [round((s.end_dt - s.start_dt).total_seconds() / 60) for s in slots]
+    minutes += [round((s.start_dt - first).total_seconds() / 60) for s in slots]
+    return dt.timedelta(minutes=math.gcd(*minutes) or 15)
+
+
+def _days(event: Event) -> list[tuple[dt.date, list[Slot]]]:
+    days: list[tuple[dt.date, list[Slot]]] = []
+    for slot in event.slots:
+        date = slot.local_start.date()
+        if not days or days[-1][0] != date:
+            days.append((date, []))
+        days[-1][1].append(slot)
+    return days
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _abstract(description: str | None) -> str:
+    """Return the description's first paragraph, which apps show in their session list."""
+    paragraphs = [p.strip() for p in (description or "").split("\n\n") if p.strip()]
+    return paragraphs[0] if paragraphs else ""
+
+
+def schedule_xml(*, event: Event) -> bytes:
+    """Return the schedule in the frab ``schedule.xml`` format that Giggity and ConfClerk follow.
+
+    Layout as in the c3voc schedule XSD: ``<schedule>``, ``<version>``, ``<conference>``, then one
+    ``<day>`` per local date with every room and its sessions. Event ids are the stickies' database
+    ids; guids are UUID5 of the session's URL, so they stay put when a session moves.
+    """
+    sessions = scheduled_sessions(event=event)
+    days = _days(event)
+    root = ET.Element("schedule")
+    _sub(root, "version", schedule_version(event=event))
+    conference = _sub(root, "conference")
+    _sub(conference, "title", event.name)
+    _sub(conference, "acronym", event.slug)
+    if days:
+        _sub(conference, "start", days[0][0].isoformat())
+        _sub(conference, "end", days[-1][0].isoformat())
+    _sub(conference, "days", str(len(days)))
+    _sub(conference, "timeslot_duration", _hhmm(_timeslot(list(event.slots))))
+    _sub(conference, "time_zone_name", event.timezone)
+    # Person ids must be positive integers; hosts are names, so number them in order of appearance.
+    person_ids: dict[str, int] = {}
+    for index, (date, slots) in enumerate(days, start=1):
+        day = _sub(
+            root,
+            "day",
+            index=str(index),
+            date=date.isoformat(),
+            start=_iso(event, slots[0].start_dt),
+            end=_iso(event, max(s.end_dt for s in slots)),
+        )
+        slot_ids = {s.id for s in slots}
+        for room in event.rooms:
+            room_element = _sub(day, "room", name=room.name)
+            for sticky in sessions:
+                if sticky.room_id != room.id or sticky.slot_id not in slot_ids:
+                    continue
+                url = sticky_url(event, sticky.code)
+                item = _sub(
+                    room_element,
+                    "event",
+                    guid=str(uuid.uuid5(uuid.NAMESPACE_URL, url)),
+                    id=str(sticky.id),
+                )
+                _sub(item, "date", _iso(event, sticky.slot.start_dt))
+                _sub(item, "start", f"{sticky.slot.local_start:%H:%M}")
+                _sub(item, "duration", _hhmm(sticky.slot.end_dt - sticky.slot.start_dt))
+                _sub(item, "room", room.name)
+                _sub(item, "slug", f"{event.slug}-{sticky.code.lower()}")
+                _sub(item, "url", url)
+                _sub(item, "title", sticky.title)
+                _sub(item, "subtitle", "")
+                _sub(item, "track", sticky.tag_list[0] if sticky.tag_list else "")
+                _sub(item, "type", SESSION_TYPE)
+                _sub(item, "language", "")
+                _sub(item, "abstract", _abstract(sticky.description))
+                _sub(item, "description", sticky.description or "")
+                persons = _sub(item, "persons")
+                if sticky.host:
+                    person_id = person_ids.setdefault(sticky.host, len(person_ids) + 1)
+                    _sub(persons, "person", sticky.host, id=str(person_id))
+                links = _sub(item, "links")
+                for link in sticky.link_list:
+                    if link.startswith(("http://", "https://")):
+                        _sub(links, "link", link, href=link)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def schedule_version(*, event: Event) -> str:
+    """Return a short stamp that changes whenever a scheduled session, its time or its room changes."""
+    payload = json.dumps(
+        [
+            [s.code, s.title, s.host, s.description, s.tags, s.links, s.room.name, s.slot.key]
+            for s in scheduled_sessions(event=event)
+        ]
+        + [[s.key, s.local_end.isoformat()] for s in event.slots],
+        sort_keys=True,
+    )
+    return hashlib.sha1(payload.encode()).hexdigest()[:12]
+
+
+# --- organizers' CSV ---------------------------------------------------------------------------
+
+
+def csv_safe(value: object) -> object:
+    """Return a cell value that a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def stickies_csv(*, event: Event) -> str:
+    """Return every claimed sticky of the event as CSV, hidden and unplaced ones included.
+
+    Rooms and slots are filled only for stickies in a cell; ``slot`` is the local start key and
+    ``claimed at`` local ISO 8601 with the offset.
+    """
+    counts = interest_counts(event=event)
+    query = (
+        select(Sticky)
+        .filter_by(event_id=event.id)
+        .where(Sticky.claimed_dt.is_not(None))
+        .order_by(Sticky.kind.desc(), Sticky.claimed_dt, Sticky.id)
+    )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in db.session.scalars(query):
+        row = (
+            s.code,
+            str(s.kind),
+            s.title or "",
+            s.host or "",
+            ", ".join(s.tag_list),
+            s.contact or "",
+            s.room.name if s.on_grid else "",
+            s.slot.key if s.on_grid else "",
+            str(s.board_status),
+            counts.get(s.id, 0) if s.kind == StickyKind.SESSION else "",
+            _iso(event, s.claimed_dt),
+        )
+        writer.writerow([csv_safe(v) for v in row])
+    return out.getvalue()
+
+
+# --- the room-door PDF -------------------------------------------------------------------------
+
+
+def room_schedule_spec(*, event: Event, room: Room, now: dt.datetime):
+    """Return the plain values that ``printables`` draws the room's door schedule from."""
+    from printables.schedule import RoomSchedule, ScheduleEntry
+
+    holders = {s.slot_id: s for s in scheduled_sessions(event=event, room=room)}
+    entries = []
+    for slot in event.slots:
+        sticky = holders.get(slot.id)
+        entries.append(
+            ScheduleEntry(
+                day=f"{slot.local_start:%A %d %B}",
+                start=f"{slot.local_start:%H:%M}",
+                end=f"{slot.local_end:%H:%M}",
+                title=sticky.title if sticky else None,
+                host=sticky.host if sticky else None,
+            )
+        )
+    return RoomSchedule(
+        event_name=event.name,
+        room_name=room.name,
+        capacity=room.capacity,
+        qr_text=room_url(event, room),
+        entries=tuple(entries),
+        updated=f"{event.local(now):%d %b %H:%M}",
+    )
+
+
+def room_schedule_pdf(*, event: Event, room: Room, now: dt.datetime) -> bytes:
+    """Return the A4 schedule to tape on the room's door."""
+    from printables.schedule import schedule_pdf
+
+    return schedule_pdf(room_schedule_spec(event=event, room=room, now=now))

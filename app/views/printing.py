@@ -1,0 +1,92 @@
+"""Organizer print downloads: new sticky batches, the board kit, and reprints."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.extensions import db
+from app.forms import ActionForm, PrintForm
+from app.models import PrintBatch
+from app.services import ServiceError
+from app.services.printing import (
+    batch_filename,
+    check_print_options,
+    kind_from,
+    render_batch,
+    render_kit,
+)
+from app.services.stickies import allocate_stickies
+from app.views.common import current_event_or_404, organizer_required
+
+bp = Blueprint("printing", __name__, url_prefix="/admin/print")
+
+
+@bp.before_request
+@organizer_required
+def _require_login():
+    return None
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/", methods=["GET", "POST"])
+def index():
+    from printables import TEMPLATES
+
+    event = current_event_or_404()
+    form = PrintForm()
+    form.template.choices = list(TEMPLATES)
+    if form.validate_on_submit():
+        try:
+            check_print_options(template=form.template.data, paper=form.paper.data, fmt="pdf")
+            batch = allocate_stickies(
+                event=event,
+                count=form.count.data,
+                kind=kind_from(form.kind.data),
+                template=form.template.data,
+                paper=form.paper.data,
+            )
+            data = render_batch(event, batch, fmt="pdf", output=None)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for(".index"))
+        db.session.commit()
+        return _pdf(data, batch_filename(event, batch))
+    batches = db.session.scalars(
+        select(PrintBatch).filter_by(event_id=event.id).order_by(PrintBatch.id.desc())
+    ).all()
+    status = 400 if form.errors else 200
+    return render_template(
+        "admin/print.html", event=event, form=form, batches=batches, action_form=ActionForm()
+    ), status
+
+
+@bp.get("/kit.pdf")
+def kit():
+    event = current_event_or_404()
+    paper = request.args.get("paper", "a4")
+    if paper not in ("a4", "letter"):
+        abort(400, description="Choose a4 or letter paper.")
+    try:
+        data = render_kit(event, fmt="pdf", paper=paper, output=None)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".index"))
+    return _pdf(data, f"{event.slug}-board-kit-{paper}.pdf")
+
+
+@bp.get("/batch/<int:batch_id>.pdf")
+def reprint(batch_id: int):
+    event = current_event_or_404()
+    batch = db.get_or_404(PrintBatch, batch_id)
+    if batch.event_id != event.id:
+        abort(404)
+    return _pdf(render_batch(event, batch, fmt="pdf", output=None), batch_filename(event, batch))
