@@ -18,7 +18,8 @@ from scanner.grid import Grid
 
 RECTIFIED_WIDTH = 480  # pixels across the board
 CELL_INSET = 0.1  # fraction of a cell kept clear of its edges (tape, neighbours' overhang)
-COVERED_FRACTION = 0.15  # share of a cell's bare area that may be off-board before it is hidden
+COVERED_FRACTION = 0.15  # share of a cell's interior that may be coloured or glare
+DARK_FRACTION = 0.1  # share of a whole cell that a person may cover before it is hidden
 SATURATION_MIN = 45  # HSV saturation (0..255) above which a pixel is not bare board
 DARK_RATIO = 0.6  # a pixel darker than this share of the nearby board brightness is covered
 CLIPPED = 250
@@ -39,9 +40,10 @@ def occluded_cells(
     shrink = min(1.0, 2.0 * RECTIFIED_WIDTH / max(1.0, _quad_width(frame.quad)))
     small = img
     if shrink < 0.8:
-        small = cv2.resize(
-            img, (round(w * shrink), round(h * shrink)), interpolation=cv2.INTER_AREA
-        )
+        size = (round(w * shrink), round(h * shrink))
+        small = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+    else:
+        shrink = 1.0
     to_small = np.diag([shrink, shrink, 1.0])
     to_small[0, 2] = to_small[1, 2] = 0.5 * shrink - 0.5
     m = np.diag([scale, scale, 1.0]) @ frame.to_board @ np.linalg.inv(to_small)
@@ -82,34 +84,53 @@ def occluded_cells(
     free = (mask == 0) & (inside > 0)
     # Opening drops thin things (tape along the cell edges, slivers of a read sticky's edge).
     kernel = np.ones((5, 5), np.uint8)
-    dark = cv2.morphologyEx((dark & free).astype(np.uint8), cv2.MORPH_OPEN, kernel) > 0
     other = cv2.morphologyEx(((coloured | glare) & free).astype(np.uint8), cv2.MORPH_OPEN, kernel)
     other = other > 0
     glare = glare & other
+    # People are large dark shapes and may stand in front of a sticky that was read, so darkness
+    # counts everywhere; an opening wider than a whole marker keeps codes and text out.
+    side = float(np.median([r.side for r in reads])) * scale if reads else 8.0
+    k = max(5, int(1.3 * side) | 1)
+    dark = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    dark = (dark > 0) & (inside > 0)
     out: dict[tuple[int, int], str] = {}
     for col in range(len(grid.columns.centres)):
         for row in range(len(grid.rows.centres)):
             x0, y0, x1, y1 = grid.cell_rect(col, row)
+            full = _clip(x0 * scale, y0 * scale, x1 * scale, y1 * scale, out_w, out_h)
             dx, dy = (x1 - x0) * CELL_INSET, (y1 - y0) * CELL_INSET
-            a0, a1 = round((x0 + dx) * scale), round((x1 - dx) * scale)
-            b0, b1 = round((y0 + dy) * scale), round((y1 - dy) * scale)
-            a0, b0 = max(a0, 0), max(b0, 0)
-            a1, b1 = min(a1, out_w), min(b1, out_h)
-            if a1 - a0 < 2 or b1 - b0 < 2:
+            inner = _clip(
+                (x0 + dx) * scale,
+                (y0 + dy) * scale,
+                (x1 - dx) * scale,
+                (y1 - dy) * scale,
+                out_w,
+                out_h,
+            )
+            if full is None or inner is None:
                 continue
+            a0, b0, a1, b1 = full
+            d = float(dark[b0:b1, a0:a1].mean())
+            a0, b0, a1, b1 = inner
             # Shares of the whole cell interior, so that a cell mostly filled by a read sticky
             # is not judged by the few pixels around it.
-            n = float((a1 - a0) * (b1 - b0))
-            d = float(dark[b0:b1, a0:a1].sum()) / n
-            g = float(glare[b0:b1, a0:a1].sum()) / n
-            c = float((other[b0:b1, a0:a1] | dark[b0:b1, a0:a1]).sum()) / n
+            g = float(glare[b0:b1, a0:a1].mean())
+            c = float(other[b0:b1, a0:a1].mean())
             if g > COVERED_FRACTION:
                 out[(col, row)] = "glare"
-            elif d > COVERED_FRACTION:
+            elif d > DARK_FRACTION:
                 out[(col, row)] = "covered"
             elif c > COVERED_FRACTION:
-                out[(col, row)] = "covered or unreadable sticky"
+                out[(col, row)] = "unreadable sticky or covered"
     return out
+
+
+def _clip(a0, b0, a1, b1, w, h):
+    a0, b0 = max(round(a0), 0), max(round(b0), 0)
+    a1, b1 = min(round(a1), w), min(round(b1), h)
+    if a1 - a0 < 2 or b1 - b0 < 2:
+        return None
+    return a0, b0, a1, b1
 
 
 def _quad_width(quad: np.ndarray) -> float:

@@ -25,6 +25,10 @@ from scanner.manifest import Manifest, StickyEntry
 from scanner.occlusion import occluded_cells
 from scanner.results import Cell, DecodedCode, ScanResult, SeenSticky
 
+# The centre of a header card seen from its marker, in marker sides in the marker's own frame
+# (x along its top edge, y down its left edge): the kit's header cards centre the marker
+# horizontally and put its centre 11 mm below the card's centre (40 mm marker, 90 mm card).
+HEADER_CARD_CENTRE = (0.0, -0.275)
 # A sticky centre closer than this fraction of its cell's width to a boundary is not placed.
 BOUNDARY_MARGIN = 0.1
 # Time for QR crops around marker-like shapes the marker decoder could not read, per megapixel.
@@ -136,8 +140,8 @@ class _Scan:
         by_role = self._sort_markers(found)
         qr_reads = self._read_qr(by_role, candidates)
         corners = by_role["corner"]
-        room_px = {i: m.centre for i, m in by_role["room"].items()}
-        slot_px = {i: m.centre for i, m in by_role["slot"].items()}
+        room_px = {i: _card_centre(m) for i, m in by_role["room"].items()}
+        slot_px = {i: _card_centre(m) for i, m in by_role["slot"].items()}
         groups = [np.array(list(room_px.values())), np.array(list(slot_px.values()))]
         upright = [
             mk.corners
@@ -457,6 +461,15 @@ class _Scan:
         offs = [max(abs(a), abs(b)) for a, b in (s.marker_offset for s in self.m.stickies)]
         # The marker's half side plus its one-cell quiet zone lie beyond the offset.
         return (max(offs) if offs else 1.0) + 0.5 + 1.0 / 6.0 + 0.2
+
+
+def _card_centre(m: markers.Marker) -> tuple[float, float]:
+    """Return the photo position of the centre of the header card that carries marker m."""
+    c = m.corners
+    ex = ((c[1] - c[0]) + (c[2] - c[3])) / 2
+    ey = ((c[3] - c[0]) + (c[2] - c[1])) / 2
+    p = c.mean(axis=0) + HEADER_CARD_CENTRE[0] * ex + HEADER_CARD_CENTRE[1] * ey
+    return float(p[0]), float(p[1])
 
 
 def _side(q: np.ndarray) -> float:

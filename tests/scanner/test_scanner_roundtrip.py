@@ -1,0 +1,175 @@
+"""Round trips: printables' stickies and cards, photographed by the benchmark's photographer."""
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from conftest import SMALL, SMALL_CAMERA, shot_of
+
+from benchmarks.photographer import default_rooms
+from scanner import Manifest, ScanError, annotate, decode_all, scan
+
+
+def _truth(shot):
+    return {s.code: (s.room, s.slot) for s in shot.stickies if s.visible}
+
+
+def _placed(result):
+    return {s.code: (s.room, s.slot) for s in result.stickies}
+
+
+def _scan(shot):
+    return scan(shot.image, Manifest.from_dict(shot.board.manifest))
+
+
+def test_scan_small_board_every_sticky_in_its_cell(small_shot):
+    result = _scan(small_shot)
+    assert result.board_found is True
+    assert _placed(result) == _truth(small_shot)
+    assert len(_truth(small_shot)) == 7
+    assert result.hidden_cells == ()
+    assert result.warnings == ()
+    assert [c.text for c in result.rejected] == list(small_shot.board.poster_texts)
+
+
+def test_scan_sticky_position_is_its_centre(small_shot):
+    result = _scan(small_shot)
+    truth = {s.code: s.centre_px for s in small_shot.stickies}
+    for s in result.stickies:
+        assert abs(s.x - truth[s.code][0]) < 4.0
+        assert abs(s.y - truth[s.code][1]) < 4.0
+        assert s.via == "marker"
+
+
+def test_scan_person_sticky_off_grid(small_shot):
+    result = _scan(small_shot)
+    people = [s for s in result.stickies if s.kind == "person"]
+    assert [(s.room, s.slot) for s in people] == [(None, None)]
+
+
+def test_scan_transposed_board_every_sticky_in_its_cell():
+    shot = shot_of(replace(SMALL, transposed=True))
+    result = _scan(shot)
+    assert result.transposed is True
+    assert _placed(result) == _truth(shot)
+
+
+def test_scan_uneven_columns_every_sticky_in_its_cell():
+    shot = shot_of(replace(SMALL, column_widths_mm=(85.0, 170.0, 110.0)))
+    result = _scan(shot)
+    assert _placed(result) == _truth(shot)
+
+
+def test_scan_missing_inner_header_never_shifts_a_column():
+    spec = replace(SMALL, rooms=default_rooms(4), n_stickies=8, missing_headers=("Hall B",))
+    shot = shot_of(spec, seed=5)
+    result = _scan(shot)
+    truth = _truth(shot)
+    placed = _placed(result)
+    assert {c: truth[c] for c in placed} == placed  # nothing wrong
+    assert {c for c, cell in truth.items() if cell[0] != "Hall B"} <= set(placed)
+    hall_b = {(r, s) for r, s in result.hidden_cells if r == "Hall B"}
+    assert hall_b == {("Hall B", slot) for slot in SMALL.slots}
+    assert "room card Hall B not found" in result.warnings
+
+
+def test_scan_hidden_corner_uses_header_cards():
+    shot = shot_of(replace(SMALL, missing_corners=("tr",)))
+    result = _scan(shot)
+    assert result.board_found is True
+    assert result.warnings == ("corner marker tr not found; used header cards",)
+    assert _placed(result) == _truth(shot)
+
+
+def test_scan_both_bottom_corners_hidden_still_places():
+    shot = shot_of(replace(SMALL, missing_corners=("bl", "br")))
+    result = _scan(shot)
+    assert result.board_found is True
+    assert _placed(result) == _truth(shot)
+
+
+def test_scan_people_in_front_hide_their_cells_and_place_nothing_wrong():
+    camera = replace(SMALL_CAMERA, people=1)
+    shot = shot_of(SMALL, camera, seed=3)
+    result = _scan(shot)
+    truth = {s.code: (s.room, s.slot) for s in shot.stickies}
+    placed = _placed(result)
+    assert {c: truth[c] for c in placed} == placed
+    assert shot.hidden_cells  # the person really covers cells
+    assert set(shot.hidden_cells) <= set(result.hidden_cells)
+
+
+def test_scan_no_board_is_not_an_error():
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    result = scan(img, Manifest.from_dict(SMALL_MANIFEST()))
+    assert result.board_found is False
+    assert result.stickies == ()
+    assert result.hidden_cells == ()
+    assert result.warnings == (
+        "board not found: only 0 corner markers found (seen: none); need two",
+    )
+    assert result.to_dict() == {
+        "board_found": False,
+        "stickies": [],
+        "hidden_cells": [],
+        "warnings": list(result.warnings),
+    }
+
+
+def SMALL_MANIFEST():
+    return shot_of().board.manifest
+
+
+def test_scan_not_an_image_raises():
+    with pytest.raises(ScanError, match="^not an image"):
+        scan(b"GIF89a-not-really", SMALL_MANIFEST())
+
+
+def test_scan_unknown_decoder_raises(small_shot):
+    with pytest.raises(ScanError, match="^unknown decoder 'best'"):
+        scan(small_shot.image, SMALL_MANIFEST(), decoder="best")
+
+
+def test_scan_to_dict_is_the_contract(small_shot):
+    d = _scan(small_shot).to_dict()
+    assert list(d) == ["board_found", "stickies", "hidden_cells", "warnings"]
+    assert list(d["stickies"][0]) == ["code", "room", "slot", "x", "y", "via"]
+    assert all(isinstance(s["x"], float) for s in d["stickies"])
+
+
+@pytest.mark.parametrize("decoder", ["auto", "zxing", "zbar", "opencv"])
+def test_scan_every_decoder_places_the_same(small_shot, decoder):
+    result = scan(small_shot.image, SMALL_MANIFEST(), decoder=decoder)
+    assert _placed(result) == _truth(small_shot)
+
+
+def test_decode_all_lists_markers_and_qr_codes(small_shot):
+    codes = decode_all(small_shot.image)
+    texts = {c.text for c in codes}
+    assert {f"marker:DICT_4X4_1000:{i}" for i in range(4)} <= texts
+    assert all(c.via == "aruco" for c in codes if c.text.startswith("marker:"))
+    manifest = small_shot.board.manifest
+    sticky_ids = {s["marker_id"] for s in manifest["stickies"]}
+    seen_ids = {int(t.rsplit(":", 1)[1]) for t in texts if t.startswith("marker:")}
+    assert len(seen_ids & sticky_ids) == 7
+
+
+def test_annotate_draws_on_a_copy(small_shot):
+    before = small_shot.image.copy()
+    result = _scan(small_shot)
+    out = annotate(small_shot.image, result)
+    assert out.shape == before.shape
+    assert out.dtype == np.uint8
+    assert np.array_equal(small_shot.image, before)
+    assert int(np.abs(out.astype(int) - before.astype(int)).sum()) > 0
+
+
+def test_scanner_imports_without_flask():
+    code = "import sys, scanner; print('flask' in sys.modules, 'sqlalchemy' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="."
+    )
+    assert out.stdout.strip() == "False False"
