@@ -40,8 +40,9 @@ def list_templates() -> None:
     from printables import TEMPLATES
 
     for template in TEMPLATES.values():
+        size = f"{round(template.sticky_w_mm, 1):g} x {round(template.sticky_h_mm, 1):g} mm"
         click.echo(
-            f"{template.name:<14} {template.sticky_w_mm:g} x {template.sticky_h_mm:g} mm  "
+            f"{template.name:<14} {size:<17} "
             f"{'/'.join(template.papers):<10} {template.description}"
         )
 

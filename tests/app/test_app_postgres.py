@@ -1,0 +1,128 @@
+"""The same data model on PostgreSQL: migrations, board rules and exports use no SQLite-only SQL.
+
+Runs when ``OPENSPACES_TEST_POSTGRES_URL`` names a server (CI starts one with .ci/postgres.sh).
+"""
+
+import os
+import secrets
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.extensions import db
+from app.models import BoardStatus, Event, Placement, StickyKind
+from app.services.events import parse_event_data
+from app.services.scans import apply_scan, parse_observations, undo_scan
+from app.services.stickies import SessionFields, allocate_stickies, claim_sticky, toggle_interest
+
+SERVER = os.environ.get("OPENSPACES_TEST_POSTGRES_URL")
+pytestmark = pytest.mark.skipif(not SERVER, reason="OPENSPACES_TEST_POSTGRES_URL is not set")
+
+
+@pytest.fixture
+def pg_app(tmp_path):
+    name = f"openspaces_test_{secrets.token_hex(4)}"
+    admin = create_engine(SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(SERVER).set(database=name).render_as_string(hide_password=False)
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "t",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "TESTING": True,
+        }
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}"'))
+    admin.dispose()
+
+
+def test_postgres_migrations_and_board_rules(pg_app):
+    from app.services.events import apply_event_data
+
+    data = parse_event_data(
+        {
+            "event": {
+                "name": "PG Camp",
+                "slug": "pg-camp",
+                "timezone": "Europe/Berlin",
+                "base_url": "http://localhost:5000",
+            },
+            "rooms": [{"name": "A", "capacity": 10}, {"name": "B"}],
+            "slots": [
+                {"start": "2026-03-29T01:00", "end": "2026-03-29T01:45"},
+                {"start": "2026-03-29T03:00", "end": "2026-03-29T03:45"},
+            ],
+        }
+    )
+    event = apply_event_data(data).event
+    assert apply_event_data(data).changes == ()
+    # Across the spring DST switch: 01:00 CET is 00:00 UTC, 03:00 CEST is 01:00 UTC.
+    assert [s.start_dt.hour for s in event.slots] == [0, 1]
+    batch = allocate_stickies(
+        event=event, count=3, kind=StickyKind.SESSION, template="note-76", paper="a4"
+    )
+    first, second, third = batch.stickies
+    for sticky in batch.stickies:
+        claim_sticky(
+            sticky=sticky, fields=SessionFields(title=f"Talk {sticky.marker_id}", host="Ann")
+        )
+    assert toggle_interest(sticky=first, browser_id="b" * 20) is True
+    db.session.commit()
+
+    def scan(scan_id, seen, hidden=()):
+        body = {
+            "scan_id": scan_id,
+            "board_found": True,
+            "warnings": [],
+            "hidden_cells": list(hidden),
+            "stickies": [
+                {"code": s.code, "room": r, "slot": k, "via": "marker"} for s, r, k in seen
+            ],
+        }
+        outcome = apply_scan(event=event, observations=parse_observations(body), source="pg")
+        db.session.commit()
+        return outcome
+
+    scan("1", [(first, "A", "2026-03-29T01:00"), (second, "A", "2026-03-29T01:00")])
+    assert (first.board_status, second.board_status) == (BoardStatus.PLACED, BoardStatus.CONFLICT)
+    assert scan("1", []).duplicate
+    moved = scan("2", [(first, "B", "2026-03-29T03:00"), (second, "A", "2026-03-29T01:00")])
+    assert second.board_status == BoardStatus.PLACED
+    assert undo_scan(scan=moved.scan) == 2
+    db.session.commit()
+    assert first.room.name == "A"
+    assert db.session.scalar(select(func.count(Placement.id))) == 6
+    assert db.session.scalar(select(func.count(Event.id))) == 1
+    assert third.board_status == BoardStatus.NONE
+
+
+def test_postgres_pages_render(pg_app):
+    from app.services.events import apply_event_data
+
+    apply_event_data(
+        parse_event_data(
+            {
+                "event": {
+                    "name": "PG",
+                    "slug": "pg",
+                    "timezone": "UTC",
+                    "base_url": "http://x.org",
+                },
+                "rooms": [{"name": "A"}],
+                "slots": [{"start": "2026-01-01T10:00", "end": "2026-01-01T11:00"}],
+            }
+        )
+    )
+    db.session.commit()
+    client = pg_app.test_client()
+    for url in ("/board", "/people?q=x", "/api/board", "/rooms/1", "/board/grid"):
+        assert client.get(url).status_code == 200, url
