@@ -30,7 +30,11 @@ def annotate(image: Any, result: ScanResult) -> np.ndarray:
     h, w = out.shape[:2]
     unit = max(1.0, max(h, w) / 1600.0)
     thick = max(1, round(2 * unit))
-    font_scale = 0.5 * unit
+    # Labels as tall as about half a sticky's marker: readable, yet they rarely overlap.
+    sides = [_side(c.corners) for c in result.codes if c.text.startswith("marker:") and c.corners]
+    marker = float(np.median(sides)) if sides else 30.0 * unit
+    font_scale = float(np.clip(marker / 50.0, 0.35, 2.5))
+    text_thick = max(1, round(font_scale * 2))
     if result.cells:
         shade = out.copy()
         for cell in result.cells:
@@ -42,7 +46,7 @@ def annotate(image: Any, result: ScanResult) -> np.ndarray:
         for cell in result.cells:
             if cell.hidden:
                 x, y = np.mean(cell.quad, axis=0)
-                _label(out, cell.reason, (x, y), HIDDEN, font_scale * 0.8, thick, centre=True)
+                _label(out, cell.reason, (x, y), HIDDEN, font_scale * 0.8, text_thick, centre=True)
     if result.board_quad is not None:
         cv2.polylines(out, [_pts(result.board_quad)], True, BOARD, thick * 2, cv2.LINE_AA)
     for c in result.codes:
@@ -54,16 +58,20 @@ def annotate(image: Any, result: ScanResult) -> np.ndarray:
         p1 = (round(c.x + r), round(c.y + r))
         cv2.line(out, p0, p1, REJECTED, thick * 2, cv2.LINE_AA)
         cv2.line(out, (p0[0], p1[1]), (p1[0], p0[1]), REJECTED, thick * 2, cv2.LINE_AA)
+    dot = max(3, round(0.25 * marker))
+    line = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, font_scale, text_thick)[0][1] * 1.6
     for s in result.stickies:
         colour = PLACED if s.room is not None else OFF_GRID
         centre = (round(s.x), round(s.y))
-        cv2.circle(out, centre, round(7 * unit), colour, -1, cv2.LINE_AA)
-        cv2.circle(out, centre, round(7 * unit), (255, 255, 255), max(1, thick // 2), cv2.LINE_AA)
-        where = f"{s.room} / {s.slot[-5:]}" if s.room is not None and s.slot else "off grid"
-        _label(
-            out, f"{s.code} ({s.via})", (s.x + 10 * unit, s.y - 4 * unit), colour, font_scale, thick
+        cv2.circle(out, centre, dot, colour, -1, cv2.LINE_AA)
+        cv2.circle(out, centre, dot, (255, 255, 255), max(1, dot // 4), cv2.LINE_AA)
+        where = (
+            f"{s.room} {s.slot[11:16] or s.slot}" if s.room is not None and s.slot else "off grid"
         )
-        _label(out, where, (s.x + 10 * unit, s.y + 16 * unit), colour, font_scale * 0.85, thick)
+        code = s.code if s.via == "marker" else f"{s.code} (QR)"
+        below = s.y + dot + line
+        _label(out, code, (s.x, below), colour, font_scale, text_thick, centre=True)
+        _label(out, where, (s.x, below + line), colour, font_scale * 0.85, text_thick, centre=True)
     status = "board found" if result.board_found else "BOARD NOT FOUND"
     _label(
         out,
@@ -74,6 +82,11 @@ def annotate(image: Any, result: ScanResult) -> np.ndarray:
         thick,
     )
     return out
+
+
+def _side(corners) -> float:
+    q = np.asarray(corners, dtype=np.float64)
+    return float(np.linalg.norm(np.roll(q, -1, axis=0) - q, axis=1).mean())
 
 
 def _pts(quad) -> np.ndarray:

@@ -51,17 +51,16 @@ def complete_quad(
     upright: Sequence[np.ndarray] = (),
     extent: Sequence[np.ndarray] = (),
 ) -> tuple[np.ndarray | None, str | None]:
-    """Return the board corners (tl, tr, br, bl; photo px), rebuilding hidden ones from the cards.
+    """Return the board corners (tl, tr, br, bl; photo px), rebuilding hidden ones.
 
-    Lines that are parallel on the wall meet, in the photo, in a vanishing point: one for the
-    board's x direction (its top and bottom edges, the row of header cards across the top, the
-    top and bottom edges of every upright card's marker) and one for its y direction. A hidden
-    corner lies where the edges through its seen neighbours, aimed at those points, cross. With
-    only two neighbouring corners seen, the board's far edge is unknown; the outline then runs
-    to just beyond the farthest marker seen, which is all the scan needs. `header_groups` are
-    the centres of the room cards and of the slot cards, `upright` the corners of the markers on
-    cards taped upright (corner and header cards), `extent` every marker's corners. Returns
-    (None, reason) when the corners seen do not fix the board.
+    Every marker on the wall is a square, however it is turned, so the marker outlines (`extent`:
+    all known markers' corners) fix the view of the wall plane up to a rotation, a scale and a
+    shift (a metric rectification). The board's axes then come from the seen corners, or from the
+    cards taped upright (`upright`: corner and header markers) and the rows of header cards
+    (`header_groups`: room card centres and slot card centres); the board is a rectangle in the
+    rectified plane. With two corners of one edge seen, the far edge is unknown and the outline
+    runs to just beyond the farthest marker, which is all a scan needs. Returns (None, reason)
+    when fewer than two corners are seen or the markers do not fix the view.
     """
     seen = [n for n in CORNER_NAMES if n in corners]
     if len(seen) == 4:
@@ -72,130 +71,127 @@ def complete_quad(
             f"only {len(seen)} corner marker{'s' if len(seen) != 1 else ''} found (seen: {names}); "
             "need two"
         )
-    vx, vy = _vanishing_points(corners, header_groups, upright)
-    if vx is None or vy is None:
-        return None, "corner markers missing and too few header cards to rebuild them"
-    p = {n: _h(corners[n]) for n in seen}
-    # Each corner's two edges: toward the x vanishing point and toward the y one.
-    for _ in range(2):
-        for n in CORNER_NAMES:
-            if n in p:
-                continue
-            across = {"tl": "tr", "tr": "tl", "br": "bl", "bl": "br"}[n]  # shares the x edge
-            down = {"tl": "bl", "bl": "tl", "tr": "br", "br": "tr"}[n]  # shares the y edge
-            if across in p and down in p:
-                q = np.cross(np.cross(p[across], vx), np.cross(p[down], vy))
-                if abs(q[2]) > 1e-12:
-                    p[n] = q / q[2]
-    if len(p) == 4:
-        return np.array([p[n][:2] for n in CORNER_NAMES], dtype=np.float64), None
-    # Two neighbouring corners: build an affine-correct frame on the seen edge, then close the
-    # outline beyond the farthest marker.
-    a_name, b_name = [n for n in CORNER_NAMES if n in p]
-    pair = {a_name, b_name}
-    if pair in ({"tl", "tr"}, {"bl", "br"}):
-        o = p["tl"] if "tl" in p else p["bl"]
-        e = p["tr"] if "tr" in p else p["br"]
-        v_along, v_other = vx, vy
-    else:
-        o = p["tl"] if "tl" in p else p["tr"]
-        e = p["bl"] if "bl" in p else p["br"]
-        v_along, v_other = vy, vx
-    # e ~ a * v_along + o: solve for a in the least-squares sense.
-    m = np.column_stack([v_along, o])
-    coef, *_ = np.linalg.lstsq(m, e, rcond=None)
-    a, c = coef
-    if abs(c) < 1e-12:
-        return None, "the seen board edge points at its own vanishing point"
-    a /= c
-    h_inv = np.column_stack([a * v_along, a * v_other, o])
-    h = np.linalg.inv(h_inv)
-    pts = np.vstack([np.asarray(q, dtype=np.float64).reshape(-1, 2) for q in extent])
-    ref = _apply(h, np.array([e[:2] / e[2]]))[0]
-    # The outline closes a little beyond the marker farthest from the seen edge.
-    local_y = _apply(h, pts)[:, 1]
-    far = float(local_y[np.argmax(np.abs(local_y))]) * 1.05
-    if abs(far) < 1e-9:
-        return None, "no marker beyond the seen board edge"
-    corners_local = np.array([[0, 0], [ref[0], 0], [ref[0], far], [0, far]])
-    q = _apply(h_inv, corners_local)
-    # corners_local runs o, e, e + far, o + far; put them in tl, tr, br, bl order.
-    o_name = a_name if np.allclose(p[a_name], o) else b_name
-    e_name = b_name if o_name == a_name else a_name
-    named = {o_name: q[0], e_name: q[1]}
-    opposite = {"tl": "br", "tr": "bl", "br": "tl", "bl": "tr"}
-    # The far corner of e is the one opposite o, and the far corner of o is opposite e.
-    named[opposite[o_name]] = q[2]
-    named[opposite[e_name]] = q[3]
-    return np.array([named[n] for n in CORNER_NAMES], dtype=np.float64), None
+    squares = [np.asarray(q, dtype=np.float64).reshape(4, 2) for q in extent]
+    if len(squares) < 4:
+        return None, "corner markers missing and too few markers to rebuild them"
+    allp = np.vstack(squares + [np.array(list(corners.values()), dtype=np.float64)])
+    c = allp.mean(axis=0)
+    s = max(float(np.ptp(allp, axis=0).max()), 1.0) / 2
+    norm = np.array([[1 / s, 0, -c[0] / s], [0, 1 / s, -c[1] / s], [0, 0, 1]])
+    rect, spread = _rectify([_apply(norm, q) for q in squares])
+    if rect is None or spread > 0.08:
+        return None, "corner markers missing and the markers do not agree on the wall's plane"
+    m = rect @ norm
+    r = {n: _apply(m, [corners[n]])[0] for n in seen}
+    # The board's x axis in the rectified plane.
+    pairs_x = [("tl", "tr"), ("bl", "br")]
+    pairs_y = [("tl", "bl"), ("tr", "br")]
+    axis = None
+    for a_, b_ in pairs_x:
+        if a_ in r and b_ in r:
+            axis = r[b_] - r[a_]
+    for a_, b_ in pairs_y:
+        if axis is None and a_ in r and b_ in r:
+            d = r[b_] - r[a_]
+            axis = np.array([d[1], -d[0]])
+    if axis is None:
+        tops = [_apply(m, q[1:2])[0] - _apply(m, q[0:1])[0] for q in upright]
+        tops += [_apply(m, q[2:3])[0] - _apply(m, q[3:4])[0] for q in upright]
+        for g in header_groups:
+            g = np.asarray(g, dtype=np.float64).reshape(-1, 2)
+            if len(g) >= 2:
+                gr = _apply(m, g)
+                d = gr[-1] - gr[0]
+                if tops and abs(d @ np.mean(tops, axis=0)) < 0.7 * np.linalg.norm(
+                    d
+                ) * np.linalg.norm(np.mean(tops, axis=0)):
+                    d = np.array([d[1], -d[0]])  # a column of cards: turn it to the x axis
+                tops.append(
+                    d / max(np.linalg.norm(d), 1e-12) * np.linalg.norm(tops[0]) if tops else d
+                )
+        if not tops:
+            return None, "corner markers missing and nothing shows the board's axes"
+        axis = np.mean([t / max(np.linalg.norm(t), 1e-12) for t in tops], axis=0)
+    ang = float(np.arctan2(axis[1], axis[0]))
+    cs, sn = np.cos(-ang), np.sin(-ang)
+    rot = np.array([[cs, -sn, 0], [sn, cs, 0], [0, 0, 1]])
+    full = rot @ m
+    r = {n: _apply(full, [corners[n]])[0] for n in seen}
+    marks = _apply(full, np.vstack(squares))
+    lo, hi = marks.min(axis=0), marks.max(axis=0)
+    pad = 0.03 * (hi - lo)
+
+    def side(names, k, far):
+        vals = [r[n][k] for n in names if n in r]
+        return float(np.mean(vals)) if vals else far
+
+    left = side(("tl", "bl"), 0, lo[0] - pad[0])
+    right = side(("tr", "br"), 0, hi[0] + pad[0])
+    top = side(("tl", "tr"), 1, lo[1] - pad[1])
+    bottom = side(("bl", "br"), 1, hi[1] + pad[1])
+    if right <= left or bottom <= top:
+        return None, "the corner markers seen do not form a board"
+    box = np.array([[left, top], [right, top], [right, bottom], [left, bottom]])
+    quad = _apply(np.linalg.inv(full), box)
+    for n in seen:  # seen corners stay where they were seen
+        quad[CORNER_NAMES.index(n)] = corners[n]
+    return quad, None
+
+
+def _rectify(squares: Sequence[np.ndarray]) -> tuple[np.ndarray | None, float]:
+    """Return a homography that makes the quadrilaterals square, and their median misfit.
+
+    The homography is affine-times-projective, [[a, b, 0], [0, 1, 0], [0, 0, 1]] @
+    [[1, 0, 0], [0, 1, 0], [l1, l2, 1]]: a rectification up to a similarity, which is all that
+    squares can tell. Solved by Gauss-Newton with robust weights, from a frontal view.
+    """
+    q = np.stack(squares)  # N x 4 x 2
+
+    def model(p):
+        a, b, l1, l2 = p
+        return np.array([[a, b, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]) @ np.array(
+            [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [l1, l2, 1.0]]
+        )
+
+    def residual(p):
+        h = model(p)
+        flat = q.reshape(-1, 2)
+        z = flat @ h[:2, :2].T + h[:2, 2]
+        w = flat @ h[2, :2] + h[2, 2]
+        t = (z / w[:, None]).reshape(-1, 4, 2)
+        e1 = ((t[:, 1] - t[:, 0]) + (t[:, 2] - t[:, 3])) / 2
+        e2 = ((t[:, 3] - t[:, 0]) + (t[:, 2] - t[:, 1])) / 2
+        # A square's down edge is its right edge turned by 90 degrees (y down).
+        turned = np.stack([-e1[:, 1], e1[:, 0]], axis=1)
+        size = (np.linalg.norm(e1, axis=1) + np.linalg.norm(e2, axis=1))[:, None] / 2
+        return ((e2 - turned) / np.maximum(size, 1e-12)).ravel()
+
+    p = np.array([1.0, 0.0, 0.0, 0.0])
+    weights = np.ones(2 * len(q))
+    for it in range(30):
+        r = residual(p)
+        if it in (5, 10, 15):
+            per = np.hypot(r[0::2], r[1::2])
+            scale = max(2.5 * float(np.median(per)), 1e-3)
+            weights = np.repeat(1.0 / (1.0 + (per / scale) ** 2), 2)
+        jac = np.empty((len(r), 4))
+        for k in range(4):
+            dp = np.zeros(4)
+            dp[k] = 1e-6
+            jac[:, k] = (residual(p + dp) - residual(p - dp)) / 2e-6
+        jw = jac * weights[:, None]
+        step = np.linalg.lstsq(jw.T @ jac + 1e-9 * np.eye(4), -jw.T @ r, rcond=None)[0]
+        p = p + step
+        if np.abs(step).max() < 1e-10:
+            break
+    if not np.all(np.isfinite(p)) or p[0] <= 0:
+        return None, float("inf")
+    r = residual(p)
+    return model(p), float(np.median(np.hypot(r[0::2], r[1::2])))
 
 
 def _h(p: Sequence[float]) -> np.ndarray:
     return np.array([p[0], p[1], 1.0])
-
-
-def _vanishing_points(corners, header_groups, upright):
-    """Return the vanishing points (homogeneous, photo px) of the board's x and y directions."""
-    pts = [np.asarray(v, dtype=np.float64) for v in corners.values()]
-    pts += [np.asarray(q, dtype=np.float64).reshape(-1, 2) for q in upright]
-    allp = np.vstack([np.asarray(p).reshape(-1, 2) for p in pts]) if pts else np.zeros((1, 2))
-    c = allp.mean(axis=0)
-    s = max(float(np.ptp(allp, axis=0).max()), 1.0) / 2
-    t = np.array([[1 / s, 0, -c[0] / s], [0, 1 / s, -c[1] / s], [0, 0, 1]])
-
-    def seg(p1, p2, weight):
-        a, b = t @ _h(p1), t @ _h(p2)
-        ln = np.cross(a, b)
-        n = np.hypot(ln[0], ln[1])
-        if n < 1e-12:
-            return None
-        length = float(np.linalg.norm(a[:2] - b[:2]))
-        return ln / n, weight * length**2
-
-    fam: dict[str, list] = {"x": [], "y": []}
-    for a_, b_, f in (("tl", "tr", "x"), ("bl", "br", "x"), ("tl", "bl", "y"), ("tr", "br", "y")):
-        if a_ in corners and b_ in corners:
-            fam[f].append(seg(corners[a_], corners[b_], 4.0))
-    x_dir = []
-    for q in upright:
-        q = np.asarray(q, dtype=np.float64)
-        fam["x"] += [seg(q[0], q[1], 1.0), seg(q[3], q[2], 1.0)]
-        fam["y"] += [seg(q[0], q[3], 1.0), seg(q[1], q[2], 1.0)]
-        x_dir.append((q[1] - q[0]) + (q[2] - q[3]))
-    xd = np.sum(x_dir, axis=0) if x_dir else None
-    for g in header_groups:
-        g = np.asarray(g, dtype=np.float64).reshape(-1, 2)
-        if len(g) < 2:
-            continue
-        ln = _fit_line(g)
-        d = np.array([ln[1], -ln[0]])
-        if xd is None:
-            continue
-        cos = abs(d @ xd) / (np.linalg.norm(xd) + 1e-12)
-        spread = float(np.ptp(g @ d))
-        end0, end1 = g.mean(axis=0) - d * spread / 2, g.mean(axis=0) + d * spread / 2
-        fam["x" if cos > 0.7 else "y"].append(seg(end0, end1, 4.0))
-    out = []
-    for f in ("x", "y"):
-        items = [it for it in fam[f] if it is not None]
-        if len(items) < 2:
-            out.append(None)
-            continue
-        m = sum(w * np.outer(ln, ln) for ln, w in items)
-        _, vecs = np.linalg.eigh(m)
-        v = np.linalg.solve(t, vecs[:, 0])
-        out.append(v)
-    return out[0], out[1]
-
-
-def _fit_line(pts: np.ndarray) -> np.ndarray:
-    """Return the least-squares line a*x + b*y + c = 0 through photo points (a, b unit length)."""
-    p = np.asarray(pts, dtype=np.float64)
-    c = p.mean(axis=0)
-    _, _, vt = np.linalg.svd(p - c)
-    d = vt[0]
-    n = np.array([-d[1], d[0]])
-    return np.array([n[0], n[1], -n @ c])
 
 
 def frame_from_quad(quad: np.ndarray, squares: Sequence[np.ndarray]) -> BoardFrame | None:

@@ -67,13 +67,15 @@ def occluded_cells(
     # The board's own brightness near each cell: the bright end of a wide neighbourhood.
     widths = np.subtract(grid.columns.hi, grid.columns.lo)
     cell_px = max(4, int(scale * float(np.median(widths))))
-    # Computed at an eighth of the size: the reference only needs to follow light and shadow.
+    # The board's own brightness around each cell: the median over about four cells, so that a
+    # glare spot does not raise it and a person (about one and a half cells wide) does not lower
+    # it, while a soft shadow, many cells wide, lowers it with the board. An eighth of the size
+    # is enough for light that varies this slowly.
     small_v = cv2.resize(
         val, (max(1, out_w // 8), max(1, out_h // 8)), interpolation=cv2.INTER_AREA
     )
-    k = max(3, (2 * cell_px) // 8 + 1)
-    ref = cv2.dilate(small_v, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    ref = cv2.blur(ref, (k, k))
+    k = max(3, (4 * cell_px) // 8 | 1)
+    ref = cv2.medianBlur(small_v, min(k, 255))
     ref = cv2.resize(ref, (out_w, out_h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
     bare_level = float(np.percentile(val[inside > 0], 90)) if np.any(inside) else 255.0
     dark = val.astype(np.float32) < DARK_RATIO * ref
