@@ -163,6 +163,24 @@ def token_revoke(app, name: str) -> None:
     click.echo(f"Token {name!r} revoked.")
 
 
+@main.group()
+def board() -> None:
+    """Inspect and repair the board state."""
+
+
+@board.command("rebuild")
+@pass_app
+@with_event
+def board_rebuild(app, event) -> None:
+    """Recompute where every sticky is from the placement history."""
+    from app.extensions import db as database
+    from app.services.board import rebuild_from_history
+
+    differed = rebuild_from_history(event)
+    database.session.commit()
+    click.echo(f"Board rebuilt from its history: {differed} stickies corrected.")
+
+
 @main.command("manifest")
 @click.option(
     "-o",

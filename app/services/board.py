@@ -310,3 +310,34 @@ def board_json(event: Event) -> dict:
             for s in board_stickies(event)
         ],
     }
+
+
+def rebuild_from_history(event: Event) -> int:
+    """Recompute every sticky's place from its placement history; return how many differed.
+
+    The history is append-only, so the board can always be rebuilt from it, for example after a
+    database restore or a hand edit gone wrong.
+    """
+    history: dict[int, list[Placement]] = {}
+    query = (
+        select(Placement)
+        .join(Sticky, Placement.sticky_id == Sticky.id)
+        .where(Sticky.event_id == event.id)
+        .order_by(Placement.id)
+    )
+    for placement in db.session.scalars(query):
+        history.setdefault(placement.sticky_id, []).append(placement)
+    differed = 0
+    for sticky in db.session.scalars(select(Sticky).filter_by(event_id=event.id)):
+        moves = history.get(sticky.id, [])
+        state = (BoardStatus.NONE, None, None, None)
+        for move in moves:
+            moved = (move.from_room_id, move.from_slot_id) != (move.to_room_id, move.to_slot_id)
+            since = move.created_dt if moved or move.from_status == BoardStatus.NONE else state[3]
+            state = (move.to_status, move.to_room_id, move.to_slot_id, since)
+        current = (sticky.board_status, sticky.room_id, sticky.slot_id, sticky.placed_dt)
+        if current != state:
+            differed += 1
+            sticky.board_status, sticky.room_id, sticky.slot_id, sticky.placed_dt = state
+    db.session.flush()
+    return differed

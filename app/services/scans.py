@@ -312,6 +312,8 @@ def undo_scan(*, scan: Scan, now: dt.datetime | None = None) -> int:
                 created_dt=now,
             )
         )
+        if (sticky.room_id, sticky.slot_id) != (placement.from_room_id, placement.from_slot_id):
+            sticky.placed_dt = now
         sticky.board_status = placement.from_status
         sticky.room_id, sticky.slot_id = placement.from_room_id, placement.from_slot_id
         sticky.missed_scans = 0

@@ -133,7 +133,7 @@ def test_kiosk_mode_has_large_now_and_next(client, event):
 
 def test_board_serves_every_asset_itself(client, event):
     html = client.get("/board").get_data(as_text=True)
-    assets = re.findall(r'(?:src|href)="([^"]+\.(?:css|js|svg)[^"]*)"', html)
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:css|js|svg)(?:\?[^"]*)?)"', html)
     assert len(assets) == 3
     for asset in assets:
         assert asset.startswith("/static/"), asset

@@ -320,3 +320,30 @@ def test_sticky_codes_are_counted_once(create_stickies):
     stickies = create_stickies(3)
     assert db.session.scalar(select(func.count(Sticky.id))) == 3
     assert all(s.board_status == BoardStatus.NONE for s in stickies)
+
+
+def test_board_rebuilds_from_history_after_a_sequence(
+    runner, scan, event, create_session, create_person
+):
+    from app.services.board import rebuild_from_history
+    from app.services.stickies import get_sticky
+
+    a, b, c = create_session(title="a"), create_session(title="b"), create_session(title="c")
+    p = create_person()
+    scan({a.code: (A, TEN), b.code: (A, TEN), p.code: None})
+    scan({a.code: (B, ELEVEN), b.code: (A, TEN), c.code: (T, TEN)})
+    bad = scan({a.code: (T, ELEVEN), b.code: (A, TEN), c.code: (T, TEN)})
+    undo_scan(scan=bad.scan)
+    for _ in range(3):
+        scan({a.code: (B, ELEVEN), b.code: (A, TEN)})
+    db.session.commit()
+    expected = {s.code: where(s) + (s.placed_dt,) for s in (a, b, c, p)}
+    for s in (a, b, c, p):  # wreck the derived state
+        s.board_status, s.room_id, s.slot_id, s.placed_dt = BoardStatus.NONE, None, None, None
+    db.session.commit()
+    codes = [s.code for s in (a, b, c, p)]
+    result = runner.invoke("board", "rebuild")
+    assert "4 stickies corrected" in result.output
+    rebuilt = [get_sticky(code) for code in codes]
+    assert {s.code: where(s) + (s.placed_dt,) for s in rebuilt} == expected
+    assert rebuild_from_history(rebuilt[0].event) == 0
