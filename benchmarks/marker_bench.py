@@ -361,11 +361,15 @@ def conclusion(cells: list[Cell]) -> str:
     best = max(roomy, key=lambda d: (rate(d, (25.0, 30.0), (0.6, 0.8)), -fp(d)))
     at_08 = [s for s in SIDES_MM if rate(best, (s,), (0.8,)) >= 0.95]
     at_06 = [s for s in SIDES_MM if rate(best, (s,), (0.6,)) >= 0.9]
-    safe = [
-        d
-        for d in roomy
-        if d != best and rate(d, (30.0,), (0.8,)) >= 0.97 and min_distance(d) > min_distance(best)
-    ]
+    safe = sorted(
+        (
+            d
+            for d in roomy
+            if rate(d, (30.0,), (0.8,)) >= 0.97 and min_distance(d) > min_distance(best)
+        ),
+        key=min_distance,
+        reverse=True,
+    )
     safest = (
         f"Where the camera gets 0.8 px/mm or more, {safe[0]} (least distance "
         f"{min_distance(safe[0])} bits) reads {100 * rate(safe[0], (30.0,), (0.8,)):.0f}% at "

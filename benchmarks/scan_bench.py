@@ -442,13 +442,20 @@ def machine() -> str:
 
 
 def _commit() -> str:
+    """Return the checked-out commit, noting uncommitted changes to the scanner."""
     try:
-        out = subprocess.run(
+        head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True
-        )
-        return out.stdout.strip() or "unknown"
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "scanner"],
+            cwd=HERE.parent,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
     except OSError:
         return "unknown"
+    return (head or "unknown") + (" with uncommitted scanner changes" if dirty else "")
 
 
 def markdown(rows: list[Row], *, command: str, when: str) -> str:
