@@ -48,13 +48,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
 
-    from app.views import admin, api, auth, errors, printing, public, scans
+    from app.views import admin, api, auth, errors, exports, printing, public, scans
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(scans.bp)
+    app.register_blueprint(exports.bp)
     app.register_blueprint(printing.bp)
     csrf.exempt(api.bp)
     errors.init_app(app)

@@ -121,8 +121,7 @@ def schedule_json(*, event: Event) -> dict:
             "url": event.base_url,
         },
         "rooms": [
-            {"name": r.name, "capacity": r.capacity, "url": room_url(event, r)}
-            for r in event.rooms
+            {"name": r.name, "capacity": r.capacity, "url": room_url(event, r)} for r in event.rooms
         ],
         "slots": [
             {"key": s.key, "start": _iso(event, s.start_dt), "end": _iso(event, s.end_dt)}

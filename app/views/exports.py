@@ -1,0 +1,110 @@
+"""Schedule downloads (iCalendar, JSON, frab XML, door PDF, organizers' CSV) and capacity marks."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort
+
+from app.models import Event, Room, Sticky, utcnow
+from app.services import capacity
+from app.services import exports as export_service
+from app.views.common import current_event_or_404, organizer_required
+
+bp = Blueprint("exports", __name__)
+
+
+def _room_or_404(event: Event, number: int) -> Room:
+    if not 1 <= number <= len(event.rooms):
+        abort(404, description=f"This event has no room number {number}.")
+    return event.rooms[number - 1]
+
+
+def _download(data: bytes | str, *, mimetype: str, filename: str, inline: bool = False) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{filename}"',
+            # Schedules change while the event runs; calendar apps and phones must ask again.
+            "Cache-Control": "no-cache",
+        },
+    )
+
+
+@bp.get("/schedule.ics")
+def event_ics():
+    event = current_event_or_404()
+    return _download(
+        export_service.event_calendar(event=event),
+        mimetype="text/calendar",
+        filename=f"{event.slug}.ics",
+    )
+
+
+@bp.get("/rooms/<int:number>/schedule.ics")
+def room_ics(number: int):
+    event = current_event_or_404()
+    room = _room_or_404(event, number)
+    return _download(
+        export_service.room_calendar(event=event, room=room),
+        mimetype="text/calendar",
+        filename=f"{event.slug}-room-{number}.ics",
+    )
+
+
+@bp.get("/schedule.json")
+def schedule_json():
+    event = current_event_or_404()
+    body = json.dumps(export_service.schedule_json(event=event), ensure_ascii=False, indent=1)
+    response = Response(body, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-cache"
+    # Schedule apps and other sites read this from their own origin.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/schedule.xml")
+def schedule_xml():
+    event = current_event_or_404()
+    response = Response(export_service.schedule_xml(event=event), mimetype="application/xml")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/rooms/<int:number>/schedule.pdf")
+def room_pdf(number: int):
+    event = current_event_or_404()
+    room = _room_or_404(event, number)
+    return _download(
+        export_service.room_schedule_pdf(event=event, room=room, now=utcnow()),
+        mimetype="application/pdf",
+        filename=f"{event.slug}-room-{number}.pdf",
+        inline=True,
+    )
+
+
+@bp.get("/admin/export.csv")
+@organizer_required
+def stickies_csv():
+    event = current_event_or_404()
+    # A byte order mark, so that spreadsheet programs read the names as UTF-8.
+    return _download(
+        "\ufeff" + export_service.stickies_csv(event=event),
+        mimetype="text/csv",
+        filename=f"{event.slug}-stickies.csv",
+    )
+
+
+@bp.app_template_global()
+def capacity_marks(grid) -> dict[str, capacity.CapacityMark]:
+    """Return the board's capacity marks by sticky code, for the grid template."""
+    return capacity.board_marks(grid=grid)
+
+
+@bp.app_template_global()
+def capacity_mark(sticky: Sticky) -> capacity.CapacityMark | None:
+    """Return one session's capacity mark, for its page."""
+    return capacity.capacity_mark(sticky=sticky)
