@@ -4,8 +4,9 @@ Two steps, both seeded so that the same seed gives the same pixels:
 
 - `make_board(spec, seed=...)` renders the wall once, in millimetres scaled to `spec.px_per_mm`,
   with corner cards, header cards, an uneven hand-taped grid, rotated stickies with handwriting,
-  person stickies in a people area below the grid and a few stray posters. It returns the wall
-  image, the scanner manifest (docs/contracts.md) and the ground truth.
+  person stickies in a people area below the grid and a few stray posters. Stickies and cards
+  are printables' own images (`sticky_image`, `card_image`), printed on coloured paper. It
+  returns the wall image, the scanner manifest (docs/contracts.md) and the ground truth.
 - `photograph(board, camera, seed=...)` warps the wall into a photo: perspective, radial lens
   distortion, defocus, noise, uneven light, shadow, glare, people in front and JPEG compression.
   It returns the BGR photo and the truth mapped into photo pixels.

@@ -416,7 +416,8 @@ def run_condition(
 def _save(root: Path, condition: str, seed: int, shot: Shot) -> None:
     root.mkdir(parents=True, exist_ok=True)
     stem = root / f"{condition}-{seed}"
-    cv2.imwrite(str(stem.with_suffix(".jpg")), shot.image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    # PNG keeps the exact pixels that were scanned.
+    cv2.imwrite(str(stem.with_suffix(".png")), shot.image)
     truth = shot.truth_json() | {"condition": condition, "seed": seed}
     stem.with_suffix(".json").write_text(json.dumps(truth, indent=1))
     (root / f"{condition}-{seed}.manifest.json").write_text(

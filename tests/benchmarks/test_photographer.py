@@ -65,6 +65,13 @@ def test_photograph_truth_centre_follows_marker_offset(board):
     assert np.allclose(wall, [s.centre_mm for s in board.stickies], atol=1e-3)
 
 
+def test_board_cell_at_truth_cells(board):
+    cells = [board.cell_at(*s.centre_mm) for s in board.stickies]
+    assert cells == [None if s.room is None else (s.room, s.slot) for s in board.stickies]
+    assert [s.kind for s in board.stickies].count("person") == 2
+    assert len(board.manifest["stickies"]) == 6 + 2 + 2
+
+
 def test_photograph_same_seed_same_pixels(board):
     first = photograph(board, CAMERA, seed=11)
     again = photograph(make_board(SPEC, seed=7), CAMERA, seed=11)
@@ -74,10 +81,11 @@ def test_photograph_same_seed_same_pixels(board):
 
 
 def test_scan_bench_quick_writes_results(tmp_path):
-    argv = ["--quick", "--conditions", "webcam-720p", "--methods", "zxing-cpp,pyzbar"]
+    argv = ["--quick", "--conditions", "webcam-720p", "--methods", "scanner,zxing-cpp,pyzbar"]
     assert scan_bench.main([*argv, "--out", str(tmp_path)]) == 0
     data = json.loads((tmp_path / "results.json").read_text())
     assert [(r["condition"], r["method"], r["frames"]) for r in data["rows"]] == [
+        ("webcam-720p", "scanner", 2),
         ("webcam-720p", "zxing-cpp", 2),
         ("webcam-720p", "pyzbar", 2),
     ]
