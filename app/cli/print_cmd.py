@@ -42,8 +42,7 @@ def list_templates() -> None:
     for template in TEMPLATES.values():
         size = f"{round(template.sticky_w_mm, 1):g} x {round(template.sticky_h_mm, 1):g} mm"
         click.echo(
-            f"{template.name:<14} {size:<17} "
-            f"{'/'.join(template.papers):<10} {template.description}"
+            f"{template.name:<14} {size:<17} {'/'.join(template.papers):<10} {template.description}"
         )
 
 
@@ -62,6 +61,26 @@ _DPI = click.option(
     show_default=True,
     help="Resolution of PNG output.",
 )
+
+
+_OUTPUT = click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The PDF file, or the folder for PNG files.",
+)
+
+
+def _draw(label: str, draw, *, output: Path, fmt: str) -> str:
+    """Run ``draw(progress)`` under a progress bar and write its result; return where it went."""
+    bar = _Bar(label)
+    try:
+        return _write(output, draw(bar), fmt)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    finally:
+        bar.close()
 
 
 def _write(output: Path, result, fmt: str) -> str:
@@ -90,13 +109,7 @@ def _write(output: Path, result, fmt: str) -> str:
 @click.option("--paper", default="a4", show_default=True, help="Paper size: a4 or letter.")
 @_FORMAT
 @_DPI
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="The PDF file, or the folder for PNG files.",
-)
+@_OUTPUT
 @pass_app
 @with_event
 @fail_on_service_error
@@ -111,18 +124,16 @@ def print_stickies(app, event, count, kind, template, paper, fmt, dpi, output) -
     batch = allocate_stickies(
         event=event, count=count, kind=kind_from(kind), template=template, paper=paper.lower()
     )
-    bar = _Bar(f"Drawing {count} {kind} stickies")
     try:
-        result = render_batch(event, batch, fmt=fmt, output=output, dpi=dpi, progress=bar)
-        where = _write(output, result, fmt)
-    except OSError as exc:
-        db.session.rollback()
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+        where = _draw(
+            f"Drawing {count} {kind} stickies",
+            lambda bar: render_batch(event, batch, fmt=fmt, output=output, dpi=dpi, progress=bar),
+            output=output,
+            fmt=fmt,
+        )
     except BaseException:
         db.session.rollback()
         raise
-    finally:
-        bar.close()
     # Only a batch that reached the disk is kept: a failed print issues no codes.
     db.session.commit()
     click.echo(f"Batch {batch.id}: {count} {kind} stickies ({template}, {paper}) -> {where}")
@@ -132,13 +143,7 @@ def print_stickies(app, event, count, kind, template, paper, fmt, dpi, output) -
 @click.option("--paper", default="a4", show_default=True, help="Paper size: a4 or letter.")
 @_FORMAT
 @_DPI
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="The PDF file, or the folder for PNG files.",
-)
+@_OUTPUT
 @pass_app
 @with_event
 @fail_on_service_error
@@ -150,16 +155,14 @@ def print_kit(app, event, paper, fmt, dpi, output) -> None:
     if paper.lower() not in PAPERS:
         raise ServiceError(f"unknown paper {paper!r}; choose one of: {', '.join(PAPERS)}")
     check_output(output, fmt=fmt)
-    bar = _Bar("Drawing the board kit")
-    try:
-        result = render_kit(
+    where = _draw(
+        "Drawing the board kit",
+        lambda bar: render_kit(
             event, fmt=fmt, paper=paper.lower(), output=output, dpi=dpi, progress=bar
-        )
-        where = _write(output, result, fmt)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
-    finally:
-        bar.close()
+        ),
+        output=output,
+        fmt=fmt,
+    )
     click.echo(f"Board kit for {len(event.rooms)} rooms and {len(event.slots)} slots -> {where}")
 
 
@@ -167,13 +170,7 @@ def print_kit(app, event, paper, fmt, dpi, output) -> None:
 @click.argument("batch_id", type=int)
 @_FORMAT
 @_DPI
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="The PDF file, or the folder for PNG files.",
-)
+@_OUTPUT
 @pass_app
 @with_event
 @fail_on_service_error
@@ -188,13 +185,10 @@ def print_batch(app, event, batch_id, fmt, dpi, output) -> None:
     if batch is None or batch.event_id != event.id:
         raise ServiceError(f"no print batch {batch_id} in this event")
     check_output(output, fmt=fmt)
-    bar = _Bar(f"Drawing batch {batch_id}")
-    try:
-        where = _write(
-            output, render_batch(event, batch, fmt=fmt, output=output, dpi=dpi, progress=bar), fmt
-        )
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
-    finally:
-        bar.close()
+    where = _draw(
+        f"Drawing batch {batch_id}",
+        lambda bar: render_batch(event, batch, fmt=fmt, output=output, dpi=dpi, progress=bar),
+        output=output,
+        fmt=fmt,
+    )
     click.echo(f"Batch {batch.id} reprinted -> {where}")

@@ -92,6 +92,33 @@ def _holder(room: Room, slot: Slot, *, besides: Sticky) -> Sticky | None:
     return db.session.scalar(query)
 
 
+def history_entry(
+    sticky: Sticky,
+    *,
+    to_status: BoardStatus,
+    to_room_id: int | None,
+    to_slot_id: int | None,
+    source: PlacementSource,
+    scan: Scan | None,
+    now: dt.datetime,
+) -> Placement:
+    """Add the history row for a change of a sticky's place, from where the sticky is now."""
+    placement = Placement(
+        sticky_id=sticky.id,
+        from_room_id=sticky.room_id,
+        from_slot_id=sticky.slot_id,
+        from_status=sticky.board_status,
+        to_room_id=to_room_id,
+        to_slot_id=to_slot_id,
+        to_status=to_status,
+        source=source,
+        scan_id=scan.id if scan else None,
+        created_dt=now,
+    )
+    db.session.add(placement)
+    return placement
+
+
 def _record(
     sticky: Sticky,
     *,
@@ -102,19 +129,15 @@ def _record(
     scan: Scan | None,
     now: dt.datetime,
 ) -> Placement:
-    placement = Placement(
-        sticky_id=sticky.id,
-        from_room_id=sticky.room_id,
-        from_slot_id=sticky.slot_id,
-        from_status=sticky.board_status,
+    placement = history_entry(
+        sticky,
+        to_status=status,
         to_room_id=room.id if room else None,
         to_slot_id=slot.id if slot else None,
-        to_status=status,
         source=source,
-        scan_id=scan.id if scan else None,
-        created_dt=now,
+        scan=scan,
+        now=now,
     )
-    db.session.add(placement)
     left_cell = (sticky.room_id, sticky.slot_id) if sticky.on_grid else None
     was_holder = sticky.board_status == BoardStatus.PLACED
     moved = (sticky.room_id, sticky.slot_id) != (placement.to_room_id, placement.to_slot_id)
@@ -143,19 +166,14 @@ def _promote_next(
         .limit(1)
     )
     if waiting is not None:
-        db.session.add(
-            Placement(
-                sticky_id=waiting.id,
-                from_room_id=waiting.room_id,
-                from_slot_id=waiting.slot_id,
-                from_status=BoardStatus.CONFLICT,
-                to_room_id=waiting.room_id,
-                to_slot_id=waiting.slot_id,
-                to_status=BoardStatus.PLACED,
-                source=source,
-                scan_id=scan.id if scan else None,
-                created_dt=now,
-            )
+        history_entry(
+            waiting,
+            to_status=BoardStatus.PLACED,
+            to_room_id=waiting.room_id,
+            to_slot_id=waiting.slot_id,
+            source=source,
+            scan=scan,
+            now=now,
         )
         waiting.board_status = BoardStatus.PLACED
 

@@ -26,7 +26,7 @@ from app.models import (
     utcnow,
 )
 from app.services import ServiceError
-from app.services.board import place_sticky, put_off_grid, remove_sticky
+from app.services.board import history_entry, place_sticky, put_off_grid, remove_sticky
 
 MAX_SCAN_ID = 100
 MAX_STICKIES = 2000
@@ -299,18 +299,14 @@ def undo_scan(*, scan: Scan, now: dt.datetime | None = None) -> int:
         current = (sticky.board_status, sticky.room_id, sticky.slot_id)
         if current != (placement.to_status, placement.to_room_id, placement.to_slot_id):
             continue  # a later scan or an organizer moved it since: leave that alone
-        db.session.add(
-            Placement(
-                sticky_id=sticky.id,
-                from_room_id=sticky.room_id,
-                from_slot_id=sticky.slot_id,
-                from_status=sticky.board_status,
-                to_room_id=placement.from_room_id,
-                to_slot_id=placement.from_slot_id,
-                to_status=placement.from_status,
-                source=PlacementSource.ORGANIZER,
-                created_dt=now,
-            )
+        history_entry(
+            sticky,
+            to_status=placement.from_status,
+            to_room_id=placement.from_room_id,
+            to_slot_id=placement.from_slot_id,
+            source=PlacementSource.ORGANIZER,
+            scan=None,
+            now=now,
         )
         if (sticky.room_id, sticky.slot_id) != (placement.from_room_id, placement.from_slot_id):
             sticky.placed_dt = now

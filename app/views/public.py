@@ -153,6 +153,14 @@ def _edit_secret(sticky) -> str | None:
     return request.args.get("key") or request.cookies.get(EDIT_COOKIE_PREFIX + sticky.code)
 
 
+def _remember_secret(response, sticky, secret: str):
+    """Let this browser edit the sticky from now on: the secret goes into an HTTP-only cookie."""
+    response.set_cookie(
+        EDIT_COOKIE_PREFIX + sticky.code, secret, max_age=ONE_YEAR, httponly=True, samesite="Lax"
+    )
+    return response
+
+
 def _can_edit(sticky) -> bool:
     return sticky_service.can_edit(
         sticky=sticky, secret=_edit_secret(sticky), is_organizer=is_organizer()
@@ -181,15 +189,7 @@ def sticky(code: str):
             session["new_edit_link"] = url_for(
                 ".edit", code=sticky.code, key=secret, _external=True
             )
-            response = redirect(url_for(".sticky", code=sticky.code))
-            response.set_cookie(
-                EDIT_COOKIE_PREFIX + sticky.code,
-                secret,
-                max_age=ONE_YEAR,
-                httponly=True,
-                samesite="Lax",
-            )
-            return response
+            return _remember_secret(redirect(url_for(".sticky", code=sticky.code)), sticky, secret)
         status = 400 if request.method == "POST" else 200
         return render_template("claim.html", sticky=sticky, form=form), status
     if request.method == "POST":
@@ -243,15 +243,7 @@ def edit(code: str):
         flash("Saved.", "ok")
         response = redirect(url_for(".sticky", code=sticky.code))
         key = request.args.get("key")
-        if key:
-            response.set_cookie(
-                EDIT_COOKIE_PREFIX + sticky.code,
-                key,
-                max_age=ONE_YEAR,
-                httponly=True,
-                samesite="Lax",
-            )
-        return response
+        return _remember_secret(response, sticky, key) if key else response
     status = 400 if request.method == "POST" else 200
     return render_template("claim.html", sticky=sticky, form=form, editing=True), status
 
