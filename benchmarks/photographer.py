@@ -173,9 +173,10 @@ class Camera:
 
     `fill` is the fraction of the frame that the board spans along its tighter axis. `yaw_deg`
     turns the camera about the wall's vertical axis, `pitch_deg` about its horizontal axis.
-    `k1` is OpenCV's first radial distortion coefficient on normalised coordinates (negative is
-    barrel). `defocus_px` is the radius of the disk blur in photo pixels, `noise_sigma` the sensor
-    noise in 8-bit levels. `light_gradient` darkens one side of the frame by that fraction,
+    `k1` is the radial distortion on normalised coordinates, n_ideal = n_photo (1 - k1 r^2): to
+    first order OpenCV's first coefficient; negative is barrel and one-to-one over any frame.
+    `defocus_px` is the radius of the disk blur in photo pixels, `noise_sigma` the sensor noise
+    in 8-bit levels. `light_gradient` darkens one side of the frame by that fraction,
     `shadow` the centre of a soft blob, `glare` adds a saturated bright blob. `people` stand in
     front of the board. `jpeg_quality` None keeps the raw frame.
     """
@@ -783,21 +784,23 @@ def _apply_h(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 
 def _distort(pts_u: np.ndarray, camera: Camera, f: float) -> np.ndarray:
+    """Map undistorted photo px to photo px: solve r_u = r_d (1 - k1 r_d^2) by Newton steps."""
     c = np.array([(camera.width - 1) / 2, (camera.height - 1) / 2])
     n = (pts_u - c) / f
-    r2 = (n**2).sum(axis=1, keepdims=True)
-    return c + f * n * (1 + camera.k1 * r2)
+    r_u = np.sqrt((n**2).sum(axis=-1, keepdims=True))
+    r_d = r_u.copy()
+    for _ in range(20):
+        r_d -= (r_d - camera.k1 * r_d**3 - r_u) / (1 - 3 * camera.k1 * r_d**2)
+    scale = np.divide(r_d, r_u, out=np.ones_like(r_u), where=r_u > 0)
+    return c + f * n * scale
 
 
 def _undistort(pts_d: np.ndarray, camera: Camera, f: float) -> np.ndarray:
-    """Invert the radial distortion by fixed-point iteration (converges for |k1| r^2 < 0.5)."""
+    """Map photo px to undistorted photo px: n_u = n_d (1 - k1 |n_d|^2), exact and one-to-one."""
     c = np.array([(camera.width - 1) / 2, (camera.height - 1) / 2])
     nd = (pts_d - c) / f
-    nu = nd.copy()
-    for _ in range(30):
-        r2 = (nu**2).sum(axis=-1, keepdims=True)
-        nu = nd / (1 + camera.k1 * r2)
-    return c + f * nu
+    r2 = (nd**2).sum(axis=-1, keepdims=True)
+    return c + f * nd * (1 - camera.k1 * r2)
 
 
 def _wall_to_photo(pts_mm: np.ndarray, h: np.ndarray, camera: Camera, f: float) -> np.ndarray:
