@@ -60,7 +60,7 @@ def detect(
     *,
     dictionary: str,
     long_side: int = DETECT_LONG_SIDE,
-    retry_budget_s: float = 0.03,
+    retry_budget_s: float = 0.02,
 ) -> tuple[list[Marker], list[np.ndarray]]:
     """Return the markers decoded in a grey photo and the marker-like quads that did not decode.
 
@@ -96,8 +96,9 @@ def _retry(gray, markers, rej, dictionary, d, budget_s):
     """Look again at undecoded quads of a marker's size, enlarged so each cell gets 8 px."""
     if not markers or not rej or budget_s <= 0:
         return markers, rej
-    sides = np.array([m.side for m in markers])
-    lo, hi = 0.5 * float(np.percentile(sides, 10)), 1.5 * float(np.percentile(sides, 90))
+    # Sticky markers are the smallest markers on the wall; the cards' are larger.
+    small = float(np.percentile([m.side for m in markers], 25))
+    lo, hi = 0.6 * small, 1.5 * small
     h, w = gray.shape
     centres = np.array([m.corners.mean(axis=0) for m in markers])
     found_ids = {m.id for m in markers}
@@ -106,7 +107,8 @@ def _retry(gray, markers, rej, dictionary, d, budget_s):
     for q in rej:
         s = _side(q)
         c = q.mean(axis=0)
-        if not lo <= s <= hi or np.min(np.linalg.norm(centres - c, axis=1)) < s:
+        # Near a decoded marker lies its own sticky's QR code, which looks like a marker.
+        if not lo <= s <= hi or np.min(np.linalg.norm(centres - c, axis=1)) < 2.2 * s:
             left.append(q)
             continue
         if time.perf_counter() > end:

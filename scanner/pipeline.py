@@ -263,7 +263,7 @@ class _Scan:
             if time.perf_counter() > t_crop_end:
                 self.warnings.append("QR crop time budget used up; some crops not read")
                 break
-            if any(np.linalg.norm(centre - k) < reach * side for k in known):
+            if known and np.min(np.linalg.norm(np.asarray(known) - centre, axis=1)) < reach * side:
                 continue
             got = self._decode_crop(centre, side * reach)
             reads += [g for g in got if g.text not in {r.text for r in reads}]
@@ -378,6 +378,31 @@ class _Scan:
                 # The QR lies somewhere on the sticky: allow for the whole sticky's reach.
                 reach = (max(abs(v) for v in entry.marker_offset) + 0.7) * (med or side)
                 reads[code] = _Read(code, qcentre, side, "qr", reach)
+
+        # A QR naming one sticky where another sticky's marker says its own QR sits: one of the
+        # two is misprinted or misread, and neither is trusted.
+        for code, cs in qr_by_code.items():
+            for c in cs:
+                qcentre = frame.board([(c.x, c.y)])[0]
+                pose = _pose(frame.board(c.corners)) if len(c.corners) == 4 else None
+                for other, mr in by_marker.items():
+                    if other == code:
+                        continue
+                    key = entries[other].marker_offset
+                    if pose is not None and key in learned and c.via in ("zxing", "opencv"):
+                        qc, qx, qy, qside, _ = pose
+                        a, b = learned[key]
+                        where = mr.centre - (a * qx + b * qy)
+                        clash_here = np.linalg.norm(qcentre - where) < 0.5 * qside
+                    else:
+                        clash_here = np.linalg.norm(qcentre - mr.centre) < 1.4 * mr.side
+                    if clash_here:
+                        for gone in (code, other):
+                            if gone in reads:
+                                self.warnings.append(
+                                    f"sticky {gone}: QR and marker disagree; not placed"
+                                )
+                                reads.pop(gone)
 
         # Two stickies cannot share a centre: a misread is likelier than a pile-up.
         codes = sorted(reads)

@@ -33,3 +33,21 @@ def shot_of(spec: BoardSpec = SMALL, camera: Camera = SMALL_CAMERA, seed: int = 
 @pytest.fixture
 def small_shot():
     return shot_of()
+
+
+CLOSE = BoardSpec(
+    rooms=default_rooms(2),
+    slots=default_slots(2),
+    n_stickies=4,
+    n_person_stickies=1,
+    n_unplaced=1,
+    n_posters=1,
+    px_per_mm=4.0,
+)
+CLOSE_CAMERA = Camera(width=2400, height=1800, hfov_deg=60.0, yaw_deg=4.0, pitch_deg=2.0)
+
+
+@pytest.fixture
+def close_shot():
+    """Return a photo close enough for the stickies' QR codes to read (about 3 px per module)."""
+    return shot_of(CLOSE, CLOSE_CAMERA, seed=2)
