@@ -68,19 +68,135 @@ def _annotation_path(annotate: str, photo: str, many: bool) -> Path:
     help="List every QR code and marker decoded anywhere in the "
     "photo, known or not: for finding out why a sticky is not read.",
 )
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Apply each photo's result to the local instance's board and print the changes. "
+    "The same photo applied again changes nothing.",
+)
+@click.option(
+    "--camera",
+    "camera_source",
+    metavar="SOURCE",
+    help="Watch the wall instead of reading photos: a device index (0), a video file, or a "
+    "stream URL (rtsp://..., or http://.../video for a phone's MJPEG webcam app).",
+)
+@click.option(
+    "--every",
+    "every_s",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --camera: seconds between frames (of video time for a video file).",
+)
+@click.option(
+    "--post",
+    "post_url",
+    metavar="URL",
+    help="With --camera: the board's address, e.g. http://localhost:5000; scans go to "
+    "URL/api/scans and the manifest comes from URL/api/manifest.",
+)
+@click.option(
+    "--token",
+    envvar="OPENSPACES_TOKEN",
+    help="With --camera: the camera token from `openspaces token create NAME` "
+    "[env OPENSPACES_TOKEN].",
+)
+@click.option(
+    "--spool",
+    "spool_dir",
+    type=click.Path(file_okay=False),
+    default="camera-spool",
+    show_default=True,
+    help="With --camera: folder for scans that wait for the server, one JSON file each.",
+)
+@click.option(
+    "--heartbeat",
+    "heartbeat_s",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --camera: post at least this often, even when nothing changed.",
+)
+@click.option(
+    "--max-scans",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --camera: stop after N frames (default: run until stopped or the video ends).",
+)
+@click.option(
+    "--name",
+    "camera_name",
+    default="camera",
+    show_default=True,
+    help="With --camera: the camera's name, the prefix of its scan ids.",
+)
 @click.pass_context
-def scan(ctx, photos, as_json, annotate, manifest_path, decoder, all_codes) -> None:
-    """Find the board in PHOTOS and say which sticky sits in which room and slot."""
-    import cv2
+def scan(
+    ctx,
+    photos,
+    as_json,
+    annotate,
+    manifest_path,
+    decoder,
+    all_codes,
+    apply_,
+    camera_source,
+    every_s,
+    post_url,
+    token,
+    spool_dir,
+    heartbeat_s,
+    max_scans,
+    camera_name,
+) -> None:
+    """Find the board in PHOTOS and say which sticky sits in which room and slot.
 
+    With --camera, watch the wall instead: scan a frame every few seconds and post what changed
+    to the board at --post.
+    """
     import scanner
 
-    if not photos:
-        raise click.UsageError("give at least one photo")
     if decoder not in scanner.DECODERS:
         raise click.BadParameter(
             f"choose one of: {', '.join(scanner.DECODERS)}", param_hint="--decoder"
         )
+    if camera_source is not None:
+        if photos or apply_ or all_codes or annotate or as_json:
+            raise click.UsageError(
+                "--camera watches a source: give no PHOTOS, --apply, --all-codes, --annotate "
+                "or --json with it"
+            )
+        _watch(
+            source=camera_source,
+            every_s=every_s,
+            post_url=post_url,
+            token=token,
+            manifest_path=manifest_path,
+            spool_dir=spool_dir,
+            heartbeat_s=heartbeat_s,
+            max_scans=max_scans,
+            name=camera_name,
+            decoder=decoder,
+        )
+        return
+    if not photos:
+        raise click.UsageError("give at least one photo, or --camera SOURCE")
+    if apply_ and (all_codes or manifest_path):
+        raise click.UsageError(
+            "--apply scans against the local instance's event: drop --all-codes and --manifest"
+        )
+    _scan_photos(ctx, photos, as_json, annotate, manifest_path, decoder, all_codes, apply_)
+
+
+def _scan_photos(ctx, photos, as_json, annotate, manifest_path, decoder, all_codes, apply_):
+    import cv2
+
+    import scanner
+
     manifest = None if all_codes else _load_manifest(ctx, manifest_path)
     failed = 0
     for photo in photos:
@@ -116,6 +232,10 @@ def scan(ctx, photos, as_json, annotate, manifest_path, decoder, all_codes) -> N
         lines += [f"warning: {w}" for w in payload["warnings"]]
         if not payload["board_found"]:
             lines.insert(0, "board not found")
+        if apply_:
+            applied = _apply(ctx, photo, payload)
+            lines += _applied_lines(applied)
+            payload = {**payload, "applied": applied}
         _emit(photo, payload, as_json, lines=lines)
         if annotate:
             target = _annotation_path(annotate, photo, len(photos) > 1)
@@ -123,6 +243,120 @@ def scan(ctx, photos, as_json, annotate, manifest_path, decoder, all_codes) -> N
             click.echo(f"annotated: {target}", err=True)
     if failed:
         ctx.exit(1)
+
+
+def _apply(ctx: click.Context, photo: str, payload: dict) -> dict:
+    """Apply a photo's scan result to the local board, once per photo content.
+
+    The scan id is ``cli-<sha256 of the file>``, so that applying the same photo again is a no-op.
+    Return ``{"scan", "duplicate", "changes"}`` as ``POST /api/scans`` answers.
+    """
+    import hashlib
+
+    from app.extensions import db
+    from app.services.events import get_current_event
+    from app.services.scans import InvalidScan, apply_scan, parse_observations
+
+    digest = hashlib.sha256(Path(photo).read_bytes()).hexdigest()
+    app = ctx.find_root().meta["openspaces.app"]
+    with app.app_context():
+        event = get_current_event()
+        try:
+            observations = parse_observations({**payload, "scan_id": f"cli-{digest}"})
+            outcome = apply_scan(event=event, observations=observations, source="cli")
+        except InvalidScan as exc:
+            db.session.rollback()
+            raise click.ClickException(f"{photo}: not applied: {exc}") from None
+        if outcome.duplicate:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        return {"scan": outcome.scan.id, "duplicate": outcome.duplicate, "changes": outcome.changes}
+
+
+def _applied_lines(applied: dict) -> list[str]:
+    if applied["duplicate"]:
+        return [f"applied before as scan {applied['scan']}: no changes"]
+    changes = applied["changes"]
+    lines = [f"applied as scan {applied['scan']}: {_count(len(changes), 'change')}"]
+    return lines + [f"  {_describe_change(change)}" for change in changes]
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _describe_change(change: dict) -> str:
+    def where(side: dict) -> str:
+        if side["room"] is not None:
+            return f"{side['room']} {side['slot']}" + (
+                " (conflict)" if side["status"] == "conflict" else ""
+            )
+        return {"off_grid": "off grid", "none": "not on the board"}.get(
+            side["status"], side["status"]
+        )
+
+    title = f" {change['title']!r}" if change.get("title") else ""
+    return f"{change['code']}{title}: {where(change['from'])} -> {where(change['to'])}"
+
+
+def _watch(
+    *,
+    source: str,
+    every_s: float,
+    post_url: str | None,
+    token: str | None,
+    manifest_path: str | None,
+    spool_dir: str,
+    heartbeat_s: float,
+    max_scans: int | None,
+    name: str,
+    decoder: str,
+) -> None:
+    """Run the webcam loop in real time until the video ends, N frames were taken, or Ctrl+C."""
+    import logging
+
+    from app.camera import (
+        CameraError,
+        CameraLoop,
+        FrameSource,
+        ScanClient,
+        Spool,
+        load_manifest_file,
+    )
+
+    if not post_url:
+        raise click.UsageError("--camera needs --post URL, the board's address")
+    if not token:
+        raise click.UsageError("--camera needs --token (from `openspaces token create NAME`)")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("openspaces.camera")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        loop = CameraLoop(
+            source=FrameSource(source, every_s=every_s),
+            client=ScanClient(base_url=post_url, token=token),
+            spool=Spool(spool_dir),
+            name=name,
+            every_s=every_s,
+            heartbeat_s=heartbeat_s,
+            manifest=load_manifest_file(manifest_path) if manifest_path else None,
+            decoder=decoder,
+        )
+        frames = loop.run(max_frames=max_scans)
+    except CameraError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+        return
+    finally:
+        log.removeHandler(handler)
+    waiting = len(loop.spool.pending())
+    click.echo(
+        f"{frames} frames, {loop.scans} scanned; {waiting} scans wait in {spool_dir}", err=True
+    )
 
 
 def _emit(photo: str, payload: dict, as_json: bool, *, lines: list[str]) -> None:
