@@ -15,7 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 from . import fonts
 from .drawing import MM_PT, Drawing, paint_image, paint_pdf
 from .errors import PrintError
-from .layout import cap_height_mm, draw_lines, draw_qr, fit_text
+from .layout import cap_height_mm, draw_lines, draw_qr, fit_text, wrap
 from .templates import PAPERS
 
 FREE_TEXT = "free — post a sticky on the board"
@@ -30,6 +30,7 @@ MAX_ROW_H = 30.0
 DAY_H = 11.0
 FOOTER_H = 14.0
 TIME_GAP = 7.0
+MIN_TITLE_PT = 8.0
 
 
 @dataclass(frozen=True)
@@ -87,15 +88,9 @@ def _header(d: Drawing, schedule: RoomSchedule, *, first: bool) -> float:
     y = MARGIN + cap_height_mm(12)
     d.text(MARGIN, y, schedule.event_name, style="sans", size_pt=12, color=GREY)
     max_pt = 60 if first else 28
-    size, lines = fit_text(
-        schedule.room_name,
-        style="bold",
-        max_pt=max_pt,
-        min_pt=14,
-        width=width,
-        max_lines=2,
-        leading=1.05,
-        what="room name",
+    fit = dict(style="bold", max_pt=max_pt, min_pt=14, width=width, max_lines=2, leading=1.05)
+    size, lines = _fit_whole_words(schedule.room_name, **fit) or fit_text(
+        schedule.room_name, what="room name", **fit
     )
     y += 4 + cap_height_mm(size)
     y = draw_lines(d, lines, x=MARGIN, y=y, style="bold", size_pt=size, leading=1.05)
@@ -133,16 +128,8 @@ def _draw_slot(d: Drawing, entry: ScheduleEntry, *, y: float, h: float) -> None:
     else:
         host_pt = max(9.0, round(12 * scale * 2) / 2)
         title_room = h - 5.5 - (host_pt * 1.3 * fonts.PT_MM if entry.host else 0)
-        size, lines = fit_text(
-            entry.title,
-            style="bold",
-            max_pt=max(12.0, round(20 * scale * 2) / 2),
-            min_pt=8,
-            width=width,
-            height=title_room,
-            max_lines=2,
-            leading=1.1,
-            what="session title",
+        size, lines = _fit_title(
+            entry.title, max_pt=max(12.0, round(20 * scale * 2) / 2), width=width, height=title_room
         )
         last = draw_lines(
             d, lines, x=x, y=y + 3 + cap_height_mm(size), style="bold", size_pt=size, leading=1.1
@@ -163,8 +150,58 @@ def _draw_slot(d: Drawing, entry: ScheduleEntry, *, y: float, h: float) -> None:
     d.line(MARGIN, y + h, PAGE_W - MARGIN, y + h, color=RULE_GREY, width=0.25)
 
 
-def _cut(text: str, size_pt: float, width: float) -> str:
-    while text and fonts.width_mm("sans", text + "…", size_pt) > width:
+def _fit_whole_words(
+    text: str,
+    *,
+    style: str,
+    max_pt: float,
+    min_pt: float,
+    width: float,
+    max_lines: int,
+    leading: float,
+    height: float | None = None,
+) -> tuple[float, list[str]] | None:
+    """Return the largest size (steps of 0.5 pt) at which `text` wraps at spaces only, or None.
+
+    A name broken inside a word reads worse than the same name a few points smaller.
+    """
+    text = " ".join(text.split())
+    size = max_pt
+    while size >= min_pt - 1e-9:
+        lines = wrap(text, style, size, width)
+        tall = len(lines) * size * leading * fonts.PT_MM
+        if (
+            len(lines) <= max_lines
+            and " ".join(lines) == text
+            and (height is None or tall <= height + 1e-9)
+        ):
+            return size, lines
+        size -= 0.5
+    return None
+
+
+def _fit_title(text: str, *, max_pt: float, width: float, height: float) -> tuple[float, list[str]]:
+    """Return the size and at most two lines of a title; a title too long even at the smallest
+    size keeps its start and ends in an ellipsis, since a door sign must print whatever was written."""
+    fit = dict(
+        style="bold",
+        max_pt=max_pt,
+        min_pt=MIN_TITLE_PT,
+        width=width,
+        height=height,
+        max_lines=2,
+        leading=1.1,
+    )
+    try:
+        return _fit_whole_words(text, **fit) or fit_text(text, what="session title", **fit)
+    except PrintError:
+        lines = wrap(" ".join(text.split()), "bold", MIN_TITLE_PT, width)
+        return MIN_TITLE_PT, [lines[0], _cut(lines[1], MIN_TITLE_PT, width, style="bold")]
+
+
+def _cut(text: str, size_pt: float, width: float, *, style: str = "sans") -> str:
+    """Return `text` shortened to fit `width` mm with an ellipsis at its end."""
+    while text and fonts.width_mm(style, text + "…", size_pt) > width:
         text = text[:-1]
     return text + "…"
 
