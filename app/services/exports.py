@@ -42,6 +42,9 @@ CSV_COLUMNS = (
 
 def scheduled_sessions(*, event: Event, room: Room | None = None) -> list[Sticky]:
     """Return the claimed, visible sessions that hold a cell, in time and room order."""
+    # Two queries load every room and slot, so the stickies' rooms and slots come from the session's
+    # identity map instead of one query each.
+    _ = event.rooms, event.slots
     found = [
         s
         for s in board_stickies(event)

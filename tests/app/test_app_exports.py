@@ -14,6 +14,7 @@ import icalendar
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
+from sqlalchemy import event as sa_event
 
 from app.extensions import db
 from app.models import PlacementSource, StickyKind
@@ -97,6 +98,11 @@ def test_event_ics_has_only_scheduled_sessions_in_kolkata_time(client, board):
     assert zone.walk("STANDARD")[0].decoded("TZOFFSETTO") == dt.timedelta(hours=5, minutes=30)
     assert str(items[0]["URL"]) == f"http://localhost:5000/s/{board['types'].code}"
     assert items[0]["CATEGORIES"].cats == ["python", "typing"]
+    assert [str(e["UID"]) for e in items] == [
+        f"{board['types'].code}@pycon-india.openspaces",
+        f"{board['rust'].code}@pycon-india.openspaces",
+    ]
+    assert items[0].decoded("DTSTAMP") == dt.datetime(2026, 9, 26, 3, 1, tzinfo=dt.UTC)
 
 
 def test_room_ics_has_only_that_room(client, board):
@@ -440,3 +446,25 @@ def test_board_and_room_pages_link_the_exports(app, organizer_client, board):
     room_page = client.get("/rooms/2").get_data(as_text=True)
     assert 'href="/rooms/2/schedule.pdf"' in room_page
     assert 'href="/rooms/2/schedule.ics"' in room_page
+
+
+@pytest.mark.parametrize("url", ["/schedule.ics", "/schedule.json", "/schedule.xml"])
+def test_export_queries_do_not_grow_with_sessions(app, client, event, board, create_session, url):
+    def queries() -> int:
+        statements = []
+
+        def record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        db.session.expire_all()
+        sa_event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", record)
+        return len(statements)
+
+    before = queries()
+    place(create_session(title="More"), event.rooms[2], event.slots[1], 40)
+    place(create_session(title="Even more"), event.rooms[1], event.slots[0], 41)
+    assert queries() == before
