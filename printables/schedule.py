@@ -181,8 +181,11 @@ def _fit_whole_words(
 
 
 def _fit_title(text: str, *, max_pt: float, width: float, height: float) -> tuple[float, list[str]]:
-    """Return the size and at most two lines of a title; a title too long even at the smallest
-    size keeps its start and ends in an ellipsis, since a door sign must print whatever was written."""
+    """Return the size and at most two lines of a session title.
+
+    A title too long even at the smallest size keeps its start and ends in an ellipsis: a door
+    sign must print whatever was written on the sticky.
+    """
     fit = dict(
         style="bold",
         max_pt=max_pt,
