@@ -29,9 +29,9 @@ class Axis:
     def locate(self, t: float, *, margin: float, pad: float = 0.0) -> tuple[str, int]:
         """Return ("in", i), ("outside", -1) or ("doubt", i) for coordinate t along the axis.
 
-        `margin` is a fraction of the column's width and `pad` an extra distance (board units)
-        for a centre that is itself uncertain: a centre closer than that to a boundary is in
-        doubt, so that no sticky is ever given a neighbour's cell.
+        `margin` is a fraction of the column's width and `pad` a distance (board units); a centre
+        closer to a boundary than the larger of the two is in doubt, so that no sticky is ever
+        given a neighbour's cell.
         """
         n = len(self.centres)
         first_w = self.hi[0] - self.lo[0]
@@ -46,7 +46,7 @@ class Axis:
                 w = self.hi[i] - self.lo[i]
                 if self.status[i] == UNKNOWN:
                     return "doubt", i
-                if min(t - self.lo[i], self.hi[i] - t) < margin * w + pad:
+                if min(t - self.lo[i], self.hi[i] - t) < max(margin * w, pad):
                     return "doubt", i
                 return "in", i
         return "doubt", -1

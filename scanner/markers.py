@@ -6,9 +6,9 @@ are in the marker's own order: top-left, top-right, bottom-right, bottom-left of
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
-from functools import cache
 
 import cv2
 import numpy as np
@@ -36,8 +36,18 @@ class Marker:
         return float(np.hypot(d[:, 0], d[:, 1]).mean())
 
 
-@cache
+_local = threading.local()
+
+
 def _detector(dictionary: str) -> cv2.aruco.ArucoDetector:
+    """Return this thread's detector for a dictionary; concurrent scans do not share one."""
+    cache = _local.__dict__.setdefault("detectors", {})
+    if dictionary not in cache:
+        cache[dictionary] = _make_detector(dictionary)
+    return cache[dictionary]
+
+
+def _make_detector(dictionary: str) -> cv2.aruco.ArucoDetector:
     params = cv2.aruco.DetectorParameters()
     # Two threshold windows read every marker of a wall photo in our benchmarks at 2/3 of the
     # default three's cost; the perimeter floor admits 25 mm markers on a 1080p frame of a 2 m board.

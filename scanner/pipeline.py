@@ -29,8 +29,11 @@ from scanner.results import Cell, DecodedCode, ScanResult, SeenSticky
 # (x along its top edge, y down its left edge): the kit's header cards centre the marker
 # horizontally and put its centre 11 mm below the card's centre (40 mm marker, 90 mm card).
 HEADER_CARD_CENTRE = (0.0, -0.275)
-# A sticky centre closer than this fraction of its cell's width to a boundary is not placed.
-BOUNDARY_MARGIN = 0.1
+# A sticky centre closer to a cell boundary than this fraction of the cell's width, or than this
+# many marker sides, is not placed: a header card taped 5 mm off its column's middle moves the
+# boundary that much, and a sticky straddling a boundary is genuinely in doubt.
+BOUNDARY_MARGIN = 0.05
+BOUNDARY_MARGIN_SIDES = 0.6
 # Time for QR crops around marker-like shapes the marker decoder could not read, per megapixel.
 CROP_BUDGET_S_PER_MP = 0.02
 CROP_BUDGET_MIN_S = 0.03
@@ -419,12 +422,16 @@ class _Scan:
 
     def _place(self, frame: BoardFrame, grid: Grid, reads: dict[str, _Read]) -> list[SeenSticky]:
         entries = {s.code: s for s in self.m.stickies}
+        # The marker side of a sticky, for the boundary margin; a QR read has no marker.
+        sides = [r.side for r in reads.values() if r.via == "marker"]
+        side = float(np.median(sides)) if sides else 0.0
         out = []
         for code in sorted(reads):
             r = reads[code]
             x, y = frame.photo([r.centre])[0]
-            cs, ci = grid.columns.locate(r.centre[0], margin=BOUNDARY_MARGIN, pad=r.uncertain)
-            rs, ri = grid.rows.locate(r.centre[1], margin=BOUNDARY_MARGIN, pad=r.uncertain)
+            pad = BOUNDARY_MARGIN_SIDES * side + r.uncertain
+            cs, ci = grid.columns.locate(r.centre[0], margin=BOUNDARY_MARGIN, pad=pad)
+            rs, ri = grid.rows.locate(r.centre[1], margin=BOUNDARY_MARGIN, pad=pad)
             room = slot = None
             if cs == "outside" or rs == "outside":
                 pass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 
@@ -9,13 +11,17 @@ from scanner.results import DecodedCode
 
 NAME = "opencv"
 
-_detector = cv2.QRCodeDetector()
+# A detector keeps state between calls; one per thread keeps concurrent scans apart.
+_local = threading.local()
 
 
 def decode(gray: np.ndarray, *, thorough: bool = True) -> list[DecodedCode]:
     """Return the QR codes in a grey uint8 image; coordinates are its pixels, origin top-left."""
+    detector = getattr(_local, "detector", None)
+    if detector is None:
+        detector = _local.detector = cv2.QRCodeDetector()
     try:
-        ok, texts, points, _ = _detector.detectAndDecodeMulti(gray)
+        ok, texts, points, _ = detector.detectAndDecodeMulti(gray)
     except cv2.error:
         return []
     if not ok or points is None:
