@@ -19,7 +19,7 @@ from flask import (
 
 from app.extensions import db
 from app.forms import InterestForm, PersonForm, SessionForm
-from app.models import Event, StickyKind
+from app.models import BoardStatus, Event, StickyKind
 from app.services import ServiceError, live
 from app.services import board as board_service
 from app.services import stickies as sticky_service
@@ -267,8 +267,11 @@ def sticky_ics(code: str):
     sticky = sticky_or_404(code)
     if sticky.kind != StickyKind.SESSION or not sticky.is_claimed or sticky.hidden:
         abort(404, description="Only a claimed session has a calendar entry.")
-    if not sticky.on_grid:
-        abort(404, description="This session is not on the board yet, so it has no time.")
+    if sticky.board_status != BoardStatus.PLACED:
+        abort(
+            404,
+            description="This session does not hold a cell on the board yet, so it has no time.",
+        )
     from app.services.exports import session_calendar
 
     return Response(

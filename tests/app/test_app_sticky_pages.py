@@ -261,3 +261,15 @@ def test_forms_with_csrf_token_are_accepted(app, create_stickies):
     assert response.status_code == 302
     db.session.refresh(sticky)
     assert sticky.title == "With token"
+
+
+def test_session_in_conflict_has_no_calendar_entry(client, event, create_session):
+    first, second = create_session(title="First"), create_session(title="Second")
+    for sticky in (first, second):
+        place_sticky(
+            sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
+        )
+    db.session.commit()
+    assert client.get(f"/s/{second.code}/calendar.ics").status_code == 404
+    assert "Add to calendar" not in client.get(f"/s/{second.code}").get_data(as_text=True)
+    assert client.get(f"/s/{first.code}/calendar.ics").status_code == 200
