@@ -410,14 +410,15 @@ def test_thumbnail_noise_unchanged_moved_sticky_changed(wall_event):
     assert changed_fraction(base, thumbnail(wall.photo(moved, seed=2))) > 20 * CHANGE_FRACTION
 
 
-def test_camera_loop_wrong_token_stops_with_message(server, wall_event, video, tmp_path):
+def test_camera_loop_wrong_token_stops_with_message(server, wall_event, tmp_path):
+    video = tmp_path / "never-opened.avi"
     loop = make_loop(server, {**wall_event, "token": "not-a-token"}, video, Clock(), tmp_path)
     with pytest.raises(CameraError, match=r"refused the token \(401\)"):
         loop.step()
 
 
-def test_camera_loop_rejected_scan_moves_to_rejected(server, wall_event, video, tmp_path):
-    loop = make_loop(server, wall_event, video, Clock(), tmp_path)
+def test_camera_loop_rejected_scan_moves_to_rejected(server, wall_event, tmp_path):
+    loop = make_loop(server, wall_event, tmp_path / "never-opened.avi", Clock(), tmp_path)
     spool = Spool(tmp_path / "spool")
     body = {
         "scan_id": "wall-cam-1",

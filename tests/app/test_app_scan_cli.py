@@ -1,0 +1,125 @@
+"""``openspaces scan``: apply a photo to the local board, and watch a video against a live server."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import test_app_camera
+from test_app_camera import Wall, codes, expected, layouts, scan_ids, write_video
+
+# The live server and the loaded wall event come from the camera tests.
+wall_event = test_app_camera.wall_event
+server = test_app_camera.server
+
+
+def test_scan_apply_places_stickies_then_same_photo_is_noop(runner, wall_event, tmp_path):
+    s1, s2, s3, p = codes(wall_event)
+    photo = tmp_path / "wall.jpg"
+    cv2.imwrite(str(photo), Wall(wall_event).photo(layouts(wall_event)[0]))
+
+    first = runner.invoke("scan", str(photo), "--apply")
+    assert first.exit_code == 0, first.output
+    digest_id = scan_ids()
+    assert len(digest_id) == 1 and digest_id[0].startswith("cli-") and len(digest_id[0]) == 68
+    assert first.output.splitlines()[-5:] == [
+        "  applied as scan 1: 4 changes",
+        f"    {s1}: not on the board -> Hall A 2026-09-26T10:00",
+        f"    {s2}: not on the board -> Hall B 2026-09-26T11:00",
+        f"    {s3}: not on the board -> Hall C 2026-09-26T12:00",
+        f"    {p}: not on the board -> off grid",
+    ]
+
+    again = runner.invoke("scan", str(photo), "--apply")
+    assert again.exit_code == 0, again.output
+    assert again.output.splitlines()[-1] == "  applied before as scan 1: no changes"
+    assert scan_ids() == digest_id
+
+
+def test_scan_apply_json_carries_the_changes(runner, wall_event, tmp_path):
+    photo = tmp_path / "wall.png"
+    layout = layouts(wall_event)[3]
+    cv2.imwrite(str(photo), Wall(wall_event).photo(layout))
+    result = runner.invoke("scan", str(photo), "--apply", "--json")
+    payload = json.loads(result.output)
+    assert payload["applied"]["duplicate"] is False
+    assert {
+        c["code"]: (c["to"]["room"], c["to"]["slot"]) for c in payload["applied"]["changes"]
+    } == (layout)
+
+
+def test_scan_apply_with_manifest_is_refused(runner, wall_event, tmp_path):
+    result = runner.invoke("scan", "photo.jpg", "--apply", "--manifest", "m.json")
+    assert result.exit_code == 2
+    assert "--apply scans against the local instance's event" in result.output
+
+
+def test_scan_camera_video_posts_each_change(runner, server, wall_event, tmp_path):
+    wall = Wall(wall_event)
+    steps = layouts(wall_event)[:3]
+    video = write_video(tmp_path / "wall.avi", [wall.photo(s) for s in steps], seconds_each=10.0)
+    spool = tmp_path / "spool"
+    result = runner.invoke(
+        "scan",
+        "--camera",
+        str(video),
+        "--every",
+        "5",
+        "--post",
+        server.url,
+        "--token",
+        wall_event["token"],
+        "--spool",
+        str(spool),
+        "--name",
+        "hall cam",
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line.split("  ")[-1].split(" ")[0] for line in lines[:6]] == [
+        "posted",
+        "skipped",
+        "posted",
+        "skipped",
+        "posted",
+        "skipped",
+    ]
+    assert lines[0].split("  ")[1:5] == ["seen 4", "placed 3", "off-grid 1", "hidden 0"]
+    assert lines[-1] == f"6 frames, 3 scanned; 0 scans wait in {spool}"
+    assert server.board() == expected(steps[-1])
+    assert [s.rsplit("-", 1)[0] for s in scan_ids()] == ["hall-cam"] * 3
+
+
+def test_scan_camera_max_scans_stops_early(runner, server, wall_event, tmp_path):
+    wall = Wall(wall_event)
+    video = write_video(
+        tmp_path / "wall.avi", [wall.photo(layouts(wall_event)[0])], seconds_each=20.0
+    )
+    result = runner.invoke(
+        "scan",
+        "--camera",
+        str(video),
+        "--post",
+        server.url,
+        "--token",
+        wall_event["token"],
+        "--max-scans",
+        "2",
+        "--spool",
+        str(tmp_path / "spool"),
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1].startswith("2 frames, 1 scanned;")
+
+
+def test_scan_camera_without_post_is_usage_error(runner, tmp_path):
+    result = runner.invoke("scan", "--camera", "0", "--token", "t")
+    assert result.exit_code == 2
+    assert "--camera needs --post URL" in result.output
+
+
+def test_scan_camera_wrong_token_is_clear_error(runner, server, wall_event, tmp_path):
+    video = tmp_path / "wall.avi"
+    result = runner.invoke("scan", "--camera", str(video), "--post", server.url, "--token", "wrong")
+    assert result.exit_code == 1
+    assert "refused the token (401)" in result.output
