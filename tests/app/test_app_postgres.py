@@ -122,7 +122,34 @@ def test_postgres_pages_render(pg_app):
             }
         )
     )
+    event = db.session.scalar(select(Event))
+    (sticky,) = allocate_stickies(
+        event=event, count=1, kind=StickyKind.SESSION, template="note-76", paper="a4"
+    ).stickies
+    claim_sticky(sticky=sticky, fields=SessionFields(title="On Postgres", host="Ann", tags="sql"))
+    toggle_interest(sticky=sticky, browser_id="c" * 20)
+    from app.models import PlacementSource
+    from app.services.board import place_sticky
+
+    place_sticky(
+        sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
+    )
     db.session.commit()
     client = pg_app.test_client()
-    for url in ("/board", "/people?q=x", "/api/board", "/rooms/1", "/board/grid"):
+    urls = [
+        "/board",
+        "/people?q=x",
+        "/api/board",
+        "/rooms/1",
+        "/board/grid",
+        f"/s/{sticky.code}",
+        "/schedule.json",
+        "/schedule.xml",
+        "/schedule.ics",
+        "/rooms/1/schedule.ics",
+        "/rooms/1/schedule.pdf",
+        f"/s/{sticky.code}/calendar.ics",
+    ]
+    for url in urls:
         assert client.get(url).status_code == 200, url
+    assert "On Postgres" in client.get("/schedule.json").get_data(as_text=True)
