@@ -23,6 +23,7 @@ DARK_FRACTION = 0.1  # share of a whole cell that a person may cover before it i
 SATURATION_MIN = 45  # HSV saturation (0..255) above which a pixel is not bare board
 DARK_RATIO = 0.6  # a pixel darker than this share of the nearby board brightness is covered
 CLIPPED = 250
+UNREAD = "unreadable sticky or covered"
 
 
 def occluded_cells(
@@ -123,7 +124,7 @@ def occluded_cells(
             elif d > DARK_FRACTION:
                 out[(col, row)] = "covered"
             elif c > COVERED_FRACTION:
-                out[(col, row)] = "unreadable sticky or covered"
+                out[(col, row)] = UNREAD
     return out
 
 

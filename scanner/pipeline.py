@@ -22,7 +22,7 @@ from scanner.errors import ScanError
 from scanner.grid import SEEN, UNKNOWN, Grid, build_grid
 from scanner.imageio import load_image
 from scanner.manifest import Manifest, StickyEntry
-from scanner.occlusion import occluded_cells
+from scanner.occlusion import UNREAD, occluded_cells
 from scanner.results import Cell, DecodedCode, ScanResult, SeenSticky
 
 # The centre of a header card seen from its marker, in marker sides in the marker's own frame
@@ -37,6 +37,8 @@ BOUNDARY_MARGIN_SIDES = 0.6
 # Time for QR crops around marker-like shapes the marker decoder could not read, per megapixel.
 CROP_BUDGET_S_PER_MP = 0.02
 CROP_BUDGET_MIN_S = 0.03
+# Time for a second look at cells that hold something no code was read from.
+CELL_RETRY_BUDGET_S = 0.04
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,8 @@ class _Scan:
         self.chain = chain
         self.dictionary = manifest.marker_dictionary
         self.warnings: list[str] = []
+        self.qr_warnings: list[str] = []
+        self.sticky_side = 0.0
         self.rejected: list[DecodedCode] = []
         self.codes: list[DecodedCode] = []
         self.role: dict[int, tuple[str, Any]] = {}
@@ -140,8 +144,24 @@ class _Scan:
 
     def run(self) -> ScanResult:
         found, candidates = markers.detect(self.gray, dictionary=self.dictionary)
+        self.codes, self.rejected = [], []
+        qr_all = self._read_qr(self._sort_markers(found), candidates)
+        result, again = self._analyse(found, qr_all)
+        if again is not None:
+            frame, grid, cells = again
+            more = self._read_cells(frame, grid, cells, found)
+            if more:
+                result, _ = self._analyse(found + more, qr_all)
+        return result
+
+    def _analyse(self, found: list[markers.Marker], qr_all: list[DecodedCode]):
+        """Turn the markers and QR codes read into a result; also say where to look again."""
+        self.warnings = list(self.qr_warnings)
+        self.codes, self.rejected = [], []
         by_role = self._sort_markers(found)
-        qr_reads = self._read_qr(by_role, candidates)
+        for c in qr_all:
+            (self.codes if c.text in self.qr_role else self.rejected).append(c)
+        qr_reads = [c for c in qr_all if c.text in self.qr_role]
         corners = by_role["corner"]
         room_px = {i: _card_centre(m) for i, m in by_role["room"].items()}
         slot_px = {i: _card_centre(m) for i, m in by_role["slot"].items()}
@@ -155,8 +175,7 @@ class _Scan:
         frame = None
         if quad is not None:
             missing = [n for n, _ in self.m.corners.items() if n not in corners]
-            squares = [mk.corners for mk in found if mk.id in self.role]
-            frame = frame_from_quad(quad, squares)
+            frame = frame_from_quad(quad, known)
             if frame is None:
                 why = "the corner markers do not form a board outline"
             elif missing:
@@ -165,7 +184,7 @@ class _Scan:
                 ]
         if frame is None:
             self.warnings.insert(0, f"board not found: {why}")
-            return ScanResult(
+            result = ScanResult(
                 board_found=False,
                 stickies=(),
                 hidden_cells=(),
@@ -173,6 +192,7 @@ class _Scan:
                 rejected=tuple(self.rejected),
                 codes=tuple(self.codes),
             )
+            return result, None
         grid, grid_warnings = build_grid(
             rooms={i: frame.board([p])[0] for i, p in room_px.items()},
             slots={i: frame.board([p])[0] for i, p in slot_px.items()},
@@ -184,7 +204,8 @@ class _Scan:
         reads = self._sticky_reads(frame, by_role["sticky"], qr_reads)
         stickies = self._place(frame, grid, reads)
         cells = self._cells(frame, grid, reads)
-        return ScanResult(
+        self.sticky_side = float(np.median([r.side for r in reads.values()])) if reads else 0.0
+        result = ScanResult(
             board_found=True,
             stickies=tuple(stickies),
             hidden_cells=tuple((c.room, c.slot) for c in cells if c.hidden),
@@ -195,6 +216,47 @@ class _Scan:
             codes=tuple(self.codes),
             transposed=grid.transposed,
         )
+        return result, (frame, grid, cells)
+
+    def _read_cells(self, frame: BoardFrame, grid: Grid, cells: list[Cell], found) -> list:
+        """Look again, on a rectified close-up, at cells that hold something unread.
+
+        A marker far from the camera or seen at a slant is small and squashed in the photo;
+        warped square to the board at about 48 px per marker it often reads. Returns the new
+        markers, corners in photo pixels.
+        """
+        side = self.sticky_side
+        if side <= 0:
+            return []
+        targets = [c for c in cells if c.reason == UNREAD]
+        have = {m.id for m in found}
+        ppu = 48.0 / side  # output pixels per board unit
+        out: list[markers.Marker] = []
+        end = time.perf_counter() + CELL_RETRY_BUDGET_S
+        rooms = {r.name: i for i, r in enumerate(self.m.rooms)}
+        slots = {s.name: i for i, s in enumerate(self.m.slots)}
+        for cell in targets:
+            if time.perf_counter() > end:
+                break
+            col, row = grid.col_row(rooms[cell.room], slots[cell.slot])
+            x0, y0, x1, y1 = grid.cell_rect(col, row)
+            mx, my = 0.15 * (x1 - x0), 0.15 * (y1 - y0)
+            x0, y0, x1, y1 = x0 - mx, y0 - my, x1 + mx, y1 + my
+            w, h = round((x1 - x0) * ppu), round((y1 - y0) * ppu)
+            if not 16 <= w <= 900 or not 16 <= h <= 900:
+                continue
+            to_out = np.array([[ppu, 0, -x0 * ppu], [0, ppu, -y0 * ppu], [0, 0, 1.0]])
+            m = to_out @ frame.to_board
+            close = cv2.warpPerspective(self.gray, m, (w, h), flags=cv2.INTER_CUBIC)
+            got, _ = markers.detect(close, dictionary=self.dictionary, retry_budget_s=0.0)
+            back = np.linalg.inv(m)
+            for g in got:
+                if g.id in have or self.role.get(g.id, ("",))[0] != "sticky":
+                    continue
+                pts = cv2.perspectiveTransform(g.corners.reshape(-1, 1, 2).astype(np.float64), back)
+                out.append(markers.Marker(id=g.id, corners=pts.reshape(4, 2).astype(np.float32)))
+                have.add(g.id)
+        return out
 
     def _sort_markers(self, found: list[markers.Marker]) -> dict[str, dict]:
         by_id: dict[int, list[markers.Marker]] = defaultdict(list)
@@ -264,16 +326,14 @@ class _Scan:
         t_crop_end = time.perf_counter() + budget
         for centre, side in spots:
             if time.perf_counter() > t_crop_end:
-                self.warnings.append("QR crop time budget used up; some crops not read")
+                self.qr_warnings.append("QR crop time budget used up; some crops not read")
                 break
             if known and np.min(np.linalg.norm(np.asarray(known) - centre, axis=1)) < reach * side:
                 continue
             got = self._decode_crop(centre, side * reach)
             reads += [g for g in got if g.text not in {r.text for r in reads}]
             known += [np.array((g.x, g.y)) for g in got]
-        for c in reads:
-            (self.codes if c.text in self.qr_role else self.rejected).append(c)
-        return [c for c in reads if c.text in self.qr_role]
+        return reads
 
     def _decode_crop(self, centre: np.ndarray, radius: float) -> list[DecodedCode]:
         h, w = self.gray.shape
