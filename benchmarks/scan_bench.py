@@ -381,9 +381,17 @@ def run_condition(
             t0 = time.perf_counter()
             try:
                 placement = RUNNERS[method](shot)
-            except ImportError as exc:
+            except Exception as exc:  # a crash is a result: the row shows it, the run goes on
                 per_method[method].append(
-                    FrameScore(seed, len(shot.visible_codes), 0, 0, 0.0, error=f"missing: {exc}")
+                    FrameScore(
+                        seed,
+                        len(shot.visible_codes),
+                        0,
+                        0,
+                        0.0,
+                        board_found=False,
+                        error=f"{type(exc).__name__}: {exc}",
+                    )
                 )
                 continue
             ms = (time.perf_counter() - t0) * 1000
