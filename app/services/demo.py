@@ -8,7 +8,13 @@ from app.extensions import db
 from app.models import PlacementSource, StickyKind, utcnow
 from app.services.board import place_sticky, put_off_grid
 from app.services.events import EventData, RoomData, SlotData, apply_event_data, get_event_by_slug
-from app.services.stickies import PersonFields, SessionFields, allocate_stickies, claim_sticky
+from app.services.stickies import (
+    PersonFields,
+    SessionFields,
+    allocate_stickies,
+    claim_sticky,
+    toggle_interest,
+)
 
 DEMO_SLUG = "demo"
 DEMO_TZ = "Europe/Berlin"
@@ -56,6 +62,9 @@ SESSIONS = [
 # Came second to the Main Hall's first slot: shows first come, first served.
 CONFLICT = ("Async Python deep dive", "Viktor", "python, async", "Event loops explained.", 0, 0)
 
+# Session index -> interest marks. "Burnout and boundaries" draws more people than the Café seats.
+INTEREST = {0: 9, 2: 6, 5: 15, 10: 4}
+
 PEOPLE = [
     ("Priya", "python, testing, climbing", True),
     ("Mei", "rust, python, tea", False),
@@ -68,13 +77,11 @@ PEOPLE = [
 ]
 
 
-def _demo_event_data(*, base_url: str, today: dt.date) -> EventData:
-    """Build the demo event around today, so that a slot is running whenever the demo is opened."""
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(DEMO_TZ)
-    now_local = utcnow().astimezone(tz)
-    first = dt.datetime.combine(today, dt.time(now_local.hour), tz) - dt.timedelta(hours=1)
+def _demo_event_data(*, base_url: str, now: dt.datetime) -> EventData:
+    """Build the demo event around ``now``, so that its second slot is running when it is opened."""
+    # Hourly slots of 45 minutes; the second starts on the last quarter hour, so it is running now.
+    quarter = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    first = quarter - dt.timedelta(hours=1)
     slots = []
     for i in range(6):
         start = first + dt.timedelta(hours=i)
@@ -99,10 +106,7 @@ def seed_demo(*, base_url: str = "http://localhost:5000") -> bool:
     if existing is not None:
         existing.loaded_dt = utcnow()
         return False
-    from zoneinfo import ZoneInfo
-
-    today = utcnow().astimezone(ZoneInfo(DEMO_TZ)).date()
-    event = apply_event_data(_demo_event_data(base_url=base_url, today=today)).event
+    event = apply_event_data(_demo_event_data(base_url=base_url, now=utcnow())).event
     rooms, slots = event.rooms, event.slots
     sessions = allocate_stickies(
         event=event,
@@ -141,5 +145,9 @@ def seed_demo(*, base_url: str = "http://localhost:5000") -> bool:
         )
         if i < 4:
             put_off_grid(sticky=person, source=PlacementSource.DEMO, now=start)
+    # Interest marks, so the board shows a session that has outgrown its room.
+    for index, count in INTEREST.items():
+        for n in range(count):
+            toggle_interest(sticky=sessions[index], browser_id=f"demo-visitor-{n:04d}")
     db.session.flush()
     return True
