@@ -82,7 +82,8 @@ def test_photograph_same_seed_same_pixels(board):
 
 def test_scan_bench_quick_writes_results(tmp_path):
     argv = ["--quick", "--conditions", "webcam-720p", "--methods", "scanner,zxing-cpp,pyzbar"]
-    assert scan_bench.main([*argv, "--out", str(tmp_path)]) == 0
+    frames = tmp_path / "frames"
+    assert scan_bench.main([*argv, "--out", str(tmp_path), "--save-frames", str(frames)]) == 0
     data = json.loads((tmp_path / "results.json").read_text())
     assert [(r["condition"], r["method"], r["frames"]) for r in data["rows"]] == [
         ("webcam-720p", "scanner", 2),
@@ -90,3 +91,13 @@ def test_scan_bench_quick_writes_results(tmp_path):
         ("webcam-720p", "pyzbar", 2),
     ]
     assert "| webcam-720p | pyzbar |" in (tmp_path / "RESULTS.md").read_text()
+    assert sorted(p.name for p in frames.iterdir()) == [
+        "webcam-720p-1.json",
+        "webcam-720p-1.manifest.json",
+        "webcam-720p-1.png",
+        "webcam-720p-2.json",
+        "webcam-720p-2.manifest.json",
+        "webcam-720p-2.png",
+    ]
+    truth = json.loads((frames / "webcam-720p-1.json").read_text())
+    assert (truth["condition"], truth["seed"], len(truth["stickies"])) == ("webcam-720p", 1, 43)
