@@ -483,7 +483,8 @@ def markdown(rows: list[Row], *, command: str, when: str) -> str:
         "scanner did not report, in cells it did not report hidden either, on frames where it "
         "found the board (the app removes such a sticky after K scans). The raw decoders read the full frame and get the "
         "true board geometry to place what they read. *ms*: median time per frame for the method "
-        "alone.",
+        "alone, on a machine shared with other work. Frame seed k lays out the board and draws "
+        "the camera; the webcam conditions share their boards and differ only in the camera.",
         "",
         "| condition | method | correct / visible | rate | wrong | unsafe misses "
         "| ms per frame (median) |",
