@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -42,10 +43,8 @@ CHANGE_FRACTION = 0.0005
 MANIFEST_REFRESH_S = 300.0
 HTTP_TIMEOUT_S = 10.0
 MAX_BACKOFF_S = 30.0
-# A live source delivers buffered frames at once; a grab that waits longer than this reached the
-# live edge of the stream.
-LIVE_GRAB_S = 0.005
-MAX_DRAIN_GRABS = 150
+# A live source with no new frame for this long counts as lost.
+LIVE_FRAME_TIMEOUT_S = 10.0
 
 
 class CameraError(Exception):
@@ -70,20 +69,65 @@ def is_stream_url(text: str) -> bool:
     return re.match(r"^[a-z][a-z0-9+.-]*://", text, re.IGNORECASE) is not None
 
 
+class _Grabber(threading.Thread):
+    """Grab a live source's frames as they come, and decode the one after each request.
+
+    A live source queues frames while nobody reads them (in the driver, in FFmpeg, in the TCP
+    window), so a frame read after a pause would be seconds old. Grabbing all the time keeps the
+    queue empty; only the frame that follows a request is decoded.
+    """
+
+    def __init__(self, capture) -> None:
+        super().__init__(name="camera-grabber", daemon=True)
+        self.capture = capture
+        self.stopping = threading.Event()
+        self.wanted = threading.Event()
+        self.ready = threading.Event()
+        self.frame = None
+        self.failed = False
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            if not self.capture.grab():
+                self.failed = True
+                self.frame = None
+                self.ready.set()
+                return
+            if self.wanted.is_set():
+                ok, frame = self.capture.retrieve()
+                self.frame = frame if ok else None
+                self.wanted.clear()
+                self.ready.set()
+
+    def latest(self, timeout_s: float):
+        """Return the next frame, or None when the source failed or sent nothing in time."""
+        if self.failed:
+            return None
+        self.ready.clear()
+        self.wanted.set()
+        if not self.ready.wait(timeout_s):
+            return None
+        return self.frame
+
+
 class FrameSource:
     """Read frames from a device index, a video file or a stream URL (RTSP, HTTP MJPEG).
 
     A video file is read at video time: each `read()` moves `every_s` seconds of video further
-    and returns None at its end. A live source (device or URL) returns its newest frame and None
-    when the read fails; `reopen()` connects again.
+    and returns None at its end. A live source (device or URL) returns its newest frame, and None
+    when the source failed; `open()` connects again.
     """
 
-    def __init__(self, source: str, *, every_s: float) -> None:
+    def __init__(
+        self, source: str, *, every_s: float, frame_timeout_s: float = LIVE_FRAME_TIMEOUT_S
+    ) -> None:
         self.source = source
         self.target = parse_source(source)
         self.live = isinstance(self.target, int) or is_stream_url(source)
         self.every_s = every_s
+        self.frame_timeout_s = frame_timeout_s
         self.capture = None
+        self.grabber: _Grabber | None = None
         self.frames_read = 0
         self.video_s = 0.0
 
@@ -100,16 +144,22 @@ class FrameSource:
             if not self.live:
                 raise CameraError(f"cannot open the video file {self.source}")
             return False
-        if self.live:
-            # Keep as few frames queued as the backend allows, so that a grab is recent.
-            capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
         self.capture = capture
+        if self.live:
+            self.grabber = _Grabber(capture)
+            self.grabber.start()
         return True
 
-    def reopen(self) -> bool:
-        return self.open()
-
     def release(self) -> None:
+        grabber, self.grabber = self.grabber, None
+        if grabber is not None:
+            grabber.stopping.set()
+            grabber.join(self.frame_timeout_s)
+            if grabber.is_alive():
+                # Still blocked inside the backend: releasing under it would crash the process.
+                LOG.warning("the camera did not stop in time; leaving it to the backend")
+                self.capture = None
+                return
         if self.capture is not None:
             self.capture.release()
             self.capture = None
@@ -120,17 +170,9 @@ class FrameSource:
 
         if self.capture is None:
             return None
-        if not self.live:
-            return self._read_video(cv2)
-        # Frames that queued while the loop slept come back at once; skip to the live edge.
-        for _ in range(MAX_DRAIN_GRABS):
-            started = time.perf_counter()
-            if not self.capture.grab():
-                return None
-            if time.perf_counter() - started > LIVE_GRAB_S:
-                break
-        ok, frame = self.capture.retrieve()
-        return frame if ok and frame is not None else None
+        if self.grabber is not None:
+            return self.grabber.latest(self.frame_timeout_s)
+        return self._read_video(cv2)
 
     def _read_video(self, cv2):
         fps = self.capture.get(cv2.CAP_PROP_FPS) or 25.0
@@ -279,7 +321,8 @@ class StepReport:
     """Describe one tick of the loop: what was seen and what became of the scan.
 
     `outcome` is ``posted``, ``spooled``, ``skipped`` (observations unchanged), ``unchanged``
-    (frame unchanged, not scanned), ``camera-lost`` or ``no-manifest``. `time` is UTC.
+    (frame unchanged, not scanned), ``camera-lost``, ``no-manifest`` or ``scan-failed``. `time`
+    is UTC.
     """
 
     time: dt.datetime
@@ -298,7 +341,7 @@ class StepReport:
     def line(self) -> str:
         """Return the log line: time, stickies seen, placed/off-grid, hidden cells, ms, outcome."""
         stamp = self.time.strftime("%Y-%m-%d %H:%M:%S")
-        if self.outcome in ("camera-lost", "no-manifest"):
+        if self.outcome in ("camera-lost", "no-manifest", "scan-failed"):
             return f"{stamp}  {self.outcome}: {self.note}"
         what = {
             "posted": f"posted {self.scan_id}" + (" (heartbeat)" if self.heartbeat else ""),
@@ -497,7 +540,11 @@ class CameraLoop:
         scan_ms = 0.0
         if frame_changed or self._last_result is None:
             started = time.perf_counter()
-            result = scanner.scan(frame, self._manifest, decoder=self.decoder).to_dict()
+            try:
+                result = scanner.scan(frame, self._manifest, decoder=self.decoder).to_dict()
+            except scanner.ScanError as exc:
+                note = f"frame not scanned: {exc}"
+                return self._log(StepReport(self._now_dt(now), "scan-failed", note=note))
             scan_ms = (time.perf_counter() - started) * 1000
             self._last_thumb = thumb
             self._last_result = result

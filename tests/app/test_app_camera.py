@@ -496,6 +496,7 @@ def test_camera_loop_stream_that_drops_is_reopened(server, wall_event, tmp_path)
         assert server.board() == expected(first)
         # The phone app restarts with the sticky moved: the open connection ends.
         stream.drop.set()
+        loop.source.grabber.join(5.0)  # the grabber has seen the stream end
         lost = loop.step()
         assert (lost.outcome, lost.note) == (
             "camera-lost",
