@@ -158,6 +158,7 @@ class _Scan:
         """Turn the markers and QR codes read into a result; also say where to look again."""
         self.warnings = list(self.qr_warnings)
         self.codes, self.rejected = [], []
+        self.doubtful: list[tuple[str, np.ndarray]] = []
         by_role = self._sort_markers(found)
         for c in qr_all:
             (self.codes if c.text in self.qr_role else self.rejected).append(c)
@@ -366,17 +367,32 @@ class _Scan:
                 ]
         return []
 
+    def _refuse(self, code: str, why: str, where) -> None:
+        """Leave a sticky out, say why, and keep where it was seen so its cells count as hidden."""
+        self.warnings.append(f"sticky {code}: {why}; not placed")
+        for p in where:
+            self.doubtful.append((code, np.asarray(p, dtype=np.float64)))
+
     def _sticky_reads(self, frame: BoardFrame, sticky_markers, qr_reads) -> dict[str, _Read]:
         """Combine marker and QR sightings into one centre per sticky, or none when in doubt."""
         entries = {s.code: s for s in self.m.stickies}
+
+        qr_by_code: dict[str, list[DecodedCode]] = defaultdict(list)
+        for c in qr_reads:
+            kind, key = self.qr_role[c.text]
+            if kind == "sticky":
+                qr_by_code[key.code].append(c)
+
+        def seen_at(code):
+            pts = [frame.board([mk.centre])[0] for mk in sticky_markers.get(code, [])]
+            return pts + [frame.board([(c.x, c.y)])[0] for c in qr_by_code.get(code, [])]
+
         by_marker: dict[str, _Read] = {}
         sides = []
         poses = {}
         for code, ms in sticky_markers.items():
             if len(ms) > 1:
-                self.warnings.append(
-                    f"sticky {code}: its marker was seen {len(ms)} times; not placed"
-                )
+                self._refuse(code, f"its marker was seen {len(ms)} times", seen_at(code))
                 continue
             pose = _pose(frame.board(ms[0].corners))
             poses[code] = pose
@@ -384,16 +400,11 @@ class _Scan:
         med = float(np.median(sides)) if sides else 0.0
         for code, (centre, ex, ey, side, ok) in poses.items():
             if not ok or (len(sides) >= 3 and not 0.6 * med <= side <= 1.6 * med):
-                self.warnings.append(f"sticky {code}: marker pose implausible; not placed")
+                self._refuse(code, "marker pose implausible", seen_at(code))
                 continue
             ox, oy = entries[code].marker_offset
             by_marker[code] = _Read(code, centre + ox * ex + oy * ey, side, "marker", axes=(ex, ey))
 
-        qr_by_code: dict[str, list[DecodedCode]] = defaultdict(list)
-        for c in qr_reads:
-            kind, key = self.qr_role[c.text]
-            if kind == "sticky":
-                qr_by_code[key.code].append(c)
         # Learn where the sticky's centre lies in its QR's frame from stickies read both ways.
         samples: dict[tuple[float, float], list[np.ndarray]] = defaultdict(list)
         qr_pose = {}
@@ -413,7 +424,7 @@ class _Scan:
         for code, cs in qr_by_code.items():
             entry: StickyEntry = entries[code]
             if len(cs) > 1:
-                self.warnings.append(f"sticky {code}: its QR was read {len(cs)} times; not placed")
+                self._refuse(code, f"its QR was read {len(cs)} times", seen_at(code))
                 reads.pop(code, None)
                 continue
             c = cs[0]
@@ -429,7 +440,7 @@ class _Scan:
                 else:
                     agree = np.linalg.norm(mr.centre - qcentre) <= 2.5 * mr.side
                 if not agree:
-                    self.warnings.append(f"sticky {code}: QR and marker disagree; not placed")
+                    self._refuse(code, "QR and marker disagree", seen_at(code))
                     reads.pop(code, None)
                 continue
             if pose is not None and key in learned and c.via in ("zxing", "opencv") and pose[4]:
@@ -462,9 +473,7 @@ class _Scan:
                     if clash_here:
                         for gone in (code, other):
                             if gone in reads:
-                                self.warnings.append(
-                                    f"sticky {gone}: QR and marker disagree; not placed"
-                                )
+                                self._refuse(gone, "QR and marker disagree", seen_at(gone))
                                 reads.pop(gone)
 
         # Two stickies cannot share a centre: a misread is likelier than a pile-up.
@@ -476,7 +485,7 @@ class _Scan:
                 if np.linalg.norm(ra.centre - rb.centre) < 0.8 * min(ra.side, rb.side):
                     clash |= {a, b}
         for code in sorted(clash):
-            self.warnings.append(f"sticky {code}: overlaps another sticky's reading; not placed")
+            self._refuse(code, "overlaps another sticky's reading", seen_at(code))
             reads.pop(code)
         return reads
 
@@ -499,7 +508,7 @@ class _Scan:
                 room_i, slot_i = grid.room_slot(ci, ri)
                 room, slot = self.m.rooms[room_i].name, self.m.slots[slot_i].name
             else:
-                self.warnings.append(f"sticky {code}: too close to a cell boundary; not placed")
+                self._refuse(code, "too close to a cell boundary", [r.centre])
                 continue
             out.append(
                 SeenSticky(
@@ -519,6 +528,17 @@ class _Scan:
         covered = occluded_cells(
             self.img, frame, grid, reads=list(reads.values()), offsets=self._reach()
         )
+        # A sticky seen but not placed may be in any cell its paper reaches: none of them is
+        # known to be empty.
+        near: dict[tuple[int, int], str] = {}
+        side = float(np.median([r.side for r in reads.values()])) if reads else 0.02
+        reach = self._reach() * side
+        for code, p in self.doubtful:
+            for col in range(len(grid.columns.centres)):
+                for row in range(len(grid.rows.centres)):
+                    x0, y0, x1, y1 = grid.cell_rect(col, row)
+                    if x0 - reach <= p[0] <= x1 + reach and y0 - reach <= p[1] <= y1 + reach:
+                        near.setdefault((col, row), code)
         cells = []
         for ri, room in enumerate(self.m.rooms):
             for si, slot in enumerate(self.m.slots):
@@ -535,6 +555,8 @@ class _Scan:
                 elif grid.columns.status[col] != SEEN or grid.rows.status[row] != SEEN:
                     unknown = UNKNOWN in (grid.columns.status[col], grid.rows.status[row])
                     reason = "header card missing" + ("" if not unknown else ", cell unknown")
+                elif (col, row) in near:
+                    reason = f"sticky {near[(col, row)]} not placed"
                 elif (col, row) in covered:
                     reason = covered[(col, row)]
                 cells.append(

@@ -173,3 +173,21 @@ def test_scanner_imports_without_flask():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="."
     )
     assert out.stdout.strip() == "False False"
+
+
+def test_scan_sticky_refused_at_a_boundary_hides_its_cells(small_shot):
+    from scanner import pipeline
+
+    manifest = Manifest.from_dict(small_shot.board.manifest)
+    wide = pipeline.BOUNDARY_MARGIN
+    try:
+        # A margin of half a cell refuses every sticky: each must leave its cell hidden.
+        pipeline.BOUNDARY_MARGIN = 0.5
+        result = scan(small_shot.image, manifest)
+    finally:
+        pipeline.BOUNDARY_MARGIN = wide
+    on_grid = {c for c, cell in _truth(small_shot).items() if cell[0] is not None}
+    assert {s.code for s in result.stickies if s.room is not None} == set()
+    for code in on_grid:
+        assert f"sticky {code}: too close to a cell boundary; not placed" in result.warnings
+    assert {_truth(small_shot)[c] for c in on_grid} <= set(result.hidden_cells)
