@@ -30,19 +30,22 @@ from typing import Any
 LOG = logging.getLogger("openspaces.camera")
 
 # Thumbnail for change detection: width in pixels, blur in thumbnail pixels, and the grey-level
-# step that counts a thumbnail pixel as changed. Sensor noise and JPEG artefacts stay below the
-# step after the blur (measured: at most 1 level with noise sigma 2, 3 levels with sigma 8).
+# step that counts a thumbnail pixel as changed. Measured on photographed 1080p frames of a 2.1 m
+# board: sensor noise (sigma 2 to 8 levels) and JPEG at quality 70 move no pixel by more than 3
+# levels, so no pixel counts as changed.
 THUMB_WIDTH = 320
 THUMB_BLUR_SIGMA = 1.0
 THUMB_LEVEL_STEP = 12
-# The frame changed when at least this fraction of thumbnail pixels changed. One 76 mm sticky on a
-# 2 m board seen by a 1080p webcam covers about 0.3 % of the thumbnail, and moving it changes
-# twice that; noise changes none (docs/camera.md has the measurements).
+# The frame changed when at least this fraction of thumbnail pixels changed. On that board,
+# taking one 76 mm sticky off changes 0.15 % of the thumbnail and moving one 0.27 %; a person in
+# front 5 %. A third of the smallest change leaves room for smaller stickies or a wider view.
 CHANGE_FRACTION = 0.0005
 
 MANIFEST_REFRESH_S = 300.0
 HTTP_TIMEOUT_S = 10.0
 MAX_BACKOFF_S = 30.0
+# The frame size asked of a webcam (device index); the driver may give less.
+DEVICE_SIZE = (1920, 1080)
 # A live source with no new frame for this long counts as lost.
 LIVE_FRAME_TIMEOUT_S = 10.0
 
@@ -144,6 +147,16 @@ class FrameSource:
             if not self.live:
                 raise CameraError(f"cannot open the video file {self.source}")
             return False
+        if isinstance(self.target, int):
+            # Webcams open at 640 x 480, where a 25 mm marker on a 2 m board is too small to read.
+            # Ask for 1080p as MJPG (raw 1080p does not fit through USB 2 at a usable rate); the
+            # driver picks the nearest size it has.
+            capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, DEVICE_SIZE[0])
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, DEVICE_SIZE[1])
+            width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+            height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+            LOG.info("camera %s opened at %d x %d", self.source, width, height)
         self.capture = capture
         if self.live:
             self.grabber = _Grabber(capture)
