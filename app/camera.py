@@ -516,7 +516,6 @@ class CameraLoop:
         wait = self._backoff_s
         self._backoff_s = min(self._backoff_s * 2, self.max_backoff_s)
         note = f"cannot open {self.source.source}; trying again in {wait:g} s"
-        LOG.warning("%s", note)
         self.sleep(wait)
         return StepReport(self._now_dt(now), "camera-lost", note=note)
 
@@ -534,18 +533,16 @@ class CameraLoop:
         if lost is not None:
             return self._log(lost)
         frame = self.source.read()
-        if frame is not None:
-            self.frames += 1
         if frame is None:
             if not self.source.live:
                 return None
             self._opened = False
             self.source.release()
             note = f"lost {self.source.source}; reconnecting in {self._backoff_s:g} s"
-            LOG.warning("%s", note)
             self.sleep(self._backoff_s)
             self._backoff_s = min(self._backoff_s * 2, self.max_backoff_s)
             return self._log(StepReport(self._now_dt(now), "camera-lost", note=note))
+        self.frames += 1
 
         heartbeat_due = self._last_sent is None or now - self._last_sent >= self.heartbeat_s
         thumb = thumbnail(frame)
