@@ -24,6 +24,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
@@ -267,7 +268,7 @@ class ScanClient:
             if exc.code >= 500:
                 raise ServerUnreachable(f"{method} {path}: server error {exc.code}") from None
             return answer
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        except (urllib.error.URLError, TimeoutError, ConnectionError, HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             raise ServerUnreachable(f"{method} {path}: {reason}") from None
 
@@ -431,7 +432,7 @@ class CameraLoop:
         self.clock = clock
         self.sleep = sleep
         self._manifest = None
-        self._manifest_dt: float | None = None
+        self._manifest_at: float | None = None
         if manifest is not None:
             self._set_manifest(manifest)
         self._opened = False
@@ -458,7 +459,7 @@ class CameraLoop:
         """Fetch the manifest when due; return a note for the log when it failed."""
         if self.fixed_manifest:
             return ""
-        if self._manifest_dt is not None and now - self._manifest_dt < self.manifest_refresh_s:
+        if self._manifest_at is not None and now - self._manifest_at < self.manifest_refresh_s:
             return ""
         try:
             data = self.client.manifest()
@@ -466,7 +467,7 @@ class CameraLoop:
             # Keep scanning with the manifest we have; ask again on the next step.
             return f"manifest not refreshed: {exc}"
         self._set_manifest(data)
-        self._manifest_dt = now
+        self._manifest_at = now
         # New rooms, slots or stickies change what a scan can see: scan the next frame.
         self._last_thumb = None
         return ""
