@@ -529,3 +529,30 @@ def test_camera_loop_absent_source_backs_off(server, wall_event, tmp_path):
     assert outcomes == ["camera-lost"] * 4
     assert clock.sleeps == [1.0, 2.0, 4.0, 4.0]
     assert scan_ids() == []
+
+
+def test_camera_loop_server_error_keeps_scan_in_spool(tmp_path):
+    class Unavailable(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    busy = ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
+    threading.Thread(target=busy.serve_forever, daemon=True).start()
+    try:
+        loop = CameraLoop(
+            source=FrameSource(str(tmp_path / "never-opened.avi"), every_s=5.0),
+            client=ScanClient(base_url=f"http://127.0.0.1:{busy.server_port}", token="t"),
+            spool=Spool(tmp_path / "spool"),
+        )
+        body = {"scan_id": "camera-1", "board_found": False, "stickies": [], "hidden_cells": []}
+        path = loop.spool.add(body, unix_ms=1, camera="camera")
+        assert loop.flush() == 0
+        assert loop.spool.pending() == [path]
+    finally:
+        busy.shutdown()
+        busy.server_close()
