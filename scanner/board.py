@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from scanner.lens import Lens
 from scanner.manifest import CORNER_NAMES
 
 _UNIT = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
@@ -21,20 +22,59 @@ _UNIT = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
 
 @dataclass(frozen=True)
 class BoardFrame:
-    """Convert between photo pixels and board coordinates (see the module docstring)."""
+    """Convert between photo pixels and board coordinates (see the module docstring).
+
+    `to_board` and `to_photo` are homographies between board coordinates and undistorted photo
+    pixels; `lens` maps those to the photo's own pixels. `quad` holds the corner-marker centres
+    tl, tr, br, bl in undistorted photo pixels.
+    """
 
     to_board: np.ndarray
     to_photo: np.ndarray
     aspect: float
-    quad: np.ndarray  # corner-marker centres tl, tr, br, bl in photo px
+    quad: np.ndarray
+    lens: Lens = Lens()
 
     def board(self, pts: Iterable[Sequence[float]] | np.ndarray) -> np.ndarray:
         """Return photo points (N x 2 px) as board points (N x 2)."""
-        return _apply(self.to_board, pts)
+        return _apply(self.to_board, self.lens.undistort(pts))
 
     def photo(self, pts: Iterable[Sequence[float]] | np.ndarray) -> np.ndarray:
         """Return board points (N x 2) as photo points (N x 2 px)."""
-        return _apply(self.to_photo, pts)
+        return self.lens.distort(_apply(self.to_photo, pts))
+
+    def photo_quad(self) -> np.ndarray:
+        """Return the board outline (tl, tr, br, bl) in photo pixels."""
+        return self.lens.distort(self.quad)
+
+    def warp(self, image: np.ndarray, to_out: np.ndarray, size: tuple[int, int], *, flags: int):
+        """Return the board region `to_out` (board -> output px, 3x3) maps onto `size` (w, h)."""
+        w, h = size
+        if self.lens.identity:
+            return cv2.warpPerspective(image, to_out @ self.to_board, (w, h), flags=flags)
+        # The lens bends straight lines: sample the mapping on a coarse grid, interpolate it
+        # bilinearly to every output pixel, and remap.
+        step = 8
+        gw, gh = -(-(w - 1) // step) + 1, -(-(h - 1) // step) + 1
+        gx, gy = np.meshgrid(np.arange(gw) * step, np.arange(gh) * step)
+        out_pts = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float64)
+        src = self.photo(_apply(np.linalg.inv(to_out), out_pts))
+        ax, ay = _interp_matrix(w, gw, step), _interp_matrix(h, gh, step)
+        map_x = (ay @ src[:, 0].reshape(gh, gw) @ ax.T).astype(np.float32)
+        map_y = (ay @ src[:, 1].reshape(gh, gw) @ ax.T).astype(np.float32)
+        return cv2.remap(image, map_x, map_y, flags)
+
+
+def _interp_matrix(n: int, g: int, step: int) -> np.ndarray:
+    """Return the n x g matrix that interpolates g samples, `step` apart, onto n positions."""
+    t = np.arange(n) / step
+    j0 = np.minimum(np.floor(t).astype(int), g - 2) if g > 1 else np.zeros(n, int)
+    frac = t - j0
+    a = np.zeros((n, g))
+    a[np.arange(n), j0] = 1.0 - frac
+    if g > 1:
+        a[np.arange(n), j0 + 1] = frac
+    return a
 
 
 def _apply(h: np.ndarray, pts) -> np.ndarray:

@@ -45,13 +45,13 @@ def occluded_cells(
         small = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
     else:
         shrink = 1.0
-    to_small = np.diag([shrink, shrink, 1.0])
-    to_small[0, 2] = to_small[1, 2] = 0.5 * shrink - 0.5
-    m = np.diag([scale, scale, 1.0]) @ frame.to_board @ np.linalg.inv(to_small)
-    inside = cv2.warpPerspective(
-        np.full(small.shape[:2], 255, np.uint8), m, (out_w, out_h), flags=cv2.INTER_NEAREST
+    # Output pixels from board coordinates, and the reduced photo's pixels from the photo's.
+    to_out = np.diag([scale, scale, 1.0])
+    small_frame = _scaled(frame, shrink)
+    inside = small_frame.warp(
+        np.full(small.shape[:2], 255, np.uint8), to_out, (out_w, out_h), flags=cv2.INTER_NEAREST
     )
-    rect = cv2.warpPerspective(small, m, (out_w, out_h), flags=cv2.INTER_LINEAR)
+    rect = small_frame.warp(small, to_out, (out_w, out_h), flags=cv2.INTER_LINEAR)
     hsv = cv2.cvtColor(rect, cv2.COLOR_BGR2HSV)
     sat, val = hsv[:, :, 1], hsv[:, :, 2]
 
@@ -134,6 +134,27 @@ def _clip(a0, b0, a1, b1, w, h):
     if a1 - a0 < 2 or b1 - b0 < 2:
         return None
     return a0, b0, a1, b1
+
+
+def _scaled(frame: BoardFrame, f: float) -> BoardFrame:
+    """Return the frame for the photo resized by f (pixel centres kept)."""
+    if f == 1.0:
+        return frame
+    s = np.array([[f, 0, 0.5 * f - 0.5], [0, f, 0.5 * f - 0.5], [0, 0, 1.0]])
+    lens = frame.lens
+    lens = type(lens)(lens.k, s[0, 0] * lens.cx + s[0, 2], s[1, 1] * lens.cy + s[1, 2], lens.r0 * f)
+    return BoardFrame(
+        to_board=frame.to_board @ np.linalg.inv(s),
+        to_photo=s @ frame.to_photo,
+        aspect=frame.aspect,
+        quad=_apply_h(s, frame.quad),
+        lens=lens,
+    )
+
+
+def _apply_h(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    q = np.hstack([pts, np.ones((len(pts), 1))]) @ h.T
+    return q[:, :2] / q[:, 2:3]
 
 
 def _quad_width(quad: np.ndarray) -> float:

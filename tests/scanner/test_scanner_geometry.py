@@ -147,3 +147,31 @@ def test_build_grid_out_of_order_header_dropped():
     assert warnings == ["room card 3 is out of order"]
     assert grid.columns.status == (SEEN, SEEN, INTERPOLATED, SEEN, SEEN)
     assert grid.columns.centres == pytest.approx((0.2, 0.3, 0.4, 0.5, 0.6))
+
+
+def test_lens_undistort_distort_round_trip():
+    from scanner.lens import Lens
+
+    lens = Lens(k=-0.2, cx=959.5, cy=539.5, r0=1101.0)
+    pts = np.array([[0.0, 0.0], [1919.0, 1079.0], [959.5, 539.5], [300.0, 800.0]])
+    assert lens.distort(lens.undistort(pts)) == pytest.approx(pts, abs=1e-9)
+    assert lens.undistort([(959.5, 539.5)])[0] == pytest.approx((959.5, 539.5))
+
+
+def test_estimate_lens_straightens_bent_rows():
+    from scanner.lens import Lens, estimate_lens
+
+    true = Lens(k=-0.25, cx=959.5, cy=539.5, r0=float(np.hypot(1920, 1080) / 2))
+    top = np.column_stack([np.linspace(300, 1600, 7), np.full(7, 150.0)])
+    left = np.column_stack([np.full(6, 250.0), np.linspace(250, 950, 6)])
+    lens, k = estimate_lens([true.distort(top), true.distort(left)], width=1920, height=1080)
+    assert k == pytest.approx(-0.25, abs=0.005)
+
+
+def test_estimate_lens_straight_rows_no_correction():
+    from scanner.lens import estimate_lens
+
+    top = np.column_stack([np.linspace(300, 1600, 7), np.full(7, 150.0) + [0, 1, -1, 0, 1, 0, -1]])
+    left = np.column_stack([np.full(6, 250.0) + [1, 0, -1, 0, 1, 0], np.linspace(250, 950, 6)])
+    lens, k = estimate_lens([top, left], width=1920, height=1080)
+    assert (lens.identity, k) == (True, 0.0)

@@ -191,3 +191,16 @@ def test_scan_sticky_refused_at_a_boundary_hides_its_cells(small_shot):
     for code in on_grid:
         assert f"sticky {code}: too close to a cell boundary; not placed" in result.warnings
     assert {_truth(small_shot)[c] for c in on_grid} <= set(result.hidden_cells)
+
+
+def test_scan_wide_angle_lens_corrected():
+    camera = replace(SMALL_CAMERA, k1=-0.22, hfov_deg=90.0, fill=0.9)
+    # Four cards a row: a bend through three points could be the cards' own placement.
+    spec = replace(SMALL, rooms=default_rooms(4), slots=SMALL.slots + ("2026-09-26T13:00",))
+    shot = shot_of(spec, camera, seed=3)
+    result = _scan(shot)
+    assert _placed(result) == _truth(shot)
+    truth = {s.code: s.centre_px for s in shot.stickies}
+    for s in result.stickies:
+        assert abs(s.x - truth[s.code][0]) < 4.0
+        assert abs(s.y - truth[s.code][1]) < 4.0
