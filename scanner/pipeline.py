@@ -145,6 +145,15 @@ class _Scan:
 
     def run(self) -> ScanResult:
         found, candidates = markers.detect(self.gray, dictionary=self.dictionary)
+        have = {m.id for m in found}
+        if any(mid not in have for _, mid in self.m.corners.items()):
+            # Large markers with wide black areas can defeat the fine threshold windows; at half
+            # the size they read. Corners matter most, so look again when one is missing.
+            h, w = self.gray.shape
+            more, _ = markers.detect(
+                self.gray, dictionary=self.dictionary, long_side=max(h, w) // 2, retry_budget_s=0.0
+            )
+            found += [m for m in more if m.id not in have and m.id in self.role]
         self.codes, self.rejected = [], []
         qr_all = self._read_qr(self._sort_markers(found), candidates)
         result, again = self._analyse(found, qr_all)

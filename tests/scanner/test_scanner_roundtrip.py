@@ -204,3 +204,21 @@ def test_scan_wide_angle_lens_corrected():
     for s in result.stickies:
         assert abs(s.x - truth[s.code][0]) < 4.0
         assert abs(s.y - truth[s.code][1]) < 4.0
+
+
+@pytest.mark.parametrize("turn", ["ROTATE_90_CLOCKWISE", "ROTATE_180"])
+def test_scan_turned_photo_same_cells(small_shot, turn):
+    import cv2
+
+    img = cv2.rotate(small_shot.image, getattr(cv2, turn))
+    result = scan(img, SMALL_MANIFEST())
+    assert _placed(result) == _truth(small_shot)
+    assert result.hidden_cells == ()
+
+
+@pytest.mark.parametrize("dictionary", ["DICT_5X5_1000", "DICT_APRILTAG_36h11"])
+def test_scan_other_marker_dictionary(dictionary):
+    shot = shot_of(replace(SMALL, dictionary=dictionary))
+    result = _scan(shot)
+    assert result.warnings == ()
+    assert _placed(result) == _truth(shot)
