@@ -81,7 +81,7 @@ def detect(
     is not.
     """
     h, w = gray.shape[:2]
-    scale = min(1.0, long_side / max(h, w))
+    scale = min(1.0, max(long_side, 16) / max(h, w))
     small = gray
     if scale < 1.0:
         small = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)

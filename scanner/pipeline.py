@@ -68,7 +68,12 @@ def scan(image: Any, manifest: Manifest | Mapping, *, decoder: str = "auto") -> 
     chain = decoders.chain(decoder)
     img = load_image(image)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    return _Scan(img, gray, manifest, chain).run()
+    try:
+        return _Scan(img, gray, manifest, chain).run()
+    except cv2.error as exc:
+        # Callers handle one exception type; an OpenCV failure on odd pixels is reported as one.
+        h, w = gray.shape
+        raise ScanError(f"cannot analyse this {w}x{h} image: {exc.err or exc}") from None
 
 
 def decode_all(
@@ -146,10 +151,10 @@ class _Scan:
     def run(self) -> ScanResult:
         found, candidates = markers.detect(self.gray, dictionary=self.dictionary)
         have = {m.id for m in found}
-        if any(mid not in have for _, mid in self.m.corners.items()):
+        h, w = self.gray.shape
+        if max(h, w) >= 64 and any(mid not in have for _, mid in self.m.corners.items()):
             # Large markers with wide black areas can defeat the fine threshold windows; at half
             # the size they read. Corners matter most, so look again when one is missing.
-            h, w = self.gray.shape
             more, _ = markers.detect(
                 self.gray, dictionary=self.dictionary, long_side=max(h, w) // 2, retry_budget_s=0.0
             )

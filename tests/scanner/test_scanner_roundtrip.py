@@ -222,3 +222,10 @@ def test_scan_other_marker_dictionary(dictionary):
     result = _scan(shot)
     assert result.warnings == ()
     assert _placed(result) == _truth(shot)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (1, 1), (16, 900, 3)])
+def test_scan_tiny_image_no_board(shape):
+    result = scan(np.zeros(shape, np.uint8), SMALL_MANIFEST())
+    assert result.board_found is False
+    assert result.stickies == ()
