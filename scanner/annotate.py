@@ -33,7 +33,7 @@ def annotate(image: Any, result: ScanResult) -> np.ndarray:
     # Labels as tall as about half a sticky's marker: readable, yet they rarely overlap.
     sides = [_side(c.corners) for c in result.codes if c.text.startswith("marker:") and c.corners]
     marker = float(np.median(sides)) if sides else 30.0 * unit
-    font_scale = float(np.clip(marker / 50.0, 0.35, 2.5))
+    font_scale = float(np.clip(marker / 60.0, 0.35, 2.5))
     text_thick = max(1, round(font_scale * 2))
     if result.cells:
         shade = out.copy()

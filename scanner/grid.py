@@ -27,7 +27,9 @@ class Axis:
     status: tuple[str, ...]
 
     def locate(self, t: float, *, margin: float, pad: float = 0.0) -> tuple[str, int]:
-        """Return ("in", i), ("outside", -1) or ("doubt", i) for coordinate t along the axis.
+        """Return ("in", i), ("outside", -1), ("doubt", i) or ("unknown", i) for coordinate t.
+
+        "unknown" is a column whose header card is missing at the grid's end.
 
         `margin` is a fraction of the column's width and `pad` a distance (board units); a centre
         closer to a boundary than the larger of the two is in doubt, so that no sticky is ever
@@ -45,7 +47,7 @@ class Axis:
             if self.lo[i] <= t < self.hi[i]:
                 w = self.hi[i] - self.lo[i]
                 if self.status[i] == UNKNOWN:
-                    return "doubt", i
+                    return "unknown", i
                 if min(t - self.lo[i], self.hi[i] - t) < max(margin * w, pad):
                     return "doubt", i
                 return "in", i

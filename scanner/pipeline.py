@@ -538,6 +538,10 @@ class _Scan:
             elif cs == "in" and rs == "in":
                 room_i, slot_i = grid.room_slot(ci, ri)
                 room, slot = self.m.rooms[room_i].name, self.m.slots[slot_i].name
+            elif "unknown" in (cs, rs):
+                what = "column" if cs == "unknown" else "row"
+                self._refuse(code, f"in a {what} whose header card is missing", [r.centre])
+                continue
             else:
                 self._refuse(code, "too close to a cell boundary", [r.centre])
                 continue

@@ -119,7 +119,7 @@ def test_build_grid_missing_end_header_unknown():
     grid, _ = build_grid(rooms=rooms, slots=slots, n_rooms=4, n_slots=3)
     assert grid.columns.status == (SEEN, SEEN, SEEN, UNKNOWN)
     # Column 3 is extrapolated to 0.75..1.05: never placed into.
-    assert grid.columns.locate(0.9, margin=0.1) == ("doubt", 3)
+    assert grid.columns.locate(0.9, margin=0.1) == ("unknown", 3)
     # Half a column beyond the guessed edge is still in doubt: the edge itself is a guess.
     assert grid.columns.locate(1.1, margin=0.1) == ("doubt", -1)
     assert grid.columns.locate(1.3, margin=0.1) == ("outside", -1)

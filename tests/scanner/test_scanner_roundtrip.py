@@ -229,3 +229,20 @@ def test_scan_tiny_image_no_board(shape):
     result = scan(np.zeros(shape, np.uint8), SMALL_MANIFEST())
     assert result.board_found is False
     assert result.stickies == ()
+
+
+def test_scan_missing_end_header_leaves_its_row_out():
+    last = SMALL.slots[-1]
+    shot = shot_of(replace(SMALL, missing_headers=(last,)))
+    result = _scan(shot)
+    truth = _truth(shot)
+    in_last = {c for c, cell in truth.items() if cell[1] == last}
+    assert in_last  # the layout does put stickies in that row
+    placed = _placed(result)
+    assert not in_last & set(placed)
+    assert {c: truth[c] for c in placed} == placed
+    for code in in_last:
+        assert (
+            f"sticky {code}: in a row whose header card is missing; not placed" in result.warnings
+        )
+    assert {(room, last) for room in SMALL.rooms} <= set(result.hidden_cells)
