@@ -396,7 +396,9 @@ class CameraLoop:
 
     Each `step()` reads one frame, skips it when it looks like the last scanned one, scans it,
     and posts the observations when they differ from the last ones sent or when `heartbeat_s`
-    passed since the last post. Every scan to send goes through the spool, so that scans reach
+    passed since the last post. After a change it posts `confirm_scans` more scans even when
+    they match: the server takes a sticky off only after several scans in a row miss it, and
+    these confirmations make that take seconds instead of heartbeats. Every scan to send goes through the spool, so that scans reach
     the server in the order they were taken, each once. `clock` returns Unix seconds and
     `sleep` waits; tests inject both.
     """
@@ -410,6 +412,7 @@ class CameraLoop:
         name: str = "camera",
         every_s: float = 5.0,
         heartbeat_s: float = 60.0,
+        confirm_scans: int = 2,
         manifest: dict | None = None,
         manifest_refresh_s: float = MANIFEST_REFRESH_S,
         change_fraction: float = CHANGE_FRACTION,
@@ -424,6 +427,8 @@ class CameraLoop:
         self.name = safe_camera_name(name)
         self.every_s = every_s
         self.heartbeat_s = heartbeat_s
+        self.confirm_scans = confirm_scans
+        self._confirm_left = 0
         self.fixed_manifest = manifest is not None
         self.manifest_refresh_s = manifest_refresh_s
         self.change_fraction = change_fraction
@@ -564,7 +569,7 @@ class CameraLoop:
             result = self._last_result
         key = observation_key(result)
         counts = _counts(result)
-        if key == self._last_key and not heartbeat_due:
+        if key == self._last_key and not heartbeat_due and self._confirm_left == 0:
             outcome = "skipped" if frame_changed else "unchanged"
             report = StepReport(
                 self._now_dt(now), outcome, scan_ms=scan_ms, delivered=delivered, **counts
@@ -576,7 +581,14 @@ class CameraLoop:
         scan_id = f"{self.name}-{unix_ms}"
         path = self.spool.add({**result, "scan_id": scan_id}, unix_ms=unix_ms, camera=self.name)
         delivered += self.flush()
-        heartbeat = key == self._last_key
+        if key != self._last_key:
+            self._confirm_left = self.confirm_scans if self._last_key is not None else 0
+            heartbeat = False
+        elif self._confirm_left and not heartbeat_due:
+            self._confirm_left -= 1
+            heartbeat = False
+        else:
+            heartbeat = True
         self._last_key = key
         self._last_sent = now
         report = StepReport(

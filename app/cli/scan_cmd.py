@@ -122,6 +122,16 @@ def _annotation_path(annotate: str, photo: str, many: bool) -> Path:
     help="With --camera: post at least this often, even when nothing changed.",
 )
 @click.option(
+    "--confirm",
+    "confirm_scans",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    metavar="N",
+    help="With --camera: after a change, post N more scans even when nothing changed, so that "
+    "a sticky taken off the wall leaves the board within seconds.",
+)
+@click.option(
     "--max-scans",
     type=click.IntRange(min=1),
     metavar="N",
@@ -150,6 +160,7 @@ def scan(
     token,
     spool_dir,
     heartbeat_s,
+    confirm_scans,
     max_scans,
     camera_name,
 ) -> None:
@@ -178,6 +189,7 @@ def scan(
             manifest_path=manifest_path,
             spool_dir=spool_dir,
             heartbeat_s=heartbeat_s,
+            confirm_scans=confirm_scans,
             max_scans=max_scans,
             name=camera_name,
             decoder=decoder,
@@ -309,6 +321,7 @@ def _watch(
     manifest_path: str | None,
     spool_dir: str,
     heartbeat_s: float,
+    confirm_scans: int,
     max_scans: int | None,
     name: str,
     decoder: str,
@@ -342,6 +355,7 @@ def _watch(
             name=name,
             every_s=every_s,
             heartbeat_s=heartbeat_s,
+            confirm_scans=confirm_scans,
             manifest=load_manifest_file(manifest_path) if manifest_path else None,
             decoder=decoder,
         )

@@ -282,7 +282,8 @@ def make_loop(server, manifest, video, clock, tmp_path, **options) -> CameraLoop
         name="wall-cam",
         clock=clock,
         sleep=clock.sleep,
-        **options,
+        # Exact post sequences below; confirmation posts have a test of their own.
+        **{"confirm_scans": 0, **options},
     )
 
 
@@ -325,6 +326,30 @@ def test_camera_loop_video_board_follows_every_layout(server, wall_event, video,
     assert loop.frames == 10
     assert loop.scans == 5
     assert Spool(tmp_path / "spool").pending() == []
+
+
+def test_camera_loop_confirms_a_removal_so_the_board_drops_it_in_seconds(
+    server, wall_event, tmp_path
+):
+    s1, s2, s3, _ = codes(wall_event)
+    wall = Wall(wall_event)
+    before, after = {s1: A10, s2: B11, s3: C12}, {s1: A10, s2: B11}
+    video = write_video(
+        tmp_path / "removal.avi",
+        [wall.photo(before, seed=1), wall.photo(after, seed=2), wall.photo(after, seed=2)],
+        seconds_each=10.0,
+    )
+    clock = Clock()
+    loop = make_loop(server, wall_event, video, clock, tmp_path, confirm_scans=2)
+    outcomes, on_board = [], []
+    while (report := loop.step()) is not None:
+        outcomes.append(report.outcome)
+        on_board.append(server.board())
+        clock.now += 5.0
+    assert outcomes == ["posted", "unchanged", "posted", "posted", "posted", "unchanged"]
+    # The server takes a sticky off after three scans in a row miss it: the change and two more.
+    assert on_board[3] == expected(before)
+    assert on_board[4] == expected(after)
 
 
 def test_camera_loop_server_down_spools_and_delivers_each_scan_once(

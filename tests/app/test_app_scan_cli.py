@@ -76,18 +76,19 @@ def test_scan_camera_video_posts_each_change(runner, server, wall_event, tmp_pat
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
+    # Each change is posted, then confirmed by the next scan (--confirm 2 by default).
     assert [line.split("  ")[-1].split(" ")[0] for line in lines[:6]] == [
         "posted",
         "skipped",
         "posted",
-        "skipped",
         "posted",
-        "skipped",
+        "posted",
+        "posted",
     ]
     assert lines[0].split("  ")[1:5] == ["seen 4", "placed 3", "off-grid 1", "hidden 0"]
     assert lines[-1] == f"6 frames, 3 scanned; 0 scans wait in {spool}"
     assert server.board() == expected(steps[-1])
-    assert [s.rsplit("-", 1)[0] for s in scan_ids()] == ["hall-cam"] * 3
+    assert [s.rsplit("-", 1)[0] for s in scan_ids()] == ["hall-cam"] * 5
 
 
 def test_scan_camera_max_scans_stops_early(runner, server, wall_event, tmp_path):
