@@ -609,17 +609,18 @@ class CameraLoop:
         LOG.info("%s", report.line())
         return report
 
-    def run(self, *, max_frames: int | None = None) -> int:
+    def run(self, *, max_frames: int | None = None, realtime: bool = False) -> int:
         """Step until the video ends or `max_frames` frames were taken; return the frames taken.
 
-        Live sources wait `every_s` between the starts of two ticks; video files do not wait.
+        Live sources wait `every_s` between the starts of two ticks; video files wait only when
+        `realtime` is set, so that a recorded wall plays back as a live camera would see it.
         """
         try:
             while max_frames is None or self.frames < max_frames:
                 started = self.clock()
                 if self.step() is None:
                     break
-                if self.source.live:
+                if self.source.live or realtime:
                     self.sleep(max(0.0, self.every_s - (self.clock() - started)))
         finally:
             self.source.release()

@@ -132,6 +132,12 @@ def _annotation_path(annotate: str, photo: str, many: bool) -> Path:
     "a sticky taken off the wall leaves the board within seconds.",
 )
 @click.option(
+    "--realtime",
+    is_flag=True,
+    help="With --camera and a video file: wait --every seconds between frames, as a live "
+    "camera does, instead of reading the file as fast as it scans.",
+)
+@click.option(
     "--max-scans",
     type=click.IntRange(min=1),
     metavar="N",
@@ -161,6 +167,7 @@ def scan(
     spool_dir,
     heartbeat_s,
     confirm_scans,
+    realtime,
     max_scans,
     camera_name,
 ) -> None:
@@ -190,6 +197,7 @@ def scan(
             spool_dir=spool_dir,
             heartbeat_s=heartbeat_s,
             confirm_scans=confirm_scans,
+            realtime=realtime,
             max_scans=max_scans,
             name=camera_name,
             decoder=decoder,
@@ -322,6 +330,7 @@ def _watch(
     spool_dir: str,
     heartbeat_s: float,
     confirm_scans: int,
+    realtime: bool,
     max_scans: int | None,
     name: str,
     decoder: str,
@@ -359,7 +368,7 @@ def _watch(
             manifest=load_manifest_file(manifest_path) if manifest_path else None,
             decoder=decoder,
         )
-        frames = loop.run(max_frames=max_scans)
+        frames = loop.run(max_frames=max_scans, realtime=realtime)
     except CameraError as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:

@@ -7,14 +7,12 @@ top-left; wall positions are millimetres, origin top-left of the wall.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import socket
 import textwrap
 import threading
 import time
 import urllib.request
-from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -40,18 +38,9 @@ from app.services.board import build_manifest
 from app.services.events import load_event_file
 from app.services.organizers import create_token
 from app.services.stickies import allocate_stickies
-from benchmarks.photographer import (
-    PEOPLE_AREA_MM,
-    PEOPLE_GAP_MM,
-    STICKY_COLOURS_BGR,
-    BoardSpec,
-    Camera,
-    _paste,
-    make_board,
-    photograph,
-    sticky_art,
-)
-from printables import StickySpec
+from benchmarks.photographer import Camera
+from benchmarks.wall_video import Wall
+from benchmarks.wall_video import write_video as _write_video
 
 WALL_TOML = textwrap.dedent(
     """\
@@ -95,95 +84,15 @@ A11, C10, B10 = (
 )
 A12 = ("Hall A", "2026-09-26T12:00")
 OFF = (None, None)
-PX_PER_MM = 2.0
 CAMERA = Camera(width=960, height=720, hfov_deg=60.0, yaw_deg=3.0, pitch_deg=2.0, jitter=0.0)
-FPS = 2.0
 
 
-# ----------------------------------------------------------------------------------------------
-# The wall, rendered from the app's manifest
-
-
-@cache
-def _empty_board(rooms: tuple[str, ...], slots: tuple[str, ...]):
-    spec = BoardSpec(
-        rooms=rooms,
-        slots=slots,
-        n_stickies=0,
-        n_person_stickies=0,
-        n_unplaced=0,
-        n_posters=0,
-        px_per_mm=PX_PER_MM,
-        max_rotation_deg=0.0,
-    )
-    return make_board(spec, seed=1)
-
-
-class Wall:
-    """Render photos of the event's board with its stickies in given cells.
-
-    A layout maps each sticky code to (room, slot), or (None, None) for the people area below
-    the grid. `nudge_mm` moves a sticky within its cell by (dx, dy) millimetres.
-    """
-
-    def __init__(self, manifest: dict) -> None:
-        rooms = tuple(r["name"] for r in manifest["rooms"])
-        slots = tuple(s["start"] for s in manifest["slots"])
-        self.board = _empty_board(rooms, slots)
-        # The photographer numbers room and slot cards as the app does: from 4, rooms first.
-        assert self.board.manifest["rooms"] == manifest["rooms"]
-        assert [s["marker_id"] for s in self.board.manifest["slots"]] == [
-            s["marker_id"] for s in manifest["slots"]
-        ]
-        self.arts = {
-            s["code"]: sticky_art(
-                sticky=StickySpec(
-                    code=s["code"], qr_text=s["qr"], marker_id=s["marker_id"], kind=s["kind"]
-                ),
-                template="note-76",
-                dictionary=manifest["marker_dictionary"],
-                px_per_mm=PX_PER_MM,
-                colour=STICKY_COLOURS_BGR[i % len(STICKY_COLOURS_BGR)],
-            )
-            for i, s in enumerate(manifest["stickies"])
-        }
-
-    def photo(self, layout: dict, *, seed: int = 1, nudge_mm: dict | None = None) -> np.ndarray:
-        board = self.board
-        wall = board.wall.copy()
-        people_spot = 0
-        for code, (room, slot) in layout.items():
-            if room is None:
-                centre = np.array(
-                    [
-                        board.column_edges_mm[0] + 60.0 + 100.0 * people_spot,
-                        board.row_edges_mm[-1] + PEOPLE_GAP_MM + PEOPLE_AREA_MM / 2,
-                    ]
-                )
-                people_spot += 1
-            else:
-                centre = board.cell_corners_mm(room, slot).mean(axis=0)
-            centre = centre + np.array((nudge_mm or {}).get(code, (0.0, 0.0)))
-            _paste(wall, self.arts[code], tuple(centre), 2.0, PX_PER_MM)
-        shot = photograph(dataclasses.replace(board, wall=wall, _blurred={}), CAMERA, seed=seed)
-        return shot.image
+def wall_for(manifest: dict) -> Wall:
+    return Wall(manifest, camera=CAMERA)
 
 
 def write_video(path: Path, photos: list[np.ndarray], *, seconds_each: float) -> Path:
-    """Write an MJPG .avi at FPS frames per second, each photo held for `seconds_each`.
-
-    Every frame gets its own sensor noise, so that held frames differ as a real camera's do.
-    """
-    rng = np.random.default_rng(5)
-    h, w = photos[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (w, h))
-    assert writer.isOpened()
-    for photo in photos:
-        for _ in range(round(seconds_each * FPS)):
-            noise = rng.normal(0.0, 2.0, photo.shape).astype(np.float32)
-            writer.write(np.clip(photo.astype(np.float32) + noise, 0, 255).astype(np.uint8))
-    writer.release()
-    return path
+    return _write_video(path, photos, seconds_each=seconds_each)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -301,7 +210,7 @@ def layouts(manifest) -> list[dict]:
 @pytest.fixture
 def video(tmp_path, wall_event):
     """Fifty seconds of video: five layouts of ten seconds each."""
-    wall = Wall(wall_event)
+    wall = wall_for(wall_event)
     photos = [wall.photo(layout, seed=i) for i, layout in enumerate(layouts(wall_event))]
     return write_video(tmp_path / "wall.avi", photos, seconds_each=10.0)
 
@@ -332,7 +241,7 @@ def test_camera_loop_confirms_a_removal_so_the_board_drops_it_in_seconds(
     server, wall_event, tmp_path
 ):
     s1, s2, s3, _ = codes(wall_event)
-    wall = Wall(wall_event)
+    wall = wall_for(wall_event)
     before, after = {s1: A10, s2: B11, s3: C12}, {s1: A10, s2: B11}
     video = write_video(
         tmp_path / "removal.avi",
@@ -396,7 +305,7 @@ def test_camera_loop_server_down_spools_and_delivers_each_scan_once(
 
 
 def test_camera_loop_skips_unchanged_frames_and_posts_heartbeat(server, wall_event, tmp_path):
-    wall = Wall(wall_event)
+    wall = wall_for(wall_event)
     layout = layouts(wall_event)[0]
     s1 = codes(wall_event)[0]
     photos = [wall.photo(layout), wall.photo(layout, nudge_mm={s1: (12.0, -8.0)})]
@@ -427,7 +336,7 @@ def test_camera_loop_skips_unchanged_frames_and_posts_heartbeat(server, wall_eve
 
 
 def test_thumbnail_noise_unchanged_moved_sticky_changed(wall_event):
-    wall = Wall(wall_event)
+    wall = wall_for(wall_event)
     layout = layouts(wall_event)[0]
     moved = layouts(wall_event)[1]
     base = thumbnail(wall.photo(layout, seed=1))
@@ -504,7 +413,7 @@ class MjpegStream:
 
 
 def test_camera_loop_stream_that_drops_is_reopened(server, wall_event, tmp_path):
-    wall = Wall(wall_event)
+    wall = wall_for(wall_event)
     first, second = layouts(wall_event)[:2]
     stream = MjpegStream(wall.photo(first))
     clock = Clock()
@@ -581,3 +490,13 @@ def test_camera_loop_server_error_keeps_scan_in_spool(tmp_path):
     finally:
         busy.shutdown()
         busy.server_close()
+
+
+def test_camera_loop_video_plays_in_real_time_only_when_asked(server, wall_event, video, tmp_path):
+    fast_clock, paced_clock = Clock(), Clock()
+    fast = make_loop(server, wall_event, video, fast_clock, tmp_path / "fast")
+    assert fast.run(max_frames=3) == 3
+    assert fast_clock.sleeps == []
+    paced = make_loop(server, wall_event, video, paced_clock, tmp_path / "paced")
+    assert paced.run(max_frames=3, realtime=True) == 3
+    assert paced_clock.sleeps == [5.0, 5.0, 5.0]

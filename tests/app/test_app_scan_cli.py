@@ -6,7 +6,7 @@ import json
 
 import cv2
 import test_app_camera
-from test_app_camera import Wall, codes, expected, layouts, scan_ids, write_video
+from test_app_camera import codes, expected, layouts, scan_ids, wall_for, write_video
 
 # The live server and the loaded wall event come from the camera tests.
 wall_event = test_app_camera.wall_event
@@ -16,7 +16,7 @@ server = test_app_camera.server
 def test_scan_apply_places_stickies_then_same_photo_is_noop(runner, wall_event, tmp_path):
     s1, s2, s3, p = codes(wall_event)
     photo = tmp_path / "wall.jpg"
-    cv2.imwrite(str(photo), Wall(wall_event).photo(layouts(wall_event)[0]))
+    cv2.imwrite(str(photo), wall_for(wall_event).photo(layouts(wall_event)[0]))
 
     first = runner.invoke("scan", str(photo), "--apply")
     assert first.exit_code == 0, first.output
@@ -39,7 +39,7 @@ def test_scan_apply_places_stickies_then_same_photo_is_noop(runner, wall_event, 
 def test_scan_apply_json_carries_the_changes(runner, wall_event, tmp_path):
     photo = tmp_path / "wall.png"
     layout = layouts(wall_event)[3]
-    cv2.imwrite(str(photo), Wall(wall_event).photo(layout))
+    cv2.imwrite(str(photo), wall_for(wall_event).photo(layout))
     result = runner.invoke("scan", str(photo), "--apply", "--json")
     payload = json.loads(result.output)
     assert payload["applied"]["duplicate"] is False
@@ -55,7 +55,7 @@ def test_scan_apply_with_manifest_is_refused(runner, wall_event, tmp_path):
 
 
 def test_scan_camera_video_posts_each_change(runner, server, wall_event, tmp_path):
-    wall = Wall(wall_event)
+    wall = wall_for(wall_event)
     steps = layouts(wall_event)[:3]
     video = write_video(tmp_path / "wall.avi", [wall.photo(s) for s in steps], seconds_each=10.0)
     spool = tmp_path / "spool"
@@ -92,7 +92,7 @@ def test_scan_camera_video_posts_each_change(runner, server, wall_event, tmp_pat
 
 
 def test_scan_camera_max_scans_stops_early(runner, server, wall_event, tmp_path):
-    wall = Wall(wall_event)
+    wall = wall_for(wall_event)
     video = write_video(
         tmp_path / "wall.avi", [wall.photo(layouts(wall_event)[0])], seconds_each=20.0
     )
