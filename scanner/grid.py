@@ -161,13 +161,16 @@ def _axis(seen: dict[int, float], n: int, other_line: float | None) -> Axis:
             else:
                 a, b = (idx[-2], idx[-1]) if lower else (idx[0], idx[1])
                 centres[i] = seen[a] + (seen[b] - seen[a]) * (i - a) / (b - a)
-    elif len(idx) == 1 and other_line is not None:
-        # One header: its column is as wide as the gap to the other group's header line.
+    elif len(idx) == 1 and n == 1 and other_line is not None:
+        # The only column: it reaches from halfway to the other group's header line out as far
+        # again on its other side.
+        centres[0], status[0] = seen[idx[0]], SEEN
+    elif len(idx) == 1:
+        # One header of several: the spacing is unknown, so is every column, the seen one too.
         k = idx[0]
-        step = abs(seen[k] - other_line)
+        step = abs(seen[k] - other_line) if other_line is not None else 1.0
         for i in range(n):
-            centres[i] = seen[k] + (i - k) * step
-        status[k] = SEEN
+            centres[i] = seen[k] + (i - k) * max(step, 1e-6)
     else:
         # No header at all: a unit spacing keeps the geometry finite; everything is unknown.
         centres = [float(i) for i in range(n)]

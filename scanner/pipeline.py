@@ -36,7 +36,7 @@ HEADER_CARD_CENTRE = (0.0, -0.275)
 BOUNDARY_MARGIN = 0.05
 BOUNDARY_MARGIN_SIDES = 0.6
 # Time for QR crops around marker-like shapes the marker decoder could not read, per megapixel.
-CROP_BUDGET_S_PER_MP = 0.02
+CROP_BUDGET_S_PER_MP = 0.01
 CROP_BUDGET_MIN_S = 0.03
 # Time for a second look at cells that hold something no code was read from.
 CELL_RETRY_BUDGET_S = 0.04

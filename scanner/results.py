@@ -32,7 +32,8 @@ class SeenSticky:
     """Describe a sticky found on the wall.
 
     `room`/`slot` are None for a sticky off the grid. `x`, `y` is the sticky's centre in photo
-    pixels. `via` is "qr" when its QR code was read, else "marker".
+    pixels. `via` is "marker" when the centre comes from the sticky's marker (its QR, when also
+    read, agreed), "qr" when only its QR code was read.
     """
 
     code: str

@@ -175,3 +175,20 @@ def test_estimate_lens_straight_rows_no_correction():
     left = np.column_stack([np.full(6, 250.0) + [1, 0, -1, 0, 1, 0], np.linspace(250, 950, 6)])
     lens, k = estimate_lens([top, left], width=1920, height=1080)
     assert (lens.identity, k) == (True, 0.0)
+
+
+def test_build_grid_one_header_of_several_all_unknown():
+    rooms = _pts([0.2, 0.3, 0.6, 0.7], 0.05)
+    slots = _pts([None, None, 0.45, None], 0.08, across=False)
+    grid, _ = build_grid(rooms=rooms, slots=slots, n_rooms=4, n_slots=4)
+    assert grid.rows.status == (UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN)
+    assert grid.rows.locate(0.45, margin=0.1)[0] == "unknown"
+
+
+def test_build_grid_single_row_reaches_to_the_header_line():
+    rooms = _pts([0.2, 0.3, 0.6, 0.7], 0.05)
+    slots = _pts([0.25], 0.08, across=False)
+    grid, _ = build_grid(rooms=rooms, slots=slots, n_rooms=4, n_slots=1)
+    assert grid.rows.status == (SEEN,)
+    assert grid.rows.lo == pytest.approx((0.15,))
+    assert grid.rows.hi == pytest.approx((0.35,))
