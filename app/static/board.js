@@ -3,6 +3,10 @@
 // possible the page polls. Stickies that moved or are new flash briefly.
 (function () {
   "use strict";
+  // A private edit link selects itself on focus, ready to copy.
+  document.querySelectorAll("input.copy").forEach(function (input) {
+    input.addEventListener("focus", function () { input.select(); });
+  });
   var regions = Array.prototype.slice.call(document.querySelectorAll("[data-live]"));
   if (!regions.length) return;
   var POLL_MS = 2000, SAFETY_POLL_MS = 30000;

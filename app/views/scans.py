@@ -189,6 +189,16 @@ def timelapse():
     """Step through the day's scan photos, oldest first."""
     event = current_event_or_404()
     frames = [s for s in reversed(recent_scans(event, limit=500)) if s.image_path]
+    frames_json = json.dumps(
+        [
+            [url_for(".scan_image", scan_id=s.id), event.local(s.received_dt).strftime("%a %H:%M")]
+            for s in frames
+        ]
+    )
     return render_template(
-        "admin/timelapse.html", event=event, frames=frames, action_form=ActionForm()
+        "admin/timelapse.html",
+        event=event,
+        frames=frames,
+        frames_json=frames_json,
+        action_form=ActionForm(),
     )

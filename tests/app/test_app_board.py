@@ -234,3 +234,12 @@ def test_room_page_lists_sessions_by_slot(client, event, create_session):
     html = client.get("/rooms/3").get_data(as_text=True)
     assert "Terrace" in html and "Garden chat" in html
     assert client.get("/rooms/4").status_code == 404
+
+
+def test_pages_send_security_headers(client, event):
+    response = client.get("/board")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert "<script>" not in response.get_data(as_text=True)
