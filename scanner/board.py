@@ -99,22 +99,26 @@ def complete_quad(
     cards taped upright (`upright`: corner and header markers) and the rows of header cards
     (`header_groups`: room card centres and slot card centres); the board is a rectangle in the
     rectified plane. With two corners of one edge seen, the far edge is unknown and the outline
-    runs to just beyond the farthest marker, which is all a scan needs. Returns (None, reason)
-    when fewer than two corners are seen or the markers do not fix the view.
+    runs to just beyond the farthest marker, which is all a scan needs; with fewer corners still,
+    the header cards alone set the axes and the outline is the markers' extent (board coordinates
+    then keep their orientation and evenness, only their unit is no longer the board's width).
+    Returns (None, reason) when neither two corners nor two cards of each kind are seen, or the
+    markers do not fix the view.
     """
     seen = [n for n in CORNER_NAMES if n in corners]
     if len(seen) == 4:
         return np.array([corners[n] for n in CORNER_NAMES], dtype=np.float64), None
-    if len(seen) < 2:
+    cards = [np.asarray(g).reshape(-1, 2) for g in header_groups]
+    if len(seen) < 2 and not (len(upright) >= 4 and all(len(g) >= 2 for g in cards)):
         names = ", ".join(seen) or "none"
         return None, (
             f"only {len(seen)} corner marker{'s' if len(seen) != 1 else ''} found (seen: {names}); "
-            "need two"
+            "need two, or two room and two slot cards"
         )
     squares = [np.asarray(q, dtype=np.float64).reshape(4, 2) for q in extent]
     if len(squares) < 4:
         return None, "corner markers missing and too few markers to rebuild them"
-    allp = np.vstack(squares + [np.array(list(corners.values()), dtype=np.float64)])
+    allp = np.vstack(squares + [np.array(list(corners.values()), dtype=np.float64).reshape(-1, 2)])
     c = allp.mean(axis=0)
     s = max(float(np.ptp(allp, axis=0).max()), 1.0) / 2
     norm = np.array([[1 / s, 0, -c[0] / s], [0, 1 / s, -c[1] / s], [0, 0, 1]])

@@ -76,11 +76,25 @@ def test_complete_quad_bottom_corners_hidden_gives_true_frame():
     assert got == pytest.approx(np.array([[0.5, 0.65], [1.0, 1.1]]), abs=1e-6)
 
 
-def test_complete_quad_one_corner_only_is_none():
+def test_complete_quad_one_corner_and_cards_gives_true_frame():
     corners, groups, upright, extent = _inputs({"tl"})
     quad, why = complete_quad(corners, groups, upright, extent)
+    assert why is None
+    frame = frame_from_quad(quad, upright)
+    mm = np.array([(0, 0), (W, 0), (0, H), (500, 650)])
+    b = frame.board(to_photo(mm))
+    # Board coordinates keep the wall's shape; only their unit is no longer the board's width.
+    unit = np.linalg.norm(b[1] - b[0])
+    assert (b - b[0]) / unit == pytest.approx(mm / W, abs=1e-6)
+
+
+def test_complete_quad_no_corner_no_cards_is_none():
+    corners, _, upright, extent = _inputs(set())
+    quad, why = complete_quad(corners, [np.zeros((0, 2)), np.zeros((0, 2))], upright, extent)
     assert quad is None
-    assert why == "only 1 corner marker found (seen: tl); need two"
+    assert why == (
+        "only 0 corner markers found (seen: none); need two, or two room and two slot cards"
+    )
 
 
 def _pts(xs, y, *, across=True):

@@ -109,7 +109,8 @@ def test_scan_no_board_is_not_an_error():
     assert result.stickies == ()
     assert result.hidden_cells == ()
     assert result.warnings == (
-        "board not found: only 0 corner markers found (seen: none); need two",
+        "board not found: only 0 corner markers found (seen: none); "
+        "need two, or two room and two slot cards",
     )
     assert result.to_dict() == {
         "board_found": False,
@@ -246,3 +247,13 @@ def test_scan_missing_end_header_leaves_its_row_out():
             f"sticky {code}: in a row whose header card is missing; not placed" in result.warnings
         )
     assert {(room, last) for room in SMALL.rooms} <= set(result.hidden_cells)
+
+
+def test_scan_no_corner_markers_header_cards_suffice():
+    shot = shot_of(replace(SMALL, missing_corners=("tl", "tr", "br", "bl")))
+    result = _scan(shot)
+    assert result.board_found is True
+    assert result.warnings == tuple(
+        f"corner marker {n} not found; used header cards" for n in ("tl", "tr", "br", "bl")
+    )
+    assert _placed(result) == _truth(shot)
