@@ -70,10 +70,11 @@ def scan(image: Any, manifest: Manifest | Mapping, *, decoder: str = "auto") -> 
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     try:
         return _Scan(img, gray, manifest, chain).run()
-    except cv2.error as exc:
-        # Callers handle one exception type; an OpenCV failure on odd pixels is reported as one.
+    except (cv2.error, np.linalg.LinAlgError) as exc:
+        # Callers handle one exception type; a numeric failure on odd pixels is reported as one.
         h, w = gray.shape
-        raise ScanError(f"cannot analyse this {w}x{h} image: {exc.err or exc}") from None
+        why = exc.err if isinstance(exc, cv2.error) else str(exc)
+        raise ScanError(f"cannot analyse this {w}x{h} image: {why}") from None
 
 
 def decode_all(
@@ -447,8 +448,9 @@ class _Scan:
             if code in by_marker and cs[0].via in ("zxing", "opencv"):
                 qc, qx, qy, _, ok = qr_pose[code]
                 if ok:
-                    d = np.linalg.solve(np.column_stack([qx, qy]), by_marker[code].centre - qc)
-                    samples[entries[code].marker_offset].append(d)
+                    d = _in_frame(qx, qy, by_marker[code].centre - qc)
+                    if d is not None:
+                        samples[entries[code].marker_offset].append(d)
         learned = {k: np.median(v, axis=0) for k, v in samples.items() if len(v) >= 2}
 
         reads: dict[str, _Read] = dict(by_marker)
@@ -464,9 +466,11 @@ class _Scan:
             key = entry.marker_offset
             if code in by_marker:
                 mr = by_marker[code]
-                if pose is not None and key in learned and c.via in ("zxing", "opencv"):
+                d = None
+                if pose is not None and pose[4] and key in learned and c.via in ("zxing", "opencv"):
                     qc, qx, qy, _, _ = pose
-                    d = np.linalg.solve(np.column_stack([qx, qy]), mr.centre - qc)
+                    d = _in_frame(qx, qy, mr.centre - qc)
+                if d is not None:
                     agree = np.linalg.norm(d - learned[key]) <= 0.5
                 else:
                     agree = np.linalg.norm(mr.centre - qcentre) <= 2.5 * mr.side
@@ -619,6 +623,14 @@ def _card_centre(m: markers.Marker) -> tuple[float, float]:
     ey = ((c[3] - c[0]) + (c[2] - c[1])) / 2
     p = c.mean(axis=0) + HEADER_CARD_CENTRE[0] * ex + HEADER_CARD_CENTRE[1] * ey
     return float(p[0]), float(p[1])
+
+
+def _in_frame(ex: np.ndarray, ey: np.ndarray, v: np.ndarray) -> np.ndarray | None:
+    """Return v in the frame of the axes ex, ey (board units), or None for a degenerate frame."""
+    m = np.column_stack([ex, ey])
+    if abs(float(np.linalg.det(m))) < 1e-12:
+        return None
+    return np.linalg.solve(m, v)
 
 
 def _side(q: np.ndarray) -> float:
