@@ -78,7 +78,9 @@ def occluded_cells(
     k = max(3, (4 * cell_px) // 8 | 1)
     ref = cv2.medianBlur(small_v, min(k, 255))
     ref = cv2.resize(ref, (out_w, out_h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    bare_level = float(np.percentile(val[inside > 0], 90)) if np.any(inside) else 255.0
+    # The bare board's typical brightness: glare can only be told from board below clipping.
+    bare = (inside > 0) & (mask == 0)
+    bare_level = float(np.median(val[bare])) if np.any(bare) else 255.0
     dark = val.astype(np.float32) < DARK_RATIO * ref
     coloured = sat > SATURATION_MIN
     # Glare: clipped pixels only count when the bare board itself is not clipped.
