@@ -20,6 +20,7 @@ RECTIFIED_WIDTH = 480  # pixels across the board
 CELL_INSET = 0.1  # fraction of a cell kept clear of its edges (tape, neighbours' overhang)
 COVERED_FRACTION = 0.15  # share of a cell's interior that may be coloured or glare
 DARK_FRACTION = 0.1  # share of a whole cell that a person may cover before it is hidden
+DETAIL_FRACTION = 0.01  # share of a cell's interior in unexplained dark detail (a code)
 SATURATION_MIN = 45  # HSV saturation (0..255) above which a pixel is not bare board
 DARK_RATIO = 0.6  # a pixel darker than this share of the nearby board brightness is covered
 CLIPPED = 250
@@ -96,6 +97,11 @@ def occluded_cells(
     # counts everywhere; an opening wider than a whole marker keeps codes and text out.
     side = float(np.median([r.side for r in reads])) * scale if reads else 8.0
     k = max(5, int(1.3 * side) | 1)
+    # Dark detail outside the stickies that were read (a code, a printed label) means a sticky
+    # that could not be read, even on white paper.
+    detail = cv2.morphologyEx(
+        (dark & free).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)
+    )
     dark = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
     dark = (dark > 0) & (inside > 0)
     out: dict[tuple[int, int], str] = {}
@@ -121,11 +127,12 @@ def occluded_cells(
             # is not judged by the few pixels around it.
             g = float(glare[b0:b1, a0:a1].mean())
             c = float(other[b0:b1, a0:a1].mean())
+            t = float(detail[b0:b1, a0:a1].mean())
             if g > COVERED_FRACTION:
                 out[(col, row)] = "glare"
             elif d > DARK_FRACTION:
                 out[(col, row)] = "covered"
-            elif c > COVERED_FRACTION:
+            elif c > COVERED_FRACTION or t > DETAIL_FRACTION:
                 out[(col, row)] = UNREAD
     return out
 

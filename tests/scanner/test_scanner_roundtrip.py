@@ -257,3 +257,26 @@ def test_scan_no_corner_markers_header_cards_suffice():
         f"corner marker {n} not found; used header cards" for n in ("tl", "tr", "br", "bl")
     )
     assert _placed(result) == _truth(shot)
+
+
+def test_scan_unreadable_white_sticky_hides_its_cell(small_shot):
+    import cv2
+
+    img = small_shot.image.copy()
+    victim = next(s for s in small_shot.stickies if s.room is not None)
+    mask = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, np.round(victim.corners_px).astype(np.int32), 255)
+    # White paper: light pixels turn white, the printed codes stay.
+    light = (mask > 0) & (img.min(axis=2) > 110)
+    img[light] = (242, 242, 242)
+    # A pen stroke across the marker's middle: it no longer decodes.
+    m = np.asarray(victim.marker_corners_px)
+    cv2.line(
+        img, tuple(np.round(m[0]).astype(int)), tuple(np.round(m[2]).astype(int)), (0, 0, 0), 4
+    )
+    cv2.line(
+        img, tuple(np.round(m[1]).astype(int)), tuple(np.round(m[3]).astype(int)), (0, 0, 0), 4
+    )
+    result = scan(img, SMALL_MANIFEST())
+    assert victim.code not in {s.code for s in result.stickies}
+    assert (victim.room, victim.slot) in result.hidden_cells
