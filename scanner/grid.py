@@ -39,11 +39,13 @@ class Axis:
         n = len(self.centres)
         first_w = self.hi[0] - self.lo[0]
         last_w = self.hi[-1] - self.lo[-1]
-        # Beyond an unknown end column the grid's edge itself is a guess; keep well away from it.
-        before = (0.5 if self.status[0] == UNKNOWN else margin) * first_w + pad
-        after = (0.5 if self.status[-1] == UNKNOWN else margin) * last_w + pad
-        if t < self.lo[0] - before or t > self.hi[-1] + after:
-            return "outside", -1
+        # Beyond an unknown end column the grid's edge itself is unknown: there is no outside.
+        before = margin * first_w + pad
+        after = margin * last_w + pad
+        if t < self.lo[0] - before:
+            return ("unknown", 0) if self.status[0] == UNKNOWN else ("outside", -1)
+        if t > self.hi[-1] + after:
+            return ("unknown", n - 1) if self.status[-1] == UNKNOWN else ("outside", -1)
         for i in range(n):
             if self.lo[i] <= t < self.hi[i]:
                 w = self.hi[i] - self.lo[i]

@@ -134,9 +134,10 @@ def test_build_grid_missing_end_header_unknown():
     assert grid.columns.status == (SEEN, SEEN, SEEN, UNKNOWN)
     # Column 3 is extrapolated to 0.75..1.05: never placed into.
     assert grid.columns.locate(0.9, margin=0.1) == ("unknown", 3)
-    # Half a column beyond the guessed edge is still in doubt: the edge itself is a guess.
-    assert grid.columns.locate(1.1, margin=0.1) == ("doubt", -1)
-    assert grid.columns.locate(1.3, margin=0.1) == ("outside", -1)
+    # Beyond the guessed edge nothing is outside: the edge itself is a guess.
+    assert grid.columns.locate(1.1, margin=0.1) == ("unknown", 3)
+    assert grid.columns.locate(3.0, margin=0.1) == ("unknown", 3)
+    assert grid.columns.locate(0.0, margin=0.1) == ("outside", -1)
 
 
 def test_build_grid_transposed_rooms_down_the_left():
