@@ -16,6 +16,7 @@ SEEN = "seen"
 INTERPOLATED = "interpolated"  # header missing, centre taken halfway between seen neighbours
 UNKNOWN = "unknown"  # header missing at an end, or too few headers: never place a sticky here
 INTERP_DOUBT = 0.08
+OUTER_DOUBT = 0.25
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,11 @@ class Axis:
         n = len(self.centres)
         first_w = self.hi[0] - self.lo[0]
         last_w = self.hi[-1] - self.lo[-1]
-        # Beyond an unknown end column the grid's edge itself is unknown: there is no outside.
-        before = margin * first_w + pad
-        after = margin * last_w + pad
+        # The grid's outer edges are half a spacing out from the end headers, a guess when the end
+        # columns are uneven: off the grid means a quarter column beyond that. Beyond an unknown
+        # end column the edge itself is unknown: there is no outside.
+        before = max(margin * first_w, pad) + OUTER_DOUBT * first_w
+        after = max(margin * last_w, pad) + OUTER_DOUBT * last_w
         if t < self.lo[0] - before:
             return ("unknown", 0) if self.status[0] == UNKNOWN else ("outside", -1)
         if t > self.hi[-1] + after:
@@ -59,7 +62,9 @@ class Axis:
                 if t - self.lo[i] < left or self.hi[i] - t < right:
                     return "doubt", i
                 return "in", i
-        return "doubt", -1
+        # Just beyond the grid's edge: in doubt, or unknown next to an unknown end column.
+        end = 0 if t < self.lo[0] else n - 1
+        return ("unknown", end) if self.status[end] == UNKNOWN else ("doubt", -1)
 
     def _interpolated(self, a: int, b: int) -> bool:
         n = len(self.status)
