@@ -83,6 +83,51 @@ def kit():
     return _pdf(data, f"{event.slug}-board-kit-{paper}.pdf")
 
 
+def _zip(folder, filename: str) -> Response:
+    import io
+    import zipfile
+    from pathlib import Path
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # PNGs are compressed already
+        for path in sorted(Path(folder).iterdir()):
+            archive.write(path, path.name)
+    return Response(
+        buffer.getvalue(),
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/kit.zip")
+def kit_png():
+    """Download the kit as PNG files (corner-tl.png … room-1.png … slot-1.png) in a zip."""
+    import tempfile
+
+    event = current_event_or_404()
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            render_kit(event, fmt="png", paper="a4", output=folder)
+        except ServiceError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for(".index"))
+        return _zip(folder, f"{event.slug}-board-kit-png.zip")
+
+
+@bp.get("/batch/<int:batch_id>.zip")
+def reprint_png(batch_id: int):
+    """Download a batch as one edge-to-edge PNG per sticky, CODE.png, in a zip."""
+    import tempfile
+
+    event = current_event_or_404()
+    batch = db.get_or_404(PrintBatch, batch_id)
+    if batch.event_id != event.id:
+        abort(404)
+    with tempfile.TemporaryDirectory() as folder:
+        render_batch(event, batch, fmt="png", output=folder)
+        return _zip(folder, f"{event.slug}-batch{batch.id}-png.zip")
+
+
 @bp.get("/batch/<int:batch_id>.pdf")
 def reprint(batch_id: int):
     event = current_event_or_404()

@@ -172,3 +172,14 @@ def test_organizer_print_bad_count_allocates_nothing(organizer_client, event):
 
 def test_print_pages_require_login(client, event):
     assert client.get("/admin/print/kit.pdf").status_code == 302
+
+
+def test_organizer_downloads_png_zips(organizer_client, event, create_stickies):
+    import io
+    import zipfile
+
+    stickies = create_stickies(2)
+    kit = zipfile.ZipFile(io.BytesIO(organizer_client.get("/admin/print/kit.zip").data))
+    assert {"corner-tl.png", "room-3.png", "slot-2.png"} <= set(kit.namelist())
+    batch = zipfile.ZipFile(io.BytesIO(organizer_client.get("/admin/print/batch/1.zip").data))
+    assert sorted(batch.namelist()) == sorted(f"{s.code}.png" for s in stickies)
