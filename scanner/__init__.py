@@ -10,7 +10,7 @@ from scanner.errors import ScanError
 from scanner.imageio import load_image
 from scanner.manifest import Manifest
 from scanner.pipeline import decode_all, scan
-from scanner.results import Cell, DecodedCode, ScanResult, SeenSticky
+from scanner.results import Cell, DecodedCode, ScanResult, SeenSticky, Unplaced
 
 __all__ = [
     "DECODERS",
@@ -20,6 +20,7 @@ __all__ = [
     "ScanError",
     "ScanResult",
     "SeenSticky",
+    "Unplaced",
     "annotate",
     "decode_all",
     "load_image",

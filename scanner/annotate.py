@@ -16,6 +16,7 @@ PLACED = (40, 170, 40)  # green: sticky in a cell
 OFF_GRID = (200, 90, 200)  # violet: sticky off the grid
 HIDDEN = (60, 60, 220)  # red shade: hidden cell
 REJECTED = (0, 0, 255)  # red cross: code not in the manifest
+UNPLACED = (0, 140, 255)  # orange: sticky seen but not placed
 TEXT_BG = (255, 255, 255)
 
 
@@ -23,7 +24,8 @@ def annotate(image: Any, result: ScanResult) -> np.ndarray:
     """Return a BGR copy of the photo with the board, grid, stickies and hidden cells drawn.
 
     Hidden cells are shaded red and labelled with the reason; each sticky gets a dot at its
-    centre (photo px) with its code and cell; rejected codes get a red cross. Line widths and
+    centre (photo px) with its code and cell (orange "not placed" when it was seen but left
+    out); rejected codes get a red cross. Line widths and
     text scale with the photo so that labels stay legible on a 12 MP photo and on a webcam frame.
     """
     out = load_image(image).copy()
@@ -72,6 +74,21 @@ def annotate(image: Any, result: ScanResult) -> np.ndarray:
         below = s.y + dot + line
         _label(out, code, (s.x, below), colour, font_scale, text_thick, centre=True)
         _label(out, where, (s.x, below + line), colour, font_scale * 0.85, text_thick, centre=True)
+    for u in result.unplaced:
+        centre = (round(u.x), round(u.y))
+        cv2.circle(out, centre, dot, UNPLACED, -1, cv2.LINE_AA)
+        cv2.circle(out, centre, dot, (255, 255, 255), max(1, dot // 4), cv2.LINE_AA)
+        below = u.y + dot + line
+        _label(out, f"{u.code}?", (u.x, below), UNPLACED, font_scale, text_thick, centre=True)
+        _label(
+            out,
+            "not placed",
+            (u.x, below + line),
+            UNPLACED,
+            font_scale * 0.85,
+            text_thick,
+            centre=True,
+        )
     status = "board found" if result.board_found else "BOARD NOT FOUND"
     _label(
         out,

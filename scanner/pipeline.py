@@ -24,7 +24,7 @@ from scanner.imageio import load_image
 from scanner.lens import estimate_lens
 from scanner.manifest import Manifest, StickyEntry
 from scanner.occlusion import UNREAD, occluded_cells
-from scanner.results import Cell, DecodedCode, ScanResult, SeenSticky
+from scanner.results import Cell, DecodedCode, ScanResult, SeenSticky, Unplaced
 
 # The centre of a header card seen from its marker, in marker sides in the marker's own frame
 # (x along its top edge, y down its left edge): the kit's header cards centre the marker
@@ -174,7 +174,7 @@ class _Scan:
         """Turn the markers and QR codes read into a result; also say where to look again."""
         self.warnings = list(self.qr_warnings)
         self.codes, self.rejected = [], []
-        self.doubtful: list[tuple[str, np.ndarray]] = []
+        self.doubtful: list[tuple[str, np.ndarray, str]] = []
         by_role = self._sort_markers(found)
         for c in qr_all:
             (self.codes if c.text in self.qr_role else self.rejected).append(c)
@@ -248,6 +248,11 @@ class _Scan:
             cells=tuple(cells),
             codes=tuple(self.codes),
             transposed=grid.transposed,
+            unplaced=tuple(
+                Unplaced(code=code, x=float(x), y=float(y), reason=why)
+                for code, p, why in self.doubtful
+                for x, y in frame.photo([p])
+            ),
         )
         return result, (frame, grid, cells)
 
@@ -403,7 +408,7 @@ class _Scan:
         """Leave a sticky out, say why, and keep where it was seen so its cells count as hidden."""
         self.warnings.append(f"sticky {code}: {why}; not placed")
         for p in where:
-            self.doubtful.append((code, np.asarray(p, dtype=np.float64)))
+            self.doubtful.append((code, np.asarray(p, dtype=np.float64), why))
 
     def _sticky_reads(self, frame: BoardFrame, sticky_markers, qr_reads) -> dict[str, _Read]:
         """Combine marker and QR sightings into one centre per sticky, or none when in doubt."""
@@ -572,7 +577,7 @@ class _Scan:
         near: dict[tuple[int, int], str] = {}
         side = float(np.median([r.side for r in reads.values()])) if reads else 0.02
         reach = self._reach() * side
-        for code, p in self.doubtful:
+        for code, p, _ in self.doubtful:
             for col in range(len(grid.columns.centres)):
                 for row in range(len(grid.rows.centres)):
                     x0, y0, x1, y1 = grid.cell_rect(col, row)
@@ -593,7 +598,7 @@ class _Scan:
                     reason = "outside the photo"
                 elif grid.columns.status[col] != SEEN or grid.rows.status[row] != SEEN:
                     unknown = UNKNOWN in (grid.columns.status[col], grid.rows.status[row])
-                    reason = "header card missing" + ("" if not unknown else ", cell unknown")
+                    reason = "no header card" if unknown else "header card interpolated"
                 elif (col, row) in near:
                     reason = f"sticky {near[(col, row)]} not placed"
                 elif (col, row) in covered:

@@ -56,6 +56,16 @@ class SeenSticky:
 
 
 @dataclass(frozen=True)
+class Unplaced:
+    """Describe a sticky seen but not placed: its code, where it was seen (photo px) and why."""
+
+    code: str
+    x: float
+    y: float
+    reason: str
+
+
+@dataclass(frozen=True)
 class Cell:
     """Describe one grid cell as seen in the photo: its outline (photo px) and visibility."""
 
@@ -73,7 +83,8 @@ class ScanResult:
     `board_quad` is the board outline through the four corner-marker centres (tl, tr, br, bl) in
     photo pixels, or None when the board was not found. `cells` are the grid cells with their
     outlines in photo pixels. `codes` are the known codes that were read (stickies, headers,
-    corners); `rejected` the codes read that the manifest does not know.
+    corners); `rejected` the codes read that the manifest does not know; `unplaced` the stickies
+    seen but left out (their reasons are also in `warnings`).
     """
 
     board_found: bool
@@ -85,6 +96,7 @@ class ScanResult:
     cells: tuple[Cell, ...] = ()
     codes: tuple[DecodedCode, ...] = ()
     transposed: bool = False
+    unplaced: tuple[Unplaced, ...] = ()
 
     def to_dict(self) -> dict:
         """Return the scan-result JSON of docs/contracts.md."""

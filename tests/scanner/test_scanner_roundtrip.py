@@ -280,3 +280,19 @@ def test_scan_unreadable_white_sticky_hides_its_cell(small_shot):
     result = scan(img, SMALL_MANIFEST())
     assert victim.code not in {s.code for s in result.stickies}
     assert (victim.room, victim.slot) in result.hidden_cells
+
+
+def test_scan_unplaced_stickies_listed_with_reason():
+    last = SMALL.slots[-1]
+    shot = shot_of(replace(SMALL, missing_headers=(last,)))
+    result = _scan(shot)
+    in_last = {c for c, cell in _truth(shot).items() if cell[1] == last}
+    reasons = {u.code: u.reason for u in result.unplaced}
+    assert {c: reasons.get(c) for c in in_last} == {
+        c: "in a row whose header card is missing" for c in in_last
+    }
+    truth = {s.code: s.centre_px for s in shot.stickies}
+    for u in result.unplaced:
+        if u.code in in_last:
+            assert abs(u.x - truth[u.code][0]) < 4.0
+            assert abs(u.y - truth[u.code][1]) < 4.0
