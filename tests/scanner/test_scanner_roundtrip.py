@@ -296,3 +296,19 @@ def test_scan_unplaced_stickies_listed_with_reason():
         if u.code in in_last:
             assert abs(u.x - truth[u.code][0]) < 4.0
             assert abs(u.y - truth[u.code][1]) < 4.0
+
+
+def test_scan_sticky_washed_out_by_glare_hides_its_cell(small_shot):
+    import cv2
+
+    img = small_shot.image.copy()
+    victim = next(s for s in small_shot.stickies if s.room is not None)
+    mask = np.zeros(img.shape[:2], np.uint8)
+    centre = np.asarray(victim.centre_px)
+    cv2.circle(mask, tuple(np.round(centre).astype(int)), 60, 255, -1)
+    # A glare spot: the sticky's codes fade to pale grey on clipped white.
+    washed = (0.15 * img.astype(np.float32) + 0.85 * 300).clip(0, 255).astype(np.uint8)
+    img[mask > 0] = washed[mask > 0]
+    result = scan(img, SMALL_MANIFEST())
+    assert victim.code not in {s.code for s in result.stickies}
+    assert (victim.room, victim.slot) in result.hidden_cells
