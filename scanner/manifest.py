@@ -15,6 +15,8 @@ import cv2
 from scanner.errors import ScanError
 
 CORNER_NAMES = ("tl", "tr", "br", "bl")
+# printables' room and slot cards: the marker is centred across and 11 mm below the card's middle.
+DEFAULT_HEADER_MARKER_OFFSET = (0.0, -0.275)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,9 @@ class Manifest:
     rooms: tuple[Room, ...]
     slots: tuple[Slot, ...]
     stickies: tuple[StickyEntry, ...]
+    # From a header card's marker centre to the card's centre, in marker sides, in the marker's
+    # frame: the card's centre marks its column or row.
+    header_marker_offset: tuple[float, float] = DEFAULT_HEADER_MARKER_OFFSET
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Manifest:
@@ -222,6 +227,18 @@ class Manifest:
                     marker_offset=(float(offset[0]), float(offset[1])),
                 )
             )
+        header = d.get("header_marker_offset", list(DEFAULT_HEADER_MARKER_OFFSET))
+        if (
+            not isinstance(header, list | tuple)
+            or len(header) != 2
+            or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                for v in header
+            )
+        ):
+            raise ScanError(
+                f"manifest: header_marker_offset must be two finite numbers, got {header!r}"
+            )
         return cls(
             event=event,
             marker_dictionary=dictionary,
@@ -229,6 +246,7 @@ class Manifest:
             rooms=tuple(rooms),
             slots=tuple(slots),
             stickies=tuple(stickies),
+            header_marker_offset=(float(header[0]), float(header[1])),
         )
 
     @classmethod

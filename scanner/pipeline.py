@@ -29,7 +29,6 @@ from scanner.results import Cell, DecodedCode, ScanResult, SeenSticky, Unplaced
 # The centre of a header card seen from its marker, in marker sides in the marker's own frame
 # (x along its top edge, y down its left edge): the kit's header cards centre the marker
 # horizontally and put its centre 11 mm below the card's centre (40 mm marker, 90 mm card).
-HEADER_CARD_CENTRE = (0.0, -0.275)
 # A sticky centre closer to a cell boundary than this fraction of the cell's width, or than this
 # many marker sides, is not placed: a header card taped 5 mm off its column's middle moves the
 # boundary that much, and a sticky straddling a boundary is genuinely in doubt.
@@ -180,8 +179,9 @@ class _Scan:
             (self.codes if c.text in self.qr_role else self.rejected).append(c)
         qr_reads = [c for c in qr_all if c.text in self.qr_role]
         corners = by_role["corner"]
-        room_px = {i: _card_centre(m) for i, m in by_role["room"].items()}
-        slot_px = {i: _card_centre(m) for i, m in by_role["slot"].items()}
+        offset = self.m.header_marker_offset
+        room_px = {i: _card_centre(m, offset) for i, m in by_role["room"].items()}
+        slot_px = {i: _card_centre(m, offset) for i, m in by_role["slot"].items()}
         groups = [np.array(list(room_px.values())), np.array(list(slot_px.values()))]
         upright = [
             mk.corners
@@ -621,12 +621,16 @@ class _Scan:
         return (max(offs) if offs else 1.0) + 0.5 + 1.0 / 6.0 + 0.2
 
 
-def _card_centre(m: markers.Marker) -> tuple[float, float]:
-    """Return the photo position of the centre of the header card that carries marker m."""
+def _card_centre(m: markers.Marker, offset: tuple[float, float]) -> tuple[float, float]:
+    """Return the photo position of the centre of the header card that carries marker m.
+
+    `offset` leads from the marker's centre to the card's centre, in marker sides, in the
+    marker's own frame (the manifest's header_marker_offset).
+    """
     c = m.corners
     ex = ((c[1] - c[0]) + (c[2] - c[3])) / 2
     ey = ((c[3] - c[0]) + (c[2] - c[1])) / 2
-    p = c.mean(axis=0) + HEADER_CARD_CENTRE[0] * ex + HEADER_CARD_CENTRE[1] * ey
+    p = c.mean(axis=0) + offset[0] * ex + offset[1] * ey
     return float(p[0]), float(p[1])
 
 

@@ -252,7 +252,7 @@ def placement_history(sticky: Sticky) -> list[Placement]:
 def build_manifest(event: Event) -> dict:
     """Return the scanner's manifest for the event (docs/contracts.md)."""
     from app.services.events import CORNER_MARKERS
-    from printables import DEFAULT_MARKER_DICTIONARY, get_template
+    from printables import DEFAULT_MARKER_DICTIONARY, card_marker_rect, card_size, get_template
 
     offsets: dict[str, list[float]] = {}
     stickies = db.session.scalars(
@@ -272,9 +272,17 @@ def build_manifest(event: Event) -> dict:
                 "marker_offset": offsets[template],
             }
         )
+    # Room and slot cards share one layout; its centre marks the column or row.
+    card_w, card_h = card_size("room")
+    mx, my, side = card_marker_rect("room")
+    header_offset = [
+        round((card_w / 2 - (mx + side / 2)) / side, 4),
+        round((card_h / 2 - (my + side / 2)) / side, 4),
+    ]
     return {
         "event": {"name": event.name, "slug": event.slug, "base_url": event.base_url},
         "marker_dictionary": DEFAULT_MARKER_DICTIONARY,
+        "header_marker_offset": header_offset,
         "corners": dict(CORNER_MARKERS),
         "rooms": [
             {"name": r.name, "marker_id": r.marker_id, "qr": room_url(event, r)}

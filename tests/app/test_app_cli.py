@@ -49,6 +49,7 @@ def test_manifest_lists_rooms_slots_kit_and_stickies(runner, event, create_stick
     data = json.loads(out.read_text())
     assert data["corners"] == {"tl": 0, "tr": 1, "br": 2, "bl": 3}
     assert data["marker_dictionary"] == "DICT_4X4_1000"
+    assert data["header_marker_offset"] == [0.0, -0.275]
     assert data["rooms"] == [
         {"name": "Hall A", "marker_id": 4, "qr": "http://localhost:5000/rooms/1"},
         {"name": "Hall B", "marker_id": 5, "qr": "http://localhost:5000/rooms/2"},

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import SMALL, SMALL_CAMERA, shot_of
+from scanner_shots import SMALL, SMALL_CAMERA, shot_of
 
 from benchmarks.photographer import default_rooms
 from scanner import Manifest, ScanError, annotate, decode_all, scan
