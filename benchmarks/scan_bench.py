@@ -178,6 +178,22 @@ CONDITIONS: tuple[Condition, ...] = (
         "1080p, two people between camera and board",
     ),
     Condition(
+        "combined",
+        WEBCAM_BOARD,
+        lambda rng: Camera.webcam_1080p(
+            yaw_deg=20.0 * _sign(rng),
+            pitch_deg=rng.uniform(-8, 8),
+            k1=-0.1,
+            defocus_px=1.0,
+            noise_sigma=6.0,
+            jpeg_quality=60,
+            light_gradient=0.4,
+            shadow=0.4,
+            people=1,
+        ),
+        "1080p, 20 deg yaw, mild barrel, defocus 1 px, noise 6, JPEG 60, uneven light, one person",
+    ),
+    Condition(
         "transposed",
         TRANSPOSED_BOARD,
         lambda rng: Camera.webcam_1080p(**_mild(rng)),
