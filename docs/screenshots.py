@@ -1,6 +1,6 @@
 """Render the README's screenshots of the web app in headless Chromium.
 
-Run ``python docs/screenshots.py``: it sets up the demo in a temporary instance, serves it on a free
+Run ``python -m docs.screenshots`` from the project folder: it sets up the demo in a temporary instance, serves it on a free
 loopback port and writes PNGs into ``docs/img/``.
 """
 
@@ -35,8 +35,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def annotated_scan() -> None:
+    """Photograph a synthetic wall with a person in front, scan it, and save the annotated photo."""
+    import cv2
+
+    import scanner
+    from benchmarks.photographer import (
+        BoardSpec,
+        Camera,
+        default_rooms,
+        default_slots,
+        make_board,
+        photograph,
+    )
+
+    board = make_board(
+        BoardSpec(rooms=default_rooms(6), slots=default_slots(8), n_stickies=30), seed=11
+    )
+    shot = photograph(board, Camera.webcam_1080p(yaw_deg=12.0, people=1), seed=17)
+    result = scanner.scan(shot.image, scanner.Manifest.from_dict(board.manifest))
+    cv2.imwrite(str(OUT / "annotated-scan.png"), scanner.annotate(shot.image, result))
+    print(OUT / "annotated-scan.png", f"{len(result.stickies)} stickies placed")
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
+    annotated_scan()
     port = free_port()
     with tempfile.TemporaryDirectory() as instance:
         env = {**os.environ, "OPENSPACES_INSTANCE": instance}
