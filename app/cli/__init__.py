@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import fail_on_service_error, pass_app, with_event
+from app.cli.common import fail_on_service_error, pass_app, plural, with_event
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -67,7 +67,8 @@ def event_load(app, file: str) -> None:
         else:
             click.echo("  no changes")
         click.echo(
-            f"Event {event.slug!r}: {len(event.rooms)} rooms, {len(event.slots)} slots "
+            f"Event {event.slug!r}: {plural(len(event.rooms), 'room')}, "
+            f"{plural(len(event.slots), 'slot')} "
             f"({event.timezone})."
         )
 

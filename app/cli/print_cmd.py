@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import fail_on_service_error, pass_app, with_event
+from app.cli.common import fail_on_service_error, pass_app, plural, with_event
 
 
 class _Bar:
@@ -162,7 +162,8 @@ def print_kit(app, event, paper, fmt, dpi, output) -> None:
         output=output,
         fmt=fmt,
     )
-    click.echo(f"Board kit for {len(event.rooms)} rooms and {len(event.slots)} slots -> {where}")
+    rooms, slots = plural(len(event.rooms), "room"), plural(len(event.slots), "slot")
+    click.echo(f"Board kit for {rooms} and {slots} -> {where}")
 
 
 @print_group.command("batch")
