@@ -494,6 +494,13 @@ def _map_affine(a_mm: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return pts @ a_mm[:, :2].T + a_mm[:, 2]
 
 
+def _header_marker_offset() -> list[float]:
+    """Return the vector from a header card's marker centre to the card's centre, in sides."""
+    x, y, side = card_marker_rect("room")
+    w, h = card_size("room")
+    return [round((w / 2 - x - side / 2) / side, 4), round((h / 2 - y - side / 2) / side, 4)]
+
+
 def make_board(spec: BoardSpec, *, seed: int) -> Board:
     """Lay out and render the wall described by `spec`; the same seed gives the same pixels."""
     rng = np.random.default_rng(seed)
@@ -739,6 +746,7 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
     manifest = {
         "event": {"name": "Synthetic Open Space", "slug": "synthetic", "base_url": spec.base_url},
         "marker_dictionary": spec.dictionary,
+        "header_marker_offset": _header_marker_offset(),
         "corners": {name: i for i, name in enumerate(CORNER_NAMES)},
         "rooms": [
             {"name": name, "marker_id": room_ids[i], "qr": f"{spec.base_url}/rooms/{i + 1}"}
