@@ -206,39 +206,19 @@ class Manifest:
             if code in codes:
                 raise ScanError(f"manifest: sticky code {code!r} appears twice")
             codes.add(code)
-            offset = s.get("marker_offset")
-            if (
-                not isinstance(offset, list | tuple)
-                or len(offset) != 2
-                or not all(
-                    isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-                    for v in offset
-                )
-            ):
-                raise ScanError(
-                    f"manifest: {where}.marker_offset must be two finite numbers, got {offset!r}"
-                )
+            offset = _pair(s.get("marker_offset"), f"{where}.marker_offset")
             stickies.append(
                 StickyEntry(
                     code=code,
                     kind=_get(s, "kind", str, where, default="session"),
                     qr=take_qr(s.get("qr"), where, required=True),
                     marker_id=take_id(s.get("marker_id"), where),
-                    marker_offset=(float(offset[0]), float(offset[1])),
+                    marker_offset=offset,
                 )
             )
-        header = d.get("header_marker_offset", list(DEFAULT_HEADER_MARKER_OFFSET))
-        if (
-            not isinstance(header, list | tuple)
-            or len(header) != 2
-            or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-                for v in header
-            )
-        ):
-            raise ScanError(
-                f"manifest: header_marker_offset must be two finite numbers, got {header!r}"
-            )
+        header = _pair(
+            d.get("header_marker_offset", DEFAULT_HEADER_MARKER_OFFSET), "header_marker_offset"
+        )
         return cls(
             event=event,
             marker_dictionary=dictionary,
@@ -246,7 +226,7 @@ class Manifest:
             rooms=tuple(rooms),
             slots=tuple(slots),
             stickies=tuple(stickies),
-            header_marker_offset=(float(header[0]), float(header[1])),
+            header_marker_offset=header,
         )
 
     @classmethod
@@ -271,6 +251,20 @@ class Manifest:
 
     def slot_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.slots)
+
+
+def _pair(value: Any, where: str) -> tuple[float, float]:
+    """Return two finite numbers as floats; raise ScanError naming `where` otherwise."""
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in value
+        )
+    ):
+        raise ScanError(f"manifest: {where} must be two finite numbers, got {value!r}")
+    return float(value[0]), float(value[1])
 
 
 def _get(d: Mapping[str, Any], key: str, kind: type, where: str, default: Any = ...) -> Any:
