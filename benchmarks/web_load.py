@@ -1,0 +1,201 @@
+"""Measure how the web app holds up when a conference hall of phones opens it.
+
+    python -m benchmarks.web_load            # about a minute; writes benchmarks/WEB.md
+
+It sets up the demo in a temporary instance, serves it with waitress (``openspaces serve``) on a free
+loopback port, and sends bounded bursts of requests from concurrent client threads: the board page,
+the live grid with and without a matching ETag (what a polling phone sends), a session page, the board
+JSON, and camera scans. Every request goes to 127.0.0.1 only, and every loop stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Client:
+    """One keep-alive HTTP connection, as one phone would hold."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def request(self, method: str, path: str, body=None, headers=None) -> tuple[int, dict, bytes]:
+        self.conn.request(method, path, body=body, headers=headers or {})
+        response = self.conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+
+
+def burst(port: int, make_request, *, clients: int, per_client: int) -> dict:
+    """Send `clients` x `per_client` requests from concurrent threads; return the figures."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def run(index: int) -> None:
+        client = Client(port)
+        for n in range(per_client):
+            method, path, body, headers = make_request(index, n)
+            started = time.perf_counter()
+            status, _, _ = client.request(method, path, body, headers)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "clients": clients,
+        "per_s": len(latencies) / wall,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
+        "statuses": statuses,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Load the web app on loopback and time it.")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients per burst")
+    parser.add_argument("--requests", type=int, default=25, help="requests per client per burst")
+    parser.add_argument("--out", default=str(HERE / "WEB.md"), help="where to write the table")
+    args = parser.parse_args(argv)
+
+    port = free_port()
+    with tempfile.TemporaryDirectory() as instance:
+        env = {**os.environ, "OPENSPACES_INSTANCE": instance}
+        subprocess.run(
+            [sys.executable, "-m", "app", "demo", "--no-serve"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        token = (
+            subprocess.run(
+                [sys.executable, "-m", "app", "token", "create", "load-cam"],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(port), "--threads", "32"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            probe = None
+            for _ in range(100):
+                try:
+                    probe = Client(port).request("GET", "/api/board")
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            if probe is None:
+                raise SystemExit("the server did not start")
+            board = json.loads(probe[2])
+            code = next(s["code"] for s in board["stickies"] if s["kind"] == "session")
+            _, headers, _ = Client(port).request("GET", "/board/grid")
+            etag = {k.lower(): v for k, v in headers.items()}["etag"]
+            placed = [s for s in board["stickies"] if s["status"] == "placed"]
+
+            def scan(index: int, n: int):
+                body = {
+                    "scan_id": f"load-{index}-{n}",
+                    "board_found": True,
+                    "warnings": [],
+                    "hidden_cells": [],
+                    "stickies": [
+                        {"code": s["code"], "room": s["room"], "slot": s["slot"], "via": "marker"}
+                        for s in placed
+                    ],
+                }
+                return (
+                    "POST",
+                    "/api/scans",
+                    json.dumps(body),
+                    {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                )
+
+            cases = [
+                ("board page", lambda i, n: ("GET", "/board", None, {})),
+                ("live grid, changed", lambda i, n: ("GET", "/board/grid", None, {})),
+                (
+                    "live grid, unchanged (304)",
+                    lambda i, n: ("GET", "/board/grid", None, {"If-None-Match": etag}),
+                ),
+                ("session page", lambda i, n: ("GET", f"/s/{code}", None, {})),
+                ("board JSON", lambda i, n: ("GET", "/api/board", None, {})),
+                ("camera scan (4 clients)", scan),
+            ]
+            rows = []
+            for name, make in cases:
+                clients = 4 if name.startswith("camera") else args.clients
+                figures = burst(port, make, clients=clients, per_client=args.requests)
+                rows.append((name, figures))
+                print(
+                    f"{name:<28} {figures['per_s']:7.0f} req/s  p50 {figures['p50_ms']:6.1f} ms  "
+                    f"p95 {figures['p95_ms']:6.1f} ms  {figures['statuses']}",
+                    file=sys.stderr,
+                )
+        finally:
+            server.terminate()
+            server.wait()
+
+    lines = [
+        "# Web load benchmark",
+        "",
+        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}",
+        f"- command: `python -m benchmarks.web_load --clients {args.clients} --requests {args.requests}`",
+        "- server: `openspaces serve --threads 32` (waitress) on the demo event, SQLite; clients on the "
+        "same 2-core machine, one keep-alive connection each",
+        "",
+        "| request | clients | requests | req/s | p50 ms | p95 ms | statuses |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, f in rows:
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(f["statuses"].items()))
+        lines.append(
+            f"| {name} | {f['clients']} | {f['requests']} | {f['per_s']:.0f} | {f['p50_ms']:.1f} | "
+            f"{f['p95_ms']:.1f} | {statuses} |"
+        )
+    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
