@@ -17,7 +17,6 @@ from app.models import (
     Scan,
     Slot,
     Sticky,
-    StickyKind,
     utcnow,
 )
 from app.services import ServiceError
@@ -307,16 +306,6 @@ def sticky_url(event: Event, code: str) -> str:
 
 def room_url(event: Event, room: Room) -> str:
     return f"{event.base_url}/rooms/{room.position + 1}"
-
-
-def session_stickies(event: Event) -> list[Sticky]:
-    query = (
-        select(Sticky)
-        .filter_by(event_id=event.id, kind=StickyKind.SESSION, hidden=False)
-        .where(Sticky.claimed_dt.is_not(None))
-        .order_by(Sticky.id)
-    )
-    return list(db.session.scalars(query))
 
 
 def board_json(event: Event) -> dict:

@@ -7,7 +7,6 @@ from functools import wraps
 
 from flask import abort, redirect, request, session, url_for
 
-from app.extensions import db
 from app.models import Event, Sticky
 from app.services.events import get_current_event
 from app.services.stickies import get_sticky
@@ -75,7 +74,3 @@ def organizer_required(view):
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def commit() -> None:
-    db.session.commit()
