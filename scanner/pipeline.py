@@ -90,8 +90,53 @@ def decode_all(
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     found, _ = markers.detect(gray, dictionary=marker_dictionary)
     out = [_marker_code(m, marker_dictionary) for m in found]
-    out += _dedupe([c for fn in chain for c in fn(gray)])
-    return out
+    qr = _dedupe([c for fn in chain for c in fn(gray)])
+    # Around each marker whose sticky's QR did not read on the whole frame, look again closer:
+    # a sticky's QR lies within about two and a half marker sides of its marker.
+    for m in found:
+        centre = np.asarray(m.centre)
+        if any(np.hypot(c.x - centre[0], c.y - centre[1]) < 3.0 * m.side for c in qr):
+            continue
+        for got in decode_crop(gray, chain, centre, 2.6 * m.side):
+            if got.text not in {c.text for c in qr}:
+                qr.append(got)
+    return out + qr
+
+
+def decode_crop(gray: np.ndarray, chain, centre: np.ndarray, radius: float) -> list[DecodedCode]:
+    """Read QR codes in a square crop around `centre` (photo pixels), enlarged and sharpened.
+
+    A crop decodes where the whole frame does not: the decoder sees the code large and alone.
+    Positions come back in photo pixels.
+    """
+    h, w = gray.shape
+    x0, y0 = int(max(0, centre[0] - radius)), int(max(0, centre[1] - radius))
+    x1, y1 = int(min(w, centre[0] + radius + 1)), int(min(h, centre[1] + radius + 1))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return []
+    crop = gray[y0:y1, x0:x1]
+    # A QR about as wide as the marker has ~29 modules; give each at least 4 pixels.
+    f = float(np.clip(4.0 * 29 / max(radius / 1.5, 1.0), 1.0, 4.0))
+    if f > 1.0:
+        crop = cv2.resize(crop, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
+    blur = cv2.GaussianBlur(crop, (0, 0), 1.0 * f)
+    sharp = cv2.addWeighted(crop, 1.8, blur, -0.8, 0)
+    for fn in chain:
+        got = fn(sharp)
+        if got:
+            return [
+                DecodedCode(
+                    text=g.text,
+                    via=g.via,
+                    x=x0 + (g.x + 0.5) / f - 0.5,
+                    y=y0 + (g.y + 0.5) / f - 0.5,
+                    corners=tuple(
+                        (x0 + (a + 0.5) / f - 0.5, y0 + (b + 0.5) / f - 0.5) for a, b in g.corners
+                    ),
+                )
+                for g in got
+            ]
+    return []
 
 
 def _marker_code(m: markers.Marker, dictionary: str) -> DecodedCode:
@@ -374,35 +419,7 @@ class _Scan:
         return reads
 
     def _decode_crop(self, centre: np.ndarray, radius: float) -> list[DecodedCode]:
-        h, w = self.gray.shape
-        x0, y0 = int(max(0, centre[0] - radius)), int(max(0, centre[1] - radius))
-        x1, y1 = int(min(w, centre[0] + radius + 1)), int(min(h, centre[1] + radius + 1))
-        if x1 - x0 < 8 or y1 - y0 < 8:
-            return []
-        crop = self.gray[y0:y1, x0:x1]
-        # A QR about as wide as the marker has ~29 modules; give each at least 4 pixels.
-        f = float(np.clip(4.0 * 29 / max(radius / 1.5, 1.0), 1.0, 4.0))
-        if f > 1.0:
-            crop = cv2.resize(crop, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
-        blur = cv2.GaussianBlur(crop, (0, 0), 1.0 * f)
-        sharp = cv2.addWeighted(crop, 1.8, blur, -0.8, 0)
-        for fn in self.chain:
-            got = fn(sharp)
-            if got:
-                return [
-                    DecodedCode(
-                        text=g.text,
-                        via=g.via,
-                        x=x0 + (g.x + 0.5) / f - 0.5,
-                        y=y0 + (g.y + 0.5) / f - 0.5,
-                        corners=tuple(
-                            (x0 + (a + 0.5) / f - 0.5, y0 + (b + 0.5) / f - 0.5)
-                            for a, b in g.corners
-                        ),
-                    )
-                    for g in got
-                ]
-        return []
+        return decode_crop(self.gray, self.chain, centre, radius)
 
     def _refuse(self, code: str, why: str, where) -> None:
         """Leave a sticky out, say why, and keep where it was seen so its cells count as hidden."""

@@ -124,3 +124,23 @@ def test_scan_camera_wrong_token_is_clear_error(runner, server, wall_event, tmp_
     result = runner.invoke("scan", "--camera", str(video), "--post", server.url, "--token", "wrong")
     assert result.exit_code == 1
     assert "refused the token (401)" in result.output
+
+
+def test_scan_all_codes_json_lists_every_code_known_or_not(runner, wall_event, tmp_path):
+    photo = tmp_path / "wall.png"
+    cv2.imwrite(str(photo), wall_for(wall_event).photo(layouts(wall_event)[0]))
+    result = runner.invoke("scan", str(photo), "--all-codes", "--json")
+    assert result.exit_code == 0, result.output
+    codes_seen = json.loads(result.output)["codes"]
+    assert all(set(c) == {"text", "via", "x", "y"} for c in codes_seen)
+    markers = {c["text"] for c in codes_seen if c["text"].startswith("marker:")}
+    expected_ids = [0, 1, 2, 3] + [s["marker_id"] for s in wall_event["stickies"]]
+    assert {f"marker:DICT_4X4_1000:{i}" for i in expected_ids} <= markers
+
+
+def test_scan_not_an_image_says_so_and_exits_1(runner, wall_event, tmp_path):
+    bogus = tmp_path / "notes.jpg"
+    bogus.write_text("these are my notes, not a photo")
+    result = runner.invoke("scan", str(bogus), "--all-codes")
+    assert result.exit_code == 1
+    assert "notes.jpg:" in result.output and "Traceback" not in result.output
