@@ -116,7 +116,7 @@ def print_stickies(app, event, count, kind, template, paper, fmt, dpi, output) -
     """Issue COUNT new stickies and write them, ready to print."""
     from app.extensions import db
     from app.services.printing import check_output, check_print_options, kind_from, render_batch
-    from app.services.stickies import allocate_stickies
+    from app.services.stickies import SAFE_MARKER_IDS, allocate_stickies
 
     check_print_options(template=template, paper=paper.lower(), fmt=fmt)
     check_output(output, fmt=fmt)
@@ -136,6 +136,12 @@ def print_stickies(app, event, count, kind, template, paper, fmt, dpi, output) -
     # Only a batch that reached the disk is kept: a failed print issues no codes.
     db.session.commit()
     click.echo(f"Batch {batch.id}: {count} {kind} stickies ({template}, {paper}) -> {where}")
+    if batch.stickies[-1].marker_id >= SAFE_MARKER_IDS:
+        click.echo(
+            f"Note: this event now uses marker ids beyond {SAFE_MARKER_IDS - 1}, where two ids can "
+            "differ by only 2 bits; the wall camera may confuse such stickies now and then.",
+            err=True,
+        )
 
 
 @print_group.command("kit")

@@ -24,6 +24,9 @@ from app.services.events import next_marker_id
 MAX_PRINT_COUNT = 10_000
 # The marker dictionary holds 1000 ids; ids 0-3 are the corners.
 MARKER_ID_LIMIT = 1000
+# Ids 0-390 are at least 3 bits apart in every rotation; beyond them a 2-bit misread can turn one
+# id into another (benchmarks/MARKERS.md).
+SAFE_MARKER_IDS = 391
 
 
 @dataclass(frozen=True)

@@ -183,3 +183,15 @@ def test_organizer_downloads_png_zips(organizer_client, event, create_stickies):
     assert {"corner-tl.png", "room-3.png", "slot-2.png"} <= set(kit.namelist())
     batch = zipfile.ZipFile(io.BytesIO(organizer_client.get("/admin/print/batch/1.zip").data))
     assert sorted(batch.namelist()) == sorted(f"{s.code}.png" for s in stickies)
+
+
+def test_print_beyond_the_well_separated_marker_ids_warns(runner, event, tmp_path):
+    first = runner.invoke(
+        "print", "stickies", "-n", "380", "--format", "png", "-o", str(tmp_path / "a")
+    )
+    assert "Note:" not in first.output
+    second = runner.invoke(
+        "print", "stickies", "-n", "5", "--format", "png", "-o", str(tmp_path / "b")
+    )
+    assert second.exit_code == 0
+    assert "marker ids beyond 390" in second.output
