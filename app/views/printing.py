@@ -83,6 +83,13 @@ def kit():
     return _pdf(data, f"{event.slug}-board-kit-{paper}.pdf")
 
 
+def _batch_or_404(event, batch_id: int) -> PrintBatch:
+    batch = db.get_or_404(PrintBatch, batch_id)
+    if batch.event_id != event.id:
+        abort(404)
+    return batch
+
+
 def _zip(folder, filename: str) -> Response:
     import io
     import zipfile
@@ -120,9 +127,7 @@ def reprint_png(batch_id: int):
     import tempfile
 
     event = current_event_or_404()
-    batch = db.get_or_404(PrintBatch, batch_id)
-    if batch.event_id != event.id:
-        abort(404)
+    batch = _batch_or_404(event, batch_id)
     with tempfile.TemporaryDirectory() as folder:
         render_batch(event, batch, fmt="png", output=folder)
         return _zip(folder, f"{event.slug}-batch{batch.id}-png.zip")
@@ -131,7 +136,5 @@ def reprint_png(batch_id: int):
 @bp.get("/batch/<int:batch_id>.pdf")
 def reprint(batch_id: int):
     event = current_event_or_404()
-    batch = db.get_or_404(PrintBatch, batch_id)
-    if batch.event_id != event.id:
-        abort(404)
+    batch = _batch_or_404(event, batch_id)
     return _pdf(render_batch(event, batch, fmt="pdf", output=None), batch_filename(event, batch))
