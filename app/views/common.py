@@ -7,7 +7,7 @@ from functools import wraps
 
 from flask import abort, redirect, request, session, url_for
 
-from app.models import Event, Sticky
+from app.models import Event, Room, Sticky
 from app.services.events import get_current_event
 from app.services.stickies import get_sticky
 
@@ -25,6 +25,13 @@ def current_event_or_404() -> Event:
             "`openspaces event load FILE.toml`.",
         )
     return event
+
+
+def room_or_404(event: Event, number: int) -> Room:
+    """Return the event's room by its number on the wall, counting from 1."""
+    if not 1 <= number <= len(event.rooms):
+        abort(404, description=f"This event has no room number {number}.")
+    return event.rooms[number - 1]
 
 
 def sticky_or_404(code: str) -> Sticky:

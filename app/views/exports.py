@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response
 
-from app.models import Event, Room, Sticky, utcnow
+from app.models import Sticky, utcnow
 from app.services import capacity
 from app.services import exports as export_service
-from app.views.common import current_event_or_404, organizer_required
+from app.views.common import current_event_or_404, organizer_required, room_or_404
 
 bp = Blueprint("exports", __name__)
-
-
-def _room_or_404(event: Event, number: int) -> Room:
-    if not 1 <= number <= len(event.rooms):
-        abort(404, description=f"This event has no room number {number}.")
-    return event.rooms[number - 1]
 
 
 def _download(data: bytes | str, *, mimetype: str, filename: str, inline: bool = False) -> Response:
@@ -46,7 +40,7 @@ def event_ics():
 @bp.get("/rooms/<int:number>/schedule.ics")
 def room_ics(number: int):
     event = current_event_or_404()
-    room = _room_or_404(event, number)
+    room = room_or_404(event, number)
     return _download(
         export_service.room_calendar(event=event, room=room),
         mimetype="text/calendar",
@@ -77,7 +71,7 @@ def schedule_xml():
 @bp.get("/rooms/<int:number>/schedule.pdf")
 def room_pdf(number: int):
     event = current_event_or_404()
-    room = _room_or_404(event, number)
+    room = room_or_404(event, number)
     return _download(
         export_service.room_schedule_pdf(event=event, room=room, now=utcnow()),
         mimetype="application/pdf",

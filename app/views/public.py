@@ -30,6 +30,7 @@ from app.views.common import (
     browser_id,
     current_event_or_404,
     is_organizer,
+    room_or_404,
     set_cookies,
     sticky_or_404,
 )
@@ -292,9 +293,7 @@ def people():
 @bp.get("/rooms/<int:number>")
 def room(number: int):
     event = current_event_or_404()
-    if not 1 <= number <= len(event.rooms):
-        abort(404, description=f"This event has no room number {number}.")
-    room = event.rooms[number - 1]
+    room = room_or_404(event, number)
     grid = board_service.build_grid(event)
     rows = [(slot, grid.cell(room, slot)) for slot in event.slots]
     current, upcoming = current_and_next_slot(event)
