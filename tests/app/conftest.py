@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 import textwrap
+import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
+from app_wall import WALL_TOML
 from click.testing import CliRunner
+from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
 from app.models import StickyKind
+from app.services.board import build_manifest
 from app.services.events import load_event_file
-from app.services.organizers import set_password
+from app.services.organizers import create_token, set_password
 from app.services.stickies import PersonFields, SessionFields, allocate_stickies, claim_sticky
 
 EVENT_TOML = textwrap.dedent(
@@ -157,6 +163,53 @@ def organizer_client(app, client):
     response = client.post("/auth/login", data={"username": "admin", "password": "correct horse"})
     assert response.status_code == 302
     return client
+
+
+@pytest.fixture
+def wall_event(app, tmp_path):
+    """Load a 3 x 3 event with three session stickies and one person sticky; return its manifest.
+
+    The manifest carries the camera token of ``wall-cam`` under ``"token"``.
+    """
+    path = tmp_path / "wall.toml"
+    path.write_text(WALL_TOML, encoding="utf-8")
+    event = load_event_file(path).event
+    allocate_stickies(event=event, count=3, kind=StickyKind.SESSION, template="note-76", paper="a4")
+    allocate_stickies(event=event, count=1, kind=StickyKind.PERSON, template="note-76", paper="a4")
+    _, secret = create_token(name="wall-cam")
+    db.session.commit()
+    return {**build_manifest(event), "token": secret}
+
+
+class LiveServer:
+    """Serve the app on 127.0.0.1 in a thread."""
+
+    def __init__(self, app) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def board(self) -> dict:
+        """Return the board as ``GET /api/board`` shows it: code -> (room, slot, status)."""
+        with urllib.request.urlopen(self.url + "/api/board", timeout=10) as response:
+            data = json.load(response)
+        return {s["code"]: (s["room"], s["slot"], s["status"]) for s in data["stickies"]}
+
+
+@pytest.fixture
+def server(app, wall_event):
+    live = LiveServer(app)
+    yield live
+    live.stop()
 
 
 def csrf_token(html: str) -> str:
