@@ -35,6 +35,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 30,
+        # What the pages take as "now": tests set a function of their own to move the clock.
+        CLOCK=None,
     )
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
