@@ -53,6 +53,10 @@ class Grid:
     def cell(self, room: Room, slot: Slot) -> Cell:
         return self.cells[(room.id, slot.id)]
 
+    def free_rooms(self, slot: Slot) -> list[Room]:
+        """Return the rooms whose cell in ``slot`` holds no sticky at all."""
+        return [room for room in self.rooms if not self.cell(room, slot).stickies]
+
 
 def board_stickies(event: Event) -> list[Sticky]:
     """Return every visible sticky that is on the wall, in or off the grid."""
