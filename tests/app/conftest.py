@@ -327,3 +327,20 @@ def open_page(browser, demo_server, organizer_state, demo_clock):
     for context in contexts:
         context.close()
     demo_clock.moment = None
+
+
+@pytest.fixture
+def make_view():
+    """Return a function that makes a sticky view: a 152 x 152 picture with its score."""
+    import numpy as np
+
+    from app.services.pictures import View
+    from scanner import ViewScore
+
+    def make(code, *, px_per_mm=2.0, sharpness=0.6, glare=0.0, coverage=1.0, seed=0, size=152):
+        rng = np.random.default_rng(seed)
+        image = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
+        score = ViewScore(px_per_mm=px_per_mm, sharpness=sharpness, glare=glare, coverage=coverage)
+        return View(code=code, image=image, score=score)
+
+    return make
