@@ -34,6 +34,11 @@ from scanner.results import DecodedCode, ScanResult, Unplaced
 from scanner.roles import Roles, SortedMarkers, marker_code, sort_markers
 from scanner.stickies import sticky_reads
 
+# Photos whose sticky markers are smaller than this (px) are also searched enlarged twice, when
+# their long side is at most ENLARGE_MAX_SIDE.
+SMALL_MARKER_PX = 16.0
+ENLARGE_MAX_SIDE = 2048
+
 
 def scan(image: Any, manifest: Manifest | Mapping, *, decoder: str = "auto") -> ScanResult:
     """Return where every known sticky in the photo sits on the board.
@@ -140,7 +145,44 @@ def find_markers(
             gray, dictionary=dictionary, long_side=max(h, w) // 2, retry_budget_s=0.0
         )
         found += [m for m in more if m.id not in have and m.id in roles.by_marker]
+    stickies = [m.side for m in found if roles.is_sticky_marker(m.id)]
+    if max(h, w) <= ENLARGE_MAX_SIDE and (not stickies or np.median(stickies) < SMALL_MARKER_PX):
+        # Small markers (a 720p webcam across a wide board) read better enlarged.
+        have = {m.id for m in found}
+        more, quads = markers.detect_enlarged(gray, dictionary=dictionary)
+        found += [m for m in more if m.id not in have and m.id in roles.by_marker]
+        found += _decode_leftovers(gray, found, quads, roles=roles, dictionary=dictionary)
     return found, candidates
+
+
+def _decode_leftovers(
+    gray: np.ndarray,
+    found: list[markers.Marker],
+    quads: list[np.ndarray],
+    *,
+    roles: Roles,
+    dictionary: str,
+) -> list[markers.Marker]:
+    """Return the event's markers among undecoded quads of a sticky marker's size.
+
+    Only ids the manifest lists and that were not read yet are tried; a quad next to a marker
+    that was read is its sticky's QR code.
+    """
+    sides = [m.side for m in found if roles.is_sticky_marker(m.id)]
+    if not sides:
+        return []
+    ref = float(np.median(sides))
+    centres = np.array([m.centre for m in found])
+    have = {m.id for m in found}
+    spots = []
+    for q in quads:
+        s = markers.quad_side(q)
+        c = q.mean(axis=0)
+        if 0.7 * ref <= s <= 1.4 * ref and np.min(np.linalg.norm(centres - c, axis=1)) >= 2.2 * s:
+            spots.append(q)
+    ids = sorted(i for i in roles.by_marker if i not in have)
+    # An id decoded twice is refused downstream like any marker seen twice.
+    return markers.decode_quads(gray, spots, ids=ids, dictionary=dictionary)
 
 
 def _analyse(
