@@ -45,7 +45,7 @@ from benchmarks.photographer import (
 )
 
 HERE = Path(__file__).resolve().parent
-METHODS = ("scanner", "zxing-cpp", "pyzbar", "opencv-qr")
+METHODS = ("scanner", "aruco", "zxing-cpp", "pyzbar", "opencv-qr")
 
 
 class BenchError(Exception):
@@ -80,6 +80,17 @@ CLOSE_BOARD = BoardSpec(
     n_person_stickies=2,
     px_per_mm=5.0,
 )
+# A 6 x 8 board about 2.4 m wide: a cheap 720p webcam sees its 25 mm markers at 10 to 13 px.
+WIDE_BOARD = replace(WEBCAM_BOARD, column_width_mm=330.0, row_height_mm=130.0)
+# A 10 x 10 board about 2.3 m wide with 80 stickies.
+BIG_BOARD = BoardSpec(
+    rooms=default_rooms(10),
+    slots=default_slots(10),
+    column_width_mm=200.0,
+    row_height_mm=100.0,
+    n_stickies=80,
+    px_per_mm=2.0,
+)
 TRANSPOSED_BOARD = replace(
     WEBCAM_BOARD, transposed=True, column_width_mm=170.0, row_height_mm=130.0
 )
@@ -106,6 +117,11 @@ class Condition:
     board: BoardSpec
     camera: Callable[[np.random.Generator], Camera]
     description: str
+    # Consecutive frames of a still wall that the scanner fuses (scan_frames); the raw methods
+    # read the first.
+    still_frames: int = 1
+    # The scanner gets the result of a clear view from the same camera first (scan's previous).
+    clear_view_first: bool = False
 
 
 CONDITIONS: tuple[Condition, ...] = (
@@ -194,6 +210,48 @@ CONDITIONS: tuple[Condition, ...] = (
         "1080p, 20 deg yaw, mild barrel, defocus 1 px, noise 6, JPEG 60, uneven light, one person",
     ),
     Condition(
+        "webcam-720p-6x8",
+        WIDE_BOARD,
+        lambda rng: Camera.webcam_1080p(width=1280, height=720, **_mild(rng)),
+        "1280x720 of a 6 rooms x 8 slots board 2.4 m wide (~0.5 px/mm, markers 10-13 px)",
+    ),
+    Condition(
+        "webcam-720p-10x10",
+        BIG_BOARD,
+        lambda rng: Camera.webcam_1080p(width=1280, height=720, **_mild(rng)),
+        "1280x720 of a 10 rooms x 10 slots board 2.3 m wide, 80 stickies",
+    ),
+    Condition(
+        "webcam-1080p-10x10",
+        BIG_BOARD,
+        lambda rng: Camera.webcam_1080p(**_mild(rng)),
+        "1920x1080 of the 10 x 10 board",
+    ),
+    Condition(
+        "webcam-4k-10x10",
+        BIG_BOARD,
+        lambda rng: Camera.webcam_1080p(width=3840, height=2160, **_mild(rng)),
+        "3840x2160 of the 10 x 10 board",
+    ),
+    Condition(
+        "still-wall-720p-5",
+        WIDE_BOARD,
+        lambda rng: Camera.webcam_1080p(
+            width=1280, height=720, noise_sigma=8.0, jpeg_quality=80, **_mild(rng)
+        ),
+        "five consecutive 720p frames of the 2.4 m board (noise 8, JPEG 80) fused by scan_frames;"
+        " ms is for all five",
+        still_frames=5,
+    ),
+    Condition(
+        "people-covering-headers",
+        WEBCAM_BOARD,
+        lambda rng: Camera.webcam_1080p(people=2, people_at=(0.05,), **_mild(rng)),
+        "1080p, two people, one in front of the slot cards; the scanner has the same camera's "
+        "clear view from before (scan's previous)",
+        clear_view_first=True,
+    ),
+    Condition(
         "transposed",
         TRANSPOSED_BOARD,
         lambda rng: Camera.webcam_1080p(**_mild(rng)),
@@ -222,6 +280,19 @@ class Placement:
     reports_hidden: bool = False
 
 
+@dataclass(frozen=True)
+class Take:
+    """Hold what a method gets for one frame: the scored shot and, for the scanner, its context.
+
+    `frames` are the still frames to fuse (the shot first), `previous` the scanner's result on
+    a clear view from the same camera.
+    """
+
+    shot: Shot
+    frames: tuple[Shot, ...] = ()
+    previous: object | None = None
+
+
 def _sticky_codes(board: Board) -> dict[str, str]:
     """Map each manifest sticky's QR payload to its code."""
     return {s["qr"]: s["code"] for s in board.manifest["stickies"]}
@@ -241,8 +312,9 @@ def _place_by_truth(shot: Shot, texts_and_centres) -> Placement:
     return Placement(placed)
 
 
-def run_zxing(shot: Shot) -> Placement:
+def run_zxing(take: Take) -> Placement:
     """Read every QR in the full frame with zxing-cpp."""
+    shot = take.shot
     gray = cv2.cvtColor(shot.image, cv2.COLOR_BGR2GRAY)
     found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
     out = []
@@ -254,8 +326,9 @@ def run_zxing(shot: Shot) -> Placement:
     return _place_by_truth(shot, out)
 
 
-def run_pyzbar(shot: Shot) -> Placement:
+def run_pyzbar(take: Take) -> Placement:
     """Read every QR in the full frame with zbar."""
+    shot = take.shot
     gray = cv2.cvtColor(shot.image, cv2.COLOR_BGR2GRAY)
     found = pyzbar.decode(gray, symbols=[pyzbar.ZBarSymbol.QRCODE])
     out = []
@@ -265,8 +338,9 @@ def run_pyzbar(shot: Shot) -> Placement:
     return _place_by_truth(shot, out)
 
 
-def run_opencv_qr(shot: Shot) -> Placement:
+def run_opencv_qr(take: Take) -> Placement:
     """Read every QR in the full frame with OpenCV's QRCodeDetector."""
+    shot = take.shot
     ok, texts, points, _ = cv2.QRCodeDetector().detectAndDecodeMulti(shot.image)
     out = []
     if ok and points is not None:
@@ -276,11 +350,36 @@ def run_opencv_qr(shot: Shot) -> Placement:
     return _place_by_truth(shot, out)
 
 
-def run_scanner(shot: Shot) -> Placement:
-    """Scan the frame with the product's scanner and its manifest."""
-    from scanner import Manifest, scan
+def run_aruco(take: Take) -> Placement:
+    """Read every marker with one default OpenCV ArUco pass; place its sticky by the truth.
 
-    result = scan(shot.image, Manifest.from_dict(shot.board.manifest))
+    A sticky marker's centre goes through the true geometry to its cell. This is also the time
+    the scanner's is compared with.
+    """
+    shot = take.shot
+    gray = cv2.cvtColor(shot.image, cv2.COLOR_BGR2GRAY)
+    dictionary = cv2.aruco.getPredefinedDictionary(
+        getattr(cv2.aruco, shot.board.manifest.get("marker_dictionary", "DICT_4X4_1000"))
+    )
+    corners, ids, _ = cv2.aruco.ArucoDetector(dictionary).detectMarkers(gray)
+    by_id = {s["marker_id"]: s["qr"] for s in shot.board.manifest["stickies"]}
+    found = []
+    if ids is not None:
+        for c, i in zip(corners, ids.ravel(), strict=True):
+            if int(i) in by_id:
+                found.append((by_id[int(i)], tuple(np.asarray(c).reshape(4, 2).mean(axis=0))))
+    return _place_by_truth(shot, found)
+
+
+def run_scanner(take: Take) -> Placement:
+    """Scan the frame with the product's scanner and its manifest."""
+    from scanner import Manifest, scan, scan_frames
+
+    manifest = Manifest.from_dict(take.shot.board.manifest)
+    if take.frames:
+        result = scan_frames([f.image for f in take.frames], manifest, previous=take.previous)
+    else:
+        result = scan(take.shot.image, manifest, previous=take.previous)
     return Placement(
         placed={s.code: (s.room, s.slot) for s in result.stickies},
         hidden_cells=tuple(tuple(c) for c in result.hidden_cells),
@@ -289,8 +388,9 @@ def run_scanner(shot: Shot) -> Placement:
     )
 
 
-RUNNERS: dict[str, Callable[[Shot], Placement]] = {
+RUNNERS: dict[str, Callable[[Take], Placement]] = {
     "scanner": run_scanner,
+    "aruco": run_aruco,
     "zxing-cpp": run_zxing,
     "pyzbar": run_pyzbar,
     "opencv-qr": run_opencv_qr,
@@ -390,13 +490,14 @@ def run_condition(
     for seed in seeds:
         board = make_board(condition.board, seed=seed)
         rng = np.random.default_rng(seed)
-        shot = photograph(board, condition.camera(rng), seed=seed)
+        take = _take(condition, board, condition.camera(rng), seed)
+        shot = take.shot
         if save_frames is not None:
             _save(save_frames, condition.name, seed, shot)
         for method in methods:
             t0 = time.perf_counter()
             try:
-                placement = RUNNERS[method](shot)
+                placement = RUNNERS[method](take if method == "scanner" else Take(shot))
             except Exception as exc:  # a crash is a result: the row shows it, the run goes on
                 per_method[method].append(
                     FrameScore(
@@ -435,6 +536,25 @@ def run_condition(
             )
         )
     return rows
+
+
+def _take(condition: Condition, board: Board, camera: Camera, seed: int) -> Take:
+    """Photograph one frame of a condition, with the still frames or the clear view it needs."""
+    if condition.still_frames > 1:
+        # A camera on a mount: the same view, fresh sensor noise in every frame.
+        still = replace(camera, jitter=0.0)
+        frames = tuple(
+            photograph(board, still, seed=seed * 1000 + k) for k in range(condition.still_frames)
+        )
+        return Take(frames[0], frames=frames)
+    shot = photograph(board, camera, seed=seed)
+    if not condition.clear_view_first:
+        return Take(shot)
+    from scanner import Manifest, scan
+
+    # The same camera a moment before, nobody in front (the pose comes first from the seed).
+    clear = photograph(board, replace(camera, people=0, people_at=()), seed=seed)
+    return Take(shot, previous=scan(clear.image, Manifest.from_dict(board.manifest)))
 
 
 def _save(root: Path, condition: str, seed: int, shot: Shot) -> None:
@@ -512,6 +632,7 @@ def markdown(rows: list[Row], *, command: str, when: str) -> str:
             f"| {r.condition} | {r.method} | {r.correct} / {r.visible} | {100 * r.rate:.1f}% "
             f"| {r.wrong} | {'-' if r.unsafe is None else r.unsafe} | {ms} |"
         )
+    lines += speed_lines(rows)
     lines += ["", "## Conditions", ""]
     used = {r.condition for r in rows}
     for c in CONDITIONS:
@@ -548,12 +669,56 @@ def markdown(rows: list[Row], *, command: str, when: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def speed_ratios(rows: list[Row]) -> dict[str, tuple[float, float, float]]:
+    """Return per condition (scanner ms, ArUco ms, median of the per-frame ratios).
+
+    Both methods ran on the same frames one after the other, so the ratio holds on a machine
+    whose load moves absolute times.
+    """
+    by = {(r.condition, r.method): r for r in rows}
+    out = {}
+    for (condition, method), r in by.items():
+        other = by.get((condition, "aruco"))
+        if method != "scanner" or other is None:
+            continue
+        aruco = {f.seed: f.ms for f in other.details if not f.error and f.ms > 0}
+        ratios = [f.ms / aruco[f.seed] for f in r.details if not f.error and f.seed in aruco]
+        if ratios:
+            out[condition] = (r.ms_median, other.ms_median, statistics.median(ratios))
+    return out
+
+
+def speed_lines(rows: list[Row]) -> list[str]:
+    """Render the scanner's time per frame against one default ArUco pass on the same frame."""
+    ratios = speed_ratios(rows)
+    if not ratios:
+        return []
+    lines = [
+        "",
+        "## Speed against one ArUco pass",
+        "",
+        "The scanner's time per frame and one default `cv2.aruco.ArucoDetector(...).detectMarkers` "
+        "pass on the same frame, run one after the other; *ratio* is the median of the per-frame "
+        "ratios.",
+        "",
+        "| condition | scanner ms | ArUco ms | ratio |",
+        "|---|---|---|---|",
+    ]
+    for condition, (ms, aruco_ms, ratio) in ratios.items():
+        lines.append(f"| {condition} | {ms:.0f} | {aruco_ms:.0f} | {ratio:.2f} |")
+    return lines
+
+
 def to_json(rows: list[Row], *, command: str, when: str) -> dict:
     """Return the results as plain JSON values."""
     return {
         "date": when,
         "machine": machine(),
         "command": command,
+        "speed_vs_aruco": {
+            c: {"scanner_ms": round(a, 1), "aruco_ms": round(b, 1), "ratio": round(r, 3)}
+            for c, (a, b, r) in speed_ratios(rows).items()
+        },
         "rows": [
             {k: v for k, v in asdict(r).items() if k != "details"}
             | {

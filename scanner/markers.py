@@ -7,7 +7,6 @@ are in the marker's own order: top-left, top-right, bottom-right, bottom-left of
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 
 import cv2
@@ -16,6 +15,9 @@ import numpy as np
 # Marker detection cost grows with pixels; on a 12 MP photo the markers stay large enough when
 # detected at this long side, and the corners are then refined at full resolution.
 DETECT_LONG_SIDE = 2304
+# Undecoded marker-sized quads looked at again, enlarged, per photo (about 20 ms on a 2-core
+# machine).
+RETRY_LIMIT = 40
 
 
 @dataclass(frozen=True)
@@ -70,13 +72,14 @@ def detect(
     *,
     dictionary: str,
     long_side: int = DETECT_LONG_SIDE,
-    retry_budget_s: float = 0.02,
+    retries: int = RETRY_LIMIT,
 ) -> tuple[list[Marker], list[np.ndarray]]:
     """Return the markers decoded in a grey photo and the marker-like quads that did not decode.
 
     Large photos are searched at a reduced size and the corners are then refined on the full
     resolution image. Quads of a marker's size that did not decode are looked at again,
-    enlarged, for up to `retry_budget_s` seconds. Every marker's bits are checked once more with
+    enlarged, at most `retries` of them (a count, not a time, so that a busy machine reads
+    what an idle one does). Every marker's bits are checked once more with
     a clear margin between black and white, because a misread id would put a sticky where it
     is not.
     """
@@ -98,7 +101,7 @@ def detect(
         rej = [(r + 0.5) / scale - 0.5 for r in rej]
     d = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, dictionary))
     markers = [m for m in markers if _bits_clear(gray, m, d)]
-    markers, rej = _retry(gray, markers, rej, dictionary, d, retry_budget_s)
+    markers, rej = _retry(gray, markers, rej, dictionary, d, retries)
     return markers, rej
 
 
@@ -111,7 +114,7 @@ def detect_enlarged(
     cubic enlargement read where the photo's own pixels do not.
     """
     big = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-    found, rej = detect(big, dictionary=dictionary, long_side=max(big.shape), retry_budget_s=0.0)
+    found, rej = detect(big, dictionary=dictionary, long_side=max(big.shape), retries=0)
     back = [
         Marker(id=m.id, corners=((m.corners + 0.5) / factor - 0.5).astype(np.float32))
         for m in found
@@ -119,9 +122,9 @@ def detect_enlarged(
     return back, [(q + 0.5) / factor - 0.5 for q in rej]
 
 
-def _retry(gray, markers, rej, dictionary, d, budget_s):
+def _retry(gray, markers, rej, dictionary, d, limit):
     """Look again at undecoded quads of a marker's size, enlarged so each cell gets 8 px."""
-    if not markers or not rej or budget_s <= 0:
+    if not markers or not rej or limit <= 0:
         return markers, rej
     # Sticky markers are the smallest markers on the wall; the cards' are larger.
     small = float(np.percentile([m.side for m in markers], 25))
@@ -129,7 +132,7 @@ def _retry(gray, markers, rej, dictionary, d, budget_s):
     h, w = gray.shape
     centres = np.array([m.corners.mean(axis=0) for m in markers])
     found_ids = {m.id for m in markers}
-    end = time.perf_counter() + budget_s
+    tried = 0
     left = []
     for q in rej:
         s = _side(q)
@@ -138,9 +141,10 @@ def _retry(gray, markers, rej, dictionary, d, budget_s):
         if not lo <= s <= hi or np.min(np.linalg.norm(centres - c, axis=1)) < 2.2 * s:
             left.append(q)
             continue
-        if time.perf_counter() > end:
+        if tried >= limit:
             left.append(q)
             continue
+        tried += 1
         r = s * 1.2
         x0, y0 = int(max(0, c[0] - r)), int(max(0, c[1] - r))
         x1, y1 = int(min(w, c[0] + r + 1)), int(min(h, c[1] + r + 1))

@@ -13,7 +13,7 @@ width).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -24,13 +24,15 @@ from scanner.board import BoardFrame
 from scanner.cells import cell_states
 from scanner.closeup import read_cells_again
 from scanner.errors import ScanError
+from scanner.fuse import fuse_frames
 from scanner.grid import Grid, build_grid
 from scanner.imageio import load_image
 from scanner.locate import HeaderCentres, header_centres, locate_board
 from scanner.manifest import Manifest
+from scanner.memory import board_view, recall
 from scanner.placement import place_stickies
 from scanner.qrcodes import decode_crop, dedupe, read_qr
-from scanner.results import DecodedCode, ScanResult, Unplaced
+from scanner.results import BoardView, DecodedCode, ScanResult, Unplaced
 from scanner.roles import Roles, SortedMarkers, marker_code, sort_markers
 from scanner.stickies import sticky_reads
 
@@ -40,13 +42,24 @@ SMALL_MARKER_PX = 16.0
 ENLARGE_MAX_SIDE = 2048
 
 
-def scan(image: Any, manifest: Manifest | Mapping, *, decoder: str = "auto") -> ScanResult:
+def scan(
+    image: Any,
+    manifest: Manifest | Mapping,
+    *,
+    decoder: str = "auto",
+    previous: ScanResult | BoardView | None = None,
+) -> ScanResult:
     """Return where every known sticky in the photo sits on the board.
 
     `image` is anything load_image accepts; `manifest` a Manifest or its JSON dict. Stickies are
     placed only when their cell is certain; those that are not are left out and named in the
     warnings. A photo without a board gives board_found False, never an exception.
+
+    `previous` is the last result (or its `view`) of a camera that has not moved: when the
+    corner and header markers seen now lie where they were, hidden header cards and corners are
+    taken from it (the warnings say so). The result's `view` is the one to pass next time.
     """
+    view = previous.view if isinstance(previous, ScanResult) else previous
     if not isinstance(manifest, Manifest):
         if not isinstance(manifest, Mapping):
             raise ScanError(f"manifest must be a Manifest or a dict, got {type(manifest).__name__}")
@@ -55,12 +68,31 @@ def scan(image: Any, manifest: Manifest | Mapping, *, decoder: str = "auto") -> 
     img = load_image(image)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     try:
-        return _scan(img, gray, manifest, chain)
+        return _scan(img, gray, manifest, chain, view)
     except (cv2.error, np.linalg.LinAlgError) as exc:
         # Callers handle one exception type; a numeric failure on odd pixels is reported as one.
         h, w = gray.shape
         why = exc.err if isinstance(exc, cv2.error) else str(exc)
         raise ScanError(f"cannot analyse this {w}x{h} image: {why}") from None
+
+
+def scan_frames(
+    images: Sequence[Any],
+    manifest: Manifest | Mapping,
+    *,
+    decoder: str = "auto",
+    previous: ScanResult | BoardView | None = None,
+) -> ScanResult:
+    """Scan several consecutive frames of a still wall as one photo with less noise.
+
+    The frames (anything load_image accepts, one size) are aligned to the first and averaged
+    (scanner.fuse); positions are in the first frame's pixels. Frames that moved are left out
+    and the warnings say how many frames were fused.
+    """
+    fused, used = fuse_frames(images)
+    result = scan(fused, manifest, decoder=decoder, previous=previous)
+    note = f"fused {used} of {len(images)} frames"
+    return replace(result, warnings=(*result.warnings, note))
 
 
 def decode_all(
@@ -100,9 +132,16 @@ class _Analysis:
     sticky_side: float = 0.0  # median sticky marker side, board units
 
 
-def _scan(img: np.ndarray, gray: np.ndarray, manifest: Manifest, chain) -> ScanResult:
+def _scan(
+    img: np.ndarray, gray: np.ndarray, manifest: Manifest, chain, view: BoardView | None
+) -> ScanResult:
     roles = Roles.of(manifest)
     found, candidates = find_markers(gray, manifest=manifest, roles=roles)
+    memory = _Memory(view)
+    if view is not None:
+        memory = _Memory(
+            view, *recall(found, view, manifest=manifest, roles=roles, shape=gray.shape)
+        )
     first = sort_markers(found, manifest, roles)
     qr, qr_warnings = read_qr(
         gray,
@@ -112,7 +151,7 @@ def _scan(img: np.ndarray, gray: np.ndarray, manifest: Manifest, chain) -> ScanR
         candidates=candidates,
         manifest=manifest,
     )
-    seen = _analyse(img, found, qr, qr_warnings, manifest=manifest, roles=roles)
+    seen = _analyse(img, found, qr, qr_warnings, memory, manifest=manifest, roles=roles)
     if seen.frame is None or seen.grid is None:
         return seen.result
     more = read_cells_again(
@@ -126,7 +165,7 @@ def _scan(img: np.ndarray, gray: np.ndarray, manifest: Manifest, chain) -> ScanR
         roles=roles,
     )
     if more:
-        seen = _analyse(img, found + more, qr, qr_warnings, manifest=manifest, roles=roles)
+        seen = _analyse(img, found + more, qr, qr_warnings, memory, manifest=manifest, roles=roles)
     return seen.result
 
 
@@ -141,9 +180,7 @@ def find_markers(
     if max(h, w) >= 64 and any(mid not in have for _, mid in manifest.corners.items()):
         # Large markers with wide black areas can defeat the fine threshold windows; at half
         # the size they read. Corners matter most, so look again when one is missing.
-        more, _ = markers.detect(
-            gray, dictionary=dictionary, long_side=max(h, w) // 2, retry_budget_s=0.0
-        )
+        more, _ = markers.detect(gray, dictionary=dictionary, long_side=max(h, w) // 2, retries=0)
         found += [m for m in more if m.id not in have and m.id in roles.by_marker]
     stickies = [m.side for m in found if roles.is_sticky_marker(m.id)]
     if max(h, w) <= ENLARGE_MAX_SIDE and (not stickies or np.median(stickies) < SMALL_MARKER_PX):
@@ -185,23 +222,38 @@ def _decode_leftovers(
     return markers.decode_quads(gray, spots, ids=ids, dictionary=dictionary)
 
 
+@dataclass(frozen=True)
+class _Memory:
+    """Hold the previous view, the markers recalled from it and the warnings saying so."""
+
+    view: BoardView | None
+    recalled: list[markers.Marker] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
 def _analyse(
     img: np.ndarray,
     found: list[markers.Marker],
     qr: Sequence[DecodedCode],
     qr_warnings: Sequence[str],
+    memory: _Memory,
     *,
     manifest: Manifest,
     roles: Roles,
 ) -> _Analysis:
-    """Turn the markers and QR codes read into a result, through the board, grid and cells."""
-    by_role = sort_markers(found, manifest, roles)
+    """Turn the markers and QR codes read into a result, through the board, grid and cells.
+
+    Markers recalled from a previous view count as seen for the board and grid, but are not
+    reported among the codes read.
+    """
+    by_role = sort_markers([*found, *memory.recalled], manifest, roles)
+    recalled = {markers.marker_text(manifest.marker_dictionary, m.id) for m in memory.recalled}
     qr_known = [c for c in qr if c.text in roles.by_qr]
-    codes = (*by_role.known, *qr_known)
+    codes = (*(c for c in by_role.known if c.text not in recalled), *qr_known)
     rejected = (*by_role.unknown, *(c for c in qr if c.text not in roles.by_qr))
-    warnings = [*qr_warnings, *by_role.warnings]
+    warnings = [*qr_warnings, *by_role.warnings, *memory.warnings]
     headers = header_centres(by_role, manifest)
-    known = [mk for mk in found if mk.id in roles.by_marker]
+    known = [mk for mk in [*found, *memory.recalled] if mk.id in roles.by_marker]
     located = locate_board(by_role, headers, known=known, manifest=manifest, shape=img.shape[:2])
     warnings += located.warnings
     frame = located.frame
@@ -214,6 +266,7 @@ def _analyse(
                 warnings=(f"board not found: {located.why}", *warnings),
                 rejected=rejected,
                 codes=codes,
+                view=memory.view,
             )
         )
     grid, grid_warnings = _grid(frame, headers, manifest)
@@ -235,6 +288,7 @@ def _analyse(
         cells=tuple(cells),
         codes=codes,
         transposed=grid.transposed,
+        view=board_view([*found, *memory.recalled], roles, img.shape[:2]),
         unplaced=tuple(
             Unplaced(code=r.code, x=float(x), y=float(y), reason=r.why)
             for r in refusals
