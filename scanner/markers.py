@@ -242,10 +242,11 @@ def decode_quads(
         if _signed_area(q) < 0:
             q = q[::-1].copy()
         best = []
+        cells = _cell_means(gray, q, n, flags=cv2.INTER_CUBIC)
         for turn in range(4):
+            # Starting the corners one later turns the sampled cells by a quarter.
+            margins = _margins(np.rot90(cells, turn), expect)
             corners = np.roll(q, -turn, axis=0)
-            cells = _cell_means(gray, corners, n, flags=cv2.INTER_CUBIC)
-            margins = _margins(cells, expect)
             best += [(float(margins[k]), ids[k], corners) for k in np.flatnonzero(margins > 0)]
         if len(best) == 1 and best[0][0] > CLEAR_MARGIN:
             out.append(Marker(id=best[0][1], corners=best[0][2]))

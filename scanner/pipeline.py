@@ -37,9 +37,9 @@ from scanner.roles import Roles, SortedMarkers, marker_code, sort_markers
 from scanner.stickies import sticky_reads
 
 # Photos whose sticky markers are smaller than this (px) are also searched enlarged twice, when
-# their long side is at most ENLARGE_MAX_SIDE.
+# their long side is at most ENLARGE_MAX_SIDE (720p); larger ones have their leftover quads read.
 SMALL_MARKER_PX = 16.0
-ENLARGE_MAX_SIDE = 2048
+ENLARGE_MAX_SIDE = 1280
 
 
 def scan(
@@ -174,22 +174,62 @@ def find_markers(
 ) -> tuple[list[markers.Marker], list[np.ndarray]]:
     """Return the markers decoded in the photo and the marker-like quads that did not decode."""
     dictionary = manifest.marker_dictionary
-    found, candidates = markers.detect(gray, dictionary=dictionary)
+    # Quads that did not decode are read against the event's own ids below, which costs less
+    # than looking at each again enlarged.
+    found, candidates = markers.detect(gray, dictionary=dictionary, retries=0)
     have = {m.id for m in found}
     h, w = gray.shape
-    if max(h, w) >= 64 and any(mid not in have for _, mid in manifest.corners.items()):
+    missing = [n for n, mid in manifest.corners.items() if mid not in have]
+    if max(h, w) >= 64 and missing:
         # Large markers with wide black areas can defeat the fine threshold windows; at half
-        # the size they read. Corners matter most, so look again when one is missing.
-        more, _ = markers.detect(gray, dictionary=dictionary, long_side=max(h, w) // 2, retries=0)
-        found += [m for m in more if m.id not in have and m.id in roles.by_marker]
+        # the size they read. Corners matter most, so look again where a missing one would be.
+        for x0, y0, x1, y1 in _corner_regions(found, missing, (h, w)):
+            crop = gray[y0:y1, x0:x1]
+            more, _ = markers.detect(
+                crop, dictionary=dictionary, long_side=max(crop.shape) // 2, retries=0
+            )
+            found += [
+                markers.Marker(id=m.id, corners=m.corners + np.float32((x0, y0)))
+                for m in more
+                if m.id not in have and m.id in roles.by_marker
+            ]
+            have |= {m.id for m in more}
     stickies = [m.side for m in found if roles.is_sticky_marker(m.id)]
-    if max(h, w) <= ENLARGE_MAX_SIDE and (not stickies or np.median(stickies) < SMALL_MARKER_PX):
+    quads = candidates
+    small = not stickies or np.median(stickies) < SMALL_MARKER_PX
+    if small and max(h, w) <= ENLARGE_MAX_SIDE:
         # Small markers (a 720p webcam across a wide board) read better enlarged.
-        have = {m.id for m in found}
         more, quads = markers.detect_enlarged(gray, dictionary=dictionary)
+        have = {m.id for m in found}
         found += [m for m in more if m.id not in have and m.id in roles.by_marker]
-        found += _decode_leftovers(gray, found, quads, roles=roles, dictionary=dictionary)
+    found += _decode_leftovers(gray, found, quads, roles=roles, dictionary=dictionary)
     return found, candidates
+
+
+def _corner_regions(
+    found: list[markers.Marker], missing: list[str], shape: tuple[int, int]
+) -> list[tuple[int, int, int, int]]:
+    """Return (x0, y0, x1, y1) photo regions where the missing corner markers would be.
+
+    A corner lies beyond the matching corner of the other markers' extent: the region runs
+    from there to the photo's edge and 40 % of the extent back inwards. Without markers, the
+    whole photo.
+    """
+    h, w = shape
+    if len(found) < 2:
+        return [(0, 0, w, h)]
+    pts = np.vstack([m.corners for m in found])
+    (bx0, by0), (bx1, by1) = pts.min(axis=0), pts.max(axis=0)
+    dx, dy = 0.4 * (bx1 - bx0), 0.4 * (by1 - by0)
+    out = []
+    for name in missing:
+        left, top = name in ("tl", "bl"), name in ("tl", "tr")
+        x0, x1 = (0, bx0 + dx) if left else (bx1 - dx, w)
+        y0, y1 = (0, by0 + dy) if top else (by1 - dy, h)
+        box = (int(max(0, x0)), int(max(0, y0)), int(min(w, x1 + 1)), int(min(h, y1 + 1)))
+        if box[2] - box[0] >= 32 and box[3] - box[1] >= 32:
+            out.append(box)
+    return out
 
 
 def _decode_leftovers(
