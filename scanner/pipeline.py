@@ -174,11 +174,12 @@ def find_markers(
 ) -> tuple[list[markers.Marker], list[np.ndarray]]:
     """Return the markers decoded in the photo and the marker-like quads that did not decode."""
     dictionary = manifest.marker_dictionary
-    # Quads that did not decode are read against the event's own ids below, which costs less
-    # than looking at each again enlarged.
-    found, candidates = markers.detect(gray, dictionary=dictionary, retries=0)
-    have = {m.id for m in found}
     h, w = gray.shape
+    # On frames larger than 720p, quads that did not decode are read against the event's own
+    # ids below, which costs less there than looking at each again enlarged.
+    retries = markers.RETRY_LIMIT if max(h, w) <= ENLARGE_MAX_SIDE else 0
+    found, candidates = markers.detect(gray, dictionary=dictionary, retries=retries)
+    have = {m.id for m in found}
     missing = [n for n, mid in manifest.corners.items() if mid not in have]
     if max(h, w) >= 64 and missing:
         # Large markers with wide black areas can defeat the fine threshold windows; at half
