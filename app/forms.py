@@ -66,8 +66,14 @@ class RoomForm(FlaskForm):
 
 
 class SlotForm(FlaskForm):
-    start = StringField("Start (YYYY-MM-DDTHH:MM)", validators=[DataRequired(), Length(max=16)])
-    end = StringField("End (YYYY-MM-DDTHH:MM)", validators=[DataRequired(), Length(max=16)])
+    """Local times as a browser's date-time input sends them: ``YYYY-MM-DDTHH:MM``."""
+
+    start = StringField(
+        "Start", validators=[DataRequired(), Length(max=16)], render_kw={"type": "datetime-local"}
+    )
+    end = StringField(
+        "End", validators=[DataRequired(), Length(max=16)], render_kw={"type": "datetime-local"}
+    )
 
 
 class ActionForm(FlaskForm):
