@@ -48,7 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
 
-    from app.views import admin, api, auth, errors, exports, printing, public, scans
+    from app.views import admin, api, auth, camera, errors, exports, printing, public, scans
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(scans.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(printing.bp)
+    app.register_blueprint(camera.bp)
     csrf.exempt(api.bp)
     errors.init_app(app)
     app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(
