@@ -243,13 +243,19 @@ def sticky(code: str):
     if request.method == "POST":
         abort(409, description="This sticky has been claimed already.")
     edit_link = session.pop("new_edit_link", None)
+    moment = now()
+    can_edit = _can_edit(sticky)
     context = {
         "sticky": sticky,
         "event": sticky.event,
-        "can_edit": _can_edit(sticky),
+        "now": moment,
+        "can_edit": can_edit,
         "edit_link": edit_link,
         "interest_form": InterestForm(),
+        "free_cells": [],
     }
+    if sticky.kind == StickyKind.SESSION and can_edit and not sticky.on_grid:
+        context["free_cells"] = _free_cells(sticky.event, moment)
     if sticky.kind == StickyKind.SESSION:
         context.update(
             interested=sticky_service.is_interested(sticky, browser_id()),
@@ -262,6 +268,17 @@ def sticky(code: str):
     return render_template("person.html", **context)
 
 
+def _free_cells(event, moment):
+    """Return (name, slot, free rooms) for the slot running now and the next, for a new session."""
+    grid = board_service.build_grid(event)
+    current, upcoming = current_and_next_slot(event, now=moment)
+    return [
+        (name, slot, grid.free_rooms(slot))
+        for name, slot in (("Now", current), ("Next", upcoming))
+        if slot is not None
+    ]
+
+
 @bp.get("/s/<code>/where")
 def sticky_where(code: str):
     """Return where and when a session runs, for its page to refresh itself."""
@@ -269,7 +286,10 @@ def sticky_where(code: str):
     if sticky.hidden and not is_organizer():
         abort(404)
     return render_template(
-        "_where.html", sticky=sticky, interest_count=sticky_service.interest_count(sticky)
+        "_where.html",
+        sticky=sticky,
+        now=now(),
+        interest_count=sticky_service.interest_count(sticky),
     )
 
 
