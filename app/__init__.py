@@ -53,7 +53,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
 
-    from app.views import admin, api, auth, errors, exports, pictures, printing, public, scans
+    from app.views import (
+        admin,
+        api,
+        auth,
+        camera,
+        errors,
+        exports,
+        pictures,
+        printing,
+        public,
+        scans,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -62,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(scans.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(printing.bp)
+    app.register_blueprint(camera.bp)
     app.register_blueprint(pictures.bp)
     pictures.init_app(app)
     csrf.exempt(api.bp)
