@@ -69,13 +69,14 @@ def camera_panel() -> dict:
     """Return the dashboard's camera list and a fresh pairing QR, for ``admin/_cameras.html``."""
     from printables import qr_svg
 
+    # The code changes with every dashboard view, so the templates' cached QR helper is no use here.
     event = current_event_or_404()
     code = camera_service.new_pairing_code(secret_key=current_app.config["SECRET_KEY"])
     pair_url = event.base_url + url_for("camera.page", pair=code)
     return {
         "cameras": camera_service.cameras(event=event, now=utcnow()),
         "pair_url": pair_url,
-        "pair_qr": Markup(qr_svg(pair_url, title="Pair a phone as a wall camera")),
+        "pair_qr": Markup(qr_svg(pair_url, title="Pair a phone as a wall camera", css_class="qr")),
         "pair_minutes": camera_service.PAIRING_MAX_AGE_S // 60,
         "quiet_after_s": camera_service.QUIET_AFTER_S,
         "now": utcnow(),

@@ -27,6 +27,7 @@ def test_qr_svg_decodes_to_its_text():
     assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ')
     assert 'aria-label="Pair &lt;this> phone"' in svg
     assert "style=" not in svg
+    assert qr_svg(text, css_class="qr").startswith('<svg class="qr" xmlns=')
     (found,) = zxingcpp.read_barcodes(rasterize(svg))
     assert found.text == text
 
