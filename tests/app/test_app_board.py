@@ -208,6 +208,8 @@ def test_api_board_contract(client, event, create_session, create_person):
             "status": "placed",
             "since": "2026-09-26T04:00:00Z",
             "title": "A",
+            "picture": None,
+            "suggested_title": None,
         },
         {
             "code": conflict.code,
@@ -217,6 +219,8 @@ def test_api_board_contract(client, event, create_session, create_person):
             "status": "conflict",
             "since": "2026-09-26T04:01:00Z",
             "title": "B",
+            "picture": None,
+            "suggested_title": None,
         },
         {
             "code": person.code,
@@ -226,6 +230,8 @@ def test_api_board_contract(client, event, create_session, create_person):
             "status": "off_grid",
             "since": "2026-09-26T04:02:00Z",
             "title": "Mei",
+            "picture": None,
+            "suggested_title": None,
         },
     ]
 
