@@ -3,8 +3,33 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+# A writer waits this long for another writer before SQLite answers "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 20_000
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, connection_record) -> None:
+    """Let SQLite serve readers and one writer at once, and make writers queue instead of failing.
+
+    WAL lets pages read while a camera or a claim writes; the busy timeout makes a second writer wait
+    for the first one's (short) transaction instead of failing at once.
+    """
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # In WAL mode NORMAL is safe against corruption; a power cut may lose the last commit only.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
 
 
 def upgrade_database() -> None:

@@ -27,6 +27,7 @@ from app.models import (
 )
 from app.services import ServiceError
 from app.services.board import history_entry, place_sticky, put_off_grid, remove_sticky
+from app.services.text import unprintable_in
 
 MAX_SCAN_ID = 100
 MAX_STICKIES = 2000
@@ -86,6 +87,8 @@ def parse_observations(data: object) -> Observations:
         isinstance(scan_id, str) and 0 < len(scan_id) <= MAX_SCAN_ID,
         f"scan_id must be a string of 1 to {MAX_SCAN_ID} characters",
     )
+    bad = unprintable_in(scan_id)
+    _expect(bad is None, f"scan_id must be printable characters only, not {bad}")
     _expect(isinstance(data.get("board_found"), bool), "board_found must be true or false")
     raw_stickies = data.get("stickies", [])
     _expect(isinstance(raw_stickies, list), "stickies must be a list")
@@ -96,6 +99,8 @@ def parse_observations(data: object) -> Observations:
         _expect(isinstance(item, dict), f"{where} must be an object")
         code, room, slot = item.get("code"), item.get("room"), item.get("slot")
         _expect(isinstance(code, str) and code, f"{where}.code must be a string")
+        bad = unprintable_in(code)
+        _expect(bad is None, f"{where}.code must be printable characters only, not {bad}")
         _expect(room is None or isinstance(room, str), f"{where}.room must be a string or null")
         _expect(slot is None or isinstance(slot, str), f"{where}.slot must be a string or null")
         _expect((room is None) == (slot is None), f"{where}: room and slot go together")
