@@ -26,6 +26,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             "OPENSPACES_DATABASE_URL", f"sqlite:///{instance / 'openspaces.sqlite'}"
         ),
         UPLOAD_DIR=str(instance / "uploads"),
+        # Each sticky's best picture; all pictures of one event together stay under the cap.
+        PICTURE_DIR=str(instance / "pictures"),
+        PICTURES_MAX_BYTES=500 * 1024 * 1024,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         # Scans in a row that must see a sticky's cell empty before the sticky comes off the board.
         REMOVE_AFTER_SCANS=3,
@@ -45,6 +48,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Set by `openspaces serve --behind-proxy`: trust one proxy's X-Forwarded-* headers.
         BEHIND_PROXY=os.environ.get("OPENSPACES_BEHIND_PROXY", "") not in ("", "0"),
         PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 30,
+        # What the pages take as "now": tests set a function of their own to move the clock.
+        CLOCK=None,
     )
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
@@ -55,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Importing app.db also tunes every SQLite connection as it opens (WAL, busy timeout).
     from app.db import upgrade_database
     from app.extensions import csrf, db, limiter, migrate
+    from app.services import pictures  # noqa: F401  (picture files follow the transactions)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))

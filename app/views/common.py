@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from functools import wraps
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, session, url_for
 from werkzeug.routing import IntegerConverter
 
-from app.models import Event, Room, Sticky
+from app.models import Event, Room, Sticky, utcnow
 from app.services.events import get_current_event
 from app.services.stickies import get_sticky
 
@@ -39,6 +40,12 @@ def parse_id(text: str) -> int | None:
 def cookie_options() -> dict:
     """Options every cookie of ours gets: HTTP-only, same-site, and Secure over HTTPS."""
     return {"httponly": True, "samesite": "Lax", "secure": request.is_secure}
+
+
+def now(app=None) -> dt.datetime:
+    """Return the time the pages go by: the wall clock, or the ``CLOCK`` function a test set."""
+    clock = (app or current_app).config.get("CLOCK")
+    return clock() if clock else utcnow()
 
 
 def current_event_or_404() -> Event:
