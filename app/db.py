@@ -49,3 +49,24 @@ def upgrade_database() -> None:
     # Alembic logs every step at INFO; a server start wants one line, not a dozen.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     command.upgrade(config, "head")
+
+
+def write_lock_event(event_id: int) -> None:
+    """Make this transaction the event's only writer until it ends, before it reads the board.
+
+    Board changes read the stickies' places and then write new ones; two at once (two cameras, say)
+    would each decide from what the other is about to change. A no-op update of the event's row
+    takes its row lock on PostgreSQL and SQLite's write lock, so such changes take turns, and each
+    reads what the one before it committed.
+    """
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.models import Event
+
+    db.session.execute(
+        update(Event)
+        .where(Event.id == event_id)
+        .values(name=Event.name)
+        .execution_options(synchronize_session=False)
+    )

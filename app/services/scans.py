@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app.db import write_lock_event
 from app.extensions import db
 from app.models import (
     BoardStatus,
@@ -193,6 +194,7 @@ def apply_scan(
 
     ``remove_after`` is how many scans in a row must miss a visible sticky before it comes off.
     """
+    write_lock_event(event.id)
     existing = find_scan(event, observations.scan_id)
     if existing is not None:
         return ScanOutcome(existing, duplicate=True)
