@@ -96,6 +96,10 @@ class SlotForm(FlaskForm):
     )
 
 
+class TranscribeForm(FlaskForm):
+    title = StringField("Title written on the sticky", validators=[DataRequired(), Length(max=120)])
+
+
 class ActionForm(FlaskForm):
     """A bare form for organizer buttons (hide, release, delete): the CSRF token only."""
 

@@ -224,7 +224,14 @@ def sticky(code: str):
     if request.method == "POST":
         return _claim(sticky)
     if not sticky.is_claimed:
-        return render_template("claim.html", sticky=sticky, form=_form_for(sticky))
+        form = _form_for(sticky)
+        # What the wall shows, read by a person or by text recognition, starts the title.
+        start = sticky.title or sticky.suggested_title or ""
+        if sticky.kind == StickyKind.SESSION:
+            form.title.data = start
+        else:
+            form.name.data = start
+        return render_template("claim.html", sticky=sticky, form=form)
     edit_link = session.pop("new_edit_link", None)
     moment = now()
     can_edit = _can_edit(sticky)
@@ -373,7 +380,13 @@ def people():
     event = current_event_or_404()
     query = request.args.get("q", "")[:100]
     found = sticky_service.search_people(event, query)
-    return render_template("people.html", event=event, people=found, query=query)
+    from app.services.pictures import handwritten_people
+
+    # Person stickies nobody claimed show what the camera saw of them, unless someone searches.
+    handwritten = [] if query.strip() else handwritten_people(event)
+    return render_template(
+        "people.html", event=event, people=found, query=query, handwritten=handwritten
+    )
 
 
 @bp.get("/rooms/<int:number>")
