@@ -25,6 +25,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             "OPENSPACES_DATABASE_URL", f"sqlite:///{instance / 'openspaces.sqlite'}"
         ),
         UPLOAD_DIR=str(instance / "uploads"),
+        # Each sticky's best picture; all pictures of one event together stay under the cap.
+        PICTURE_DIR=str(instance / "pictures"),
+        PICTURES_MAX_BYTES=500 * 1024 * 1024,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         # Scans in a row that must see a sticky's cell empty before the sticky comes off the board.
         REMOVE_AFTER_SCANS=3,
@@ -35,6 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 30,
+        # What the pages take as "now": tests set a function of their own to move the clock.
+        CLOCK=None,
     )
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
@@ -48,7 +53,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
 
-    from app.views import admin, api, auth, errors, exports, printing, public, scans
+    from app.views import (
+        admin,
+        api,
+        auth,
+        camera,
+        errors,
+        exports,
+        pictures,
+        printing,
+        public,
+        scans,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -57,6 +73,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(scans.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(printing.bp)
+    app.register_blueprint(camera.bp)
+    app.register_blueprint(pictures.bp)
+    pictures.init_app(app)
     csrf.exempt(api.bp)
     errors.init_app(app)
     app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(

@@ -188,7 +188,10 @@ def scan(
                 "--camera watches a source: give no PHOTOS, --apply, --all-codes, --annotate "
                 "or --json with it"
             )
-        _watch(
+        from camera.cli import watch
+
+        # The camera is a package of its own that runs without the web app: it owns the loop.
+        watch(
             source=camera_source,
             every_s=every_s,
             post_url=post_url,
@@ -283,7 +286,12 @@ def _apply(ctx: click.Context, photo: str, payload: dict) -> dict:
         event = get_current_event()
         try:
             observations = parse_observations({**payload, "scan_id": f"cli-{digest}"})
-            outcome = apply_scan(event=event, observations=observations, source="cli")
+            outcome = apply_scan(
+                event=event,
+                observations=observations,
+                source="cli",
+                remove_after=app.config["REMOVE_AFTER_SCANS"],
+            )
         except InvalidScan as exc:
             db.session.rollback()
             raise click.ClickException(f"{photo}: not applied: {exc}") from None
@@ -318,68 +326,6 @@ def _describe_change(change: dict) -> str:
 
     title = f" {change['title']!r}" if change.get("title") else ""
     return f"{change['code']}{title}: {where(change['from'])} -> {where(change['to'])}"
-
-
-def _watch(
-    *,
-    source: str,
-    every_s: float,
-    post_url: str | None,
-    token: str | None,
-    manifest_path: str | None,
-    spool_dir: str,
-    heartbeat_s: float,
-    confirm_scans: int,
-    realtime: bool,
-    max_scans: int | None,
-    name: str,
-    decoder: str,
-) -> None:
-    """Run the webcam loop in real time until the video ends, N frames were taken, or Ctrl+C."""
-    import logging
-
-    from app.camera import (
-        CameraError,
-        CameraLoop,
-        FrameSource,
-        ScanClient,
-        Spool,
-        load_manifest_file,
-    )
-
-    if not post_url:
-        raise click.UsageError("--camera needs --post URL, the board's address")
-    if not token:
-        raise click.UsageError("--camera needs --token (from `openspaces token create NAME`)")
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    log = logging.getLogger("openspaces.camera")
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    try:
-        loop = CameraLoop(
-            source=FrameSource(source, every_s=every_s),
-            client=ScanClient(base_url=post_url, token=token),
-            spool=Spool(spool_dir),
-            name=name,
-            every_s=every_s,
-            heartbeat_s=heartbeat_s,
-            confirm_scans=confirm_scans,
-            manifest=load_manifest_file(manifest_path) if manifest_path else None,
-            decoder=decoder,
-        )
-        frames = loop.run(max_frames=max_scans, realtime=realtime)
-    except CameraError as exc:
-        raise click.ClickException(str(exc)) from None
-    except KeyboardInterrupt:
-        click.echo("stopped", err=True)
-        return
-    finally:
-        log.removeHandler(handler)
-    waiting = len(loop.spool.pending())
-    click.echo(
-        f"{frames} frames, {loop.scans} scanned; {waiting} scans wait in {spool_dir}", err=True
-    )
 
 
 def _emit(photo: str, payload: dict, as_json: bool, *, lines: list[str]) -> None:

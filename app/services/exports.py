@@ -1,6 +1,8 @@
-"""Schedule exports: iCalendar, JSON, frab XML, the organizers' CSV and the room-door PDF.
+"""Schedule exports: iCalendar, frab/c3voc JSON and XML, the project's JSON, the organizers' CSV and
+the room-door PDF.
 
-Only claimed, visible sessions that hold a cell (status placed) are in a schedule. Every time is
+Every visible session sticky that holds a cell (status placed) is in a schedule, claimed or not: a
+sticky nobody typed a title for was written on by hand, and is named by ``feed_title``. Every time is
 written in the event's timezone, with its UTC offset where the format has room for one.
 """
 
@@ -12,6 +14,7 @@ import hashlib
 import io
 import json
 import math
+import re
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -23,6 +26,10 @@ from app.services.board import board_stickies, room_url, sticky_url
 from app.services.capacity import interest_counts
 
 SESSION_TYPE = "Open Space"
+C3VOC_SCHEMA = "https://c3voc.de/schedule/schema.json"
+# The c3voc JSON schema's patterns for an acronym and a timezone name.
+ACRONYM_RE = re.compile(r"^[a-z0-9_-][a-z0-9_]{3,}(-2[0-9]{3}-[a-z]+)?$")
+TIME_ZONE_NAME_RE = re.compile(r"^([A-Z][a-z]+/[A-Z][a-z]+)|UTC$")
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = (
@@ -41,7 +48,7 @@ CSV_COLUMNS = (
 
 
 def scheduled_sessions(*, event: Event, room: Room | None = None) -> list[Sticky]:
-    """Return the claimed, visible sessions that hold a cell, in time and room order."""
+    """Return the visible sessions that hold a cell, claimed or handwritten, in time and room order."""
     # Two queries load every room and slot, so the stickies' rooms and slots come from the session's
     # identity map instead of one query each.
     _ = event.rooms, event.slots
@@ -50,10 +57,38 @@ def scheduled_sessions(*, event: Event, room: Room | None = None) -> list[Sticky
         for s in board_stickies(event)
         if s.kind == StickyKind.SESSION
         and s.board_status == BoardStatus.PLACED
-        and s.is_claimed
         and (room is None or s.room_id == room.id)
     ]
     return sorted(found, key=lambda s: (s.slot.start_dt, s.room.position))
+
+
+def feed_title(sticky: Sticky) -> str:
+    """Return the title a schedule shows: the typed one, or a name for a sticky written on by hand."""
+    return sticky.title or f"Session {sticky.code} (handwritten)"
+
+
+def feed_picture(event: Event, sticky: Sticky) -> str | None:
+    """Return the URL of the sticky's picture while its title is not typed, else None.
+
+    Until someone types or confirms a title, the picture is what the session is called: every
+    feed links it where its format has room for a link.
+    """
+    from app.services.pictures import picture_url
+
+    return None if sticky.title else picture_url(event, sticky)
+
+
+PICTURE_LINK_TITLE = "Picture of the handwritten sticky"
+
+
+def session_guid(event: Event, sticky: Sticky) -> str:
+    """Return the session's guid: UUID5 of its sticky's URL, so it stays put when the session moves."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, sticky_url(event, sticky.code)))
+
+
+def acronym(event: Event) -> str:
+    """Return the event's slug as a c3voc acronym: ``-`` becomes ``_``, padded to four characters."""
+    return event.slug.replace("-", "_").ljust(4, "_")
 
 
 # --- iCalendar ---------------------------------------------------------------------------------
@@ -70,14 +105,18 @@ def _calendar(event: Event, name: str, sessions: list[Sticky]) -> bytes:
     for sticky in sessions:
         item = icalendar.Event()
         item.add("uid", f"{sticky.code}@{event.slug}.openspaces")
-        item.add("summary", sticky.title)
+        item.add("summary", feed_title(sticky))
         item.add("dtstart", sticky.slot.local_start)
         item.add("dtend", sticky.slot.local_end)
         item.add("dtstamp", sticky.placed_dt or sticky.slot.start_dt)
         item.add("location", sticky.room.name)
-        description = f"Host: {sticky.host}\n\n{sticky.description or ''}".strip()
+        host = f"Host: {sticky.host}" if sticky.host else ""
+        description = f"{host}\n\n{sticky.description or ''}".strip()
         item.add("description", description)
         item.add("url", sticky_url(event, sticky.code))
+        picture = feed_picture(event, sticky)
+        if picture:
+            item.add("attach", picture, parameters={"FMTTYPE": "image/jpeg"})
         if sticky.tag_list:
             item.add("categories", sticky.tag_list)
         cal.add_component(item)
@@ -90,7 +129,7 @@ def _calendar(event: Event, name: str, sessions: list[Sticky]) -> bytes:
 
 def session_calendar(sticky: Sticky) -> bytes:
     """Return an .ics file with one session, at its slot's time in the event's timezone."""
-    return _calendar(sticky.event, sticky.title or sticky.code, [sticky])
+    return _calendar(sticky.event, feed_title(sticky), [sticky])
 
 
 def event_calendar(*, event: Event) -> bytes:
@@ -114,7 +153,7 @@ def _iso(event: Event, moment: dt.datetime) -> str:
 
 
 def schedule_json(*, event: Event) -> dict:
-    """Return the schedule as plain JSON values: event, rooms, slots and the scheduled sessions."""
+    """Return the project's own schedule JSON: event, rooms, slots and the scheduled sessions."""
     counts = interest_counts(event=event)
     return {
         "event": {
@@ -133,12 +172,13 @@ def schedule_json(*, event: Event) -> dict:
         "sessions": [
             {
                 "code": s.code,
-                "title": s.title,
+                "title": feed_title(s),
                 "host": s.host,
                 "tags": s.tag_list,
                 "room": s.room.name,
                 "slot": s.slot.key,
                 "url": sticky_url(event, s.code),
+                "picture": feed_picture(event, s),
                 "interested": counts.get(s.id, 0),
             }
             for s in scheduled_sessions(event=event)
@@ -192,7 +232,7 @@ def schedule_xml(*, event: Event) -> bytes:
 
     Layout as in the c3voc schedule XSD: ``<schedule>``, ``<version>``, ``<conference>``, then one
     ``<day>`` per local date with every room and its sessions. Event ids are the stickies' database
-    ids; guids are UUID5 of the session's URL, so they stay put when a session moves.
+    ids; guids come from ``session_guid``.
     """
     sessions = scheduled_sessions(event=event)
     days = _days(event)
@@ -200,7 +240,7 @@ def schedule_xml(*, event: Event) -> bytes:
     _sub(root, "version", schedule_version(event=event))
     conference = _sub(root, "conference")
     _sub(conference, "title", event.name)
-    _sub(conference, "acronym", event.slug)
+    _sub(conference, "acronym", acronym(event))
     if days:
         _sub(conference, "start", days[0][0].isoformat())
         _sub(conference, "end", days[-1][0].isoformat())
@@ -226,10 +266,7 @@ def schedule_xml(*, event: Event) -> bytes:
                     continue
                 url = sticky_url(event, sticky.code)
                 item = _sub(
-                    room_element,
-                    "event",
-                    guid=str(uuid.uuid5(uuid.NAMESPACE_URL, url)),
-                    id=str(sticky.id),
+                    room_element, "event", guid=session_guid(event, sticky), id=str(sticky.id)
                 )
                 _sub(item, "date", _iso(event, sticky.slot.start_dt))
                 _sub(item, "start", f"{sticky.slot.local_start:%H:%M}")
@@ -237,7 +274,7 @@ def schedule_xml(*, event: Event) -> bytes:
                 _sub(item, "room", room.name)
                 _sub(item, "slug", f"{event.slug}-{sticky.code.lower()}")
                 _sub(item, "url", url)
-                _sub(item, "title", sticky.title)
+                _sub(item, "title", feed_title(sticky))
                 _sub(item, "subtitle", "")
                 _sub(item, "track", sticky.tag_list[0] if sticky.tag_list else "")
                 _sub(item, "type", SESSION_TYPE)
@@ -252,8 +289,126 @@ def schedule_xml(*, event: Event) -> bytes:
                 for link in sticky.link_list:
                     if link.startswith(("http://", "https://")):
                         _sub(links, "link", link, href=link)
+                picture = feed_picture(event, sticky)
+                if picture:
+                    _sub(links, "link", PICTURE_LINK_TITLE, href=picture)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+# --- frab/c3voc schedule JSON ------------------------------------------------------------------
+
+
+def _uuid(event: Event, name: str) -> str:
+    """Return a UUID5 that stays the same for the same name within the event."""
+    return str(uuid.uuid5(uuid.uuid5(uuid.NAMESPACE_URL, event.base_url), name))
+
+
+def frab_json(*, event: Event) -> dict:
+    """Return the schedule in the frab/c3voc JSON format that pretalx serves as ``schedule.json``.
+
+    Layout as in the c3voc schedule JSON schema: ``schedule.conference`` with the rooms and one day per
+    local date, each day mapping every room's name to its sessions. ``date``, ``day_start`` and
+    ``day_end`` are local ISO 8601 with the UTC offset; ``start`` is the local ``HH:MM`` and
+    ``duration`` ``HH:MM``, as frab and pretalx write them. Event ids and guids are those of
+    ``schedule.xml``.
+    """
+    sessions = scheduled_sessions(event=event)
+    days = _days(event)
+    first = days[0][0] if days else event.local(event.created_dt).date()
+    last = days[-1][0] if days else first
+    days_json = []
+    for index, (date, slots) in enumerate(days, start=1):
+        slot_ids = {s.id for s in slots}
+        rooms: dict[str, list[dict]] = {}
+        for room in event.rooms:
+            rooms[room.name] = [
+                _frab_event(event, sticky)
+                for sticky in sessions
+                if sticky.room_id == room.id and sticky.slot_id in slot_ids
+            ]
+        days_json.append(
+            {
+                "index": index,
+                "date": date.isoformat(),
+                "day_start": _iso(event, slots[0].start_dt),
+                "day_end": _iso(event, max(s.end_dt for s in slots)),
+                "rooms": rooms,
+            }
+        )
+    conference = {
+        "acronym": acronym(event),
+        "title": event.name,
+        "start": first.isoformat(),
+        "end": last.isoformat(),
+        "daysCount": len(days),
+        "timeslot_duration": _hhmm(_timeslot(list(event.slots))),
+        "url": event.base_url,
+        "rooms": [
+            {
+                "name": room.name,
+                "guid": _uuid(event, f"room:{room.name}"),
+                "description": None,
+                "capacity": room.capacity,
+            }
+            for room in event.rooms
+        ],
+        "days": days_json,
+    }
+    # The schema's pattern takes only Area/City names and UTC; every time carries its offset anyway.
+    if TIME_ZONE_NAME_RE.search(event.timezone):
+        conference["time_zone_name"] = event.timezone
+    return {
+        "$schema": C3VOC_SCHEMA,
+        "generator": {"name": "openspaces"},
+        "schedule": {
+            "version": schedule_version(event=event),
+            "base_url": event.base_url + "/",
+            "conference": conference,
+        },
+    }
+
+
+def _frab_event(event: Event, sticky: Sticky) -> dict:
+    slot = sticky.slot
+    persons = []
+    if sticky.host:
+        persons.append(
+            {
+                "guid": _uuid(event, f"person:{sticky.host.casefold()}"),
+                "name": sticky.host,
+                "public_name": sticky.host,
+            }
+        )
+    return {
+        "id": sticky.id,
+        "guid": session_guid(event, sticky),
+        "date": _iso(event, slot.start_dt),
+        "start": f"{slot.local_start:%H:%M}",
+        "duration": _hhmm(slot.end_dt - slot.start_dt),
+        "room": sticky.room.name,
+        "slug": f"{event.slug}-{sticky.code.lower()}",
+        "url": sticky_url(event, sticky.code),
+        "title": feed_title(sticky),
+        "subtitle": "",
+        "track": sticky.tag_list[0] if sticky.tag_list else None,
+        "type": SESSION_TYPE,
+        "language": "",
+        "abstract": _abstract(sticky.description),
+        "description": sticky.description or "",
+        "persons": persons,
+        "links": [
+            {"title": link, "url": link}
+            for link in sticky.link_list
+            if link.startswith(("http://", "https://"))
+        ]
+        + [
+            {"title": PICTURE_LINK_TITLE, "url": url}
+            for url in [feed_picture(event, sticky)]
+            if url
+        ],
+        "attachments": [],
+    }
 
 
 def schedule_version(*, event: Event) -> str:
@@ -329,7 +484,7 @@ def room_schedule_spec(*, event: Event, room: Room, now: dt.datetime):
                 day=f"{slot.local_start:%A %d %B}",
                 start=f"{slot.local_start:%H:%M}",
                 end=f"{slot.local_end:%H:%M}",
-                title=sticky.title if sticky else None,
+                title=feed_title(sticky) if sticky else None,
                 host=sticky.host if sticky else None,
             )
         )

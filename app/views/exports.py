@@ -1,4 +1,4 @@
-"""Schedule downloads (iCalendar, JSON, frab XML, door PDF, organizers' CSV) and capacity marks."""
+"""Schedule downloads (iCalendar, frab JSON and XML, the project's JSON, door PDF, CSV) and capacity."""
 
 from __future__ import annotations
 
@@ -48,24 +48,32 @@ def room_ics(number: int):
     )
 
 
+def _feed(body: bytes | str, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = "no-cache"
+    # Schedule apps and other sites read these from their own origin.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 @bp.get("/schedule.json")
 def schedule_json():
     event = current_event_or_404()
-    body = json.dumps(export_service.schedule_json(event=event), ensure_ascii=False, indent=1)
-    response = Response(body, mimetype="application/json")
-    response.headers["Cache-Control"] = "no-cache"
-    # Schedule apps and other sites read this from their own origin.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    data = export_service.frab_json(event=event)
+    return _feed(json.dumps(data, ensure_ascii=False, indent=1), "application/json")
+
+
+@bp.get("/api/schedule")
+def api_schedule():
+    event = current_event_or_404()
+    data = export_service.schedule_json(event=event)
+    return _feed(json.dumps(data, ensure_ascii=False, indent=1), "application/json")
 
 
 @bp.get("/schedule.xml")
 def schedule_xml():
     event = current_event_or_404()
-    response = Response(export_service.schedule_xml(event=event), mimetype="application/xml")
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _feed(export_service.schedule_xml(event=event), "application/xml")
 
 
 @bp.get("/rooms/<int:number>/schedule.pdf")

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 import textwrap
+import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
+from app_wall import WALL_TOML
 from click.testing import CliRunner
+from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
 from app.models import StickyKind
+from app.services.board import build_manifest
 from app.services.events import load_event_file
-from app.services.organizers import set_password
+from app.services.organizers import create_token, set_password
 from app.services.stickies import PersonFields, SessionFields, allocate_stickies, claim_sticky
 
 EVENT_TOML = textwrap.dedent(
@@ -159,6 +165,53 @@ def organizer_client(app, client):
     return client
 
 
+@pytest.fixture
+def wall_event(app, tmp_path):
+    """Load a 3 x 3 event with three session stickies and one person sticky; return its manifest.
+
+    The manifest carries the camera token of ``wall-cam`` under ``"token"``.
+    """
+    path = tmp_path / "wall.toml"
+    path.write_text(WALL_TOML, encoding="utf-8")
+    event = load_event_file(path).event
+    allocate_stickies(event=event, count=3, kind=StickyKind.SESSION, template="note-76", paper="a4")
+    allocate_stickies(event=event, count=1, kind=StickyKind.PERSON, template="note-76", paper="a4")
+    _, secret = create_token(name="wall-cam")
+    db.session.commit()
+    return {**build_manifest(event), "token": secret}
+
+
+class LiveServer:
+    """Serve the app on 127.0.0.1 in a thread."""
+
+    def __init__(self, app) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def board(self) -> dict:
+        """Return the board as ``GET /api/board`` shows it: code -> (room, slot, status)."""
+        with urllib.request.urlopen(self.url + "/api/board", timeout=10) as response:
+            data = json.load(response)
+        return {s["code"]: (s["room"], s["slot"], s["status"]) for s in data["stickies"]}
+
+
+@pytest.fixture
+def server(app, wall_event):
+    live = LiveServer(app)
+    yield live
+    live.stop()
+
+
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "the page has no CSRF token"
@@ -167,3 +220,127 @@ def csrf_token(html: str) -> str:
 
 def utc(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+# Browser tests: one demo app served on loopback and one Chromium for the whole run.
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORTS = {
+    "phone": {"width": 390, "height": 844},
+    "desktop": {"width": 1440, "height": 900},
+    "kiosk": {"width": 1920, "height": 1080},
+}
+
+
+class Clock:
+    """The demo app's clock: the wall clock until a test sets ``moment``."""
+
+    def __init__(self):
+        self.moment: dt.datetime | None = None
+
+    def __call__(self) -> dt.datetime:
+        return self.moment or dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture(scope="session")
+def demo_clock():
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory, demo_clock):
+    """Serve the demo event from a fresh instance on a free loopback port; yield (app, base URL)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from app.services.demo import seed_demo
+
+    instance = tmp_path_factory.mktemp("demo-instance")
+    demo_app = create_app(
+        {"INSTANCE_PATH": str(instance), "SECRET_KEY": "test", "CLOCK": demo_clock}
+    )
+    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    with demo_app.app_context():
+        seed_demo(base_url=base)
+        set_password(username="admin", password="correct horse")
+        db.session.commit()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield demo_app, base
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def organizer_state(browser, demo_server):
+    """Log in once as the demo's organizer; return the browser storage state that carries it."""
+    _, base = demo_server
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base}/auth/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "correct horse")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/**")
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+@pytest.fixture
+def open_page(browser, demo_server, organizer_state, demo_clock):
+    """Open a demo page at a named viewport size, as a visitor or as the organizer."""
+    _, base = demo_server
+    contexts = []
+
+    def open_(path: str, size: str = "desktop", *, organizer: bool = False):
+        context = browser.new_context(
+            viewport=VIEWPORTS[size], storage_state=organizer_state if organizer else None
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(base + path)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    demo_clock.moment = None
+
+
+@pytest.fixture
+def make_view():
+    """Return a function that makes a sticky view: a 152 x 152 picture with its score."""
+    import numpy as np
+
+    from app.services.pictures import View
+    from scanner import ViewScore
+
+    def make(code, *, px_per_mm=2.0, sharpness=0.6, glare=0.0, coverage=1.0, seed=0, size=152):
+        rng = np.random.default_rng(seed)
+        image = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
+        score = ViewScore(px_per_mm=px_per_mm, sharpness=sharpness, glare=glare, coverage=coverage)
+        return View(code=code, image=image, score=score)
+
+    return make

@@ -50,7 +50,7 @@ def test_second_sticky_in_a_cell_is_in_conflict_and_takes_over_when_first_leaves
     html = client.get("/board").get_data(as_text=True)
     assert cell_titles(html, "Hall A", "2026-09-26T10:00") == ["First", "Second"]
     assert 'class="cell has-conflict"' in html
-    assert "Another session was in this cell first" in client.get(f"/s/{second.code}").get_data(
+    assert "was taken by another session first" in client.get(f"/s/{second.code}").get_data(
         as_text=True
     )
 
@@ -124,11 +124,30 @@ def test_board_highlights_running_and_next_slot(client, event):
     )
 
 
-def test_kiosk_mode_has_large_now_and_next(client, event):
+def test_kiosk_shows_now_and_next_by_the_app_clock(app, client, event):
+    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 4, 40)  # 10:10 in Kolkata
     html = client.get("/board?kiosk=1").get_data(as_text=True)
     assert '<body class="kiosk">' in html
-    assert "<h2>Now</h2>" in html and "<h2>Next</h2>" in html
+    assert re.search(r'kiosk-col-now"><span class="kiosk-when">Now</span> 10:00–10:45', html)
+    assert re.search(r'kiosk-col-next"><span class="kiosk-when">Next</span> 11:00–11:45', html)
     assert 'data-live="/board/grid?kiosk=1"' in html
+    assert '<svg class="qr"' in html and 'aria-label="QR code: http://localhost:5000/board"' in html
+    assert "<time data-clock>10:10</time>" in html
+
+
+def test_kiosk_after_the_last_slot_says_so(app, client, event):
+    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 7, 0)
+    html = client.get("/kiosk").get_data(as_text=True)
+    assert "That was the last slot." in html
+    assert "kiosk-table" not in html
+
+
+def test_kiosk_before_the_first_slot_shows_next_and_later(app, client, event):
+    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 3, 0)
+    html = client.get("/kiosk").get_data(as_text=True)
+    assert "kiosk-col-now" not in html
+    assert '<span class="kiosk-when">Next</span> 10:00–10:45' in html
+    assert '<span class="kiosk-when">Later</span> 11:00–11:45' in html
 
 
 def test_board_serves_every_asset_itself(client, event):
@@ -189,6 +208,8 @@ def test_api_board_contract(client, event, create_session, create_person):
             "status": "placed",
             "since": "2026-09-26T04:00:00Z",
             "title": "A",
+            "picture": None,
+            "suggested_title": None,
         },
         {
             "code": conflict.code,
@@ -198,6 +219,8 @@ def test_api_board_contract(client, event, create_session, create_person):
             "status": "conflict",
             "since": "2026-09-26T04:01:00Z",
             "title": "B",
+            "picture": None,
+            "suggested_title": None,
         },
         {
             "code": person.code,
@@ -207,6 +230,8 @@ def test_api_board_contract(client, event, create_session, create_person):
             "status": "off_grid",
             "since": "2026-09-26T04:02:00Z",
             "title": "Mei",
+            "picture": None,
+            "suggested_title": None,
         },
     ]
 
@@ -243,3 +268,13 @@ def test_pages_send_security_headers(client, event):
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
     assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_phone_list_puts_now_first_and_finished_slots_last(app, client, event):
+    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 5, 35)  # 11:05 in Kolkata: the second slot
+    html = client.get("/board").get_data(as_text=True)
+    phone = html[html.index('<div class="slot-list">') : html.index('<section class="day"')]
+    headings = re.findall(r'<h2 id="slot-\d+">([^<]+)', phone)
+    assert [h.strip() for h in headings] == ["11:00–11:45", "10:00–10:45"]
+    assert phone.index("badge-now") < phone.index("<summary>Earlier (1 slot)</summary>")
+    assert '<p class="slot-free">Free: Hall A, Hall B, Terrace</p>' in phone

@@ -1,4 +1,5 @@
-"""Schedule exports through the test client: iCalendar, JSON, frab XML, the organizers' CSV, door PDF."""
+"""Schedule exports through the test client: iCalendar, the project's JSON, frab XML, the organizers'
+CSV, door PDF. The frab JSON has its own module."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def interest(sticky, count):
 
 @pytest.fixture
 def board(event, create_session, create_stickies):
-    """Two scheduled sessions, and one each that is hidden, in conflict, unplaced or unclaimed."""
+    """Two scheduled sessions, one unclaimed (handwritten) in a cell, and one each that is hidden, in
+    conflict or unplaced."""
     hall_a, hall_b, terrace = event.rooms
     ten, eleven = event.slots
     types = create_session(
@@ -70,7 +72,14 @@ def board(event, create_session, create_stickies):
     db.session.commit()
     interest(types, 3)
     interest(rust, 1)
-    return {"types": types, "rust": rust, "hidden": hidden, "late": late, "unplaced": unplaced}
+    return {
+        "types": types,
+        "rust": rust,
+        "blank": blank,
+        "hidden": hidden,
+        "late": late,
+        "unplaced": unplaced,
+    }
 
 
 def vevents(data: bytes) -> list[icalendar.Event]:
@@ -83,11 +92,18 @@ def test_event_ics_has_only_scheduled_sessions_in_kolkata_time(client, board):
     assert response.mimetype == "text/calendar"
     cal = icalendar.Calendar.from_ical(response.data)
     items = cal.walk("VEVENT")
-    assert [str(e["SUMMARY"]) for e in items] == ["Type hints at scale", "Rust & <Python>"]
-    assert [str(e["LOCATION"]) for e in items] == ["Hall A", "Hall B"]
+    handwritten = f"Session {board['blank'].code} (handwritten)"
+    assert [str(e["SUMMARY"]) for e in items] == [
+        "Type hints at scale",
+        "Rust & <Python>",
+        handwritten,
+    ]
+    assert [str(e["LOCATION"]) for e in items] == ["Hall A", "Hall B", "Terrace"]
+    assert str(items[2]["DESCRIPTION"]) == ""
     starts = [e.decoded("DTSTART") for e in items]
     assert [s.isoformat() for s in starts] == [
         "2026-09-26T10:00:00+05:30",
+        "2026-09-26T11:00:00+05:30",
         "2026-09-26T11:00:00+05:30",
     ]
     assert starts[0].astimezone(dt.UTC) == dt.datetime(2026, 9, 26, 4, 30, tzinfo=dt.UTC)
@@ -101,6 +117,7 @@ def test_event_ics_has_only_scheduled_sessions_in_kolkata_time(client, board):
     assert [str(e["UID"]) for e in items] == [
         f"{board['types'].code}@pycon-india.openspaces",
         f"{board['rust'].code}@pycon-india.openspaces",
+        f"{board['blank'].code}@pycon-india.openspaces",
     ]
     assert items[0].decoded("DTSTAMP") == dt.datetime(2026, 9, 26, 3, 1, tzinfo=dt.UTC)
 
@@ -109,10 +126,12 @@ def test_room_ics_has_only_that_room(client, board):
     assert [str(e["SUMMARY"]) for e in vevents(client.get("/rooms/2/schedule.ics").data)] == [
         "Rust & <Python>"
     ]
-    # Terrace holds a hidden session and an unclaimed sticky: nothing to export.
-    terrace = icalendar.Calendar.from_ical(client.get("/rooms/3/schedule.ics").data)
-    assert terrace.walk("VEVENT") == []
-    assert str(terrace.walk("VTIMEZONE")[0]["TZID"]) == "Asia/Kolkata"
+    # Terrace holds a hidden session and a handwritten sticky: only the handwritten one is exported.
+    terrace = vevents(client.get("/rooms/3/schedule.ics").data)
+    assert [str(e["SUMMARY"]) for e in terrace] == [f"Session {board['blank'].code} (handwritten)"]
+    empty = icalendar.Calendar.from_ical(client.get("/rooms/1/schedule.ics").data)
+    assert [str(e["SUMMARY"]) for e in empty.walk("VEVENT")] == ["Type hints at scale"]
+    assert str(empty.walk("VTIMEZONE")[0]["TZID"]) == "Asia/Kolkata"
     assert client.get("/rooms/4/schedule.ics").status_code == 404
 
 
@@ -181,8 +200,8 @@ def test_event_ics_and_xml_follow_daylight_saving_change(app, client, tmp_path):
     assert [e.findtext("start") for e in root.iter("event")] == ["10:00", "10:00"]
 
 
-def test_schedule_json_lists_rooms_slots_and_scheduled_sessions(client, board):
-    response = client.get("/schedule.json")
+def test_api_schedule_lists_rooms_slots_and_scheduled_sessions(client, board):
+    response = client.get("/api/schedule")
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     data = response.get_json()
@@ -219,6 +238,7 @@ def test_schedule_json_lists_rooms_slots_and_scheduled_sessions(client, board):
             "room": "Hall A",
             "slot": "2026-09-26T10:00",
             "url": f"http://localhost:5000/s/{types.code}",
+            "picture": None,
             "interested": 3,
         },
         {
@@ -229,7 +249,19 @@ def test_schedule_json_lists_rooms_slots_and_scheduled_sessions(client, board):
             "room": "Hall B",
             "slot": "2026-09-26T11:00",
             "url": f"http://localhost:5000/s/{rust.code}",
+            "picture": None,
             "interested": 1,
+        },
+        {
+            "code": board["blank"].code,
+            "title": f"Session {board['blank'].code} (handwritten)",
+            "host": None,
+            "tags": [],
+            "room": "Terrace",
+            "slot": "2026-09-26T11:00",
+            "url": f"http://localhost:5000/s/{board['blank'].code}",
+            "picture": None,
+            "interested": 0,
         },
     ]
 
@@ -246,7 +278,7 @@ def test_schedule_xml_is_frab_shaped_with_exact_values(client, board):
     conference = {child.tag: child.text for child in root.find("conference")}
     assert conference == {
         "title": "PyCon India Open Spaces",
-        "acronym": "pycon-india",
+        "acronym": "pycon_india",
         "start": "2026-09-26",
         "end": "2026-09-26",
         "days": "1",
@@ -261,7 +293,9 @@ def test_schedule_xml_is_frab_shaped_with_exact_values(client, board):
         "end": "2026-09-26T11:45:00+05:30",
     }
     assert [r.get("name") for r in day.findall("room")] == ["Hall A", "Hall B", "Terrace"]
-    assert day.find("room[@name='Terrace']").findall("event") == []
+    (handwritten,) = day.find("room[@name='Terrace']").findall("event")
+    assert handwritten.findtext("title") == f"Session {board['blank'].code} (handwritten)"
+    assert list(handwritten.find("persons")) == []
     types = board["types"]
     (event,) = day.find("room[@name='Hall A']").findall("event")
     url = f"http://localhost:5000/s/{types.code}"
@@ -313,10 +347,14 @@ def test_schedule_xml_is_frab_shaped_with_exact_values(client, board):
     assert other.findtext("abstract") == ""
 
 
-def test_schedule_exports_leave_out_hidden_unplaced_conflicting_and_blank(client, board):
-    titles = ["Type hints at scale", "Rust & <Python>"]
+def test_schedule_exports_leave_out_hidden_unplaced_and_conflicting(client, board):
+    titles = [
+        "Type hints at scale",
+        "Rust & <Python>",
+        f"Session {board['blank'].code} (handwritten)",
+    ]
     assert [str(e["SUMMARY"]) for e in vevents(client.get("/schedule.ics").data)] == titles
-    assert [s["title"] for s in client.get("/schedule.json").get_json()["sessions"]] == titles
+    assert [s["title"] for s in client.get("/api/schedule").get_json()["sessions"]] == titles
     root = ET.fromstring(client.get("/schedule.xml").data)
     assert [e.findtext("title") for e in root.iter("event")] == titles
 
@@ -438,7 +476,7 @@ def test_room_pdf_for_unknown_room_is_404(client, board):
 def test_board_and_room_pages_link_the_exports(app, organizer_client, board):
     client = app.test_client()
     board_page = client.get("/board").get_data(as_text=True)
-    for url in ("/schedule.ics", "/schedule.json", "/schedule.xml"):
+    for url in ("/schedule.ics", "/schedule.json", "/schedule.xml", "/api/schedule"):
         assert f'href="{url}"' in board_page
     assert "/admin/export.csv" in organizer_client.get("/board").get_data(as_text=True)
     kiosk = client.get("/board?kiosk=1").get_data(as_text=True)
@@ -448,7 +486,9 @@ def test_board_and_room_pages_link_the_exports(app, organizer_client, board):
     assert 'href="/rooms/2/schedule.ics"' in room_page
 
 
-@pytest.mark.parametrize("url", ["/schedule.ics", "/schedule.json", "/schedule.xml"])
+@pytest.mark.parametrize(
+    "url", ["/schedule.ics", "/schedule.json", "/schedule.xml", "/api/schedule"]
+)
 def test_export_queries_do_not_grow_with_sessions(app, client, event, board, create_session, url):
     def queries() -> int:
         statements = []

@@ -5,12 +5,7 @@ from __future__ import annotations
 import json
 
 import cv2
-import test_app_camera
-from test_app_camera import codes, expected, layouts, scan_ids, wall_for, write_video
-
-# The live server and the loaded wall event come from the camera tests.
-wall_event = test_app_camera.wall_event
-server = test_app_camera.server
+from app_wall import codes, expected, layouts, scan_ids, wall_for, write_video
 
 
 def test_scan_apply_places_stickies_then_same_photo_is_noop(runner, wall_event, tmp_path):

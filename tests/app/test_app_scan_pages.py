@@ -7,14 +7,11 @@ import re
 
 import cv2
 import numpy as np
-import test_app_camera
-from test_app_camera import codes, expected, layouts, wall_for
+from app_wall import codes, expected, layouts, wall_for
 
 from app.extensions import db
 from app.models import Scan
 from app.services.organizers import set_password
-
-wall_event = test_app_camera.wall_event
 
 
 def login(client):

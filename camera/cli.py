@@ -1,0 +1,191 @@
+"""The camera's command line: ``openspaces-camera`` (or ``python -m camera``).
+
+``openspaces scan --camera SOURCE ...`` on a machine with the whole board installed runs the same
+loop through `watch()`, with the same options.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from camera.errors import CameraError
+
+
+def watch(
+    *,
+    source: str,
+    every_s: float,
+    post_url: str | None,
+    token: str | None,
+    manifest_path: str | None,
+    spool_dir: str,
+    heartbeat_s: float,
+    confirm_scans: int,
+    realtime: bool,
+    max_scans: int | None,
+    name: str,
+    decoder: str,
+) -> None:
+    """Run the webcam loop in real time until the video ends, N frames were taken, or Ctrl+C."""
+    from camera.client import ScanClient
+    from camera.frames import FrameSource
+    from camera.loop import CameraLoop, load_manifest_file
+    from camera.spool import Spool
+
+    if not post_url:
+        raise click.UsageError("--camera needs --post URL, the board's address")
+    if not token:
+        raise click.UsageError("--camera needs --token (from `openspaces token create NAME`)")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("openspaces.camera")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        loop = CameraLoop(
+            source=FrameSource(source, every_s=every_s),
+            client=ScanClient(base_url=post_url, token=token),
+            spool=Spool(spool_dir),
+            name=name,
+            every_s=every_s,
+            heartbeat_s=heartbeat_s,
+            confirm_scans=confirm_scans,
+            manifest=load_manifest_file(manifest_path) if manifest_path else None,
+            decoder=decoder,
+        )
+        frames = loop.run(max_frames=max_scans, realtime=realtime)
+    except CameraError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+        return
+    finally:
+        log.removeHandler(handler)
+    waiting = len(loop.spool.pending())
+    click.echo(
+        f"{frames} frames, {loop.scans} scanned; {waiting} scans wait in {spool_dir}", err=True
+    )
+
+
+@click.command("openspaces-camera")
+@click.option(
+    "--camera",
+    "camera_source",
+    metavar="SOURCE",
+    required=True,
+    help="What to watch: a device index (0), a video file, or a stream URL (rtsp://..., or "
+    "http://.../video for a phone's MJPEG webcam app).",
+)
+@click.option(
+    "--post",
+    "post_url",
+    metavar="URL",
+    help="The board's address, e.g. http://localhost:5000; scans go to URL/api/scans and the "
+    "manifest comes from URL/api/manifest.",
+)
+@click.option(
+    "--token",
+    envvar="OPENSPACES_TOKEN",
+    help="The camera token from `openspaces token create NAME` [env OPENSPACES_TOKEN].",
+)
+@click.option(
+    "--every",
+    "every_s",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds between frames (of video time for a video file).",
+)
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(dir_okay=False),
+    help="Scan with this manifest (`openspaces manifest -o FILE`) instead of fetching the board's.",
+)
+@click.option(
+    "--spool",
+    "spool_dir",
+    type=click.Path(file_okay=False),
+    default="camera-spool",
+    show_default=True,
+    help="Folder for scans that wait for the server, one JSON file each.",
+)
+@click.option(
+    "--heartbeat",
+    "heartbeat_s",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Post at least this often, even when nothing changed.",
+)
+@click.option(
+    "--confirm",
+    "confirm_scans",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    metavar="N",
+    help="After a change, post N more scans even when nothing changed, so that a sticky taken "
+    "off the wall leaves the board within seconds.",
+)
+@click.option(
+    "--realtime",
+    is_flag=True,
+    help="With a video file: wait --every seconds between frames, as a live camera does, "
+    "instead of reading the file as fast as it scans.",
+)
+@click.option(
+    "--max-scans",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Stop after N frames (default: run until stopped or the video ends).",
+)
+@click.option(
+    "--name",
+    "camera_name",
+    default="camera",
+    show_default=True,
+    help="The camera's name, the prefix of its scan ids.",
+)
+@click.option(
+    "--decoder", default="auto", show_default=True, help="QR decoder: auto, zxing, zbar or opencv."
+)
+def main(
+    camera_source,
+    post_url,
+    token,
+    every_s,
+    manifest_path,
+    spool_dir,
+    heartbeat_s,
+    confirm_scans,
+    realtime,
+    max_scans,
+    camera_name,
+    decoder,
+) -> None:
+    """Watch the wall: scan a frame every few seconds and post what changed to the board."""
+    import scanner
+
+    if decoder not in scanner.DECODERS:
+        raise click.BadParameter(
+            f"choose one of: {', '.join(scanner.DECODERS)}", param_hint="--decoder"
+        )
+    watch(
+        source=camera_source,
+        every_s=every_s,
+        post_url=post_url,
+        token=token,
+        manifest_path=manifest_path,
+        spool_dir=spool_dir,
+        heartbeat_s=heartbeat_s,
+        confirm_scans=confirm_scans,
+        realtime=realtime,
+        max_scans=max_scans,
+        name=camera_name,
+        decoder=decoder,
+    )

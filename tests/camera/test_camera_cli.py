@@ -1,0 +1,96 @@
+"""``openspaces-camera``: the loop as a program of its own, on a machine without the web stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from camera_wall import expected, layouts
+
+import camera
+
+# Run the camera's command line in a fresh interpreter where the web stack cannot be imported, then
+# print which of its modules got loaded anyway.
+WITHOUT_WEB_STACK = """
+import json, sys
+
+WEB = {"flask", "flask_sqlalchemy", "flask_migrate", "flask_wtf", "sqlalchemy", "werkzeug", "app"}
+
+
+class NotInstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in WEB:
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+
+
+sys.meta_path.insert(0, NotInstalled())
+from camera.cli import main
+
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & WEB)))
+sys.exit(code)
+"""
+
+
+def run_camera(*args: str) -> subprocess.CompletedProcess:
+    root = Path(camera.__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_WEB_STACK, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_camera_cli_runs_without_the_web_stack(live_server, wall_event, video, scan_ids, tmp_path):
+    spool = tmp_path / "spool"
+    done = run_camera(
+        "--camera",
+        str(video),
+        "--post",
+        live_server.url,
+        "--token",
+        wall_event["token"],
+        "--max-scans",
+        "2",
+        "--spool",
+        str(spool),
+        "--name",
+        "hall-cam",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+    lines = done.stderr.splitlines()
+    assert lines[0].split("  ")[1:5] == ["seen 4", "placed 3", "off-grid 1", "hidden 0"]
+    assert lines[-1] == f"2 frames, 1 scanned; 0 scans wait in {spool}"
+    assert live_server.board() == expected(layouts(wall_event)[0])
+    assert [s.rsplit("-", 1)[0] for s in scan_ids()] == ["hall-cam"]
+
+
+def test_camera_cli_without_post_is_usage_error(tmp_path):
+    done = run_camera("--camera", "0", "--token", "t", "--spool", str(tmp_path / "spool"))
+    assert done.returncode == 2
+    assert "--camera needs --post URL" in done.stderr
+    assert json.loads(done.stdout) == []
+
+
+def test_camera_minimal_install_lists_the_camera_extra():
+    import re
+    import tomllib
+
+    root = Path(camera.__file__).resolve().parents[1]
+    extra = tomllib.loads((root / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["camera"]
+    docs = (root / "docs" / "camera.md").read_text()
+    line = re.search(r"pip install (click .*)\n", docs).group(1)
+    assert line.split() == [re.split(r"[<>=]", requirement)[0] for requirement in extra]

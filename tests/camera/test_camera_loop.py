@@ -1,0 +1,92 @@
+"""The camera loop against a live board: a video of a changing wall, confirmations, heartbeats."""
+
+from __future__ import annotations
+
+from camera_wall import A10, B11, C12, codes, expected, layouts, wall_for, write_video
+
+from camera import Spool
+
+
+def test_camera_loop_video_board_follows_every_layout(
+    live_server, wall_event, video, clock, make_loop, scan_ids, tmp_path
+):
+    loop = make_loop(live_server, video)
+    outcomes, boards = [], []
+    while (report := loop.step()) is not None:
+        outcomes.append(report.outcome)
+        boards.append(live_server.board())
+        clock.now += 5.0
+    steps = layouts(wall_event)
+    assert outcomes == ["posted", "unchanged"] * 5
+    assert boards == [expected(layout) for layout in steps for _ in range(2)]
+    assert len(scan_ids()) == 5
+    assert scan_ids()[0] == "wall-cam-1790000000000"
+    assert loop.frames == 10
+    assert loop.scans == 5
+    assert Spool(tmp_path / "spool").pending() == []
+
+
+def test_camera_loop_confirms_a_removal_so_the_board_drops_it_in_seconds(
+    live_server, wall_event, clock, make_loop, tmp_path
+):
+    s1, s2, s3, _ = codes(wall_event)
+    wall = wall_for(wall_event)
+    before, after = {s1: A10, s2: B11, s3: C12}, {s1: A10, s2: B11}
+    video = write_video(
+        tmp_path / "removal.avi",
+        [wall.photo(before, seed=1), wall.photo(after, seed=2), wall.photo(after, seed=2)],
+        seconds_each=10.0,
+    )
+    loop = make_loop(live_server, video, confirm_scans=2)
+    outcomes, on_board = [], []
+    while (report := loop.step()) is not None:
+        outcomes.append(report.outcome)
+        on_board.append(live_server.board())
+        clock.now += 5.0
+    assert outcomes == ["posted", "unchanged", "posted", "posted", "posted", "unchanged"]
+    # The server takes a sticky off after three scans in a row miss it: the change and two more.
+    assert on_board[3] == expected(before)
+    assert on_board[4] == expected(after)
+
+
+def test_camera_loop_skips_unchanged_frames_and_posts_heartbeat(
+    live_server, wall_event, clock, make_loop, scan_ids, tmp_path
+):
+    wall = wall_for(wall_event)
+    layout = layouts(wall_event)[0]
+    s1 = codes(wall_event)[0]
+    photos = [wall.photo(layout), wall.photo(layout, nudge_mm={s1: (12.0, -8.0)})]
+    video = write_video(tmp_path / "still.avi", photos, seconds_each=5.0)
+    loop = make_loop(live_server, video, every_s=1.0, heartbeat_s=60.0)
+    reports = []
+    while (report := loop.step()) is not None:
+        reports.append(report)
+        clock.now += 25.0
+    # Ticks at 0, 25, 50, ... s; frames 0-4 show the first photo, 5-9 the nudged sticky.
+    assert [(r.outcome, r.heartbeat) for r in reports] == [
+        ("posted", False),
+        ("unchanged", False),
+        ("unchanged", False),
+        ("posted", True),
+        ("unchanged", False),
+        ("skipped", False),
+        ("posted", True),
+        ("unchanged", False),
+        ("unchanged", False),
+        ("posted", True),
+    ]
+    assert [r.seen for r in reports] == [4] * 10
+    assert [r.off_grid for r in reports] == [1] * 10
+    assert len(scan_ids()) == 4
+    assert loop.scans == 2
+
+
+def test_camera_loop_video_plays_in_real_time_only_when_asked(
+    live_server, video, clock, make_loop, tmp_path
+):
+    fast = make_loop(live_server, video, spool=tmp_path / "fast")
+    assert fast.run(max_frames=3) == 3
+    assert clock.sleeps == []
+    paced = make_loop(live_server, video, spool=tmp_path / "paced")
+    assert paced.run(max_frames=3, realtime=True) == 3
+    assert clock.sleeps == [5.0, 5.0, 5.0]
