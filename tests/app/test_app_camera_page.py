@@ -143,7 +143,7 @@ def test_pairing_link_pairs_one_phone_once(organizer_client, app, wall, live):
     html = organizer_client.get("/admin/").get_data(as_text=True)
     link = pairing_link(html)
     assert link.startswith(f"{live.url}/camera?pair=")
-    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html
+    assert '<svg class="qr" xmlns="http://www.w3.org/2000/svg"' in html
     phone = app.test_client()
     answer = pair(phone, link)
     assert answer.status_code == 201
