@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app.db import write_lock_event
 from app.extensions import db
 from app.models import (
     BoardStatus,
@@ -27,6 +28,7 @@ from app.models import (
 )
 from app.services import ServiceError
 from app.services.board import count_miss, place_sticky, put_off_grid, undo_placements
+from app.services.text import unprintable_in
 
 MAX_SCAN_ID = 100
 MAX_STICKIES = 2000
@@ -86,6 +88,8 @@ def parse_observations(data: object) -> Observations:
         isinstance(scan_id, str) and 0 < len(scan_id) <= MAX_SCAN_ID,
         f"scan_id must be a string of 1 to {MAX_SCAN_ID} characters",
     )
+    bad = unprintable_in(scan_id)
+    _expect(bad is None, f"scan_id must be printable characters only, not {bad}")
     _expect(isinstance(data.get("board_found"), bool), "board_found must be true or false")
     raw_stickies = data.get("stickies", [])
     _expect(isinstance(raw_stickies, list), "stickies must be a list")
@@ -96,6 +100,8 @@ def parse_observations(data: object) -> Observations:
         _expect(isinstance(item, dict), f"{where} must be an object")
         code, room, slot = item.get("code"), item.get("room"), item.get("slot")
         _expect(isinstance(code, str) and code, f"{where}.code must be a string")
+        bad = unprintable_in(code)
+        _expect(bad is None, f"{where}.code must be printable characters only, not {bad}")
         _expect(room is None or isinstance(room, str), f"{where}.room must be a string or null")
         _expect(slot is None or isinstance(slot, str), f"{where}.slot must be a string or null")
         _expect((room is None) == (slot is None), f"{where}: room and slot go together")
@@ -188,6 +194,7 @@ def apply_scan(
 
     ``remove_after`` is how many scans in a row must miss a visible sticky before it comes off.
     """
+    write_lock_event(event.id)
     existing = find_scan(event, observations.scan_id)
     if existing is not None:
         return ScanOutcome(existing, duplicate=True)
@@ -285,6 +292,12 @@ def _describe(sticky: Sticky, placement: Placement) -> dict:
             **where(placement.to_status, placement.to_room_id, placement.to_slot_id),
         },
     }
+
+
+def scan_changes(*, scan: Scan) -> list[dict]:
+    """Return what a scan changed on the board, in the order it changed it, as ``preview_scan`` does."""
+    query = select(Placement).where(Placement.scan_id == scan.id).order_by(Placement.id)
+    return [_describe(p.sticky, p) for p in db.session.scalars(query)]
 
 
 def undo_scan(*, scan: Scan, now: dt.datetime | None = None) -> int:

@@ -28,9 +28,11 @@ from app.services.scans import (
     parse_observations,
     preview_scan,
     recent_scans,
+    scan_changes,
     undo_scan,
 )
 from app.services.uploads import InvalidUpload, read_photo
+from app.templating import plural
 from app.views.common import current_event_or_404, organizer_required
 
 bp = Blueprint("scans", __name__)
@@ -145,7 +147,7 @@ def apply_pending(pending: str):
         outcome.scan.image_path = f"{outcome.scan.id}-annotated.jpg"
     db.session.commit()
     (folder / f"{pending}.json").unlink(missing_ok=True)
-    flash(f"Scan applied: {len(outcome.changes)} changes.", "ok")
+    flash(f"Scan applied: {plural(len(outcome.changes), 'change')}.", "ok")
     return redirect(url_for(".history"))
 
 
@@ -169,6 +171,22 @@ def history():
     )
 
 
+@bp.get("/admin/scans/<int:scan_id>")
+def scan_detail(scan_id: int):
+    """One scan: its annotated photo, what it read and what it changed, with undo."""
+    event = current_event_or_404()
+    scan = db.get_or_404(Scan, scan_id)
+    if scan.event_id != event.id:
+        abort(404)
+    return render_template(
+        "admin/scan.html",
+        event=event,
+        scan=scan,
+        changes=scan_changes(scan=scan),
+        action_form=ActionForm(),
+    )
+
+
 @bp.get("/admin/scans/<int:scan_id>/image")
 def scan_image(scan_id: int):
     scan = db.get_or_404(Scan, scan_id)
@@ -189,8 +207,8 @@ def undo(scan_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(f"Scan {scan.id} undone: {restored} stickies put back.", "ok")
-    return redirect(url_for(".history"))
+        flash(f"Scan {scan.id} undone: {plural(restored, 'sticky')} put back.", "ok")
+    return redirect(url_for(".scan_detail", scan_id=scan.id))
 
 
 @bp.get("/admin/timelapse")
