@@ -231,6 +231,13 @@ def sticky(code: str):
                 ".edit", code=sticky.code, key=secret, _external=True
             )
             return _remember_secret(redirect(url_for(".sticky", code=sticky.code)), sticky, secret)
+        if request.method == "GET":
+            # What the wall shows, read by a person or by text recognition, starts the title.
+            start = sticky.title or sticky.suggested_title or ""
+            if sticky.kind == StickyKind.SESSION:
+                form.title.data = start
+            else:
+                form.name.data = start
         status = 400 if request.method == "POST" else 200
         return render_template("claim.html", sticky=sticky, form=form), status
     if request.method == "POST":
@@ -347,7 +354,13 @@ def people():
     event = current_event_or_404()
     query = request.args.get("q", "")[:100]
     found = sticky_service.search_people(event, query)
-    return render_template("people.html", event=event, people=found, query=query)
+    from app.services.pictures import handwritten_people
+
+    # Person stickies nobody claimed show what the camera saw of them, unless someone searches.
+    handwritten = [] if query.strip() else handwritten_people(event)
+    return render_template(
+        "people.html", event=event, people=found, query=query, handwritten=handwritten
+    )
 
 
 @bp.get("/rooms/<int:number>")

@@ -90,7 +90,14 @@ def test_scan_bench_quick_writes_results(tmp_path):
         ("webcam-720p", "zxing-cpp", 2),
         ("webcam-720p", "pyzbar", 2),
     ]
-    assert "| webcam-720p | pyzbar |" in (tmp_path / "RESULTS.md").read_text()
+    results = (tmp_path / "RESULTS.md").read_text()
+    assert "| webcam-720p | pyzbar |" in results
+    # Every placed sticky got a picture that matches the sticky on the wall.
+    scanner_row = data["rows"][0]
+    pictures = [p for f in scanner_row["frames_detail"] for p in f["pictures"]]
+    assert len(pictures) == scanner_row["correct"] + scanner_row["wrong"]
+    assert min(pictures) >= 0.75
+    assert f"| webcam-720p | {len(pictures)} | {len(pictures)} |" in results
     assert sorted(p.name for p in frames.iterdir()) == [
         "webcam-720p-1.json",
         "webcam-720p-1.manifest.json",
