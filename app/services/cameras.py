@@ -27,6 +27,7 @@ PAIRING_MAX_AGE_S = 600
 PHONE_PREFIX = "phone-"
 # A camera posts a heartbeat every minute; two missed ones and the dashboard warns.
 QUIET_AFTER_S = 120
+USED_MESSAGE = "this pairing code was used already; show a new one on the organizer dashboard"
 # The dashboard's thumbnail of a camera's last photo, in pixels across.
 THUMB_WIDTH = 320
 
@@ -61,9 +62,7 @@ def pair_camera(
     if not isinstance(name, str) or not name.startswith(PHONE_PREFIX):
         raise PairingError("this is not a pairing code from this board")
     if db.session.scalar(select(ApiToken.id).filter_by(name=name)) is not None:
-        raise PairingError(
-            "this pairing code was used already; show a new one on the organizer dashboard"
-        )
+        raise PairingError(USED_MESSAGE)
     return create_token(name=name)
 
 

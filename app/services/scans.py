@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from app.db import write_lock_event
 from app.extensions import db
 from app.models import (
     BoardStatus,
@@ -29,6 +30,7 @@ from app.models import (
 )
 from app.services import ServiceError
 from app.services.board import count_miss, place_sticky, put_off_grid, undo_placements
+from app.services.text import unprintable_in
 
 MAX_SCAN_ID = 100
 MAX_STICKIES = 2000
@@ -109,7 +111,8 @@ def check_scan_id(scan_id: object) -> str:
         isinstance(scan_id, str) and 0 < len(scan_id) <= MAX_SCAN_ID,
         f"scan_id must be a string of 1 to {MAX_SCAN_ID} characters",
     )
-    _expect(scan_id.isprintable(), "scan_id must not contain control characters")
+    bad = unprintable_in(scan_id)
+    _expect(bad is None, f"scan_id must be printable characters only, not {bad}")
     return scan_id
 
 
@@ -133,6 +136,8 @@ def parse_observations(data: object) -> Observations:
         _expect(isinstance(item, dict), f"{where} must be an object")
         code, room, slot = item.get("code"), item.get("room"), item.get("slot")
         _expect(isinstance(code, str) and code, f"{where}.code must be a string")
+        bad = unprintable_in(code)
+        _expect(bad is None, f"{where}.code must be printable characters only, not {bad}")
         _expect(room is None or isinstance(room, str), f"{where}.room must be a string or null")
         _expect(slot is None or isinstance(slot, str), f"{where}.slot must be a string or null")
         _expect((room is None) == (slot is None), f"{where}: room and slot go together")
@@ -249,6 +254,7 @@ def apply_scan(
 
     ``remove_after`` is how many scans in a row must miss a visible sticky before it comes off.
     """
+    write_lock_event(event.id)
     existing = find_scan(event, observations.scan_id)
     if existing is not None:
         return ScanOutcome(existing, duplicate=True)

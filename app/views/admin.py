@@ -14,7 +14,7 @@ from app.services import events as event_service
 from app.services import organizers as organizer_service
 from app.services import stickies as sticky_service
 from app.services.scans import last_camera_scan
-from app.views.common import current_event_or_404, organizer_required, sticky_or_404
+from app.views.common import current_event_or_404, organizer_required, parse_id, sticky_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -246,10 +246,10 @@ def place(code: str):
         if target == "offgrid":
             board_service.put_off_grid(sticky=sticky, source=PlacementSource.ORGANIZER)
             return
-        try:
-            room_id, slot_id = (int(part) for part in target.split(":"))
-        except ValueError:
-            raise ServiceError("choose a cell") from None
+        room_part, _, slot_part = target.partition(":")
+        room_id, slot_id = parse_id(room_part), parse_id(slot_part)
+        if room_id is None or slot_id is None:
+            raise ServiceError("choose a cell")
         room, slot = db.session.get(Room, room_id), db.session.get(Slot, slot_id)
         if room is None or slot is None:
             raise ServiceError("that cell does not exist")

@@ -13,6 +13,7 @@ from flask import (
     send_file,
 )
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Scan, utcnow
@@ -54,11 +55,16 @@ def pair():
         token, secret = camera_service.pair_camera(
             code=code, secret_key=current_app.config["SECRET_KEY"]
         )
+        name = token.name
+        db.session.commit()
     except camera_service.PairingError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 422
-    db.session.commit()
-    return jsonify(name=token.name, token=secret), 201
+    except IntegrityError:
+        # Two phones sent the same code at once: the other one has the token.
+        db.session.rollback()
+        return jsonify(error=camera_service.USED_MESSAGE), 422
+    return jsonify(name=name, token=secret), 201
 
 
 @bp.get("/camera/status")

@@ -55,7 +55,7 @@ def settings(app):
 
 
 def test_ingest_same_scan_id_committed_meanwhile_is_a_duplicate(app, wall_event, settings):
-    """A request that finds the scan id free, then loses the race to commit it, answers duplicate."""
+    """A request that finds the scan id free, then another commits it first, answers duplicate."""
     from app.models import Event
 
     layout = layouts(wall_event)[0]
@@ -70,19 +70,28 @@ def test_ingest_same_scan_id_committed_meanwhile_is_a_duplicate(app, wall_event,
                 event=event, source="other", settings=settings, observations=body
             ).to_json()
 
-    def race(session, flush_context, instances):
-        # Just before this request writes its scan, another one commits the same scan id.
+    def race():
+        # Just before this request first writes, another one commits the same scan id.
         if threading.get_ident() == main_thread and not other:
             worker = threading.Thread(target=other_request)
             worker.start()
             worker.join()
 
+    def before_write(state):
+        if state.is_update or state.is_insert or state.is_delete:
+            race()
+
+    def before_flush(session, flush_context, instances):
+        race()
+
     event = db.session.scalars(select(Event)).one()
-    sa_event.listen(Session, "before_flush", race)
+    sa_event.listen(Session, "do_orm_execute", before_write)
+    sa_event.listen(Session, "before_flush", before_flush)
     try:
         mine = ingest_scan(event=event, source="mine", settings=settings, observations=body)
     finally:
-        sa_event.remove(Session, "before_flush", race)
+        sa_event.remove(Session, "do_orm_execute", before_write)
+        sa_event.remove(Session, "before_flush", before_flush)
     assert other["answer"]["duplicate"] is False and len(other["answer"]["changes"]) == 4
     assert mine.to_json() == {
         "scan": other["answer"]["scan"],
@@ -199,7 +208,9 @@ def test_api_lists_as_long_as_the_board_are_applied(client, wall_event):
 def test_scan_id_with_control_characters_is_422(client, wall_event):
     response = post_json(client, wall_event, {"scan_id": "cam\x00-1", "board_found": False})
     assert response.status_code == 422
-    assert response.get_json()["error"] == "scan_id must not contain control characters"
+    assert response.get_json()["error"] == (
+        "scan_id must be printable characters only, not U+0000 at position 4"
+    )
 
 
 def test_preview_then_apply_moves_the_photo_and_empties_pending(
