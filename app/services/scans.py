@@ -354,6 +354,12 @@ def _describe(sticky: Sticky, placement: Placement) -> dict:
     }
 
 
+def scan_changes(*, scan: Scan) -> list[dict]:
+    """Return what a scan changed on the board, in the order it changed it, as ``preview_scan`` does."""
+    query = select(Placement).where(Placement.scan_id == scan.id).order_by(Placement.id)
+    return [_describe(p.sticky, p) for p in db.session.scalars(query)]
+
+
 def undo_scan(*, scan: Scan, now: dt.datetime | None = None) -> int:
     """Put back every sticky this scan moved, where no later change has moved it since.
 

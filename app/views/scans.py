@@ -22,8 +22,15 @@ from app.models import Scan
 from app.services import ServiceError
 from app.services.ingest import PendingGone, ScanSettings, ingest_scan, preview_photo
 from app.services.ingest import pending_image as pending_image_path
-from app.services.scans import InvalidScan, changes_per_scan, recent_scans, undo_scan
+from app.services.scans import (
+    InvalidScan,
+    changes_per_scan,
+    recent_scans,
+    scan_changes,
+    undo_scan,
+)
 from app.services.uploads import InvalidUpload
+from app.templating import plural
 from app.views.common import current_event_or_404, organizer_required
 
 bp = Blueprint("scans", __name__)
@@ -91,7 +98,7 @@ def apply_pending(pending: str):
     except InvalidScan as exc:
         flash(str(exc), "error")
         return redirect(url_for(".scan_photo"))
-    flash(f"Scan applied: {len(ingested.changes)} changes.", "ok")
+    flash(f"Scan applied: {plural(len(ingested.changes), 'change')}.", "ok")
     return redirect(url_for(".history"))
 
 
@@ -104,6 +111,22 @@ def history():
         event=event,
         scans=scans,
         counts=changes_per_scan(scans),
+        action_form=ActionForm(),
+    )
+
+
+@bp.get("/admin/scans/<int:scan_id>")
+def scan_detail(scan_id: int):
+    """One scan: its annotated photo, what it read and what it changed, with undo."""
+    event = current_event_or_404()
+    scan = db.get_or_404(Scan, scan_id)
+    if scan.event_id != event.id:
+        abort(404)
+    return render_template(
+        "admin/scan.html",
+        event=event,
+        scan=scan,
+        changes=scan_changes(scan=scan),
         action_form=ActionForm(),
     )
 
@@ -128,8 +151,8 @@ def undo(scan_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(f"Scan {scan.id} undone: {restored} stickies put back.", "ok")
-    return redirect(url_for(".history"))
+        flash(f"Scan {scan.id} undone: {plural(restored, 'sticky')} put back.", "ok")
+    return redirect(url_for(".scan_detail", scan_id=scan.id))
 
 
 @bp.get("/admin/timelapse")
