@@ -172,6 +172,24 @@ def organizer_client(app, client):
 
 
 @pytest.fixture
+def token(app, event):
+    """Create the camera token ``wall-cam`` for the event; return its secret."""
+    _, secret = create_token(name="wall-cam")
+    db.session.commit()
+    return secret
+
+
+@pytest.fixture
+def post(client, token):
+    """POST a JSON body to ``/api/scans`` with the camera token; return the response."""
+
+    def send(body, token=token):
+        return client.post("/api/scans", json=body, headers={"Authorization": f"Bearer {token}"})
+
+    return send
+
+
+@pytest.fixture
 def wall_event(app, tmp_path):
     """Load a 3 x 3 event with three session stickies and one person sticky; return its manifest.
 
