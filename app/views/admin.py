@@ -25,6 +25,8 @@ from app.views.common import (
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+STICKIES_PER_PAGE = 50
+
 
 @bp.before_request
 @organizer_required
@@ -198,7 +200,16 @@ def stickies():
         query = query.where(Sticky.claimed_dt.is_(None))
     elif status == "hidden":
         query = query.filter_by(hidden=True)
-    rows = list(db.session.scalars(query.order_by(Sticky.id.desc()).limit(500)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // STICKIES_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = list(
+        db.session.scalars(
+            query.order_by(Sticky.id.desc())
+            .offset((page - 1) * STICKIES_PER_PAGE)
+            .limit(STICKIES_PER_PAGE)
+        )
+    )
     return render_template(
         "admin/stickies.html",
         event=event,
@@ -207,6 +218,10 @@ def stickies():
         kind=kind,
         search=search,
         status=status,
+        total=total,
+        page=page,
+        pages=pages,
+        first=(page - 1) * STICKIES_PER_PAGE + 1,
     )
 
 
