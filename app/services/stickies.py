@@ -263,18 +263,36 @@ def sticky_counts(event: Event) -> StickyCounts:
 STICKY_FILTERS = ("claimed", "blank", "hidden")
 
 
+@dataclass(frozen=True)
+class StickyPage:
+    """One page of a sticky list: its rows, which page it is, of how many, and the total found."""
+
+    rows: list[Sticky]
+    page: int
+    pages: int
+    total: int
+    per_page: int
+
+    @property
+    def first(self) -> int:
+        """Return the position of the page's first row in the whole list, from 1."""
+        return (self.page - 1) * self.per_page + 1
+
+
 def search_stickies(
     *,
     event: Event,
     text: str = "",
     kind: str | None = None,
     status: str | None = None,
-    limit: int = 500,
-) -> list[Sticky]:
-    """Return the event's stickies, newest first, that match every filter given.
+    page: int = 1,
+    per_page: int = 50,
+) -> StickyPage:
+    """Return a page of the event's stickies, newest first, that match every filter given.
 
     ``text`` is found in the code, title, host or tags (any case); ``kind`` is session or person;
-    ``status`` is one of STICKY_FILTERS. Unknown kinds and statuses filter nothing.
+    ``status`` is one of STICKY_FILTERS. Unknown kinds and statuses filter nothing; a page past
+    the last one gives the last.
     """
     query = select(Sticky).filter_by(event_id=event.id)
     if kind in (StickyKind.SESSION, StickyKind.PERSON):
@@ -295,7 +313,13 @@ def search_stickies(
         query = query.where(Sticky.claimed_dt.is_(None))
     elif status == "hidden":
         query = query.filter_by(hidden=True)
-    return list(db.session.scalars(query.order_by(Sticky.id.desc()).limit(limit)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = db.session.scalars(
+        query.order_by(Sticky.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    )
+    return StickyPage(rows=list(rows), page=page, pages=pages, total=total, per_page=per_page)
 
 
 def visible_people(event: Event) -> list[Sticky]:

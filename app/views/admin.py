@@ -24,6 +24,8 @@ from app.views.common import (
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+STICKIES_PER_PAGE = 50
+
 
 @bp.before_request
 @organizer_required
@@ -167,15 +169,26 @@ def stickies():
     kind = request.args.get("kind")
     search = request.args.get("q", "").strip()[:100]
     status = request.args.get("status")
-    rows = sticky_service.search_stickies(event=event, text=search, kind=kind, status=status)
+    found = sticky_service.search_stickies(
+        event=event,
+        text=search,
+        kind=kind,
+        status=status,
+        page=request.args.get("page", 1, type=int),
+        per_page=STICKIES_PER_PAGE,
+    )
     return render_template(
         "admin/stickies.html",
         event=event,
-        stickies=rows,
+        stickies=found.rows,
         action_form=ActionForm(),
         kind=kind,
         search=search,
         status=status,
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
+        first=found.first,
     )
 
 

@@ -25,7 +25,7 @@ def test_search_stickies_matches_every_filter_newest_first(
     db.session.commit()
 
     def codes(**filters):
-        return [s.code for s in search_stickies(event=event, **filters)]
+        return [s.code for s in search_stickies(event=event, **filters).rows]
 
     assert codes() == [mei.code, rust.code, typing.code, blank.code]
     assert codes(text="PYTHON") == [mei.code, rust.code, typing.code]
@@ -34,4 +34,12 @@ def test_search_stickies_matches_every_filter_newest_first(
     assert codes(status="hidden") == [rust.code]
     assert codes(text=typing.code.lower()) == [typing.code]
     assert codes(kind="robot", status="everything") == codes()
-    assert codes(limit=2) == [mei.code, rust.code]
+    assert codes(per_page=3) == [mei.code, rust.code, typing.code]
+    last = search_stickies(event=event, per_page=3, page=9)
+    assert ([s.code for s in last.rows], last.page, last.pages, last.total, last.first) == (
+        [blank.code],
+        2,
+        2,
+        4,
+        4,
+    )
