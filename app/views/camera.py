@@ -23,25 +23,30 @@ from app.views.common import current_event_or_404, organizer_required
 
 bp = Blueprint("camera", __name__)
 
-# The page's defaults; `?every=SECONDS` overrides the interval. The change test is the webcam
-# loop's (docs/camera.md): a 320 px grey thumbnail, blurred by 1 px, changed when more than 0.05 %
-# of its pixels moved by more than 12 grey levels.
-PAGE_SETTINGS = {
-    "every": 5,
-    "heartbeat": 60,
-    "thumb-width": 320,
-    "level-step": 12,
-    "change-fraction": 0.0005,
-    "queue-frames": 60,
-    "queue-mb": 150,
-    "jpeg-quality": 0.9,
-}
+
+def page_settings() -> dict:
+    """Return the camera page's settings; ``?every=SECONDS`` on the page overrides the interval.
+
+    The change test and its numbers are the webcam loop's (camera/frames.py, docs/camera.md).
+    """
+    from camera import frames
+
+    return {
+        "every": 5,
+        "heartbeat": 60,
+        "thumb-width": frames.THUMB_WIDTH,
+        "level-step": frames.THUMB_LEVEL_STEP,
+        "change-fraction": frames.CHANGE_FRACTION,
+        "queue-frames": 60,
+        "queue-mb": 150,
+        "jpeg-quality": 0.9,
+    }
 
 
 @bp.get("/camera")
 def page():
     event = current_event_or_404()
-    return render_template("camera.html", event=event, settings=PAGE_SETTINGS)
+    return render_template("camera.html", event=event, settings=page_settings())
 
 
 @bp.post("/camera/pair")

@@ -174,6 +174,24 @@ def organizer_client(app, client):
 
 
 @pytest.fixture
+def token(app, event):
+    """Create the camera token ``wall-cam`` for the event; return its secret."""
+    _, secret = create_token(name="wall-cam")
+    db.session.commit()
+    return secret
+
+
+@pytest.fixture
+def post(client, token):
+    """POST a JSON body to ``/api/scans`` with the camera token; return the response."""
+
+    def send(body, token=token):
+        return client.post("/api/scans", json=body, headers={"Authorization": f"Bearer {token}"})
+
+    return send
+
+
+@pytest.fixture
 def wall_event(app, tmp_path):
     """Load a 3 x 3 event with three session stickies and one person sticky; return its manifest.
 
@@ -437,11 +455,45 @@ def demo_server(tmp_path_factory, demo_clock):
     with demo_app.app_context():
         seed_demo(base_url=base)
         set_password(username="admin", password="correct horse")
+        _scan_a_blank_sticky_onto_the_demo()
         db.session.commit()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield demo_app, base
     server.shutdown()
+
+
+def _scan_a_blank_sticky_onto_the_demo() -> None:
+    """Record one wall-camera scan that puts a blank sticky into the last slot's free cell."""
+    from sqlalchemy import select
+
+    from app.models import Sticky
+    from app.services.events import get_current_event
+    from app.services.scans import apply_scan, parse_observations
+
+    event = get_current_event()
+    blank = db.session.scalar(
+        select(Sticky).filter_by(event_id=event.id, kind="session", claimed_dt=None).limit(1)
+    )
+    body = {
+        "scan_id": "demo-wall-1",
+        "board_found": True,
+        "stickies": [
+            {
+                "code": blank.code,
+                "room": event.rooms[0].name,
+                "slot": event.slots[-1].key,
+                "x": 1.0,
+                "y": 1.0,
+                "via": "marker",
+            }
+        ],
+        "hidden_cells": [],
+        "warnings": [],
+    }
+    apply_scan(
+        event=event, observations=parse_observations(body), source="wall-cam", remove_after=3
+    )
 
 
 @pytest.fixture(scope="session")
