@@ -55,7 +55,7 @@ def watch(
             manifest=load_manifest_file(manifest_path) if manifest_path else None,
             decoder=decoder,
         )
-        frames = loop.run(max_frames=max_scans, realtime=realtime)
+        frames = loop.run(max_ticks=max_scans, realtime=realtime)
     except CameraError as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:

@@ -70,7 +70,8 @@ def test_camera_cli_runs_without_the_web_stack(live_server, wall_event, video, s
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
     lines = done.stderr.splitlines()
-    assert lines[0].split("  ")[1:5] == ["seen 4", "placed 3", "off-grid 1", "hidden 0"]
+    assert lines[0] == f"manifest from {live_server.url}: 3 rooms, 3 slots, 4 stickies"
+    assert lines[1].split("  ")[1:5] == ["seen 4", "placed 3", "off-grid 1", "hidden 0"]
     assert lines[-1] == f"2 frames, 1 scanned; 0 scans wait in {spool}"
     assert live_server.board() == expected(layouts(wall_event)[0])
     assert [s.rsplit("-", 1)[0] for s in scan_ids()] == ["hall-cam"]

@@ -85,8 +85,8 @@ def test_camera_loop_video_plays_in_real_time_only_when_asked(
     live_server, video, clock, make_loop, tmp_path
 ):
     fast = make_loop(live_server, video, spool=tmp_path / "fast")
-    assert fast.run(max_frames=3) == 3
+    assert fast.run(max_ticks=3) == 3
     assert clock.sleeps == []
     paced = make_loop(live_server, video, spool=tmp_path / "paced")
-    assert paced.run(max_frames=3, realtime=True) == 3
+    assert paced.run(max_ticks=3, realtime=True) == 3
     assert clock.sleeps == [5.0, 5.0, 5.0]
