@@ -25,6 +25,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             "OPENSPACES_DATABASE_URL", f"sqlite:///{instance / 'openspaces.sqlite'}"
         ),
         UPLOAD_DIR=str(instance / "uploads"),
+        # Each sticky's best picture; all pictures of one event together stay under the cap.
+        PICTURE_DIR=str(instance / "pictures"),
+        PICTURES_MAX_BYTES=500 * 1024 * 1024,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         # Scans in a row that must see a sticky's cell empty before the sticky comes off the board.
         REMOVE_AFTER_SCANS=3,
@@ -35,6 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 30,
+        # What the pages take as "now": tests set a function of their own to move the clock.
+        CLOCK=None,
     )
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
@@ -43,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
 
     from app.extensions import csrf, db, migrate
+    from app.services import pictures  # noqa: F401  (picture files follow the transactions)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))

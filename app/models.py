@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -210,6 +211,16 @@ class Sticky(db.Model):
     placed_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Scans in a row in which the sticky's cell was visible and the sticky was not seen.
     missed_scans: Mapped[int] = mapped_column(Integer, default=0)
+
+    # The best picture of the sticky so far, cut from a scan (app/services/pictures.py): its file in
+    # the instance's picture folder, its score (scanner.ViewScore) and size on disk.
+    picture_file: Mapped[str | None] = mapped_column(String(100))
+    picture_quality: Mapped[float | None] = mapped_column(Float)
+    picture_score: Mapped[dict | None] = mapped_column(JSON)
+    picture_bytes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    picture_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # What text recognition read on the picture; shown as a suggestion, never as the title.
+    suggested_title: Mapped[str | None] = mapped_column(String(120))
 
     event: Mapped[Event] = relationship()
     batch: Mapped[PrintBatch | None] = relationship(back_populates="stickies")

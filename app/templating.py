@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 from flask import url_for
+from markupsafe import Markup, escape
 
 STATIC = Path(__file__).parent / "static"
 
@@ -22,10 +24,31 @@ def init_app(app) -> None:
             versions[filename] = hashlib.sha256(data).hexdigest()[:10]
         return url_for("static", filename=filename, v=versions[filename])
 
-    app.jinja_env.globals.update(static_url=static_url, is_organizer=is_organizer)
+    app.jinja_env.globals.update(static_url=static_url, is_organizer=is_organizer, qr_svg=qr_svg)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
     @app.template_filter("localtime")
     def localtime(moment, event, fmt="%a %d %b %H:%M"):
         return event.local(moment).strftime(fmt) if moment else ""
+
+
+@lru_cache(maxsize=32)
+def qr_svg(text: str) -> Markup:
+    """Return an inline SVG QR code of ``text``, drawn from the printed stickies' QR modules.
+
+    One unit of the view box is one module; four modules of quiet zone surround the symbol.
+    """
+    from printables.codes import QR_QUIET_MODULES, grid_runs, qr_grid
+
+    grid = qr_grid(text)
+    size = len(grid) + 2 * QR_QUIET_MODULES
+    path = "".join(
+        f"M{col + QR_QUIET_MODULES},{row + QR_QUIET_MODULES}h{length}v1h-{length}z"
+        for row, col, length in grid_runs(grid)
+    )
+    return Markup(
+        f'<svg class="qr" viewBox="0 0 {size} {size}" role="img" aria-label="QR code: {escape(text)}" '
+        f'xmlns="http://www.w3.org/2000/svg" shape-rendering="crispEdges">'
+        f'<rect width="{size}" height="{size}" fill="#fff"/><path d="{path}" fill="#000"/></svg>'
+    )

@@ -677,6 +677,9 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
                 "qr": qr_text,
                 "marker_id": marker_id,
                 "marker_offset": [round(offset[0], 4), round(offset[1], 4)],
+                "outline": [list(c) for c in get_template(spec.template).marker_outline],
+                "marker_mm": get_template(spec.template).marker_side_mm,
+                "qr_outline": [list(c) for c in get_template(spec.template).marker_qr_outline],
             }
         )
         if k >= spec.n_stickies + spec.n_person_stickies:

@@ -115,6 +115,33 @@ class Template:
         )
 
     @property
+    def marker_outline(self) -> tuple[tuple[float, float], ...]:
+        """Return the sticky's corners (tl, tr, br, bl) in marker sides, in the marker's frame.
+
+        The origin is the marker's centre, x along its top edge, y down its left edge, the unit
+        its side (docs/contracts.md): with the marker's corners in a photo this gives the
+        sticky's outline there.
+        """
+        cx, cy = self.marker_center
+        s = self.marker_side_mm
+        x0, y0 = round(-cx / s, 4), round(-cy / s, 4)
+        x1, y1 = round((self.sticky_w_mm - cx) / s, 4), round((self.sticky_h_mm - cy) / s, 4)
+        return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+    @property
+    def marker_qr_outline(self) -> tuple[tuple[float, float], ...]:
+        """Return the QR symbol's corners (tl, tr, br, bl) in marker sides, in the marker's frame."""
+        cx, cy = self.marker_center
+        s = self.marker_side_mm
+        qx, qy = self.qr_origin
+        x0, y0 = round((qx - cx) / s, 4), round((qy - cy) / s, 4)
+        x1, y1 = (
+            round((qx + self.qr_side_mm - cx) / s, 4),
+            round((qy + self.qr_side_mm - cy) / s, 4),
+        )
+        return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+    @property
     def qr_origin(self) -> tuple[float, float]:
         """Return the QR symbol's top-left corner within the sticky (its quiet zone lies outside)."""
         inset = max(self.margin_mm, 4 * self.qr_side_mm / 21)  # room for a version-1 quiet zone

@@ -11,6 +11,7 @@ from scanner.imageio import load_image
 from scanner.manifest import Manifest
 from scanner.pipeline import decode_all, scan
 from scanner.results import Cell, DecodedCode, ScanResult, SeenSticky, Unplaced
+from scanner.views import StickyView, ViewScore, correlation, cut_views
 
 __all__ = [
     "DECODERS",
@@ -20,8 +21,12 @@ __all__ = [
     "ScanError",
     "ScanResult",
     "SeenSticky",
+    "StickyView",
     "Unplaced",
+    "ViewScore",
     "annotate",
+    "correlation",
+    "cut_views",
     "decode_all",
     "load_image",
     "scan",

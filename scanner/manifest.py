@@ -64,6 +64,12 @@ class StickyEntry:
     qr: str
     marker_id: int
     marker_offset: tuple[float, float]
+    # The sticky's corners (tl, tr, br, bl) in marker sides in the marker's frame, and the
+    # marker's printed side in mm: together they let the scanner cut the sticky out of a photo.
+    outline: tuple[tuple[float, float], ...] | None = None
+    marker_mm: float | None = None
+    # The QR symbol's corners in the same frame: a read QR pins the far side of the sticky.
+    qr_outline: tuple[tuple[float, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,9 @@ class Manifest:
                     qr=take_qr(s.get("qr"), where, required=True),
                     marker_id=take_id(s.get("marker_id"), where),
                     marker_offset=offset,
+                    outline=_outline(s.get("outline"), f"{where}.outline"),
+                    marker_mm=_positive(s.get("marker_mm"), f"{where}.marker_mm"),
+                    qr_outline=_outline(s.get("qr_outline"), f"{where}.qr_outline"),
                 )
             )
         header = _pair(
@@ -265,6 +274,36 @@ def _pair(value: Any, where: str) -> tuple[float, float]:
     ):
         raise ScanError(f"manifest: {where} must be two finite numbers, got {value!r}")
     return float(value[0]), float(value[1])
+
+
+def _outline(value: Any, where: str) -> tuple[tuple[float, float], ...] | None:
+    """Return four corners (tl, tr, br, bl) enclosing a positive area, or None when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple) or len(value) != 4:
+        raise ScanError(f"manifest: {where} must be four [x, y] corners, got {value!r}")
+    pts = tuple(_pair(p, f"{where}[{i}]") for i, p in enumerate(value))
+    # Shoelace area, positive for tl, tr, br, bl in a frame with y down.
+    area = 0.5 * sum(
+        pts[i][0] * pts[(i + 1) % 4][1] - pts[(i + 1) % 4][0] * pts[i][1] for i in range(4)
+    )
+    if area <= 0:
+        raise ScanError(f"manifest: {where} must run tl, tr, br, bl around a positive area")
+    return pts
+
+
+def _positive(value: Any, where: str) -> float | None:
+    """Return a finite positive number as a float, or None when absent."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ScanError(f"manifest: {where} must be a positive number, got {value!r}")
+    return float(value)
 
 
 def _get(d: Mapping[str, Any], key: str, kind: type, where: str, default: Any = ...) -> Any:

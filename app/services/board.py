@@ -253,22 +253,28 @@ def build_manifest(event: Event) -> dict:
     from app.services.events import CORNER_MARKERS
     from printables import DEFAULT_MARKER_DICTIONARY, card_marker_rect, card_size, get_template
 
-    offsets: dict[str, list[float]] = {}
+    geometry: dict[str, dict] = {}
     stickies = db.session.scalars(
         select(Sticky).filter_by(event_id=event.id).order_by(Sticky.marker_id)
     )
     entries = []
     for sticky in stickies:
         template = sticky.batch.template if sticky.batch else "note-76"
-        if template not in offsets:
-            offsets[template] = [round(v, 4) for v in get_template(template).marker_offset]
+        if template not in geometry:
+            t = get_template(template)
+            geometry[template] = {
+                "marker_offset": [round(v, 4) for v in t.marker_offset],
+                "outline": [list(c) for c in t.marker_outline],
+                "qr_outline": [list(c) for c in t.marker_qr_outline],
+                "marker_mm": t.marker_side_mm,
+            }
         entries.append(
             {
                 "code": sticky.code,
                 "kind": str(sticky.kind),
                 "qr": sticky_url(event, sticky.code),
                 "marker_id": sticky.marker_id,
-                "marker_offset": offsets[template],
+                **geometry[template],
             }
         )
     # Room and slot cards share one layout; its centre marks the column or row.

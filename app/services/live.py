@@ -1,7 +1,8 @@
-"""Live updates: a cheap version stamp of the board that pages and event streams compare."""
+"""Live updates: a cheap version stamp of what the live pages show, compared by pages and event streams."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import threading
@@ -15,25 +16,55 @@ from app.services.board import board_json
 
 # Many phones ask at once; one database read per half second serves them all.
 CACHE_SECONDS = 0.5
-_cache: dict[int, tuple[float, str]] = {}
+# event id -> (read at, stamp of the stored state, slots as (id, start, end))
+_cache: dict[int, tuple[float, str, tuple[tuple[int, dt.datetime, dt.datetime], ...]]] = {}
 _lock = threading.Lock()
 
 
-def board_version(event: Event) -> str:
-    """Return a stamp that changes whenever the board, a title or an interest count changes."""
-    now = time.monotonic()
-    with _lock:
-        cached = _cache.get(event.id)
-        if cached and now - cached[0] < CACHE_SECONDS:
-            return cached[1]
+def _stored_state(event: Event) -> tuple[str, tuple[tuple[int, dt.datetime, dt.datetime], ...]]:
     interests = db.session.scalar(
         select(func.count(Interest.id)).join(Sticky).where(Sticky.event_id == event.id)
     )
-    payload = json.dumps([board_json(event), interests, event.name], sort_keys=True, default=str)
-    version = hashlib.sha1(payload.encode()).hexdigest()[:16]
+    slots = tuple((s.id, s.start_dt, s.end_dt) for s in event.slots)
+    rooms = [(r.id, r.name, r.capacity, r.position) for r in event.rooms]
+    settings = [event.name, event.timezone, event.base_url]
+    payload = json.dumps(
+        [board_json(event), interests, settings, rooms, slots], sort_keys=True, default=str
+    )
+    return hashlib.sha1(payload.encode()).hexdigest()[:16], slots
+
+
+def _now_and_next(
+    slots: tuple[tuple[int, dt.datetime, dt.datetime], ...], now: dt.datetime
+) -> tuple[int | None, int | None]:
+    current = next((sid for sid, start, end in slots if start <= now < end), None)
+    upcoming = next((sid for sid, start, _ in slots if start > now), None)
+    return current, upcoming
+
+
+def board_version(event: Event, *, now: dt.datetime) -> str:
+    """Return a stamp that changes whenever what a live page shows changes.
+
+    That is the board, a title or an interest count, the rooms, the slots, the event's settings, and
+    the slots running now and next, which move with the clock alone.
+    """
+    mono = time.monotonic()
     with _lock:
-        _cache[event.id] = (now, version)
-    return version
+        cached = _cache.get(event.id)
+    if cached and mono - cached[0] < CACHE_SECONDS:
+        stored, slots = cached[1], cached[2]
+    else:
+        stored, slots = _stored_state(event)
+        with _lock:
+            _cache[event.id] = (mono, stored, slots)
+    current, upcoming = _now_and_next(slots, now)
+    return hashlib.sha1(f"{stored}:{current}:{upcoming}".encode()).hexdigest()[:16]
+
+
+def next_change(event: Event, *, now: dt.datetime) -> dt.datetime | None:
+    """Return the next slot start or end after ``now``: when Now and Next move without a scan."""
+    moments = [m for s in event.slots for m in (s.start_dt, s.end_dt) if m > now]
+    return min(moments, default=None)
 
 
 def forget_versions() -> None:

@@ -3,18 +3,58 @@
 // possible the page polls. Stickies that moved or are new flash briefly.
 (function () {
   "use strict";
-  // A private edit link selects itself on focus, ready to copy.
+  // A private edit link selects itself on focus, ready to copy; its button copies it.
   document.querySelectorAll("input.copy").forEach(function (input) {
     input.addEventListener("focus", function () { input.select(); });
   });
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var input = document.getElementById(button.getAttribute("data-copy"));
+      var status = document.getElementById(button.getAttribute("aria-describedby"));
+      function done(ok) { if (status) status.textContent = ok ? "Copied." : "Select the link and copy it."; }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(function () { done(true); }, function () { done(false); });
+      } else {
+        input.focus(); input.select();
+        try { done(document.execCommand("copy")); } catch (e) { done(false); }
+      }
+    });
+  });
   var regions = Array.prototype.slice.call(document.querySelectorAll("[data-live]"));
   if (!regions.length) return;
+
+  // The server's clock, as the last refresh told it: [server ms - browser ms, UTC offset in minutes].
+  var clock = null, boundaryTimer = null;
+  function readClock() {
+    var el = document.querySelector("[data-now]");
+    if (!el) return;
+    clock = [Number(el.getAttribute("data-now")) - Date.now(), Number(el.getAttribute("data-utc-offset") || 0)];
+    // Now and Next move at slot boundaries even when nothing on the wall changes.
+    if (boundaryTimer) clearTimeout(boundaryTimer);
+    var change = Number(el.getAttribute("data-next-change") || 0);
+    if (change) {
+      var wait = change - Number(el.getAttribute("data-now")) + 300;
+      if (wait > 0 && wait < 2147483647) boundaryTimer = setTimeout(function () { window.openspacesRefresh(); }, wait);
+    }
+  }
+  function tick() {
+    if (!clock) return;
+    var local = new Date(Date.now() + clock[0] + clock[1] * 60000);
+    var text = ("0" + local.getUTCHours()).slice(-2) + ":" + ("0" + local.getUTCMinutes()).slice(-2);
+    document.querySelectorAll("[data-clock]").forEach(function (el) {
+      if (el.textContent !== text) el.textContent = text;
+    });
+  }
+  readClock();
+  setInterval(tick, 1000);
+  document.addEventListener("openspaces:updated", function () { readClock(); tick(); });
   var POLL_MS = 2000, SAFETY_POLL_MS = 30000;
   var etags = {};
 
   function positions(root) {
     var seen = {};
     root.querySelectorAll("[data-code]").forEach(function (el) {
+      if (el.closest(".slot-list")) return;  // the phone list repeats the grid's stickies
       var cell = el.closest("td");
       seen[el.getAttribute("data-code")] = cell ? cell.getAttribute("data-room") + "|" + cell.getAttribute("data-slot") : "off";
     });

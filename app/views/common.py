@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from functools import wraps
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, session, url_for
 
-from app.models import Event, Room, Sticky
+from app.models import Event, Room, Sticky, utcnow
 from app.services.events import get_current_event
 from app.services.stickies import get_sticky
 
 BROWSER_COOKIE = "osb_browser"
 EDIT_COOKIE_PREFIX = "osb_edit_"
 ONE_YEAR = 60 * 60 * 24 * 365
+
+
+def now(app=None) -> dt.datetime:
+    """Return the time the pages go by: the wall clock, or the ``CLOCK`` function a test set."""
+    clock = (app or current_app).config.get("CLOCK")
+    return clock() if clock else utcnow()
 
 
 def current_event_or_404() -> Event:

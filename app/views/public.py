@@ -30,6 +30,7 @@ from app.views.common import (
     browser_id,
     current_event_or_404,
     is_organizer,
+    now,
     room_or_404,
     set_cookies,
     sticky_or_404,
@@ -41,38 +42,76 @@ bp.after_app_request(set_cookies)
 
 def _board_context():
     event = current_event_or_404()
+    moment = now()
     grid = board_service.build_grid(event)
-    current, upcoming = current_and_next_slot(event)
+    current, upcoming = current_and_next_slot(event, now=moment)
     off_grid = [s for s in board_service.board_stickies(event) if not s.on_grid]
+    # The phone list: what runs now and next first, then what comes later; finished slots last.
+    coming = [s for s in event.slots if s.end_dt > moment]
     return {
         "event": event,
         "grid": grid,
+        "now": moment,
+        "coming_slots": coming,
+        "past_slots": [s for s in event.slots if s.end_dt <= moment],
         "current_slot": current,
         "next_slot": upcoming,
         "off_grid": off_grid,
+        "next_change": live.next_change(event, now=moment),
     }
+
+
+def _kiosk_context():
+    """Return what the wall screen shows: the slot running now and the next, room by room."""
+    context = _board_context()
+    event, current, upcoming = context["event"], context["current_slot"], context["next_slot"]
+    columns = []
+    if current:
+        columns.append(("Now", current))
+    if upcoming:
+        columns.append(("Next", upcoming))
+        if not current:
+            later = [s for s in event.slots if s.start_dt > upcoming.start_dt]
+            if later:
+                columns.append(("Later", later[0]))
+    context["columns"] = columns
+    context["board_url"] = event.base_url + url_for(".board")
+    return context
 
 
 @bp.get("/")
 @bp.get("/board")
 def board():
-    kiosk = request.args.get("kiosk") == "1"
+    if request.args.get("kiosk") == "1":
+        return kiosk()
     context = _board_context()
-    return render_template(
-        "board.html", kiosk=kiosk, version=live.board_version(context["event"]), **context
-    )
+    version = live.board_version(context["event"], now=context["now"])
+    return render_template("board.html", version=version, **context)
+
+
+@bp.get("/kiosk")
+def kiosk():
+    """The wall screen: Now and Next in type that reads from across the hall."""
+    context = _kiosk_context()
+    version = live.board_version(context["event"], now=context["now"])
+    return render_template("kiosk.html", version=version, **context)
 
 
 @bp.get("/board/grid")
 def board_grid():
-    """Return just the grid, for the board page to refresh itself without a reload."""
+    """Return just the board (or the kiosk's content), for the page to refresh itself in place."""
     event = current_event_or_404()
-    version = live.board_version(event)
-    if request.if_none_match.contains(version):
-        return Response(status=304, headers={"ETag": f'"{version}"'})
+    version = live.board_version(event, now=now())
     kiosk = request.args.get("kiosk") == "1"
-    response = Response(render_template("_grid.html", kiosk=kiosk, **_board_context()))
-    response.set_etag(version)
+    etag = f"{version}-k" if kiosk else version
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    if kiosk:
+        html = render_template("_kiosk.html", **_kiosk_context())
+    else:
+        html = render_template("_grid.html", **_board_context())
+    response = Response(html)
+    response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -101,7 +140,8 @@ def board_events():
             quiet_since = time.monotonic()
             while time.monotonic() < deadline:
                 with app.app_context():
-                    version = live.board_version(db.session.get(Event, event_id))
+                    event = db.session.get(Event, event_id)
+                    version = live.board_version(event, now=now(app))
                 if version != last:
                     last = version
                     quiet_since = time.monotonic()
@@ -296,7 +336,7 @@ def room(number: int):
     room = room_or_404(event, number)
     grid = board_service.build_grid(event)
     rows = [(slot, grid.cell(room, slot)) for slot in event.slots]
-    current, upcoming = current_and_next_slot(event)
+    current, upcoming = current_and_next_slot(event, now=now())
     return render_template(
         "room.html", event=event, room=room, rows=rows, current_slot=current, next_slot=upcoming
     )

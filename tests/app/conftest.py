@@ -220,3 +220,127 @@ def csrf_token(html: str) -> str:
 
 def utc(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+# Browser tests: one demo app served on loopback and one Chromium for the whole run.
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORTS = {
+    "phone": {"width": 390, "height": 844},
+    "desktop": {"width": 1440, "height": 900},
+    "kiosk": {"width": 1920, "height": 1080},
+}
+
+
+class Clock:
+    """The demo app's clock: the wall clock until a test sets ``moment``."""
+
+    def __init__(self):
+        self.moment: dt.datetime | None = None
+
+    def __call__(self) -> dt.datetime:
+        return self.moment or dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture(scope="session")
+def demo_clock():
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory, demo_clock):
+    """Serve the demo event from a fresh instance on a free loopback port; yield (app, base URL)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from app.services.demo import seed_demo
+
+    instance = tmp_path_factory.mktemp("demo-instance")
+    demo_app = create_app(
+        {"INSTANCE_PATH": str(instance), "SECRET_KEY": "test", "CLOCK": demo_clock}
+    )
+    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    with demo_app.app_context():
+        seed_demo(base_url=base)
+        set_password(username="admin", password="correct horse")
+        db.session.commit()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield demo_app, base
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def organizer_state(browser, demo_server):
+    """Log in once as the demo's organizer; return the browser storage state that carries it."""
+    _, base = demo_server
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base}/auth/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "correct horse")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/**")
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+@pytest.fixture
+def open_page(browser, demo_server, organizer_state, demo_clock):
+    """Open a demo page at a named viewport size, as a visitor or as the organizer."""
+    _, base = demo_server
+    contexts = []
+
+    def open_(path: str, size: str = "desktop", *, organizer: bool = False):
+        context = browser.new_context(
+            viewport=VIEWPORTS[size], storage_state=organizer_state if organizer else None
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(base + path)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    demo_clock.moment = None
+
+
+@pytest.fixture
+def make_view():
+    """Return a function that makes a sticky view: a 152 x 152 picture with its score."""
+    import numpy as np
+
+    from app.services.pictures import View
+    from scanner import ViewScore
+
+    def make(code, *, px_per_mm=2.0, sharpness=0.6, glare=0.0, coverage=1.0, seed=0, size=152):
+        rng = np.random.default_rng(seed)
+        image = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
+        score = ViewScore(px_per_mm=px_per_mm, sharpness=sharpness, glare=glare, coverage=coverage)
+        return View(code=code, image=image, score=score)
+
+    return make

@@ -124,11 +124,30 @@ def test_board_highlights_running_and_next_slot(client, event):
     )
 
 
-def test_kiosk_mode_has_large_now_and_next(client, event):
+def test_kiosk_shows_now_and_next_by_the_app_clock(app, client, event):
+    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 4, 40)  # 10:10 in Kolkata
     html = client.get("/board?kiosk=1").get_data(as_text=True)
     assert '<body class="kiosk">' in html
-    assert "<h2>Now</h2>" in html and "<h2>Next</h2>" in html
+    assert re.search(r'kiosk-col-now"><span class="kiosk-when">Now</span> 10:00–10:45', html)
+    assert re.search(r'kiosk-col-next"><span class="kiosk-when">Next</span> 11:00–11:45', html)
     assert 'data-live="/board/grid?kiosk=1"' in html
+    assert '<svg class="qr"' in html and 'aria-label="QR code: http://localhost:5000/board"' in html
+    assert "<time data-clock>10:10</time>" in html
+
+
+def test_kiosk_after_the_last_slot_says_so(app, client, event):
+    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 7, 0)
+    html = client.get("/kiosk").get_data(as_text=True)
+    assert "That was the last slot." in html
+    assert "kiosk-table" not in html
+
+
+def test_kiosk_before_the_first_slot_shows_next_and_later(app, client, event):
+    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 3, 0)
+    html = client.get("/kiosk").get_data(as_text=True)
+    assert "kiosk-col-now" not in html
+    assert '<span class="kiosk-when">Next</span> 10:00–10:45' in html
+    assert '<span class="kiosk-when">Later</span> 11:00–11:45' in html
 
 
 def test_board_serves_every_asset_itself(client, event):

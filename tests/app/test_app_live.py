@@ -1,5 +1,6 @@
 """Live pages: version stamps, conditional refresh, server-sent events, and a real browser."""
 
+import datetime as dt
 import json
 import shutil
 import threading
@@ -10,6 +11,8 @@ from app.extensions import db
 from app.models import PlacementSource
 from app.services import live
 from app.services.board import place_sticky
+
+NOW = dt.datetime(2026, 9, 26, 4, 40, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -41,20 +44,46 @@ def test_version_changes_with_title_and_interest(client, event, create_session):
         sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
     )
     db.session.commit()
-    before = live.board_version(event)
+    before = live.board_version(event, now=NOW)
     live.forget_versions()
     client.post(f"/s/{sticky.code}/interest")
     live.forget_versions()
-    after_interest = live.board_version(event)
+    after_interest = live.board_version(event, now=NOW)
     sticky.title = "Renamed"
     db.session.commit()
     live.forget_versions()
-    assert len({before, after_interest, live.board_version(event)}) == 3
+    assert len({before, after_interest, live.board_version(event, now=NOW)}) == 3
+
+
+def test_version_changes_at_a_slot_boundary_alone(event):
+    inside = live.board_version(event, now=NOW)
+    assert live.board_version(event, now=NOW + dt.timedelta(minutes=4)) == inside
+    assert live.board_version(event, now=dt.datetime(2026, 9, 26, 5, 15, tzinfo=dt.UTC)) != inside
+
+
+def test_version_changes_with_rooms_slots_and_settings(event):
+    from app.services import events as event_service
+
+    seen = {live.board_version(event, now=NOW)}
+    for change in (
+        lambda: event_service.add_room(event=event, name="Roof", capacity=10),
+        lambda: event_service.add_slot(
+            event=event, start="2026-09-26T12:00", end="2026-09-26T12:45"
+        ),
+        lambda: event_service.update_event_settings(
+            event=event, name="Renamed camp", timezone="Asia/Kolkata", base_url=event.base_url
+        ),
+    ):
+        change()
+        db.session.commit()
+        live.forget_versions()
+        seen.add(live.board_version(event, now=NOW))
+    assert len(seen) == 4
 
 
 def test_event_stream_sends_board_event_after_change(app, client, event, create_session):
     app.config["LIVE_STREAM_SECONDS"] = 3
-    version = live.board_version(event)
+    version = live.board_version(event, now=NOW)
     response = client.get(f"/board/events?v={version}", buffered=False)
     assert response.mimetype == "text/event-stream"
     chunks = iter(response.response)

@@ -143,6 +143,25 @@ def test_manifest_offsets_come_from_each_batch_template(runner, event, tmp_path)
     assert offsets == expected
 
 
+def test_manifest_outlines_come_from_each_batch_template(runner, event, tmp_path):
+    runner.invoke("print", "stickies", "-n", "1", "-o", str(tmp_path / "a.pdf"))
+    runner.invoke(
+        "print", "stickies", "-n", "1", "--template", "card-a6", "-o", str(tmp_path / "b.pdf")
+    )
+    runner.invoke("manifest", "-o", str(tmp_path / "m.json"))
+    stickies = json.loads((tmp_path / "m.json").read_text())["stickies"]
+    assert [(s["outline"], s["marker_mm"]) for s in stickies] == [
+        ([[-2.3733, -0.6667], [0.6667, -0.6667], [0.6667, 2.3733], [-2.3733, 2.3733]], 25.0),
+        ([[-2.8333, -0.6667], [0.6667, -0.6667], [0.6667, 4.2667], [-2.8333, 4.2667]], 30.0),
+    ]
+    assert stickies[0]["qr_outline"] == [
+        [-0.381, 1.3257],
+        [0.499, 1.3257],
+        [0.499, 2.2057],
+        [-0.381, 2.2057],
+    ]
+
+
 def test_organizer_downloads_new_batch_kit_and_reprint(organizer_client, event):
     response = organizer_client.post(
         "/admin/print/",

@@ -55,6 +55,22 @@ def test_marker_offset_points_from_marker_centre_to_sticky_centre(name):
     assert cy + oy * t.marker_side_mm == pytest.approx(t.sticky_h_mm / 2, abs=2e-3)
 
 
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_marker_outline_spans_the_sticky_from_the_marker_centre(name):
+    t = get_template(name)
+    cx, cy = t.marker_center
+    s = t.marker_side_mm
+    corners = [(cx + x * s, cy + y * s) for x, y in t.marker_outline]
+    expected = [(0, 0), (t.sticky_w_mm, 0), (t.sticky_w_mm, t.sticky_h_mm), (0, t.sticky_h_mm)]
+    assert np.abs(np.array(corners) - expected).max() < 3e-3
+    qx, qy = t.qr_origin
+    q = t.qr_side_mm
+    qr = [(cx + x * s, cy + y * s) for x, y in t.marker_qr_outline]
+    assert (
+        np.abs(np.array(qr) - [(qx, qy), (qx + q, qy), (qx + q, qy + q), (qx, qy + q)]).max() < 3e-3
+    )
+
+
 def test_marker_offset_note76_is_exact():
     assert get_template("note-76").marker_offset == (-0.8533, 0.8533)
 

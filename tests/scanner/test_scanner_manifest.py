@@ -22,6 +22,8 @@ CONTRACT = {
             "qr": "http://localhost:5000/s/7KQ2XM",
             "marker_id": 12,
             "marker_offset": [-1.18, 1.18],
+            "outline": [[-2.3733, -0.6667], [0.6667, -0.6667], [0.6667, 2.3733], [-2.3733, 2.3733]],
+            "marker_mm": 25.0,
         }
     ],
 }
@@ -35,6 +37,19 @@ def test_manifest_from_dict_contract_example():
     assert m.slot_names() == ("2026-09-26T10:00",)
     assert m.stickies[0].marker_offset == (-1.18, 1.18)
     assert m.stickies[0].kind == "session"
+    assert m.stickies[0].outline == (
+        (-2.3733, -0.6667),
+        (0.6667, -0.6667),
+        (0.6667, 2.3733),
+        (-2.3733, 2.3733),
+    )
+    assert m.stickies[0].marker_mm == 25.0
+
+
+def test_manifest_from_dict_without_outline_gives_none():
+    d = _broken(**{"stickies.0.outline": ..., "stickies.0.marker_mm": ...})
+    m = Manifest.from_dict(d)
+    assert (m.stickies[0].outline, m.stickies[0].marker_mm) == (None, None)
 
 
 def test_manifest_load_reads_file(tmp_path):
@@ -87,6 +102,22 @@ def _broken(**changes):
         ),
         ({"corners": {"tl": 0, "tr": 1, "br": 2}}, "manifest: corners.bl is missing"),
         ({"rooms.0.name": 7}, "manifest: rooms[0].name must be a string, got int"),
+        (
+            {"stickies.0.outline": [[0, 0], [1, 0], [1, 1]]},
+            "manifest: stickies[0].outline must be four [x, y] corners, got [[0, 0], [1, 0], [1, 1]]",
+        ),
+        (
+            {"stickies.0.outline": [[0, 0], [0, 1], [1, 1], [1, 0]]},
+            "manifest: stickies[0].outline must run tl, tr, br, bl around a positive area",
+        ),
+        (
+            {"stickies.0.outline": [[0, 0], [1, 0], [1, "x"], [0, 1]]},
+            "manifest: stickies[0].outline[2] must be two finite numbers, got [1, 'x']",
+        ),
+        (
+            {"stickies.0.marker_mm": 0},
+            "manifest: stickies[0].marker_mm must be a positive number, got 0",
+        ),
     ],
 )
 def test_manifest_from_dict_bad_field_raises(changes, message):

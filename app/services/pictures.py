@@ -1,0 +1,258 @@
+"""Sticky pictures: the best view of each sticky so far, cut from scans, kept in the instance folder.
+
+- Of two views of a sticky the one with the higher quality (scanner.ViewScore.quality: pixels per
+  mm, sharpness, glare, how much of it showed) is kept; a worse or equal view never replaces it.
+- Pictures live in ``<picture_dir>/<event id>/``; an event's pictures together stay under a size
+  cap. A view that would pass it is not kept, and the log says so once per event.
+- Pictures belong to the sticky, not to a scan or a place: undoing a scan or rebuilding the board
+  leaves them alone. An organizer can drop a sticky's picture; the next view of it is then kept.
+- A file is deleted only once the transaction that stopped using it has committed, and a file
+  written by a transaction that rolled back is deleted then, so the database never names a
+  missing file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import Event, Sticky, utcnow
+from app.services import ServiceError
+
+log = logging.getLogger(__name__)
+
+JPEG_QUALITY = 85
+# A camera's view is a few hundred kB at most: a 105 x 148 mm card at 8 px/mm is 1.2 MP.
+MAX_VIEW_BYTES = 2 * 1024 * 1024
+MAX_VIEW_PIXELS = 4_000_000
+# Sessions naming a file to delete after commit, or to delete after rollback.
+_AFTER_COMMIT = "openspaces.pictures.obsolete"
+_AFTER_ROLLBACK = "openspaces.pictures.written"
+_capped_events: set[int] = set()
+
+
+class InvalidView(ServiceError):
+    """A view posted by a camera that is too large, not an image, or for a code never issued."""
+
+
+@dataclass(frozen=True)
+class View:
+    """One picture of a sticky: its code, the BGR image and its score (scanner.ViewScore)."""
+
+    code: str
+    image: Any
+    score: Any
+
+
+def picture_path(picture_dir: str, sticky: Sticky) -> Path | None:
+    """Return the file of the sticky's picture, or None when it has none."""
+    if not sticky.picture_file:
+        return None
+    return Path(picture_dir) / str(sticky.event_id) / sticky.picture_file
+
+
+def event_picture_bytes(event_id: int) -> int:
+    """Return the bytes all pictures of an event take on disk."""
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Sticky.picture_bytes), 0)).where(Sticky.event_id == event_id)
+    )
+    return int(total or 0)
+
+
+def store_view(
+    *,
+    sticky: Sticky,
+    image,
+    score,
+    picture_dir: str,
+    cap_bytes: int,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Keep `image` as the sticky's picture if it beats the one kept; return whether it did.
+
+    `image` is a BGR array (an upright view of the whole sticky), `score` a scanner.ViewScore.
+    A view that would take the event's pictures past `cap_bytes` is not kept.
+    """
+    import cv2
+
+    quality = float(score.quality)
+    if sticky.picture_quality is not None and quality <= sticky.picture_quality:
+        return False
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise ServiceError(f"cannot encode the picture of sticky {sticky.code}")
+    data = buf.tobytes()
+    total = event_picture_bytes(sticky.event_id) - (sticky.picture_bytes or 0) + len(data)
+    if total > cap_bytes:
+        if sticky.event_id not in _capped_events:
+            _capped_events.add(sticky.event_id)
+            log.warning(
+                "sticky pictures of event %s reached their cap of %d bytes; "
+                "new pictures are not kept (PICTURES_MAX_BYTES)",
+                sticky.event_id,
+                cap_bytes,
+            )
+        return False
+    name = f"{sticky.code}-{hashlib.sha256(data).hexdigest()[:16]}.jpg"
+    folder = Path(picture_dir) / str(sticky.event_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if not path.exists():
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        _remember(_AFTER_ROLLBACK, path)
+    old = picture_path(picture_dir, sticky)
+    if old is not None and old != path:
+        _remember(_AFTER_COMMIT, old)
+    sticky.picture_file = name
+    sticky.picture_quality = quality
+    sticky.picture_score = score.to_dict()
+    sticky.picture_bytes = len(data)
+    sticky.picture_dt = now or utcnow()
+    # A new best picture: text recognition of it starts here, off the request path.
+    return True
+
+
+def store_views(
+    *,
+    event: Event,
+    views: Iterable[View],
+    picture_dir: str,
+    cap_bytes: int,
+    now: dt.datetime | None = None,
+) -> list[str]:
+    """Keep each view that beats its sticky's picture; return the codes whose picture changed.
+
+    Views for codes the event never issued are skipped (the scanner only cuts issued ones; a
+    camera's views are checked by ``read_posted_views`` first).
+    """
+    views = list(views)
+    if not views:
+        return []
+    stickies = {
+        s.code: s
+        for s in db.session.scalars(
+            select(Sticky).where(
+                Sticky.event_id == event.id, Sticky.code.in_([v.code for v in views])
+            )
+        )
+    }
+    kept = []
+    for view in views:
+        sticky = stickies.get(view.code)
+        if sticky is None:
+            continue
+        if store_view(
+            sticky=sticky,
+            image=view.image,
+            score=view.score,
+            picture_dir=picture_dir,
+            cap_bytes=cap_bytes,
+            now=now,
+        ):
+            kept.append(view.code)
+    db.session.flush()
+    return kept
+
+
+def cut_views(*, event: Event, image, result, manifest: dict | None = None) -> list[View]:
+    """Cut a view of every sticky the scan read out of the photo (scanner.cut_views)."""
+    import scanner
+    from app.services.board import build_manifest
+
+    found = scanner.cut_views(image, manifest or build_manifest(event), result)
+    return [View(code=v.code, image=v.image, score=v.score) for v in found]
+
+
+def drop_picture(*, sticky: Sticky, picture_dir: str) -> None:
+    """Forget the sticky's picture and its suggestion: the next view of it is kept, whatever it is."""
+    old = picture_path(picture_dir, sticky)
+    if old is not None:
+        _remember(_AFTER_COMMIT, old)
+    sticky.picture_file = None
+    sticky.picture_quality = None
+    sticky.picture_score = None
+    sticky.picture_bytes = 0
+    sticky.picture_dt = None
+    sticky.suggested_title = None
+
+
+def read_posted_views(
+    *, event: Event, files: dict, scores: dict, max_bytes: int = MAX_VIEW_BYTES
+) -> list[View]:
+    """Check the views a camera posted and return them; raise InvalidView naming the first fault.
+
+    `files` maps a code to the uploaded bytes (JPEG or PNG), `scores` a code to its score dict
+    (docs/contracts.md). Nothing is stored here.
+    """
+    import cv2
+    import numpy as np
+
+    import scanner
+
+    if set(files) != set(scores):
+        missing = sorted(set(files) ^ set(scores))
+        raise InvalidView(f"every view needs a file and a score; unmatched: {', '.join(missing)}")
+    issued = set(
+        db.session.scalars(
+            select(Sticky.code).where(Sticky.event_id == event.id, Sticky.code.in_(list(files)))
+        )
+    )
+    unknown = sorted(set(files) - issued)
+    if unknown:
+        raise InvalidView(f"views for codes never issued for this event: {', '.join(unknown)}")
+    views = []
+    for code in sorted(files):
+        data = files[code]
+        if len(data) > max_bytes:
+            raise InvalidView(
+                f"the view of {code} is {len(data)} bytes; at most {max_bytes} bytes per view"
+            )
+        if not (data.startswith(b"\xff\xd8\xff") or data.startswith(b"\x89PNG\r\n\x1a\n")):
+            raise InvalidView(f"the view of {code} is not a JPEG or PNG image")
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            raise InvalidView(f"the view of {code} is not a readable image")
+        h, w = image.shape[:2]
+        if h * w > MAX_VIEW_PIXELS:
+            raise InvalidView(
+                f"the view of {code} is {w} x {h} pixels; at most {MAX_VIEW_PIXELS} pixels"
+            )
+        try:
+            score = scanner.ViewScore.from_dict(scores[code])
+        except ValueError as exc:
+            raise InvalidView(f"the view of {code}: {exc}") from None
+        views.append(View(code=code, image=image, score=score))
+    return views
+
+
+# -- files follow the transaction ---------------------------------------------------------------
+
+
+def _remember(key: str, path: Path) -> None:
+    db.session().info.setdefault(key, []).append(Path(path))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _after_commit(session) -> None:
+    for path in session.info.pop(_AFTER_COMMIT, []):
+        path.unlink(missing_ok=True)
+    session.info.pop(_AFTER_ROLLBACK, None)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _after_rollback(session) -> None:
+    for path in session.info.pop(_AFTER_ROLLBACK, []):
+        path.unlink(missing_ok=True)
+    session.info.pop(_AFTER_COMMIT, None)

@@ -1,0 +1,192 @@
+"""Sticky pictures: the best view wins, files follow the transaction, a camera's views are checked."""
+
+import cv2
+import numpy as np
+import pytest
+
+from app.extensions import db
+from app.models import Sticky
+from app.services.board import rebuild_from_history
+from app.services.pictures import (
+    InvalidView,
+    drop_picture,
+    picture_path,
+    read_posted_views,
+    store_views,
+)
+from app.services.scans import apply_scan, parse_observations, undo_scan
+
+
+def _store(app, event, *views, cap=None):
+    kept = store_views(
+        event=event,
+        views=views,
+        picture_dir=app.config["PICTURE_DIR"],
+        cap_bytes=cap or app.config["PICTURES_MAX_BYTES"],
+    )
+    db.session.commit()
+    return kept
+
+
+def test_store_views_first_view_is_kept(app, event, create_stickies, make_view):
+    (sticky,) = create_stickies(1)
+    assert _store(app, event, make_view(sticky.code)) == [sticky.code]
+    path = picture_path(app.config["PICTURE_DIR"], sticky)
+    assert path.is_file()
+    assert path.stat().st_size == sticky.picture_bytes
+    assert sticky.picture_quality == 1.4
+    assert sticky.picture_score == {
+        "px_per_mm": 2.0,
+        "sharpness": 0.6,
+        "glare": 0.0,
+        "coverage": 1.0,
+        "quality": 1.4,
+    }
+    assert cv2.imread(str(path)).shape == (152, 152, 3)
+
+
+def test_store_views_worse_view_never_replaces_better(app, event, create_stickies, make_view):
+    (sticky,) = create_stickies(1)
+    _store(app, event, make_view(sticky.code, px_per_mm=6.0, seed=1))
+    first = sticky.picture_file
+    assert _store(app, event, make_view(sticky.code, px_per_mm=1.0, seed=2)) == []
+    assert _store(app, event, make_view(sticky.code, px_per_mm=6.0, seed=3)) == []
+    assert _store(app, event, make_view(sticky.code, px_per_mm=6.0, sharpness=0.1, seed=4)) == []
+    assert sticky.picture_file == first
+    assert picture_path(app.config["PICTURE_DIR"], sticky).is_file()
+
+
+def test_store_views_better_view_replaces_and_removes_old_file(
+    app, event, create_stickies, make_view
+):
+    (sticky,) = create_stickies(1)
+    _store(app, event, make_view(sticky.code, px_per_mm=1.0, seed=1))
+    old = picture_path(app.config["PICTURE_DIR"], sticky)
+    assert _store(app, event, make_view(sticky.code, px_per_mm=5.0, seed=2)) == [sticky.code]
+    new = picture_path(app.config["PICTURE_DIR"], sticky)
+    assert new != old
+    assert new.is_file()
+    assert not old.exists()
+    assert sticky.picture_quality == 3.5
+
+
+def test_store_views_rollback_keeps_old_picture_and_drops_new_file(
+    app, event, create_stickies, make_view
+):
+    (sticky,) = create_stickies(1)
+    _store(app, event, make_view(sticky.code, px_per_mm=1.0, seed=1))
+    old = picture_path(app.config["PICTURE_DIR"], sticky)
+    store_views(
+        event=event,
+        views=[make_view(sticky.code, px_per_mm=5.0, seed=2)],
+        picture_dir=app.config["PICTURE_DIR"],
+        cap_bytes=10**9,
+    )
+    written = picture_path(app.config["PICTURE_DIR"], sticky)
+    assert written.is_file()
+    db.session.rollback()
+    sticky = db.session.get(Sticky, sticky.id)
+    assert picture_path(app.config["PICTURE_DIR"], sticky) == old
+    assert old.is_file()
+    assert not written.exists()
+
+
+def test_store_views_over_cap_is_not_kept(app, event, create_stickies, make_view):
+    a, b = create_stickies(2)
+    _store(app, event, make_view(a.code))
+    cap = a.picture_bytes + 1000  # a second picture of random pixels takes far more
+    assert _store(app, event, make_view(b.code), cap=cap) == []
+    assert b.picture_file is None
+    # Replacing a's picture with a better one of the same size stays under the cap.
+    assert _store(app, event, make_view(a.code, px_per_mm=4.0), cap=cap) == [a.code]
+
+
+def test_store_views_unknown_code_is_skipped(app, event, create_stickies, make_view):
+    create_stickies(1)
+    assert _store(app, event, make_view("ZZZZZZ")) == []
+
+
+def test_drop_picture_next_view_is_kept_whatever_it_is(app, event, create_stickies, make_view):
+    (sticky,) = create_stickies(1)
+    _store(app, event, make_view(sticky.code, px_per_mm=6.0))
+    sticky.suggested_title = "Rust for Pythonistas"
+    old = picture_path(app.config["PICTURE_DIR"], sticky)
+    drop_picture(sticky=sticky, picture_dir=app.config["PICTURE_DIR"])
+    db.session.commit()
+    assert not old.exists()
+    assert (sticky.picture_file, sticky.picture_quality, sticky.suggested_title) == (
+        None,
+        None,
+        None,
+    )
+    assert sticky.picture_bytes == 0
+    assert _store(app, event, make_view(sticky.code, px_per_mm=1.0, seed=5)) == [sticky.code]
+
+
+def test_undo_and_rebuild_keep_the_picture(app, event, create_stickies, make_view):
+    (sticky,) = create_stickies(1)
+    body = {
+        "scan_id": "cam-1",
+        "board_found": True,
+        "stickies": [{"code": sticky.code, "room": "Hall A", "slot": "2026-09-26T10:00"}],
+    }
+    outcome = apply_scan(event=event, observations=parse_observations(body), source="cam")
+    _store(app, event, make_view(sticky.code, px_per_mm=6.0))
+    kept = sticky.picture_file
+    undo_scan(scan=outcome.scan)
+    rebuild_from_history(event)
+    db.session.commit()
+    assert sticky.board_status == "none"
+    assert sticky.picture_file == kept
+    assert picture_path(app.config["PICTURE_DIR"], sticky).is_file()
+
+
+def _jpeg(size=64):
+    img = np.full((size, size, 3), 200, np.uint8)
+    return cv2.imencode(".jpg", img)[1].tobytes()
+
+
+SCORE = {"px_per_mm": 2.0, "sharpness": 0.6, "glare": 0.0, "coverage": 1.0}
+
+
+def test_read_posted_views_returns_views(app, event, create_stickies):
+    (sticky,) = create_stickies(1)
+    (view,) = read_posted_views(
+        event=event, files={sticky.code: _jpeg()}, scores={sticky.code: SCORE}
+    )
+    assert view.code == sticky.code
+    assert view.image.shape == (64, 64, 3)
+    assert view.score.quality == 1.4
+
+
+@pytest.mark.parametrize(
+    ("files", "scores", "message"),
+    [
+        (
+            {"ZZZZZZ": b"x"},
+            {"ZZZZZZ": SCORE},
+            "views for codes never issued for this event: ZZZZZZ",
+        ),
+        ({"{code}": b"GIF89a"}, {"{code}": SCORE}, "the view of {code} is not a JPEG or PNG image"),
+        (
+            {"{code}": b"\xff\xd8\xff\xe0garbage"},
+            {"{code}": SCORE},
+            "the view of {code} is not a readable image",
+        ),
+        ({"{code}": "big"}, {"{code}": SCORE}, "the view of {code} is 3000 bytes; at most 2000"),
+        ({"{code}": "jpeg"}, {}, "every view needs a file and a score; unmatched: {code}"),
+        (
+            {"{code}": "jpeg"},
+            {"{code}": {**SCORE, "glare": 2}},
+            "the view of {code}: score.glare 2 is out of range",
+        ),
+    ],
+)
+def test_read_posted_views_bad_view_raises(app, event, create_stickies, files, scores, message):
+    (sticky,) = create_stickies(1)
+    content = {"big": b"\xff\xd8\xff" + bytes(2997), "jpeg": _jpeg()}
+    files = {k.format(code=sticky.code): content.get(v, v) for k, v in files.items()}
+    scores = {k.format(code=sticky.code): v for k, v in scores.items()}
+    with pytest.raises(InvalidView) as exc:
+        read_posted_views(event=event, files=files, scores=scores, max_bytes=2000)
+    assert str(exc.value).startswith(message.format(code=sticky.code))
