@@ -7,7 +7,8 @@
 - 5xx: either the scan or the server is at fault. The next scan in the spool tells which: when it
   goes through, the failed scan waits on its own growing pause (from `retry_base_s` up to
   `max_retry_s`) while newer scans go ahead; when it fails too, the server is in trouble and
-  everything waits as if it were away.
+  everything waits as if it were away. With nothing newer to tell, a scan that failed alone before
+  waits on its own pause again, any other as if the board were away.
 
 Times are Unix seconds from the injected clock.
 """
@@ -137,8 +138,12 @@ class Delivery:
                     self.spool.rejected,
                 )
         if suspect is not None:
-            # Nothing newer to tell the scan from the server: wait as if the board were away.
-            self.board_away(now, f"{suspect[1].status} {suspect[1].message()}")
+            path, answer = suspect
+            if path.name in self._retries:
+                self._retry_later(path, answer, now=now)  # it failed alone before
+            else:
+                # Nothing newer to tell the scan from the server: wait as if the board were away.
+                self.board_away(now, f"{answer.status} {answer.message()}")
         return sent
 
     def _read(self, path: Path) -> dict | None:
@@ -158,7 +163,7 @@ class Delivery:
         wait = min(self.retry_base_s * 2 ** (retry.failures - 1), self.max_retry_s)
         retry.next_at = now + wait
         LOG.warning(
-            "the board answered %s to %s (%s, %d times); newer scans go first, this one again "
+            "the board answered %s to %s (%s; attempt %d); newer scans go first, this one again "
             "in %g s",
             answer.status,
             path.name,

@@ -5,11 +5,15 @@
   in a row (``REMOVE_AFTER_SCANS``). A scan that hides its cell breaks the row.
 - A scan that did not find the board changes nothing.
 - The same scan id is applied once.
+- A scan counts at the time it was captured (``captured_dt``, else when it arrived). A scan
+  captured before the last one applied from the same source arrives too late to move anything:
+  it is kept in the history only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -55,6 +59,7 @@ class Observations:
     stickies: tuple[SeenObservation, ...]
     hidden_cells: tuple[tuple[str, str], ...]
     warnings: tuple[str, ...]
+    captured_dt: dt.datetime | None = None
 
     def to_json(self) -> dict:
         return {
@@ -68,9 +73,16 @@ class Observations:
 
 @dataclass
 class ScanOutcome:
+    """What became of a scan: `late` when a newer scan of its source was applied before it."""
+
     scan: Scan
     duplicate: bool = False
     changes: list[dict] = field(default_factory=list)
+    late: bool = False
+
+    @property
+    def applied(self) -> bool:
+        return self.scan.board_found and not self.duplicate and not self.late
 
 
 def _expect(condition: bool, message: str) -> None:
@@ -102,8 +114,10 @@ def parse_observations(data: object) -> Observations:
         x, y = item.get("x"), item.get("y")
         for name, value in (("x", x), ("y", y)):
             _expect(
-                value is None or (isinstance(value, int | float) and not isinstance(value, bool)),
-                f"{where}.{name} must be a number",
+                value is None
+                or (isinstance(value, int) and not isinstance(value, bool))
+                or (isinstance(value, float) and math.isfinite(value)),
+                f"{where}.{name} must be a finite number",
             )
         via = item.get("via", "qr")
         _expect(via in ("qr", "marker", "organizer"), f"{where}.via must be qr or marker")
@@ -123,8 +137,27 @@ def parse_observations(data: object) -> Observations:
         "warnings must be a list of strings",
     )
     return Observations(
-        scan_id, data["board_found"], tuple(stickies), tuple(hidden_cells), tuple(warnings)
+        scan_id,
+        data["board_found"],
+        tuple(stickies),
+        tuple(hidden_cells),
+        tuple(warnings),
+        _parse_captured(data.get("captured_dt")),
     )
+
+
+def _parse_captured(value: object) -> dt.datetime | None:
+    """Return ``captured_dt`` (ISO 8601 with a UTC offset or ``Z``) as an aware UTC datetime."""
+    if value is None:
+        return None
+    message = "captured_dt must be an ISO 8601 time with its UTC offset, e.g. 2026-09-26T10:00:05Z"
+    _expect(isinstance(value, str) and len(value) <= 40, message)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidScan(message) from None
+    _expect(moment.tzinfo is not None, message)
+    return moment.astimezone(dt.UTC)
 
 
 def _resolve(event: Event, observations: Observations):
@@ -186,7 +219,10 @@ def apply_scan(
     if existing is not None:
         return ScanOutcome(existing, duplicate=True)
     seen, hidden = _resolve(event, observations)
-    now = now or utcnow()
+    received = now or utcnow()
+    # Moves happen when the photo was taken; a camera's clock ahead of the server's is capped.
+    now = min(observations.captured_dt or received, received)
+    late = _captured_after(event, source=source, moment=now)
     scan = Scan(
         event_id=event.id,
         client_scan_id=observations.scan_id,
@@ -194,12 +230,13 @@ def apply_scan(
         board_found=observations.board_found,
         observations=observations.to_json(),
         image_path=image_path,
-        received_dt=now,
+        received_dt=received,
+        captured_dt=now,
     )
     db.session.add(scan)
     db.session.flush()
-    outcome = ScanOutcome(scan)
-    if not observations.board_found:
+    outcome = ScanOutcome(scan, late=late)
+    if not observations.board_found or late:
         return outcome
 
     def note(sticky: Sticky, placement: Placement | None) -> None:
@@ -247,6 +284,18 @@ def apply_scan(
             )
     db.session.flush()
     return outcome
+
+
+def _captured_after(event: Event, *, source: str, moment: dt.datetime) -> bool:
+    """Return whether a scan of `source` captured after `moment` was applied (and not undone)."""
+    newer = select(Scan.id).where(
+        Scan.event_id == event.id,
+        Scan.source == source,
+        Scan.board_found.is_(True),
+        Scan.undone_dt.is_(None),
+        Scan.captured_dt > moment,
+    )
+    return db.session.scalar(newer.limit(1)) is not None
 
 
 def _already_there(sticky: Sticky, room, slot) -> bool:

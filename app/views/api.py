@@ -115,6 +115,6 @@ def post_scan():
     return jsonify(
         scan=outcome.scan.id,
         duplicate=False,
-        applied=outcome.scan.board_found,
+        applied=outcome.applied,
         changes=outcome.changes,
     ), 201
