@@ -48,13 +48,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
 
     from app.extensions import csrf, db, migrate
-    from app.services import pictures  # noqa: F401  (picture files follow the transactions)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
 
-    from app.views import admin, api, auth, errors, exports, printing, public, scans
+    from app.views import (
+        admin,
+        api,
+        auth,
+        camera,
+        errors,
+        exports,
+        pictures,
+        printing,
+        public,
+        scans,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -63,6 +73,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(scans.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(printing.bp)
+    app.register_blueprint(camera.bp)
+    app.register_blueprint(pictures.bp)
+    pictures.init_app(app)
     csrf.exempt(api.bp)
     errors.init_app(app)
     app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(

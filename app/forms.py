@@ -70,6 +70,10 @@ class SlotForm(FlaskForm):
     end = StringField("End (YYYY-MM-DDTHH:MM)", validators=[DataRequired(), Length(max=16)])
 
 
+class TranscribeForm(FlaskForm):
+    title = StringField("Title written on the sticky", validators=[DataRequired(), Length(max=120)])
+
+
 class ActionForm(FlaskForm):
     """A bare form for organizer buttons (hide, release, delete): the CSRF token only."""
 

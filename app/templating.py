@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import url_for
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 STATIC = Path(__file__).parent / "static"
 
@@ -39,16 +39,6 @@ def qr_svg(text: str) -> Markup:
 
     One unit of the view box is one module; four modules of quiet zone surround the symbol.
     """
-    from printables.codes import QR_QUIET_MODULES, grid_runs, qr_grid
+    from printables import qr_svg as draw
 
-    grid = qr_grid(text)
-    size = len(grid) + 2 * QR_QUIET_MODULES
-    path = "".join(
-        f"M{col + QR_QUIET_MODULES},{row + QR_QUIET_MODULES}h{length}v1h-{length}z"
-        for row, col, length in grid_runs(grid)
-    )
-    return Markup(
-        f'<svg class="qr" viewBox="0 0 {size} {size}" role="img" aria-label="QR code: {escape(text)}" '
-        f'xmlns="http://www.w3.org/2000/svg" shape-rendering="crispEdges">'
-        f'<rect width="{size}" height="{size}" fill="#fff"/><path d="{path}" fill="#000"/></svg>'
-    )
+    return Markup(draw(text, title=f"QR code: {text}", css_class="qr"))

@@ -119,3 +119,21 @@ def write_video(
             writer.write(np.clip(photo.astype(np.float32) + noise, 0, 255).astype(np.uint8))
     writer.release()
     return path
+
+
+def write_mjpeg(
+    path: Path, photos: list[np.ndarray], *, seconds_each: float, fps: float = 30.0
+) -> Path:
+    """Write an MJPEG file (JPEG frames one after another), each photo held for `seconds_each`.
+
+    It is what Chromium plays as its camera with ``--use-file-for-fake-video-capture``, which reads
+    such a file at 30 frames per second and starts over at its end. A held photo repeats the same
+    JPEG, so the file is quick to write.
+    """
+    with open(path, "wb") as out:
+        for photo in photos:
+            ok, jpeg = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 90])
+            if not ok:
+                raise OSError("cannot encode a frame as JPEG")
+            out.write(jpeg.tobytes() * round(seconds_each * fps))
+    return path

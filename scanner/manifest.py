@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,114 +117,12 @@ class Manifest:
         dictionary = _get(d, "marker_dictionary", str, "manifest", default="DICT_4X4_1000")
         if not dictionary.startswith("DICT_") or not hasattr(cv2.aruco, dictionary):
             raise ScanError(f"manifest: unknown marker_dictionary {dictionary!r}")
-        size = _dictionary_size(dictionary)
-
-        ids: dict[int, str] = {}
-
-        def take_id(value: Any, where: str) -> int:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ScanError(f"manifest: {where}.marker_id must be an integer, got {value!r}")
-            if not 0 <= value < size:
-                raise ScanError(
-                    f"manifest: {where}.marker_id {value} is outside {dictionary} (0..{size - 1})"
-                )
-            if value in ids:
-                raise ScanError(
-                    f"manifest: marker id {value} used by both {ids[value]} and {where}"
-                )
-            ids[value] = where
-            return value
-
-        raw_corners = _get(
-            d, "corners", Mapping, "manifest", default={"tl": 0, "tr": 1, "br": 2, "bl": 3}
-        )
-        corner_ids = {}
-        for name in CORNER_NAMES:
-            if name not in raw_corners:
-                raise ScanError(f"manifest: corners.{name} is missing")
-            corner_ids[name] = take_id(raw_corners[name], f"corners.{name}")
-        corners = Corners(**corner_ids)
-
-        qrs: dict[str, str] = {}
-
-        def take_qr(value: Any, where: str, *, required: bool) -> str | None:
-            if value is None and not required:
-                return None
-            if not isinstance(value, str) or not value:
-                raise ScanError(f"manifest: {where}.qr must be a non-empty string, got {value!r}")
-            if value in qrs:
-                raise ScanError(
-                    f"manifest: QR text {value!r} used by both {qrs[value]} and {where}"
-                )
-            qrs[value] = where
-            return value
-
-        rooms = []
-        raw_rooms = _get(d, "rooms", list, "manifest")
-        if not raw_rooms:
-            raise ScanError("manifest: rooms is empty; the board needs at least one room")
-        seen_names: set[str] = set()
-        for i, r in enumerate(raw_rooms):
-            where = f"rooms[{i}]"
-            if not isinstance(r, Mapping):
-                raise ScanError(f"manifest: {where} must be an object")
-            name = _get(r, "name", str, where)
-            if name in seen_names:
-                raise ScanError(f"manifest: room name {name!r} appears twice")
-            seen_names.add(name)
-            rooms.append(
-                Room(
-                    name=name,
-                    marker_id=take_id(r.get("marker_id"), where),
-                    qr=take_qr(r.get("qr"), where, required=False),
-                )
-            )
-
-        slots = []
-        raw_slots = _get(d, "slots", list, "manifest")
-        if not raw_slots:
-            raise ScanError("manifest: slots is empty; the board needs at least one slot")
-        seen_names = set()
-        for i, s in enumerate(raw_slots):
-            where = f"slots[{i}]"
-            if not isinstance(s, Mapping):
-                raise ScanError(f"manifest: {where} must be an object")
-            start = _get(s, "start", str, where)
-            if start in seen_names:
-                raise ScanError(f"manifest: slot start {start!r} appears twice")
-            seen_names.add(start)
-            slots.append(
-                Slot(
-                    start=start,
-                    end=_get(s, "end", str, where, default=""),
-                    marker_id=take_id(s.get("marker_id"), where),
-                    qr=take_qr(s.get("qr"), where, required=False),
-                )
-            )
-
-        stickies = []
-        codes: set[str] = set()
-        for i, s in enumerate(_get(d, "stickies", list, "manifest", default=[])):
-            where = f"stickies[{i}]"
-            if not isinstance(s, Mapping):
-                raise ScanError(f"manifest: {where} must be an object")
-            code = _get(s, "code", str, where)
-            if code in codes:
-                raise ScanError(f"manifest: sticky code {code!r} appears twice")
-            codes.add(code)
-            offset = _pair(s.get("marker_offset"), f"{where}.marker_offset")
-            stickies.append(
-                StickyEntry(
-                    code=code,
-                    kind=_get(s, "kind", str, where, default="session"),
-                    qr=take_qr(s.get("qr"), where, required=True),
-                    marker_id=take_id(s.get("marker_id"), where),
-                    marker_offset=offset,
-                    outline=_outline(s.get("outline"), f"{where}.outline"),
-                    marker_mm=_positive(s.get("marker_mm"), f"{where}.marker_mm"),
-                    qr_outline=_outline(s.get("qr_outline"), f"{where}.qr_outline"),
-                )
-            )
+        ids = _MarkerIds(dictionary)
+        qrs = _QrTexts()
+        corners = _corners(d, ids)
+        rooms = _rooms(d, ids, qrs)
+        slots = _slots(d, ids, qrs)
+        stickies = _stickies(d, ids, qrs)
         header = _pair(
             d.get("header_marker_offset", DEFAULT_HEADER_MARKER_OFFSET), "header_marker_offset"
         )
@@ -232,9 +130,9 @@ class Manifest:
             event=event,
             marker_dictionary=dictionary,
             corners=corners,
-            rooms=tuple(rooms),
-            slots=tuple(slots),
-            stickies=tuple(stickies),
+            rooms=rooms,
+            slots=slots,
+            stickies=stickies,
             header_marker_offset=header,
         )
 
@@ -260,6 +158,130 @@ class Manifest:
 
     def slot_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.slots)
+
+
+class _MarkerIds:
+    """Hand out marker ids once each, within the dictionary; name the first bad one."""
+
+    def __init__(self, dictionary: str) -> None:
+        self.dictionary = dictionary
+        self.size = _dictionary_size(dictionary)
+        self.used: dict[int, str] = {}
+
+    def take(self, value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ScanError(f"manifest: {where}.marker_id must be an integer, got {value!r}")
+        if not 0 <= value < self.size:
+            raise ScanError(
+                f"manifest: {where}.marker_id {value} is outside {self.dictionary} "
+                f"(0..{self.size - 1})"
+            )
+        if value in self.used:
+            raise ScanError(
+                f"manifest: marker id {value} used by both {self.used[value]} and {where}"
+            )
+        self.used[value] = where
+        return value
+
+
+class _QrTexts:
+    """Hand out QR texts once each; name the first bad one."""
+
+    def __init__(self) -> None:
+        self.used: dict[str, str] = {}
+
+    def take(self, value: Any, where: str, *, required: bool) -> str | None:
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value:
+            raise ScanError(f"manifest: {where}.qr must be a non-empty string, got {value!r}")
+        if value in self.used:
+            raise ScanError(
+                f"manifest: QR text {value!r} used by both {self.used[value]} and {where}"
+            )
+        self.used[value] = where
+        return value
+
+
+def _corners(d: Mapping[str, Any], ids: _MarkerIds) -> Corners:
+    raw = _get(d, "corners", Mapping, "manifest", default={"tl": 0, "tr": 1, "br": 2, "bl": 3})
+    corner_ids = {}
+    for name in CORNER_NAMES:
+        if name not in raw:
+            raise ScanError(f"manifest: corners.{name} is missing")
+        corner_ids[name] = ids.take(raw[name], f"corners.{name}")
+    return Corners(**corner_ids)
+
+
+def _objects(d: Mapping[str, Any], key: str, *, required: bool) -> Iterator[tuple[str, Mapping]]:
+    """Yield (where, object) for each entry of the list d[key], in order; each must be an object."""
+    raw = _get(d, key, list, "manifest") if required else _get(d, key, list, "manifest", default=[])
+    for i, item in enumerate(raw):
+        where = f"{key}[{i}]"
+        if not isinstance(item, Mapping):
+            raise ScanError(f"manifest: {where} must be an object")
+        yield where, item
+
+
+def _rooms(d: Mapping[str, Any], ids: _MarkerIds, qrs: _QrTexts) -> tuple[Room, ...]:
+    rooms = []
+    if not _get(d, "rooms", list, "manifest"):
+        raise ScanError("manifest: rooms is empty; the board needs at least one room")
+    for where, r in _objects(d, "rooms", required=True):
+        name = _get(r, "name", str, where)
+        if name in {room.name for room in rooms}:
+            raise ScanError(f"manifest: room name {name!r} appears twice")
+        rooms.append(
+            Room(
+                name=name,
+                marker_id=ids.take(r.get("marker_id"), where),
+                qr=qrs.take(r.get("qr"), where, required=False),
+            )
+        )
+    return tuple(rooms)
+
+
+def _slots(d: Mapping[str, Any], ids: _MarkerIds, qrs: _QrTexts) -> tuple[Slot, ...]:
+    slots = []
+    if not _get(d, "slots", list, "manifest"):
+        raise ScanError("manifest: slots is empty; the board needs at least one slot")
+    for where, s in _objects(d, "slots", required=True):
+        start = _get(s, "start", str, where)
+        if start in {slot.start for slot in slots}:
+            raise ScanError(f"manifest: slot start {start!r} appears twice")
+        slots.append(
+            Slot(
+                start=start,
+                end=_get(s, "end", str, where, default=""),
+                marker_id=ids.take(s.get("marker_id"), where),
+                qr=qrs.take(s.get("qr"), where, required=False),
+            )
+        )
+    return tuple(slots)
+
+
+def _stickies(d: Mapping[str, Any], ids: _MarkerIds, qrs: _QrTexts) -> tuple[StickyEntry, ...]:
+    stickies = []
+    codes: set[str] = set()
+    for where, s in _objects(d, "stickies", required=False):
+        code = _get(s, "code", str, where)
+        if code in codes:
+            raise ScanError(f"manifest: sticky code {code!r} appears twice")
+        codes.add(code)
+        offset = _pair(s.get("marker_offset"), f"{where}.marker_offset")
+        stickies.append(
+            StickyEntry(
+                code=code,
+                kind=_get(s, "kind", str, where, default="session"),
+                qr=qrs.take(s.get("qr"), where, required=True),
+                marker_id=ids.take(s.get("marker_id"), where),
+                marker_offset=offset,
+                outline=_outline(s.get("outline"), f"{where}.outline"),
+                marker_mm=_positive(s.get("marker_mm"), f"{where}.marker_mm"),
+                qr_outline=_outline(s.get("qr_outline"), f"{where}.qr_outline"),
+            )
+        )
+    return tuple(stickies)
 
 
 def _pair(value: Any, where: str) -> tuple[float, float]:

@@ -286,7 +286,12 @@ def _apply(ctx: click.Context, photo: str, payload: dict) -> dict:
         event = get_current_event()
         try:
             observations = parse_observations({**payload, "scan_id": f"cli-{digest}"})
-            outcome = apply_scan(event=event, observations=observations, source="cli")
+            outcome = apply_scan(
+                event=event,
+                observations=observations,
+                source="cli",
+                remove_after=app.config["REMOVE_AFTER_SCANS"],
+            )
         except InvalidScan as exc:
             db.session.rollback()
             raise click.ClickException(f"{photo}: not applied: {exc}") from None

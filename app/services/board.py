@@ -53,6 +53,10 @@ class Grid:
     def cell(self, room: Room, slot: Slot) -> Cell:
         return self.cells[(room.id, slot.id)]
 
+    def free_rooms(self, slot: Slot) -> list[Room]:
+        """Return the rooms whose cell in ``slot`` holds no sticky at all."""
+        return [room for room in self.rooms if not self.cell(room, slot).stickies]
+
 
 def board_stickies(event: Event) -> list[Sticky]:
     """Return every visible sticky that is on the wall, in or off the grid."""
@@ -81,14 +85,38 @@ def build_grid(event: Event) -> Grid:
     return Grid(event, rooms, days, cells)
 
 
-def _holder(room: Room, slot: Slot, *, besides: Sticky) -> Sticky | None:
-    query = select(Sticky).where(
-        Sticky.room_id == room.id,
-        Sticky.slot_id == slot.id,
-        Sticky.board_status == BoardStatus.PLACED,
-        Sticky.id != besides.id,
-    )
-    return db.session.scalar(query)
+@dataclass(frozen=True)
+class Place:
+    """Where a sticky is on the wall: in a cell (room and slot ids), off the grid, or not on it."""
+
+    status: BoardStatus  # NONE, OFF_GRID, or PLACED for any cell (the cell decides holder or queue)
+    room_id: int | None = None
+    slot_id: int | None = None
+
+    @classmethod
+    def cell(cls, room_id: int, slot_id: int) -> Place:
+        return cls(BoardStatus.PLACED, room_id, slot_id)
+
+    @classmethod
+    def of(cls, status: BoardStatus, room_id: int | None, slot_id: int | None) -> Place:
+        """Return the place a sticky status and cell stand for (a conflict is still in its cell)."""
+        if status in (BoardStatus.PLACED, BoardStatus.CONFLICT):
+            if room_id is None or slot_id is None:
+                return NOT_ON_WALL  # the room or slot was deleted since
+            return cls.cell(room_id, slot_id)
+        return cls(BoardStatus(status))
+
+    @property
+    def in_cell(self) -> bool:
+        return self.status == BoardStatus.PLACED
+
+
+NOT_ON_WALL = Place(BoardStatus.NONE)
+OFF_GRID = Place(BoardStatus.OFF_GRID)
+
+
+def place_of(sticky: Sticky) -> Place:
+    return Place.of(sticky.board_status, sticky.room_id, sticky.slot_id)
 
 
 def history_entry(
@@ -118,63 +146,107 @@ def history_entry(
     return placement
 
 
-def _record(
-    sticky: Sticky,
+def _cell_queue(room_id: int, slot_id: int) -> list[Sticky]:
+    """Return the stickies in a cell, first come first: the first one holds the cell."""
+    query = (
+        select(Sticky)
+        .where(
+            Sticky.room_id == room_id,
+            Sticky.slot_id == slot_id,
+            Sticky.board_status.in_((BoardStatus.PLACED, BoardStatus.CONFLICT)),
+        )
+        .order_by(Sticky.placed_dt, Sticky.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def _settle(
+    room_id: int,
+    slot_id: int,
     *,
-    room: Room | None,
-    slot: Slot | None,
-    status: BoardStatus,
     source: PlacementSource,
     scan: Scan | None,
     now: dt.datetime,
-) -> Placement:
-    placement = history_entry(
-        sticky,
-        to_status=status,
-        to_room_id=room.id if room else None,
-        to_slot_id=slot.id if slot else None,
-        source=source,
-        scan=scan,
-        now=now,
-    )
-    left_cell = (sticky.room_id, sticky.slot_id) if sticky.on_grid else None
-    was_holder = sticky.board_status == BoardStatus.PLACED
-    moved = (sticky.room_id, sticky.slot_id) != (placement.to_room_id, placement.to_slot_id)
-    if moved or sticky.board_status == BoardStatus.NONE:
-        sticky.placed_dt = now
-    sticky.room, sticky.slot, sticky.board_status = room, slot, status
-    sticky.missed_scans = 0
-    db.session.flush()
-    if left_cell and was_holder and moved:
-        _promote_next(left_cell, source=source, scan=scan, now=now)
-    return placement
-
-
-def _promote_next(
-    cell: tuple[int, int], *, source: PlacementSource, scan: Scan | None, now: dt.datetime
+    record: bool,
 ) -> None:
-    """Give a freed cell to the sticky that came next: first come, first served."""
-    waiting = db.session.scalar(
-        select(Sticky)
-        .where(
-            Sticky.room_id == cell[0],
-            Sticky.slot_id == cell[1],
-            Sticky.board_status == BoardStatus.CONFLICT,
-        )
-        .order_by(Sticky.placed_dt, Sticky.id)
-        .limit(1)
-    )
-    if waiting is not None:
-        history_entry(
-            waiting,
-            to_status=BoardStatus.PLACED,
-            to_room_id=waiting.room_id,
-            to_slot_id=waiting.slot_id,
+    """Give a cell to the sticky that came first and queue the others behind it.
+
+    This is where a freed cell passes to the next sticky, so the rule holds after every change.
+    """
+    for position, sticky in enumerate(_cell_queue(room_id, slot_id)):
+        status = BoardStatus.PLACED if position == 0 else BoardStatus.CONFLICT
+        if sticky.board_status != status:
+            if record:
+                history_entry(
+                    sticky,
+                    to_status=status,
+                    to_room_id=room_id,
+                    to_slot_id=slot_id,
+                    source=source,
+                    scan=scan,
+                    now=now,
+                )
+            sticky.board_status = status
+
+
+def set_place(
+    *,
+    sticky: Sticky,
+    place: Place,
+    source: PlacementSource,
+    scan: Scan | None = None,
+    now: dt.datetime | None = None,
+    record: bool = True,
+) -> Placement | None:
+    """Move a sticky to a place: the one way a sticky's place, status or a cell's holder changes.
+
+    First come, first served: in a cell, the sticky placed there earliest (then the one issued
+    first) holds it and the others are in conflict; when the holder leaves, the next one takes the
+    cell. Placing, moving, removing, undoing and rebuilding all come through here. ``record=False``
+    changes the state without adding history (a rebuild replays the history that is there).
+
+    Return the recorded move, or None when the sticky was there already.
+    """
+    now = now or utcnow()
+    if place.in_cell:
+        room, slot = db.session.get(Room, place.room_id), db.session.get(Slot, place.slot_id)
+        if room is None or slot is None:
+            raise ServiceError("that cell does not exist")
+        if room.event_id != sticky.event_id or slot.event_id != sticky.event_id:
+            raise ServiceError("the room and slot must belong to the sticky's event")
+    else:
+        room = slot = None
+    sticky.missed_scans = 0
+    left = place_of(sticky)
+    if left == place:
+        return None
+    status = place.status
+    if place.in_cell:
+        ahead = [
+            other
+            for other in _cell_queue(place.room_id, place.slot_id)
+            if other.id != sticky.id and (other.placed_dt, other.id) < (now, sticky.id)
+        ]
+        status = BoardStatus.CONFLICT if ahead else BoardStatus.PLACED
+    placement = None
+    if record:
+        placement = history_entry(
+            sticky,
+            to_status=status,
+            to_room_id=place.room_id,
+            to_slot_id=place.slot_id,
             source=source,
             scan=scan,
             now=now,
         )
-        waiting.board_status = BoardStatus.PLACED
+    sticky.room_id, sticky.slot_id = place.room_id, place.slot_id
+    sticky.room, sticky.slot = room, slot
+    sticky.board_status, sticky.placed_dt = status, now
+    db.session.flush()
+    for cell in (left, place):
+        if cell.in_cell:
+            _settle(cell.room_id, cell.slot_id, source=source, scan=scan, now=now, record=record)
+    return placement
 
 
 def place_sticky(
@@ -192,12 +264,8 @@ def place_sticky(
     """
     if room.event_id != sticky.event_id or slot.event_id != sticky.event_id:
         raise ServiceError("the room and slot must belong to the sticky's event")
-    if sticky.on_grid and (sticky.room_id, sticky.slot_id) == (room.id, slot.id):
-        sticky.missed_scans = 0
-        return None
-    status = BoardStatus.CONFLICT if _holder(room, slot, besides=sticky) else BoardStatus.PLACED
-    return _record(
-        sticky, room=room, slot=slot, status=status, source=source, scan=scan, now=now or utcnow()
+    return set_place(
+        sticky=sticky, place=Place.cell(room.id, slot.id), source=source, scan=scan, now=now
     )
 
 
@@ -209,17 +277,7 @@ def put_off_grid(
     now: dt.datetime | None = None,
 ) -> Placement | None:
     """Mark a sticky as on the wall but outside the grid (a person sticky in the people area)."""
-    if sticky.board_status == BoardStatus.OFF_GRID:
-        return None
-    return _record(
-        sticky,
-        room=None,
-        slot=None,
-        status=BoardStatus.OFF_GRID,
-        source=source,
-        scan=scan,
-        now=now or utcnow(),
-    )
+    return set_place(sticky=sticky, place=OFF_GRID, source=source, scan=scan, now=now)
 
 
 def remove_sticky(
@@ -230,17 +288,56 @@ def remove_sticky(
     now: dt.datetime | None = None,
 ) -> Placement | None:
     """Take a sticky off the board."""
+    return set_place(sticky=sticky, place=NOT_ON_WALL, source=source, scan=scan, now=now)
+
+
+def count_miss(
+    *,
+    sticky: Sticky,
+    cell_hidden: bool,
+    remove_after: int,
+    scan: Scan,
+    now: dt.datetime,
+) -> Placement | None:
+    """Count a scan that found the board but not this sticky; remove it after enough in a row.
+
+    A sticky comes off only after its cell was visible, and not hidden, in ``remove_after`` scans
+    in a row: someone standing in front of it starts the row again.
+    """
     if sticky.board_status == BoardStatus.NONE:
         return None
-    return _record(
-        sticky,
-        room=None,
-        slot=None,
-        status=BoardStatus.NONE,
-        source=source,
-        scan=scan,
-        now=now or utcnow(),
+    if cell_hidden:
+        sticky.missed_scans = 0
+        return None
+    sticky.missed_scans += 1
+    if sticky.missed_scans < remove_after:
+        return None
+    return set_place(
+        sticky=sticky, place=NOT_ON_WALL, source=PlacementSource.CAMERA, scan=scan, now=now
     )
+
+
+def undo_placements(placements: list[Placement], *, now: dt.datetime | None = None) -> int:
+    """Move every sticky back to where these placements took it from, newest first.
+
+    A sticky that a later change has moved on since stays where it is; a status that a cell's
+    queue changed is left to the cell rules. Return how many stickies were moved back.
+    """
+    now = now or utcnow()
+    restored = 0
+    for placement in sorted(placements, key=lambda p: p.id, reverse=True):
+        came_from = Place.of(placement.from_status, placement.from_room_id, placement.from_slot_id)
+        went_to = Place.of(placement.to_status, placement.to_room_id, placement.to_slot_id)
+        if came_from == went_to or place_of(placement.sticky) != went_to:
+            continue
+        set_place(
+            sticky=placement.sticky,
+            place=came_from,
+            source=PlacementSource.ORGANIZER,
+            now=now,
+        )
+        restored += 1
+    return restored
 
 
 def placement_history(sticky: Sticky) -> list[Placement]:
@@ -316,6 +413,8 @@ def room_url(event: Event, room: Room) -> str:
 
 def board_json(event: Event) -> dict:
     """Return the board state in the ``GET /api/board`` contract."""
+    from app.services.pictures import picture_url
+
     return {
         "event": event.slug,
         "stickies": [
@@ -327,6 +426,8 @@ def board_json(event: Event) -> dict:
                 "status": str(s.board_status),
                 "since": s.placed_dt.isoformat().replace("+00:00", "Z") if s.placed_dt else None,
                 "title": s.title,
+                "picture": picture_url(event, s),
+                "suggested_title": s.suggested_title,
             }
             for s in board_stickies(event)
         ],
@@ -337,28 +438,42 @@ def rebuild_from_history(event: Event) -> int:
     """Recompute every sticky's place from its placement history; return how many differed.
 
     The history is append-only, so the board can always be rebuilt from it, for example after a
-    database restore or a hand edit gone wrong.
+    database restore or a hand edit gone wrong. Each recorded move is replayed through the same
+    cell rules as when it happened; the changes of holder follow from them.
     """
-    history: dict[int, list[Placement]] = {}
     query = (
         select(Placement)
         .join(Sticky, Placement.sticky_id == Sticky.id)
         .where(Sticky.event_id == event.id)
         .order_by(Placement.id)
     )
-    for placement in db.session.scalars(query):
-        history.setdefault(placement.sticky_id, []).append(placement)
+    moves = list(db.session.scalars(query))
+    stickies = list(db.session.scalars(select(Sticky).filter_by(event_id=event.id)))
+    before = {
+        s.id: (s.board_status, s.room_id, s.slot_id, s.placed_dt, s.missed_scans) for s in stickies
+    }
+    for sticky in stickies:
+        sticky.board_status, sticky.room_id, sticky.slot_id, sticky.placed_dt = (
+            BoardStatus.NONE,
+            None,
+            None,
+            None,
+        )
+        sticky.room = sticky.slot = None
+    db.session.flush()
+    for move in moves:
+        went_to = Place.of(move.to_status, move.to_room_id, move.to_slot_id)
+        if Place.of(move.from_status, move.from_room_id, move.from_slot_id) == went_to:
+            continue  # a change of holder: the cell rules bring it about again
+        set_place(
+            sticky=move.sticky, place=went_to, source=move.source, now=move.created_dt, record=False
+        )
     differed = 0
-    for sticky in db.session.scalars(select(Sticky).filter_by(event_id=event.id)):
-        moves = history.get(sticky.id, [])
-        state = (BoardStatus.NONE, None, None, None)
-        for move in moves:
-            moved = (move.from_room_id, move.from_slot_id) != (move.to_room_id, move.to_slot_id)
-            since = move.created_dt if moved or move.from_status == BoardStatus.NONE else state[3]
-            state = (move.to_status, move.to_room_id, move.to_slot_id, since)
-        current = (sticky.board_status, sticky.room_id, sticky.slot_id, sticky.placed_dt)
-        if current != state:
+    for sticky in stickies:
+        sticky.missed_scans = before[sticky.id][4]
+        if (sticky.board_status, sticky.room_id, sticky.slot_id, sticky.placed_dt) != before[
+            sticky.id
+        ][:4]:
             differed += 1
-            sticky.board_status, sticky.room_id, sticky.slot_id, sticky.placed_dt = state
     db.session.flush()
     return differed

@@ -237,6 +237,77 @@ def read_posted_views(
     return views
 
 
+# -- showing and transcribing ---------------------------------------------------------------------
+
+MAX_TITLE = 120
+
+
+def picture_version(sticky: Sticky) -> str | None:
+    """Return a stamp that changes with the sticky's picture (for cache-busting URLs), or None."""
+    if not sticky.picture_file:
+        return None
+    return sticky.picture_file.rsplit("-", 1)[-1].removesuffix(".jpg")
+
+
+def picture_url(event: Event, sticky: Sticky) -> str | None:
+    """Return the picture's public URL under the event's base URL, or None without a picture."""
+    version = picture_version(sticky)
+    if version is None:
+        return None
+    return f"{event.base_url}/s/{sticky.code}/picture.jpg?v={version}"
+
+
+def transcription_queue(event: Event) -> list[Sticky]:
+    """Return the untitled stickies on the wall that have a picture, in the order they were issued."""
+    from app.models import BoardStatus
+
+    query = (
+        select(Sticky)
+        .where(
+            Sticky.event_id == event.id,
+            Sticky.picture_file.is_not(None),
+            Sticky.board_status != BoardStatus.NONE,
+            Sticky.hidden.is_(False),
+            func.coalesce(Sticky.title, "") == "",
+        )
+        .order_by(Sticky.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def confirm_title(*, sticky: Sticky, title: str) -> None:
+    """Make what someone read on the sticky's picture its title; a typed title is never replaced.
+
+    The sticky stays unclaimed: its host can still claim it and edit the title.
+    """
+    title = " ".join((title or "").split())
+    if not title:
+        raise ServiceError("type the title written on the sticky")
+    if len(title) > MAX_TITLE:
+        raise ServiceError(f"a title has at most {MAX_TITLE} characters, not {len(title)}")
+    if sticky.title:
+        raise ServiceError(f"sticky {sticky.code} has a title already: {sticky.title!r}")
+    sticky.title = title
+
+
+def handwritten_people(event: Event) -> list[Sticky]:
+    """Return the unclaimed person stickies the camera has a picture of, in the order issued."""
+    from app.models import StickyKind
+
+    query = (
+        select(Sticky)
+        .where(
+            Sticky.event_id == event.id,
+            Sticky.kind == StickyKind.PERSON,
+            Sticky.claimed_dt.is_(None),
+            Sticky.picture_file.is_not(None),
+            Sticky.hidden.is_(False),
+        )
+        .order_by(Sticky.id)
+    )
+    return list(db.session.scalars(query))
+
+
 # -- files follow the transaction ---------------------------------------------------------------
 
 

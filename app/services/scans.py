@@ -2,7 +2,8 @@
 
 - A sticky seen in a cell is placed there; the sticky that was there first keeps the cell.
 - A sticky not seen comes off the board only after its cell was visible, and not hidden, in K scans
-  in a row (``REMOVE_AFTER_SCANS``). A scan that hides its cell breaks the row.
+  in a row (``remove_after``, the ``REMOVE_AFTER_SCANS`` setting). A scan that hides its cell breaks
+  the row.
 - A scan that did not find the board changes nothing.
 - The same scan id is applied once.
 - A scan counts at the time it was captured (``captured_dt``, else when it arrived). A scan
@@ -16,7 +17,6 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -30,7 +30,7 @@ from app.models import (
     utcnow,
 )
 from app.services import ServiceError
-from app.services.board import history_entry, place_sticky, put_off_grid, remove_sticky
+from app.services.board import count_miss, place_sticky, put_off_grid, undo_placements
 
 MAX_SCAN_ID = 100
 MAX_STICKIES = 2000
@@ -197,10 +197,12 @@ def find_scan(event: Event, scan_id: str) -> Scan | None:
     return db.session.scalar(select(Scan).filter_by(event_id=event.id, client_scan_id=scan_id))
 
 
-def preview_scan(*, event: Event, observations: Observations) -> list[dict]:
+def preview_scan(*, event: Event, observations: Observations, remove_after: int) -> list[dict]:
     """Return the changes a scan would make, and roll them back: the request must not commit."""
     try:
-        outcome = apply_scan(event=event, observations=observations, source="preview")
+        outcome = apply_scan(
+            event=event, observations=observations, source="preview", remove_after=remove_after
+        )
         return outcome.changes
     finally:
         db.session.rollback()
@@ -211,10 +213,14 @@ def apply_scan(
     event: Event,
     observations: Observations,
     source: str,
+    remove_after: int,
     image_path: str | None = None,
     now: dt.datetime | None = None,
 ) -> ScanOutcome:
-    """Record a scan and apply it to the board, once per scan id."""
+    """Record a scan and apply it to the board, once per scan id.
+
+    ``remove_after`` is how many scans in a row must miss a visible sticky before it comes off.
+    """
     existing = find_scan(event, observations.scan_id)
     if existing is not None:
         return ScanOutcome(existing, duplicate=True)
@@ -264,24 +270,25 @@ def apply_scan(
             )
         note(sticky, placement)
 
-    limit = current_app.config["REMOVE_AFTER_SCANS"]
     missing = db.session.scalars(
         select(Sticky)
         .where(Sticky.event_id == event.id, Sticky.board_status != BoardStatus.NONE)
         .order_by(Sticky.id)
-    )
+    ).all()
     for sticky in missing:
         if sticky.id in seen_ids:
             continue
-        if sticky.on_grid and (sticky.room_id, sticky.slot_id) in hidden:
-            sticky.missed_scans = 0  # someone stood in front: the row starts again
-            continue
-        sticky.missed_scans += 1
-        if sticky.missed_scans >= limit:
-            note(
-                sticky,
-                remove_sticky(sticky=sticky, source=PlacementSource.CAMERA, scan=scan, now=now),
-            )
+        cell_hidden = sticky.on_grid and (sticky.room_id, sticky.slot_id) in hidden
+        note(
+            sticky,
+            count_miss(
+                sticky=sticky,
+                cell_hidden=cell_hidden,
+                remove_after=remove_after,
+                scan=scan,
+                now=now,
+            ),
+        )
     db.session.flush()
     return outcome
 
@@ -332,37 +339,15 @@ def _describe(sticky: Sticky, placement: Placement) -> dict:
 def undo_scan(*, scan: Scan, now: dt.datetime | None = None) -> int:
     """Put back every sticky this scan moved, where no later change has moved it since.
 
-    Return how many stickies were put back. The scan stays in the history, marked as undone.
+    Return how many stickies were put back. The scan stays in the history, marked as undone. The
+    cell rules still hold: a sticky that leaves a cell passes it on to the next in line, and one
+    that comes back to a taken cell queues behind its holder.
     """
     if scan.undone_dt is not None:
         raise ServiceError("this scan has been undone already")
     now = now or utcnow()
-    placements = list(
-        db.session.scalars(
-            select(Placement).filter_by(scan_id=scan.id).order_by(Placement.id.desc())
-        )
-    )
-    restored = 0
-    for placement in placements:
-        sticky = placement.sticky
-        current = (sticky.board_status, sticky.room_id, sticky.slot_id)
-        if current != (placement.to_status, placement.to_room_id, placement.to_slot_id):
-            continue  # a later scan or an organizer moved it since: leave that alone
-        history_entry(
-            sticky,
-            to_status=placement.from_status,
-            to_room_id=placement.from_room_id,
-            to_slot_id=placement.from_slot_id,
-            source=PlacementSource.ORGANIZER,
-            scan=None,
-            now=now,
-        )
-        if (sticky.room_id, sticky.slot_id) != (placement.from_room_id, placement.from_slot_id):
-            sticky.placed_dt = now
-        sticky.board_status = placement.from_status
-        sticky.room_id, sticky.slot_id = placement.from_room_id, placement.from_slot_id
-        sticky.missed_scans = 0
-        restored += 1
+    placements = list(db.session.scalars(select(Placement).filter_by(scan_id=scan.id)))
+    restored = undo_placements(placements, now=now)
     scan.undone_dt = now
     db.session.flush()
     return restored

@@ -198,12 +198,18 @@ def search_people(event: Event, query: str) -> list[Sticky]:
 
 
 def people_matching(sticky: Sticky) -> list[Sticky]:
-    """Return people whose interests share a tag with a session, most shared tags first."""
+    """Return people whose interests share a tag with a session, most shared tags first.
+
+    The session's host is not among them: they know already.
+    """
     tags = {t.casefold() for t in sticky.tag_list}
     if not tags:
         return []
+    host = " ".join((sticky.host or "").split()).casefold()
     scored = []
     for person in visible_people(sticky.event):
+        if host and " ".join((person.title or "").split()).casefold() == host:
+            continue
         shared = tags & {t.casefold() for t in person.tag_list}
         if shared:
             scored.append((-len(shared), (person.title or "").casefold(), person))

@@ -92,7 +92,12 @@ def post_scan():
             if body is None:
                 raise InvalidScan("the body must be JSON (Content-Type: application/json)")
         observations = parse_observations(body)
-        outcome = apply_scan(event=event, observations=observations, source=g.api_token.name)
+        outcome = apply_scan(
+            event=event,
+            observations=observations,
+            source=g.api_token.name,
+            remove_after=current_app.config["REMOVE_AFTER_SCANS"],
+        )
     except (InvalidScan, InvalidUpload) as exc:
         return _unprocessable(str(exc))
     if outcome.duplicate:

@@ -231,18 +231,31 @@ def sticky(code: str):
                 ".edit", code=sticky.code, key=secret, _external=True
             )
             return _remember_secret(redirect(url_for(".sticky", code=sticky.code)), sticky, secret)
+        if request.method == "GET":
+            # What the wall shows, read by a person or by text recognition, starts the title.
+            start = sticky.title or sticky.suggested_title or ""
+            if sticky.kind == StickyKind.SESSION:
+                form.title.data = start
+            else:
+                form.name.data = start
         status = 400 if request.method == "POST" else 200
         return render_template("claim.html", sticky=sticky, form=form), status
     if request.method == "POST":
         abort(409, description="This sticky has been claimed already.")
     edit_link = session.pop("new_edit_link", None)
+    moment = now()
+    can_edit = _can_edit(sticky)
     context = {
         "sticky": sticky,
         "event": sticky.event,
-        "can_edit": _can_edit(sticky),
+        "now": moment,
+        "can_edit": can_edit,
         "edit_link": edit_link,
         "interest_form": InterestForm(),
+        "free_cells": [],
     }
+    if sticky.kind == StickyKind.SESSION and can_edit and not sticky.on_grid:
+        context["free_cells"] = _free_cells(sticky.event, moment)
     if sticky.kind == StickyKind.SESSION:
         context.update(
             interested=sticky_service.is_interested(sticky, browser_id()),
@@ -255,6 +268,17 @@ def sticky(code: str):
     return render_template("person.html", **context)
 
 
+def _free_cells(event, moment):
+    """Return (name, slot, free rooms) for the slot running now and the next, for a new session."""
+    grid = board_service.build_grid(event)
+    current, upcoming = current_and_next_slot(event, now=moment)
+    return [
+        (name, slot, grid.free_rooms(slot))
+        for name, slot in (("Now", current), ("Next", upcoming))
+        if slot is not None
+    ]
+
+
 @bp.get("/s/<code>/where")
 def sticky_where(code: str):
     """Return where and when a session runs, for its page to refresh itself."""
@@ -262,7 +286,10 @@ def sticky_where(code: str):
     if sticky.hidden and not is_organizer():
         abort(404)
     return render_template(
-        "_where.html", sticky=sticky, interest_count=sticky_service.interest_count(sticky)
+        "_where.html",
+        sticky=sticky,
+        now=now(),
+        interest_count=sticky_service.interest_count(sticky),
     )
 
 
@@ -327,7 +354,13 @@ def people():
     event = current_event_or_404()
     query = request.args.get("q", "")[:100]
     found = sticky_service.search_people(event, query)
-    return render_template("people.html", event=event, people=found, query=query)
+    from app.services.pictures import handwritten_people
+
+    # Person stickies nobody claimed show what the camera saw of them, unless someone searches.
+    handwritten = [] if query.strip() else handwritten_people(event)
+    return render_template(
+        "people.html", event=event, people=found, query=query, handwritten=handwritten
+    )
 
 
 @bp.get("/rooms/<int:number>")

@@ -90,7 +90,11 @@ def scan_photo():
         [cv2.IMWRITE_JPEG_QUALITY, 85],
     )
     (folder / f"{pending}.json").write_text(json.dumps(body))
-    changes = preview_scan(event=event, observations=parse_observations(body))
+    changes = preview_scan(
+        event=event,
+        observations=parse_observations(body),
+        remove_after=current_app.config["REMOVE_AFTER_SCANS"],
+    )
     return render_template(
         "scan_preview.html",
         event=event,
@@ -121,7 +125,12 @@ def apply_pending(pending: str):
     except FileNotFoundError:
         abort(404, description="This scan was applied already or has expired.")
     try:
-        outcome = apply_scan(event=event, observations=parse_observations(body), source="organizer")
+        outcome = apply_scan(
+            event=event,
+            observations=parse_observations(body),
+            source="organizer",
+            remove_after=current_app.config["REMOVE_AFTER_SCANS"],
+        )
     except InvalidScan as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
-from app.models import Room
+from app.models import Room, Slot, Sticky
 from app.services import events as event_service
 
 pytestmark = pytest.mark.browser
@@ -107,3 +107,124 @@ def test_kiosk_fits_one_screen_without_small_text(browser, demo_server, size):
         assert page.locator(".kiosk-head svg.qr").count() == 1
     finally:
         context.close()
+
+
+def demo_codes(demo_server) -> dict[str, str]:
+    """Return one sticky code of each kind the pages show differently."""
+    demo_app, _ = demo_server
+    select = db.select(Sticky.code)
+    queries = {
+        "SESSION": select.where(Sticky.kind == "session", Sticky.board_status == "placed"),
+        "CONFLICT": select.where(Sticky.board_status == "conflict"),
+        "PERSON": select.where(Sticky.kind == "person", Sticky.claimed_dt.is_not(None)),
+        "BLANK": select.where(Sticky.kind == "session", Sticky.claimed_dt.is_(None)),
+        "BLANKPERSON": select.where(Sticky.kind == "person", Sticky.claimed_dt.is_(None)),
+    }
+    with demo_app.app_context():
+        codes = {
+            name: db.session.scalar(q.order_by(Sticky.id).limit(1)) for name, q in queries.items()
+        }
+        codes["ROOM"] = str(db.session.scalar(db.select(Room.id).order_by(Room.id).limit(1)))
+        codes["SLOT"] = str(db.session.scalar(db.select(Slot.id).order_by(Slot.id).limit(1)))
+    return codes
+
+
+def resolve(path: str, codes: dict[str, str]) -> str:
+    for name in sorted(codes, key=len, reverse=True):
+        path = path.replace(name, codes[name])
+    return path
+
+
+PUBLIC_PAGES = [
+    "/board",
+    "/kiosk",
+    "/people?q=python",
+    "/rooms/1",
+    "/s/SESSION",
+    "/s/CONFLICT",
+    "/s/PERSON",
+    "/s/BLANK",
+    "/s/BLANKPERSON",
+    "/auth/login",
+    "/s/NOSUCHCODE",
+]
+ORGANIZER_PAGES = [
+    "/admin/",
+    "/admin/stickies",
+    "/admin/stickies/SESSION",
+    "/admin/rooms/ROOM",
+    "/admin/print/",
+    "/scan",
+    "/admin/scans",
+    "/admin/timelapse",
+    "/s/SESSION/edit",
+]
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+@pytest.mark.parametrize(
+    "path, organizer",
+    [(p, False) for p in PUBLIC_PAGES] + [(p, True) for p in ORGANIZER_PAGES],
+)
+def test_page_has_no_serious_accessibility_violation(open_page, demo_server, path, organizer, size):
+    page = open_page(resolve(path, demo_codes(demo_server)), size, organizer=organizer)
+    assert serious_violations(page) == []
+
+
+def test_phone_board_lists_every_room_without_sideways_scrolling(open_page, demo_server):
+    demo_app, _ = demo_server
+    with demo_app.app_context():
+        rooms = [r.name for r in event_service.get_current_event().rooms]
+    page = open_page("/board", "phone")
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+    assert page.locator(".grid-scroll").first.is_hidden()
+    shown = page.locator(".slot-list > .slot-group").all_inner_texts()
+    assert [room for room in rooms if not any(room in text for text in shown)] == []
+    first = page.locator(".slot-list > .slot-group").first
+    assert "now" in first.get_attribute("class").split()
+
+
+def test_board_breaks_no_title_inside_a_word(open_page):
+    """Every word of a title sits on one line, at phone and desktop width."""
+    for size in ("phone", "desktop"):
+        page = open_page("/board", size)
+        broken = page.evaluate(
+            """() => {
+              const broken = [];
+              for (const el of document.querySelectorAll('.note-title')) {
+                if (!el.checkVisibility()) continue;
+                const text = el.firstChild;
+                let at = 0;
+                for (const word of text.textContent.split(' ')) {
+                  const range = document.createRange();
+                  range.setStart(text, at);
+                  range.setEnd(text, at + word.length);
+                  const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+                  if (tops.size > 1) broken.push(word);
+                  at += word.length + 1;
+                }
+              }
+              return broken;
+            }"""
+        )
+        assert broken == []
+
+
+def test_desktop_board_keeps_room_row_and_time_column_in_view(open_page):
+    page = open_page("/board", "desktop")
+    page.set_viewport_size({"width": 900, "height": 500})
+    scroller = page.locator(".grid-scroll").first
+    scroller.evaluate("el => el.scrollTo(400, 300)")
+    head = page.locator(".grid thead th.room-head").first.bounding_box()
+    time_col = page.locator(".grid .slot-head").last.bounding_box()
+    box = scroller.bounding_box()
+    assert abs(head["y"] - box["y"]) <= 2
+    assert abs(time_col["x"] - box["x"]) <= 2
+
+
+def test_claim_button_is_above_the_fold_on_a_phone(open_page, demo_server):
+    page = open_page(resolve("/s/BLANK", demo_codes(demo_server)), "phone")
+    button = page.get_by_role("button", name="Claim this sticky").bounding_box()
+    assert button["y"] + button["height"] <= 844
+    assert page.locator("#title").get_attribute("required") is not None
+    assert page.locator("details.more").get_attribute("open") is None

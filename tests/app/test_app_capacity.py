@@ -38,12 +38,18 @@ def cell_html(html: str, room: str, slot: str) -> str:
     return match.group(1)
 
 
+def grid_only(html: str) -> str:
+    """Leave out the phone list, which repeats the grid's stickies slot by slot."""
+    return re.sub(r'<div class="slot-list">.*?<section class="day"', "", html, flags=re.S)
+
+
 def badges(html: str) -> list[str]:
-    return re.findall(r'<span class="badge badge-conflict capacity"[^>]*>([^<]+)</span>', html)
+    pattern = r'<span class="badge badge-conflict capacity"[^>]*>([^<]+)</span>'
+    return re.findall(pattern, grid_only(html))
 
 
 def hints(html: str) -> list[str]:
-    return re.findall(r'<span class="note-host capacity-hint">([^<]+)</span>', html)
+    return re.findall(r'<span class="note-host capacity-hint">([^<]+)</span>', grid_only(html))
 
 
 @pytest.fixture

@@ -130,7 +130,9 @@ def test_undo_and_rebuild_keep_the_picture(app, event, create_stickies, make_vie
         "board_found": True,
         "stickies": [{"code": sticky.code, "room": "Hall A", "slot": "2026-09-26T10:00"}],
     }
-    outcome = apply_scan(event=event, observations=parse_observations(body), source="cam")
+    outcome = apply_scan(
+        event=event, observations=parse_observations(body), source="cam", remove_after=3
+    )
     _store(app, event, make_view(sticky.code, px_per_mm=6.0))
     kept = sticky.picture_file
     undo_scan(scan=outcome.scan)

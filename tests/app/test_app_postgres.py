@@ -88,7 +88,9 @@ def test_postgres_migrations_and_board_rules(pg_app):
                 {"code": s.code, "room": r, "slot": k, "via": "marker"} for s, r, k in seen
             ],
         }
-        outcome = apply_scan(event=event, observations=parse_observations(body), source="pg")
+        outcome = apply_scan(
+            event=event, observations=parse_observations(body), source="pg", remove_after=3
+        )
         db.session.commit()
         return outcome
 
@@ -97,10 +99,12 @@ def test_postgres_migrations_and_board_rules(pg_app):
     assert scan("1", []).duplicate
     moved = scan("2", [(first, "B", "2026-03-29T03:00"), (second, "A", "2026-03-29T01:00")])
     assert second.board_status == BoardStatus.PLACED
-    assert undo_scan(scan=moved.scan) == 2
+    # Back in its cell, the first sticky queues behind the one that holds it now.
+    assert undo_scan(scan=moved.scan) == 1
     db.session.commit()
-    assert first.room.name == "A"
-    assert db.session.scalar(select(func.count(Placement.id))) == 6
+    assert (first.room.name, first.board_status) == ("A", BoardStatus.CONFLICT)
+    assert (second.room.name, second.board_status) == ("A", BoardStatus.PLACED)
+    assert db.session.scalar(select(func.count(Placement.id))) == 5
     assert db.session.scalar(select(func.count(Event.id))) == 1
     assert third.board_status == BoardStatus.NONE
 

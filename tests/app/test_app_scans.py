@@ -52,7 +52,9 @@ def scan(event):
             "hidden_cells": [list(c) for c in hidden],
             "warnings": [],
         }
-        outcome = apply_scan(event=event, observations=parse_observations(body), source="test")
+        outcome = apply_scan(
+            event=event, observations=parse_observations(body), source="test", remove_after=3
+        )
         db.session.commit()
         return outcome
 

@@ -9,6 +9,8 @@ from app.extensions import db
 from app.models import PlacementSource, StickyKind
 from app.services.board import place_sticky
 from app.services.codes import hash_secret
+from app.services.stickies import SessionFields, claim_sticky
+from tests.app.conftest import utc
 
 
 def test_sticky_unknown_code_is_404(client, event):
@@ -31,8 +33,84 @@ def test_sticky_lowercase_code_redirects_to_canonical(client, create_stickies):
 def test_blank_session_sticky_shows_claim_form(client, create_stickies):
     (sticky,) = create_stickies(1)
     page = client.get(f"/s/{sticky.code}").get_data(as_text=True)
-    assert "This sticky is blank" in page
+    assert "Claim this sticky for your session" in page
     assert 'name="title"' in page and 'name="host"' in page and 'name="tags"' in page
+
+
+def test_claim_form_marks_required_fields_and_folds_the_rest(client, create_stickies):
+    (sticky,) = create_stickies(1)
+    page = client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    assert page.count('<span class="required">(required)</span>') == 2
+    assert re.search(r'<input id="title" maxlength="120" name="title" required type="text"', page)
+    before, details = page.split('<details class="more">')
+    assert 'name="title"' in before and 'name="host"' in before
+    assert all(f'name="{name}"' in details for name in ("description", "tags", "contact", "links"))
+    assert 'aria-describedby="tags-hint"' in details and 'id="tags-hint"' in details
+
+
+def test_claim_error_is_tied_to_its_field(client, create_stickies):
+    (sticky,) = create_stickies(1)
+    page = client.post(
+        f"/s/{sticky.code}", data={"title": "", "host": "Mei", "tags": "x" * 301}
+    ).get_data(as_text=True)
+    title = re.search(r"<input [^>]*id=\"title\"[^>]*>", page).group(0)
+    assert 'aria-describedby="title-error"' in title and 'aria-invalid="true"' in title
+    assert '<small class="error" id="title-error">This field is required.</small>' in page
+    assert '<details class="more" open>' in page
+    assert 'aria-describedby="tags-hint tags-error"' in page
+
+
+def test_claimed_session_lists_free_cells_now_and_next(app, client, event, create_stickies):
+    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 4, 40)  # 10:10 in Kolkata, in the first slot
+    taken, (sticky,) = create_stickies(1)[0], create_stickies(1)
+    claim_sticky(sticky=taken, fields=SessionFields(title="Taken", host="Ana"))
+    place_sticky(
+        sticky=taken, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.ORGANIZER
+    )
+    db.session.commit()
+    client.post(f"/s/{sticky.code}", data={"title": "New one", "host": "Mei"})
+    page = client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    assert "<li><strong>Now 10:00–10:45:</strong> Hall B, Terrace</li>" in page
+    assert "<li><strong>Next 11:00–11:45:</strong> Hall A, Hall B, Terrace</li>" in page
+    assert 'data-copy="edit-link"' in page
+    visitor = app.test_client().get(f"/s/{sticky.code}").get_data(as_text=True)
+    assert "Free cells on the board" not in visitor
+
+
+def test_session_page_of_a_conflict_shows_the_lost_cell_as_not_placed(
+    client, event, create_session
+):
+    first, second = create_session(title="First"), create_session(title="Second")
+    for sticky in (first, second):
+        place_sticky(
+            sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
+        )
+    db.session.commit()
+    page = client.get(f"/s/{second.code}").get_data(as_text=True)
+    assert '<p class="where lost">Not placed: <strong>Hall A</strong>' in page
+    assert '<p class="where">' not in page
+    assert "Add to calendar" not in page
+
+
+def test_session_page_marks_an_ended_session(app, client, event, create_session):
+    sticky = create_session()
+    place_sticky(
+        sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
+    )
+    db.session.commit()
+    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 4, 40)
+    assert "badge-ended" not in client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 5, 16)
+    page = client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    assert '<span class="badge badge-ended">ended</span>' in page
+
+
+def test_matching_people_leave_out_the_host(client, create_session, create_person):
+    sticky = create_session(host="Priya", tags="python")
+    create_person(name=" priya ", interests="python")
+    create_person(name="Diego", interests="python")
+    page = client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    assert re.findall(r'class="chip person" href="/s/\w+">([^<]+)<', page) == ["Diego"]
 
 
 def test_claim_session_sets_fields_cookie_and_shows_edit_link_once(client, create_stickies):

@@ -177,16 +177,16 @@ def test_scanner_imports_without_flask():
 
 
 def test_scan_sticky_refused_at_a_boundary_hides_its_cells(small_shot):
-    from scanner import pipeline
+    from scanner import placement
 
     manifest = Manifest.from_dict(small_shot.board.manifest)
-    wide = pipeline.BOUNDARY_MARGIN
+    wide = placement.BOUNDARY_MARGIN
     try:
         # A margin of half a cell refuses every sticky: each must leave its cell hidden.
-        pipeline.BOUNDARY_MARGIN = 0.5
+        placement.BOUNDARY_MARGIN = 0.5
         result = scan(small_shot.image, manifest)
     finally:
-        pipeline.BOUNDARY_MARGIN = wide
+        placement.BOUNDARY_MARGIN = wide
     on_grid = {c for c, cell in _truth(small_shot).items() if cell[0] is not None}
     assert {s.code for s in result.stickies if s.room is not None} == set()
     for code in on_grid:

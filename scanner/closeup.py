@@ -1,0 +1,87 @@
+"""Look again, on a rectified close-up, at cells that hold something no code was read from.
+
+A marker far from the camera or seen at a slant is small and squashed in the photo; warped
+square to the board at about 48 px per marker it often reads. Marker corners come back in photo
+pixels, origin at the top-left pixel's centre.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from scanner import markers
+from scanner.board import BoardFrame
+from scanner.grid import Grid
+from scanner.manifest import Manifest
+from scanner.occlusion import UNREAD
+from scanner.results import Cell
+from scanner.roles import Roles
+
+CELL_RETRY_BUDGET_S = 0.04
+CLOSEUP_PX_PER_MARKER = 48.0
+
+
+def read_cells_again(
+    gray: np.ndarray,
+    frame: BoardFrame,
+    grid: Grid,
+    cells: Sequence[Cell],
+    *,
+    found: Sequence[markers.Marker],
+    sticky_side: float,
+    manifest: Manifest,
+    roles: Roles,
+) -> list[markers.Marker]:
+    """Return sticky markers, not among `found`, read on close-ups of the unreadable cells.
+
+    `sticky_side` is the sticky marker side in board units; nothing is read without it.
+    """
+    if sticky_side <= 0:
+        return []
+    targets = [c for c in cells if c.reason == UNREAD]
+    have = {m.id for m in found}
+    ppu = CLOSEUP_PX_PER_MARKER / sticky_side  # output pixels per board unit
+    out: list[markers.Marker] = []
+    end = time.perf_counter() + CELL_RETRY_BUDGET_S
+    rooms = {r.name: i for i, r in enumerate(manifest.rooms)}
+    slots = {s.name: i for i, s in enumerate(manifest.slots)}
+    for cell in targets:
+        if time.perf_counter() > end:
+            break
+        col, row = grid.col_row(rooms[cell.room], slots[cell.slot])
+        for g in _read_cell(gray, frame, grid.cell_rect(col, row), ppu, manifest):
+            if g.id in have or not roles.is_sticky_marker(g.id):
+                continue
+            out.append(g)
+            have.add(g.id)
+    return out
+
+
+def _read_cell(
+    gray: np.ndarray,
+    frame: BoardFrame,
+    rect: tuple[float, float, float, float],
+    ppu: float,
+    manifest: Manifest,
+) -> list[markers.Marker]:
+    """Return the markers read on a close-up of one cell (a little beyond it), in photo px."""
+    x0, y0, x1, y1 = rect
+    mx, my = 0.15 * (x1 - x0), 0.15 * (y1 - y0)
+    x0, y0, x1, y1 = x0 - mx, y0 - my, x1 + mx, y1 + my
+    w, h = round((x1 - x0) * ppu), round((y1 - y0) * ppu)
+    if not 16 <= w <= 900 or not 16 <= h <= 900:
+        return []
+    to_out = np.array([[ppu, 0, -x0 * ppu], [0, ppu, -y0 * ppu], [0, 0, 1.0]])
+    close = frame.warp(gray, to_out, (w, h), flags=cv2.INTER_CUBIC)
+    got, _ = markers.detect(close, dictionary=manifest.marker_dictionary, retry_budget_s=0.0)
+    back = np.linalg.inv(to_out)
+    out = []
+    for g in got:
+        b = back[:2, :2] @ g.corners.astype(np.float64).T + back[:2, 2:3]
+        pts = frame.photo(b.T)
+        out.append(markers.Marker(id=g.id, corners=pts.astype(np.float32)))
+    return out

@@ -1,0 +1,131 @@
+"""Read the QR codes of a wall photo: the whole frame, then close crops where markers did not read.
+
+Photo coordinates are pixels, origin at the top-left pixel's centre, x right, y down.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from scanner.manifest import Manifest
+from scanner.markers import Marker
+from scanner.results import DecodedCode
+
+# Time for QR crops around marker-like shapes the marker decoder could not read, per megapixel.
+CROP_BUDGET_S_PER_MP = 0.01
+CROP_BUDGET_MIN_S = 0.03
+# A QR about as wide as its sticky's marker has ~29 modules; below ~1.3 px per module no crop,
+# however enlarged, reads.
+QR_MODULES = 29
+MIN_PX_PER_MODULE = 1.3
+
+
+def read_qr(
+    gray: np.ndarray,
+    chain: Sequence,
+    *,
+    sticky_markers: Sequence[Marker],
+    unknown_markers: Sequence[DecodedCode],
+    candidates: Sequence[np.ndarray],
+    manifest: Manifest,
+) -> tuple[list[DecodedCode], list[str]]:
+    """Return the QR codes read and warnings about the time budget.
+
+    The whole frame is read with the chain's first decoder; then crops around marker-like shapes
+    that no marker or QR explains (`candidates`: undecoded quads; `unknown_markers`: markers the
+    manifest does not know, perhaps misread stickies) are read with every decoder of the chain.
+    """
+    reads = dedupe(chain[0](gray))
+    h, w = gray.shape
+    budget = max(CROP_BUDGET_MIN_S, CROP_BUDGET_S_PER_MP * h * w / 1e6)
+    ref = float(np.median([mk.side for mk in sticky_markers])) if sticky_markers else 0.0
+    offsets = {s.marker_offset for s in manifest.stickies}
+    reach = max((max(abs(a), abs(b)) for a, b in offsets), default=1.0) + 1.2
+    known = [np.array(mk.centre) for mk in sticky_markers]
+    known += [np.array((c.x, c.y)) for c in reads]
+    spots = _crop_spots(ref, unknown_markers, candidates)
+    warnings: list[str] = []
+    t_crop_end = time.perf_counter() + budget
+    for centre, side in spots:
+        if time.perf_counter() > t_crop_end:
+            warnings.append("QR crop time budget used up; some crops not read")
+            break
+        if known and np.min(np.linalg.norm(np.asarray(known) - centre, axis=1)) < reach * side:
+            continue
+        got = decode_crop(gray, chain, centre, side * reach)
+        reads += [g for g in got if g.text not in {r.text for r in reads}]
+        known += [np.array((g.x, g.y)) for g in got]
+    return reads, warnings
+
+
+def _crop_spots(
+    ref: float, unknown_markers: Sequence[DecodedCode], candidates: Sequence[np.ndarray]
+) -> list[tuple[np.ndarray, float]]:
+    """Return (centre, side) of the shapes worth a QR crop; `ref` is the sticky marker side."""
+    spots = [(np.array((c.x, c.y)), _side(np.array(c.corners))) for c in unknown_markers]
+    for q in candidates:
+        s = _side(q)
+        if ref and not 0.7 * ref <= s <= 1.4 * ref:
+            continue
+        if not ref and s < 12:
+            continue
+        spots.append((q.mean(axis=0), s))
+    # Small markers mean small QR codes: the markers alone must do.
+    if ref and 0.9 * ref / QR_MODULES < MIN_PX_PER_MODULE:
+        spots = [sp for sp in spots if sp[1] >= MIN_PX_PER_MODULE * QR_MODULES / 0.9]
+    return spots
+
+
+def decode_crop(gray: np.ndarray, chain, centre: np.ndarray, radius: float) -> list[DecodedCode]:
+    """Read QR codes in a square crop around `centre` (photo pixels), enlarged and sharpened.
+
+    A crop decodes where the whole frame does not: the decoder sees the code large and alone.
+    Positions come back in photo pixels.
+    """
+    h, w = gray.shape
+    x0, y0 = int(max(0, centre[0] - radius)), int(max(0, centre[1] - radius))
+    x1, y1 = int(min(w, centre[0] + radius + 1)), int(min(h, centre[1] + radius + 1))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return []
+    crop = gray[y0:y1, x0:x1]
+    # A QR about as wide as the marker has ~29 modules; give each at least 4 pixels.
+    f = float(np.clip(4.0 * QR_MODULES / max(radius / 1.5, 1.0), 1.0, 4.0))
+    if f > 1.0:
+        crop = cv2.resize(crop, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
+    blur = cv2.GaussianBlur(crop, (0, 0), 1.0 * f)
+    sharp = cv2.addWeighted(crop, 1.8, blur, -0.8, 0)
+    for fn in chain:
+        got = fn(sharp)
+        if got:
+            return [_from_crop(g, x0, y0, f) for g in got]
+    return []
+
+
+def _from_crop(g: DecodedCode, x0: int, y0: int, f: float) -> DecodedCode:
+    """Return a code read in a crop (offset x0, y0; enlarged f times) in photo pixels."""
+    return DecodedCode(
+        text=g.text,
+        via=g.via,
+        x=x0 + (g.x + 0.5) / f - 0.5,
+        y=y0 + (g.y + 0.5) / f - 0.5,
+        corners=tuple((x0 + (a + 0.5) / f - 0.5, y0 + (b + 0.5) / f - 0.5) for a, b in g.corners),
+    )
+
+
+def dedupe(codes: Sequence[DecodedCode]) -> list[DecodedCode]:
+    """Drop repeated reads of one symbol (same text, centres within a few pixels)."""
+    out: list[DecodedCode] = []
+    for c in codes:
+        if any(o.text == c.text and abs(o.x - c.x) + abs(o.y - c.y) < 8.0 for o in out):
+            continue
+        out.append(c)
+    return out
+
+
+def _side(q: np.ndarray) -> float:
+    d = np.diff(np.vstack([q, q[:1]]), axis=0)
+    return float(np.hypot(d[:, 0], d[:, 1]).mean())
