@@ -41,6 +41,7 @@ def watch(
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     log = logging.getLogger("openspaces.camera")
+    level = log.level
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     try:
@@ -63,6 +64,7 @@ def watch(
         return
     finally:
         log.removeHandler(handler)
+        log.setLevel(level)
     waiting = len(loop.spool.pending())
     click.echo(
         f"{frames} frames, {loop.scans} scanned; {waiting} scans wait in {spool_dir}", err=True

@@ -103,6 +103,7 @@ def test_camera_loop_started_while_server_down_waits_with_one_log_line(
 ):
     live_server.stop()
     loop = make_loop(live_server, video)
+    caplog.clear()
     with caplog.at_level(logging.INFO, logger="openspaces.camera"):
         assert loop.run(max_ticks=7) == 0
     # No manifest, none kept: each tick waits for the board, a little longer each time.
@@ -137,6 +138,7 @@ def test_camera_loop_server_down_scans_into_the_spool_with_the_kept_manifest(
     clock.now += 60.0
     started = clock.now
     restarted = make_loop(live_server, video)
+    caplog.clear()
     with caplog.at_level(logging.INFO, logger="openspaces.camera"):
         assert restarted.run(max_ticks=10, realtime=True) == 10
     assert clock.sleeps == [5.0] * 10
