@@ -220,6 +220,7 @@ class Placement:
     hidden_cells: tuple[tuple[str, str], ...] = ()
     board_found: bool = True
     reports_hidden: bool = False
+    result: object = None  # the scanner's ScanResult, for the sticky pictures
 
 
 def _sticky_codes(board: Board) -> dict[str, str]:
@@ -286,7 +287,39 @@ def run_scanner(shot: Shot) -> Placement:
         hidden_cells=tuple(tuple(c) for c in result.hidden_cells),
         board_found=bool(result.board_found),
         reports_hidden=True,
+        result=result,
     )
+
+
+def flat_sticky(board: Board, code: str, size: tuple[int, int]) -> np.ndarray:
+    """Return the sticky as it was put on the wall (printed and written on), `size` = (w, h) px."""
+    placed = next(s for s in board.stickies if s.code == code)
+    w, h = size
+    corners = (placed.corners_mm * board.px_per_mm - 0.5).astype(np.float32)
+    target = np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]])
+    m = cv2.getPerspectiveTransform(corners, target.astype(np.float32))
+    return cv2.warpPerspective(board.wall, m, (w, h), flags=cv2.INTER_AREA)
+
+
+def picture_scores(shot: Shot, result) -> tuple[tuple[float, ...], float]:
+    """Cut every placed sticky's picture; return its correlation with the flat sticky, and the ms.
+
+    A placed sticky without a picture scores 0. Correlation is normalised (scanner.correlation).
+    """
+    from scanner import correlation, cut_views
+
+    t0 = time.perf_counter()
+    views = {v.code: v for v in cut_views(shot.image, shot.board.manifest, result)}
+    ms = (time.perf_counter() - t0) * 1000
+    scores = []
+    for s in result.stickies:
+        view = views.get(s.code)
+        if view is None:
+            scores.append(0.0)
+            continue
+        flat = flat_sticky(shot.board, s.code, (view.image.shape[1], view.image.shape[0]))
+        scores.append(round(correlation(view.image, flat), 4))
+    return tuple(scores), ms
 
 
 RUNNERS: dict[str, Callable[[Shot], Placement]] = {
@@ -318,6 +351,9 @@ class FrameScore:
     hidden_true: int = 0
     hidden_reported: int = 0
     hidden_both: int = 0
+    # Each placed sticky's picture against the flat sticky (normalised correlation; 0: no picture).
+    pictures: tuple[float, ...] = ()
+    picture_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -411,7 +447,11 @@ def run_condition(
                 )
                 continue
             ms = (time.perf_counter() - t0) * 1000
-            per_method[method].append(score(shot, placement, seed=seed, ms=ms))
+            frame = score(shot, placement, seed=seed, ms=ms)
+            if placement.result is not None:
+                pictures, picture_ms = picture_scores(shot, placement.result)
+                frame = replace(frame, pictures=pictures, picture_ms=picture_ms)
+            per_method[method].append(frame)
     rows = []
     for method, frames in per_method.items():
         visible = sum(f.visible for f in frames)
@@ -512,6 +552,7 @@ def markdown(rows: list[Row], *, command: str, when: str) -> str:
             f"| {r.condition} | {r.method} | {r.correct} / {r.visible} | {100 * r.rate:.1f}% "
             f"| {r.wrong} | {'-' if r.unsafe is None else r.unsafe} | {ms} |"
         )
+    lines += picture_table(rows)
     lines += ["", "## Conditions", ""]
     used = {r.condition for r in rows}
     for c in CONDITIONS:
@@ -546,6 +587,42 @@ def markdown(rows: list[Row], *, command: str, when: str) -> str:
             "--frames 1 --save-frames /tmp/frames`.",
         ]
     return "\n".join(lines) + "\n"
+
+
+PICTURE_GOOD = 0.8
+
+
+def picture_table(rows: list[Row]) -> list[str]:
+    """Render the sticky-picture figures of the scanner rows: one line per condition."""
+    lines = [
+        "",
+        "## Sticky pictures",
+        "",
+        "From the same frames: every sticky the scanner placed is cut out of the photo "
+        "(`scanner.cut_views`) and compared with the sticky as it was put on the wall, printed and "
+        "written on, by normalised correlation (1 is the same picture). *with a picture*: placed "
+        f"stickies that got one; *>= {PICTURE_GOOD}*: those that correlate at least that well; "
+        "*ms*: median time per frame to cut them.",
+        "",
+        "| condition | placed | with a picture | correlation median | correlation min "
+        f"| >= {PICTURE_GOOD} | ms per frame (median) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if r.method != "scanner":
+            continue
+        scores = [p for f in r.details for p in f.pictures]
+        timed = [f.picture_ms for f in r.details if not f.error]
+        if not scores:
+            lines.append(f"| {r.condition} | 0 | 0 | - | - | - | - |")
+            continue
+        pictured = sum(1 for p in scores if p > 0)
+        good = sum(1 for p in scores if p >= PICTURE_GOOD)
+        lines.append(
+            f"| {r.condition} | {len(scores)} | {pictured} | {statistics.median(scores):.3f} "
+            f"| {min(scores):.3f} | {good} | {statistics.median(timed):.0f} |"
+        )
+    return lines
 
 
 def to_json(rows: list[Row], *, command: str, when: str) -> dict:

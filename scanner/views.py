@@ -207,7 +207,7 @@ def cut_view(
     score = ViewScore(
         px_per_mm=px_per_mm,
         sharpness=_sharpness(gray),
-        glare=float(np.mean(view.min(axis=2) >= GLARE_LEVEL)),
+        glare=cv2.countNonZero(cv2.inRange(view, (GLARE_LEVEL,) * 3, (255,) * 3)) / (vw * vh),
         coverage=coverage,
     )
     return StickyView(
@@ -277,8 +277,8 @@ def _coverage(quad: np.ndarray, width: int, height: int, hidden) -> float:
     """Return the fraction of the outline's area inside the frame and outside `hidden`."""
     x0, y0 = np.floor(quad.min(axis=0)).astype(int)
     x1, y1 = np.ceil(quad.max(axis=0)).astype(int) + 1
-    # Rasterise at a pitch that keeps the count near 10,000 cells whatever the sticky's size.
-    step = max(1.0, float(np.sqrt((x1 - x0) * (y1 - y0) / 10000.0)))
+    # Rasterise at a pitch that keeps the count near 2,500 cells whatever the sticky's size.
+    step = max(1.0, float(np.sqrt((x1 - x0) * (y1 - y0) / 2500.0)))
     nx, ny = max(2, int((x1 - x0) / step)), max(2, int((y1 - y0) / step))
     scale = np.array([nx / (x1 - x0), ny / (y1 - y0)])
     poly = np.round((quad - (x0, y0)) * scale * 16).astype(np.int32)
@@ -305,15 +305,19 @@ def _sharpness(gray: np.ndarray) -> float:
     After Crete et al.'s no-reference blur metric: a sharp picture loses much of its fine
     variation to a 9-pixel box blur, an already blurred one little.
     """
-    g = gray.astype(np.float64)
+    g = gray.astype(np.float32)
     if min(g.shape) < 12:
         return 0.0
     scores = []
     for axis, ksize in ((0, (1, 9)), (1, (9, 1))):
-        d_f = np.abs(np.diff(g, axis=axis))
-        d_b = np.abs(np.diff(cv2.blur(g, ksize), axis=axis))
-        s_f = d_f.sum()
+        b = cv2.blur(g, ksize)
+        if axis == 0:
+            d_f, d_b = cv2.absdiff(g[1:], g[:-1]), cv2.absdiff(b[1:], b[:-1])
+        else:
+            d_f, d_b = cv2.absdiff(g[:, 1:], g[:, :-1]), cv2.absdiff(b[:, 1:], b[:, :-1])
+        s_f = float(cv2.sumElems(d_f)[0])
         if s_f <= 0:
             return 0.0
-        scores.append(np.maximum(0.0, d_f - d_b).sum() / s_f)
+        gain = cv2.max(cv2.subtract(d_f, d_b), 0.0)
+        scores.append(float(cv2.sumElems(gain)[0]) / s_f)
     return float(np.clip(min(scores), 0.0, 1.0))

@@ -11,6 +11,15 @@ import click
 
 from app.cli.common import fail_on_service_error, pass_app, plural, with_event
 
+# waitress settings for `serve` and `demo`. The lookahead keeps reading a connection while its
+# request runs, so that a live page's stream notices at once when the phone goes away. Forwarded
+# headers reach the app, which alone decides whether to trust them (only with --behind-proxy).
+WAITRESS_OPTIONS = {
+    "channel_request_lookahead": 4,
+    "clear_untrusted_proxy_headers": False,
+    "ident": "openspaces",
+}
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
@@ -123,15 +132,23 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("name")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="If a live token has this name, revoke it and create a new one in its place.",
+)
 @pass_app
 @fail_on_service_error
-def token_create(app, name: str) -> None:
-    """Create a camera token called NAME. The token is printed once, on the last line."""
+def token_create(app, name: str, replace: bool) -> None:
+    """Create a camera token called NAME. The token is printed once, on the last line.
+
+    The name of a revoked token can be used again.
+    """
     from app.extensions import db as database
     from app.services.organizers import create_token
 
     with app.app_context():
-        _, secret = create_token(name=name)
+        _, secret = create_token(name=name, replace=replace)
         database.session.commit()
     click.echo(f"Token {name!r} created. Keep it secret; it is not shown again:", err=True)
     click.echo(secret)
@@ -230,6 +247,13 @@ def _serve_options(func):
         help="Worker threads. Live pages stream changes on all but 8 of them; "
         "pages beyond that poll instead.",
     )
+    @click.option(
+        "--behind-proxy",
+        is_flag=True,
+        envvar="OPENSPACES_BEHIND_PROXY",
+        help="Trust one reverse proxy's X-Forwarded-For/-Proto/-Host headers (for HTTPS in "
+        "front); only when the proxy alone can reach this port [env OPENSPACES_BEHIND_PROXY].",
+    )
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
         return func(*args, **kwargs)
@@ -237,31 +261,36 @@ def _serve_options(func):
     return wrapped
 
 
-def _serve(app, *, host: str, port: int, threads: int) -> None:
+def _serve(app, *, host: str, port: int, threads: int, behind_proxy: bool = False) -> None:
     import threading
 
     from waitress import serve as waitress_serve
 
+    from app import trust_proxy
+
     app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(max(1, threads - 8))
+    if behind_proxy:
+        trust_proxy(app)
+        click.echo("Trusting X-Forwarded-* headers from one reverse proxy.")
 
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     click.echo(f"Serving the board on http://{shown}:{port}/  (Ctrl+C to stop)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="openspaces")
+    waitress_serve(app, host=host, port=port, threads=threads, **WAITRESS_OPTIONS)
 
 
 @main.command("serve")
 @_serve_options
 @pass_app
-def serve(app, host: str, port: int, threads: int) -> None:
+def serve(app, host: str, port: int, threads: int, behind_proxy: bool) -> None:
     """Serve the web app with a production WSGI server (waitress)."""
-    _serve(app, host=host, port=port, threads=threads)
+    _serve(app, host=host, port=port, threads=threads, behind_proxy=behind_proxy)
 
 
 @main.command("demo")
 @_serve_options
 @click.option("--no-serve", is_flag=True, help="Set up the demo event and exit without serving.")
 @pass_app
-def demo(app, host: str, port: int, threads: int, no_serve: bool) -> None:
+def demo(app, host: str, port: int, threads: int, behind_proxy: bool, no_serve: bool) -> None:
     """Set up a demo event with sessions, people and a filled board, then serve it."""
     from app.extensions import db as database
     from app.services.demo import seed_demo
@@ -271,7 +300,7 @@ def demo(app, host: str, port: int, threads: int, no_serve: bool) -> None:
         database.session.commit()
     click.echo("Demo event created." if created else "Demo event already set up.")
     if not no_serve:
-        _serve(app, host=host, port=port, threads=threads)
+        _serve(app, host=host, port=port, threads=threads, behind_proxy=behind_proxy)
 
 
 def _register_optional_commands() -> None:

@@ -116,13 +116,15 @@ def print_stickies(app, event, count, kind, template, paper, fmt, dpi, output) -
     """Issue COUNT new stickies and write them, ready to print."""
     from app.extensions import db
     from app.services.printing import check_output, check_print_options, kind_from, render_batch
-    from app.services.stickies import SAFE_MARKER_IDS, allocate_stickies
+    from app.services.stickies import SAFE_MARKER_IDS, allocate_stickies, discard_batch
 
     check_print_options(template=template, paper=paper.lower(), fmt=fmt)
     check_output(output, fmt=fmt)
     batch = allocate_stickies(
         event=event, count=count, kind=kind_from(kind), template=template, paper=paper.lower()
     )
+    # Commit before drawing, which takes a while: other prints, claims and scans need not wait.
+    db.session.commit()
     try:
         where = _draw(
             f"Drawing {count} {kind} stickies",
@@ -131,10 +133,11 @@ def print_stickies(app, event, count, kind, template, paper, fmt, dpi, output) -
             fmt=fmt,
         )
     except BaseException:
+        # Only a batch that reached the disk is kept: a failed print issues no codes.
         db.session.rollback()
+        discard_batch(batch=batch)
+        db.session.commit()
         raise
-    # Only a batch that reached the disk is kept: a failed print issues no codes.
-    db.session.commit()
     click.echo(f"Batch {batch.id}: {count} {kind} stickies ({template}, {paper}) -> {where}")
     if batch.stickies[-1].marker_id >= SAFE_MARKER_IDS:
         click.echo(

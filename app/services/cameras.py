@@ -27,6 +27,9 @@ PAIRING_MAX_AGE_S = 600
 PHONE_PREFIX = "phone-"
 # A camera posts a heartbeat every minute; two missed ones and the dashboard warns.
 QUIET_AFTER_S = 120
+USED_MESSAGE = "this pairing code was used already; show a new one on the organizer dashboard"
+# The dashboard's thumbnail of a camera's last photo, in pixels across.
+THUMB_WIDTH = 320
 
 
 class PairingError(ServiceError):
@@ -59,9 +62,7 @@ def pair_camera(
     if not isinstance(name, str) or not name.startswith(PHONE_PREFIX):
         raise PairingError("this is not a pairing code from this board")
     if db.session.scalar(select(ApiToken.id).filter_by(name=name)) is not None:
-        raise PairingError(
-            "this pairing code was used already; show a new one on the organizer dashboard"
-        )
+        raise PairingError(USED_MESSAGE)
     return create_token(name=name)
 
 
@@ -184,3 +185,22 @@ def _outline(*, event: Event, scan: Scan, upload_dir: str) -> dict | None:
     found = {"outline": quad, "size": [width, height]}
     kept.write_text(json.dumps(found))
     return found
+
+
+def scan_thumbnail(*, scan: Scan, upload_dir: str, width: int = THUMB_WIDTH) -> Path | None:
+    """Return a small JPEG of the scan's annotated photo, made once and kept beside it."""
+    if not scan.image_path:
+        return None
+    folder = Path(upload_dir) / "scans"
+    thumb = folder / f"{scan.id}-thumb.jpg"
+    if thumb.exists():
+        return thumb
+    import cv2
+
+    image = cv2.imread(str(folder / scan.image_path))
+    if image is None:
+        return None
+    height = max(1, round(image.shape[0] * width / image.shape[1]))
+    small = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(thumb), small, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return thumb

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.forms import ActionForm, EventForm, RoomForm, SlotForm
-from app.models import PlacementSource, Room, Slot, Sticky, StickyKind, utcnow
-from app.services import ServiceError
+from app.models import SLOT_KEY_FORMAT, PlacementSource, Room, Slot, Sticky, StickyKind
+from app.services import ServiceError, attention
 from app.services import board as board_service
 from app.services import events as event_service
 from app.services import organizers as organizer_service
 from app.services import stickies as sticky_service
-from app.services.scans import last_camera_scan
-from app.views.common import current_event_or_404, organizer_required, sticky_or_404
+from app.views.common import (
+    current_event_or_404,
+    now,
+    organizer_required,
+    parse_id,
+    sticky_or_404,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+STICKIES_PER_PAGE = 50
 
 
 @bp.before_request
@@ -65,18 +74,32 @@ def dashboard():
             Sticky.event_id == event.id, Sticky.claimed_dt.is_not(None)
         )
     )
+    moment = now()
+    slot_form = SlotForm(prefix="slot")
+    if event.slots and not slot_form.start.data:
+        # Offer the slot after the last one: same length, same gap as the last two.
+        last = event.slots[-1]
+        gap = last.start_dt - event.slots[-2].end_dt if len(event.slots) > 1 else dt.timedelta()
+        start = last.end_dt + max(gap, dt.timedelta())
+        slot_form.start.data = event.local(start).strftime(SLOT_KEY_FORMAT)
+        slot_form.end.data = event.local(start + (last.end_dt - last.start_dt)).strftime(
+            SLOT_KEY_FORMAT
+        )
     return render_template(
         "admin/dashboard.html",
         event=event,
         form=form,
         room_form=RoomForm(prefix="room"),
-        slot_form=SlotForm(prefix="slot"),
+        slot_form=slot_form,
         action_form=ActionForm(),
         counts=counts,
         claimed=claimed,
+        findings=attention.needs_attention(
+            event=event, grid=board_service.build_grid(event), now=moment
+        ),
         tokens=organizer_service.list_tokens(),
-        last_scan=last_camera_scan(event),
-        now=utcnow(),
+        last_scan=attention.last_scan(event),
+        now=moment,
     ), (400 if form.errors else 200)
 
 
@@ -177,7 +200,16 @@ def stickies():
         query = query.where(Sticky.claimed_dt.is_(None))
     elif status == "hidden":
         query = query.filter_by(hidden=True)
-    rows = list(db.session.scalars(query.order_by(Sticky.id.desc()).limit(500)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // STICKIES_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = list(
+        db.session.scalars(
+            query.order_by(Sticky.id.desc())
+            .offset((page - 1) * STICKIES_PER_PAGE)
+            .limit(STICKIES_PER_PAGE)
+        )
+    )
     return render_template(
         "admin/stickies.html",
         event=event,
@@ -186,6 +218,10 @@ def stickies():
         kind=kind,
         search=search,
         status=status,
+        total=total,
+        page=page,
+        pages=pages,
+        first=(page - 1) * STICKIES_PER_PAGE + 1,
     )
 
 
@@ -246,10 +282,10 @@ def place(code: str):
         if target == "offgrid":
             board_service.put_off_grid(sticky=sticky, source=PlacementSource.ORGANIZER)
             return
-        try:
-            room_id, slot_id = (int(part) for part in target.split(":"))
-        except ValueError:
-            raise ServiceError("choose a cell") from None
+        room_part, _, slot_part = target.partition(":")
+        room_id, slot_id = parse_id(room_part), parse_id(slot_part)
+        if room_id is None or slot_id is None:
+            raise ServiceError("choose a cell")
         room, slot = db.session.get(Room, room_id), db.session.get(Slot, slot_id)
         if room is None or slot is None:
             raise ServiceError("that cell does not exist")

@@ -2,36 +2,51 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+)
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import utcnow
+from app.models import Scan, utcnow
 from app.services import cameras as camera_service
 from app.views.api import token_required
-from app.views.common import current_event_or_404
+from app.views.common import current_event_or_404, organizer_required
 
 bp = Blueprint("camera", __name__)
 
-# The page's defaults; `?every=SECONDS` overrides the interval. The change test is the webcam
-# loop's (docs/camera.md): a 320 px grey thumbnail, blurred by 1 px, changed when more than 0.05 %
-# of its pixels moved by more than 12 grey levels.
-PAGE_SETTINGS = {
-    "every": 5,
-    "heartbeat": 60,
-    "thumb-width": 320,
-    "level-step": 12,
-    "change-fraction": 0.0005,
-    "queue-frames": 60,
-    "queue-mb": 150,
-    "jpeg-quality": 0.9,
-}
+
+def page_settings() -> dict:
+    """Return the camera page's settings; ``?every=SECONDS`` on the page overrides the interval.
+
+    The change test and its numbers are the webcam loop's (camera/frames.py, docs/camera.md).
+    """
+    from camera import frames
+
+    return {
+        "every": 5,
+        "heartbeat": 60,
+        "thumb-width": frames.THUMB_WIDTH,
+        "level-step": frames.THUMB_LEVEL_STEP,
+        "change-fraction": frames.CHANGE_FRACTION,
+        "queue-frames": 60,
+        "queue-mb": 150,
+        "jpeg-quality": 0.9,
+    }
 
 
 @bp.get("/camera")
 def page():
     event = current_event_or_404()
-    return render_template("camera.html", event=event, settings=PAGE_SETTINGS)
+    return render_template("camera.html", event=event, settings=page_settings())
 
 
 @bp.post("/camera/pair")
@@ -45,11 +60,16 @@ def pair():
         token, secret = camera_service.pair_camera(
             code=code, secret_key=current_app.config["SECRET_KEY"]
         )
+        name = token.name
+        db.session.commit()
     except camera_service.PairingError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 422
-    db.session.commit()
-    return jsonify(name=token.name, token=secret), 201
+    except IntegrityError:
+        # Two phones sent the same code at once: the other one has the token.
+        db.session.rollback()
+        return jsonify(error=camera_service.USED_MESSAGE), 422
+    return jsonify(name=name, token=secret), 201
 
 
 @bp.get("/camera/status")
@@ -64,6 +84,16 @@ def status():
     return jsonify(camera=g.api_token.name, last=report)
 
 
+@bp.get("/admin/cameras/scans/<int:scan_id>/thumb.jpg")
+@organizer_required
+def thumbnail(scan_id: int):
+    scan = db.get_or_404(Scan, scan_id)
+    path = camera_service.scan_thumbnail(scan=scan, upload_dir=current_app.config["UPLOAD_DIR"])
+    if path is None:
+        abort(404, description="This scan came without a photo.")
+    return send_file(path, mimetype="image/jpeg", max_age=3600)
+
+
 @bp.app_template_global()
 def camera_panel() -> dict:
     """Return the dashboard's camera list and a fresh pairing QR, for ``admin/_cameras.html``."""
@@ -72,7 +102,8 @@ def camera_panel() -> dict:
     # The code changes with every dashboard view, so the templates' cached QR helper is no use here.
     event = current_event_or_404()
     code = camera_service.new_pairing_code(secret_key=current_app.config["SECRET_KEY"])
-    pair_url = event.base_url + url_for("camera.page", pair=code)
+    # Like a sticky's QR, the link leads to the event's public address, which a phone can reach.
+    pair_url = f"{event.base_url}/camera?pair={code}"
     return {
         "cameras": camera_service.cameras(event=event, now=utcnow()),
         "pair_url": pair_url,

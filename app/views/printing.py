@@ -16,7 +16,7 @@ from app.services.printing import (
     render_batch,
     render_kit,
 )
-from app.services.stickies import allocate_stickies
+from app.services.stickies import allocate_stickies, discard_batch
 from app.views.common import current_event_or_404, organizer_required
 
 bp = Blueprint("printing", __name__, url_prefix="/admin/print")
@@ -53,12 +53,22 @@ def index():
                 template=form.template.data,
                 paper=form.paper.data,
             )
-            data = render_batch(event, batch, fmt="pdf", output=None)
         except ServiceError as exc:
             db.session.rollback()
             flash(str(exc), "error")
             return redirect(url_for(".index"))
+        # Commit before drawing, which takes a while: other prints, claims and scans need not wait.
         db.session.commit()
+        try:
+            data = render_batch(event, batch, fmt="pdf", output=None)
+        except BaseException as exc:
+            db.session.rollback()
+            discard_batch(batch=batch)
+            db.session.commit()
+            if not isinstance(exc, ServiceError):
+                raise
+            flash(str(exc), "error")
+            return redirect(url_for(".index"))
         return _pdf(data, batch_filename(event, batch))
     batches = db.session.scalars(
         select(PrintBatch).filter_by(event_id=event.id).order_by(PrintBatch.id.desc())

@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.forms import InterestForm, PersonForm, SessionForm
 from app.models import BoardStatus, Event, StickyKind
 from app.services import ServiceError, live
@@ -28,6 +28,7 @@ from app.views.common import (
     EDIT_COOKIE_PREFIX,
     ONE_YEAR,
     browser_id,
+    cookie_options,
     current_event_or_404,
     is_organizer,
     now,
@@ -37,6 +38,8 @@ from app.views.common import (
 )
 
 bp = Blueprint("public", __name__)
+# A live stream writes at least this often, so that a closed connection shows up soon.
+HEARTBEAT_SECONDS = 5
 bp.after_app_request(set_cookies)
 
 
@@ -131,6 +134,8 @@ def board_events():
     event_id = event.id
     last = request.args.get("v", "")
     seconds = app.config["LIVE_STREAM_SECONDS"]
+    # waitress tells a running response that its client went away (see serve's lookahead option).
+    client_gone = request.environ.get("waitress.client_disconnected") or (lambda: False)
 
     def stream():
         nonlocal last
@@ -138,7 +143,7 @@ def board_events():
             yield "retry: 1500\n\n"
             deadline = time.monotonic() + seconds
             quiet_since = time.monotonic()
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not client_gone():
                 with app.app_context():
                     event = db.session.get(Event, event_id)
                     version = live.board_version(event, now=now(app))
@@ -146,7 +151,8 @@ def board_events():
                     last = version
                     quiet_since = time.monotonic()
                     yield f"event: board\ndata: {version}\n\n"
-                elif time.monotonic() - quiet_since > 15:
+                elif time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
+                    # Writing is how other servers find a closed connection: do it often.
                     quiet_since = time.monotonic()
                     yield ": still here\n\n"
                 time.sleep(0.5)
@@ -197,7 +203,7 @@ def _edit_secret(sticky) -> str | None:
 def _remember_secret(response, sticky, secret: str):
     """Let this browser edit the sticky from now on: the secret goes into an HTTP-only cookie."""
     response.set_cookie(
-        EDIT_COOKIE_PREFIX + sticky.code, secret, max_age=ONE_YEAR, httponly=True, samesite="Lax"
+        EDIT_COOKIE_PREFIX + sticky.code, secret, max_age=ONE_YEAR, **cookie_options()
     )
     return response
 
@@ -215,33 +221,17 @@ def sticky(code: str):
         return redirect(url_for(".sticky", code=sticky.code), 301)
     if sticky.hidden and not is_organizer():
         abort(404, description="This sticky has been hidden by the organizers.")
+    if request.method == "POST":
+        return _claim(sticky)
     if not sticky.is_claimed:
         form = _form_for(sticky)
-        if form.validate_on_submit():
-            try:
-                secret = sticky_service.claim_sticky(
-                    sticky=sticky, fields=_fields_from(form, sticky.kind)
-                )
-            except ServiceError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-                return redirect(url_for(".sticky", code=sticky.code))
-            db.session.commit()
-            session["new_edit_link"] = url_for(
-                ".edit", code=sticky.code, key=secret, _external=True
-            )
-            return _remember_secret(redirect(url_for(".sticky", code=sticky.code)), sticky, secret)
-        if request.method == "GET":
-            # What the wall shows, read by a person or by text recognition, starts the title.
-            start = sticky.title or sticky.suggested_title or ""
-            if sticky.kind == StickyKind.SESSION:
-                form.title.data = start
-            else:
-                form.name.data = start
-        status = 400 if request.method == "POST" else 200
-        return render_template("claim.html", sticky=sticky, form=form), status
-    if request.method == "POST":
-        abort(409, description="This sticky has been claimed already.")
+        # What the wall shows, read by a person or by text recognition, starts the title.
+        start = sticky.title or sticky.suggested_title or ""
+        if sticky.kind == StickyKind.SESSION:
+            form.title.data = start
+        else:
+            form.name.data = start
+        return render_template("claim.html", sticky=sticky, form=form)
     edit_link = session.pop("new_edit_link", None)
     moment = now()
     can_edit = _can_edit(sticky)
@@ -266,6 +256,32 @@ def sticky(code: str):
         return render_template("session.html", **context)
     context["hosted"] = sticky_service.sessions_hosted_by(sticky)
     return render_template("person.html", **context)
+
+
+def _claim(sticky):
+    """Claim a blank sticky from its form; someone who lost a race keeps the text they typed."""
+    form = _form_for(sticky)
+    if sticky.is_claimed:
+        return _claimed_first(sticky, form)
+    if not form.validate_on_submit():
+        return render_template("claim.html", sticky=sticky, form=form), 400
+    try:
+        secret = sticky_service.claim_sticky(sticky=sticky, fields=_fields_from(form, sticky.kind))
+    except sticky_service.AlreadyClaimed:
+        db.session.rollback()
+        return _claimed_first(sticky, form)
+    db.session.commit()
+    session["new_edit_link"] = url_for(".edit", code=sticky.code, key=secret, _external=True)
+    return _remember_secret(redirect(url_for(".sticky", code=sticky.code)), sticky, secret)
+
+
+def _claimed_first(sticky, form):
+    flash(
+        "Someone else claimed this sticky a moment before you. Your text is still below: "
+        "copy it, take another blank sticky and claim that one.",
+        "error",
+    )
+    return render_template("claim.html", sticky=sticky, form=form, taken=True), 409
 
 
 def _free_cells(event, moment):
@@ -296,6 +312,8 @@ def sticky_where(code: str):
 @bp.route("/s/<code>/edit", methods=["GET", "POST"])
 def edit(code: str):
     sticky = sticky_or_404(code)
+    if sticky.hidden and not is_organizer():
+        abort(404, description="This sticky has been hidden by the organizers.")
     if not sticky.is_claimed:
         return redirect(url_for(".sticky", code=sticky.code))
     if not _can_edit(sticky):
@@ -306,7 +324,9 @@ def edit(code: str):
         )
     form = _form_for(sticky, obj=sticky)
     if form.validate_on_submit():
-        sticky_service.edit_sticky(sticky=sticky, fields=_fields_from(form, sticky.kind))
+        sticky_service.edit_sticky(
+            sticky=sticky, fields=_fields_from(form, sticky.kind), by_organizer=is_organizer()
+        )
         db.session.commit()
         flash("Saved.", "ok")
         response = redirect(url_for(".sticky", code=sticky.code))
@@ -317,8 +337,14 @@ def edit(code: str):
 
 
 @bp.post("/s/<code>/interest")
+@limiter.limit(
+    lambda: current_app.config["INTEREST_LIMIT_PER_ADDRESS"],
+    error_message="Too many interest marks from your network just now. Wait a minute and try again.",
+)
 def interest(code: str):
     sticky = sticky_or_404(code)
+    if sticky.hidden:
+        abort(404, description="This sticky has been hidden by the organizers.")
     form = InterestForm()
     if not form.validate_on_submit():
         abort(400, description="The form expired. Reload the page and try again.")

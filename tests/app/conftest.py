@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import os
 import re
+import secrets
 import shutil
 import textwrap
 import threading
@@ -70,7 +73,10 @@ def app(tmp_path, tmp_path_factory):
     instance.mkdir()
     if "db" not in _TEMPLATE_DB:
         template_dir = tmp_path_factory.mktemp("template-instance")
-        create_app({"INSTANCE_PATH": str(template_dir), "SECRET_KEY": "test"})
+        template = create_app({"INSTANCE_PATH": str(template_dir), "SECRET_KEY": "test"})
+        with template.app_context():
+            # Closing the last connection folds SQLite's write-ahead log into the file we copy.
+            db.engine.dispose()
         _TEMPLATE_DB["db"] = template_dir / "openspaces.sqlite"
     shutil.copy(_TEMPLATE_DB["db"], instance / "openspaces.sqlite")
     app = create_app(
@@ -166,6 +172,24 @@ def organizer_client(app, client):
 
 
 @pytest.fixture
+def token(app, event):
+    """Create the camera token ``wall-cam`` for the event; return its secret."""
+    _, secret = create_token(name="wall-cam")
+    db.session.commit()
+    return secret
+
+
+@pytest.fixture
+def post(client, token):
+    """POST a JSON body to ``/api/scans`` with the camera token; return the response."""
+
+    def send(body, token=token):
+        return client.post("/api/scans", json=body, headers={"Authorization": f"Bearer {token}"})
+
+    return send
+
+
+@pytest.fixture
 def wall_event(app, tmp_path):
     """Load a 3 x 3 event with three session stickies and one person sticky; return its manifest.
 
@@ -222,6 +246,153 @@ def utc(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=dt.UTC)
 
 
+POSTGRES_URL = os.environ.get("OPENSPACES_TEST_POSTGRES_URL")
+
+
+class WaitressServer:
+    """The app served by waitress on a loopback port, with CSRF on, as phones and cameras meet it."""
+
+    def __init__(self, app, url: str, backend: str) -> None:
+        self.app = app
+        self.url = url
+        self.backend = backend
+
+    def session(self):
+        """Return a new HTTP client with its own cookie jar: one phone or one browser."""
+        import requests
+
+        http = requests.Session()
+        http.base_url = self.url
+        return http
+
+    def get(self, http, path: str, **kwargs):
+        return http.get(self.url + path, timeout=30, allow_redirects=False, **kwargs)
+
+    def post(self, http, path: str, **kwargs):
+        return http.post(self.url + path, timeout=30, allow_redirects=False, **kwargs)
+
+    def form_token(self, http, path: str) -> str:
+        """Open a page as a browser would and return its form's CSRF token."""
+        response = self.get(http, path)
+        assert response.status_code == 200, (path, response.status_code)
+        return csrf_token(response.text)
+
+    def stickies(self, count: int = 1, kind: StickyKind = StickyKind.SESSION) -> list[str]:
+        """Print ``count`` stickies for the event and return their codes."""
+        from app.services.events import get_current_event
+
+        with self.app.app_context():
+            batch = allocate_stickies(
+                event=get_current_event(), count=count, kind=kind, template="note-76", paper="a4"
+            )
+            codes = [sticky.code for sticky in batch.stickies]
+            db.session.commit()
+        return codes
+
+    def session_sticky(self, *, title: str = "Testing without mocks", host: str = "Priya") -> str:
+        """Print and claim one session sticky; return its code."""
+        (code,) = self.stickies(1)
+        with self.app.app_context():
+            from app.services.stickies import get_sticky
+
+            claim_sticky(sticky=get_sticky(code), fields=SessionFields(title=title, host=host))
+            db.session.commit()
+        return code
+
+
+def _postgres_database(tmp_name: str):
+    """Create an empty PostgreSQL database; return its URL and a function that drops it."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"openspaces_live_{tmp_name}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+def _serve_until(server, stop: threading.Event) -> None:
+    """Run waitress's loop until ``stop`` is set, then close its sockets from this same thread."""
+    from waitress import wasyncore
+
+    while not stop.is_set():
+        wasyncore.loop(timeout=0.05, map=server._map, count=1)
+    logging.getLogger("waitress").setLevel(logging.CRITICAL)
+    for channel in list(server._map.values()):
+        channel.handle_close()
+    server.task_dispatcher.shutdown()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def live_server(request, tmp_path, event_file):
+    """The app on waitress in a thread on a free loopback port, with the test event loaded.
+
+    It runs on SQLite in a temporary instance folder, and again on PostgreSQL when
+    ``OPENSPACES_TEST_POSTGRES_URL`` names a server. CSRF protection and rate limits are on, as in
+    production.
+    """
+    from waitress import create_server
+
+    from app.cli import WAITRESS_OPTIONS
+
+    backend = request.param
+    drop = None
+    config = {"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "live-test"}
+    if backend == "postgresql":
+        if not POSTGRES_URL:
+            pytest.skip("OPENSPACES_TEST_POSTGRES_URL is not set")
+        config["SQLALCHEMY_DATABASE_URI"], drop = _postgres_database(secrets.token_hex(4))
+    app = create_app(config)
+    with app.app_context():
+        load_event_file(event_file)
+        db.session.commit()
+        db.session.remove()
+    server = create_server(app, host="127.0.0.1", port=0, threads=24, **WAITRESS_OPTIONS)
+    stop = threading.Event()
+    thread = threading.Thread(target=_serve_until, args=(server, stop), daemon=True)
+    thread.start()
+    try:
+        yield WaitressServer(app, f"http://127.0.0.1:{server.effective_port}", backend)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if drop is not None:
+            drop()
+
+
+def run_together(count: int, work) -> list:
+    """Run ``work(index, barrier)`` in ``count`` real threads; each waits at the barrier, then races.
+
+    Return the results in index order; an exception in a thread is returned in its place.
+    """
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            results[index] = work(index, barrier)
+        except Exception as exc:  # noqa: BLE001 - the test looks at every thread's outcome
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
 # Browser tests: one demo app served on loopback and one Chromium for the whole run.
 
 CHROMIUM_ARGS = [
@@ -273,11 +444,45 @@ def demo_server(tmp_path_factory, demo_clock):
     with demo_app.app_context():
         seed_demo(base_url=base)
         set_password(username="admin", password="correct horse")
+        _scan_a_blank_sticky_onto_the_demo()
         db.session.commit()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield demo_app, base
     server.shutdown()
+
+
+def _scan_a_blank_sticky_onto_the_demo() -> None:
+    """Record one wall-camera scan that puts a blank sticky into the last slot's free cell."""
+    from sqlalchemy import select
+
+    from app.models import Sticky
+    from app.services.events import get_current_event
+    from app.services.scans import apply_scan, parse_observations
+
+    event = get_current_event()
+    blank = db.session.scalar(
+        select(Sticky).filter_by(event_id=event.id, kind="session", claimed_dt=None).limit(1)
+    )
+    body = {
+        "scan_id": "demo-wall-1",
+        "board_found": True,
+        "stickies": [
+            {
+                "code": blank.code,
+                "room": event.rooms[0].name,
+                "slot": event.slots[-1].key,
+                "x": 1.0,
+                "y": 1.0,
+                "via": "marker",
+            }
+        ],
+        "hidden_cells": [],
+        "warnings": [],
+    }
+    apply_scan(
+        event=event, observations=parse_observations(body), source="wall-cam", remove_after=3
+    )
 
 
 @pytest.fixture(scope="session")

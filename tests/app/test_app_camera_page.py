@@ -15,6 +15,7 @@ import threading
 import time
 
 import cv2
+import numpy as np
 import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -143,7 +144,7 @@ def test_pairing_link_pairs_one_phone_once(organizer_client, app, wall, live):
     html = organizer_client.get("/admin/").get_data(as_text=True)
     link = pairing_link(html)
     assert link.startswith(f"{live.url}/camera?pair=")
-    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html
+    assert '<svg class="qr" xmlns="http://www.w3.org/2000/svg"' in html
     phone = app.test_client()
     answer = pair(phone, link)
     assert answer.status_code == 201
@@ -244,7 +245,16 @@ def test_dashboard_lists_cameras_with_last_scan_thumbnail_and_quiet_warning(
     rows = dict(re.findall(r'data-camera="([^"]+)">(.*?)</li>', html, re.S))
     assert list(rows) == ["phone-AAAAAA", "hall-cam"]
     phone_scan = db.session.scalar(select(Scan).filter_by(client_scan_id="phone-AAAAAA-1"))
-    assert f'src="/admin/scans/{phone_scan.id}/image"' in rows["phone-AAAAAA"]
+    thumb = f"/admin/cameras/scans/{phone_scan.id}/thumb.jpg"
+    assert (
+        f'href="/admin/scans/{phone_scan.id}/image"><img class="camera-thumb" src="{thumb}"'
+        in (rows["phone-AAAAAA"])
+    )
+    small = cv2.imdecode(
+        np.frombuffer(organizer_client.get(thumb).data, np.uint8), cv2.IMREAD_COLOR
+    )
+    assert small.shape == (240, 320, 3)
+    assert app.test_client().get(thumb).status_code == 302  # organizers only
     assert "2 placed." in rows["phone-AAAAAA"]
     assert "Gone quiet" not in rows["phone-AAAAAA"]
     assert "board not found, 1 warning." in " ".join(rows["hall-cam"].split())
