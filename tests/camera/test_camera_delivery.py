@@ -51,7 +51,7 @@ def test_delivery_non_finite_scan_is_rejected_with_the_answer_and_the_next_goes(
     assert spool.pending() == []
     assert '"x": NaN' in (spool.rejected / path.name).read_text()
     assert (spool.rejected / f"{START_MS:013d}-wall-cam.txt").read_text() == (
-        "HTTP 422: stickies[0].x must be a finite number\n"
+        "HTTP 422: NaN is not a number that JSON or a scan allows\n"
     )
     assert scan_ids() == ["wall-cam-2"]
     assert live_server.board() == expected({s1: B11})
