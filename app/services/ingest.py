@@ -93,16 +93,20 @@ class ScanSettings:
 
 @dataclass(frozen=True)
 class Ingested:
-    """What became of a scan: the stored scan, and the board changes when it was applied now."""
+    """What became of a scan: the stored scan, and the board changes when it was applied now.
+
+    `late`: a newer scan of the same source was applied first, so this one moved nothing.
+    """
 
     scan: Scan
     duplicate: bool
     changes: list[dict] = field(default_factory=list)
+    late: bool = False
     pictures: list[str] = field(default_factory=list)  # codes whose picture this scan improved
 
     @property
     def applied(self) -> bool:
-        return not self.duplicate and self.scan.board_found
+        return not self.duplicate and not self.late and self.scan.board_found
 
     def to_json(self) -> dict:
         """Return the ``POST /api/scans`` answer (docs/contracts.md)."""
@@ -218,7 +222,13 @@ def ingest_scan(
         _unlink(written)
         raise
     _drop_pending(settings, pending)
-    return Ingested(outcome.scan, duplicate=False, changes=outcome.changes, pictures=pictures)
+    return Ingested(
+        outcome.scan,
+        duplicate=False,
+        changes=outcome.changes,
+        late=outcome.late,
+        pictures=pictures,
+    )
 
 
 def _check(*, event, scan_id, observations, photo, pending, views, settings, decoder) -> _Inputs:

@@ -6,18 +6,24 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     g,
     jsonify,
+    redirect,
     render_template,
     request,
     send_file,
+    url_for,
 )
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.forms import ActionForm
 from app.models import Scan, utcnow
+from app.services import ServiceError
 from app.services import cameras as camera_service
+from app.services.organizers import revoke_token
 from app.views.api import token_required
 from app.views.common import current_event_or_404, organizer_required
 
@@ -92,6 +98,24 @@ def thumbnail(scan_id: int):
     if path is None:
         abort(404, description="This scan came without a photo.")
     return send_file(path, mimetype="image/jpeg", max_age=3600)
+
+
+@bp.post("/admin/cameras/revoke")
+@organizer_required
+def revoke():
+    """Unpair a phone or a webcam: its token stops working, and a phone's camera page stops."""
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired. Reload the page and try again.")
+    name = request.form.get("name", "")
+    try:
+        revoke_token(name=name)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"{name} is unpaired: its token no longer works.", "ok")
+    return redirect(url_for("admin.dashboard"))
 
 
 @bp.app_template_global()

@@ -85,6 +85,8 @@ def app(tmp_path, tmp_path_factory):
             "TESTING": True,
             "SECRET_KEY": "test",
             "WTF_CSRF_ENABLED": False,
+            # Recognition costs a second of CPU per picture: only its own tests turn it on.
+            "OCR_ENGINE": None,
         }
     )
     with app.app_context():
@@ -345,7 +347,11 @@ def live_server(request, tmp_path, event_file):
 
     backend = request.param
     drop = None
-    config = {"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "live-test"}
+    config = {
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "live-test",
+        "OCR_ENGINE": None,
+    }
     if backend == "postgresql":
         if not POSTGRES_URL:
             pytest.skip("OPENSPACES_TEST_POSTGRES_URL is not set")
@@ -437,7 +443,12 @@ def demo_server(tmp_path_factory, demo_clock):
 
     instance = tmp_path_factory.mktemp("demo-instance")
     demo_app = create_app(
-        {"INSTANCE_PATH": str(instance), "SECRET_KEY": "test", "CLOCK": demo_clock}
+        {
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "test",
+            "CLOCK": demo_clock,
+            "OCR_ENGINE": None,
+        }
     )
     server = make_server("127.0.0.1", 0, demo_app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"

@@ -147,6 +147,7 @@ PUBLIC_PAGES = [
     "/s/BLANK",
     "/s/BLANKPERSON",
     "/auth/login",
+    "/camera",
     "/s/NOSUCHCODE",
 ]
 ORGANIZER_PAGES = [
@@ -159,6 +160,7 @@ ORGANIZER_PAGES = [
     "/admin/scans",
     "/admin/scans/SCAN",
     "/admin/timelapse",
+    "/admin/transcribe",
     "/s/SESSION/edit",
 ]
 

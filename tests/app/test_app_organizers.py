@@ -3,7 +3,7 @@
 import pytest
 
 from app.extensions import db
-from app.models import BoardStatus
+from app.models import BoardStatus, StickyKind
 
 
 @pytest.mark.parametrize("url", ["/admin/", "/admin/stickies"])
@@ -123,3 +123,20 @@ def test_organizer_sticky_list_filters(organizer_client, create_session, create_
     html = organizer_client.get("/admin/stickies?status=claimed").get_data(as_text=True)
     assert html.count("<tr>") == 2  # the head row and one sticky
     assert "Findable" in html
+
+
+def test_stickies_list_pages_fifty_at_a_time_and_keeps_the_filter(
+    organizer_client, create_stickies
+):
+    create_stickies(55)
+    create_stickies(2, kind=StickyKind.PERSON)
+    first = organizer_client.get("/admin/stickies?kind=session").get_data(as_text=True)
+    assert "55 stickies, showing 1–50" in first
+    assert first.count('<td><a href="/admin/stickies/') == 50
+    assert 'href="/admin/stickies?page=2&amp;kind=session" rel="next"' in first
+    last = organizer_client.get("/admin/stickies?kind=session&page=9").get_data(as_text=True)
+    assert "55 stickies, showing 51–55" in last and "Page 2 of 2" in last
+    assert last.count('<td><a href="/admin/stickies/') == 5
+    assert 'rel="next"' not in last and 'rel="prev"' in last
+    one = organizer_client.get("/admin/stickies?kind=person").get_data(as_text=True)
+    assert "2 stickies" in one and "Page 1" not in one
