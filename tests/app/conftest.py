@@ -436,7 +436,7 @@ def _scan_a_blank_sticky_onto_the_demo() -> None:
 
 @pytest.fixture(scope="session")
 def playwright():
-    """Start Playwright once: its sync API allows one running instance per process."""
+    """Start Playwright once: its sync API allows one instance per process."""
     if shutil.which("chromium") is None:
         pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright
@@ -447,7 +447,6 @@ def playwright():
 
 @pytest.fixture(scope="session")
 def browser(playwright):
-    """One headless Debian Chromium for the whole run."""
     chromium = playwright.chromium.launch(
         executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
     )

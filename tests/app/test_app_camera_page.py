@@ -314,7 +314,7 @@ def test_browser_phone_pairs_fills_board_and_survives_server_outage(
     app, live, wall, board_video, playwright
 ):
     video, codes = board_video
-    # A browser of its own: its camera plays the board's video.
+    # A browser of its own: the fake camera's video is fixed when Chromium starts.
     browser = playwright.chromium.launch(
         executable_path="/usr/bin/chromium",
         args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={video}"],
