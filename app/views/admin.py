@@ -14,6 +14,7 @@ from app.services import events as event_service
 from app.services import organizers as organizer_service
 from app.services import stickies as sticky_service
 from app.services.scans import last_camera_scan
+from app.services.text import clean_line
 from app.views.common import current_event_or_404, organizer_required, parse_id, sticky_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -159,7 +160,7 @@ def stickies():
     kind = request.args.get("kind")
     if kind in (StickyKind.SESSION, StickyKind.PERSON):
         query = query.filter_by(kind=kind)
-    search = request.args.get("q", "").strip()[:100]
+    search = clean_line(request.args.get("q", ""))[:100]
     if search:
         like = f"%{search.lower()}%"
         query = query.where(
