@@ -29,6 +29,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Each sticky's best picture; all pictures of one event together stay under the cap.
         PICTURE_DIR=str(instance / "pictures"),
         PICTURES_MAX_BYTES=500 * 1024 * 1024,
+        # Handwritten titles on new best pictures are read by this engine (scanner.ocr) in one
+        # background thread; None reads nothing. A full queue skips pictures, never waits.
+        OCR_ENGINE="rapidocr",
+        OCR_QUEUE_SIZE=500,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         # Scans in a row that must see a sticky's cell empty before the sticky comes off the board.
         REMOVE_AFTER_SCANS=3,

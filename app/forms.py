@@ -88,11 +88,19 @@ class RoomForm(FlaskForm):
 
 
 class SlotForm(FlaskForm):
+    """Local times as a browser's date-time input sends them: ``YYYY-MM-DDTHH:MM``."""
+
     start = StringField(
-        "Start (YYYY-MM-DDTHH:MM)", filters=LINE, validators=[DataRequired(), Length(max=16)]
+        "Start",
+        filters=LINE,
+        validators=[DataRequired(), Length(max=16)],
+        render_kw={"type": "datetime-local"},
     )
     end = StringField(
-        "End (YYYY-MM-DDTHH:MM)", filters=LINE, validators=[DataRequired(), Length(max=16)]
+        "End",
+        filters=LINE,
+        validators=[DataRequired(), Length(max=16)],
+        render_kw={"type": "datetime-local"},
     )
 
 

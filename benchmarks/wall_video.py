@@ -21,6 +21,7 @@ from benchmarks.photographer import (
     BoardSpec,
     Camera,
     _paste,
+    handwrite,
     make_board,
     photograph,
     sticky_art,
@@ -78,7 +79,16 @@ class Wall:
             for i, s in enumerate(manifest["stickies"])
         }
 
-    def photo(self, layout: Layout, *, seed: int = 1, nudge_mm: dict | None = None) -> np.ndarray:
+    def photo(
+        self,
+        layout: Layout,
+        *,
+        seed: int = 1,
+        nudge_mm: dict | None = None,
+        handwriting: dict[str, str] | None = None,
+        camera: Camera | None = None,
+    ) -> np.ndarray:
+        """Photograph the layout; `handwriting` maps codes to what is written on their sticky."""
         board = self.board
         wall = board.wall.copy()
         people_spot = 0
@@ -94,9 +104,14 @@ class Wall:
             else:
                 centre = board.cell_corners_mm(room, slot).mean(axis=0)
             centre = centre + np.array((nudge_mm or {}).get(code, (0.0, 0.0)))
-            _paste(wall, self.arts[code], tuple(centre), 2.0, self.px_per_mm)
+            art = self.arts[code]
+            if handwriting and code in handwriting:
+                image = art.image.copy()
+                handwrite(image, handwriting[code], art.writing_box_mm, self.px_per_mm, seed=seed)
+                art = dataclasses.replace(art, image=image)
+            _paste(wall, art, tuple(centre), 2.0, self.px_per_mm)
         shot = photograph(
-            dataclasses.replace(board, wall=wall, _blurred={}), self.camera, seed=seed
+            dataclasses.replace(board, wall=wall, _blurred={}), camera or self.camera, seed=seed
         )
         return shot.image
 

@@ -1,7 +1,7 @@
 """Render the README's screenshots of the web app in headless Chromium.
 
 Run ``python -m docs.screenshots`` from the project folder: it sets up the demo in a temporary instance, serves it on a free
-loopback port and writes PNGs into ``docs/img/``.
+loopback port and writes PNGs into ``docs/img/``. ``--web-only`` leaves the annotated scan as it is.
 """
 
 from __future__ import annotations
@@ -58,9 +58,13 @@ def annotated_scan() -> None:
     print(OUT / "annotated-scan.png", f"{len(result.stickies)} stickies placed")
 
 
+PASSWORD = "screenshot only"
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
-    annotated_scan()
+    if "--web-only" not in sys.argv:
+        annotated_scan()
     port = free_port()
     with tempfile.TemporaryDirectory() as instance:
         env = {**os.environ, "OPENSPACES_INSTANCE": instance}
@@ -77,6 +81,12 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.1)
+            subprocess.run(
+                [sys.executable, "-m", "app", "admin", "set-password"],
+                env={**env, "OPENSPACES_ADMIN_PASSWORD": PASSWORD},
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             with urllib.request.urlopen(base + "/api/board") as response:
                 import json
 
@@ -85,18 +95,36 @@ def main() -> None:
                 browser = p.chromium.launch(
                     executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
                 )
+                organizer = browser.new_context()
+                login = organizer.new_page()
+                login.goto(base + "/auth/login")
+                login.fill("input[name=username]", "admin")
+                login.fill("input[name=password]", PASSWORD)
+                login.click("button[type=submit]")
+                login.wait_for_url(base + "/admin/")
+                login.goto(base + "/admin/stickies?kind=session&status=blank")
+                blank = login.locator("td code").first.inner_text()
+                state = organizer.storage_state()
+                organizer.close()
+                phone = {"width": 390, "height": 844}
                 shots = [
-                    ("board.png", "/board", {"width": 1400, "height": 860}),
-                    ("board-phone.png", "/board", {"width": 390, "height": 780}),
-                    ("session-phone.png", f"/s/{code}", {"width": 390, "height": 780}),
-                    ("kiosk.png", "/board?kiosk=1", {"width": 1920, "height": 1080}),
-                    ("people-phone.png", "/people?q=python", {"width": 390, "height": 780}),
+                    ("board.png", "/board", {"width": 1400, "height": 860}, False),
+                    ("board-phone.png", "/board", phone, False),
+                    ("session-phone.png", f"/s/{code}", phone, False),
+                    ("claim-phone.png", f"/s/{blank}", phone, False),
+                    ("kiosk.png", "/kiosk", {"width": 1920, "height": 1080}, False),
+                    ("people-phone.png", "/people?q=python", phone, False),
+                    ("dashboard.png", "/admin/", {"width": 1440, "height": 900}, True),
                 ]
-                for name, path, viewport in shots:
-                    page = browser.new_page(viewport=viewport)
+                for name, path, viewport, as_organizer in shots:
+                    context = browser.new_context(
+                        viewport=viewport, storage_state=state if as_organizer else None
+                    )
+                    page = context.new_page()
                     page.goto(base + path)
+                    page.wait_for_timeout(300)
                     page.screenshot(path=str(OUT / name))
-                    page.close()
+                    context.close()
                     print(OUT / name)
                 browser.close()
         finally:

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 ENGINES = ("rapidocr", "rapidocr-v4", "tesseract")
 DEFAULT_ENGINE = "rapidocr"
 # Cumulative preprocessing steps; see `prepare`.
-VARIANTS = ("sticky", "crop", "gray", "contrast", "binary", "upscale", "upscale-binary")
+VARIANTS = ("sticky", "crop", "gray", "contrast", "binary", "upscale")
 DEFAULT_VARIANT = "crop"
 UPSCALE_PX_PER_MM = 10.0
 # A picture coarser than this cannot hold a legible title (benchmarks/OCR.md).
@@ -121,7 +121,6 @@ def prepare(image: np.ndarray, *, area: WritingArea | None, variant: str) -> np.
     with the paper's colour. `gray`: grayscale. `contrast`: divided by the paper's blurred
     brightness (uneven light and coloured paper become white) and stretched. `binary`: Otsu's
     threshold after `contrast`. `upscale`: `contrast` enlarged to UPSCALE_PX_PER_MM.
-    `upscale-binary`: the threshold after enlarging.
     """
     import cv2
 
@@ -147,10 +146,7 @@ def prepare(image: np.ndarray, *, area: WritingArea | None, variant: str) -> np.
     if variant == "binary":
         return _otsu(contrast)
     scale = max(1.0, UPSCALE_PX_PER_MM / px_per_mm)
-    big = cv2.resize(contrast, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    if variant == "upscale":
-        return big
-    return _otsu(big)
+    return cv2.resize(contrast, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
 
 
 def _flatten(gray: np.ndarray, px_per_mm: float) -> np.ndarray:

@@ -169,8 +169,9 @@ def _outline(*, event: Event, scan: Scan, upload_dir: str) -> dict | None:
     kept = folder / f"{scan.id}-outline.json"
     if kept.exists():
         return json.loads(kept.read_text())
-    photo = folder / f"{scan.id}.jpg"
-    if not photo.exists():
+    # The photo as taken lies beside its annotated copy (app/services/ingest.py).
+    photo = folder / scan.image_path.replace("-annotated.jpg", ".jpg")
+    if not photo.is_file():
         return None
     import cv2
 

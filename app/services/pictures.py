@@ -120,7 +120,10 @@ def store_view(
     sticky.picture_score = score.to_dict()
     sticky.picture_bytes = len(data)
     sticky.picture_dt = now or utcnow()
-    # A new best picture: text recognition of it starts here, off the request path.
+    # A new best picture: its title is read off the request path, once this transaction commits.
+    from app.services.recognition import recognise_after_commit
+
+    recognise_after_commit(sticky=sticky)
     return True
 
 

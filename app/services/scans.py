@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.db import write_lock_event
 from app.extensions import db
@@ -32,6 +34,9 @@ from app.services.text import unprintable_in
 
 MAX_SCAN_ID = 100
 MAX_STICKIES = 2000
+MAX_WARNING_CHARS = 300
+# Warnings beyond one per room card, slot card and sticky: lens, corners, the QR time budget.
+EXTRA_WARNINGS = 10
 
 
 class InvalidScan(ServiceError):
@@ -80,16 +85,47 @@ def _expect(condition: bool, message: str) -> None:
         raise InvalidScan(message)
 
 
-def parse_observations(data: object) -> Observations:
-    """Validate a scan body against the scan-result contract; raise InvalidScan naming the problem."""
-    _expect(isinstance(data, dict), "the body must be a JSON object")
-    scan_id = data.get("scan_id")
+def read_json(data: bytes | str) -> object:
+    """Parse a JSON document from a client; raise InvalidScan naming what is wrong with it.
+
+    Refuses ``NaN`` and ``Infinity`` (not JSON, and no database stores them) and nesting too deep
+    to parse, rather than failing on them later.
+    """
+
+    def refuse_constant(name: str):
+        raise InvalidScan(f"{name} is not a number that JSON or a scan allows")
+
+    try:
+        return json.loads(data, parse_constant=refuse_constant)
+    except RecursionError:
+        raise InvalidScan("the JSON is nested too deeply to be a scan") from None
+    except UnicodeDecodeError:
+        raise InvalidScan("the JSON is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidScan(f"the body is not JSON: {exc.msg}") from None
+
+
+def check_scan_id(scan_id: object) -> str:
+    """Return the scan id, or raise InvalidScan when it is not 1 to 100 printable characters."""
     _expect(
         isinstance(scan_id, str) and 0 < len(scan_id) <= MAX_SCAN_ID,
         f"scan_id must be a string of 1 to {MAX_SCAN_ID} characters",
     )
     bad = unprintable_in(scan_id)
     _expect(bad is None, f"scan_id must be printable characters only, not {bad}")
+    return scan_id
+
+
+def _number(value: object) -> bool:
+    if value is None:
+        return True
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def parse_observations(data: object) -> Observations:
+    """Validate a scan body against the scan-result contract; raise InvalidScan naming the problem."""
+    _expect(isinstance(data, dict), "the body must be a JSON object")
+    scan_id = check_scan_id(data.get("scan_id"))
     _expect(isinstance(data.get("board_found"), bool), "board_found must be true or false")
     raw_stickies = data.get("stickies", [])
     _expect(isinstance(raw_stickies, list), "stickies must be a list")
@@ -106,16 +142,14 @@ def parse_observations(data: object) -> Observations:
         _expect(slot is None or isinstance(slot, str), f"{where}.slot must be a string or null")
         _expect((room is None) == (slot is None), f"{where}: room and slot go together")
         x, y = item.get("x"), item.get("y")
-        for name, value in (("x", x), ("y", y)):
-            _expect(
-                value is None or (isinstance(value, int | float) and not isinstance(value, bool)),
-                f"{where}.{name} must be a number",
-            )
+        _expect(_number(x), f"{where}.x must be a finite number")
+        _expect(_number(y), f"{where}.y must be a finite number")
         via = item.get("via", "qr")
         _expect(via in ("qr", "marker", "organizer"), f"{where}.via must be qr or marker")
         stickies.append(SeenObservation(code, room, slot, x, y, via))
     hidden = data.get("hidden_cells", [])
     _expect(isinstance(hidden, list), "hidden_cells must be a list")
+    _expect(len(hidden) <= MAX_STICKIES, f"at most {MAX_STICKIES} hidden cells in one scan")
     hidden_cells = []
     for i, cell in enumerate(hidden):
         _expect(
@@ -128,9 +162,34 @@ def parse_observations(data: object) -> Observations:
         isinstance(warnings, list) and all(isinstance(w, str) for w in warnings),
         "warnings must be a list of strings",
     )
+    _expect(len(warnings) <= MAX_STICKIES, f"at most {MAX_STICKIES} warnings in one scan")
+    _expect(
+        all(len(w) <= MAX_WARNING_CHARS for w in warnings),
+        f"a warning has at most {MAX_WARNING_CHARS} characters",
+    )
     return Observations(
         scan_id, data["board_found"], tuple(stickies), tuple(hidden_cells), tuple(warnings)
     )
+
+
+def check_size(event: Event, observations: Observations) -> None:
+    """Refuse a scan that lists more than the event's wall could show.
+
+    At most one entry per issued sticky, one hidden cell per cell of the grid, and one warning per
+    room card, slot card and sticky plus a few for the whole photo.
+    """
+    rooms, slots = len(event.rooms), len(event.slots)
+    issued = db.session.scalar(select(func.count(Sticky.id)).where(Sticky.event_id == event.id))
+    limits = (
+        ("stickies", len(observations.stickies), issued),
+        ("hidden cells", len(observations.hidden_cells), rooms * slots),
+        ("warnings", len(observations.warnings), rooms + slots + issued + EXTRA_WARNINGS),
+    )
+    for name, count, limit in limits:
+        _expect(
+            count <= limit,
+            f"{count} {name} in one scan, more than this event's board has room for ({limit})",
+        )
 
 
 def _resolve(event: Event, observations: Observations):
@@ -149,6 +208,7 @@ def _resolve(event: Event, observations: Observations):
         raise InvalidScan(f"codes never issued for this event: {', '.join(unknown)}")
     if len(set(codes)) != len(codes):
         raise InvalidScan("a code appears twice in one scan")
+    check_size(event, observations)
     seen = []
     for obs in observations.stickies:
         if obs.room is not None:
@@ -294,6 +354,12 @@ def _describe(sticky: Sticky, placement: Placement) -> dict:
     }
 
 
+def scan_changes(*, scan: Scan) -> list[dict]:
+    """Return what a scan changed on the board, in the order it changed it, as ``preview_scan`` does."""
+    query = select(Placement).where(Placement.scan_id == scan.id).order_by(Placement.id)
+    return [_describe(p.sticky, p) for p in db.session.scalars(query)]
+
+
 def undo_scan(*, scan: Scan, now: dt.datetime | None = None) -> int:
     """Put back every sticky this scan moved, where no later change has moved it since.
 
@@ -314,6 +380,16 @@ def undo_scan(*, scan: Scan, now: dt.datetime | None = None) -> int:
 def recent_scans(event: Event, limit: int = 50) -> list[Scan]:
     query = select(Scan).filter_by(event_id=event.id).order_by(Scan.id.desc()).limit(limit)
     return list(db.session.scalars(query))
+
+
+def changes_per_scan(scans: list[Scan]) -> dict[int, int]:
+    """Return how many board changes each of these scans made, by scan id (none: left out)."""
+    query = (
+        select(Placement.scan_id, func.count(Placement.id))
+        .where(Placement.scan_id.in_([s.id for s in scans]))
+        .group_by(Placement.scan_id)
+    )
+    return dict(db.session.execute(query).all())
 
 
 def last_camera_scan(event: Event) -> Scan | None:

@@ -5,6 +5,32 @@
 // sent twice is applied once. Photo coordinates are pixels, origin top-left, x right, y down.
 (function () {
   "use strict";
+
+  // The change test, the same as the webcam loop's (camera/frames.py): a grey thumbnail THUMB_W
+  // pixels wide, blurred by 1 px; a pixel changed when its grey level moved by more than the step.
+  var change = window.openspacesChange = {
+    thumbnail: function (source, width, height, thumbWidth) {
+      var w = thumbWidth, h = Math.max(1, Math.round(height * thumbWidth / width));
+      var canvas = document.createElement("canvas");
+      canvas.width = w; canvas.height = h;
+      var ctx = canvas.getContext("2d", { willReadFrequently: true });
+      ctx.filter = "blur(1px)";
+      ctx.drawImage(source, 0, 0, w, h);
+      var rgba = ctx.getImageData(0, 0, w, h).data;
+      var grey = new Uint8Array(w * h);
+      for (var i = 0, j = 0; j < grey.length; i += 4, j++) {
+        grey[j] = (rgba[i] * 299 + rgba[i + 1] * 587 + rgba[i + 2] * 114) / 1000;
+      }
+      return grey;
+    },
+    changedFraction: function (a, b, step) {
+      if (!a || !b || a.length !== b.length) return 1;
+      var changed = 0;
+      for (var i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) > step) changed++;
+      return changed / a.length;
+    }
+  };
+
   var root = document.getElementById("camera");
   if (!root) return;
   var cfg = root.dataset;
@@ -318,25 +344,7 @@
   }
 
   function thumbnail() {
-    var w = THUMB_W, h = Math.max(1, Math.round(video.videoHeight * THUMB_W / video.videoWidth));
-    var canvas = document.createElement("canvas");
-    canvas.width = w; canvas.height = h;
-    var ctx = canvas.getContext("2d", { willReadFrequently: true });
-    ctx.filter = "blur(1px)";
-    ctx.drawImage(video, 0, 0, w, h);
-    var rgba = ctx.getImageData(0, 0, w, h).data;
-    var grey = new Uint8Array(w * h);
-    for (var i = 0, j = 0; j < grey.length; i += 4, j++) {
-      grey[j] = (rgba[i] * 299 + rgba[i + 1] * 587 + rgba[i + 2] * 114) / 1000;
-    }
-    return grey;
-  }
-
-  function changedFraction(a, b) {
-    if (!a || !b || a.length !== b.length) return 1;
-    var changed = 0;
-    for (var i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) > LEVEL_STEP) changed++;
-    return changed / a.length;
+    return change.thumbnail(video, video.videoWidth, video.videoHeight, THUMB_W);
   }
 
   function grabFrame() {
@@ -350,7 +358,7 @@
     if (state.stopped || video.readyState < 2 || !video.videoWidth) return;
     var now = Date.now();
     var thumb = thumbnail();
-    var changed = changedFraction(thumb, lastThumb) > CHANGE_FRACTION;
+    var changed = change.changedFraction(thumb, lastThumb, LEVEL_STEP) > CHANGE_FRACTION;
     if (!changed && now - lastQueuedMs < HEARTBEAT_MS) { flush(); return; }
     lastThumb = thumb;
     lastQueuedMs = now;

@@ -6,42 +6,53 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     g,
     jsonify,
+    redirect,
     render_template,
     request,
     send_file,
+    url_for,
 )
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.forms import ActionForm
 from app.models import Scan, utcnow
+from app.services import ServiceError
 from app.services import cameras as camera_service
+from app.services.organizers import revoke_token
 from app.views.api import token_required
 from app.views.common import current_event_or_404, organizer_required
 
 bp = Blueprint("camera", __name__)
 
-# The page's defaults; `?every=SECONDS` overrides the interval. The change test is the webcam
-# loop's (docs/camera.md): a 320 px grey thumbnail, blurred by 1 px, changed when more than 0.05 %
-# of its pixels moved by more than 12 grey levels.
-PAGE_SETTINGS = {
-    "every": 5,
-    "heartbeat": 60,
-    "thumb-width": 320,
-    "level-step": 12,
-    "change-fraction": 0.0005,
-    "queue-frames": 60,
-    "queue-mb": 150,
-    "jpeg-quality": 0.9,
-}
+
+def page_settings() -> dict:
+    """Return the camera page's settings; ``?every=SECONDS`` on the page overrides the interval.
+
+    The change test and its numbers are the webcam loop's (camera/frames.py, docs/camera.md).
+    """
+    from camera import frames
+
+    return {
+        "every": 5,
+        "heartbeat": 60,
+        "thumb-width": frames.THUMB_WIDTH,
+        "level-step": frames.THUMB_LEVEL_STEP,
+        "change-fraction": frames.CHANGE_FRACTION,
+        "queue-frames": 60,
+        "queue-mb": 150,
+        "jpeg-quality": 0.9,
+    }
 
 
 @bp.get("/camera")
 def page():
     event = current_event_or_404()
-    return render_template("camera.html", event=event, settings=PAGE_SETTINGS)
+    return render_template("camera.html", event=event, settings=page_settings())
 
 
 @bp.post("/camera/pair")
@@ -87,6 +98,24 @@ def thumbnail(scan_id: int):
     if path is None:
         abort(404, description="This scan came without a photo.")
     return send_file(path, mimetype="image/jpeg", max_age=3600)
+
+
+@bp.post("/admin/cameras/revoke")
+@organizer_required
+def revoke():
+    """Unpair a phone or a webcam: its token stops working, and a phone's camera page stops."""
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired. Reload the page and try again.")
+    name = request.form.get("name", "")
+    try:
+        revoke_token(name=name)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"{name} is unpaired: its token no longer works.", "ok")
+    return redirect(url_for("admin.dashboard"))
 
 
 @bp.app_template_global()

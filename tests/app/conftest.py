@@ -85,6 +85,8 @@ def app(tmp_path, tmp_path_factory):
             "TESTING": True,
             "SECRET_KEY": "test",
             "WTF_CSRF_ENABLED": False,
+            # Recognition costs a second of CPU per picture: only its own tests turn it on.
+            "OCR_ENGINE": None,
         }
     )
     with app.app_context():
@@ -169,6 +171,24 @@ def organizer_client(app, client):
     response = client.post("/auth/login", data={"username": "admin", "password": "correct horse"})
     assert response.status_code == 302
     return client
+
+
+@pytest.fixture
+def token(app, event):
+    """Create the camera token ``wall-cam`` for the event; return its secret."""
+    _, secret = create_token(name="wall-cam")
+    db.session.commit()
+    return secret
+
+
+@pytest.fixture
+def post(client, token):
+    """POST a JSON body to ``/api/scans`` with the camera token; return the response."""
+
+    def send(body, token=token):
+        return client.post("/api/scans", json=body, headers={"Authorization": f"Bearer {token}"})
+
+    return send
 
 
 @pytest.fixture
@@ -327,7 +347,11 @@ def live_server(request, tmp_path, event_file):
 
     backend = request.param
     drop = None
-    config = {"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "live-test"}
+    config = {
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "live-test",
+        "OCR_ENGINE": None,
+    }
     if backend == "postgresql":
         if not POSTGRES_URL:
             pytest.skip("OPENSPACES_TEST_POSTGRES_URL is not set")
@@ -419,18 +443,57 @@ def demo_server(tmp_path_factory, demo_clock):
 
     instance = tmp_path_factory.mktemp("demo-instance")
     demo_app = create_app(
-        {"INSTANCE_PATH": str(instance), "SECRET_KEY": "test", "CLOCK": demo_clock}
+        {
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "test",
+            "CLOCK": demo_clock,
+            "OCR_ENGINE": None,
+        }
     )
     server = make_server("127.0.0.1", 0, demo_app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     with demo_app.app_context():
         seed_demo(base_url=base)
         set_password(username="admin", password="correct horse")
+        _scan_a_blank_sticky_onto_the_demo()
         db.session.commit()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield demo_app, base
     server.shutdown()
+
+
+def _scan_a_blank_sticky_onto_the_demo() -> None:
+    """Record one wall-camera scan that puts a blank sticky into the last slot's free cell."""
+    from sqlalchemy import select
+
+    from app.models import Sticky
+    from app.services.events import get_current_event
+    from app.services.scans import apply_scan, parse_observations
+
+    event = get_current_event()
+    blank = db.session.scalar(
+        select(Sticky).filter_by(event_id=event.id, kind="session", claimed_dt=None).limit(1)
+    )
+    body = {
+        "scan_id": "demo-wall-1",
+        "board_found": True,
+        "stickies": [
+            {
+                "code": blank.code,
+                "room": event.rooms[0].name,
+                "slot": event.slots[-1].key,
+                "x": 1.0,
+                "y": 1.0,
+                "via": "marker",
+            }
+        ],
+        "hidden_cells": [],
+        "warnings": [],
+    }
+    apply_scan(
+        event=event, observations=parse_observations(body), source="wall-cam", remove_after=3
+    )
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
-from app.models import Room, Slot, Sticky
+from app.models import Room, Scan, Slot, Sticky
 from app.services import events as event_service
 
 pytestmark = pytest.mark.browser
@@ -126,6 +126,7 @@ def demo_codes(demo_server) -> dict[str, str]:
         }
         codes["ROOM"] = str(db.session.scalar(db.select(Room.id).order_by(Room.id).limit(1)))
         codes["SLOT"] = str(db.session.scalar(db.select(Slot.id).order_by(Slot.id).limit(1)))
+        codes["SCAN"] = str(db.session.scalar(db.select(Scan.id).order_by(Scan.id).limit(1)))
     return codes
 
 
@@ -156,6 +157,7 @@ ORGANIZER_PAGES = [
     "/admin/print/",
     "/scan",
     "/admin/scans",
+    "/admin/scans/SCAN",
     "/admin/timelapse",
     "/s/SESSION/edit",
 ]

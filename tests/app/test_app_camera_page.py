@@ -187,6 +187,26 @@ def test_revoked_camera_token_is_refused_by_status_and_scans(app, wall):
     assert client.post("/api/scans", json={"scan_id": "x"}, headers=headers).status_code == 401
 
 
+def test_dashboard_unpairs_a_camera(organizer_client, app, wall):
+    _, token = create_token(name="phone-BBBBBB")
+    db.session.commit()
+    html = organizer_client.get("/admin/").get_data(as_text=True)
+    assert 'name="name" value="phone-BBBBBB"' in html
+    answer = organizer_client.post("/admin/cameras/revoke", data={"name": "phone-BBBBBB"})
+    assert answer.status_code == 302
+    headers = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/camera/status", headers=headers).status_code == 401
+    html = organizer_client.get("/admin/").get_data(as_text=True)
+    assert "phone-BBBBBB is unpaired" in html
+    assert 'value="phone-BBBBBB"' not in html
+    assert "phone, revoked" in html
+    missing = organizer_client.post("/admin/cameras/revoke", data={"name": "nope"})
+    assert missing.status_code == 302
+    assert "no token called &#39;nope&#39;" in organizer_client.get("/admin/").get_data(
+        as_text=True
+    )
+
+
 def test_camera_page_is_csp_clean_and_served_locally(client, wall):
     response = client.get("/camera")
     html = response.get_data(as_text=True)
@@ -340,6 +360,12 @@ def test_browser_phone_pairs_fills_board_and_survives_server_outage(app, live, w
                 arg=held,
                 timeout=20000,
             )
+            # Unpairing on the dashboard stops the page at its next frame.
+            organizer.goto(f"{live.url}/admin/")
+            organizer.click(f'li[data-camera="{name}"] button:has-text("unpair")')
+            phone.wait_for_function("() => window.openspacesCamera.stopped", timeout=15000)
+            assert "unpaired" in phone.inner_text("#camera-state")
+            assert phone.evaluate("localStorage.getItem('openspaces-camera')") is None
             queued = phone.evaluate("window.openspacesCamera.queued.slice()")
             assert refused == []
         finally:

@@ -5,26 +5,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import BoardStatus, Placement, Scan, Sticky
-from app.services.organizers import create_token
 from app.services.scans import apply_scan, parse_observations, undo_scan
 
 A, B, T = "Hall A", "Hall B", "Terrace"
 TEN, ELEVEN = "2026-09-26T10:00", "2026-09-26T11:00"
-
-
-@pytest.fixture
-def token(app, event):
-    _, secret = create_token(name="wall-cam")
-    db.session.commit()
-    return secret
-
-
-@pytest.fixture
-def post(client, token):
-    def send(body, token=token):
-        return client.post("/api/scans", json=body, headers={"Authorization": f"Bearer {token}"})
-
-    return send
 
 
 @pytest.fixture

@@ -108,3 +108,16 @@ def test_scan_bench_quick_writes_results(tmp_path):
     ]
     truth = json.loads((frames / "webcam-720p-1.json").read_text())
     assert (truth["condition"], truth["seed"], len(truth["stickies"])) == ("webcam-720p", 1, 43)
+
+
+def test_handwrite_inks_only_the_writing_box():
+    from benchmarks.photographer import handwrite
+
+    img = np.full((300, 400, 3), 255, np.uint8)
+    handwrite(img, "Rust for Pythonistas", (10.0, 10.0, 90.0, 70.0), 4.0, seed=1)
+    inked = np.argwhere(img.min(axis=2) < 200)
+    assert len(inked) > 500
+    y0, x0 = inked.min(axis=0)
+    y1, x1 = inked.max(axis=0)
+    assert (x0, y0) >= (36, 36) and (x1, y1) <= (364, 290)
+    assert tuple(img[tuple(inked[0])]) != (255, 255, 255)
