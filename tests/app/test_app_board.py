@@ -3,11 +3,12 @@
 import datetime as dt
 import re
 
+from app_helpers import utc
+
 from app.extensions import db
 from app.models import BoardStatus, Placement, PlacementSource
 from app.services.board import place_sticky, put_off_grid, remove_sticky
 from app.services.events import add_slot, current_and_next_slot
-from tests.app.conftest import utc
 
 
 def cell_titles(html: str, room: str, slot: str) -> list[str]:
