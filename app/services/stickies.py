@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -233,6 +233,93 @@ def is_interested(sticky: Sticky, browser_id: str | None) -> bool:
         return False
     query = select(Interest.id).filter_by(sticky_id=sticky.id, browser_id=browser_id)
     return db.session.scalar(query) is not None
+
+
+@dataclass(frozen=True)
+class StickyCounts:
+    """How many stickies an event has issued, by kind, and how many of them are claimed."""
+
+    by_kind: dict[str, int]
+    claimed: int
+
+
+def sticky_counts(event: Event) -> StickyCounts:
+    """Count the event's issued stickies by kind, and the claimed ones."""
+    by_kind = dict(
+        db.session.execute(
+            select(Sticky.kind, func.count(Sticky.id))
+            .where(Sticky.event_id == event.id)
+            .group_by(Sticky.kind)
+        ).all()
+    )
+    claimed = db.session.scalar(
+        select(func.count(Sticky.id)).where(
+            Sticky.event_id == event.id, Sticky.claimed_dt.is_not(None)
+        )
+    )
+    return StickyCounts(by_kind=by_kind, claimed=claimed)
+
+
+STICKY_FILTERS = ("claimed", "blank", "hidden")
+
+
+@dataclass(frozen=True)
+class StickyPage:
+    """One page of a sticky list: its rows, which page it is, of how many, and the total found."""
+
+    rows: list[Sticky]
+    page: int
+    pages: int
+    total: int
+    per_page: int
+
+    @property
+    def first(self) -> int:
+        """Return the position of the page's first row in the whole list, from 1."""
+        return (self.page - 1) * self.per_page + 1
+
+
+def search_stickies(
+    *,
+    event: Event,
+    text: str = "",
+    kind: str | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> StickyPage:
+    """Return a page of the event's stickies, newest first, that match every filter given.
+
+    ``text`` is found in the code, title, host or tags (any case); ``kind`` is session or person;
+    ``status`` is one of STICKY_FILTERS. Unknown kinds and statuses filter nothing; a page past
+    the last one gives the last.
+    """
+    query = select(Sticky).filter_by(event_id=event.id)
+    if kind in (StickyKind.SESSION, StickyKind.PERSON):
+        query = query.filter_by(kind=kind)
+    if text:
+        like = f"%{text.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Sticky.code).like(like),
+                func.lower(Sticky.title).like(like),
+                func.lower(Sticky.host).like(like),
+                func.lower(Sticky.tags).like(like),
+            )
+        )
+    if status == "claimed":
+        query = query.where(Sticky.claimed_dt.is_not(None))
+    elif status == "blank":
+        query = query.where(Sticky.claimed_dt.is_(None))
+    elif status == "hidden":
+        query = query.filter_by(hidden=True)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = db.session.scalars(
+        query.order_by(Sticky.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    )
+    return StickyPage(rows=list(rows), page=page, pages=pages, total=total, per_page=per_page)
 
 
 def visible_people(event: Event) -> list[Sticky]:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.forms import ActionForm, EventForm, RoomForm, SlotForm
-from app.models import SLOT_KEY_FORMAT, PlacementSource, Room, Slot, Sticky, StickyKind
+from app.models import SLOT_KEY_FORMAT, PlacementSource, Room, Slot
 from app.services import ServiceError, attention
 from app.services import board as board_service
 from app.services import events as event_service
 from app.services import organizers as organizer_service
 from app.services import stickies as sticky_service
+from app.services.text import clean_line
 from app.views.common import (
     current_event_or_404,
     now,
@@ -62,18 +62,7 @@ def dashboard():
             "Event saved.",
             url_for(".dashboard"),
         )
-    counts = dict(
-        db.session.execute(
-            select(Sticky.kind, func.count(Sticky.id))
-            .where(Sticky.event_id == event.id)
-            .group_by(Sticky.kind)
-        ).all()
-    )
-    claimed = db.session.scalar(
-        select(func.count(Sticky.id)).where(
-            Sticky.event_id == event.id, Sticky.claimed_dt.is_not(None)
-        )
-    )
+    counts = sticky_service.sticky_counts(event)
     moment = now()
     slot_form = SlotForm(prefix="slot")
     if event.slots and not slot_form.start.data:
@@ -92,8 +81,8 @@ def dashboard():
         room_form=RoomForm(prefix="room"),
         slot_form=slot_form,
         action_form=ActionForm(),
-        counts=counts,
-        claimed=claimed,
+        counts=counts.by_kind,
+        claimed=counts.claimed,
         findings=attention.needs_attention(
             event=event, grid=board_service.build_grid(event), now=moment
         ),
@@ -178,50 +167,29 @@ def _form_errors(form) -> str:
 @bp.get("/stickies")
 def stickies():
     event = current_event_or_404()
-    query = select(Sticky).filter_by(event_id=event.id)
     kind = request.args.get("kind")
-    if kind in (StickyKind.SESSION, StickyKind.PERSON):
-        query = query.filter_by(kind=kind)
-    search = request.args.get("q", "").strip()[:100]
-    if search:
-        like = f"%{search.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Sticky.code).like(like),
-                func.lower(Sticky.title).like(like),
-                func.lower(Sticky.host).like(like),
-                func.lower(Sticky.tags).like(like),
-            )
-        )
+    search = clean_line(request.args.get("q", ""))[:100]
     status = request.args.get("status")
-    if status == "claimed":
-        query = query.where(Sticky.claimed_dt.is_not(None))
-    elif status == "blank":
-        query = query.where(Sticky.claimed_dt.is_(None))
-    elif status == "hidden":
-        query = query.filter_by(hidden=True)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = max(1, -(-total // STICKIES_PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
-    rows = list(
-        db.session.scalars(
-            query.order_by(Sticky.id.desc())
-            .offset((page - 1) * STICKIES_PER_PAGE)
-            .limit(STICKIES_PER_PAGE)
-        )
+    found = sticky_service.search_stickies(
+        event=event,
+        text=search,
+        kind=kind,
+        status=status,
+        page=request.args.get("page", 1, type=int),
+        per_page=STICKIES_PER_PAGE,
     )
     return render_template(
         "admin/stickies.html",
         event=event,
-        stickies=rows,
+        stickies=found.rows,
         action_form=ActionForm(),
         kind=kind,
         search=search,
         status=status,
-        total=total,
-        page=page,
-        pages=pages,
-        first=(page - 1) * STICKIES_PER_PAGE + 1,
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
+        first=found.first,
     )
 
 
@@ -286,11 +254,10 @@ def place(code: str):
         room_id, slot_id = parse_id(room_part), parse_id(slot_part)
         if room_id is None or slot_id is None:
             raise ServiceError("choose a cell")
-        room, slot = db.session.get(Room, room_id), db.session.get(Slot, slot_id)
-        if room is None or slot is None:
-            raise ServiceError("that cell does not exist")
-        board_service.place_sticky(
-            sticky=sticky, room=room, slot=slot, source=PlacementSource.ORGANIZER
+        board_service.set_place(
+            sticky=sticky,
+            place=board_service.Place.cell(room_id, slot_id),
+            source=PlacementSource.ORGANIZER,
         )
 
     return _run(action, "Board updated.", url_for(".sticky", code=sticky.code))
