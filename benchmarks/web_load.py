@@ -81,6 +81,33 @@ def burst(port: int, make_request, *, clients: int, per_client: int) -> dict:
     }
 
 
+def sticky_view_jpeg() -> bytes:
+    """Return a camera's view of one 76 mm sticky at 4 px/mm as JPEG, as scanner.cut_views cuts it."""
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    image = np.full((304, 304, 3), (130, 235, 255), np.uint8)
+    for _ in range(40):  # pen strokes
+        a, b = rng.integers(20, 284, 2), rng.integers(20, 284, 2)
+        cv2.line(image, tuple(int(v) for v in a), tuple(int(v) for v in b), (90, 30, 20), 2)
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return data.tobytes()
+
+
+def multipart(fields: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
+    """Encode form fields {name: (filename or "", content, content type)} as multipart/form-data."""
+    boundary = "openspacesloadboundary"
+    parts = []
+    for name, (filename, content, content_type) in fields.items():
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+        head += f"Content-Type: {content_type}\r\n\r\n"
+        parts.append(head.encode() + content + b"\r\n")
+    data = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return data, f"multipart/form-data; boundary={boundary}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Load the web app on loopback and time it.")
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients per burst")
@@ -148,6 +175,30 @@ def main(argv: list[str] | None = None) -> int:
                     {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
                 )
 
+            view = sticky_view_jpeg()
+
+            def scan_with_views(index: int, n: int):
+                """The same scan with two sticky views, each better than the last: all are kept."""
+                body = json.loads(scan(index, n)[2]) | {"scan_id": f"views-{index}-{n}"}
+                fields = {"scan": ("", json.dumps(body).encode(), "application/json")}
+                for k in range(2):
+                    code = placed[(2 * index + k) % len(placed)]["code"]
+                    score = {
+                        "px_per_mm": 2.0 + 0.01 * n,
+                        "sharpness": 0.6,
+                        "glare": 0.0,
+                        "coverage": 1.0,
+                    }
+                    fields[f"view.{code}"] = (f"{code}.jpg", view, "image/jpeg")
+                    fields[f"score.{code}"] = ("", json.dumps(score).encode(), "application/json")
+                data, content_type = multipart(fields)
+                return (
+                    "POST",
+                    "/api/scans",
+                    data,
+                    {"Authorization": f"Bearer {token}", "Content-Type": content_type},
+                )
+
             cases = [
                 ("board page", lambda i, n: ("GET", "/board", None, {})),
                 ("live grid, changed", lambda i, n: ("GET", "/board/grid", None, {})),
@@ -158,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("session page", lambda i, n: ("GET", f"/s/{code}", None, {})),
                 ("board JSON", lambda i, n: ("GET", "/api/board", None, {})),
                 ("camera scan (4 clients)", scan),
+                ("camera scan with 2 sticky views (4 clients)", scan_with_views),
             ]
             rows = []
             for name, make in cases:
