@@ -115,12 +115,14 @@ def store_view(
             )
         return False
     name = f"{sticky.code}-{hashlib.blake2b(data, digest_size=8).hexdigest()}.jpg"
-    folder = Path(picture_dir) / str(sticky.event_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
+    path = Path(picture_dir) / str(sticky.event_id) / name
     if not path.exists():
         tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
+        try:
+            tmp.write_bytes(data)
+        except FileNotFoundError:  # the event's first picture: make its folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
         tmp.replace(path)
         _remember(_AFTER_ROLLBACK, path)
     old = picture_path(picture_dir, sticky)
