@@ -100,6 +100,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(camera.bp)
     app.register_blueprint(pictures.bp)
     pictures.init_app(app)
+    from app.views import pages
+
+    pages.init_app(app)
     csrf.exempt(api.bp)
     errors.init_app(app)
     app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(

@@ -560,3 +560,26 @@ def make_view():
         return View(code=code, image=image, score=score)
 
     return make
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count the SQL statements that the app's engine runs inside a ``with count_queries() as n``."""
+    import contextlib
+
+    from sqlalchemy import event as sa_event
+
+    @contextlib.contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        sa_event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting
