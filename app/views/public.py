@@ -22,7 +22,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from app.extensions import db, limiter
 from app.forms import InterestForm, PersonForm, SessionForm
-from app.models import BoardStatus, Event, StickyKind
+from app.models import BoardStatus, StickyKind
 from app.services import ServiceError, live
 from app.services import board as board_service
 from app.services import stickies as sticky_service
@@ -40,6 +40,7 @@ from app.views.common import (
     sticky_or_404,
 )
 from app.views.pages import not_modified, page_cache, shared_view
+from app.views.streams import board_watch
 
 bp = Blueprint("public", __name__)
 # A live stream writes at least this often, so that a closed connection shows up soon.
@@ -157,7 +158,7 @@ def board_events():
     if not streams.acquire(blocking=False):
         return Response("too many live pages; poll /board/grid instead", status=503)
     app = current_app._get_current_object()
-    event_id = event.id
+    watch = board_watch(app, event.id)
     last = request.args.get("v", "")
     seconds = app.config["LIVE_STREAM_SECONDS"]
     # waitress tells a running response that its client went away (see serve's lookahead option).
@@ -170,10 +171,8 @@ def board_events():
             deadline = time.monotonic() + seconds
             quiet_since = time.monotonic()
             while time.monotonic() < deadline and not client_gone():
-                with app.app_context():
-                    event = db.session.get(Event, event_id)
-                    version = live.board_version(event, now=now(app))
-                if version != last:
+                version = watch.wait(last, timeout=1.0)
+                if version is not None and version != last:
                     last = version
                     quiet_since = time.monotonic()
                     yield f"event: board\ndata: {version}\n\n"
@@ -181,7 +180,6 @@ def board_events():
                     # Writing is how other servers find a closed connection: do it often.
                     quiet_since = time.monotonic()
                     yield ": still here\n\n"
-                time.sleep(0.5)
         finally:
             streams.release()
 

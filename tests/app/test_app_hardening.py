@@ -486,7 +486,8 @@ def test_serve_behind_proxy_trusts_forwarded_https(tmp_path, event_file):
         text=True,
     )
     try:
-        for _ in range(100):
+        # gunicorn starts its worker after the master: give a busy machine half a minute.
+        for _ in range(300):
             try:
                 response = requests.get(
                     f"http://127.0.0.1:{port}/auth/login",
