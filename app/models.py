@@ -316,6 +316,8 @@ class Scan(db.Model):
     observations: Mapped[dict] = mapped_column(JSON)
     image_path: Mapped[str | None] = mapped_column(String(300))
     received_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the photo was taken: a camera's spooled scan arrives later. Null before this was kept.
+    captured_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     undone_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:

@@ -15,10 +15,18 @@ HTTP_TIMEOUT_S = 10.0
 
 @dataclass(frozen=True)
 class PostAnswer:
-    """Hold the server's answer to one posted scan."""
+    """Hold the server's answer to one request: its status, its JSON object and its text."""
 
     status: int
     body: dict
+    text: str = ""
+
+    def message(self) -> str:
+        """Return the server's own words: its JSON ``error``, else the start of its text."""
+        error = self.body.get("error")
+        if isinstance(error, str) and error:
+            return error
+        return " ".join(self.text.split())[:300] or "no message"
 
 
 class ScanClient:
@@ -30,6 +38,11 @@ class ScanClient:
         self.timeout_s = timeout_s
 
     def _request(self, method: str, path: str, body: dict | None = None) -> PostAnswer:
+        """Send one request and return the answer, whatever its status.
+
+        Raise CameraError for 401 (the loop cannot go on with this token) and ServerUnreachable
+        when no answer came: refused, reset, timed out, or not HTTP.
+        """
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         request = urllib.request.Request(
             self.base_url + path, data=data, method=method, headers={"Accept": "application/json"}
@@ -39,37 +52,42 @@ class ScanClient:
             request.add_header("Content-Type", "application/json")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                return PostAnswer(response.status, _json_or_empty(response.read()))
+                return _answer(response.status, response.read())
         except urllib.error.HTTPError as exc:
-            answer = PostAnswer(exc.code, _json_or_empty(exc.read()))
             if exc.code == 401:
                 raise CameraError(
                     f"the server at {self.base_url} refused the token (401); create one with "
                     "`openspaces token create NAME` and pass it with --token"
                 ) from None
-            if exc.code >= 500:
-                raise ServerUnreachable(f"{method} {path}: server error {exc.code}") from None
-            return answer
+            try:
+                return _answer(exc.code, exc.read())
+            except (OSError, HTTPException):
+                return _answer(exc.code, b"")
         except (urllib.error.URLError, TimeoutError, ConnectionError, HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
-            raise ServerUnreachable(f"{method} {path}: {reason}") from None
+            raise ServerUnreachable(f"{method} {self.base_url}{path}: {reason}") from None
 
     def manifest(self) -> dict:
-        """Return the event's scanner manifest from ``GET /api/manifest``."""
+        """Return the event's scanner manifest from ``GET /api/manifest``.
+
+        Raise ServerUnreachable when the server gives none now (no answer, no event loaded, 5xx).
+        """
         answer = self._request("GET", "/api/manifest")
         if answer.status != 200:
-            message = answer.body.get("error") or f"HTTP {answer.status}"
-            raise ServerUnreachable(f"GET /api/manifest: {message}")
+            raise ServerUnreachable(
+                f"GET {self.base_url}/api/manifest: {answer.status} {answer.message()}"
+            )
         return answer.body
 
     def post_scan(self, body: dict) -> PostAnswer:
-        """Post one scan to ``POST /api/scans``; raise ServerUnreachable to keep it for later."""
+        """Post one scan to ``POST /api/scans`` and return the answer, 4xx and 5xx included."""
         return self._request("POST", "/api/scans", body)
 
 
-def _json_or_empty(data: bytes) -> dict:
+def _answer(status: int, data: bytes) -> PostAnswer:
+    text = data.decode("utf-8", errors="replace")
     try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return {}
-    return value if isinstance(value, dict) else {}
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    return PostAnswer(status, value if isinstance(value, dict) else {}, text[:2000])

@@ -6,7 +6,6 @@ them in milliseconds.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from camera.client import ScanClient
+from camera.delivery import MAX_BACKOFF_S, Delivery
 from camera.errors import CameraError, ServerUnreachable
 from camera.frames import CHANGE_FRACTION, FrameSource, changed_fraction, thumbnail
 from camera.spool import Spool
@@ -26,7 +26,6 @@ from camera.spool import Spool
 LOG = logging.getLogger("openspaces.camera")
 
 MANIFEST_REFRESH_S = 300.0
-MAX_BACKOFF_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -97,9 +96,15 @@ class CameraLoop:
     and posts the observations when they differ from the last ones sent or when `heartbeat_s`
     passed since the last post. After a change it posts `confirm_scans` more scans even when
     they match: the server takes a sticky off only after several scans in a row miss it, and
-    these confirmations make that take seconds instead of heartbeats. Every scan to send goes through the spool, so that scans reach
-    the server in the order they were taken, each once. `clock` returns Unix seconds and
-    `sleep` waits; tests inject both.
+    these confirmations make that take seconds instead of heartbeats. Every scan to send goes
+    through the spool and carries the time it was captured, so that it reaches the server once
+    and in order even when the server is away for a while (camera/delivery.py).
+
+    The manifest comes from `manifest`, else from the server every `manifest_refresh_s`; the last
+    one fetched is kept in the spool, so that a loop started while the server is away scans with
+    it. With no manifest at all, a step waits for the server instead of reading a frame.
+
+    `clock` returns Unix seconds and `sleep` waits; tests inject both.
     """
 
     def __init__(
@@ -123,6 +128,9 @@ class CameraLoop:
         self.source = source
         self.client = client
         self.spool = spool
+        self.delivery = Delivery(
+            client=client, spool=spool, clock=clock, max_backoff_s=max_backoff_s
+        )
         self.name = safe_camera_name(name)
         self.every_s = every_s
         self.heartbeat_s = heartbeat_s
@@ -137,6 +145,7 @@ class CameraLoop:
         self.sleep = sleep
         self._manifest = None
         self._manifest_at: float | None = None
+        self._waiting_for_manifest = False
         if manifest is not None:
             self._set_manifest(manifest)
         self._opened = False
@@ -146,6 +155,7 @@ class CameraLoop:
         self._last_key: tuple | None = None
         self._last_sent: float | None = None
         self._last_ms = 0
+        self.ticks = 0
         self.frames = 0
         self.scans = 0
 
@@ -158,52 +168,69 @@ class CameraLoop:
             self._manifest = scanner.Manifest.from_dict(data)
         except scanner.ScanError as exc:
             raise CameraError(f"the manifest does not fit the scanner: {exc}") from None
+        # New rooms, slots or stickies change what a scan can see: scan the next frame.
+        self._last_thumb = None
 
-    def _refresh_manifest(self, now: float) -> str:
-        """Fetch the manifest when due; return a note for the log when it failed."""
-        if self.fixed_manifest:
-            return ""
+    def _refresh_manifest(self, now: float) -> None:
+        """Fetch the manifest when due and the server is worth asking; keep it in the spool."""
+        if self.fixed_manifest or not self.delivery.reachable(now):
+            return
         if self._manifest_at is not None and now - self._manifest_at < self.manifest_refresh_s:
-            return ""
+            return
         try:
             data = self.client.manifest()
         except ServerUnreachable as exc:
-            # Keep scanning with the manifest we have; ask again on the next step.
-            return f"manifest not refreshed: {exc}"
+            self.delivery.board_away(now, str(exc))
+            if self._manifest is None:
+                self._use_kept_manifest(str(exc))
+            return
+        self.delivery.board_back()
         self._set_manifest(data)
+        self.spool.keep_manifest(data)
+        if self._manifest_at is None:
+            LOG.info(
+                "manifest from %s: %d rooms, %d slots, %d stickies",
+                self.client.base_url,
+                len(data.get("rooms", [])),
+                len(data.get("slots", [])),
+                len(data.get("stickies", [])),
+            )
         self._manifest_at = now
-        # New rooms, slots or stickies change what a scan can see: scan the next frame.
-        self._last_thumb = None
-        return ""
+        self._waiting_for_manifest = False
+
+    def _use_kept_manifest(self, reason: str) -> None:
+        kept = self.spool.cached_manifest()
+        if kept is None:
+            return
+        data, fetched = kept
+        self._set_manifest(data)
+        LOG.warning(
+            "no manifest from the board (%s); scanning with the one kept in %s, fetched %s UTC, "
+            "until the board answers",
+            reason,
+            self.spool.manifest_path,
+            fetched.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+
+    def _wait_for_manifest(self, now: float) -> StepReport:
+        """Wait for the server with a growing pause; say so in the log once, not every time."""
+        wait = max(self.delivery.away_until - now, 1.0)
+        first = not self._waiting_for_manifest
+        self._waiting_for_manifest = True
+        self.sleep(wait)
+        note = (
+            f"cannot fetch the manifest from {self.client.base_url}/api/manifest and none is "
+            f"kept in {self.spool.root}; waiting for the board, trying again with a pause "
+            f"growing up to {self.max_backoff_s:g} s"
+        )
+        report = StepReport(self._now_dt(now), "no-manifest", note=note)
+        return self._log(report) if first else report
 
     # -- spool ----------------------------------------------------------------------------------
 
     def flush(self) -> int:
-        """Send spooled scans, oldest first, until the server stops answering; return how many."""
-        sent = 0
-        for path in self.spool.pending():
-            try:
-                body = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                self.spool.reject(path, f"unreadable spool file: {exc}")
-                LOG.warning("spool: %s is unreadable, moved to rejected/", path.name)
-                continue
-            try:
-                answer = self.client.post_scan(body)
-            except ServerUnreachable:
-                break
-            if answer.status in (200, 201):
-                path.unlink()
-                sent += 1
-            elif answer.status in (400, 413, 422):
-                message = answer.body.get("error") or f"HTTP {answer.status}"
-                self.spool.reject(path, message)
-                LOG.warning("server rejected %s (%s): %s", path.name, answer.status, message)
-            else:
-                # 404 (no event loaded yet) and the like: keep it and try again later.
-                LOG.warning("server answered %s to %s; kept in the spool", answer.status, path.name)
-                break
-        return sent
+        """Send the spooled scans that are due, oldest first; return how many were delivered."""
+        return self.delivery.flush()
 
     # -- one tick -------------------------------------------------------------------------------
 
@@ -224,30 +251,36 @@ class CameraLoop:
         self.sleep(wait)
         return StepReport(self._now_dt(now), "camera-lost", note=note)
 
+    def _lost(self, now: float) -> StepReport:
+        self._opened = False
+        self.source.release()
+        note = f"lost {self.source.source}; reconnecting in {self._backoff_s:g} s"
+        self.sleep(self._backoff_s)
+        self._backoff_s = min(self._backoff_s * 2, self.max_backoff_s)
+        return StepReport(self._now_dt(now), "camera-lost", note=note)
+
     def step(self) -> StepReport | None:
         """Read, scan and post one frame; return what happened, None at the end of a video."""
-        import scanner
-
         now = self.clock()
-        manifest_note = self._refresh_manifest(now)
+        self.ticks += 1
+        self._refresh_manifest(now)
         delivered = self.flush()
         if self._manifest is None:
-            note = manifest_note or "no manifest"
-            return self._log(StepReport(self._now_dt(now), "no-manifest", note=note))
+            return self._wait_for_manifest(now)
         lost = self._connect(now)
         if lost is not None:
             return self._log(lost)
         frame = self.source.read()
         if frame is None:
             if not self.source.live:
+                self.ticks -= 1
                 return None
-            self._opened = False
-            self.source.release()
-            note = f"lost {self.source.source}; reconnecting in {self._backoff_s:g} s"
-            self.sleep(self._backoff_s)
-            self._backoff_s = min(self._backoff_s * 2, self.max_backoff_s)
-            return self._log(StepReport(self._now_dt(now), "camera-lost", note=note))
+            return self._log(self._lost(now))
         self.frames += 1
+        return self._scan_and_send(frame, now, delivered)
+
+    def _scan_and_send(self, frame, now: float, delivered: int) -> StepReport:
+        import scanner
 
         heartbeat_due = self._last_sent is None or now - self._last_sent >= self.heartbeat_s
         thumb = thumbnail(frame)
@@ -273,12 +306,13 @@ class CameraLoop:
             report = StepReport(
                 self._now_dt(now), outcome, scan_ms=scan_ms, delivered=delivered, **counts
             )
-            return self._log(report, manifest_note)
+            return self._log(report)
 
         unix_ms = max(int(now * 1000), self._last_ms + 1)
         self._last_ms = unix_ms
         scan_id = f"{self.name}-{unix_ms}"
-        path = self.spool.add({**result, "scan_id": scan_id}, unix_ms=unix_ms, camera=self.name)
+        body = {**result, "scan_id": scan_id, "captured_dt": captured_dt(unix_ms)}
+        path = self.spool.add(body, unix_ms=unix_ms, camera=self.name)
         delivered += self.flush()
         if key != self._last_key:
             self._confirm_left = self.confirm_scans if self._last_key is not None else 0
@@ -300,22 +334,21 @@ class CameraLoop:
             waiting=len(self.spool.pending()),
             **counts,
         )
-        return self._log(report, manifest_note)
+        return self._log(report)
 
-    def _log(self, report: StepReport, note: str = "") -> StepReport:
-        if note:
-            report = dataclasses.replace(report, note=note)
+    def _log(self, report: StepReport) -> StepReport:
         LOG.info("%s", report.line())
         return report
 
-    def run(self, *, max_frames: int | None = None, realtime: bool = False) -> int:
-        """Step until the video ends or `max_frames` frames were taken; return the frames taken.
+    def run(self, *, max_ticks: int | None = None, realtime: bool = False) -> int:
+        """Step until the video ends or `max_ticks` ticks passed; return the frames taken.
 
-        Live sources wait `every_s` between the starts of two ticks; video files wait only when
-        `realtime` is set, so that a recorded wall plays back as a live camera would see it.
+        A tick takes a frame, or waits for the camera or for the manifest. Live sources wait
+        `every_s` between the starts of two ticks; video files wait only when `realtime` is set,
+        so that a recorded wall plays back as a live camera would see it.
         """
         try:
-            while max_frames is None or self.frames < max_frames:
+            while max_ticks is None or self.ticks < max_ticks:
                 started = self.clock()
                 if self.step() is None:
                     break
@@ -324,6 +357,12 @@ class CameraLoop:
         finally:
             self.source.release()
         return self.frames
+
+
+def captured_dt(unix_ms: int) -> str:
+    """Return a capture time as ``POST /api/scans`` takes it: UTC ISO 8601 with ms and ``Z``."""
+    moment = dt.datetime.fromtimestamp(unix_ms / 1000, dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{unix_ms % 1000:03d}Z"
 
 
 def _counts(result: dict) -> dict[str, int]:

@@ -6,6 +6,9 @@
   the row.
 - A scan that did not find the board changes nothing.
 - The same scan id is applied once.
+- A scan counts at the time it was captured (``captured_dt``, else when it arrived). A scan
+  captured before the last one applied from the same source arrives too late to move anything:
+  it is kept in the history only.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class Observations:
     stickies: tuple[SeenObservation, ...]
     hidden_cells: tuple[tuple[str, str], ...]
     warnings: tuple[str, ...]
+    captured_dt: dt.datetime | None = None
 
     def to_json(self) -> dict:
         return {
@@ -75,9 +79,12 @@ class Observations:
 
 @dataclass
 class ScanOutcome:
+    """What became of a scan: `late` when a newer scan of its source was applied before it."""
+
     scan: Scan
     duplicate: bool = False
     changes: list[dict] = field(default_factory=list)
+    late: bool = False
 
 
 def _expect(condition: bool, message: str) -> None:
@@ -119,7 +126,12 @@ def check_scan_id(scan_id: object) -> str:
 def _number(value: object) -> bool:
     if value is None:
         return True
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False  # an int too large for any float: 1 followed by 400 zeros
 
 
 def parse_observations(data: object) -> Observations:
@@ -168,8 +180,27 @@ def parse_observations(data: object) -> Observations:
         f"a warning has at most {MAX_WARNING_CHARS} characters",
     )
     return Observations(
-        scan_id, data["board_found"], tuple(stickies), tuple(hidden_cells), tuple(warnings)
+        scan_id,
+        data["board_found"],
+        tuple(stickies),
+        tuple(hidden_cells),
+        tuple(warnings),
+        _parse_captured(data.get("captured_dt")),
     )
+
+
+def _parse_captured(value: object) -> dt.datetime | None:
+    """Return ``captured_dt`` (ISO 8601 with a UTC offset or ``Z``) as an aware UTC datetime."""
+    if value is None:
+        return None
+    message = "captured_dt must be an ISO 8601 time with its UTC offset, e.g. 2026-09-26T10:00:05Z"
+    _expect(isinstance(value, str) and len(value) <= 40, message)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidScan(message) from None
+    _expect(moment.tzinfo is not None, message)
+    return moment.astimezone(dt.UTC)
 
 
 def check_size(event: Event, observations: Observations) -> None:
@@ -259,7 +290,10 @@ def apply_scan(
     if existing is not None:
         return ScanOutcome(existing, duplicate=True)
     seen, hidden = _resolve(event, observations)
-    now = now or utcnow()
+    received = now or utcnow()
+    # Moves happen when the photo was taken; a camera's clock ahead of the server's is capped.
+    now = min(observations.captured_dt or received, received)
+    late = _captured_after(event, source=source, moment=now)
     scan = Scan(
         event_id=event.id,
         client_scan_id=observations.scan_id,
@@ -267,12 +301,13 @@ def apply_scan(
         board_found=observations.board_found,
         observations=observations.to_json(),
         image_path=image_path,
-        received_dt=now,
+        received_dt=received,
+        captured_dt=now,
     )
     db.session.add(scan)
     db.session.flush()
-    outcome = ScanOutcome(scan)
-    if not observations.board_found:
+    outcome = ScanOutcome(scan, late=late)
+    if not observations.board_found or late:
         return outcome
 
     def note(sticky: Sticky, placement: Placement | None) -> None:
@@ -321,6 +356,18 @@ def apply_scan(
         )
     db.session.flush()
     return outcome
+
+
+def _captured_after(event: Event, *, source: str, moment: dt.datetime) -> bool:
+    """Return whether a scan of `source` captured after `moment` was applied (and not undone)."""
+    newer = select(Scan.id).where(
+        Scan.event_id == event.id,
+        Scan.source == source,
+        Scan.board_found.is_(True),
+        Scan.undone_dt.is_(None),
+        Scan.captured_dt > moment,
+    )
+    return db.session.scalar(newer.limit(1)) is not None
 
 
 def _already_there(sticky: Sticky, room, slot) -> bool:

@@ -334,11 +334,7 @@ def _claim(sticky):
 
 
 def _claimed_first(sticky, form):
-    flash(
-        "Someone else claimed this sticky a moment before you. Your text is still below: "
-        "copy it, take another blank sticky and claim that one.",
-        "error",
-    )
+    # The page says that someone else was first, and shows the form with this person's text.
     return render_template("claim.html", sticky=sticky, form=form, taken=True), 409
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from app_helpers import csrf_token, run_together
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Sticky
-from tests.app.conftest import csrf_token, run_together
 
 CLAIMERS = 20
 
@@ -255,6 +255,14 @@ def test_nul_in_a_login_name_is_a_wrong_login_not_a_500(live_server):
     )
     assert response.status_code == 401
     assert "Wrong user name or password." in response.text
+
+
+def test_nul_in_an_organizer_search_finds_what_the_visible_text_finds(live_server):
+    code = live_server.session_sticky(title="Rust for beginners")
+    http = _organizer(live_server)
+    page = live_server.get(http, "/admin/stickies", params={"q": "ru\x00st"})
+    assert page.status_code == 200
+    assert code in page.text
 
 
 def test_nul_in_a_title_stores_the_title_without_it(live_server):

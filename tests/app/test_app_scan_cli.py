@@ -72,6 +72,7 @@ def test_scan_camera_video_posts_each_change(runner, server, wall_event, tmp_pat
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
+    assert lines.pop(0) == f"manifest from {server.url}: 3 rooms, 3 slots, 4 stickies"
     # Each change is posted, then confirmed by the next scan (--confirm 2 by default).
     assert [line.split("  ")[-1].split(" ")[0] for line in lines[:6]] == [
         "posted",

@@ -64,6 +64,6 @@ def test_camera_loop_rejected_scan_moves_to_rejected(live_server, make_loop, sca
     assert spool.pending() == []
     assert (spool.rejected / path.name).exists()
     assert (spool.rejected / "0000000000001-wall-cam.txt").read_text() == (
-        "codes never issued for this event: ZZZZZZ\n"
+        "HTTP 422: codes never issued for this event: ZZZZZZ\n"
     )
     assert scan_ids() == []
