@@ -64,6 +64,13 @@ def test_read_title_coarse_picture_returns_none():
     assert ocr.read_title(np.full((76, 76, 3), 200, np.uint8), area=NOTE_76) is None
 
 
+def test_read_title_enlarged_coarse_picture_returns_none(caplog):
+    img = np.full((608, 608, 3), 200, np.uint8)
+    with caplog.at_level(logging.WARNING, logger="scanner.ocr"):
+        assert ocr.read_title(img, area=NOTE_76, engine="no-such-engine", px_per_mm=1.0) is None
+    assert caplog.records == []
+
+
 def test_read_title_missing_engine_returns_none_and_logs_once(caplog):
     img = np.full((608, 608, 3), 200, np.uint8)
     with caplog.at_level(logging.WARNING, logger="scanner.ocr"):
