@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from app_helpers import EVENT_TOML, csrf_token
-from app_wall import WALL_TOML
+from app_wall import WALL_CODES, WALL_TOML
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
@@ -170,8 +170,15 @@ def wall_event(app, tmp_path):
     path = tmp_path / "wall.toml"
     path.write_text(WALL_TOML, encoding="utf-8")
     event = load_event_file(path).event
-    allocate_stickies(event=event, count=3, kind=StickyKind.SESSION, template="note-76", paper="a4")
-    allocate_stickies(event=event, count=1, kind=StickyKind.PERSON, template="note-76", paper="a4")
+    sessions = allocate_stickies(
+        event=event, count=3, kind=StickyKind.SESSION, template="note-76", paper="a4"
+    )
+    person = allocate_stickies(
+        event=event, count=1, kind=StickyKind.PERSON, template="note-76", paper="a4"
+    )
+    # Fixed codes make the same wall in every test, so its photos are drawn once a run.
+    for sticky, code in zip([*sessions.stickies, *person.stickies], WALL_CODES, strict=True):
+        sticky.code = code
     _, secret = create_token(name="wall-cam")
     db.session.commit()
     return {**build_manifest(event), "token": secret}
