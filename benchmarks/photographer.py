@@ -255,15 +255,6 @@ class Shot:
         """Return the codes of the stickies fully in frame and not covered."""
         return frozenset(s.code for s in self.stickies if s.visible)
 
-    def wall_to_photo(self, points_mm: np.ndarray) -> np.ndarray:
-        """Map wall millimetres (N x 2) to photo pixels (N x 2), lens distortion included."""
-        return _wall_to_photo(
-            np.asarray(points_mm, dtype=np.float64),
-            self.homography,
-            self.camera,
-            self.focal_px,
-        )
-
     def photo_to_wall(self, points_px: np.ndarray) -> np.ndarray:
         """Map photo pixels (N x 2) to wall millimetres (N x 2), undoing lens distortion."""
         pts = np.asarray(points_px, dtype=np.float64).reshape(-1, 2)

@@ -100,7 +100,8 @@ def needs_attention(*, event: Event, grid: Grid, now: dt.datetime) -> list[Findi
         findings.append(
             Finding(
                 "over_capacity",
-                f"{_label(sticky)} has {mark.interested} interested for {mark.capacity} seats "
+                f"{_label(sticky)} has {mark.interested} interested for "
+                f"{mark.capacity} {'seat' if mark.capacity == 1 else 'seats'} "
                 f"in {sticky.room.name}; {mark.hint}.",
                 sticky=sticky,
                 room=mark.suggestion,

@@ -7,7 +7,9 @@ input, call ``ingest_scan`` and format its answer. Everything in between happens
 2. Every input is checked before anything is stored: the photo (``read_photo``), then the
    observations. When no observations come with a photo, the server scans it.
 3. The observations are applied to the board (``apply_scan``: the scan rules).
-4. The photo and its annotated copy are stored under ``<upload_dir>/scans/``.
+4. The photo and its annotated copy are stored under ``<upload_dir>/scans/``, and each sticky view
+   (cut from the photo on the server, or posted by a camera) that beats the sticky's picture
+   becomes its picture (``app.services.pictures``), whether the board was found or not.
 5. The transaction commits. When another request committed the same scan id at the same moment,
    the commit fails: everything is rolled back, the files written are deleted, and the answer is
    the other request's scan, as a duplicate.
@@ -65,11 +67,20 @@ class ScanSettings:
     upload_dir: str
     remove_after: int
     keep_pending_s: float = 24 * 3600
+    # Where sticky pictures go, and the most bytes one event's pictures take; None: no pictures.
+    picture_dir: str | None = None
+    pictures_max_bytes: int = 0
 
     @classmethod
     def from_config(cls, config: Mapping) -> ScanSettings:
-        """Take the settings from a Flask config (``UPLOAD_DIR``, ``REMOVE_AFTER_SCANS``)."""
-        return cls(upload_dir=config["UPLOAD_DIR"], remove_after=config["REMOVE_AFTER_SCANS"])
+        """Take the settings from a Flask config (``UPLOAD_DIR``, ``REMOVE_AFTER_SCANS``,
+        ``PICTURE_DIR``, ``PICTURES_MAX_BYTES``)."""
+        return cls(
+            upload_dir=config["UPLOAD_DIR"],
+            remove_after=config["REMOVE_AFTER_SCANS"],
+            picture_dir=config.get("PICTURE_DIR"),
+            pictures_max_bytes=config.get("PICTURES_MAX_BYTES", 0),
+        )
 
     @property
     def scans_dir(self) -> Path:
@@ -91,6 +102,7 @@ class Ingested:
     duplicate: bool
     changes: list[dict] = field(default_factory=list)
     late: bool = False
+    pictures: list[str] = field(default_factory=list)  # codes whose picture this scan improved
 
     @property
     def applied(self) -> bool:
@@ -103,6 +115,7 @@ class Ingested:
             "duplicate": self.duplicate,
             "applied": self.applied,
             "changes": self.changes,
+            "pictures": self.pictures,
         }
 
 
@@ -113,6 +126,7 @@ class Preview:
     pending: str
     result: dict
     changes: list[dict]
+    pictures: list[str] = field(default_factory=list)  # codes whose picture applying improves
 
 
 @dataclass
@@ -123,6 +137,7 @@ class _Inputs:
     image: Any = None  # the photo, BGR
     result: Any = None  # the scanner's result when the server scanned the photo itself
     pending: str | None = None  # a previewed photo whose files wait in pending/
+    views: list = field(default_factory=list)  # sticky views (app.services.pictures.View)
 
 
 def ingest_scan(
@@ -134,6 +149,7 @@ def ingest_scan(
     observations: Mapping | Observations | Any | None = None,
     photo: bytes | None = None,
     pending: str | None = None,
+    views: Mapping[str, tuple[bytes, Any]] | None = None,
     decoder: str = "auto",
     now: dt.datetime | None = None,
 ) -> Ingested:
@@ -145,8 +161,11 @@ def ingest_scan(
     - ``pending``: the id of a photo ``preview_photo`` scanned, instead of observations and photo.
     - ``scan_id``: the client's id for the scan; by default the observations' own, and for a photo
       the server scans, a fresh one.
+    - ``views``: sticky views a camera cut itself, code -> (JPEG or PNG bytes, score dict).
+      A photo with the scanner's result (scanned here, or a ``ScanResult`` given) has its views
+      cut here.
 
-    Raise InvalidScan or InvalidUpload (nothing stored) for input that does not fit, and
+    Raise InvalidScan, InvalidUpload or InvalidView (nothing stored) for input that does not fit, and
     PendingGone for a pending photo that is not there.
     """
     if pending is not None:
@@ -168,6 +187,8 @@ def ingest_scan(
         observations=observations,
         photo=photo,
         pending=pending,
+        views=views,
+        settings=settings,
         decoder=decoder,
     )
     written: list[Path] = []
@@ -184,6 +205,7 @@ def ingest_scan(
             _drop_pending(settings, pending)
             return Ingested(outcome.scan, duplicate=True)
         _store(outcome.scan, inputs, settings, written)
+        pictures = _store_pictures(event, inputs, settings, now)
         db.session.commit()
     except (IntegrityError, PendingGone):
         # Another request committed the same scan id at the same moment (and, for a preview,
@@ -200,11 +222,27 @@ def ingest_scan(
         _unlink(written)
         raise
     _drop_pending(settings, pending)
-    return Ingested(outcome.scan, duplicate=False, changes=outcome.changes, late=outcome.late)
+    return Ingested(
+        outcome.scan,
+        duplicate=False,
+        changes=outcome.changes,
+        late=outcome.late,
+        pictures=pictures,
+    )
 
 
-def _check(*, event, scan_id, observations, photo, pending, decoder) -> _Inputs:
-    """Read the photo and the observations; raise InvalidUpload or InvalidScan before any write."""
+def _check(*, event, scan_id, observations, photo, pending, views, settings, decoder) -> _Inputs:
+    """Read the photo, the observations and the views; raise InvalidUpload, InvalidScan or
+    InvalidView before any write."""
+    from app.services import pictures
+
+    posted = []
+    if views:
+        posted = pictures.read_posted_views(
+            event=event,
+            files={code: data for code, (data, _) in views.items()},
+            scores={code: score for code, (_, score) in views.items()},
+        )
     image = read_photo(photo) if photo is not None else None
     result = None
     if observations is None:
@@ -224,7 +262,28 @@ def _check(*, event, scan_id, observations, photo, pending, decoder) -> _Inputs:
         observations = parse_observations({**observations, "scan_id": scan_id})
     else:
         observations = parse_observations(observations)
-    return _Inputs(observations=observations, image=image, result=result, pending=pending)
+    if pending is not None and settings.picture_dir:
+        posted += pictures.load_pending_views(settings.pending_dir, pending)
+    elif image is not None and result is not None and settings.picture_dir:
+        posted += pictures.cut_views(event=event, image=image, result=result)
+    return _Inputs(
+        observations=observations, image=image, result=result, pending=pending, views=posted
+    )
+
+
+def _store_pictures(event: Event, inputs: _Inputs, settings: ScanSettings, now) -> list[str]:
+    """Keep each view that beats its sticky's picture, in the scan's transaction."""
+    if not inputs.views or not settings.picture_dir:
+        return []
+    from app.services.pictures import store_views
+
+    return store_views(
+        event=event,
+        views=inputs.views,
+        picture_dir=settings.picture_dir,
+        cap_bytes=settings.pictures_max_bytes,
+        now=now,
+    )
 
 
 def _store(scan: Scan, inputs: _Inputs, settings: ScanSettings, written: list[Path]) -> None:
@@ -311,16 +370,26 @@ def preview_photo(
     changes = preview_scan(
         event=event, observations=parse_observations(body), remove_after=settings.remove_after
     )
+    from app.services import pictures
+
+    views = pictures.cut_views(event=event, image=image, result=result)
     written: list[Path] = []
     try:
         write_photo(settings.pending_dir, pending, image, annotate(image, result), written=written)
+        if settings.picture_dir:
+            written += pictures.save_pending_views(settings.pending_dir, pending, views)
         path = settings.pending_dir / f"{pending}.json"
         path.with_name(path.name + ".part").write_text(json.dumps(body))
         path.with_name(path.name + ".part").replace(path)
     except BaseException:
         _unlink(written)
         raise
-    return Preview(pending=pending, result=body, changes=changes)
+    return Preview(
+        pending=pending,
+        result=body,
+        changes=changes,
+        pictures=pictures.improved(event=event, views=views),
+    )
 
 
 def pending_image(settings: ScanSettings, pending: str) -> Path:
@@ -366,3 +435,7 @@ def _drop_pending(settings: ScanSettings, pending: str | None) -> None:
     if pending is not None:
         for suffix in (".json", ".jpg", "-annotated.jpg"):
             (settings.pending_dir / f"{pending}{suffix}").unlink(missing_ok=True)
+        from app.services.pictures import pending_view_files
+
+        for path in pending_view_files(settings.pending_dir, pending):
+            path.unlink(missing_ok=True)

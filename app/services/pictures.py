@@ -178,6 +178,79 @@ def cut_views(*, event: Event, image, result, manifest: dict | None = None) -> l
     return [View(code=v.code, image=v.image, score=v.score) for v in found]
 
 
+def improved(*, event: Event, views: Iterable[View]) -> list[str]:
+    """Return the codes whose picture these views would improve (nothing is stored)."""
+    views = list(views)
+    if not views:
+        return []
+    quality = dict(
+        db.session.execute(
+            select(Sticky.code, Sticky.picture_quality).where(
+                Sticky.event_id == event.id, Sticky.code.in_([v.code for v in views])
+            )
+        ).all()
+    )
+    return sorted(
+        v.code
+        for v in views
+        if v.code in quality and (quality[v.code] is None or v.score.quality > quality[v.code])
+    )
+
+
+# A previewed photo's views wait beside it in pending/ until it is applied: lossless PNG each, and
+# one JSON of their scores.
+
+
+def save_pending_views(folder: Path, pending: str, views: Iterable[View]) -> list[Path]:
+    """Write a preview's views next to its photo; return the files written."""
+    import json
+
+    import cv2
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written, scores = [], {}
+    for view in views:
+        path = folder / f"{pending}-view-{view.code}.png"
+        ok, buf = cv2.imencode(".png", view.image)
+        if not ok:
+            raise ServiceError(f"cannot encode the picture of sticky {view.code}")
+        path.write_bytes(buf.tobytes())
+        written.append(path)
+        scores[view.code] = view.score.to_dict()
+    path = folder / f"{pending}-views.json"
+    path.write_text(json.dumps(scores))
+    written.append(path)
+    return written
+
+
+def load_pending_views(folder: Path, pending: str) -> list[View]:
+    """Read back the views a preview saved; none when it saved none."""
+    import json
+
+    import cv2
+
+    import scanner
+
+    folder = Path(folder)
+    try:
+        scores = json.loads((folder / f"{pending}-views.json").read_text())
+    except FileNotFoundError:
+        return []
+    views = []
+    for code, score in sorted(scores.items()):
+        image = cv2.imread(str(folder / f"{pending}-view-{code}.png"), cv2.IMREAD_COLOR)
+        if image is not None:
+            views.append(View(code=code, image=image, score=scanner.ViewScore.from_dict(score)))
+    return views
+
+
+def pending_view_files(folder: Path, pending: str) -> list[Path]:
+    """Return the files of a preview's views."""
+    folder = Path(folder)
+    return [*folder.glob(f"{pending}-view-*.png"), folder / f"{pending}-views.json"]
+
+
 def drop_picture(*, sticky: Sticky, picture_dir: str) -> None:
     """Forget the sticky's picture and its suggestion: the next view of it is kept, whatever it is."""
     old = picture_path(picture_dir, sticky)
@@ -204,9 +277,11 @@ def read_posted_views(
 
     import scanner
 
-    if set(files) != set(scores):
-        missing = sorted(set(files) ^ set(scores))
-        raise InvalidView(f"every view needs a file and a score; unmatched: {', '.join(missing)}")
+    for code in sorted(set(files) | set(scores)):
+        if not files.get(code):
+            raise InvalidView(f"the view of {code} has no image (a file field view.{code})")
+        if scores.get(code) is None:
+            raise InvalidView(f"the view of {code} has no score (a field score.{code})")
     issued = set(
         db.session.scalars(
             select(Sticky.code).where(Sticky.event_id == event.id, Sticky.code.in_(list(files)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
@@ -10,6 +11,7 @@ from app.extensions import db
 from app.services import board as board_service
 from app.services.ingest import ScanSettings, ingest_scan
 from app.services.organizers import token_for_secret
+from app.services.pictures import InvalidView
 from app.services.scans import InvalidScan, read_json
 from app.services.uploads import InvalidUpload
 from app.views.common import current_event_or_404
@@ -71,10 +73,12 @@ def post_scan():
             scan_field = request.form.get("scan")
             observations = read_json(scan_field) if scan_field is not None else None
             scan_id = request.form.get("scan_id") or None
+            views = _posted_views()
         else:
             if not request.is_json:
                 raise InvalidScan("the body must be JSON (Content-Type: application/json)")
             photo, observations, scan_id = None, read_json(request.get_data()), None
+            views = None
         ingested = ingest_scan(
             event=event,
             source=g.api_token.name,
@@ -82,7 +86,26 @@ def post_scan():
             scan_id=scan_id,
             observations=observations,
             photo=photo,
+            views=views,
         )
-    except (InvalidScan, InvalidUpload) as exc:
+    except (InvalidScan, InvalidUpload, InvalidView) as exc:
         return _unprocessable(str(exc))
     return jsonify(ingested.to_json()), 200 if ingested.duplicate else 201
+
+
+def _posted_views() -> dict[str, tuple[bytes, object]]:
+    """Collect the sticky views of a multipart scan: ``view.<CODE>`` files, ``score.<CODE>`` JSON."""
+    files = {
+        name.removeprefix("view."): upload.read()
+        for name, upload in request.files.items()
+        if name.startswith("view.")
+    }
+    scores = {}
+    for name, text in request.form.items():
+        if name.startswith("score."):
+            try:
+                scores[name.removeprefix("score.")] = json.loads(text)
+            except json.JSONDecodeError:
+                raise InvalidView(f"{name} is not JSON") from None
+    codes = set(files) | set(scores)
+    return {code: (files.get(code, b""), scores.get(code)) for code in sorted(codes)}

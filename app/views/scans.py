@@ -72,6 +72,7 @@ def scan_photo():
         pending=preview.pending,
         result=preview.result,
         changes=preview.changes,
+        pictures=preview.pictures,
     )
 
 
@@ -98,7 +99,7 @@ def apply_pending(pending: str):
     except InvalidScan as exc:
         flash(str(exc), "error")
         return redirect(url_for(".scan_photo"))
-    flash(f"Scan applied: {plural(len(ingested.changes), 'change')}.", "ok")
+    flash(applied_message(ingested), "ok")
     return redirect(url_for(".history"))
 
 
@@ -173,3 +174,12 @@ def timelapse():
         frames_json=frames_json,
         action_form=ActionForm(),
     )
+
+
+def applied_message(ingested) -> str:
+    """Say what applying a scan did: its board changes, and the sticky pictures it improved."""
+    pictures = plural(len(ingested.pictures), "sticky picture")
+    if not ingested.scan.board_found:
+        return f"{pictures} updated; no board in view, nothing moved."
+    message = f"Scan applied: {plural(len(ingested.changes), 'change')}."
+    return f"{message} {pictures} updated." if ingested.pictures else message

@@ -6,15 +6,14 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import secrets
 import shutil
-import textwrap
 import threading
 import urllib.request
 from pathlib import Path
 
 import pytest
+from app_helpers import EVENT_TOML, csrf_token
 from app_wall import WALL_TOML
 from click.testing import CliRunner
 from werkzeug.serving import make_server
@@ -26,35 +25,6 @@ from app.services.board import build_manifest
 from app.services.events import load_event_file
 from app.services.organizers import create_token, set_password
 from app.services.stickies import PersonFields, SessionFields, allocate_stickies, claim_sticky
-
-EVENT_TOML = textwrap.dedent(
-    """\
-    [event]
-    name = "PyCon India Open Spaces"
-    slug = "pycon-india"
-    timezone = "Asia/Kolkata"
-    base_url = "http://localhost:5000"
-
-    [[rooms]]
-    name = "Hall A"
-    capacity = 40
-
-    [[rooms]]
-    name = "Hall B"
-    capacity = 2
-
-    [[rooms]]
-    name = "Terrace"
-
-    [[slots]]
-    start = "2026-09-26T10:00"
-    end = "2026-09-26T10:45"
-
-    [[slots]]
-    start = "2026-09-26T11:00"
-    end = "2026-09-26T11:45"
-    """
-)
 
 _TEMPLATE_DB: dict[str, Path] = {}
 
@@ -238,16 +208,6 @@ def server(app, wall_event):
     live.stop()
 
 
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert match, "the page has no CSRF token"
-    return match.group(1)
-
-
-def utc(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
-
-
 POSTGRES_URL = os.environ.get("OPENSPACES_TEST_POSTGRES_URL")
 
 
@@ -377,28 +337,6 @@ def live_server(request, tmp_path, event_file):
             drop()
 
 
-def run_together(count: int, work) -> list:
-    """Run ``work(index, barrier)`` in ``count`` real threads; each waits at the barrier, then races.
-
-    Return the results in index order; an exception in a thread is returned in its place.
-    """
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            results[index] = work(index, barrier)
-        except Exception as exc:  # noqa: BLE001 - the test looks at every thread's outcome
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 # Browser tests: one demo app served on loopback and one Chromium for the whole run.
 
 CHROMIUM_ARGS = [
@@ -497,15 +435,23 @@ def _scan_a_blank_sticky_onto_the_demo() -> None:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
+    """Start Playwright once: its sync API allows one instance per process."""
     if shutil.which("chromium") is None:
         pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    chromium = playwright.chromium.launch(
+        executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
+    )
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture(scope="session")

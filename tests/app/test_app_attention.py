@@ -2,13 +2,14 @@
 
 import datetime as dt
 
+from app_helpers import utc
+
 from app.extensions import db
 from app.models import PlacementSource, StickyKind
 from app.services.attention import needs_attention
 from app.services.board import build_grid, place_sticky, put_off_grid
 from app.services.scans import apply_scan, parse_observations
 from app.services.stickies import toggle_interest
-from tests.app.conftest import utc
 
 DURING = utc(2026, 9, 26, 4, 40)  # 10:10 in Kolkata, inside the first slot
 

@@ -3,11 +3,12 @@
 import datetime as dt
 import re
 
+from app_helpers import utc
+
 from app.extensions import db
 from app.models import BoardStatus, Placement, PlacementSource
 from app.services.board import place_sticky, put_off_grid, remove_sticky
 from app.services.events import add_slot, current_and_next_slot
-from tests.app.conftest import utc
 
 
 def cell_titles(html: str, room: str, slot: str) -> list[str]:
@@ -278,3 +279,12 @@ def test_phone_list_puts_now_first_and_finished_slots_last(app, client, event):
     assert [h.strip() for h in headings] == ["11:00–11:45", "10:00–10:45"]
     assert phone.index("badge-now") < phone.index("<summary>Earlier (1 slot)</summary>")
     assert '<p class="slot-free">Free: Hall A, Hall B, Terrace</p>' in phone
+
+
+def test_kiosk_names_the_day_of_a_next_slot_on_another_day(app, client, event):
+    add_slot(event=event, start="2026-09-27T10:00", end="2026-09-27T10:45")
+    db.session.commit()
+    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 6, 0)  # 11:30, in the last slot of the day
+    html = client.get("/kiosk").get_data(as_text=True)
+    assert '<span class="kiosk-when">Now</span> 11:00–11:45' in html
+    assert '<span class="kiosk-when">Next</span> Sun 10:00–10:45' in html

@@ -310,66 +310,66 @@ def camera_scan_ids(name: str) -> list[str]:
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
-def test_browser_phone_pairs_fills_board_and_survives_server_outage(app, live, wall, board_video):
-    from playwright.sync_api import sync_playwright
-
+def test_browser_phone_pairs_fills_board_and_survives_server_outage(
+    app, live, wall, board_video, playwright
+):
     video, codes = board_video
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={video}"],
+    # A browser of its own: the fake camera's video is fixed when Chromium starts.
+    browser = playwright.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={video}"],
+    )
+    try:
+        organizer = browser.new_page()
+        organizer.goto(f"{live.url}/auth/login")
+        organizer.fill("input[name=username]", "admin")
+        organizer.fill("input[name=password]", "correct horse")
+        organizer.click("button[type=submit]")
+        organizer.goto(f"{live.url}/admin/")
+        link = organizer.get_attribute("a.pairing-link", "href")
+
+        phone = browser.new_context().new_page()
+        refused = []
+        phone.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
         )
-        try:
-            organizer = browser.new_page()
-            organizer.goto(f"{live.url}/auth/login")
-            organizer.fill("input[name=username]", "admin")
-            organizer.fill("input[name=password]", "correct horse")
-            organizer.click("button[type=submit]")
-            organizer.goto(f"{live.url}/admin/")
-            link = organizer.get_attribute("a.pairing-link", "href")
+        phone.goto(link + "&every=1")
+        phone.wait_for_function(
+            "() => window.openspacesCamera.delivered.length >= 1", timeout=15000
+        )
+        assert "pair=" not in phone.url
+        name = phone.inner_text("#camera-name")
+        phone.wait_for_function(
+            "() => document.getElementById('camera-placed').textContent === '3'", timeout=15000
+        )
 
-            phone = browser.new_context().new_page()
-            refused = []
-            phone.on(
-                "console",
-                lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-            )
-            phone.goto(link + "&every=1")
-            phone.wait_for_function(
-                "() => window.openspacesCamera.delivered.length >= 1", timeout=15000
-            )
-            assert "pair=" not in phone.url
-            name = phone.inner_text("#camera-name")
-            phone.wait_for_function(
-                "() => document.getElementById('camera-placed').textContent === '3'", timeout=15000
-            )
+        board = browser.new_page()
+        board.goto(f"{live.url}/board")
+        for code in codes:
+            board.locator(f'td [data-code="{code}"]').first.wait_for(timeout=10000)
 
-            board = browser.new_page()
-            board.goto(f"{live.url}/board")
-            for code in codes:
-                board.locator(f'td [data-code="{code}"]').first.wait_for(timeout=10000)
-
-            live.stop()
-            time.sleep(20)
-            waiting = int(phone.get_attribute("#camera-queue", "data-waiting"))
-            held = phone.evaluate("window.openspacesCamera.queued.slice()")
-            live.start()
-            assert waiting >= 3, "the page queued no frames while the server was down"
-            phone.wait_for_function(
-                "ids => ids.every(id => window.openspacesCamera.delivered.includes(id))",
-                arg=held,
-                timeout=20000,
-            )
-            # Unpairing on the dashboard stops the page at its next frame.
-            organizer.goto(f"{live.url}/admin/")
-            organizer.click(f'li[data-camera="{name}"] button:has-text("unpair")')
-            phone.wait_for_function("() => window.openspacesCamera.stopped", timeout=15000)
-            assert "unpaired" in phone.inner_text("#camera-state")
-            assert phone.evaluate("localStorage.getItem('openspaces-camera')") is None
-            queued = phone.evaluate("window.openspacesCamera.queued.slice()")
-            assert refused == []
-        finally:
-            browser.close()
+        live.stop()
+        time.sleep(20)
+        waiting = int(phone.get_attribute("#camera-queue", "data-waiting"))
+        held = phone.evaluate("window.openspacesCamera.queued.slice()")
+        live.start()
+        assert waiting >= 3, "the page queued no frames while the server was down"
+        phone.wait_for_function(
+            "ids => ids.every(id => window.openspacesCamera.delivered.includes(id))",
+            arg=held,
+            timeout=20000,
+        )
+        # Unpairing on the dashboard stops the page at its next frame.
+        organizer.goto(f"{live.url}/admin/")
+        organizer.click(f'li[data-camera="{name}"] button:has-text("unpair")')
+        phone.wait_for_function("() => window.openspacesCamera.stopped", timeout=15000)
+        assert "unpaired" in phone.inner_text("#camera-state")
+        assert phone.evaluate("localStorage.getItem('openspaces-camera')") is None
+        queued = phone.evaluate("window.openspacesCamera.queued.slice()")
+        assert refused == []
+    finally:
+        browser.close()
     stored = camera_scan_ids(name)
     # Every frame the page took up to the last one the server has, in order, each once.
     assert len(stored) == len(set(stored))

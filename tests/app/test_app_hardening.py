@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from app_helpers import csrf_token, run_together
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Sticky
-from tests.app.conftest import csrf_token, run_together
 
 CLAIMERS = 20
 

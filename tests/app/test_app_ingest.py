@@ -98,6 +98,7 @@ def test_ingest_same_scan_id_committed_meanwhile_is_a_duplicate(app, wall_event,
         "duplicate": True,
         "applied": False,
         "changes": [],
+        "pictures": [],
     }
     assert scan_count() == 1
     assert db.session.scalar(select(func.count(Placement.id))) == 4
@@ -223,7 +224,11 @@ def test_preview_then_apply_moves_the_photo_and_empties_pending(
     assert preview.status_code == 200
     pending = sorted(p.name for p in settings.pending_dir.iterdir())
     token = pending[0].split("-")[0]
-    assert pending == [f"{token}-annotated.jpg", f"{token}.jpg", f"{token}.json"]
+    # The photo, its annotated copy, the observations, and a picture of each sticky read.
+    views = [f"{token}-view-{code}.png" for code in sorted(layout)]
+    assert pending == sorted(
+        [f"{token}-annotated.jpg", f"{token}.jpg", f"{token}.json", f"{token}-views.json", *views]
+    )
     assert organizer_client.post(f"/scan/{token}/apply").status_code == 302
     assert list(settings.pending_dir.iterdir()) == []
     scan = db.session.scalars(select(Scan)).one()
@@ -244,11 +249,15 @@ def test_previews_nobody_applied_are_pruned_after_a_day(app, wall_event, setting
     for path in settings.pending_dir.glob(f"{stale.pending}*"):
         os.utime(path, (day_ago, day_ago))
     fresh = preview_photo(event=event, photo=photo_bytes(wall_event, layout), settings=settings)
-    assert sorted(p.name for p in settings.pending_dir.iterdir()) == [
-        f"{fresh.pending}-annotated.jpg",
-        f"{fresh.pending}.jpg",
-        f"{fresh.pending}.json",
-    ]
+    assert sorted(p.name for p in settings.pending_dir.iterdir()) == sorted(
+        [
+            f"{fresh.pending}-annotated.jpg",
+            f"{fresh.pending}.jpg",
+            f"{fresh.pending}.json",
+            f"{fresh.pending}-views.json",
+            *(f"{fresh.pending}-view-{code}.png" for code in layout),
+        ]
+    )
     assert prune_pending(settings) == 0
     assert scan_count() == 0
 

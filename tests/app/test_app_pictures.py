@@ -176,7 +176,8 @@ def test_read_posted_views_returns_views(app, event, create_stickies):
             "the view of {code} is not a readable image",
         ),
         ({"{code}": "big"}, {"{code}": SCORE}, "the view of {code} is 3000 bytes; at most 2000"),
-        ({"{code}": "jpeg"}, {}, "every view needs a file and a score; unmatched: {code}"),
+        ({"{code}": "jpeg"}, {}, "the view of {code} has no score (a field score.{code})"),
+        ({}, {"{code}": SCORE}, "the view of {code} has no image (a file field view.{code})"),
         (
             {"{code}": "jpeg"},
             {"{code}": {**SCORE, "glare": 2}},

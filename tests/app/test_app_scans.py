@@ -187,6 +187,7 @@ def test_api_scan_applies_and_same_id_twice_applies_once(post, create_session):
         "duplicate": True,
         "applied": False,
         "changes": [],
+        "pictures": [],
     }
     assert where(s) == ("placed", A, TEN)
     assert db.session.scalar(select(func.count(Scan.id))) == 1
