@@ -299,7 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         "of placed stickies, each better than the last, so every view is stored (the worst case: a "
         "camera sends a view only when it beats what it sent before).",
     ]
-    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Other benchmarks append their own sections (benchmarks/write_load.py): keep them.
+    out = Path(args.out)
+    previous = out.read_text(encoding="utf-8") if out.exists() else ""
+    kept = previous[previous.index("<!--") :] if "<!--" in previous else ""
+    out.write_text("\n".join(lines) + "\n" + ("\n" + kept if kept else ""), encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

@@ -494,7 +494,8 @@ def test_serve_behind_proxy_trusts_forwarded_https(tmp_path, event_file):
         text=True,
     )
     try:
-        for _ in range(100):
+        # gunicorn listens before its worker is ready: give a busy machine half a minute.
+        for _ in range(300):
             try:
                 response = requests.get(
                     f"http://127.0.0.1:{port}/auth/login",
@@ -502,7 +503,7 @@ def test_serve_behind_proxy_trusts_forwarded_https(tmp_path, event_file):
                     timeout=5,
                 )
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
         assert "; Secure" in response.headers["Set-Cookie"]
