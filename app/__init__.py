@@ -37,8 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Scans in a row that must see a sticky's cell empty before the sticky comes off the board.
         REMOVE_AFTER_SCANS=3,
         AUTO_MIGRATE=True,
-        # Live pages hold one server thread each while they stream; past this many they poll.
-        LIVE_STREAMS=24,
+        # Under waitress live pages hold one server thread each while they stream; past this many
+        # they poll. gevent workers (`openspaces serve` with gunicorn) raise it to thousands.
+        LIVE_STREAMS=int(os.environ.get("OPENSPACES_LIVE_STREAMS", "24")),
         LIVE_STREAM_SECONDS=55,
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -100,6 +101,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(camera.bp)
     app.register_blueprint(pictures.bp)
     pictures.init_app(app)
+    from app.views import pages
+
+    pages.init_app(app)
     csrf.exempt(api.bp)
     errors.init_app(app)
     app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(

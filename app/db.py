@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 
 from flask import current_app
 from sqlalchemy import event
@@ -11,6 +12,63 @@ from sqlalchemy.engine import Engine
 
 # A writer waits this long for another writer before SQLite answers "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 20_000
+
+
+class _WriterQueue:
+    """A lock that writers to one SQLite file take turns on, re-entrant within a thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+        self._holders = 0
+
+    def enter(self) -> bool:
+        me = threading.get_ident()
+        if self._owner == me:
+            self._holders += 1
+            return True
+        # Past twice the busy timeout, go ahead anyway: SQLite itself then says whether it is locked.
+        if not self._lock.acquire(timeout=2 * SQLITE_BUSY_TIMEOUT_MS / 1000):
+            return False
+        self._owner, self._holders = me, 1
+        return True
+
+    def leave(self) -> None:
+        self._holders -= 1
+        if self._holders <= 0:
+            self._owner, self._holders = None, 0
+            self._lock.release()
+
+
+# SQLite allows one writer at a time, and its busy handler polls: under load a late writer can grab
+# the lock ahead of one that has waited for seconds, until that one times out. Writers in this
+# process queue instead, from their first write to the end of their transaction.
+_writer_queues: dict[str, _WriterQueue] = {}
+_queues_lock = threading.Lock()
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_IN_QUEUE = "openspaces.sqlite_writer"
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _queue_sqlite_writer(conn, cursor, statement, parameters, context, executemany) -> None:
+    if conn.dialect.name != "sqlite" or conn.info.get(_IN_QUEUE) is not None:
+        return
+    if not statement.lstrip()[:7].upper().startswith(_WRITES):
+        return
+    with _queues_lock:
+        queue = _writer_queues.setdefault(str(conn.engine.url), _WriterQueue())
+    if queue.enter():
+        conn.info[_IN_QUEUE] = queue
+
+
+def _leave_sqlite_queue(conn, *args) -> None:
+    queue = conn.info.pop(_IN_QUEUE, None)
+    if queue is not None:
+        queue.leave()
+
+
+event.listen(Engine, "commit", _leave_sqlite_queue)
+event.listen(Engine, "rollback", _leave_sqlite_queue)
 
 
 @event.listens_for(Engine, "connect")

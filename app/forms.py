@@ -105,7 +105,11 @@ class SlotForm(FlaskForm):
 
 
 class TranscribeForm(FlaskForm):
-    title = StringField("Title written on the sticky", validators=[DataRequired(), Length(max=120)])
+    title = StringField(
+        "Title written on the sticky",
+        filters=LINE,
+        validators=[DataRequired(), Length(max=120)],
+    )
 
 
 class ActionForm(FlaskForm):

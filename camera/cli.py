@@ -144,7 +144,8 @@ def watch(
     "--max-scans",
     type=click.IntRange(min=1),
     metavar="N",
-    help="Stop after N frames (default: run until stopped or the video ends).",
+    help="Stop after N ticks, each a frame or a wait for the camera or the manifest "
+    "(default: run until stopped or the video ends).",
 )
 @click.option(
     "--name",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -37,19 +38,20 @@ class ScanClient:
         self.token = token
         self.timeout_s = timeout_s
 
-    def _request(self, method: str, path: str, body: dict | None = None) -> PostAnswer:
+    def _request(
+        self, method: str, path: str, data: bytes | None = None, content_type: str | None = None
+    ) -> PostAnswer:
         """Send one request and return the answer, whatever its status.
 
         Raise CameraError for 401 (the loop cannot go on with this token) and ServerUnreachable
         when no answer came: refused, reset, timed out, or not HTTP.
         """
-        data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         request = urllib.request.Request(
             self.base_url + path, data=data, method=method, headers={"Accept": "application/json"}
         )
         request.add_header("Authorization", f"Bearer {self.token}")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
+        if content_type is not None:
+            request.add_header("Content-Type", content_type)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 return _answer(response.status, response.read())
@@ -79,9 +81,40 @@ class ScanClient:
             )
         return answer.body
 
-    def post_scan(self, body: dict) -> PostAnswer:
-        """Post one scan to ``POST /api/scans`` and return the answer, 4xx and 5xx included."""
-        return self._request("POST", "/api/scans", body)
+    def post_scan(
+        self, body: dict, views: dict[str, tuple[bytes, dict]] | None = None
+    ) -> PostAnswer:
+        """Post one scan to ``POST /api/scans`` and return the answer, 4xx and 5xx included.
+
+        With `views` (code -> (JPEG bytes, score)) the scan goes as a multipart form: the scan's
+        JSON in ``scan``, each view in ``view.<CODE>`` and its score in ``score.<CODE>``.
+        """
+        scan = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        if not views:
+            return self._request("POST", "/api/scans", scan, "application/json")
+        parts = [("scan", None, "application/json", scan)]
+        for code, (jpeg, score) in sorted(views.items()):
+            parts.append((f"view.{code}", f"{code}.jpg", "image/jpeg", jpeg))
+            parts.append((f"score.{code}", None, "application/json", json.dumps(score).encode()))
+        data, content_type = _multipart(parts)
+        return self._request("POST", "/api/scans", data, content_type)
+
+
+def _multipart(parts: list[tuple[str, str | None, str, bytes]]) -> tuple[bytes, str]:
+    """Return a multipart/form-data body of (name, filename, content type, bytes) parts."""
+    boundary = secrets.token_hex(16)
+    chunks = []
+    for name, filename, content_type, payload in parts:
+        disposition = f'form-data; name="{name}"'
+        if filename is not None:
+            disposition += f'; filename="{filename}"'
+        head = (
+            f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+            f"Content-Type: {content_type}\r\n\r\n"
+        )
+        chunks += [head.encode("utf-8"), payload, b"\r\n"]
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
 
 
 def _answer(status: int, data: bytes) -> PostAnswer:

@@ -4,6 +4,7 @@
   that doubles each time, 1 s up to `max_backoff_s`; one log line when it goes, one when it is back.
 - 2xx: delivered, the file goes. A 4xx other than 401 and "come back later" (404 while no event is
   loaded, 408, 425, 429): the scan itself is wrong, so it moves to ``rejected/`` with the answer.
+  When it carried sticky views, they move there first and the scan is posted again without them.
 - 5xx: either the scan or the server is at fault. The next scan in the spool tells which: when it
   goes through, the failed scan waits on its own growing pause (from `retry_base_s` up to
   `max_retry_s`) while newer scans go ahead; when it fails too, the server is in trouble and
@@ -110,7 +111,7 @@ class Delivery:
             if body is None:
                 continue
             try:
-                answer = self.client.post_scan(body)
+                answer = self._post(path, body)
             except ServerUnreachable as exc:
                 self.board_away(now, str(exc))
                 return sent
@@ -126,7 +127,7 @@ class Delivery:
                 suspect = None
             self._retries.pop(path.name, None)
             if answer.status in (200, 201):
-                path.unlink()
+                self.spool.remove(path)
                 sent += 1
             else:
                 self.spool.reject(path, f"HTTP {answer.status}: {answer.message()}")
@@ -145,6 +146,29 @@ class Delivery:
                 # Nothing newer to tell the scan from the server: wait as if the board were away.
                 self.board_away(now, f"{answer.status} {answer.message()}")
         return sent
+
+    def _post(self, path: Path, body: dict) -> PostAnswer:
+        """Post a scan with its views; when the board refuses them, post the scan without them.
+
+        A view the board will not take must not cost the scan: the views move to ``rejected/``
+        with the answer, and the scan goes again on its own.
+        """
+        try:
+            views = self.spool.views(path)
+        except (OSError, ValueError) as exc:
+            self._set_views_aside(path, f"unreadable views: {exc}")
+            views = {}
+        answer = self.client.post_scan(body, views)
+        if views and 400 <= answer.status < 500 and answer.status not in COME_BACK_LATER:
+            self._set_views_aside(path, f"HTTP {answer.status}: {answer.message()}")
+            answer = self.client.post_scan(body)
+        return answer
+
+    def _set_views_aside(self, path: Path, answer: str) -> None:
+        target = self.spool.reject_views(path, answer)
+        LOG.warning(
+            "the views sent with %s were refused (%s); moved to %s", path.name, answer, target
+        )
 
     def _read(self, path: Path) -> dict | None:
         try:

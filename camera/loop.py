@@ -21,11 +21,18 @@ from camera.client import ScanClient
 from camera.delivery import MAX_BACKOFF_S, Delivery
 from camera.errors import CameraError, ServerUnreachable
 from camera.frames import CHANGE_FRACTION, FrameSource, changed_fraction, thumbnail
-from camera.spool import Spool
+from camera.spool import Spool, View
 
 LOG = logging.getLogger("openspaces.camera")
 
 MANIFEST_REFRESH_S = 300.0
+# Sticky views: a view goes when its quality beats the best one sent for that sticky by this
+# factor, so that noise between frames of an unchanged sticky sends nothing. Each scan carries at
+# most this many views and bytes (a view of a 76 mm note at 8 px/mm is about 100 kB as JPEG).
+VIEW_GAIN = 1.1
+MAX_VIEWS_PER_SCAN = 10
+MAX_VIEWS_BYTES = 4_000_000
+VIEW_JPEG_QUALITY = 85
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class StepReport:
     heartbeat: bool = False
     delivered: int = 0
     waiting: int = 0
+    views: int = 0
     note: str = ""
 
     def line(self) -> str:
@@ -55,10 +63,12 @@ class StepReport:
         stamp = self.time.strftime("%Y-%m-%d %H:%M:%S")
         if self.outcome in ("camera-lost", "no-manifest", "scan-failed"):
             return f"{stamp}  {self.outcome}: {self.note}"
+        extra = " (heartbeat)" if self.heartbeat else ""
+        if self.views:
+            extra += f" with {self.views} sticky view" + ("s" if self.views > 1 else "")
         what = {
-            "posted": f"posted {self.scan_id}" + (" (heartbeat)" if self.heartbeat else ""),
-            "spooled": f"spooled {self.scan_id}, {self.waiting} waiting"
-            + (" (heartbeat)" if self.heartbeat else ""),
+            "posted": f"posted {self.scan_id}{extra}",
+            "spooled": f"spooled {self.scan_id}{extra}, {self.waiting} waiting",
             "skipped": "skipped (unchanged observations)",
             "unchanged": "skipped (unchanged frame)",
         }[self.outcome]
@@ -122,6 +132,9 @@ class CameraLoop:
         change_fraction: float = CHANGE_FRACTION,
         max_backoff_s: float = MAX_BACKOFF_S,
         decoder: str = "auto",
+        send_views: bool = True,
+        max_views_per_scan: int = MAX_VIEWS_PER_SCAN,
+        max_views_bytes: int = MAX_VIEWS_BYTES,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -141,6 +154,10 @@ class CameraLoop:
         self.change_fraction = change_fraction
         self.max_backoff_s = max_backoff_s
         self.decoder = decoder
+        self.send_views = send_views
+        self.max_views_per_scan = max_views_per_scan
+        self.max_views_bytes = max_views_bytes
+        self._sent_quality: dict[str, float] = {}
         self.clock = clock
         self.sleep = sleep
         self._manifest = None
@@ -286,14 +303,17 @@ class CameraLoop:
         thumb = thumbnail(frame)
         frame_changed = changed_fraction(thumb, self._last_thumb) >= self.change_fraction
         scan_ms = 0.0
+        views: dict[str, View] = {}
         if frame_changed or self._last_result is None:
             started = time.perf_counter()
             try:
-                result = scanner.scan(frame, self._manifest, decoder=self.decoder).to_dict()
+                scanned = scanner.scan(frame, self._manifest, decoder=self.decoder)
             except scanner.ScanError as exc:
                 note = f"frame not scanned: {exc}"
                 return self._log(StepReport(self._now_dt(now), "scan-failed", note=note))
             scan_ms = (time.perf_counter() - started) * 1000
+            result = scanned.to_dict()
+            views = self._better_views(frame, scanned)
             self._last_thumb = thumb
             self._last_result = result
             self.scans += 1
@@ -301,7 +321,8 @@ class CameraLoop:
             result = self._last_result
         key = observation_key(result)
         counts = _counts(result)
-        if key == self._last_key and not heartbeat_due and self._confirm_left == 0:
+        quiet = key == self._last_key and not heartbeat_due and self._confirm_left == 0
+        if quiet and not views:
             outcome = "skipped" if frame_changed else "unchanged"
             report = StepReport(
                 self._now_dt(now), outcome, scan_ms=scan_ms, delivered=delivered, **counts
@@ -312,7 +333,9 @@ class CameraLoop:
         self._last_ms = unix_ms
         scan_id = f"{self.name}-{unix_ms}"
         body = {**result, "scan_id": scan_id, "captured_dt": captured_dt(unix_ms)}
-        path = self.spool.add(body, unix_ms=unix_ms, camera=self.name)
+        path = self.spool.add(body, unix_ms=unix_ms, camera=self.name, views=views)
+        for code, (_, score) in views.items():
+            self._sent_quality[code] = score["quality"]
         delivered += self.flush()
         if key != self._last_key:
             self._confirm_left = self.confirm_scans if self._last_key is not None else 0
@@ -321,7 +344,7 @@ class CameraLoop:
             self._confirm_left -= 1
             heartbeat = False
         else:
-            heartbeat = True
+            heartbeat = not quiet  # a post for better views alone is no heartbeat
         self._last_key = key
         self._last_sent = now
         report = StepReport(
@@ -332,9 +355,42 @@ class CameraLoop:
             heartbeat=heartbeat,
             delivered=delivered,
             waiting=len(self.spool.pending()),
+            views=len(views),
             **counts,
         )
         return self._log(report)
+
+    def _better_views(self, frame, scanned) -> dict[str, View]:
+        """Cut the stickies' views out of the frame; return those that beat the ones sent before.
+
+        A view goes when its quality beats the best sent for that sticky by `VIEW_GAIN`, best
+        first, at most `max_views_per_scan` views and `max_views_bytes` bytes per scan; the rest
+        wait for a later frame.
+        """
+        import scanner
+
+        if not self.send_views:
+            return {}
+        try:
+            cut = scanner.cut_views(frame, self._manifest, scanned)
+        except (scanner.ScanError, ValueError) as exc:
+            LOG.warning("views not cut: %s", exc)
+            return {}
+        better = [
+            view
+            for view in cut
+            if view.score.quality > self._sent_quality.get(view.code, 0.0) * VIEW_GAIN
+        ]
+        better.sort(key=lambda view: view.score.quality, reverse=True)
+        views: dict[str, View] = {}
+        total = 0
+        for view in better[: self.max_views_per_scan]:
+            jpeg = view.jpeg(VIEW_JPEG_QUALITY)
+            if total + len(jpeg) > self.max_views_bytes:
+                continue
+            views[view.code] = (jpeg, view.score.to_dict())
+            total += len(jpeg)
+        return views
 
     def _log(self, report: StepReport) -> StepReport:
         LOG.info("%s", report.line())

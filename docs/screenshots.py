@@ -59,6 +59,70 @@ def annotated_scan() -> None:
 
 
 PASSWORD = "screenshot only"
+HANDWRITTEN = ["Kubernetes for humans", "Zine making", "Pair programming kata", "Mentoring"]
+
+
+def post_handwritten_wall(base: str, env: dict) -> None:
+    """Photograph the demo wall with a few blank stickies written on by hand, and scan it.
+
+    The photo goes through ``POST /api/scans`` like a wall camera's: the server places the
+    stickies and keeps their pictures.
+    """
+    import json
+    import secrets
+
+    import cv2
+
+    from benchmarks.photographer import Camera
+    from benchmarks.wall_video import Wall
+
+    token = subprocess.run(
+        [sys.executable, "-m", "app", "token", "create", "screenshot-cam"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()[-1]
+    auth = {"Authorization": f"Bearer {token}"}
+    request = urllib.request.Request(base + "/api/manifest", headers=auth)
+    with urllib.request.urlopen(request) as response:
+        manifest = json.load(response)
+    with urllib.request.urlopen(base + "/api/board") as response:
+        board = json.load(response)["stickies"]
+    on_board = {s["code"] for s in board}
+    taken = {(s["room"], s["slot"]) for s in board if s["room"]}
+    free = [
+        (room["name"], slot["start"])
+        for slot in manifest["slots"]
+        for room in manifest["rooms"]
+        if (room["name"], slot["start"]) not in taken
+    ]
+    blank = [
+        s["code"]
+        for s in manifest["stickies"]
+        if s["kind"] == "session" and s["code"] not in on_board
+    ]
+    layout = dict(zip(blank, free[: len(HANDWRITTEN)], strict=False))
+    writing = dict(zip(blank, HANDWRITTEN, strict=False))
+    wall = Wall(manifest, camera=Camera.phone_12mp(yaw_deg=4.0, pitch_deg=3.0), px_per_mm=4.0)
+    ok, photo = cv2.imencode(".jpg", wall.photo(layout, handwriting=writing, seed=3))
+    boundary = secrets.token_hex(12)
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="wall.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + photo.tobytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        base + "/api/scans",
+        data=body,
+        headers={**auth, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with urllib.request.urlopen(request) as response:
+        answer = json.load(response)
+    print(f"handwritten wall: {len(answer['changes'])} placed, pictures of {answer['pictures']}")
 
 
 def main() -> None:
@@ -91,6 +155,7 @@ def main() -> None:
                 import json
 
                 code = json.load(response)["stickies"][0]["code"]
+            post_handwritten_wall(base, env)
             with sync_playwright() as p:
                 browser = p.chromium.launch(
                     executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
@@ -109,6 +174,7 @@ def main() -> None:
                 phone = {"width": 390, "height": 844}
                 shots = [
                     ("board.png", "/board", {"width": 1400, "height": 860}, False),
+                    ("board-handwritten.png", "/board", {"width": 1400, "height": 560}, False),
                     ("board-phone.png", "/board", phone, False),
                     ("session-phone.png", f"/s/{code}", phone, False),
                     ("claim-phone.png", f"/s/{blank}", phone, False),

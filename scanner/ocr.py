@@ -386,13 +386,16 @@ def read_title(
     area: WritingArea | None,
     engine: str = DEFAULT_ENGINE,
     variant: str = DEFAULT_VARIANT,
+    px_per_mm: float | None = None,
 ) -> TitleGuess | None:
     """Return the handwritten title on a flat, upright picture of a whole sticky, or None.
 
     `image` is anything `scanner.load_image` takes. `area` is the sticky's writing area (None
-    reads the whole picture). None comes back when nothing legible is written, when the picture
-    is too coarse (under MIN_PX_PER_MM), or when the engine is missing or fails; the last two
-    are logged once per engine and reason.
+    reads the whole picture). `px_per_mm` is the resolution the camera had on the sticky when
+    the picture was enlarged since (a view's score); by default the picture's own. None comes
+    back when nothing legible is written, when the picture is too coarse (under
+    MIN_PX_PER_MM), or when the engine is missing or fails; the last two are logged once per
+    engine and reason.
     """
     from scanner.errors import ScanError
     from scanner.imageio import load_image
@@ -402,7 +405,9 @@ def read_title(
     except ScanError as exc:
         _log_once(engine, "the picture cannot be read", exc)
         return None
-    if area is not None and img.shape[1] / area.width_mm < MIN_PX_PER_MM:
+    if px_per_mm is None and area is not None:
+        px_per_mm = img.shape[1] / area.width_mm
+    if px_per_mm is not None and px_per_mm < MIN_PX_PER_MM:
         return None
     if not engine_available(engine):
         _log_once(engine, "not installed")

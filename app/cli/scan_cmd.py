@@ -182,7 +182,8 @@ def _write_annotation(target: Path, picture) -> None:
     "--max-scans",
     type=click.IntRange(min=1),
     metavar="N",
-    help="With --camera: stop after N frames (default: run until stopped or the video ends).",
+    help="With --camera: stop after N ticks, each a frame or a wait for the camera or the "
+    "manifest (default: run until stopped or the video ends).",
 )
 @click.option(
     "--name",

@@ -57,13 +57,17 @@ def writing_area(template: str):
     )
 
 
-def read_picture_title(*, path: Path, template: str, engine: str):
-    """Return the title (scanner.ocr.TitleGuess) written on the picture at `path`, or None."""
+def read_picture_title(*, path: Path, template: str, engine: str, px_per_mm: float | None = None):
+    """Return the title (scanner.ocr.TitleGuess) written on the picture at `path`, or None.
+
+    `px_per_mm` is the camera's resolution on the sticky (the picture's score): a view is
+    never stored coarser than 2 px/mm, even when the camera saw less.
+    """
     from scanner.ocr import read_title
 
     if not path.is_file():
         return None
-    return read_title(path, area=writing_area(template), engine=engine)
+    return read_title(path, area=writing_area(template), engine=engine, px_per_mm=px_per_mm)
 
 
 def keep_suggestion(*, sticky: Sticky, picture_file: str, text: str | None) -> bool:
@@ -212,9 +216,12 @@ class Recogniser:
         picture_file = sticky.picture_file
         path = picture_path(self.picture_dir, sticky)
         template = sticky.batch.template if sticky.batch else DEFAULT_TEMPLATE
+        px_per_mm = (sticky.picture_score or {}).get("px_per_mm")
         # Reading takes a second: hold no transaction open meanwhile.
         db.session.rollback()
-        guess = read_picture_title(path=path, template=template, engine=self.engine)
+        guess = read_picture_title(
+            path=path, template=template, engine=self.engine, px_per_mm=px_per_mm
+        )
         if guess is None:
             return
         sticky = db.session.get(Sticky, sticky_id)

@@ -14,6 +14,7 @@ from app.services import board as board_service
 from app.services import events as event_service
 from app.services import organizers as organizer_service
 from app.services import stickies as sticky_service
+from app.services.text import clean_line
 from app.views.common import (
     current_event_or_404,
     now,
@@ -167,7 +168,7 @@ def _form_errors(form) -> str:
 def stickies():
     event = current_event_or_404()
     kind = request.args.get("kind")
-    search = request.args.get("q", "").strip()[:100]
+    search = clean_line(request.args.get("q", ""))[:100]
     status = request.args.get("status")
     found = sticky_service.search_stickies(
         event=event,

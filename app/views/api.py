@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
 from app.extensions import db
 from app.services import board as board_service
+from app.services import live
 from app.services.ingest import ScanSettings, ingest_scan
 from app.services.organizers import token_for_secret
 from app.services.pictures import InvalidView
 from app.services.scans import InvalidScan, read_json
 from app.services.uploads import InvalidUpload
-from app.views.common import current_event_or_404
+from app.views.common import current_event_or_404, now
+from app.views.pages import not_modified, page_cache
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -48,7 +50,19 @@ def _unprocessable(message: str):
 @bp.get("/board")
 def board():
     event = current_event_or_404()
-    return jsonify(board_service.board_json(event))
+    version = live.board_version(event, now=now())
+    etag = f"{version}-api"
+    if not_modified(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    text = page_cache().get(
+        ("api-board", event.id),
+        version,
+        lambda: current_app.json.dumps(board_service.board_json(event)),
+    )
+    response = Response(text, mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/manifest")

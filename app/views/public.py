@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from flask import (
@@ -16,10 +17,12 @@ from flask import (
     session,
     url_for,
 )
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import inspect as sa_inspect
 
 from app.extensions import db, limiter
 from app.forms import InterestForm, PersonForm, SessionForm
-from app.models import BoardStatus, Event, StickyKind
+from app.models import BoardStatus, StickyKind
 from app.services import ServiceError, live
 from app.services import board as board_service
 from app.services import stickies as sticky_service
@@ -36,6 +39,8 @@ from app.views.common import (
     set_cookies,
     sticky_or_404,
 )
+from app.views.pages import not_modified, page_cache, shared_view
+from app.views.streams import board_watch
 
 bp = Blueprint("public", __name__)
 # A live stream writes at least this often, so that a closed connection shows up soon.
@@ -82,22 +87,38 @@ def _kiosk_context():
     return context
 
 
+def _shared_page(name: str, template: str, make_context, *, key=()):
+    """Render ``template`` once per board version for everyone; organizers get their own copy."""
+    event = current_event_or_404()
+    version = live.board_version(event, now=now())
+    if not shared_view():
+        return render_template(template, version=version, **make_context())
+    etag = f"{version}-{name}"
+    if not_modified(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    html = page_cache().get(
+        (name, event.id, *key),
+        version,
+        lambda: render_template(template, version=version, **make_context()),
+    )
+    response = Response(html)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.get("/")
 @bp.get("/board")
 def board():
     if request.args.get("kiosk") == "1":
         return kiosk()
-    context = _board_context()
-    version = live.board_version(context["event"], now=context["now"])
-    return render_template("board.html", version=version, **context)
+    return _shared_page("board", "board.html", _board_context)
 
 
 @bp.get("/kiosk")
 def kiosk():
     """The wall screen: Now and Next in type that reads from across the hall."""
-    context = _kiosk_context()
-    version = live.board_version(context["event"], now=context["now"])
-    return render_template("kiosk.html", version=version, **context)
+    return _shared_page("kiosk", "kiosk.html", _kiosk_context)
 
 
 @bp.get("/board/grid")
@@ -107,12 +128,18 @@ def board_grid():
     version = live.board_version(event, now=now())
     kiosk = request.args.get("kiosk") == "1"
     etag = f"{version}-k" if kiosk else version
-    if request.if_none_match.contains(etag):
+    if not_modified(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
     if kiosk:
-        html = render_template("_kiosk.html", **_kiosk_context())
+        template, make_context = "_kiosk.html", _kiosk_context
     else:
-        html = render_template("_grid.html", **_board_context())
+        template, make_context = "_grid.html", _board_context
+    if shared_view():
+        html = page_cache().get(
+            ("grid", event.id, kiosk), version, lambda: render_template(template, **make_context())
+        )
+    else:
+        html = render_template(template, **make_context())
     response = Response(html)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
@@ -131,7 +158,7 @@ def board_events():
     if not streams.acquire(blocking=False):
         return Response("too many live pages; poll /board/grid instead", status=503)
     app = current_app._get_current_object()
-    event_id = event.id
+    watch = board_watch(app, event.id)
     last = request.args.get("v", "")
     seconds = app.config["LIVE_STREAM_SECONDS"]
     # waitress tells a running response that its client went away (see serve's lookahead option).
@@ -144,10 +171,8 @@ def board_events():
             deadline = time.monotonic() + seconds
             quiet_since = time.monotonic()
             while time.monotonic() < deadline and not client_gone():
-                with app.app_context():
-                    event = db.session.get(Event, event_id)
-                    version = live.board_version(event, now=now(app))
-                if version != last:
+                version = watch.wait(last, timeout=1.0)
+                if version is not None and version != last:
                     last = version
                     quiet_since = time.monotonic()
                     yield f"event: board\ndata: {version}\n\n"
@@ -155,7 +180,6 @@ def board_events():
                     # Writing is how other servers find a closed connection: do it often.
                     quiet_since = time.monotonic()
                     yield ": still here\n\n"
-                time.sleep(0.5)
         finally:
             streams.release()
 
@@ -233,8 +257,42 @@ def sticky(code: str):
             form.name.data = start
         return render_template("claim.html", sticky=sticky, form=form)
     edit_link = session.pop("new_edit_link", None)
-    moment = now()
     can_edit = _can_edit(sticky)
+    interested = sticky.kind == StickyKind.SESSION and sticky_service.is_interested(
+        sticky, browser_id()
+    )
+
+    def render() -> str:
+        return _sticky_page(sticky, can_edit=can_edit, interested=interested, edit_link=edit_link)
+
+    if edit_link or not shared_view():
+        return render()
+    # Everyone who may not edit sees the same page, but for the form's token and their own mark.
+    version = live.board_version(sticky.event, now=now())
+    key = ("sticky", sticky.code, _fingerprint(sticky), can_edit, interested)
+    token = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else None
+
+    def render_shared() -> str:
+        html = render()
+        return html.replace(token, CSRF_PLACEHOLDER) if token else html
+
+    html = page_cache().get(key, version, render_shared)
+    return html.replace(CSRF_PLACEHOLDER, token) if token else html
+
+
+# Stands for the form token in a kept sticky page; each request puts its own token back in.
+CSRF_PLACEHOLDER = "__openspaces_csrf_token__"
+
+
+def _fingerprint(sticky) -> str:
+    """Return a digest of every stored field of ``sticky``: an edit makes a new one."""
+    state = sa_inspect(sticky)
+    values = [getattr(sticky, attr.key) for attr in state.mapper.column_attrs]
+    return hashlib.sha1(repr(values).encode()).hexdigest()
+
+
+def _sticky_page(sticky, *, can_edit: bool, interested: bool, edit_link: str | None) -> str:
+    moment = now()
     context = {
         "sticky": sticky,
         "event": sticky.event,
@@ -248,7 +306,7 @@ def sticky(code: str):
         context["free_cells"] = _free_cells(sticky.event, moment)
     if sticky.kind == StickyKind.SESSION:
         context.update(
-            interested=sticky_service.is_interested(sticky, browser_id()),
+            interested=interested,
             interest_count=sticky_service.interest_count(sticky),
             people=sticky_service.people_matching(sticky),
             history=board_service.placement_history(sticky)[:5],
@@ -276,11 +334,7 @@ def _claim(sticky):
 
 
 def _claimed_first(sticky, form):
-    flash(
-        "Someone else claimed this sticky a moment before you. Your text is still below: "
-        "copy it, take another blank sticky and claim that one.",
-        "error",
-    )
+    # The page says that someone else was first, and shows the form with this person's text.
     return render_template("claim.html", sticky=sticky, form=form, taken=True), 409
 
 
@@ -393,9 +447,17 @@ def people():
 def room(number: int):
     event = current_event_or_404()
     room = room_or_404(event, number)
-    grid = board_service.build_grid(event)
-    rows = [(slot, grid.cell(room, slot)) for slot in event.slots]
-    current, upcoming = current_and_next_slot(event, now=now())
-    return render_template(
-        "room.html", event=event, room=room, rows=rows, current_slot=current, next_slot=upcoming
-    )
+
+    def make_context():
+        grid = board_service.build_grid(event)
+        rows = [(slot, grid.cell(room, slot)) for slot in event.slots]
+        current, upcoming = current_and_next_slot(event, now=now())
+        return {
+            "event": event,
+            "room": room,
+            "rows": rows,
+            "current_slot": current,
+            "next_slot": upcoming,
+        }
+
+    return _shared_page("room", "room.html", make_context, key=(number,))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from app_helpers import EVENT_TOML, csrf_token
-from app_wall import WALL_TOML
+from app_wall import WALL_CODES, WALL_TOML
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
@@ -170,8 +170,15 @@ def wall_event(app, tmp_path):
     path = tmp_path / "wall.toml"
     path.write_text(WALL_TOML, encoding="utf-8")
     event = load_event_file(path).event
-    allocate_stickies(event=event, count=3, kind=StickyKind.SESSION, template="note-76", paper="a4")
-    allocate_stickies(event=event, count=1, kind=StickyKind.PERSON, template="note-76", paper="a4")
+    sessions = allocate_stickies(
+        event=event, count=3, kind=StickyKind.SESSION, template="note-76", paper="a4"
+    )
+    person = allocate_stickies(
+        event=event, count=1, kind=StickyKind.PERSON, template="note-76", paper="a4"
+    )
+    # Fixed codes make the same wall in every test, so its photos are drawn once a run.
+    for sticky, code in zip([*sessions.stickies, *person.stickies], WALL_CODES, strict=True):
+        sticky.code = code
     _, secret = create_token(name="wall-cam")
     db.session.commit()
     return {**build_manifest(event), "token": secret}
@@ -506,3 +513,108 @@ def make_view():
         return View(code=code, image=image, score=score)
 
     return make
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count the SQL statements that the app's engine runs inside a ``with count_queries() as n``."""
+    import contextlib
+
+    from sqlalchemy import event as sa_event
+
+    @contextlib.contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        sa_event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting
+
+
+class WorkersServer:
+    """``openspaces serve --workers N`` in a subprocess on a PostgreSQL database of its own."""
+
+    def __init__(self, *, instance: Path, database_url: str, workers: int) -> None:
+        import socket
+        import subprocess
+        import sys
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        env = {**os.environ, "OPENSPACES_INSTANCE": str(instance)}
+        env["OPENSPACES_DATABASE_URL"] = database_url
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--server", "gunicorn"]
+            + ["--workers", str(workers), "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def worker_pids(self) -> list[int]:
+        import psutil
+
+        return [child.pid for child in psutil.Process(self.process.pid).children()]
+
+    def worker_of(self, client_port: int) -> int | None:
+        """Return the pid of the worker that holds the connection from ``client_port``."""
+        import psutil
+
+        for pid in self.worker_pids():
+            for conn in psutil.Process(pid).net_connections(kind="tcp"):
+                if conn.raddr and conn.raddr.port == client_port:
+                    return pid
+        return None
+
+    def stop(self) -> str:
+        self.process.terminate()
+        output, _ = self.process.communicate(timeout=20)
+        return output
+
+
+@pytest.fixture
+def workers_server(tmp_path):
+    """Start a two-worker server on a fresh PostgreSQL database with a loaded event and a token.
+
+    Yields the server; ``server.token`` is a camera token and ``server.codes`` three session codes.
+    """
+    if not POSTGRES_URL:
+        pytest.skip("OPENSPACES_TEST_POSTGRES_URL is not set")
+    pytest.importorskip("gunicorn")
+    pytest.importorskip("gevent")
+    url, drop = _postgres_database(secrets.token_hex(4))
+    instance = tmp_path / "instance"
+    setup = create_app({"INSTANCE_PATH": str(instance), "SQLALCHEMY_DATABASE_URI": url})
+    with setup.app_context():
+        path = tmp_path / "wall.toml"
+        path.write_text(WALL_TOML, encoding="utf-8")
+        event = load_event_file(path).event
+        batch = allocate_stickies(
+            event=event, count=3, kind=StickyKind.SESSION, template="note-76", paper="a4"
+        )
+        _, token = create_token(name="wall-cam")
+        db.session.commit()
+        codes = [s.code for s in batch.stickies]
+        manifest = build_manifest(event)
+        db.session.remove()
+        db.engine.dispose()
+    server = WorkersServer(instance=instance, database_url=url, workers=2)
+    server.token, server.codes, server.manifest = token, codes, manifest
+    try:
+        yield server
+    finally:
+        server.stop()
+        drop()

@@ -13,13 +13,14 @@ from scanner import ViewScore, ocr
 WAIT_S = 120  # a bound, not a pace: the first reading loads the models
 
 
-def _handwritten_view(code, title, *, hand="dkg", px_per_mm=6.0, seed=2):
+def _handwritten_view(code, title, *, hand="dkg", px_per_mm=6.0, seed=2, seen_px_per_mm=None):
     from benchmarks.ocr_bench import HANDS, photograph_sticky, sticky_with_title
 
     (h,) = [h for h in HANDS if h.name == hand]
     flat, _ = sticky_with_title(title, h, seed=seed)
     image = photograph_sticky(flat, px_per_mm=px_per_mm, seed=seed)
-    score = ViewScore(px_per_mm=px_per_mm, sharpness=0.8, glare=0.0, coverage=1.0)
+    seen = seen_px_per_mm or px_per_mm
+    score = ViewScore(px_per_mm=seen, sharpness=0.8, glare=0.0, coverage=1.0)
     return View(code=code, image=image, score=score)
 
 
@@ -56,7 +57,7 @@ def test_recognition_stored_picture_leads_to_suggestion(app, event, create_stick
 
 
 def test_recognition_typed_title_is_not_read(app, event, create_session, caplog):
-    app.config["OCR_ENGINE"] = "no-such-engine"
+    app.config["OCR_ENGINE"] = "engine-not-installed"
     sticky = create_session(title="Testing without mocks")
     with caplog.at_level(logging.WARNING, logger="scanner.ocr"):
         _store(app, event, _handwritten_view(sticky.code, "Open data", px_per_mm=2.0))
@@ -67,19 +68,33 @@ def test_recognition_typed_title_is_not_read(app, event, create_session, caplog)
 
 
 def test_recognition_missing_engine_leaves_suggestion_empty(app, event, create_stickies, caplog):
-    app.config["OCR_ENGINE"] = "no-such-engine"
+    app.config["OCR_ENGINE"] = "engine-not-installed"
     (sticky,) = create_stickies(1)
     with caplog.at_level(logging.WARNING, logger="scanner.ocr"):
         _store(app, event, _handwritten_view(sticky.code, "Open data", px_per_mm=2.0))
         assert recogniser(app).wait(WAIT_S)
     assert _suggestion(sticky.id) is None
     assert [r.getMessage() for r in caplog.records] == [
-        "text recognition with no-such-engine unavailable: not installed"
+        "text recognition with engine-not-installed unavailable: not installed"
     ]
 
 
+def test_recognition_view_enlarged_from_a_coarse_camera_is_not_read(
+    app, event, create_stickies, caplog
+):
+    app.config["OCR_ENGINE"] = "engine-not-installed"
+    (sticky,) = create_stickies(1)
+    view = _handwritten_view(sticky.code, "Open data", px_per_mm=2.0, seen_px_per_mm=1.0)
+    with caplog.at_level(logging.WARNING, logger="scanner.ocr"):
+        _store(app, event, view)
+        assert recogniser(app).wait(WAIT_S)
+    assert _suggestion(sticky.id) is None
+    # Too coarse to read: the engine was never asked, so it never said it is missing.
+    assert caplog.records == []
+
+
 def test_recognition_rolled_back_picture_is_not_queued(app, event, create_stickies):
-    app.config["OCR_ENGINE"] = "no-such-engine"
+    app.config["OCR_ENGINE"] = "engine-not-installed"
     (sticky,) = create_stickies(1)
     store_views(
         event=event,
@@ -99,7 +114,7 @@ def test_recognition_disabled_makes_no_worker(app, event, create_stickies):
 
 
 def test_recognition_full_queue_drops_and_logs_once(app, caplog):
-    app.config["OCR_ENGINE"] = "no-such-engine"
+    app.config["OCR_ENGINE"] = "engine-not-installed"
     app.config["OCR_QUEUE_SIZE"] = 2
     worker = recogniser(app)
     worker.stop(timeout=5)  # nothing reads the queue: it fills up

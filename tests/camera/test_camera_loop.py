@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import urllib.request
 
 from camera_wall import A10, B11, C12, codes, expected, layouts, wall_for, write_video
 from sqlalchemy import select
@@ -164,3 +166,55 @@ def test_camera_loop_server_down_scans_into_the_spool_with_the_kept_manifest(
     db.session.remove()
     captured = db.session.scalars(select(Scan.captured_dt).order_by(Scan.id)).all()[1:]
     assert captured == [dt.datetime.fromtimestamp(started + 10 * k, dt.UTC) for k in range(5)]
+
+
+def test_camera_loop_posts_only_views_that_beat_those_sent_before(
+    live_server, wall_event, video, clock, make_loop, tmp_path
+):
+    loop = make_loop(live_server, video, max_views_per_scan=3)
+    reports = []
+    while (report := loop.step()) is not None:
+        reports.append(report)
+        clock.now += 5.0
+    # The first frame gives four views: the three best go with its scan, the fourth with the next
+    # scanned frame's; moved stickies seen as sharp as before send none again.
+    assert [r.views for r in reports] == [3, 0, 1, 0, 0, 0, 0, 0, 0, 0]
+    assert reports[0].line().endswith(f"posted {reports[0].scan_id} with 3 sticky views")
+    with urllib.request.urlopen(live_server.url + "/api/board", timeout=10) as response:
+        board = json.load(response)
+    pictures = {s["code"]: s["picture"] for s in board["stickies"]}
+    assert sorted(pictures) == sorted(codes(wall_event))
+    base_url = wall_event["event"]["base_url"]
+    assert all(url.startswith(f"{base_url}/s/{code}/picture.jpg") for code, url in pictures.items())
+    path = pictures[codes(wall_event)[0]].removeprefix(base_url)
+    with urllib.request.urlopen(live_server.url + path, timeout=10) as response:
+        assert response.headers["Content-Type"] == "image/jpeg"
+
+
+def test_camera_loop_view_the_board_refuses_never_costs_the_scan(
+    live_server, wall_event, make_loop, scan_ids, tmp_path
+):
+    s1 = codes(wall_event)[0]
+    loop = make_loop(live_server, tmp_path / "never-opened.avi")
+    spool = Spool(tmp_path / "spool")
+    body = {
+        "scan_id": "wall-cam-1",
+        "board_found": True,
+        "stickies": [{"code": s1, "room": A10[0], "slot": A10[1], "x": 1, "y": 2, "via": "marker"}],
+        "hidden_cells": [],
+        "warnings": [],
+    }
+    score = {"px_per_mm": 2.0, "sharpness": 0.5, "glare": 0.0, "coverage": 1.0}
+    path = spool.add(
+        body, unix_ms=1, camera="wall-cam", views={s1: (b"not a picture at all", score)}
+    )
+    assert loop.flush() == 1
+    assert spool.pending() == []
+    assert scan_ids() == ["wall-cam-1"]
+    assert live_server.board() == expected({s1: A10})
+    refused = spool.rejected / "0000000000001-wall-cam.views"
+    assert sorted(p.name for p in refused.iterdir()) == [f"{s1}.jpg", f"{s1}.json"]
+    assert (spool.rejected / "0000000000001-wall-cam.views.txt").read_text() == (
+        f"HTTP 422: the view of {s1} is not a JPEG or PNG image\n"
+    )
+    assert not path.exists()

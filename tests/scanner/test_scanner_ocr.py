@@ -3,6 +3,7 @@
 import logging
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,6 +63,13 @@ def test_assemble_nothing_written_returns_none():
 
 def test_read_title_coarse_picture_returns_none():
     assert ocr.read_title(np.full((76, 76, 3), 200, np.uint8), area=NOTE_76) is None
+
+
+def test_read_title_enlarged_coarse_picture_returns_none(caplog):
+    img = np.full((608, 608, 3), 200, np.uint8)
+    with caplog.at_level(logging.WARNING, logger="scanner.ocr"):
+        assert ocr.read_title(img, area=NOTE_76, engine="no-such-engine", px_per_mm=1.0) is None
+    assert caplog.records == []
 
 
 def test_read_title_missing_engine_returns_none_and_logs_once(caplog):
@@ -127,3 +135,29 @@ def test_read_title_cursive_at_four_px_per_mm_within_cer():
 def test_read_title_blank_sticky_returns_none():
     flat, _ = sticky_with_title(" ", HAND["marker"], seed=9)
     assert ocr.read_title(photograph_sticky(flat, px_per_mm=8.0, seed=9), area=NOTE_76) is None
+
+
+@needs_engine
+def test_read_title_loads_models_without_network(tmp_path):
+    # A fresh interpreter whose sockets refuse to connect: the models must come from the package.
+    picture = tmp_path / "sticky.png"
+    import cv2
+
+    cv2.imwrite(str(picture), handwritten("Local-first apps", "marker", 8.0, 6))
+    code = (
+        "import socket, sys\n"
+        "def refuse(*a, **k):\n"
+        "    raise OSError('no network in this test')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.create_connection = refuse\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from ocr_samples import NOTE_76\n"
+        "from scanner import ocr\n"
+        f"print(ocr.read_title({str(picture)!r}, area=NOTE_76).text)\n"
+    )
+    root = Path(__file__).parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=root
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "Local-first apps"
