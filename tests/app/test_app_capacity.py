@@ -132,10 +132,12 @@ def test_no_mark_for_rooms_without_capacity_conflicts_or_hidden_sessions(
     place(first, rooms["Hall B"], event.slots[1])
     place(second, rooms["Hall B"], event.slots[1])
     place(hidden, rooms["Studio"], event.slots[1])
-    set_hidden(sticky=hidden, hidden=True)
     db.session.commit()
     for sticky in (terrace, second, hidden):
         interest(sticky, 50)
+    # Marked before it was hidden: a hidden session takes no new interest.
+    set_hidden(sticky=hidden, hidden=True)
+    db.session.commit()
     assert [over_capacity(sticky=s) for s in (terrace, second, hidden)] == [False, False, False]
     assert board_marks(grid=build_grid(event)) == {}
 
