@@ -7,7 +7,8 @@ import secrets
 import threading
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -28,15 +29,29 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Each sticky's best picture; all pictures of one event together stay under the cap.
         PICTURE_DIR=str(instance / "pictures"),
         PICTURES_MAX_BYTES=500 * 1024 * 1024,
+        # Handwritten titles on new best pictures are read by this engine (scanner.ocr) in one
+        # background thread; None reads nothing. A full queue skips pictures, never waits.
+        OCR_ENGINE="rapidocr",
+        OCR_QUEUE_SIZE=500,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         # Scans in a row that must see a sticky's cell empty before the sticky comes off the board.
         REMOVE_AFTER_SCANS=3,
         AUTO_MIGRATE=True,
-        # Live pages hold one server thread each while they stream; past this many they poll.
-        LIVE_STREAMS=24,
+        # Under waitress live pages hold one server thread each while they stream; past this many
+        # they poll. gevent workers (`openspaces serve` with gunicorn) raise it to thousands.
+        LIVE_STREAMS=int(os.environ.get("OPENSPACES_LIVE_STREAMS", "24")),
         LIVE_STREAM_SECONDS=55,
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Rate limits (Flask-Limiter notation). Log-in attempts count per client address and per
+        # user name; interest marks per client address, since a fresh cookie is a fresh browser.
+        RATELIMIT_STORAGE_URI=os.environ.get("OPENSPACES_RATELIMIT_STORAGE_URI", "memory://"),
+        RATELIMIT_HEADERS_ENABLED=True,
+        LOGIN_LIMIT_PER_ADDRESS="20 per minute; 100 per hour",
+        LOGIN_LIMIT_PER_ACCOUNT="10 per minute; 50 per hour",
+        INTEREST_LIMIT_PER_ADDRESS="30 per minute; 300 per hour",
+        # Set by `openspaces serve --behind-proxy`: trust one proxy's X-Forwarded-* headers.
+        BEHIND_PROXY=os.environ.get("OPENSPACES_BEHIND_PROXY", "") not in ("", "0"),
         PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 30,
         # What the pages take as "now": tests set a function of their own to move the clock.
         CLOCK=None,
@@ -47,14 +62,34 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _instance_secret_key(instance)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
 
-    from app.extensions import csrf, db, migrate
-    from app.services import pictures  # noqa: F401  (picture files follow the transactions)
+    # Importing app.db also tunes every SQLite connection as it opens (WAL, busy timeout).
+    from app.db import upgrade_database
+    from app.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
+    limiter.init_app(app)
+    app.session_interface = _HttpsAwareSessions()
+    if app.config["BEHIND_PROXY"]:
+        trust_proxy(app)
+    # Ids in URLs are database keys: past 64 bits they cannot exist, so they are a 404, not a 500.
+    from app.views.common import BoundedIntConverter
 
-    from app.views import admin, api, auth, errors, exports, printing, public, scans
+    app.url_map.converters["int"] = BoundedIntConverter
+
+    from app.views import (
+        admin,
+        api,
+        auth,
+        camera,
+        errors,
+        exports,
+        pictures,
+        printing,
+        public,
+        scans,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -63,6 +98,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(scans.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(printing.bp)
+    app.register_blueprint(camera.bp)
+    app.register_blueprint(pictures.bp)
+    pictures.init_app(app)
+    from app.views import pages
+
+    pages.init_app(app)
     csrf.exempt(api.bp)
     errors.init_app(app)
     app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(
@@ -80,6 +121,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         # Private edit links carry their key in the URL: never send it to another site.
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.is_secure:
+            # Served over HTTPS (directly or behind a trusted proxy): browsers should stay on it.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
     from app import templating
@@ -87,11 +131,29 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
 
     if app.config["AUTO_MIGRATE"]:
-        from app.db import upgrade_database
-
         with app.app_context():
             upgrade_database()
     return app
+
+
+def trust_proxy(app: Flask) -> None:
+    """Trust one reverse proxy's X-Forwarded-For/-Proto/-Host/-Prefix headers.
+
+    Only for a server that the proxy alone can reach: the headers name the client's address (which
+    the rate limits count) and whether it used HTTPS (which makes cookies Secure).
+    """
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.config["BEHIND_PROXY"] = True
+    if not isinstance(app.wsgi_app, ProxyFix):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
+
+
+class _HttpsAwareSessions(SecureCookieSessionInterface):
+    """Mark the session cookie Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
 def _instance_secret_key(instance: Path) -> str:

@@ -3,8 +3,91 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import threading
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+# A writer waits this long for another writer before SQLite answers "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 20_000
+
+
+class _WriterQueue:
+    """A lock that writers to one SQLite file take turns on, re-entrant within a thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+        self._holders = 0
+
+    def enter(self) -> bool:
+        me = threading.get_ident()
+        if self._owner == me:
+            self._holders += 1
+            return True
+        # Past twice the busy timeout, go ahead anyway: SQLite itself then says whether it is locked.
+        if not self._lock.acquire(timeout=2 * SQLITE_BUSY_TIMEOUT_MS / 1000):
+            return False
+        self._owner, self._holders = me, 1
+        return True
+
+    def leave(self) -> None:
+        self._holders -= 1
+        if self._holders <= 0:
+            self._owner, self._holders = None, 0
+            self._lock.release()
+
+
+# SQLite allows one writer at a time, and its busy handler polls: under load a late writer can grab
+# the lock ahead of one that has waited for seconds, until that one times out. Writers in this
+# process queue instead, from their first write to the end of their transaction.
+_writer_queues: dict[str, _WriterQueue] = {}
+_queues_lock = threading.Lock()
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_IN_QUEUE = "openspaces.sqlite_writer"
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _queue_sqlite_writer(conn, cursor, statement, parameters, context, executemany) -> None:
+    if conn.dialect.name != "sqlite" or conn.info.get(_IN_QUEUE) is not None:
+        return
+    if not statement.lstrip()[:7].upper().startswith(_WRITES):
+        return
+    with _queues_lock:
+        queue = _writer_queues.setdefault(str(conn.engine.url), _WriterQueue())
+    if queue.enter():
+        conn.info[_IN_QUEUE] = queue
+
+
+def _leave_sqlite_queue(conn, *args) -> None:
+    queue = conn.info.pop(_IN_QUEUE, None)
+    if queue is not None:
+        queue.leave()
+
+
+event.listen(Engine, "commit", _leave_sqlite_queue)
+event.listen(Engine, "rollback", _leave_sqlite_queue)
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, connection_record) -> None:
+    """Let SQLite serve readers and one writer at once, and make writers queue instead of failing.
+
+    WAL lets pages read while a camera or a claim writes; the busy timeout makes a second writer wait
+    for the first one's (short) transaction instead of failing at once.
+    """
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # In WAL mode NORMAL is safe against corruption; a power cut may lose the last commit only.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
 
 
 def upgrade_database() -> None:
@@ -24,3 +107,24 @@ def upgrade_database() -> None:
     # Alembic logs every step at INFO; a server start wants one line, not a dozen.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     command.upgrade(config, "head")
+
+
+def write_lock_event(event_id: int) -> None:
+    """Make this transaction the event's only writer until it ends, before it reads the board.
+
+    Board changes read the stickies' places and then write new ones; two at once (two cameras, say)
+    would each decide from what the other is about to change. A no-op update of the event's row
+    takes its row lock on PostgreSQL and SQLite's write lock, so such changes take turns, and each
+    reads what the one before it committed.
+    """
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.models import Event
+
+    db.session.execute(
+        update(Event)
+        .where(Event.id == event_id)
+        .values(name=Event.name)
+        .execution_options(synchronize_session=False)
+    )

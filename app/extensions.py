@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised in ``create_app``."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -23,3 +25,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+# Limits count per client address by default (behind a proxy, ``--behind-proxy`` makes that the
+# real client's). The storage is in memory unless RATELIMIT_STORAGE_URI names a shared one.
+limiter = Limiter(key_func=get_remote_address)

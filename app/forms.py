@@ -1,4 +1,8 @@
-"""Web forms. Flask-WTF adds the CSRF token to each; lengths match the database columns."""
+"""Web forms. Flask-WTF adds the CSRF token to each; lengths match the database columns.
+
+Every text field is cleaned before it is validated (``app.services.text``): one-line fields lose
+controls, line breaks and invisible characters; multi-line fields keep tabs and line breaks only.
+"""
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -11,32 +15,49 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
+from app.services.text import clean_line, clean_lines
+
+LINE = [clean_line]
+LINES = [clean_lines]
+
 
 class SessionForm(FlaskForm):
-    title = StringField("Session title", validators=[DataRequired(), Length(max=120)])
-    host = StringField("Your name (host)", validators=[DataRequired(), Length(max=80)])
-    description = TextAreaField("What is it about?", validators=[Optional(), Length(max=2000)])
+    title = StringField("Session title", filters=LINE, validators=[DataRequired(), Length(max=120)])
+    host = StringField(
+        "Your name (host)", filters=LINE, validators=[DataRequired(), Length(max=80)]
+    )
+    description = TextAreaField(
+        "What is it about?", filters=LINES, validators=[Optional(), Length(max=2000)]
+    )
     tags = StringField(
-        "Tags", description="Comma-separated, e.g. python, testing", validators=[Length(max=300)]
+        "Tags",
+        description="Comma-separated, e.g. python, testing",
+        filters=LINE,
+        validators=[Length(max=300)],
     )
     contact = StringField(
-        "Contact (optional)", description="Email, Mastodon, …", validators=[Length(max=200)]
+        "Contact (optional)",
+        description="Email, Mastodon, …",
+        filters=LINE,
+        validators=[Length(max=200)],
     )
     links = TextAreaField(
         "Links (optional)",
         description="One per line: slides, notes, a repo",
+        filters=LINES,
         validators=[Length(max=500)],
     )
 
 
 class PersonForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=80)])
+    name = StringField("Your name", filters=LINE, validators=[DataRequired(), Length(max=80)])
     interests = StringField(
         "Interests",
         description="Comma-separated, e.g. rust, gardening",
+        filters=LINE,
         validators=[Length(max=300)],
     )
-    contact = StringField("Contact (optional)", validators=[Length(max=200)])
+    contact = StringField("Contact (optional)", filters=LINE, validators=[Length(max=200)])
     contact_public = BooleanField("Show my contact on my page")
 
 
@@ -46,28 +67,49 @@ class InterestForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     username = StringField(
-        "User name", default="admin", validators=[DataRequired(), Length(max=64)]
+        "User name", default="admin", filters=LINE, validators=[DataRequired(), Length(max=64)]
     )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
 class EventForm(FlaskForm):
-    name = StringField("Event name", validators=[DataRequired(), Length(max=200)])
-    timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64)])
+    name = StringField("Event name", filters=LINE, validators=[DataRequired(), Length(max=200)])
+    timezone = StringField("Timezone", filters=LINE, validators=[DataRequired(), Length(max=64)])
     base_url = StringField(
         "Base URL (the QR codes point here)",
+        filters=LINE,
         validators=[DataRequired(), Length(max=300), URL(require_tld=False)],
     )
 
 
 class RoomForm(FlaskForm):
-    name = StringField("Room name", validators=[DataRequired(), Length(max=100)])
+    name = StringField("Room name", filters=LINE, validators=[DataRequired(), Length(max=100)])
     capacity = IntegerField("Capacity", validators=[Optional(), NumberRange(min=0, max=100000)])
 
 
 class SlotForm(FlaskForm):
-    start = StringField("Start (YYYY-MM-DDTHH:MM)", validators=[DataRequired(), Length(max=16)])
-    end = StringField("End (YYYY-MM-DDTHH:MM)", validators=[DataRequired(), Length(max=16)])
+    """Local times as a browser's date-time input sends them: ``YYYY-MM-DDTHH:MM``."""
+
+    start = StringField(
+        "Start",
+        filters=LINE,
+        validators=[DataRequired(), Length(max=16)],
+        render_kw={"type": "datetime-local"},
+    )
+    end = StringField(
+        "End",
+        filters=LINE,
+        validators=[DataRequired(), Length(max=16)],
+        render_kw={"type": "datetime-local"},
+    )
+
+
+class TranscribeForm(FlaskForm):
+    title = StringField(
+        "Title written on the sticky",
+        filters=LINE,
+        validators=[DataRequired(), Length(max=120)],
+    )
 
 
 class ActionForm(FlaskForm):

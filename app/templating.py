@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import url_for
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 STATIC = Path(__file__).parent / "static"
 
@@ -25,6 +25,7 @@ def init_app(app) -> None:
         return url_for("static", filename=filename, v=versions[filename])
 
     app.jinja_env.globals.update(static_url=static_url, is_organizer=is_organizer, qr_svg=qr_svg)
+    app.jinja_env.filters["plural"] = plural
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -33,22 +34,26 @@ def init_app(app) -> None:
         return event.local(moment).strftime(fmt) if moment else ""
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """Return e.g. "1 change", "2 changes", "0 stickies": the count with the noun that fits it."""
+    if count == 1:
+        return f"{count} {singular}"
+    if plural_form is None:
+        if singular.endswith("y") and singular[-2:-1] not in "aeiou":
+            plural_form = singular[:-1] + "ies"
+        elif singular.endswith(("s", "x", "ch", "sh")):
+            plural_form = singular + "es"
+        else:
+            plural_form = singular + "s"
+    return f"{count} {plural_form}"
+
+
 @lru_cache(maxsize=32)
 def qr_svg(text: str) -> Markup:
     """Return an inline SVG QR code of ``text``, drawn from the printed stickies' QR modules.
 
     One unit of the view box is one module; four modules of quiet zone surround the symbol.
     """
-    from printables.codes import QR_QUIET_MODULES, grid_runs, qr_grid
+    from printables import qr_svg as draw
 
-    grid = qr_grid(text)
-    size = len(grid) + 2 * QR_QUIET_MODULES
-    path = "".join(
-        f"M{col + QR_QUIET_MODULES},{row + QR_QUIET_MODULES}h{length}v1h-{length}z"
-        for row, col, length in grid_runs(grid)
-    )
-    return Markup(
-        f'<svg class="qr" viewBox="0 0 {size} {size}" role="img" aria-label="QR code: {escape(text)}" '
-        f'xmlns="http://www.w3.org/2000/svg" shape-rendering="crispEdges">'
-        f'<rect width="{size}" height="{size}" fill="#fff"/><path d="{path}" fill="#000"/></svg>'
-    )
+    return Markup(draw(text, title=f"QR code: {text}", css_class="qr"))

@@ -258,15 +258,6 @@ class Shot:
         """Return the codes of the stickies fully in frame and not covered."""
         return frozenset(s.code for s in self.stickies if s.visible)
 
-    def wall_to_photo(self, points_mm: np.ndarray) -> np.ndarray:
-        """Map wall millimetres (N x 2) to photo pixels (N x 2), lens distortion included."""
-        return _wall_to_photo(
-            np.asarray(points_mm, dtype=np.float64),
-            self.homography,
-            self.camera,
-            self.focal_px,
-        )
-
     def photo_to_wall(self, points_px: np.ndarray) -> np.ndarray:
         """Map photo pixels (N x 2) to wall millimetres (N x 2), undoing lens distortion."""
         pts = np.asarray(points_px, dtype=np.float64).reshape(-1, 2)
@@ -423,6 +414,53 @@ def scribble(img: np.ndarray, box_mm, p: float, rng: np.random.Generator) -> Non
         if len(pts) > 1:
             arr = np.round(np.array(pts)).astype(np.int32)
             cv2.polylines(img, [arr], False, ink, max(1, round(0.5 * p)), cv2.LINE_AA)
+
+
+# A handwriting font from Debian (fonts-dkg-handwriting); without it OpenCV's script font stands in.
+HANDWRITING_FONT = "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf"
+
+
+def handwrite(img: np.ndarray, text: str, box_mm, p: float, *, seed: int = 0) -> None:
+    """Write `text` into `box_mm` (x0, y0, x1, y1) as a marker pen would: letters about 6 mm
+    high, words wrapped onto the sticky's lines 9 mm apart, each line a little crooked."""
+    from pathlib import Path
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = box_mm
+    ink = (20, 40, 110)  # RGB: a blue marker
+    size = round(8.5 * p)
+    font = (
+        ImageFont.truetype(HANDWRITING_FONT, size)
+        if Path(HANDWRITING_FONT).is_file()
+        else ImageFont.load_default(size)
+    )
+    layer = Image.new("L", (img.shape[1], img.shape[0]), 0)
+    draw = ImageDraw.Draw(layer)
+    lines, line = [], ""
+    for word in text.split():
+        trial = f"{line} {word}".strip()
+        if line and draw.textlength(trial, font=font) > (x1 - x0) * p:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    if line:
+        lines.append(line)
+    for k, words in enumerate(lines):
+        base = y0 + 7.5 + 9.0 * k
+        if base > y1 + 2:
+            break
+        row = Image.new("L", layer.size, 0)
+        origin = ((x0 + rng.uniform(0, 2)) * p, base * p)
+        ImageDraw.Draw(row).text(origin, words, font=font, fill=255, anchor="ls")
+        # A hand drifts: turn the line by up to 2 degrees about its start.
+        row = row.rotate(float(rng.uniform(-2, 2)), resample=Image.BILINEAR, center=origin)
+        layer = Image.fromarray(np.maximum(np.asarray(layer), np.asarray(row)))
+    alpha = np.asarray(layer, np.float32)[..., None] / 255.0
+    bgr = np.array(ink[::-1], np.float32)
+    img[:] = (img * (1 - alpha) + bgr * alpha).astype(np.uint8)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from benchmarks.photographer import (
     BoardSpec,
     Camera,
     _paste,
+    handwrite,
     make_board,
     photograph,
     sticky_art,
@@ -78,7 +79,16 @@ class Wall:
             for i, s in enumerate(manifest["stickies"])
         }
 
-    def photo(self, layout: Layout, *, seed: int = 1, nudge_mm: dict | None = None) -> np.ndarray:
+    def photo(
+        self,
+        layout: Layout,
+        *,
+        seed: int = 1,
+        nudge_mm: dict | None = None,
+        handwriting: dict[str, str] | None = None,
+        camera: Camera | None = None,
+    ) -> np.ndarray:
+        """Photograph the layout; `handwriting` maps codes to what is written on their sticky."""
         board = self.board
         wall = board.wall.copy()
         people_spot = 0
@@ -94,9 +104,14 @@ class Wall:
             else:
                 centre = board.cell_corners_mm(room, slot).mean(axis=0)
             centre = centre + np.array((nudge_mm or {}).get(code, (0.0, 0.0)))
-            _paste(wall, self.arts[code], tuple(centre), 2.0, self.px_per_mm)
+            art = self.arts[code]
+            if handwriting and code in handwriting:
+                image = art.image.copy()
+                handwrite(image, handwriting[code], art.writing_box_mm, self.px_per_mm, seed=seed)
+                art = dataclasses.replace(art, image=image)
+            _paste(wall, art, tuple(centre), 2.0, self.px_per_mm)
         shot = photograph(
-            dataclasses.replace(board, wall=wall, _blurred={}), self.camera, seed=seed
+            dataclasses.replace(board, wall=wall, _blurred={}), camera or self.camera, seed=seed
         )
         return shot.image
 
@@ -118,4 +133,22 @@ def write_video(
             noise = rng.normal(0.0, 2.0, photo.shape).astype(np.float32)
             writer.write(np.clip(photo.astype(np.float32) + noise, 0, 255).astype(np.uint8))
     writer.release()
+    return path
+
+
+def write_mjpeg(
+    path: Path, photos: list[np.ndarray], *, seconds_each: float, fps: float = 30.0
+) -> Path:
+    """Write an MJPEG file (JPEG frames one after another), each photo held for `seconds_each`.
+
+    It is what Chromium plays as its camera with ``--use-file-for-fake-video-capture``, which reads
+    such a file at 30 frames per second and starts over at its end. A held photo repeats the same
+    JPEG, so the file is quick to write.
+    """
+    with open(path, "wb") as out:
+        for photo in photos:
+            ok, jpeg = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 90])
+            if not ok:
+                raise OSError("cannot encode a frame as JPEG")
+            out.write(jpeg.tobytes() * round(seconds_each * fps))
     return path

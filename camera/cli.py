@@ -41,6 +41,7 @@ def watch(
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     log = logging.getLogger("openspaces.camera")
+    level = log.level
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     try:
@@ -55,7 +56,7 @@ def watch(
             manifest=load_manifest_file(manifest_path) if manifest_path else None,
             decoder=decoder,
         )
-        frames = loop.run(max_frames=max_scans, realtime=realtime)
+        frames = loop.run(max_ticks=max_scans, realtime=realtime)
     except CameraError as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
@@ -63,6 +64,7 @@ def watch(
         return
     finally:
         log.removeHandler(handler)
+        log.setLevel(level)
     waiting = len(loop.spool.pending())
     click.echo(
         f"{frames} frames, {loop.scans} scanned; {waiting} scans wait in {spool_dir}", err=True
@@ -142,7 +144,8 @@ def watch(
     "--max-scans",
     type=click.IntRange(min=1),
     metavar="N",
-    help="Stop after N frames (default: run until stopped or the video ends).",
+    help="Stop after N ticks, each a frame or a wait for the camera or the manifest "
+    "(default: run until stopped or the video ends).",
 )
 @click.option(
     "--name",

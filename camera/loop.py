@@ -6,7 +6,6 @@ them in milliseconds.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -19,22 +18,30 @@ from pathlib import Path
 from typing import Any
 
 from camera.client import ScanClient
+from camera.delivery import MAX_BACKOFF_S, Delivery
 from camera.errors import CameraError, ServerUnreachable
 from camera.frames import CHANGE_FRACTION, FrameSource, changed_fraction, thumbnail
-from camera.spool import Spool
+from camera.spool import Spool, View
 
 LOG = logging.getLogger("openspaces.camera")
 
 MANIFEST_REFRESH_S = 300.0
-MAX_BACKOFF_S = 30.0
+# Sticky views: a view goes when its quality beats the best one sent for that sticky by this
+# factor, so that noise between frames of an unchanged sticky sends nothing. Each scan carries at
+# most this many views and bytes (a view of a 76 mm note at 8 px/mm is about 100 kB as JPEG).
+VIEW_GAIN = 1.1
+MAX_VIEWS_PER_SCAN = 10
+MAX_VIEWS_BYTES = 4_000_000
+VIEW_JPEG_QUALITY = 85
 
 
 @dataclass(frozen=True)
 class StepReport:
     """Describe one tick of the loop: what was seen and what became of the scan.
 
-    `outcome` is ``posted``, ``spooled``, ``skipped`` (observations unchanged), ``unchanged``
-    (frame unchanged, not scanned), ``camera-lost``, ``no-manifest`` or ``scan-failed``. `time`
+    `outcome` is ``posted``, ``spooled``, ``lost`` (the spool cannot be written and the board did
+    not take it), ``skipped`` (observations unchanged), ``unchanged`` (frame unchanged, not
+    scanned), ``camera-lost``, ``no-manifest`` or ``scan-failed``. `time`
     is UTC.
     """
 
@@ -49,6 +56,7 @@ class StepReport:
     heartbeat: bool = False
     delivered: int = 0
     waiting: int = 0
+    views: int = 0
     note: str = ""
 
     def line(self) -> str:
@@ -56,10 +64,13 @@ class StepReport:
         stamp = self.time.strftime("%Y-%m-%d %H:%M:%S")
         if self.outcome in ("camera-lost", "no-manifest", "scan-failed"):
             return f"{stamp}  {self.outcome}: {self.note}"
+        extra = " (heartbeat)" if self.heartbeat else ""
+        if self.views:
+            extra += f" with {self.views} sticky view" + ("s" if self.views > 1 else "")
         what = {
-            "posted": f"posted {self.scan_id}" + (" (heartbeat)" if self.heartbeat else ""),
-            "spooled": f"spooled {self.scan_id}, {self.waiting} waiting"
-            + (" (heartbeat)" if self.heartbeat else ""),
+            "posted": f"posted {self.scan_id}{extra}",
+            "spooled": f"spooled {self.scan_id}{extra}, {self.waiting} waiting",
+            "lost": f"lost {self.scan_id}: neither spooled nor taken by the board",
             "skipped": "skipped (unchanged observations)",
             "unchanged": "skipped (unchanged frame)",
         }[self.outcome]
@@ -97,9 +108,15 @@ class CameraLoop:
     and posts the observations when they differ from the last ones sent or when `heartbeat_s`
     passed since the last post. After a change it posts `confirm_scans` more scans even when
     they match: the server takes a sticky off only after several scans in a row miss it, and
-    these confirmations make that take seconds instead of heartbeats. Every scan to send goes through the spool, so that scans reach
-    the server in the order they were taken, each once. `clock` returns Unix seconds and
-    `sleep` waits; tests inject both.
+    these confirmations make that take seconds instead of heartbeats. Every scan to send goes
+    through the spool and carries the time it was captured, so that it reaches the server once
+    and in order even when the server is away for a while (camera/delivery.py).
+
+    The manifest comes from `manifest`, else from the server every `manifest_refresh_s`; the last
+    one fetched is kept in the spool, so that a loop started while the server is away scans with
+    it. With no manifest at all, a step waits for the server instead of reading a frame.
+
+    `clock` returns Unix seconds and `sleep` waits; tests inject both.
     """
 
     def __init__(
@@ -117,12 +134,18 @@ class CameraLoop:
         change_fraction: float = CHANGE_FRACTION,
         max_backoff_s: float = MAX_BACKOFF_S,
         decoder: str = "auto",
+        send_views: bool = True,
+        max_views_per_scan: int = MAX_VIEWS_PER_SCAN,
+        max_views_bytes: int = MAX_VIEWS_BYTES,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.source = source
         self.client = client
         self.spool = spool
+        self.delivery = Delivery(
+            client=client, spool=spool, clock=clock, max_backoff_s=max_backoff_s
+        )
         self.name = safe_camera_name(name)
         self.every_s = every_s
         self.heartbeat_s = heartbeat_s
@@ -133,10 +156,16 @@ class CameraLoop:
         self.change_fraction = change_fraction
         self.max_backoff_s = max_backoff_s
         self.decoder = decoder
+        self.send_views = send_views
+        self.max_views_per_scan = max_views_per_scan
+        self.max_views_bytes = max_views_bytes
+        self._sent_quality: dict[str, float] = {}
+        self._last_spool_trouble = ""
         self.clock = clock
         self.sleep = sleep
         self._manifest = None
         self._manifest_at: float | None = None
+        self._waiting_for_manifest = False
         if manifest is not None:
             self._set_manifest(manifest)
         self._opened = False
@@ -146,6 +175,7 @@ class CameraLoop:
         self._last_key: tuple | None = None
         self._last_sent: float | None = None
         self._last_ms = 0
+        self.ticks = 0
         self.frames = 0
         self.scans = 0
 
@@ -158,52 +188,76 @@ class CameraLoop:
             self._manifest = scanner.Manifest.from_dict(data)
         except scanner.ScanError as exc:
             raise CameraError(f"the manifest does not fit the scanner: {exc}") from None
+        # New rooms, slots or stickies change what a scan can see: scan the next frame.
+        self._last_thumb = None
 
-    def _refresh_manifest(self, now: float) -> str:
-        """Fetch the manifest when due; return a note for the log when it failed."""
-        if self.fixed_manifest:
-            return ""
+    def _refresh_manifest(self, now: float) -> None:
+        """Fetch the manifest when due and the server is worth asking; keep it in the spool."""
+        if self.fixed_manifest or not self.delivery.reachable(now):
+            return
         if self._manifest_at is not None and now - self._manifest_at < self.manifest_refresh_s:
-            return ""
+            return
         try:
             data = self.client.manifest()
         except ServerUnreachable as exc:
-            # Keep scanning with the manifest we have; ask again on the next step.
-            return f"manifest not refreshed: {exc}"
+            self.delivery.board_away(now, str(exc))
+            if self._manifest is None:
+                self._use_kept_manifest(str(exc))
+            return
+        self.delivery.board_back()
         self._set_manifest(data)
+        try:
+            self.spool.keep_manifest(data)
+        except OSError as exc:
+            self._spool_trouble(f"cannot keep the manifest in {self.spool.root}: {exc}")
+        if self._manifest_at is None:
+            LOG.info(
+                "manifest from %s: %d rooms, %d slots, %d stickies",
+                self.client.base_url,
+                len(data.get("rooms", [])),
+                len(data.get("slots", [])),
+                len(data.get("stickies", [])),
+            )
         self._manifest_at = now
-        # New rooms, slots or stickies change what a scan can see: scan the next frame.
-        self._last_thumb = None
-        return ""
+        self._waiting_for_manifest = False
+
+    def _use_kept_manifest(self, reason: str) -> None:
+        kept = self.spool.cached_manifest()
+        if kept is None:
+            return
+        data, fetched = kept
+        try:
+            self._set_manifest(data)
+        except CameraError as exc:
+            LOG.warning("the manifest kept in %s is no use: %s", self.spool.manifest_path, exc)
+            return
+        LOG.warning(
+            "no manifest from the board (%s); scanning with the one kept in %s, fetched %s UTC, "
+            "until the board answers",
+            reason,
+            self.spool.manifest_path,
+            fetched.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+
+    def _wait_for_manifest(self, now: float) -> StepReport:
+        """Wait for the server with a growing pause; say so in the log once, not every time."""
+        wait = max(self.delivery.away_until - now, 1.0)
+        first = not self._waiting_for_manifest
+        self._waiting_for_manifest = True
+        self.sleep(wait)
+        note = (
+            f"cannot fetch the manifest from {self.client.base_url}/api/manifest and none is "
+            f"kept in {self.spool.root}; waiting for the board, trying again with a pause "
+            f"growing up to {self.max_backoff_s:g} s"
+        )
+        report = StepReport(self._now_dt(now), "no-manifest", note=note)
+        return self._log(report) if first else report
 
     # -- spool ----------------------------------------------------------------------------------
 
     def flush(self) -> int:
-        """Send spooled scans, oldest first, until the server stops answering; return how many."""
-        sent = 0
-        for path in self.spool.pending():
-            try:
-                body = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                self.spool.reject(path, f"unreadable spool file: {exc}")
-                LOG.warning("spool: %s is unreadable, moved to rejected/", path.name)
-                continue
-            try:
-                answer = self.client.post_scan(body)
-            except ServerUnreachable:
-                break
-            if answer.status in (200, 201):
-                path.unlink()
-                sent += 1
-            elif answer.status in (400, 413, 422):
-                message = answer.body.get("error") or f"HTTP {answer.status}"
-                self.spool.reject(path, message)
-                LOG.warning("server rejected %s (%s): %s", path.name, answer.status, message)
-            else:
-                # 404 (no event loaded yet) and the like: keep it and try again later.
-                LOG.warning("server answered %s to %s; kept in the spool", answer.status, path.name)
-                break
-        return sent
+        """Send the spooled scans that are due, oldest first; return how many were delivered."""
+        return self.delivery.flush()
 
     # -- one tick -------------------------------------------------------------------------------
 
@@ -224,43 +278,52 @@ class CameraLoop:
         self.sleep(wait)
         return StepReport(self._now_dt(now), "camera-lost", note=note)
 
+    def _lost(self, now: float) -> StepReport:
+        self._opened = False
+        self.source.release()
+        note = f"lost {self.source.source}; reconnecting in {self._backoff_s:g} s"
+        self.sleep(self._backoff_s)
+        self._backoff_s = min(self._backoff_s * 2, self.max_backoff_s)
+        return StepReport(self._now_dt(now), "camera-lost", note=note)
+
     def step(self) -> StepReport | None:
         """Read, scan and post one frame; return what happened, None at the end of a video."""
-        import scanner
-
         now = self.clock()
-        manifest_note = self._refresh_manifest(now)
+        self.ticks += 1
+        self._refresh_manifest(now)
         delivered = self.flush()
         if self._manifest is None:
-            note = manifest_note or "no manifest"
-            return self._log(StepReport(self._now_dt(now), "no-manifest", note=note))
+            return self._wait_for_manifest(now)
         lost = self._connect(now)
         if lost is not None:
             return self._log(lost)
         frame = self.source.read()
         if frame is None:
             if not self.source.live:
+                self.ticks -= 1
                 return None
-            self._opened = False
-            self.source.release()
-            note = f"lost {self.source.source}; reconnecting in {self._backoff_s:g} s"
-            self.sleep(self._backoff_s)
-            self._backoff_s = min(self._backoff_s * 2, self.max_backoff_s)
-            return self._log(StepReport(self._now_dt(now), "camera-lost", note=note))
+            return self._log(self._lost(now))
         self.frames += 1
+        return self._scan_and_send(frame, now, delivered)
+
+    def _scan_and_send(self, frame, now: float, delivered: int) -> StepReport:
+        import scanner
 
         heartbeat_due = self._last_sent is None or now - self._last_sent >= self.heartbeat_s
         thumb = thumbnail(frame)
         frame_changed = changed_fraction(thumb, self._last_thumb) >= self.change_fraction
         scan_ms = 0.0
+        views: dict[str, View] = {}
         if frame_changed or self._last_result is None:
             started = time.perf_counter()
             try:
-                result = scanner.scan(frame, self._manifest, decoder=self.decoder).to_dict()
+                scanned = scanner.scan(frame, self._manifest, decoder=self.decoder)
             except scanner.ScanError as exc:
                 note = f"frame not scanned: {exc}"
                 return self._log(StepReport(self._now_dt(now), "scan-failed", note=note))
             scan_ms = (time.perf_counter() - started) * 1000
+            result = scanned.to_dict()
+            views = self._better_views(frame, scanned)
             self._last_thumb = thumb
             self._last_result = result
             self.scans += 1
@@ -268,18 +331,22 @@ class CameraLoop:
             result = self._last_result
         key = observation_key(result)
         counts = _counts(result)
-        if key == self._last_key and not heartbeat_due and self._confirm_left == 0:
+        quiet = key == self._last_key and not heartbeat_due and self._confirm_left == 0
+        if quiet and not views:
             outcome = "skipped" if frame_changed else "unchanged"
             report = StepReport(
                 self._now_dt(now), outcome, scan_ms=scan_ms, delivered=delivered, **counts
             )
-            return self._log(report, manifest_note)
+            return self._log(report)
 
         unix_ms = max(int(now * 1000), self._last_ms + 1)
         self._last_ms = unix_ms
         scan_id = f"{self.name}-{unix_ms}"
-        path = self.spool.add({**result, "scan_id": scan_id}, unix_ms=unix_ms, camera=self.name)
-        delivered += self.flush()
+        body = {**result, "scan_id": scan_id, "captured_dt": captured_dt(unix_ms)}
+        outcome, sent = self._send(body, views, unix_ms=unix_ms, now=now)
+        delivered += sent
+        for code, (_, score) in views.items():
+            self._sent_quality[code] = score["quality"]
         if key != self._last_key:
             self._confirm_left = self.confirm_scans if self._last_key is not None else 0
             heartbeat = False
@@ -287,35 +354,103 @@ class CameraLoop:
             self._confirm_left -= 1
             heartbeat = False
         else:
-            heartbeat = True
+            heartbeat = not quiet  # a post for better views alone is no heartbeat
         self._last_key = key
         self._last_sent = now
         report = StepReport(
             self._now_dt(now),
-            "spooled" if path.exists() else "posted",
+            outcome,
             scan_ms=scan_ms,
             scan_id=scan_id,
             heartbeat=heartbeat,
             delivered=delivered,
             waiting=len(self.spool.pending()),
+            views=len(views),
             **counts,
         )
-        return self._log(report, manifest_note)
+        return self._log(report)
 
-    def _log(self, report: StepReport, note: str = "") -> StepReport:
-        if note:
-            report = dataclasses.replace(report, note=note)
+    def _send(self, body: dict, views: dict[str, View], *, unix_ms: int, now: float):
+        """Spool a scan and deliver what is due; return the outcome and how many were delivered.
+
+        A spool that cannot be written (a full disk, a folder gone) must not stop the camera: the
+        scan goes straight to the board, and is lost only when the board does not take it either.
+        """
+        try:
+            path = self.spool.add(body, unix_ms=unix_ms, camera=self.name, views=views)
+        except OSError as exc:
+            self._spool_trouble(f"cannot write the spool {self.spool.root}: {exc}")
+            return self._post_unspooled(body, views, now=now), 0
+        delivered = self.flush()
+        return ("spooled" if path.exists() else "posted"), delivered
+
+    def _post_unspooled(self, body: dict, views: dict[str, View], *, now: float) -> str:
+        if not self.delivery.reachable(now):
+            return "lost"
+        try:
+            answer = self.client.post_scan(body, views)
+        except ServerUnreachable as exc:
+            self.delivery.board_away(now, str(exc))
+            return "lost"
+        if answer.status in (200, 201):
+            self.delivery.board_back()
+            return "posted"
+        LOG.warning(
+            "the board answered %s to %s: %s", answer.status, body["scan_id"], answer.message()
+        )
+        return "lost"
+
+    def _spool_trouble(self, message: str) -> None:
+        # Once per kind of trouble, not on every tick.
+        if message != self._last_spool_trouble:
+            LOG.error("%s; posting straight to the board, scans it does not take are lost", message)
+            self._last_spool_trouble = message
+
+    def _better_views(self, frame, scanned) -> dict[str, View]:
+        """Cut the stickies' views out of the frame; return those that beat the ones sent before.
+
+        A view goes when its quality beats the best sent for that sticky by `VIEW_GAIN`, best
+        first, at most `max_views_per_scan` views and `max_views_bytes` bytes per scan; the rest
+        wait for a later frame.
+        """
+        import scanner
+
+        if not self.send_views:
+            return {}
+        try:
+            cut = scanner.cut_views(frame, self._manifest, scanned)
+        except (scanner.ScanError, ValueError) as exc:
+            LOG.warning("views not cut: %s", exc)
+            return {}
+        better = [
+            view
+            for view in cut
+            if view.score.quality > self._sent_quality.get(view.code, 0.0) * VIEW_GAIN
+        ]
+        better.sort(key=lambda view: view.score.quality, reverse=True)
+        views: dict[str, View] = {}
+        total = 0
+        for view in better[: self.max_views_per_scan]:
+            jpeg = view.jpeg(VIEW_JPEG_QUALITY)
+            if total + len(jpeg) > self.max_views_bytes:
+                continue
+            views[view.code] = (jpeg, view.score.to_dict())
+            total += len(jpeg)
+        return views
+
+    def _log(self, report: StepReport) -> StepReport:
         LOG.info("%s", report.line())
         return report
 
-    def run(self, *, max_frames: int | None = None, realtime: bool = False) -> int:
-        """Step until the video ends or `max_frames` frames were taken; return the frames taken.
+    def run(self, *, max_ticks: int | None = None, realtime: bool = False) -> int:
+        """Step until the video ends or `max_ticks` ticks passed; return the frames taken.
 
-        Live sources wait `every_s` between the starts of two ticks; video files wait only when
-        `realtime` is set, so that a recorded wall plays back as a live camera would see it.
+        A tick takes a frame, or waits for the camera or for the manifest. Live sources wait
+        `every_s` between the starts of two ticks; video files wait only when `realtime` is set,
+        so that a recorded wall plays back as a live camera would see it.
         """
         try:
-            while max_frames is None or self.frames < max_frames:
+            while max_ticks is None or self.ticks < max_ticks:
                 started = self.clock()
                 if self.step() is None:
                     break
@@ -324,6 +459,12 @@ class CameraLoop:
         finally:
             self.source.release()
         return self.frames
+
+
+def captured_dt(unix_ms: int) -> str:
+    """Return a capture time as ``POST /api/scans`` takes it: UTC ISO 8601 with ms and ``Z``."""
+    moment = dt.datetime.fromtimestamp(unix_ms / 1000, dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{unix_ms % 1000:03d}Z"
 
 
 def _counts(result: dict) -> dict[str, int]:

@@ -4,6 +4,7 @@ Pure: plain values in, bytes and images out; no Flask and no database. Sizes are
 the origin at the top-left of the page, sticky or card, x right and y down.
 """
 
+from .codes import qr_svg
 from .errors import PrintError
 from .kit import card_marker_rect, card_size
 from .output import (
@@ -35,6 +36,7 @@ __all__ = [
     "kit_layout",
     "kit_pdf",
     "poster_image",
+    "qr_svg",
     "sticky_image",
     "stickies_pdf",
     "write_kit_pngs",

@@ -80,3 +80,23 @@ def grid_runs(grid: Grid) -> list[tuple[int, int, int]]:
             else:
                 c += 1
     return runs
+
+
+def qr_svg(text: str, *, title: str = "QR code", css_class: str | None = None) -> str:
+    """Return an SVG of the QR code holding `text`, quiet zone included, one unit per module.
+
+    The SVG has no size of its own beyond its viewBox: it scales to its container. It carries no
+    style attribute, so a page with a strict Content-Security-Policy can inline it.
+    """
+    grid = qr_grid(text)
+    size = len(grid) + 2 * QR_QUIET_MODULES
+    q = QR_QUIET_MODULES
+    path = "".join(f"M{c + q} {r + q}h{n}v1h-{n}z" for r, c, n in grid_runs(grid))
+    label = title.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+    css = f' class="{css_class}"' if css_class else ""
+    return (
+        f'<svg{css} xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
+        f'shape-rendering="crispEdges" role="img" aria-label="{label}">'
+        f'<rect width="{size}" height="{size}" fill="#fff"/>'
+        f'<path d="{path}" fill="#000"/></svg>'
+    )

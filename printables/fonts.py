@@ -105,12 +105,6 @@ def fallback_font() -> Font | None:
     return _first(_FALLBACKS)
 
 
-def covers(font: Font, text: str) -> bool:
-    """Tell whether `font` has a glyph for every character of `text` (spaces aside)."""
-    cov = _coverage(font.name)
-    return all(ord(ch) in cov for ch in text if not ch.isspace())
-
-
 @lru_cache(maxsize=4096)
 def runs(style: str, text: str) -> tuple[tuple[Font, str], ...]:
     """Split `text` into runs that one font each can draw, in order.

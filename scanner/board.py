@@ -234,10 +234,6 @@ def _rectify(squares: Sequence[np.ndarray]) -> tuple[np.ndarray | None, float]:
     return model(p), float(np.median(np.hypot(r[0::2], r[1::2])))
 
 
-def _h(p: Sequence[float]) -> np.ndarray:
-    return np.array([p[0], p[1], 1.0])
-
-
 def frame_from_quad(quad: np.ndarray, squares: Sequence[np.ndarray]) -> BoardFrame | None:
     """Build the board frame from the corner quad (photo px) and marker outlines on the wall.
 

@@ -31,6 +31,9 @@ MIN_VIEW_PX_PER_MM = 2.0
 MAX_VIEW_PX_PER_MM = 8.0
 # Less of the sticky than this in frame and unhidden is not a picture of it.
 MIN_COVERAGE = 0.5
+# A sticky read in a cell the scan reports hidden may be partly covered: its view counts this much
+# of what showed.
+HIDDEN_CELL_SHARE = 0.5
 # A pixel this bright in every channel is glare, not paper.
 GLARE_LEVEL = 250
 # The manifest may omit the marker's printed side; printables' 76 mm note has 25 mm.
@@ -166,7 +169,8 @@ def cut_view(
 
     `marker_corners` are the marker's tl, tr, br, bl in photo pixels; `outline` the sticky's
     corners in marker sides in the marker's frame; `hidden` photo-pixel polygons that hide what
-    lies behind them. When the sticky's QR was read (`qr_corners`: the corners of each read,
+    lies behind them. A hidden polygon around the marker itself did not hide it: it only scales
+    the coverage by HIDDEN_CELL_SHARE, so that a view from a clear scan wins over it. When the sticky's QR was read (`qr_corners`: the corners of each read,
     in any order) and `qr_outline` places it in the marker's frame, its corners pin the far side
     of the sticky; otherwise the marker alone gives an affine pose, since a marker's perspective
     is too small to measure and extrapolating a guess of it bends the whole sticky.
@@ -181,9 +185,18 @@ def cut_view(
     if w_mm <= 0 or h_mm <= 0 or area_px < 16:
         return None
     px_per_mm = float(np.sqrt(area_px / (w_mm * h_mm)))
-    coverage = _coverage(quad, img.shape[1], img.shape[0], hidden)
+    centre = tuple(float(v) for v in corners.mean(axis=0))
+    around = [
+        cv2.pointPolygonTest(np.asarray(h, np.float32).reshape(-1, 1, 2), centre, False) >= 0
+        for h in hidden
+    ]
+    coverage = _coverage(
+        quad, img.shape[1], img.shape[0], [h for h, a in zip(hidden, around, strict=True) if not a]
+    )
     if coverage < MIN_COVERAGE:
         return None
+    if any(around):
+        coverage *= HIDDEN_CELL_SHARE
     scale = float(np.clip(px_per_mm, MIN_VIEW_PX_PER_MM, MAX_VIEW_PX_PER_MM))
     vw, vh = max(1, round(w_mm * scale)), max(1, round(h_mm * scale))
     target = np.array([[-0.5, -0.5], [vw - 0.5, -0.5], [vw - 0.5, vh - 0.5], [-0.5, vh - 0.5]])
@@ -207,7 +220,7 @@ def cut_view(
     score = ViewScore(
         px_per_mm=px_per_mm,
         sharpness=_sharpness(gray),
-        glare=float(np.mean(view.min(axis=2) >= GLARE_LEVEL)),
+        glare=cv2.countNonZero(cv2.inRange(view, (GLARE_LEVEL,) * 3, (255,) * 3)) / (vw * vh),
         coverage=coverage,
     )
     return StickyView(
@@ -277,8 +290,8 @@ def _coverage(quad: np.ndarray, width: int, height: int, hidden) -> float:
     """Return the fraction of the outline's area inside the frame and outside `hidden`."""
     x0, y0 = np.floor(quad.min(axis=0)).astype(int)
     x1, y1 = np.ceil(quad.max(axis=0)).astype(int) + 1
-    # Rasterise at a pitch that keeps the count near 10,000 cells whatever the sticky's size.
-    step = max(1.0, float(np.sqrt((x1 - x0) * (y1 - y0) / 10000.0)))
+    # Rasterise at a pitch that keeps the count near 2,500 cells whatever the sticky's size.
+    step = max(1.0, float(np.sqrt((x1 - x0) * (y1 - y0) / 2500.0)))
     nx, ny = max(2, int((x1 - x0) / step)), max(2, int((y1 - y0) / step))
     scale = np.array([nx / (x1 - x0), ny / (y1 - y0)])
     poly = np.round((quad - (x0, y0)) * scale * 16).astype(np.int32)
@@ -305,15 +318,19 @@ def _sharpness(gray: np.ndarray) -> float:
     After Crete et al.'s no-reference blur metric: a sharp picture loses much of its fine
     variation to a 9-pixel box blur, an already blurred one little.
     """
-    g = gray.astype(np.float64)
+    g = gray.astype(np.float32)
     if min(g.shape) < 12:
         return 0.0
     scores = []
     for axis, ksize in ((0, (1, 9)), (1, (9, 1))):
-        d_f = np.abs(np.diff(g, axis=axis))
-        d_b = np.abs(np.diff(cv2.blur(g, ksize), axis=axis))
-        s_f = d_f.sum()
+        b = cv2.blur(g, ksize)
+        if axis == 0:
+            d_f, d_b = cv2.absdiff(g[1:], g[:-1]), cv2.absdiff(b[1:], b[:-1])
+        else:
+            d_f, d_b = cv2.absdiff(g[:, 1:], g[:, :-1]), cv2.absdiff(b[:, 1:], b[:, :-1])
+        s_f = float(cv2.sumElems(d_f)[0])
         if s_f <= 0:
             return 0.0
-        scores.append(np.maximum(0.0, d_f - d_b).sum() / s_f)
+        gain = cv2.max(cv2.subtract(d_f, d_b), 0.0)
+        scores.append(float(cv2.sumElems(gain)[0]) / s_f)
     return float(np.clip(min(scores), 0.0, 1.0))

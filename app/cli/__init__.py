@@ -11,6 +11,15 @@ import click
 
 from app.cli.common import fail_on_service_error, pass_app, plural, with_event
 
+# waitress settings for `serve` and `demo`. The lookahead keeps reading a connection while its
+# request runs, so that a live page's stream notices at once when the phone goes away. Forwarded
+# headers reach the app, which alone decides whether to trust them (only with --behind-proxy).
+WAITRESS_OPTIONS = {
+    "channel_request_lookahead": 4,
+    "clear_untrusted_proxy_headers": False,
+    "ident": "openspaces",
+}
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
@@ -123,15 +132,23 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("name")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="If a live token has this name, revoke it and create a new one in its place.",
+)
 @pass_app
 @fail_on_service_error
-def token_create(app, name: str) -> None:
-    """Create a camera token called NAME. The token is printed once, on the last line."""
+def token_create(app, name: str, replace: bool) -> None:
+    """Create a camera token called NAME. The token is printed once, on the last line.
+
+    The name of a revoked token can be used again.
+    """
     from app.extensions import db as database
     from app.services.organizers import create_token
 
     with app.app_context():
-        _, secret = create_token(name=name)
+        _, secret = create_token(name=name, replace=replace)
         database.session.commit()
     click.echo(f"Token {name!r} created. Keep it secret; it is not shown again:", err=True)
     click.echo(secret)
@@ -227,8 +244,31 @@ def _serve_options(func):
         default=32,
         show_default=True,
         type=click.IntRange(2, 256),
-        help="Worker threads. Live pages stream changes on all but 8 of them; "
+        help="waitress's threads. Live pages stream changes on all but 8 of them; "
         "pages beyond that poll instead.",
+    )
+    @click.option(
+        "--server",
+        type=click.Choice(["auto", "gunicorn", "waitress"]),
+        default="auto",
+        show_default=True,
+        help="auto: gunicorn with gevent workers where installed (Linux, macOS), so that every "
+        "live page streams without a thread of its own; waitress otherwise.",
+    )
+    @click.option(
+        "--workers",
+        default=1,
+        show_default=True,
+        type=click.IntRange(1, 64),
+        help="Server processes (gunicorn only). Several need PostgreSQL; a change made through "
+        "one reaches the live pages of all.",
+    )
+    @click.option(
+        "--behind-proxy",
+        is_flag=True,
+        envvar="OPENSPACES_BEHIND_PROXY",
+        help="Trust one reverse proxy's X-Forwarded-For/-Proto/-Host headers (for HTTPS in "
+        "front); only when the proxy alone can reach this port [env OPENSPACES_BEHIND_PROXY].",
     )
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
@@ -237,31 +277,130 @@ def _serve_options(func):
     return wrapped
 
 
-def _serve(app, *, host: str, port: int, threads: int) -> None:
+# One gevent worker holds this many connections: every open live page keeps one.
+GEVENT_CONNECTIONS = 5000
+
+
+def _gunicorn_available() -> bool:
+    import importlib.util
+    import os
+
+    return os.name == "posix" and all(
+        importlib.util.find_spec(name) is not None for name in ("gunicorn", "gevent")
+    )
+
+
+def _serve(
+    app,
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    behind_proxy: bool = False,
+    server: str = "auto",
+    workers: int = 1,
+) -> None:
+    from app import trust_proxy
+
+    if server == "auto":
+        server = "gunicorn" if _gunicorn_available() else "waitress"
+    elif server == "gunicorn" and not _gunicorn_available():
+        raise click.ClickException(
+            "gunicorn with gevent is not installed: pip install 'openspaces[server]' (Linux, macOS)"
+        )
+    if workers > 1 and server != "gunicorn":
+        raise click.ClickException(
+            "--workers needs gunicorn: pip install 'openspaces[server]' (Linux, macOS)"
+        )
+    if workers > 1 and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        click.echo(
+            "Several workers on SQLite take turns to write; PostgreSQL is the database for that."
+        )
+    if behind_proxy:
+        trust_proxy(app)
+        click.echo("Trusting X-Forwarded-* headers from one reverse proxy.")
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    if server == "gunicorn":
+        click.echo(
+            f"Serving the board on http://{shown}:{port}/ with gunicorn, "
+            f"{plural(workers, 'gevent worker')}: every live page streams  (Ctrl+C to stop)"
+        )
+        _exec_gunicorn(app, host=host, port=port, workers=workers, behind_proxy=behind_proxy)
     import threading
 
     from waitress import serve as waitress_serve
 
-    app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(max(1, threads - 8))
+    streams = max(1, threads - 8)
+    app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(streams)
+    click.echo(
+        f"Serving the board on http://{shown}:{port}/ with waitress, {threads} threads: "
+        f"{streams} live pages stream, more poll  (Ctrl+C to stop)"
+    )
+    waitress_serve(app, host=host, port=port, threads=threads, **WAITRESS_OPTIONS)
 
-    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-    click.echo(f"Serving the board on http://{shown}:{port}/  (Ctrl+C to stop)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="openspaces")
+
+def _exec_gunicorn(app, *, host: str, port: int, workers: int, behind_proxy: bool) -> None:
+    """Replace this process with gunicorn serving ``app.wsgi`` on gevent workers.
+
+    Each worker creates its own app after gevent has patched the standard library, so that locks
+    and sleeps in the app yield to other requests instead of blocking the worker.
+    """
+    import os
+
+    env = {
+        **os.environ,
+        "OPENSPACES_INSTANCE": app.instance_path,
+        "OPENSPACES_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "OPENSPACES_LIVE_STREAMS": str(GEVENT_CONNECTIONS - 100),
+    }
+    if behind_proxy:
+        env["OPENSPACES_BEHIND_PROXY"] = "1"
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--worker-class",
+        "gevent",
+        "--workers",
+        str(workers),
+        "--worker-connections",
+        str(GEVENT_CONNECTIONS),
+        "--bind",
+        bind,
+        "--keep-alive",
+        "30",
+        "--graceful-timeout",
+        "5",
+        "--log-level",
+        "warning",
+        "app.wsgi:application",
+    ]
+    sys.stdout.flush()
+    os.execve(sys.executable, argv, env)
 
 
 @main.command("serve")
 @_serve_options
 @pass_app
-def serve(app, host: str, port: int, threads: int) -> None:
-    """Serve the web app with a production WSGI server (waitress)."""
-    _serve(app, host=host, port=port, threads=threads)
+def serve(app, host, port, threads, server, workers, behind_proxy) -> None:
+    """Serve the web app: gunicorn with gevent workers where installed, waitress otherwise."""
+    _serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        behind_proxy=behind_proxy,
+        server=server,
+        workers=workers,
+    )
 
 
 @main.command("demo")
 @_serve_options
 @click.option("--no-serve", is_flag=True, help="Set up the demo event and exit without serving.")
 @pass_app
-def demo(app, host: str, port: int, threads: int, no_serve: bool) -> None:
+def demo(app, host, port, threads, server, workers, behind_proxy, no_serve: bool) -> None:
     """Set up a demo event with sessions, people and a filled board, then serve it."""
     from app.extensions import db as database
     from app.services.demo import seed_demo
@@ -271,7 +410,15 @@ def demo(app, host: str, port: int, threads: int, no_serve: bool) -> None:
         database.session.commit()
     click.echo("Demo event created." if created else "Demo event already set up.")
     if not no_serve:
-        _serve(app, host=host, port=port, threads=threads)
+        _serve(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            behind_proxy=behind_proxy,
+            server=server,
+            workers=workers,
+        )
 
 
 def _register_optional_commands() -> None:

@@ -115,14 +115,22 @@ def _write(output: Path, result, fmt: str) -> str:
 def print_stickies(app, event, count, kind, template, paper, fmt, dpi, output) -> None:
     """Issue COUNT new stickies and write them, ready to print."""
     from app.extensions import db
-    from app.services.printing import check_output, check_print_options, kind_from, render_batch
-    from app.services.stickies import SAFE_MARKER_IDS, allocate_stickies
+    from app.services.printing import (
+        check_output,
+        check_print_options,
+        kind_from,
+        marker_id_warning,
+        render_batch,
+    )
+    from app.services.stickies import allocate_stickies, discard_batch
 
     check_print_options(template=template, paper=paper.lower(), fmt=fmt)
     check_output(output, fmt=fmt)
     batch = allocate_stickies(
         event=event, count=count, kind=kind_from(kind), template=template, paper=paper.lower()
     )
+    # Commit before drawing, which takes a while: other prints, claims and scans need not wait.
+    db.session.commit()
     try:
         where = _draw(
             f"Drawing {count} {kind} stickies",
@@ -131,17 +139,15 @@ def print_stickies(app, event, count, kind, template, paper, fmt, dpi, output) -
             fmt=fmt,
         )
     except BaseException:
+        # Only a batch that reached the disk is kept: a failed print issues no codes.
         db.session.rollback()
+        discard_batch(batch=batch)
+        db.session.commit()
         raise
-    # Only a batch that reached the disk is kept: a failed print issues no codes.
-    db.session.commit()
     click.echo(f"Batch {batch.id}: {count} {kind} stickies ({template}, {paper}) -> {where}")
-    if batch.stickies[-1].marker_id >= SAFE_MARKER_IDS:
-        click.echo(
-            f"Note: this event now uses marker ids beyond {SAFE_MARKER_IDS - 1}, where two ids can "
-            "differ by only 2 bits; the wall camera may confuse such stickies now and then.",
-            err=True,
-        )
+    warning = marker_id_warning(event=event)
+    if warning:
+        click.echo(f"Note: {warning}", err=True)
 
 
 @print_group.command("kit")
@@ -182,13 +188,11 @@ def print_kit(app, event, paper, fmt, dpi, output) -> None:
 @fail_on_service_error
 def print_batch(app, event, batch_id, fmt, dpi, output) -> None:
     """Reprint an earlier batch with the same codes."""
-    from app.extensions import db
-    from app.models import PrintBatch
     from app.services import ServiceError
-    from app.services.printing import check_output, render_batch
+    from app.services.printing import check_output, event_batch, render_batch
 
-    batch = db.session.get(PrintBatch, batch_id)
-    if batch is None or batch.event_id != event.id:
+    batch = event_batch(event, batch_id)
+    if batch is None:
         raise ServiceError(f"no print batch {batch_id} in this event")
     check_output(output, fmt=fmt)
     where = _draw(

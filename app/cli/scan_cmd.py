@@ -34,13 +34,54 @@ def _load_manifest(ctx: click.Context, manifest_path: str | None):
         return Manifest.from_dict(build_manifest(event))
 
 
-def _annotation_path(annotate: str, photo: str, many: bool) -> Path:
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def _annotation_folder(annotate: str, many: bool) -> Path:
+    """Check where --annotate writes, before any photo is scanned; return the folder, made."""
     out = Path(annotate)
+    if not many and out.is_dir():
+        raise click.BadParameter(
+            f"{annotate} is a folder; give a file name", param_hint="--annotate"
+        )
+    if not many and out.suffix.lower() not in IMAGE_SUFFIXES:
+        raise click.BadParameter(
+            f"{annotate}: give a file name ending in {', '.join(IMAGE_SUFFIXES)}",
+            param_hint="--annotate",
+        )
+    folder = out if many else out.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise click.BadParameter(
+            f"{folder} is a file, not a folder", param_hint="--annotate"
+        ) from None
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot make the folder {folder}: {exc.strerror}", param_hint="--annotate"
+        ) from None
+    return folder
+
+
+def _annotation_path(annotate: str, photo: str, many: bool) -> Path:
     if many:
-        out.mkdir(parents=True, exist_ok=True)
-        return out / f"{Path(photo).stem}-annotated.jpg"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return out
+        return Path(annotate) / f"{Path(photo).stem}-annotated.jpg"
+    return Path(annotate)
+
+
+def _write_annotation(target: Path, picture) -> None:
+    """Write the annotated photo, or stop with a message saying why it could not be written."""
+    import cv2
+
+    ok, data = cv2.imencode(target.suffix.lower(), picture)
+    if not ok:
+        raise click.ClickException(f"cannot encode the annotated photo as {target.suffix}")
+    try:
+        target.write_bytes(data.tobytes())
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write the annotated photo to {target}: {exc.strerror}"
+        ) from None
 
 
 @click.command("scan")
@@ -141,7 +182,8 @@ def _annotation_path(annotate: str, photo: str, many: bool) -> Path:
     "--max-scans",
     type=click.IntRange(min=1),
     metavar="N",
-    help="With --camera: stop after N frames (default: run until stopped or the video ends).",
+    help="With --camera: stop after N ticks, each a frame or a wait for the camera or the "
+    "manifest (default: run until stopped or the video ends).",
 )
 @click.option(
     "--name",
@@ -212,11 +254,12 @@ def scan(
         raise click.UsageError(
             "--apply scans against the local instance's event: drop --all-codes and --manifest"
         )
+    if annotate:
+        _annotation_folder(annotate, len(photos) > 1)
     _scan_photos(ctx, photos, as_json, annotate, manifest_path, decoder, all_codes, apply_)
 
 
 def _scan_photos(ctx, photos, as_json, annotate, manifest_path, decoder, all_codes, apply_):
-    import cv2
 
     import scanner
 
@@ -256,19 +299,19 @@ def _scan_photos(ctx, photos, as_json, annotate, manifest_path, decoder, all_cod
         if not payload["board_found"]:
             lines.insert(0, "board not found")
         if apply_:
-            applied = _apply(ctx, photo, payload)
+            applied = _apply(ctx, photo, result)
             lines += _applied_lines(applied)
             payload = {**payload, "applied": applied}
         _emit(photo, payload, as_json, lines=lines)
         if annotate:
             target = _annotation_path(annotate, photo, len(photos) > 1)
-            cv2.imwrite(str(target), scanner.annotate(image, result))
+            _write_annotation(target, scanner.annotate(image, result))
             click.echo(f"annotated: {target}", err=True)
     if failed:
         ctx.exit(1)
 
 
-def _apply(ctx: click.Context, photo: str, payload: dict) -> dict:
+def _apply(ctx: click.Context, photo: str, result) -> dict:
     """Apply a photo's scan result to the local board, once per photo content.
 
     The scan id is ``cli-<sha256 of the file>``, so that applying the same photo again is a no-op.
@@ -276,30 +319,30 @@ def _apply(ctx: click.Context, photo: str, payload: dict) -> dict:
     """
     import hashlib
 
-    from app.extensions import db
     from app.services.events import get_current_event
-    from app.services.scans import InvalidScan, apply_scan, parse_observations
+    from app.services.ingest import ScanSettings, ingest_scan
+    from app.services.scans import InvalidScan
+    from app.services.uploads import InvalidUpload
 
-    digest = hashlib.sha256(Path(photo).read_bytes()).hexdigest()
+    data = Path(photo).read_bytes()
     app = ctx.find_root().meta["openspaces.app"]
     with app.app_context():
-        event = get_current_event()
         try:
-            observations = parse_observations({**payload, "scan_id": f"cli-{digest}"})
-            outcome = apply_scan(
-                event=event,
-                observations=observations,
+            ingested = ingest_scan(
+                event=get_current_event(),
                 source="cli",
-                remove_after=app.config["REMOVE_AFTER_SCANS"],
+                settings=ScanSettings.from_config(app.config),
+                scan_id=f"cli-{hashlib.sha256(data).hexdigest()}",
+                observations=result,
+                photo=data,
             )
-        except InvalidScan as exc:
-            db.session.rollback()
+        except (InvalidScan, InvalidUpload) as exc:
             raise click.ClickException(f"{photo}: not applied: {exc}") from None
-        if outcome.duplicate:
-            db.session.rollback()
-        else:
-            db.session.commit()
-        return {"scan": outcome.scan.id, "duplicate": outcome.duplicate, "changes": outcome.changes}
+        return {
+            "scan": ingested.scan.id,
+            "duplicate": ingested.duplicate,
+            "changes": ingested.changes,
+        }
 
 
 def _applied_lines(applied: dict) -> list[str]:

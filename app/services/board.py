@@ -413,6 +413,8 @@ def room_url(event: Event, room: Room) -> str:
 
 def board_json(event: Event) -> dict:
     """Return the board state in the ``GET /api/board`` contract."""
+    from app.services.pictures import picture_url
+
     return {
         "event": event.slug,
         "stickies": [
@@ -424,6 +426,8 @@ def board_json(event: Event) -> dict:
                 "status": str(s.board_status),
                 "since": s.placed_dt.isoformat().replace("+00:00", "Z") if s.placed_dt else None,
                 "title": s.title,
+                "picture": picture_url(event, s),
+                "suggested_title": s.suggested_title,
             }
             for s in board_stickies(event)
         ],

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import SLOT_KEY_FORMAT, Event, Room, Slot, Sticky, utcnow
 from app.services import ServiceError
+from app.services.text import clean_line
 
 CORNER_MARKERS = {"tl": 0, "tr": 1, "br": 2, "bl": 3}
 FIRST_FREE_MARKER = 4
@@ -110,12 +111,31 @@ def _require(table: dict, key: str, where: str) -> object:
     return table[key]
 
 
+# The keys an event file may hold; anything else is most likely a typo, and refused by name.
+TOP_KEYS = ("event", "rooms", "slots")
+EVENT_KEYS = ("name", "slug", "timezone", "base_url")
+ROOM_KEYS = ("name", "capacity")
+SLOT_KEYS = ("start", "end")
+
+
+def _refuse_unknown(table: object, known: tuple[str, ...], where: str) -> None:
+    if not isinstance(table, dict):
+        raise ServiceError(f"{where} must be a table")
+    unknown = [key for key in table if key not in known]
+    if unknown:
+        raise ServiceError(
+            f"{where}: unknown key {unknown[0]!r}; the keys here are {', '.join(known)}"
+        )
+
+
 def parse_event_data(raw: dict, *, where: str = "event file") -> EventData:
     """Validate the event file's data (already parsed from TOML)."""
+    _refuse_unknown(raw, TOP_KEYS, where)
     event = raw.get("event")
     if not isinstance(event, dict):
         raise ServiceError(f"{where}: missing [event] table")
-    name = str(_require(event, "name", f"{where} [event]")).strip()
+    _refuse_unknown(event, EVENT_KEYS, f"{where} [event]")
+    name = clean_line(str(_require(event, "name", f"{where} [event]")))
     slug = str(_require(event, "slug", f"{where} [event]")).strip()
     if not SLUG_RE.match(slug):
         raise ServiceError(
@@ -134,7 +154,10 @@ def parse_event_data(raw: dict, *, where: str = "event file") -> EventData:
         raise ServiceError(f"{where}: at least one [[rooms]] entry is needed")
     for i, room in enumerate(raw_rooms, start=1):
         here = f"{where} room {i}"
-        room_name = " ".join(str(_require(room, "name", here)).split())
+        _refuse_unknown(room, ROOM_KEYS, here)
+        room_name = clean_line(str(_require(room, "name", here)))
+        if not room_name:
+            raise ServiceError(f"{here}: the name shows no characters")
         if len(room_name) > 100:
             raise ServiceError(f"{here}: name is longer than 100 characters")
         if room_name.casefold() in seen_rooms:
@@ -153,6 +176,7 @@ def parse_event_data(raw: dict, *, where: str = "event file") -> EventData:
         raise ServiceError(f"{where}: at least one [[slots]] entry is needed")
     for i, slot in enumerate(raw_slots, start=1):
         here = f"{where} slot {i}"
+        _refuse_unknown(slot, SLOT_KEYS, here)
         start = parse_local_time(_require(slot, "start", here), tz, where=here)
         end = parse_local_time(_require(slot, "end", here), tz, where=here)
         if end <= start:
@@ -185,6 +209,7 @@ def apply_event_data(data: EventData) -> LoadReport:
     """Create the event or update it in place. Loading the same data twice changes nothing."""
     event = get_event_by_slug(data.slug)
     created = event is None
+    was_current = event is not None and get_current_event() is event
     changes: list[str] = []
     if event is None:
         event = Event(
@@ -198,24 +223,35 @@ def apply_event_data(data: EventData) -> LoadReport:
             if getattr(event, attr) != getattr(data, attr):
                 changes.append(f"{attr}: {getattr(event, attr)!r} -> {getattr(data, attr)!r}")
                 setattr(event, attr, getattr(data, attr))
-    event.loaded_dt = utcnow()
 
     _sync_rooms(event, data.rooms, changes)
     _sync_slots(event, data.slots, changes)
+    # Loading makes the event the one this instance serves; loading it again unchanged is a no-op.
+    if changes or not was_current:
+        event.loaded_dt = utcnow()
     db.session.flush()
     return LoadReport(event, created, tuple(changes))
 
 
 def _sync_rooms(event: Event, rooms: tuple[RoomData, ...], changes: list[str]) -> None:
+    """Match the event's rooms to the file's: by name, else by position (a renamed room).
+
+    A renamed room keeps its marker id, so that its printed header card still matches.
+    """
     existing = {room.name.casefold(): room for room in event.rooms}
     wanted = {room.name.casefold() for room in rooms}
-    for key, room in existing.items():
-        if key not in wanted:
-            _refuse_if_used(room=room)
-            event.rooms.remove(room)
-            changes.append(f"removed room {room.name!r}")
+    unmatched = {room.position: room for room in event.rooms if room.name.casefold() not in wanted}
+    renamed: dict[int, Room] = {}
     for position, data in enumerate(rooms):
-        room = existing.get(data.name.casefold())
+        if data.name.casefold() not in existing and position in unmatched:
+            renamed[position] = unmatched.pop(position)
+    for room in unmatched.values():
+        _refuse_if_used(room=room)
+        event.rooms.remove(room)
+        changes.append(f"removed room {room.name!r}")
+    db.session.flush()
+    for position, data in enumerate(rooms):
+        room = existing.get(data.name.casefold()) or renamed.get(position)
         if room is None:
             room = Room(name=data.name, capacity=data.capacity, position=position)
             room.marker_id = next_marker_id(event)
@@ -223,9 +259,11 @@ def _sync_rooms(event: Event, rooms: tuple[RoomData, ...], changes: list[str]) -
             db.session.flush()
             changes.append(f"added room {data.name!r}")
             continue
-        if (room.name, room.capacity, room.position) != (data.name, data.capacity, position):
+        if room.name.casefold() != data.name.casefold():
+            changes.append(f"renamed room {room.name!r} to {data.name!r}")
+        elif (room.name, room.capacity, room.position) != (data.name, data.capacity, position):
             changes.append(f"updated room {data.name!r}")
-            room.name, room.capacity, room.position = data.name, data.capacity, position
+        room.name, room.capacity, room.position = data.name, data.capacity, position
 
 
 def _sync_slots(event: Event, slots: tuple[SlotData, ...], changes: list[str]) -> None:

@@ -67,6 +67,20 @@ def feed_title(sticky: Sticky) -> str:
     return sticky.title or f"Session {sticky.code} (handwritten)"
 
 
+def feed_picture(event: Event, sticky: Sticky) -> str | None:
+    """Return the URL of the sticky's picture while its title is not typed, else None.
+
+    Until someone types or confirms a title, the picture is what the session is called: every
+    feed links it where its format has room for a link.
+    """
+    from app.services.pictures import picture_url
+
+    return None if sticky.title else picture_url(event, sticky)
+
+
+PICTURE_LINK_TITLE = "Picture of the handwritten sticky"
+
+
 def session_guid(event: Event, sticky: Sticky) -> str:
     """Return the session's guid: UUID5 of its sticky's URL, so it stays put when the session moves."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, sticky_url(event, sticky.code)))
@@ -100,6 +114,9 @@ def _calendar(event: Event, name: str, sessions: list[Sticky]) -> bytes:
         description = f"{host}\n\n{sticky.description or ''}".strip()
         item.add("description", description)
         item.add("url", sticky_url(event, sticky.code))
+        picture = feed_picture(event, sticky)
+        if picture:
+            item.add("attach", picture, parameters={"FMTTYPE": "image/jpeg"})
         if sticky.tag_list:
             item.add("categories", sticky.tag_list)
         cal.add_component(item)
@@ -161,6 +178,7 @@ def schedule_json(*, event: Event) -> dict:
                 "room": s.room.name,
                 "slot": s.slot.key,
                 "url": sticky_url(event, s.code),
+                "picture": feed_picture(event, s),
                 "interested": counts.get(s.id, 0),
             }
             for s in scheduled_sessions(event=event)
@@ -271,6 +289,9 @@ def schedule_xml(*, event: Event) -> bytes:
                 for link in sticky.link_list:
                     if link.startswith(("http://", "https://")):
                         _sub(links, "link", link, href=link)
+                picture = feed_picture(event, sticky)
+                if picture:
+                    _sub(links, "link", PICTURE_LINK_TITLE, href=picture)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
@@ -380,6 +401,11 @@ def _frab_event(event: Event, sticky: Sticky) -> dict:
             {"title": link, "url": link}
             for link in sticky.link_list
             if link.startswith(("http://", "https://"))
+        ]
+        + [
+            {"title": PICTURE_LINK_TITLE, "url": url}
+            for url in [feed_picture(event, sticky)]
+            if url
         ],
         "attachments": [],
     }

@@ -8,7 +8,9 @@ import json
 import threading
 import time
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Event, Interest, Sticky
@@ -16,20 +18,31 @@ from app.services.board import board_json
 
 # Many phones ask at once; one database read per half second serves them all.
 CACHE_SECONDS = 0.5
-# event id -> (read at, stamp of the stored state, slots as (id, start, end))
-_cache: dict[int, tuple[float, str, tuple[tuple[int, dt.datetime, dt.datetime], ...]]] = {}
+# (database, event id) -> (read at, stamp of the stored state, slots as (id, start, end))
+_cache: dict[
+    tuple[str, int], tuple[float, str, tuple[tuple[int, dt.datetime, dt.datetime], ...]]
+] = {}
+# database -> (read at, id of the event served now, or None)
+_current: dict[str, tuple[float, int | None]] = {}
 _lock = threading.Lock()
 
 
 def _stored_state(event: Event) -> tuple[str, tuple[tuple[int, dt.datetime, dt.datetime], ...]]:
-    interests = db.session.scalar(
-        select(func.count(Interest.id)).join(Sticky).where(Sticky.event_id == event.id)
-    )
+    # Per sticky: one mark added here and one taken away there must still change the stamp.
+    interests = db.session.execute(
+        select(Interest.sticky_id, func.count(Interest.id))
+        .join(Sticky)
+        .where(Sticky.event_id == event.id)
+        .group_by(Interest.sticky_id)
+        .order_by(Interest.sticky_id)
+    ).all()
     slots = tuple((s.id, s.start_dt, s.end_dt) for s in event.slots)
     rooms = [(r.id, r.name, r.capacity, r.position) for r in event.rooms]
     settings = [event.name, event.timezone, event.base_url]
     payload = json.dumps(
-        [board_json(event), interests, settings, rooms, slots], sort_keys=True, default=str
+        [board_json(event), [list(row) for row in interests], settings, rooms, slots],
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha1(payload.encode()).hexdigest()[:16], slots
 
@@ -49,16 +62,47 @@ def board_version(event: Event, *, now: dt.datetime) -> str:
     the slots running now and next, which move with the clock alone.
     """
     mono = time.monotonic()
+    key = (str(db.engine.url), event.id)
     with _lock:
-        cached = _cache.get(event.id)
+        cached = _cache.get(key)
     if cached and mono - cached[0] < CACHE_SECONDS:
         stored, slots = cached[1], cached[2]
     else:
         stored, slots = _stored_state(event)
         with _lock:
-            _cache[event.id] = (mono, stored, slots)
+            _cache[key] = (mono, stored, slots)
+    return _combine(stored, slots, now)
+
+
+def _combine(stored: str, slots, now: dt.datetime) -> str:
     current, upcoming = _now_and_next(slots, now)
     return hashlib.sha1(f"{stored}:{current}:{upcoming}".encode()).hexdigest()[:16]
+
+
+def current_event_version(*, now: dt.datetime) -> tuple[int, str] | None:
+    """Return the id of the event served now and its stamp (``board_version``), or None.
+
+    While both are cached (``CACHE_SECONDS``) this reads nothing from the database, so that a page
+    kept in memory is served without a query.
+    """
+    from app.services.events import get_current_event
+
+    mono = time.monotonic()
+    url = str(db.engine.url)
+    with _lock:
+        current = _current.get(url)
+        stamp = _cache.get((url, current[1])) if current and current[1] is not None else None
+    if current and mono - current[0] < CACHE_SECONDS:
+        if current[1] is None:
+            return None
+        if stamp and mono - stamp[0] < CACHE_SECONDS:
+            return current[1], _combine(stamp[1], stamp[2], now)
+    event = get_current_event()
+    with _lock:
+        _current[url] = (mono, event.id if event else None)
+    if event is None:
+        return None
+    return event.id, board_version(event, now=now)
 
 
 def next_change(event: Event, *, now: dt.datetime) -> dt.datetime | None:
@@ -71,3 +115,11 @@ def forget_versions() -> None:
     """Drop cached stamps, so that the next read sees a change at once."""
     with _lock:
         _cache.clear()
+        _current.clear()
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    # A change committed by this process shows at once here; other processes (several workers)
+    # read the stored state again within CACHE_SECONDS.
+    forget_versions()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -9,8 +12,16 @@ from app.extensions import db
 from app.models import ApiToken, Organizer, utcnow
 from app.services import ServiceError
 from app.services.codes import hash_secret, new_secret
+from app.services.text import unprintable_in
 
 MIN_PASSWORD_LENGTH = 8
+# A camera posts every few seconds; writing its last use each time would make every scan a write.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash("a password that no organizer has")
 
 
 def set_password(*, username: str, password: str) -> Organizer:
@@ -26,24 +37,48 @@ def set_password(*, username: str, password: str) -> Organizer:
 
 
 def authenticate(*, username: str, password: str) -> Organizer | None:
+    """Return the organizer whose name and password these are, or None.
+
+    An unknown name costs the same password check as a known one, so that the time an answer takes
+    does not tell which names exist.
+    """
     organizer = db.session.scalar(select(Organizer).filter_by(username=username))
-    if organizer and check_password_hash(organizer.password_hash, password):
+    if organizer is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if check_password_hash(organizer.password_hash, password):
         return organizer
     return None
 
 
-def create_token(*, name: str) -> tuple[ApiToken, str]:
-    """Create a camera token; return it and the secret, which is never shown again."""
+def create_token(*, name: str, replace: bool = False) -> tuple[ApiToken, str]:
+    """Create a camera token; return it and the secret, which is never shown again.
+
+    A revoked token's name is free again. With ``replace``, a live token of that name is revoked
+    and replaced at once: its old secret stops working.
+    """
     name = name.strip()
     if not name or len(name) > 100:
         raise ServiceError("a token needs a name of 1 to 100 characters")
-    if db.session.scalar(select(ApiToken).filter_by(name=name)):
-        raise ServiceError(
-            f"a token called {name!r} exists already; revoke it or pick another name"
-        )
+    bad = unprintable_in(name)
+    if bad is not None:
+        raise ServiceError(f"a token name takes printable characters only, not {bad}")
     secret = new_secret()
-    token = ApiToken(name=name, token_hash=hash_secret(secret))
-    db.session.add(token)
+    token = db.session.scalar(select(ApiToken).filter_by(name=name))
+    if token is not None and token.revoked_dt is None and not replace:
+        raise ServiceError(
+            f"a token called {name!r} exists already; revoke it, replace it (--replace) "
+            "or pick another name"
+        )
+    if token is None:
+        token = ApiToken(name=name, token_hash=hash_secret(secret))
+        db.session.add(token)
+    else:
+        # The row gets a new secret, so the old one stays dead.
+        token.token_hash = hash_secret(secret)
+        token.created_dt = utcnow()
+        token.last_used_dt = None
+        token.revoked_dt = None
     db.session.flush()
     return token, secret
 
@@ -52,7 +87,9 @@ def token_for_secret(secret: str) -> ApiToken | None:
     token = db.session.scalar(select(ApiToken).filter_by(token_hash=hash_secret(secret)))
     if token is None or token.revoked_dt is not None:
         return None
-    token.last_used_dt = utcnow()
+    now = utcnow()
+    if token.last_used_dt is None or now - token.last_used_dt >= LAST_USED_RESOLUTION:
+        token.last_used_dt = now
     return token
 
 
@@ -60,7 +97,7 @@ def revoke_token(*, name: str) -> ApiToken:
     token = db.session.scalar(select(ApiToken).filter_by(name=name))
     if token is None:
         raise ServiceError(f"no token called {name!r}")
-    token.revoked_dt = utcnow()
+    token.revoked_dt = token.revoked_dt or utcnow()
     return token
 
 

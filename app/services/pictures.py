@@ -47,11 +47,15 @@ class InvalidView(ServiceError):
 
 @dataclass(frozen=True)
 class View:
-    """One picture of a sticky: its code, the BGR image and its score (scanner.ViewScore)."""
+    """One picture of a sticky: its code, the BGR image and its score (scanner.ViewScore).
+
+    A camera's JPEG view is kept as it came (`jpeg`), without decoding and encoding it again.
+    """
 
     code: str
     image: Any
     score: Any
+    jpeg: bytes | None = None
 
 
 def picture_path(picture_dir: str, sticky: Sticky) -> Path | None:
@@ -72,27 +76,34 @@ def event_picture_bytes(event_id: int) -> int:
 def store_view(
     *,
     sticky: Sticky,
-    image,
+    image=None,
     score,
     picture_dir: str,
     cap_bytes: int,
+    jpeg: bytes | None = None,
+    event_bytes: int | None = None,
     now: dt.datetime | None = None,
 ) -> bool:
-    """Keep `image` as the sticky's picture if it beats the one kept; return whether it did.
+    """Keep a view as the sticky's picture if it beats the one kept; return whether it did.
 
-    `image` is a BGR array (an upright view of the whole sticky), `score` a scanner.ViewScore.
-    A view that would take the event's pictures past `cap_bytes` is not kept.
+    The view is `image`, a BGR array (an upright view of the whole sticky), or the same as `jpeg`
+    bytes; `score` is a scanner.ViewScore. A view that would take the event's pictures past
+    `cap_bytes` is not kept; `event_bytes` is what they take now, when the caller knows it.
     """
-    import cv2
-
     quality = float(score.quality)
     if sticky.picture_quality is not None and quality <= sticky.picture_quality:
         return False
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    if not ok:
-        raise ServiceError(f"cannot encode the picture of sticky {sticky.code}")
-    data = buf.tobytes()
-    total = event_picture_bytes(sticky.event_id) - (sticky.picture_bytes or 0) + len(data)
+    data = jpeg
+    if data is None:
+        import cv2
+
+        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        if not ok:
+            raise ServiceError(f"cannot encode the picture of sticky {sticky.code}")
+        data = buf.tobytes()
+    if event_bytes is None:
+        event_bytes = event_picture_bytes(sticky.event_id)
+    total = event_bytes - (sticky.picture_bytes or 0) + len(data)
     if total > cap_bytes:
         if sticky.event_id not in _capped_events:
             _capped_events.add(sticky.event_id)
@@ -103,13 +114,15 @@ def store_view(
                 cap_bytes,
             )
         return False
-    name = f"{sticky.code}-{hashlib.sha256(data).hexdigest()[:16]}.jpg"
-    folder = Path(picture_dir) / str(sticky.event_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
+    name = f"{sticky.code}-{hashlib.blake2b(data, digest_size=8).hexdigest()}.jpg"
+    path = Path(picture_dir) / str(sticky.event_id) / name
     if not path.exists():
         tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
+        try:
+            tmp.write_bytes(data)
+        except FileNotFoundError:  # the event's first picture: make its folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
         tmp.replace(path)
         _remember(_AFTER_ROLLBACK, path)
     old = picture_path(picture_dir, sticky)
@@ -120,7 +133,10 @@ def store_view(
     sticky.picture_score = score.to_dict()
     sticky.picture_bytes = len(data)
     sticky.picture_dt = now or utcnow()
-    # A new best picture: text recognition of it starts here, off the request path.
+    # A new best picture: its title is read off the request path, once this transaction commits.
+    from app.services.recognition import recognise_after_commit
+
+    recognise_after_commit(sticky=sticky)
     return True
 
 
@@ -149,19 +165,24 @@ def store_views(
         )
     }
     kept = []
+    total = event_picture_bytes(event.id)
     for view in views:
         sticky = stickies.get(view.code)
         if sticky is None:
             continue
+        before = sticky.picture_bytes or 0
         if store_view(
             sticky=sticky,
             image=view.image,
+            jpeg=view.jpeg,
             score=view.score,
             picture_dir=picture_dir,
             cap_bytes=cap_bytes,
+            event_bytes=total,
             now=now,
         ):
             kept.append(view.code)
+            total += sticky.picture_bytes - before
     db.session.flush()
     return kept
 
@@ -173,6 +194,79 @@ def cut_views(*, event: Event, image, result, manifest: dict | None = None) -> l
 
     found = scanner.cut_views(image, manifest or build_manifest(event), result)
     return [View(code=v.code, image=v.image, score=v.score) for v in found]
+
+
+def improved(*, event: Event, views: Iterable[View]) -> list[str]:
+    """Return the codes whose picture these views would improve (nothing is stored)."""
+    views = list(views)
+    if not views:
+        return []
+    quality = dict(
+        db.session.execute(
+            select(Sticky.code, Sticky.picture_quality).where(
+                Sticky.event_id == event.id, Sticky.code.in_([v.code for v in views])
+            )
+        ).all()
+    )
+    return sorted(
+        v.code
+        for v in views
+        if v.code in quality and (quality[v.code] is None or v.score.quality > quality[v.code])
+    )
+
+
+# A previewed photo's views wait beside it in pending/ until it is applied: lossless PNG each, and
+# one JSON of their scores.
+
+
+def save_pending_views(folder: Path, pending: str, views: Iterable[View]) -> list[Path]:
+    """Write a preview's views next to its photo; return the files written."""
+    import json
+
+    import cv2
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written, scores = [], {}
+    for view in views:
+        path = folder / f"{pending}-view-{view.code}.png"
+        ok, buf = cv2.imencode(".png", view.image)
+        if not ok:
+            raise ServiceError(f"cannot encode the picture of sticky {view.code}")
+        path.write_bytes(buf.tobytes())
+        written.append(path)
+        scores[view.code] = view.score.to_dict()
+    path = folder / f"{pending}-views.json"
+    path.write_text(json.dumps(scores))
+    written.append(path)
+    return written
+
+
+def load_pending_views(folder: Path, pending: str) -> list[View]:
+    """Read back the views a preview saved; none when it saved none."""
+    import json
+
+    import cv2
+
+    import scanner
+
+    folder = Path(folder)
+    try:
+        scores = json.loads((folder / f"{pending}-views.json").read_text())
+    except FileNotFoundError:
+        return []
+    views = []
+    for code, score in sorted(scores.items()):
+        image = cv2.imread(str(folder / f"{pending}-view-{code}.png"), cv2.IMREAD_COLOR)
+        if image is not None:
+            views.append(View(code=code, image=image, score=scanner.ViewScore.from_dict(score)))
+    return views
+
+
+def pending_view_files(folder: Path, pending: str) -> list[Path]:
+    """Return the files of a preview's views."""
+    folder = Path(folder)
+    return [*folder.glob(f"{pending}-view-*.png"), folder / f"{pending}-views.json"]
 
 
 def drop_picture(*, sticky: Sticky, picture_dir: str) -> None:
@@ -196,14 +290,19 @@ def read_posted_views(
     `files` maps a code to the uploaded bytes (JPEG or PNG), `scores` a code to its score dict
     (docs/contracts.md). Nothing is stored here.
     """
+    import io
+
     import cv2
     import numpy as np
+    from PIL import Image, UnidentifiedImageError
 
     import scanner
 
-    if set(files) != set(scores):
-        missing = sorted(set(files) ^ set(scores))
-        raise InvalidView(f"every view needs a file and a score; unmatched: {', '.join(missing)}")
+    for code in sorted(set(files) | set(scores)):
+        if not files.get(code):
+            raise InvalidView(f"the view of {code} has no image (a file field view.{code})")
+        if scores.get(code) is None:
+            raise InvalidView(f"the view of {code} has no score (a field score.{code})")
     issued = set(
         db.session.scalars(
             select(Sticky.code).where(Sticky.event_id == event.id, Sticky.code.in_(list(files)))
@@ -219,22 +318,103 @@ def read_posted_views(
             raise InvalidView(
                 f"the view of {code} is {len(data)} bytes; at most {max_bytes} bytes per view"
             )
-        if not (data.startswith(b"\xff\xd8\xff") or data.startswith(b"\x89PNG\r\n\x1a\n")):
+        is_jpeg = data.startswith(b"\xff\xd8\xff")
+        if not (is_jpeg or data.startswith(b"\x89PNG\r\n\x1a\n")):
             raise InvalidView(f"the view of {code} is not a JPEG or PNG image")
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-        if image is None:
-            raise InvalidView(f"the view of {code} is not a readable image")
-        h, w = image.shape[:2]
+        try:
+            # The header is enough to check a JPEG: it is stored as it came.
+            with Image.open(io.BytesIO(data)) as probe:
+                w, h = probe.size
+                if is_jpeg and probe.mode not in ("RGB", "L"):
+                    raise OSError(probe.mode)
+        except (OSError, UnidentifiedImageError):
+            raise InvalidView(f"the view of {code} is not a readable image") from None
         if h * w > MAX_VIEW_PIXELS:
             raise InvalidView(
                 f"the view of {code} is {w} x {h} pixels; at most {MAX_VIEW_PIXELS} pixels"
             )
+        image = None
+        if not is_jpeg:
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            if image is None:
+                raise InvalidView(f"the view of {code} is not a readable image")
         try:
             score = scanner.ViewScore.from_dict(scores[code])
         except ValueError as exc:
             raise InvalidView(f"the view of {code}: {exc}") from None
-        views.append(View(code=code, image=image, score=score))
+        views.append(View(code=code, image=image, score=score, jpeg=data if is_jpeg else None))
     return views
+
+
+# -- showing and transcribing ---------------------------------------------------------------------
+
+MAX_TITLE = 120
+
+
+def picture_version(sticky: Sticky) -> str | None:
+    """Return a stamp that changes with the sticky's picture (for cache-busting URLs), or None."""
+    if not sticky.picture_file:
+        return None
+    return sticky.picture_file.rsplit("-", 1)[-1].removesuffix(".jpg")
+
+
+def picture_url(event: Event, sticky: Sticky) -> str | None:
+    """Return the picture's public URL under the event's base URL, or None without a picture."""
+    version = picture_version(sticky)
+    if version is None:
+        return None
+    return f"{event.base_url}/s/{sticky.code}/picture.jpg?v={version}"
+
+
+def transcription_queue(event: Event) -> list[Sticky]:
+    """Return the untitled stickies on the wall that have a picture, in the order they were issued."""
+    from app.models import BoardStatus
+
+    query = (
+        select(Sticky)
+        .where(
+            Sticky.event_id == event.id,
+            Sticky.picture_file.is_not(None),
+            Sticky.board_status != BoardStatus.NONE,
+            Sticky.hidden.is_(False),
+            func.coalesce(Sticky.title, "") == "",
+        )
+        .order_by(Sticky.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def confirm_title(*, sticky: Sticky, title: str) -> None:
+    """Make what someone read on the sticky's picture its title; a typed title is never replaced.
+
+    The sticky stays unclaimed: its host can still claim it and edit the title.
+    """
+    title = " ".join((title or "").split())
+    if not title:
+        raise ServiceError("type the title written on the sticky")
+    if len(title) > MAX_TITLE:
+        raise ServiceError(f"a title has at most {MAX_TITLE} characters, not {len(title)}")
+    if sticky.title:
+        raise ServiceError(f"sticky {sticky.code} has a title already: {sticky.title!r}")
+    sticky.title = title
+
+
+def handwritten_people(event: Event) -> list[Sticky]:
+    """Return the unclaimed person stickies the camera has a picture of, in the order issued."""
+    from app.models import StickyKind
+
+    query = (
+        select(Sticky)
+        .where(
+            Sticky.event_id == event.id,
+            Sticky.kind == StickyKind.PERSON,
+            Sticky.claimed_dt.is_(None),
+            Sticky.picture_file.is_not(None),
+            Sticky.hidden.is_(False),
+        )
+        .order_by(Sticky.id)
+    )
+    return list(db.session.scalars(query))
 
 
 # -- files follow the transaction ---------------------------------------------------------------

@@ -6,6 +6,9 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import select
+
+from app.extensions import db
 from app.models import Event, PrintBatch, StickyKind
 from app.services import ServiceError
 from app.services.board import room_url, sticky_url
@@ -149,6 +152,32 @@ def render_kit(
         return printables.kit_pdf(kit, paper=paper, progress=progress)
     except printables.PrintError as exc:
         raise ServiceError(str(exc)) from None
+
+
+def list_batches(event: Event) -> list[PrintBatch]:
+    """Return the event's print batches, newest first."""
+    query = select(PrintBatch).filter_by(event_id=event.id).order_by(PrintBatch.id.desc())
+    return list(db.session.scalars(query))
+
+
+def event_batch(event: Event, batch_id: int) -> PrintBatch | None:
+    """Return the event's print batch with this id, or None (also for another event's batch)."""
+    if not 0 < batch_id < 2**63:
+        return None  # beyond any database's ids
+    return db.session.scalar(select(PrintBatch).filter_by(event_id=event.id, id=batch_id))
+
+
+def marker_id_warning(*, event: Event) -> str | None:
+    """Say so when the event's marker ids have gone past the well-separated ones; else None."""
+    from app.services.events import next_marker_id
+    from app.services.stickies import SAFE_MARKER_IDS
+
+    if next_marker_id(event) <= SAFE_MARKER_IDS:
+        return None
+    return (
+        f"This event now uses marker ids beyond {SAFE_MARKER_IDS - 1}, where two ids can differ "
+        "by only 2 bits; the wall camera may confuse such stickies now and then."
+    )
 
 
 def batch_filename(event: Event, batch: PrintBatch) -> str:

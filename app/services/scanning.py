@@ -6,11 +6,12 @@ from app.models import Event
 from app.services.board import build_manifest
 
 
-def scan_photo(event: Event, image):
+def scan_photo(event: Event, image, *, decoder: str = "auto"):
     """Scan a BGR photo against the event's manifest; return the scanner's result."""
     import scanner
 
-    return scanner.scan(image, scanner.Manifest.from_dict(build_manifest(event)))
+    manifest = scanner.Manifest.from_dict(build_manifest(event))
+    return scanner.scan(image, manifest, decoder=decoder)
 
 
 def annotate(image, result):

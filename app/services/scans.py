@@ -6,15 +6,21 @@
   the row.
 - A scan that did not find the board changes nothing.
 - The same scan id is applied once.
+- A scan counts at the time it was captured (``captured_dt``, else when it arrived). A scan
+  captured before the last one applied from the same source arrives too late to move anything:
+  it is kept in the history only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from app.db import write_lock_event
 from app.extensions import db
 from app.models import (
     BoardStatus,
@@ -27,9 +33,13 @@ from app.models import (
 )
 from app.services import ServiceError
 from app.services.board import count_miss, place_sticky, put_off_grid, undo_placements
+from app.services.text import unprintable_in
 
 MAX_SCAN_ID = 100
 MAX_STICKIES = 2000
+MAX_WARNING_CHARS = 300
+# Warnings beyond one per room card, slot card and sticky: lens, corners, the QR time budget.
+EXTRA_WARNINGS = 10
 
 
 class InvalidScan(ServiceError):
@@ -55,6 +65,7 @@ class Observations:
     stickies: tuple[SeenObservation, ...]
     hidden_cells: tuple[tuple[str, str], ...]
     warnings: tuple[str, ...]
+    captured_dt: dt.datetime | None = None
 
     def to_json(self) -> dict:
         return {
@@ -68,9 +79,12 @@ class Observations:
 
 @dataclass
 class ScanOutcome:
+    """What became of a scan: `late` when a newer scan of its source was applied before it."""
+
     scan: Scan
     duplicate: bool = False
     changes: list[dict] = field(default_factory=list)
+    late: bool = False
 
 
 def _expect(condition: bool, message: str) -> None:
@@ -78,14 +92,52 @@ def _expect(condition: bool, message: str) -> None:
         raise InvalidScan(message)
 
 
-def parse_observations(data: object) -> Observations:
-    """Validate a scan body against the scan-result contract; raise InvalidScan naming the problem."""
-    _expect(isinstance(data, dict), "the body must be a JSON object")
-    scan_id = data.get("scan_id")
+def read_json(data: bytes | str) -> object:
+    """Parse a JSON document from a client; raise InvalidScan naming what is wrong with it.
+
+    Refuses ``NaN`` and ``Infinity`` (not JSON, and no database stores them) and nesting too deep
+    to parse, rather than failing on them later.
+    """
+
+    def refuse_constant(name: str):
+        raise InvalidScan(f"{name} is not a number that JSON or a scan allows")
+
+    try:
+        return json.loads(data, parse_constant=refuse_constant)
+    except RecursionError:
+        raise InvalidScan("the JSON is nested too deeply to be a scan") from None
+    except UnicodeDecodeError:
+        raise InvalidScan("the JSON is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidScan(f"the body is not JSON: {exc.msg}") from None
+
+
+def check_scan_id(scan_id: object) -> str:
+    """Return the scan id, or raise InvalidScan when it is not 1 to 100 printable characters."""
     _expect(
         isinstance(scan_id, str) and 0 < len(scan_id) <= MAX_SCAN_ID,
         f"scan_id must be a string of 1 to {MAX_SCAN_ID} characters",
     )
+    bad = unprintable_in(scan_id)
+    _expect(bad is None, f"scan_id must be printable characters only, not {bad}")
+    return scan_id
+
+
+def _number(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False  # an int too large for any float: 1 followed by 400 zeros
+
+
+def parse_observations(data: object) -> Observations:
+    """Validate a scan body against the scan-result contract; raise InvalidScan naming the problem."""
+    _expect(isinstance(data, dict), "the body must be a JSON object")
+    scan_id = check_scan_id(data.get("scan_id"))
     _expect(isinstance(data.get("board_found"), bool), "board_found must be true or false")
     raw_stickies = data.get("stickies", [])
     _expect(isinstance(raw_stickies, list), "stickies must be a list")
@@ -96,20 +148,20 @@ def parse_observations(data: object) -> Observations:
         _expect(isinstance(item, dict), f"{where} must be an object")
         code, room, slot = item.get("code"), item.get("room"), item.get("slot")
         _expect(isinstance(code, str) and code, f"{where}.code must be a string")
+        bad = unprintable_in(code)
+        _expect(bad is None, f"{where}.code must be printable characters only, not {bad}")
         _expect(room is None or isinstance(room, str), f"{where}.room must be a string or null")
         _expect(slot is None or isinstance(slot, str), f"{where}.slot must be a string or null")
         _expect((room is None) == (slot is None), f"{where}: room and slot go together")
         x, y = item.get("x"), item.get("y")
-        for name, value in (("x", x), ("y", y)):
-            _expect(
-                value is None or (isinstance(value, int | float) and not isinstance(value, bool)),
-                f"{where}.{name} must be a number",
-            )
+        _expect(_number(x), f"{where}.x must be a finite number")
+        _expect(_number(y), f"{where}.y must be a finite number")
         via = item.get("via", "qr")
         _expect(via in ("qr", "marker", "organizer"), f"{where}.via must be qr or marker")
         stickies.append(SeenObservation(code, room, slot, x, y, via))
     hidden = data.get("hidden_cells", [])
     _expect(isinstance(hidden, list), "hidden_cells must be a list")
+    _expect(len(hidden) <= MAX_STICKIES, f"at most {MAX_STICKIES} hidden cells in one scan")
     hidden_cells = []
     for i, cell in enumerate(hidden):
         _expect(
@@ -122,9 +174,59 @@ def parse_observations(data: object) -> Observations:
         isinstance(warnings, list) and all(isinstance(w, str) for w in warnings),
         "warnings must be a list of strings",
     )
-    return Observations(
-        scan_id, data["board_found"], tuple(stickies), tuple(hidden_cells), tuple(warnings)
+    _expect(len(warnings) <= MAX_STICKIES, f"at most {MAX_STICKIES} warnings in one scan")
+    _expect(
+        all(len(w) <= MAX_WARNING_CHARS for w in warnings),
+        f"a warning has at most {MAX_WARNING_CHARS} characters",
     )
+    return Observations(
+        scan_id,
+        data["board_found"],
+        tuple(stickies),
+        tuple(hidden_cells),
+        tuple(warnings),
+        _parse_captured(data.get("captured_dt")),
+    )
+
+
+def _parse_captured(value: object) -> dt.datetime | None:
+    """Return ``captured_dt`` (ISO 8601 with a UTC offset or ``Z``) as an aware UTC datetime."""
+    if value is None:
+        return None
+    message = "captured_dt must be an ISO 8601 time with its UTC offset, e.g. 2026-09-26T10:00:05Z"
+    _expect(isinstance(value, str) and len(value) <= 40, message)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidScan(message) from None
+    _expect(moment.tzinfo is not None, message)
+    return moment.astimezone(dt.UTC)
+
+
+def check_size(event: Event, observations: Observations, *, issued_at_least: int = 0) -> None:
+    """Refuse a scan that lists more than the event's wall could show.
+
+    At most one entry per issued sticky, one hidden cell per cell of the grid, and one warning per
+    room card, slot card and sticky plus a few for the whole photo. ``issued_at_least``: stickies
+    known to be issued already; when the scan fits within that, the issued ones are not counted.
+    """
+    rooms, slots = len(event.rooms), len(event.slots)
+    issued = issued_at_least
+    if (
+        len(observations.stickies) > issued
+        or len(observations.warnings) > rooms + slots + issued + EXTRA_WARNINGS
+    ):
+        issued = db.session.scalar(select(func.count(Sticky.id)).where(Sticky.event_id == event.id))
+    limits = (
+        ("stickies", len(observations.stickies), issued),
+        ("hidden cells", len(observations.hidden_cells), rooms * slots),
+        ("warnings", len(observations.warnings), rooms + slots + issued + EXTRA_WARNINGS),
+    )
+    for name, count, limit in limits:
+        _expect(
+            count <= limit,
+            f"{count} {name} in one scan, more than this event's board has room for ({limit})",
+        )
 
 
 def _resolve(event: Event, observations: Observations):
@@ -143,6 +245,7 @@ def _resolve(event: Event, observations: Observations):
         raise InvalidScan(f"codes never issued for this event: {', '.join(unknown)}")
     if len(set(codes)) != len(codes):
         raise InvalidScan("a code appears twice in one scan")
+    check_size(event, observations, issued_at_least=len(found))
     seen = []
     for obs in observations.stickies:
         if obs.room is not None:
@@ -188,11 +291,15 @@ def apply_scan(
 
     ``remove_after`` is how many scans in a row must miss a visible sticky before it comes off.
     """
+    write_lock_event(event.id)
     existing = find_scan(event, observations.scan_id)
     if existing is not None:
         return ScanOutcome(existing, duplicate=True)
     seen, hidden = _resolve(event, observations)
-    now = now or utcnow()
+    received = now or utcnow()
+    # Moves happen when the photo was taken; a camera's clock ahead of the server's is capped.
+    now = min(observations.captured_dt or received, received)
+    late = _captured_after(event, source=source, moment=now)
     scan = Scan(
         event_id=event.id,
         client_scan_id=observations.scan_id,
@@ -200,12 +307,13 @@ def apply_scan(
         board_found=observations.board_found,
         observations=observations.to_json(),
         image_path=image_path,
-        received_dt=now,
+        received_dt=received,
+        captured_dt=now,
     )
     db.session.add(scan)
     db.session.flush()
-    outcome = ScanOutcome(scan)
-    if not observations.board_found:
+    outcome = ScanOutcome(scan, late=late)
+    if not observations.board_found or late:
         return outcome
 
     def note(sticky: Sticky, placement: Placement | None) -> None:
@@ -256,6 +364,18 @@ def apply_scan(
     return outcome
 
 
+def _captured_after(event: Event, *, source: str, moment: dt.datetime) -> bool:
+    """Return whether a scan of `source` captured after `moment` was applied (and not undone)."""
+    newer = select(Scan.id).where(
+        Scan.event_id == event.id,
+        Scan.source == source,
+        Scan.board_found.is_(True),
+        Scan.undone_dt.is_(None),
+        Scan.captured_dt > moment,
+    )
+    return db.session.scalar(newer.limit(1)) is not None
+
+
 def _already_there(sticky: Sticky, room, slot) -> bool:
     if room is None:
         return sticky.board_status == BoardStatus.OFF_GRID
@@ -287,6 +407,12 @@ def _describe(sticky: Sticky, placement: Placement) -> dict:
     }
 
 
+def scan_changes(*, scan: Scan) -> list[dict]:
+    """Return what a scan changed on the board, in the order it changed it, as ``preview_scan`` does."""
+    query = select(Placement).where(Placement.scan_id == scan.id).order_by(Placement.id)
+    return [_describe(p.sticky, p) for p in db.session.scalars(query)]
+
+
 def undo_scan(*, scan: Scan, now: dt.datetime | None = None) -> int:
     """Put back every sticky this scan moved, where no later change has moved it since.
 
@@ -307,6 +433,16 @@ def undo_scan(*, scan: Scan, now: dt.datetime | None = None) -> int:
 def recent_scans(event: Event, limit: int = 50) -> list[Scan]:
     query = select(Scan).filter_by(event_id=event.id).order_by(Scan.id.desc()).limit(limit)
     return list(db.session.scalars(query))
+
+
+def changes_per_scan(scans: list[Scan]) -> dict[int, int]:
+    """Return how many board changes each of these scans made, by scan id (none: left out)."""
+    query = (
+        select(Placement.scan_id, func.count(Placement.id))
+        .where(Placement.scan_id.in_([s.id for s in scans]))
+        .group_by(Placement.scan_id)
+    )
+    return dict(db.session.execute(query).all())
 
 
 def last_camera_scan(event: Event) -> Scan | None:

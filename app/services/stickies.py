@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
@@ -24,6 +25,8 @@ from app.services.events import next_marker_id
 MAX_PRINT_COUNT = 10_000
 # The marker dictionary holds 1000 ids; ids 0-3 are the corners.
 MARKER_ID_LIMIT = 1000
+# Prints that start at the same moment count the same free marker ids; the later ones count again.
+ALLOCATE_ATTEMPTS = 8
 # Ids 0-390 are at least 3 bits apart in every rotation; beyond them a 2-bit misread can turn one
 # id into another (benchmarks/MARKERS.md).
 SAFE_MARKER_IDS = 391
@@ -60,10 +63,25 @@ def allocate_stickies(
 ) -> PrintBatch:
     """Issue ``count`` new stickies in one print batch, each with a fresh code and marker id.
 
-    The caller's transaction makes it atomic: roll back and nothing was issued.
+    The caller commits; roll back and nothing was issued. Call it with no other pending changes:
+    when another print took the same marker ids at the same moment, the session is rolled back and
+    the ids are counted again, so that concurrent prints all succeed.
     """
     if not 1 <= count <= MAX_PRINT_COUNT:
         raise ServiceError(f"count must be between 1 and {MAX_PRINT_COUNT}, not {count}")
+    for attempt in range(1, ALLOCATE_ATTEMPTS + 1):
+        try:
+            return _allocate(event=event, count=count, kind=kind, template=template, paper=paper)
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == ALLOCATE_ATTEMPTS:
+                raise ServiceError(
+                    "other prints kept taking the same marker ids; try again in a moment"
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def _allocate(*, event: Event, count: int, kind: StickyKind, template: str, paper: str):
     first_marker = next_marker_id(event)
     if first_marker + count > MARKER_ID_LIMIT:
         raise ServiceError(
@@ -88,6 +106,16 @@ def allocate_stickies(
     return batch
 
 
+def discard_batch(*, batch: PrintBatch) -> None:
+    """Take back a batch that never reached paper (its drawing failed): its codes were never seen."""
+    if any(s.is_claimed or s.board_status != BoardStatus.NONE for s in batch.stickies):
+        raise ServiceError("this batch is in use on the board; it cannot be taken back")
+    for sticky in list(batch.stickies):
+        db.session.delete(sticky)
+    db.session.delete(batch)
+    db.session.flush()
+
+
 def _unique_codes(count: int) -> list[str]:
     codes: set[str] = set()
     while len(codes) < count:
@@ -97,40 +125,69 @@ def _unique_codes(count: int) -> list[str]:
     return sorted(codes)
 
 
+HIDDEN_MESSAGE = "this sticky has been hidden by the organizers; it cannot be changed now"
+
+
+class AlreadyClaimed(ServiceError):
+    """Someone else claimed the sticky first."""
+
+
 def claim_sticky(*, sticky: Sticky, fields: SessionFields | PersonFields) -> str:
-    """Claim a blank sticky and return its new edit secret (shown once, then only its hash is kept)."""
+    """Claim a blank sticky and return its new edit secret (shown once, then only its hash is kept).
+
+    The claim is one conditional UPDATE that only a blank sticky matches, so when many phones claim
+    the same sticky at once exactly one wins; the others get :class:`AlreadyClaimed`.
+    """
     if sticky.is_claimed:
-        raise ServiceError("this sticky has been claimed already")
-    _apply_fields(sticky, fields)
+        raise AlreadyClaimed("this sticky has been claimed already")
+    values = _field_values(sticky, fields)
     secret = new_secret()
-    sticky.edit_secret_hash = hash_secret(secret)
-    sticky.claimed_dt = utcnow()
+    values.update(edit_secret_hash=hash_secret(secret), claimed_dt=utcnow())
+    claimed = db.session.execute(
+        update(Sticky)
+        .where(Sticky.id == sticky.id, Sticky.claimed_dt.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise AlreadyClaimed("this sticky has been claimed already")
+    db.session.expire(sticky)
     return secret
 
 
-def edit_sticky(*, sticky: Sticky, fields: SessionFields | PersonFields) -> None:
+def edit_sticky(
+    *, sticky: Sticky, fields: SessionFields | PersonFields, by_organizer: bool = False
+) -> None:
+    """Change a claimed sticky's text. A hidden sticky is frozen: only organizers may change it."""
     if not sticky.is_claimed:
         raise ServiceError("a blank sticky is claimed, not edited")
-    _apply_fields(sticky, fields)
+    if sticky.hidden and not by_organizer:
+        raise ServiceError(HIDDEN_MESSAGE)
+    for attr, value in _field_values(sticky, fields).items():
+        setattr(sticky, attr, value)
 
 
-def _apply_fields(sticky: Sticky, fields: SessionFields | PersonFields) -> None:
+def _field_values(sticky: Sticky, fields: SessionFields | PersonFields) -> dict[str, object]:
+    """Return the columns that a claim or an edit writes, from the fields a person typed."""
     if sticky.kind == StickyKind.SESSION:
         if not isinstance(fields, SessionFields):
             raise ServiceError("a session sticky takes session fields")
-        sticky.title = fields.title.strip()
-        sticky.host = fields.host.strip()
-        sticky.description = fields.description.strip()
-        sticky.tags = ", ".join(split_tags(fields.tags))
-        sticky.contact = fields.contact.strip()
-        sticky.links = "\n".join(line.strip() for line in fields.links.splitlines() if line.strip())
-    else:
-        if not isinstance(fields, PersonFields):
-            raise ServiceError("a person sticky takes person fields")
-        sticky.title = fields.name.strip()
-        sticky.tags = ", ".join(split_tags(fields.interests))
-        sticky.contact = fields.contact.strip()
-        sticky.contact_public = fields.contact_public
+        return {
+            "title": fields.title.strip(),
+            "host": fields.host.strip(),
+            "description": fields.description.strip(),
+            "tags": ", ".join(split_tags(fields.tags)),
+            "contact": fields.contact.strip(),
+            "links": "\n".join(line.strip() for line in fields.links.splitlines() if line.strip()),
+        }
+    if not isinstance(fields, PersonFields):
+        raise ServiceError("a person sticky takes person fields")
+    return {
+        "title": fields.name.strip(),
+        "tags": ", ".join(split_tags(fields.interests)),
+        "contact": fields.contact.strip(),
+        "contact_public": fields.contact_public,
+    }
 
 
 def can_edit(*, sticky: Sticky, secret: str | None, is_organizer: bool) -> bool:
@@ -155,6 +212,8 @@ def toggle_interest(*, sticky: Sticky, browser_id: str) -> bool:
     """Toggle this browser's interest in a session; return whether it is interested now."""
     if sticky.kind != StickyKind.SESSION or not sticky.is_claimed:
         raise ServiceError("interest can only be marked on a claimed session")
+    if sticky.hidden:
+        raise ServiceError(HIDDEN_MESSAGE)
     mark = db.session.scalar(select(Interest).filter_by(sticky_id=sticky.id, browser_id=browser_id))
     if mark:
         db.session.delete(mark)
@@ -174,6 +233,93 @@ def is_interested(sticky: Sticky, browser_id: str | None) -> bool:
         return False
     query = select(Interest.id).filter_by(sticky_id=sticky.id, browser_id=browser_id)
     return db.session.scalar(query) is not None
+
+
+@dataclass(frozen=True)
+class StickyCounts:
+    """How many stickies an event has issued, by kind, and how many of them are claimed."""
+
+    by_kind: dict[str, int]
+    claimed: int
+
+
+def sticky_counts(event: Event) -> StickyCounts:
+    """Count the event's issued stickies by kind, and the claimed ones."""
+    by_kind = dict(
+        db.session.execute(
+            select(Sticky.kind, func.count(Sticky.id))
+            .where(Sticky.event_id == event.id)
+            .group_by(Sticky.kind)
+        ).all()
+    )
+    claimed = db.session.scalar(
+        select(func.count(Sticky.id)).where(
+            Sticky.event_id == event.id, Sticky.claimed_dt.is_not(None)
+        )
+    )
+    return StickyCounts(by_kind=by_kind, claimed=claimed)
+
+
+STICKY_FILTERS = ("claimed", "blank", "hidden")
+
+
+@dataclass(frozen=True)
+class StickyPage:
+    """One page of a sticky list: its rows, which page it is, of how many, and the total found."""
+
+    rows: list[Sticky]
+    page: int
+    pages: int
+    total: int
+    per_page: int
+
+    @property
+    def first(self) -> int:
+        """Return the position of the page's first row in the whole list, from 1."""
+        return (self.page - 1) * self.per_page + 1
+
+
+def search_stickies(
+    *,
+    event: Event,
+    text: str = "",
+    kind: str | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> StickyPage:
+    """Return a page of the event's stickies, newest first, that match every filter given.
+
+    ``text`` is found in the code, title, host or tags (any case); ``kind`` is session or person;
+    ``status`` is one of STICKY_FILTERS. Unknown kinds and statuses filter nothing; a page past
+    the last one gives the last.
+    """
+    query = select(Sticky).filter_by(event_id=event.id)
+    if kind in (StickyKind.SESSION, StickyKind.PERSON):
+        query = query.filter_by(kind=kind)
+    if text:
+        like = f"%{text.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Sticky.code).like(like),
+                func.lower(Sticky.title).like(like),
+                func.lower(Sticky.host).like(like),
+                func.lower(Sticky.tags).like(like),
+            )
+        )
+    if status == "claimed":
+        query = query.where(Sticky.claimed_dt.is_not(None))
+    elif status == "blank":
+        query = query.where(Sticky.claimed_dt.is_(None))
+    elif status == "hidden":
+        query = query.filter_by(hidden=True)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = db.session.scalars(
+        query.order_by(Sticky.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    )
+    return StickyPage(rows=list(rows), page=page, pages=pages, total=total, per_page=per_page)
 
 
 def visible_people(event: Event) -> list[Sticky]:

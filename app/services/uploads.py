@@ -1,10 +1,9 @@
-"""Uploaded photos: checked before any decoder sees them, and stored in the instance folder."""
+"""Uploaded photos: checked before any decoder sees them."""
 
 from __future__ import annotations
 
 import io
 import warnings
-from pathlib import Path
 
 from app.services import ServiceError
 
@@ -46,15 +45,3 @@ def read_photo(data: bytes):
         return scanner.load_image(data)
     except scanner.ScanError as exc:
         raise InvalidUpload(str(exc)) from None
-
-
-def save_scan_images(upload_dir: str, scan_id: int, image, annotated) -> str:
-    """Write the photo and its annotated copy as JPEG; return the annotated file's name."""
-    import cv2
-
-    folder = Path(upload_dir) / "scans"
-    folder.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(folder / f"{scan_id}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    name = f"{scan_id}-annotated.jpg"
-    cv2.imwrite(str(folder / name), annotated, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    return name

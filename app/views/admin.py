@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.forms import ActionForm, EventForm, RoomForm, SlotForm
-from app.models import PlacementSource, Room, Slot, Sticky, StickyKind, utcnow
-from app.services import ServiceError
+from app.models import SLOT_KEY_FORMAT, PlacementSource, Room, Slot
+from app.services import ServiceError, attention
 from app.services import board as board_service
 from app.services import events as event_service
 from app.services import organizers as organizer_service
 from app.services import stickies as sticky_service
-from app.services.scans import last_camera_scan
-from app.views.common import current_event_or_404, organizer_required, sticky_or_404
+from app.services.text import clean_line
+from app.views.common import (
+    current_event_or_404,
+    now,
+    organizer_required,
+    parse_id,
+    sticky_or_404,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+STICKIES_PER_PAGE = 50
 
 
 @bp.before_request
@@ -53,30 +62,33 @@ def dashboard():
             "Event saved.",
             url_for(".dashboard"),
         )
-    counts = dict(
-        db.session.execute(
-            select(Sticky.kind, func.count(Sticky.id))
-            .where(Sticky.event_id == event.id)
-            .group_by(Sticky.kind)
-        ).all()
-    )
-    claimed = db.session.scalar(
-        select(func.count(Sticky.id)).where(
-            Sticky.event_id == event.id, Sticky.claimed_dt.is_not(None)
+    counts = sticky_service.sticky_counts(event)
+    moment = now()
+    slot_form = SlotForm(prefix="slot")
+    if event.slots and not slot_form.start.data:
+        # Offer the slot after the last one: same length, same gap as the last two.
+        last = event.slots[-1]
+        gap = last.start_dt - event.slots[-2].end_dt if len(event.slots) > 1 else dt.timedelta()
+        start = last.end_dt + max(gap, dt.timedelta())
+        slot_form.start.data = event.local(start).strftime(SLOT_KEY_FORMAT)
+        slot_form.end.data = event.local(start + (last.end_dt - last.start_dt)).strftime(
+            SLOT_KEY_FORMAT
         )
-    )
     return render_template(
         "admin/dashboard.html",
         event=event,
         form=form,
         room_form=RoomForm(prefix="room"),
-        slot_form=SlotForm(prefix="slot"),
+        slot_form=slot_form,
         action_form=ActionForm(),
-        counts=counts,
-        claimed=claimed,
+        counts=counts.by_kind,
+        claimed=counts.claimed,
+        findings=attention.needs_attention(
+            event=event, grid=board_service.build_grid(event), now=moment
+        ),
         tokens=organizer_service.list_tokens(),
-        last_scan=last_camera_scan(event),
-        now=utcnow(),
+        last_scan=attention.last_scan(event),
+        now=moment,
     ), (400 if form.errors else 200)
 
 
@@ -155,37 +167,29 @@ def _form_errors(form) -> str:
 @bp.get("/stickies")
 def stickies():
     event = current_event_or_404()
-    query = select(Sticky).filter_by(event_id=event.id)
     kind = request.args.get("kind")
-    if kind in (StickyKind.SESSION, StickyKind.PERSON):
-        query = query.filter_by(kind=kind)
-    search = request.args.get("q", "").strip()[:100]
-    if search:
-        like = f"%{search.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Sticky.code).like(like),
-                func.lower(Sticky.title).like(like),
-                func.lower(Sticky.host).like(like),
-                func.lower(Sticky.tags).like(like),
-            )
-        )
+    search = clean_line(request.args.get("q", ""))[:100]
     status = request.args.get("status")
-    if status == "claimed":
-        query = query.where(Sticky.claimed_dt.is_not(None))
-    elif status == "blank":
-        query = query.where(Sticky.claimed_dt.is_(None))
-    elif status == "hidden":
-        query = query.filter_by(hidden=True)
-    rows = list(db.session.scalars(query.order_by(Sticky.id.desc()).limit(500)))
+    found = sticky_service.search_stickies(
+        event=event,
+        text=search,
+        kind=kind,
+        status=status,
+        page=request.args.get("page", 1, type=int),
+        per_page=STICKIES_PER_PAGE,
+    )
     return render_template(
         "admin/stickies.html",
         event=event,
-        stickies=rows,
+        stickies=found.rows,
         action_form=ActionForm(),
         kind=kind,
         search=search,
         status=status,
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
+        first=found.first,
     )
 
 
@@ -246,15 +250,14 @@ def place(code: str):
         if target == "offgrid":
             board_service.put_off_grid(sticky=sticky, source=PlacementSource.ORGANIZER)
             return
-        try:
-            room_id, slot_id = (int(part) for part in target.split(":"))
-        except ValueError:
-            raise ServiceError("choose a cell") from None
-        room, slot = db.session.get(Room, room_id), db.session.get(Slot, slot_id)
-        if room is None or slot is None:
-            raise ServiceError("that cell does not exist")
-        board_service.place_sticky(
-            sticky=sticky, room=room, slot=slot, source=PlacementSource.ORGANIZER
+        room_part, _, slot_part = target.partition(":")
+        room_id, slot_id = parse_id(room_part), parse_id(slot_part)
+        if room_id is None or slot_id is None:
+            raise ServiceError("choose a cell")
+        board_service.set_place(
+            sticky=sticky,
+            place=board_service.Place.cell(room_id, slot_id),
+            source=PlacementSource.ORGANIZER,
         )
 
     return _run(action, "Board updated.", url_for(".sticky", code=sticky.code))

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-import secrets
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, g, jsonify, request
-from sqlalchemy.exc import IntegrityError
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
 from app.extensions import db
 from app.services import board as board_service
+from app.services import live
+from app.services.ingest import ScanSettings, ingest_scan
 from app.services.organizers import token_for_secret
-from app.services.scans import InvalidScan, apply_scan, find_scan, parse_observations
-from app.services.uploads import InvalidUpload, read_photo, save_scan_images
-from app.views.common import current_event_or_404
+from app.services.pictures import InvalidView
+from app.services.scans import InvalidScan, read_json
+from app.services.uploads import InvalidUpload
+from app.views.common import current_event_or_404, now
+from app.views.pages import not_modified, page_cache
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -47,8 +49,22 @@ def _unprocessable(message: str):
 
 @bp.get("/board")
 def board():
-    event = current_event_or_404()
-    return jsonify(board_service.board_json(event))
+    current = live.current_event_version(now=now())
+    if current is None:
+        current_event_or_404()
+    event_id, version = current
+    etag = f"{version}-api"
+    if not_modified(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    text = page_cache().get(
+        ("api-board", event_id),
+        version,
+        lambda: current_app.json.dumps(board_service.board_json(current_event_or_404())),
+    )
+    response = Response(text, mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/manifest")
@@ -66,60 +82,46 @@ def post_scan():
     or just a ``scan_id``, in which case the server scans the photo itself.
     """
     event = current_event_or_404()
-    image = result = None
     try:
         if request.mimetype == "multipart/form-data":
             upload = request.files.get("photo")
-            if upload is not None:
-                image = read_photo(upload.read())
-            if "scan" in request.form:
-                try:
-                    body = json.loads(request.form["scan"])
-                except json.JSONDecodeError as exc:
-                    raise InvalidScan(f"the scan field is not JSON: {exc.msg}") from None
-            elif image is not None:
-                from app.services.scanning import scan_photo
-
-                result = scan_photo(event, image)
-                body = {
-                    **result.to_dict(),
-                    "scan_id": request.form.get("scan_id") or secrets.token_hex(8),
-                }
-            else:
-                raise InvalidScan("send the observations in a 'scan' field, a 'photo', or both")
+            photo = upload.read() if upload is not None else None
+            scan_field = request.form.get("scan")
+            observations = read_json(scan_field) if scan_field is not None else None
+            scan_id = request.form.get("scan_id") or None
+            views = _posted_views()
         else:
-            body = request.get_json(silent=True)
-            if body is None:
+            if not request.is_json:
                 raise InvalidScan("the body must be JSON (Content-Type: application/json)")
-        observations = parse_observations(body)
-        outcome = apply_scan(
+            photo, observations, scan_id = None, read_json(request.get_data()), None
+            views = None
+        ingested = ingest_scan(
             event=event,
-            observations=observations,
             source=g.api_token.name,
-            remove_after=current_app.config["REMOVE_AFTER_SCANS"],
+            settings=ScanSettings.from_config(current_app.config),
+            scan_id=scan_id,
+            observations=observations,
+            photo=photo,
+            views=views,
         )
-    except (InvalidScan, InvalidUpload) as exc:
+    except (InvalidScan, InvalidUpload, InvalidView) as exc:
         return _unprocessable(str(exc))
-    if outcome.duplicate:
-        db.session.rollback()
-        return jsonify(scan=outcome.scan.id, duplicate=True, applied=False, changes=[]), 200
-    if image is not None:
-        from app.services.scanning import annotate
+    return jsonify(ingested.to_json()), 200 if ingested.duplicate else 201
 
-        annotated = annotate(image, result) if result is not None else image
-        outcome.scan.image_path = save_scan_images(
-            current_app.config["UPLOAD_DIR"], outcome.scan.id, image, annotated
-        )
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same scan id arrived twice at once: the other request applied it.
-        db.session.rollback()
-        existing = find_scan(event, observations.scan_id)
-        return jsonify(scan=existing.id, duplicate=True, applied=False, changes=[]), 200
-    return jsonify(
-        scan=outcome.scan.id,
-        duplicate=False,
-        applied=outcome.scan.board_found,
-        changes=outcome.changes,
-    ), 201
+
+def _posted_views() -> dict[str, tuple[bytes, object]]:
+    """Collect the sticky views of a multipart scan: ``view.<CODE>`` files, ``score.<CODE>`` JSON."""
+    files = {
+        name.removeprefix("view."): upload.read()
+        for name, upload in request.files.items()
+        if name.startswith("view.")
+    }
+    scores = {}
+    for name, text in request.form.items():
+        if name.startswith("score."):
+            try:
+                scores[name.removeprefix("score.")] = json.loads(text)
+            except json.JSONDecodeError:
+                raise InvalidView(f"{name} is not JSON") from None
+    codes = set(files) | set(scores)
+    return {code: (files.get(code, b""), scores.get(code)) for code in sorted(codes)}

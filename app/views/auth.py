@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
+from app.extensions import limiter
 from app.forms import ActionForm, LoginForm
 from app.services.organizers import authenticate
+from app.services.text import clean_line
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -24,7 +35,24 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.dashboard")
 
 
+TOO_MANY = "Too many log-in attempts. Wait a minute, then try again."
+
+
+def _account_key() -> str:
+    # The same cleaning as the form's, so that "admin" and "ad\u200bmin" count as one account.
+    return "account:" + clean_line(request.form.get("username", "")).casefold()
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], error_message=TOO_MANY
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_account_key,
+    error_message=TOO_MANY,
+)
 def login():
     form = LoginForm()
     if form.validate_on_submit():

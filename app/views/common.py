@@ -7,6 +7,7 @@ import secrets
 from functools import wraps
 
 from flask import abort, current_app, redirect, request, session, url_for
+from werkzeug.routing import IntegerConverter
 
 from app.models import Event, Room, Sticky, utcnow
 from app.services.events import get_current_event
@@ -15,6 +16,30 @@ from app.services.stickies import get_sticky
 BROWSER_COOKIE = "osb_browser"
 EDIT_COOKIE_PREFIX = "osb_edit_"
 ONE_YEAR = 60 * 60 * 24 * 365
+# The largest key a database row can have (64-bit signed): a larger id names nothing.
+MAX_ID = 2**63 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """The ``int`` URL converter, bounded to 64-bit keys: a longer number is a 404, not a 500."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
+        bounded = MAX_ID if max is None or max > MAX_ID else max
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=bounded, signed=signed)
+
+
+def parse_id(text: str) -> int | None:
+    """Return the database id a form field names, or None when it cannot be one."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
+
+
+def cookie_options() -> dict:
+    """Options every cookie of ours gets: HTTP-only, same-site, and Secure over HTTPS."""
+    return {"httponly": True, "samesite": "Lax", "secure": request.is_secure}
 
 
 def now(app=None) -> dt.datetime:
@@ -70,8 +95,7 @@ def set_cookies(response):
             BROWSER_COOKIE,
             request.environ["openspaces.browser_id"],
             max_age=ONE_YEAR,
-            httponly=True,
-            samesite="Lax",
+            **cookie_options(),
         )
     return response
 

@@ -16,6 +16,7 @@ TITLES = {
     409: "Already done",
     413: "Too large",
     422: "Cannot use that",
+    429: "Slow down",
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.extensions import db
 from app.forms import ActionForm, PrintForm
@@ -12,11 +11,14 @@ from app.services import ServiceError
 from app.services.printing import (
     batch_filename,
     check_print_options,
+    event_batch,
     kind_from,
+    list_batches,
+    marker_id_warning,
     render_batch,
     render_kit,
 )
-from app.services.stickies import allocate_stickies
+from app.services.stickies import allocate_stickies, discard_batch
 from app.views.common import current_event_or_404, organizer_required
 
 bp = Blueprint("printing", __name__, url_prefix="/admin/print")
@@ -53,19 +55,34 @@ def index():
                 template=form.template.data,
                 paper=form.paper.data,
             )
-            data = render_batch(event, batch, fmt="pdf", output=None)
         except ServiceError as exc:
             db.session.rollback()
             flash(str(exc), "error")
             return redirect(url_for(".index"))
+        # Commit before drawing, which takes a while: other prints, claims and scans need not wait.
         db.session.commit()
+        try:
+            data = render_batch(event, batch, fmt="pdf", output=None)
+        except BaseException as exc:
+            db.session.rollback()
+            discard_batch(batch=batch)
+            db.session.commit()
+            if not isinstance(exc, ServiceError):
+                raise
+            flash(str(exc), "error")
+            return redirect(url_for(".index"))
+        warning = marker_id_warning(event=event)
+        if warning:
+            flash(warning, "error")  # shown on the next page, as the PDF downloads
         return _pdf(data, batch_filename(event, batch))
-    batches = db.session.scalars(
-        select(PrintBatch).filter_by(event_id=event.id).order_by(PrintBatch.id.desc())
-    ).all()
     status = 400 if form.errors else 200
     return render_template(
-        "admin/print.html", event=event, form=form, batches=batches, action_form=ActionForm()
+        "admin/print.html",
+        event=event,
+        form=form,
+        batches=list_batches(event),
+        marker_warning=marker_id_warning(event=event),
+        action_form=ActionForm(),
     ), status
 
 
@@ -84,8 +101,8 @@ def kit():
 
 
 def _batch_or_404(event, batch_id: int) -> PrintBatch:
-    batch = db.get_or_404(PrintBatch, batch_id)
-    if batch.event_id != event.id:
+    batch = event_batch(event, batch_id)
+    if batch is None:
         abort(404)
     return batch
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from flask import (
@@ -16,10 +17,12 @@ from flask import (
     session,
     url_for,
 )
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import inspect as sa_inspect
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.forms import InterestForm, PersonForm, SessionForm
-from app.models import BoardStatus, Event, StickyKind
+from app.models import BoardStatus, StickyKind
 from app.services import ServiceError, live
 from app.services import board as board_service
 from app.services import stickies as sticky_service
@@ -28,6 +31,7 @@ from app.views.common import (
     EDIT_COOKIE_PREFIX,
     ONE_YEAR,
     browser_id,
+    cookie_options,
     current_event_or_404,
     is_organizer,
     now,
@@ -35,8 +39,12 @@ from app.views.common import (
     set_cookies,
     sticky_or_404,
 )
+from app.views.pages import not_modified, page_cache, shared_view
+from app.views.streams import board_watch
 
 bp = Blueprint("public", __name__)
+# A live stream writes at least this often, so that a closed connection shows up soon.
+HEARTBEAT_SECONDS = 5
 bp.after_app_request(set_cookies)
 
 
@@ -79,37 +87,74 @@ def _kiosk_context():
     return context
 
 
+def _current_version() -> tuple[int, str]:
+    """Return the current event's id and live stamp; 404 when no event is loaded."""
+    current = live.current_event_version(now=now())
+    if current is None:
+        current_event_or_404()
+    return current
+
+
+def _shared_page(name: str, template: str, make_context, *, key=()):
+    """Render ``template`` once per board version for everyone; organizers get their own copy.
+
+    A page kept in memory is answered without a database query.
+    """
+    event_id, version = _current_version()
+    if not shared_view():
+        return render_template(template, version=version, **make_context())
+    etag = "-".join([version, name, *map(str, key)])
+    if not_modified(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    html = page_cache().get(
+        (name, event_id, *key),
+        version,
+        lambda: render_template(template, version=version, **make_context()),
+    )
+    response = Response(html)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/healthz")
+def healthz():
+    """Answer ``ok`` without touching the database: for load balancers and uptime checks."""
+    return Response("ok\n", mimetype="text/plain")
+
+
 @bp.get("/")
 @bp.get("/board")
 def board():
     if request.args.get("kiosk") == "1":
         return kiosk()
-    context = _board_context()
-    version = live.board_version(context["event"], now=context["now"])
-    return render_template("board.html", version=version, **context)
+    return _shared_page("board", "board.html", _board_context)
 
 
 @bp.get("/kiosk")
 def kiosk():
     """The wall screen: Now and Next in type that reads from across the hall."""
-    context = _kiosk_context()
-    version = live.board_version(context["event"], now=context["now"])
-    return render_template("kiosk.html", version=version, **context)
+    return _shared_page("kiosk", "kiosk.html", _kiosk_context)
 
 
 @bp.get("/board/grid")
 def board_grid():
     """Return just the board (or the kiosk's content), for the page to refresh itself in place."""
-    event = current_event_or_404()
-    version = live.board_version(event, now=now())
+    event_id, version = _current_version()
     kiosk = request.args.get("kiosk") == "1"
     etag = f"{version}-k" if kiosk else version
-    if request.if_none_match.contains(etag):
+    if not_modified(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
     if kiosk:
-        html = render_template("_kiosk.html", **_kiosk_context())
+        template, make_context = "_kiosk.html", _kiosk_context
     else:
-        html = render_template("_grid.html", **_board_context())
+        template, make_context = "_grid.html", _board_context
+    if shared_view():
+        html = page_cache().get(
+            ("grid", event_id, kiosk), version, lambda: render_template(template, **make_context())
+        )
+    else:
+        html = render_template(template, **make_context())
     response = Response(html)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
@@ -128,9 +173,11 @@ def board_events():
     if not streams.acquire(blocking=False):
         return Response("too many live pages; poll /board/grid instead", status=503)
     app = current_app._get_current_object()
-    event_id = event.id
+    watch = board_watch(app, event.id)
     last = request.args.get("v", "")
     seconds = app.config["LIVE_STREAM_SECONDS"]
+    # waitress tells a running response that its client went away (see serve's lookahead option).
+    client_gone = request.environ.get("waitress.client_disconnected") or (lambda: False)
 
     def stream():
         nonlocal last
@@ -138,18 +185,16 @@ def board_events():
             yield "retry: 1500\n\n"
             deadline = time.monotonic() + seconds
             quiet_since = time.monotonic()
-            while time.monotonic() < deadline:
-                with app.app_context():
-                    event = db.session.get(Event, event_id)
-                    version = live.board_version(event, now=now(app))
-                if version != last:
+            while time.monotonic() < deadline and not client_gone():
+                version = watch.wait(last, timeout=1.0)
+                if version is not None and version != last:
                     last = version
                     quiet_since = time.monotonic()
                     yield f"event: board\ndata: {version}\n\n"
-                elif time.monotonic() - quiet_since > 15:
+                elif time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
+                    # Writing is how other servers find a closed connection: do it often.
                     quiet_since = time.monotonic()
                     yield ": still here\n\n"
-                time.sleep(0.5)
         finally:
             streams.release()
 
@@ -197,7 +242,7 @@ def _edit_secret(sticky) -> str | None:
 def _remember_secret(response, sticky, secret: str):
     """Let this browser edit the sticky from now on: the secret goes into an HTTP-only cookie."""
     response.set_cookie(
-        EDIT_COOKIE_PREFIX + sticky.code, secret, max_age=ONE_YEAR, httponly=True, samesite="Lax"
+        EDIT_COOKIE_PREFIX + sticky.code, secret, max_age=ONE_YEAR, **cookie_options()
     )
     return response
 
@@ -215,29 +260,54 @@ def sticky(code: str):
         return redirect(url_for(".sticky", code=sticky.code), 301)
     if sticky.hidden and not is_organizer():
         abort(404, description="This sticky has been hidden by the organizers.")
+    if request.method == "POST":
+        return _claim(sticky)
     if not sticky.is_claimed:
         form = _form_for(sticky)
-        if form.validate_on_submit():
-            try:
-                secret = sticky_service.claim_sticky(
-                    sticky=sticky, fields=_fields_from(form, sticky.kind)
-                )
-            except ServiceError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-                return redirect(url_for(".sticky", code=sticky.code))
-            db.session.commit()
-            session["new_edit_link"] = url_for(
-                ".edit", code=sticky.code, key=secret, _external=True
-            )
-            return _remember_secret(redirect(url_for(".sticky", code=sticky.code)), sticky, secret)
-        status = 400 if request.method == "POST" else 200
-        return render_template("claim.html", sticky=sticky, form=form), status
-    if request.method == "POST":
-        abort(409, description="This sticky has been claimed already.")
+        # What the wall shows, read by a person or by text recognition, starts the title.
+        start = sticky.title or sticky.suggested_title or ""
+        if sticky.kind == StickyKind.SESSION:
+            form.title.data = start
+        else:
+            form.name.data = start
+        return render_template("claim.html", sticky=sticky, form=form)
     edit_link = session.pop("new_edit_link", None)
-    moment = now()
     can_edit = _can_edit(sticky)
+    interested = sticky.kind == StickyKind.SESSION and sticky_service.is_interested(
+        sticky, browser_id()
+    )
+
+    def render() -> str:
+        return _sticky_page(sticky, can_edit=can_edit, interested=interested, edit_link=edit_link)
+
+    if edit_link or not shared_view():
+        return render()
+    # Everyone who may not edit sees the same page, but for the form's token and their own mark.
+    version = live.board_version(sticky.event, now=now())
+    key = ("sticky", sticky.code, _fingerprint(sticky), can_edit, interested)
+    token = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else None
+
+    def render_shared() -> str:
+        html = render()
+        return html.replace(token, CSRF_PLACEHOLDER) if token else html
+
+    html = page_cache().get(key, version, render_shared)
+    return html.replace(CSRF_PLACEHOLDER, token) if token else html
+
+
+# Stands for the form token in a kept sticky page; each request puts its own token back in.
+CSRF_PLACEHOLDER = "__openspaces_csrf_token__"
+
+
+def _fingerprint(sticky) -> str:
+    """Return a digest of every stored field of ``sticky``: an edit makes a new one."""
+    state = sa_inspect(sticky)
+    values = [getattr(sticky, attr.key) for attr in state.mapper.column_attrs]
+    return hashlib.sha1(repr(values).encode()).hexdigest()
+
+
+def _sticky_page(sticky, *, can_edit: bool, interested: bool, edit_link: str | None) -> str:
+    moment = now()
     context = {
         "sticky": sticky,
         "event": sticky.event,
@@ -251,7 +321,7 @@ def sticky(code: str):
         context["free_cells"] = _free_cells(sticky.event, moment)
     if sticky.kind == StickyKind.SESSION:
         context.update(
-            interested=sticky_service.is_interested(sticky, browser_id()),
+            interested=interested,
             interest_count=sticky_service.interest_count(sticky),
             people=sticky_service.people_matching(sticky),
             history=board_service.placement_history(sticky)[:5],
@@ -259,6 +329,28 @@ def sticky(code: str):
         return render_template("session.html", **context)
     context["hosted"] = sticky_service.sessions_hosted_by(sticky)
     return render_template("person.html", **context)
+
+
+def _claim(sticky):
+    """Claim a blank sticky from its form; someone who lost a race keeps the text they typed."""
+    form = _form_for(sticky)
+    if sticky.is_claimed:
+        return _claimed_first(sticky, form)
+    if not form.validate_on_submit():
+        return render_template("claim.html", sticky=sticky, form=form), 400
+    try:
+        secret = sticky_service.claim_sticky(sticky=sticky, fields=_fields_from(form, sticky.kind))
+    except sticky_service.AlreadyClaimed:
+        db.session.rollback()
+        return _claimed_first(sticky, form)
+    db.session.commit()
+    session["new_edit_link"] = url_for(".edit", code=sticky.code, key=secret, _external=True)
+    return _remember_secret(redirect(url_for(".sticky", code=sticky.code)), sticky, secret)
+
+
+def _claimed_first(sticky, form):
+    # The page says that someone else was first, and shows the form with this person's text.
+    return render_template("claim.html", sticky=sticky, form=form, taken=True), 409
 
 
 def _free_cells(event, moment):
@@ -289,6 +381,8 @@ def sticky_where(code: str):
 @bp.route("/s/<code>/edit", methods=["GET", "POST"])
 def edit(code: str):
     sticky = sticky_or_404(code)
+    if sticky.hidden and not is_organizer():
+        abort(404, description="This sticky has been hidden by the organizers.")
     if not sticky.is_claimed:
         return redirect(url_for(".sticky", code=sticky.code))
     if not _can_edit(sticky):
@@ -299,7 +393,9 @@ def edit(code: str):
         )
     form = _form_for(sticky, obj=sticky)
     if form.validate_on_submit():
-        sticky_service.edit_sticky(sticky=sticky, fields=_fields_from(form, sticky.kind))
+        sticky_service.edit_sticky(
+            sticky=sticky, fields=_fields_from(form, sticky.kind), by_organizer=is_organizer()
+        )
         db.session.commit()
         flash("Saved.", "ok")
         response = redirect(url_for(".sticky", code=sticky.code))
@@ -310,8 +406,14 @@ def edit(code: str):
 
 
 @bp.post("/s/<code>/interest")
+@limiter.limit(
+    lambda: current_app.config["INTEREST_LIMIT_PER_ADDRESS"],
+    error_message="Too many interest marks from your network just now. Wait a minute and try again.",
+)
 def interest(code: str):
     sticky = sticky_or_404(code)
+    if sticky.hidden:
+        abort(404, description="This sticky has been hidden by the organizers.")
     form = InterestForm()
     if not form.validate_on_submit():
         abort(400, description="The form expired. Reload the page and try again.")
@@ -347,16 +449,29 @@ def people():
     event = current_event_or_404()
     query = request.args.get("q", "")[:100]
     found = sticky_service.search_people(event, query)
-    return render_template("people.html", event=event, people=found, query=query)
+    from app.services.pictures import handwritten_people
+
+    # Person stickies nobody claimed show what the camera saw of them, unless someone searches.
+    handwritten = [] if query.strip() else handwritten_people(event)
+    return render_template(
+        "people.html", event=event, people=found, query=query, handwritten=handwritten
+    )
 
 
 @bp.get("/rooms/<int:number>")
 def room(number: int):
-    event = current_event_or_404()
-    room = room_or_404(event, number)
-    grid = board_service.build_grid(event)
-    rows = [(slot, grid.cell(room, slot)) for slot in event.slots]
-    current, upcoming = current_and_next_slot(event, now=now())
-    return render_template(
-        "room.html", event=event, room=room, rows=rows, current_slot=current, next_slot=upcoming
-    )
+    def make_context():
+        event = current_event_or_404()
+        room = room_or_404(event, number)
+        grid = board_service.build_grid(event)
+        rows = [(slot, grid.cell(room, slot)) for slot in event.slots]
+        current, upcoming = current_and_next_slot(event, now=now())
+        return {
+            "event": event,
+            "room": room,
+            "rows": rows,
+            "current_slot": current,
+            "next_slot": upcoming,
+        }
+
+    return _shared_page("room", "room.html", make_context, key=(number,))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -22,20 +20,20 @@ from app.extensions import db
 from app.forms import ActionForm
 from app.models import Scan
 from app.services import ServiceError
+from app.services.ingest import PendingGone, ScanSettings, ingest_scan, preview_photo
+from app.services.ingest import pending_image as pending_image_path
 from app.services.scans import (
     InvalidScan,
-    apply_scan,
-    parse_observations,
-    preview_scan,
+    changes_per_scan,
     recent_scans,
+    scan_changes,
     undo_scan,
 )
-from app.services.uploads import InvalidUpload, read_photo
+from app.services.uploads import InvalidUpload
+from app.templating import plural
 from app.views.common import current_event_or_404, organizer_required
 
 bp = Blueprint("scans", __name__)
-
-PENDING_NAME_CHARS = set("0123456789abcdef")
 
 
 @bp.before_request
@@ -44,14 +42,8 @@ def _require_login():
     return None
 
 
-def _uploads() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"])
-
-
-def _pending_id_or_404(pending: str) -> str:
-    if len(pending) != 32 or not set(pending) <= PENDING_NAME_CHARS:
-        abort(404)
-    return pending
+def _settings() -> ScanSettings:
+    return ScanSettings.from_config(current_app.config)
 
 
 @bp.route("/scan", methods=["GET", "POST"])
@@ -68,84 +60,46 @@ def scan_photo():
         flash("Choose a photo of the board first.", "error")
         return redirect(url_for(".scan_photo"))
     try:
-        image = read_photo(upload.read())
+        preview = preview_photo(event=event, photo=upload.read(), settings=_settings())
     except InvalidUpload as exc:
         flash(str(exc), "error")
         return render_template("scan.html", event=event, form=form, action_form=form), 422
-
-    from app.services.scanning import annotate
-    from app.services.scanning import scan_photo as run_scanner
-
-    result = run_scanner(event, image)
-    pending = secrets.token_hex(16)
-    body = {**result.to_dict(), "scan_id": f"upload-{pending}"}
-    folder = _uploads() / "pending"
-    folder.mkdir(parents=True, exist_ok=True)
-    import cv2
-
-    cv2.imwrite(str(folder / f"{pending}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    cv2.imwrite(
-        str(folder / f"{pending}-annotated.jpg"),
-        annotate(image, result),
-        [cv2.IMWRITE_JPEG_QUALITY, 85],
-    )
-    (folder / f"{pending}.json").write_text(json.dumps(body))
-    changes = preview_scan(
-        event=event,
-        observations=parse_observations(body),
-        remove_after=current_app.config["REMOVE_AFTER_SCANS"],
-    )
     return render_template(
         "scan_preview.html",
         event=event,
         form=form,
         action_form=form,
-        pending=pending,
-        result=body,
-        changes=changes,
+        pending=preview.pending,
+        result=preview.result,
+        changes=preview.changes,
+        pictures=preview.pictures,
     )
 
 
 @bp.get("/scan/pending/<pending>.jpg")
 def pending_image(pending: str):
-    return send_from_directory(
-        _uploads() / "pending", f"{_pending_id_or_404(pending)}-annotated.jpg"
-    )
+    try:
+        path = pending_image_path(_settings(), pending)
+    except PendingGone:
+        abort(404)
+    return send_from_directory(path.parent, path.name)
 
 
 @bp.post("/scan/<pending>/apply")
 def apply_pending(pending: str):
     event = current_event_or_404()
-    pending = _pending_id_or_404(pending)
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired. Reload the page and try again.")
-    folder = _uploads() / "pending"
     try:
-        body = json.loads((folder / f"{pending}.json").read_text())
-    except FileNotFoundError:
-        abort(404, description="This scan was applied already or has expired.")
-    try:
-        outcome = apply_scan(
-            event=event,
-            observations=parse_observations(body),
-            source="organizer",
-            remove_after=current_app.config["REMOVE_AFTER_SCANS"],
+        ingested = ingest_scan(
+            event=event, source="organizer", settings=_settings(), pending=pending
         )
+    except PendingGone as exc:
+        abort(404, description=f"{str(exc).capitalize()}.")
     except InvalidScan as exc:
-        db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for(".scan_photo"))
-    scans_dir = _uploads() / "scans"
-    scans_dir.mkdir(parents=True, exist_ok=True)
-    if not outcome.duplicate:
-        (folder / f"{pending}.jpg").replace(scans_dir / f"{outcome.scan.id}.jpg")
-        (folder / f"{pending}-annotated.jpg").replace(
-            scans_dir / f"{outcome.scan.id}-annotated.jpg"
-        )
-        outcome.scan.image_path = f"{outcome.scan.id}-annotated.jpg"
-    db.session.commit()
-    (folder / f"{pending}.json").unlink(missing_ok=True)
-    flash(f"Scan applied: {len(outcome.changes)} changes.", "ok")
+    flash(applied_message(ingested), "ok")
     return redirect(url_for(".history"))
 
 
@@ -153,19 +107,28 @@ def apply_pending(pending: str):
 def history():
     event = current_event_or_404()
     scans = recent_scans(event, limit=100)
-    from sqlalchemy import func, select
-
-    from app.models import Placement
-
-    counts = dict(
-        db.session.execute(
-            select(Placement.scan_id, func.count(Placement.id))
-            .where(Placement.scan_id.in_([s.id for s in scans]))
-            .group_by(Placement.scan_id)
-        ).all()
-    )
     return render_template(
-        "admin/scans.html", event=event, scans=scans, counts=counts, action_form=ActionForm()
+        "admin/scans.html",
+        event=event,
+        scans=scans,
+        counts=changes_per_scan(scans),
+        action_form=ActionForm(),
+    )
+
+
+@bp.get("/admin/scans/<int:scan_id>")
+def scan_detail(scan_id: int):
+    """One scan: its annotated photo, what it read and what it changed, with undo."""
+    event = current_event_or_404()
+    scan = db.get_or_404(Scan, scan_id)
+    if scan.event_id != event.id:
+        abort(404)
+    return render_template(
+        "admin/scan.html",
+        event=event,
+        scan=scan,
+        changes=scan_changes(scan=scan),
+        action_form=ActionForm(),
     )
 
 
@@ -174,7 +137,7 @@ def scan_image(scan_id: int):
     scan = db.get_or_404(Scan, scan_id)
     if not scan.image_path:
         abort(404, description="This scan came without a photo.")
-    return send_from_directory(_uploads() / "scans", scan.image_path)
+    return send_from_directory(_settings().scans_dir, scan.image_path)
 
 
 @bp.post("/admin/scans/<int:scan_id>/undo")
@@ -189,8 +152,8 @@ def undo(scan_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(f"Scan {scan.id} undone: {restored} stickies put back.", "ok")
-    return redirect(url_for(".history"))
+        flash(f"Scan {scan.id} undone: {plural(restored, 'sticky')} put back.", "ok")
+    return redirect(url_for(".scan_detail", scan_id=scan.id))
 
 
 @bp.get("/admin/timelapse")
@@ -211,3 +174,12 @@ def timelapse():
         frames_json=frames_json,
         action_form=ActionForm(),
     )
+
+
+def applied_message(ingested) -> str:
+    """Say what applying a scan did: its board changes, and the sticky pictures it improved."""
+    pictures = plural(len(ingested.pictures), "sticky picture")
+    if not ingested.scan.board_found:
+        return f"{pictures} updated; no board in view, nothing moved."
+    message = f"Scan applied: {plural(len(ingested.changes), 'change')}."
+    return f"{message} {pictures} updated." if ingested.pictures else message

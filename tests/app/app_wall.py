@@ -7,6 +7,7 @@ wall positions are millimetres, origin top-left of the wall.
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -61,8 +62,37 @@ OFF = (None, None)
 CAMERA = Camera(width=960, height=720, hfov_deg=60.0, yaw_deg=3.0, pitch_deg=2.0, jitter=0.0)
 
 
+# The wall event's stickies get these codes in every test (sessions first, then the person), so
+# that its wall is drawn once a run and each layout photographed once.
+WALL_CODES = ("WA11S1", "WA11S2", "WA11S3", "WA11P1")
+
+
+class _PhotoCache:
+    """A wall that photographs each layout once; every caller gets a copy of the photo."""
+
+    def __init__(self, wall: Wall) -> None:
+        self._wall = wall
+        self._photos: dict[str, np.ndarray] = {}
+
+    def photo(self, layout: dict, **options) -> np.ndarray:
+        key = json.dumps([sorted(layout.items()), options], sort_keys=True, default=str)
+        if key not in self._photos:
+            self._photos[key] = self._wall.photo(layout, **options)
+        return self._photos[key].copy()
+
+    def __getattr__(self, name: str):
+        return getattr(self._wall, name)
+
+
+_WALLS: dict[str, _PhotoCache] = {}
+
+
 def wall_for(manifest: dict) -> Wall:
-    return Wall(manifest, camera=CAMERA)
+    """Return the wall of this manifest, drawn once per run (the camera token aside)."""
+    key = json.dumps({k: v for k, v in manifest.items() if k != "token"}, sort_keys=True)
+    if key not in _WALLS:
+        _WALLS[key] = _PhotoCache(Wall(manifest, camera=CAMERA))
+    return _WALLS[key]
 
 
 def write_video(path: Path, photos: list[np.ndarray], *, seconds_each: float) -> Path:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
+import logging
+import os
+import secrets
 import shutil
-import textwrap
 import threading
 import urllib.request
 from pathlib import Path
 
 import pytest
-from app_wall import WALL_TOML
+from app_helpers import EVENT_TOML, csrf_token
+from app_wall import WALL_CODES, WALL_TOML
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
@@ -23,35 +25,6 @@ from app.services.board import build_manifest
 from app.services.events import load_event_file
 from app.services.organizers import create_token, set_password
 from app.services.stickies import PersonFields, SessionFields, allocate_stickies, claim_sticky
-
-EVENT_TOML = textwrap.dedent(
-    """\
-    [event]
-    name = "PyCon India Open Spaces"
-    slug = "pycon-india"
-    timezone = "Asia/Kolkata"
-    base_url = "http://localhost:5000"
-
-    [[rooms]]
-    name = "Hall A"
-    capacity = 40
-
-    [[rooms]]
-    name = "Hall B"
-    capacity = 2
-
-    [[rooms]]
-    name = "Terrace"
-
-    [[slots]]
-    start = "2026-09-26T10:00"
-    end = "2026-09-26T10:45"
-
-    [[slots]]
-    start = "2026-09-26T11:00"
-    end = "2026-09-26T11:45"
-    """
-)
 
 _TEMPLATE_DB: dict[str, Path] = {}
 
@@ -70,7 +43,10 @@ def app(tmp_path, tmp_path_factory):
     instance.mkdir()
     if "db" not in _TEMPLATE_DB:
         template_dir = tmp_path_factory.mktemp("template-instance")
-        create_app({"INSTANCE_PATH": str(template_dir), "SECRET_KEY": "test"})
+        template = create_app({"INSTANCE_PATH": str(template_dir), "SECRET_KEY": "test"})
+        with template.app_context():
+            # Closing the last connection folds SQLite's write-ahead log into the file we copy.
+            db.engine.dispose()
         _TEMPLATE_DB["db"] = template_dir / "openspaces.sqlite"
     shutil.copy(_TEMPLATE_DB["db"], instance / "openspaces.sqlite")
     app = create_app(
@@ -79,6 +55,8 @@ def app(tmp_path, tmp_path_factory):
             "TESTING": True,
             "SECRET_KEY": "test",
             "WTF_CSRF_ENABLED": False,
+            # Recognition costs a second of CPU per picture: only its own tests turn it on.
+            "OCR_ENGINE": None,
         }
     )
     with app.app_context():
@@ -166,6 +144,24 @@ def organizer_client(app, client):
 
 
 @pytest.fixture
+def token(app, event):
+    """Create the camera token ``wall-cam`` for the event; return its secret."""
+    _, secret = create_token(name="wall-cam")
+    db.session.commit()
+    return secret
+
+
+@pytest.fixture
+def post(client, token):
+    """POST a JSON body to ``/api/scans`` with the camera token; return the response."""
+
+    def send(body, token=token):
+        return client.post("/api/scans", json=body, headers={"Authorization": f"Bearer {token}"})
+
+    return send
+
+
+@pytest.fixture
 def wall_event(app, tmp_path):
     """Load a 3 x 3 event with three session stickies and one person sticky; return its manifest.
 
@@ -174,8 +170,15 @@ def wall_event(app, tmp_path):
     path = tmp_path / "wall.toml"
     path.write_text(WALL_TOML, encoding="utf-8")
     event = load_event_file(path).event
-    allocate_stickies(event=event, count=3, kind=StickyKind.SESSION, template="note-76", paper="a4")
-    allocate_stickies(event=event, count=1, kind=StickyKind.PERSON, template="note-76", paper="a4")
+    sessions = allocate_stickies(
+        event=event, count=3, kind=StickyKind.SESSION, template="note-76", paper="a4"
+    )
+    person = allocate_stickies(
+        event=event, count=1, kind=StickyKind.PERSON, template="note-76", paper="a4"
+    )
+    # Fixed codes make the same wall in every test, so its photos are drawn once a run.
+    for sticky, code in zip([*sessions.stickies, *person.stickies], WALL_CODES, strict=True):
+        sticky.code = code
     _, secret = create_token(name="wall-cam")
     db.session.commit()
     return {**build_manifest(event), "token": secret}
@@ -212,14 +215,133 @@ def server(app, wall_event):
     live.stop()
 
 
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert match, "the page has no CSRF token"
-    return match.group(1)
+POSTGRES_URL = os.environ.get("OPENSPACES_TEST_POSTGRES_URL")
 
 
-def utc(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
+class WaitressServer:
+    """The app served by waitress on a loopback port, with CSRF on, as phones and cameras meet it."""
+
+    def __init__(self, app, url: str, backend: str) -> None:
+        self.app = app
+        self.url = url
+        self.backend = backend
+
+    def session(self):
+        """Return a new HTTP client with its own cookie jar: one phone or one browser."""
+        import requests
+
+        http = requests.Session()
+        http.base_url = self.url
+        return http
+
+    def get(self, http, path: str, **kwargs):
+        return http.get(self.url + path, timeout=30, allow_redirects=False, **kwargs)
+
+    def post(self, http, path: str, **kwargs):
+        return http.post(self.url + path, timeout=30, allow_redirects=False, **kwargs)
+
+    def form_token(self, http, path: str) -> str:
+        """Open a page as a browser would and return its form's CSRF token."""
+        response = self.get(http, path)
+        assert response.status_code == 200, (path, response.status_code)
+        return csrf_token(response.text)
+
+    def stickies(self, count: int = 1, kind: StickyKind = StickyKind.SESSION) -> list[str]:
+        """Print ``count`` stickies for the event and return their codes."""
+        from app.services.events import get_current_event
+
+        with self.app.app_context():
+            batch = allocate_stickies(
+                event=get_current_event(), count=count, kind=kind, template="note-76", paper="a4"
+            )
+            codes = [sticky.code for sticky in batch.stickies]
+            db.session.commit()
+        return codes
+
+    def session_sticky(self, *, title: str = "Testing without mocks", host: str = "Priya") -> str:
+        """Print and claim one session sticky; return its code."""
+        (code,) = self.stickies(1)
+        with self.app.app_context():
+            from app.services.stickies import get_sticky
+
+            claim_sticky(sticky=get_sticky(code), fields=SessionFields(title=title, host=host))
+            db.session.commit()
+        return code
+
+
+def _postgres_database(tmp_name: str):
+    """Create an empty PostgreSQL database; return its URL and a function that drops it."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"openspaces_live_{tmp_name}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+def _serve_until(server, stop: threading.Event) -> None:
+    """Run waitress's loop until ``stop`` is set, then close its sockets from this same thread."""
+    from waitress import wasyncore
+
+    while not stop.is_set():
+        wasyncore.loop(timeout=0.05, map=server._map, count=1)
+    logging.getLogger("waitress").setLevel(logging.CRITICAL)
+    for channel in list(server._map.values()):
+        channel.handle_close()
+    server.task_dispatcher.shutdown()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def live_server(request, tmp_path, event_file):
+    """The app on waitress in a thread on a free loopback port, with the test event loaded.
+
+    It runs on SQLite in a temporary instance folder, and again on PostgreSQL when
+    ``OPENSPACES_TEST_POSTGRES_URL`` names a server. CSRF protection and rate limits are on, as in
+    production.
+    """
+    from waitress import create_server
+
+    from app.cli import WAITRESS_OPTIONS
+
+    backend = request.param
+    drop = None
+    config = {
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "live-test",
+        "OCR_ENGINE": None,
+    }
+    if backend == "postgresql":
+        if not POSTGRES_URL:
+            pytest.skip("OPENSPACES_TEST_POSTGRES_URL is not set")
+        config["SQLALCHEMY_DATABASE_URI"], drop = _postgres_database(secrets.token_hex(4))
+    app = create_app(config)
+    with app.app_context():
+        load_event_file(event_file)
+        db.session.commit()
+        db.session.remove()
+    server = create_server(app, host="127.0.0.1", port=0, threads=24, **WAITRESS_OPTIONS)
+    stop = threading.Event()
+    thread = threading.Thread(target=_serve_until, args=(server, stop), daemon=True)
+    thread.start()
+    try:
+        yield WaitressServer(app, f"http://127.0.0.1:{server.effective_port}", backend)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if drop is not None:
+            drop()
 
 
 # Browser tests: one demo app served on loopback and one Chromium for the whole run.
@@ -266,13 +388,19 @@ def demo_server(tmp_path_factory, demo_clock):
 
     instance = tmp_path_factory.mktemp("demo-instance")
     demo_app = create_app(
-        {"INSTANCE_PATH": str(instance), "SECRET_KEY": "test", "CLOCK": demo_clock}
+        {
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "test",
+            "CLOCK": demo_clock,
+            "OCR_ENGINE": None,
+        }
     )
     server = make_server("127.0.0.1", 0, demo_app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     with demo_app.app_context():
         seed_demo(base_url=base)
         set_password(username="admin", password="correct horse")
+        _scan_a_blank_sticky_onto_the_demo()
         db.session.commit()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -280,16 +408,57 @@ def demo_server(tmp_path_factory, demo_clock):
     server.shutdown()
 
 
+def _scan_a_blank_sticky_onto_the_demo() -> None:
+    """Record one wall-camera scan that puts a blank sticky into the last slot's free cell."""
+    from sqlalchemy import select
+
+    from app.models import Sticky
+    from app.services.events import get_current_event
+    from app.services.scans import apply_scan, parse_observations
+
+    event = get_current_event()
+    blank = db.session.scalar(
+        select(Sticky).filter_by(event_id=event.id, kind="session", claimed_dt=None).limit(1)
+    )
+    body = {
+        "scan_id": "demo-wall-1",
+        "board_found": True,
+        "stickies": [
+            {
+                "code": blank.code,
+                "room": event.rooms[0].name,
+                "slot": event.slots[-1].key,
+                "x": 1.0,
+                "y": 1.0,
+                "via": "marker",
+            }
+        ],
+        "hidden_cells": [],
+        "warnings": [],
+    }
+    apply_scan(
+        event=event, observations=parse_observations(body), source="wall-cam", remove_after=3
+    )
+
+
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
+    """Start Playwright once: its sync API allows one instance per process."""
     if shutil.which("chromium") is None:
         pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    chromium = playwright.chromium.launch(
+        executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
+    )
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture(scope="session")
@@ -344,3 +513,108 @@ def make_view():
         return View(code=code, image=image, score=score)
 
     return make
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count the SQL statements that the app's engine runs inside a ``with count_queries() as n``."""
+    import contextlib
+
+    from sqlalchemy import event as sa_event
+
+    @contextlib.contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        sa_event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting
+
+
+class WorkersServer:
+    """``openspaces serve --workers N`` in a subprocess on a PostgreSQL database of its own."""
+
+    def __init__(self, *, instance: Path, database_url: str, workers: int) -> None:
+        import socket
+        import subprocess
+        import sys
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        env = {**os.environ, "OPENSPACES_INSTANCE": str(instance)}
+        env["OPENSPACES_DATABASE_URL"] = database_url
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--server", "gunicorn"]
+            + ["--workers", str(workers), "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def worker_pids(self) -> list[int]:
+        import psutil
+
+        return [child.pid for child in psutil.Process(self.process.pid).children()]
+
+    def worker_of(self, client_port: int) -> int | None:
+        """Return the pid of the worker that holds the connection from ``client_port``."""
+        import psutil
+
+        for pid in self.worker_pids():
+            for conn in psutil.Process(pid).net_connections(kind="tcp"):
+                if conn.raddr and conn.raddr.port == client_port:
+                    return pid
+        return None
+
+    def stop(self) -> str:
+        self.process.terminate()
+        output, _ = self.process.communicate(timeout=20)
+        return output
+
+
+@pytest.fixture
+def workers_server(tmp_path):
+    """Start a two-worker server on a fresh PostgreSQL database with a loaded event and a token.
+
+    Yields the server; ``server.token`` is a camera token and ``server.codes`` three session codes.
+    """
+    if not POSTGRES_URL:
+        pytest.skip("OPENSPACES_TEST_POSTGRES_URL is not set")
+    pytest.importorskip("gunicorn")
+    pytest.importorskip("gevent")
+    url, drop = _postgres_database(secrets.token_hex(4))
+    instance = tmp_path / "instance"
+    setup = create_app({"INSTANCE_PATH": str(instance), "SQLALCHEMY_DATABASE_URI": url})
+    with setup.app_context():
+        path = tmp_path / "wall.toml"
+        path.write_text(WALL_TOML, encoding="utf-8")
+        event = load_event_file(path).event
+        batch = allocate_stickies(
+            event=event, count=3, kind=StickyKind.SESSION, template="note-76", paper="a4"
+        )
+        _, token = create_token(name="wall-cam")
+        db.session.commit()
+        codes = [s.code for s in batch.stickies]
+        manifest = build_manifest(event)
+        db.session.remove()
+        db.engine.dispose()
+    server = WorkersServer(instance=instance, database_url=url, workers=2)
+    server.token, server.codes, server.manifest = token, codes, manifest
+    try:
+        yield server
+    finally:
+        server.stop()
+        drop()

@@ -3,11 +3,12 @@
 import datetime as dt
 import re
 
+from app_helpers import utc
+
 from app.extensions import db
 from app.models import BoardStatus, Placement, PlacementSource
 from app.services.board import place_sticky, put_off_grid, remove_sticky
 from app.services.events import add_slot, current_and_next_slot
-from tests.app.conftest import utc
 
 
 def cell_titles(html: str, room: str, slot: str) -> list[str]:
@@ -50,7 +51,7 @@ def test_second_sticky_in_a_cell_is_in_conflict_and_takes_over_when_first_leaves
     html = client.get("/board").get_data(as_text=True)
     assert cell_titles(html, "Hall A", "2026-09-26T10:00") == ["First", "Second"]
     assert 'class="cell has-conflict"' in html
-    assert "Another session was in this cell first" in client.get(f"/s/{second.code}").get_data(
+    assert "was taken by another session first" in client.get(f"/s/{second.code}").get_data(
         as_text=True
     )
 
@@ -208,6 +209,8 @@ def test_api_board_contract(client, event, create_session, create_person):
             "status": "placed",
             "since": "2026-09-26T04:00:00Z",
             "title": "A",
+            "picture": None,
+            "suggested_title": None,
         },
         {
             "code": conflict.code,
@@ -217,6 +220,8 @@ def test_api_board_contract(client, event, create_session, create_person):
             "status": "conflict",
             "since": "2026-09-26T04:01:00Z",
             "title": "B",
+            "picture": None,
+            "suggested_title": None,
         },
         {
             "code": person.code,
@@ -226,6 +231,8 @@ def test_api_board_contract(client, event, create_session, create_person):
             "status": "off_grid",
             "since": "2026-09-26T04:02:00Z",
             "title": "Mei",
+            "picture": None,
+            "suggested_title": None,
         },
     ]
 
@@ -262,3 +269,22 @@ def test_pages_send_security_headers(client, event):
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
     assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_phone_list_puts_now_first_and_finished_slots_last(app, client, event):
+    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 5, 35)  # 11:05 in Kolkata: the second slot
+    html = client.get("/board").get_data(as_text=True)
+    phone = html[html.index('<div class="slot-list">') : html.index('<section class="day"')]
+    headings = re.findall(r'<h2 id="slot-\d+">([^<]+)', phone)
+    assert [h.strip() for h in headings] == ["11:00–11:45", "10:00–10:45"]
+    assert phone.index("badge-now") < phone.index("<summary>Earlier (1 slot)</summary>")
+    assert '<p class="slot-free">Free: Hall A, Hall B, Terrace</p>' in phone
+
+
+def test_kiosk_names_the_day_of_a_next_slot_on_another_day(app, client, event):
+    add_slot(event=event, start="2026-09-27T10:00", end="2026-09-27T10:45")
+    db.session.commit()
+    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 6, 0)  # 11:30, in the last slot of the day
+    html = client.get("/kiosk").get_data(as_text=True)
+    assert '<span class="kiosk-when">Now</span> 11:00–11:45' in html
+    assert '<span class="kiosk-when">Next</span> Sun 10:00–10:45' in html

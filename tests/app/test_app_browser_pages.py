@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
-from app.models import Room, Slot, Sticky
+from app.models import Room, Scan, Slot, Sticky
 from app.services import events as event_service
 
 pytestmark = pytest.mark.browser
@@ -126,6 +126,7 @@ def demo_codes(demo_server) -> dict[str, str]:
         }
         codes["ROOM"] = str(db.session.scalar(db.select(Room.id).order_by(Room.id).limit(1)))
         codes["SLOT"] = str(db.session.scalar(db.select(Slot.id).order_by(Slot.id).limit(1)))
+        codes["SCAN"] = str(db.session.scalar(db.select(Scan.id).order_by(Scan.id).limit(1)))
     return codes
 
 
@@ -146,6 +147,7 @@ PUBLIC_PAGES = [
     "/s/BLANK",
     "/s/BLANKPERSON",
     "/auth/login",
+    "/camera",
     "/s/NOSUCHCODE",
 ]
 ORGANIZER_PAGES = [
@@ -156,7 +158,9 @@ ORGANIZER_PAGES = [
     "/admin/print/",
     "/scan",
     "/admin/scans",
+    "/admin/scans/SCAN",
     "/admin/timelapse",
+    "/admin/transcribe",
     "/s/SESSION/edit",
 ]
 
@@ -228,3 +232,25 @@ def test_claim_button_is_above_the_fold_on_a_phone(open_page, demo_server):
     assert button["y"] + button["height"] <= 844
     assert page.locator("#title").get_attribute("required") is not None
     assert page.locator("details.more").get_attribute("open") is None
+
+
+def test_kiosk_pages_through_rooms_that_do_not_fit(browser, demo_server):
+    demo_app, base = demo_server
+    with demo_app.app_context():
+        rooms = [r.name for r in event_service.get_current_event().rooms]
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/kiosk")
+        pages = page.evaluate("window.openspacesKiosk.pages()")
+        assert pages > 1
+        seen = []
+        for _ in range(pages):
+            shown = page.locator("th.kiosk-room:visible").all_inner_texts()
+            assert shown and page.evaluate("document.documentElement.scrollHeight") == 720
+            seen += shown
+            page.evaluate("window.openspacesKiosk.rotate()")
+        assert seen == rooms
+        assert page.locator("[data-page-count]").inner_text() == f"1/{pages}"
+    finally:
+        context.close()

@@ -1,13 +1,13 @@
 """Loading the event file: create, reload unchanged, update in place, refuse bad files."""
 
 import pytest
+from app_helpers import EVENT_TOML, utc
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Event, Room, Slot
 from app.services import ServiceError
 from app.services.events import load_event_file
-from tests.app.conftest import EVENT_TOML, utc
 
 
 def test_event_load_creates_rooms_and_slots_in_utc(event):

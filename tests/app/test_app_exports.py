@@ -238,6 +238,7 @@ def test_api_schedule_lists_rooms_slots_and_scheduled_sessions(client, board):
             "room": "Hall A",
             "slot": "2026-09-26T10:00",
             "url": f"http://localhost:5000/s/{types.code}",
+            "picture": None,
             "interested": 3,
         },
         {
@@ -248,6 +249,7 @@ def test_api_schedule_lists_rooms_slots_and_scheduled_sessions(client, board):
             "room": "Hall B",
             "slot": "2026-09-26T11:00",
             "url": f"http://localhost:5000/s/{rust.code}",
+            "picture": None,
             "interested": 1,
         },
         {
@@ -258,6 +260,7 @@ def test_api_schedule_lists_rooms_slots_and_scheduled_sessions(client, board):
             "room": "Terrace",
             "slot": "2026-09-26T11:00",
             "url": f"http://localhost:5000/s/{board['blank'].code}",
+            "picture": None,
             "interested": 0,
         },
     ]

@@ -130,56 +130,45 @@ def live_server(app):
 
 @pytest.mark.browser
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
-def test_browser_board_follows_a_scan_without_reload(app, event, create_session, live_server):
-    from playwright.sync_api import sync_playwright
-
+def test_browser_board_follows_a_scan_without_reload(
+    app, event, create_session, live_server, browser
+):
     from app.services.organizers import create_token
 
     sticky = create_session(title="Live in the browser")
     _, token = create_token(name="cam")
     db.session.commit()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=shutil.which("chromium"),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/board")
+        page.evaluate("window.loadedOnce = true")
+        cell = page.locator('td[data-room="Hall B"][data-slot="2026-09-26T11:00"]')
+        assert cell.inner_text().strip() == ""
+        body = {
+            "scan_id": "browser-1",
+            "board_found": True,
+            "hidden_cells": [],
+            "warnings": [],
+            "stickies": [
+                {
+                    "code": sticky.code,
+                    "room": "Hall B",
+                    "slot": "2026-09-26T11:00",
+                    "x": 1.0,
+                    "y": 1.0,
+                    "via": "marker",
+                }
             ],
+        }
+        posted = page.request.post(
+            f"{live_server}/api/scans",
+            data=json.dumps(body),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
-        try:
-            page = browser.new_page()
-            page.goto(f"{live_server}/board")
-            page.evaluate("window.loadedOnce = true")
-            cell = page.locator('td[data-room="Hall B"][data-slot="2026-09-26T11:00"]')
-            assert cell.inner_text().strip() == ""
-            body = {
-                "scan_id": "browser-1",
-                "board_found": True,
-                "hidden_cells": [],
-                "warnings": [],
-                "stickies": [
-                    {
-                        "code": sticky.code,
-                        "room": "Hall B",
-                        "slot": "2026-09-26T11:00",
-                        "x": 1.0,
-                        "y": 1.0,
-                        "via": "marker",
-                    }
-                ],
-            }
-            posted = page.request.post(
-                f"{live_server}/api/scans",
-                data=json.dumps(body),
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            )
-            assert posted.status == 201
-            cell.locator(".note-title", has_text="Live in the browser").wait_for(timeout=5000)
-            assert page.evaluate("window.loadedOnce") is True  # the page was not reloaded
-            assert cell.locator(".note.fresh").count() == 1
-        finally:
-            browser.close()
+        assert posted.status == 201
+        cell.locator(".note-title", has_text="Live in the browser").wait_for(timeout=5000)
+        assert page.evaluate("window.loadedOnce") is True  # the page was not reloaded
+        assert cell.locator(".note.fresh").count() == 1
+    finally:
+        context.close()

@@ -3,7 +3,7 @@
 import pytest
 
 from app.extensions import db
-from app.models import BoardStatus
+from app.models import BoardStatus, StickyKind
 
 
 @pytest.mark.parametrize("url", ["/admin/", "/admin/stickies"])
@@ -36,7 +36,7 @@ def test_dashboard_shows_event_rooms_and_counts(organizer_client, event, create_
     create_session()
     html = organizer_client.get("/admin/").get_data(as_text=True)
     assert "Organize PyCon India Open Spaces" in html
-    assert "<strong>1</strong> session stickies" in html
+    assert "<span>1 session sticky</span>" in html and "<span>0 person stickies</span>" in html
     assert "Hall A" in html and "Terrace" in html
 
 
@@ -95,9 +95,9 @@ def test_organizer_hides_and_releases_sticky(organizer_client, app, create_sessi
         None,
         False,
     )
-    assert "This sticky is blank" in app.test_client().get(f"/s/{sticky.code}").get_data(
-        as_text=True
-    )
+    assert "Claim this sticky for your session" in app.test_client().get(
+        f"/s/{sticky.code}"
+    ).get_data(as_text=True)
 
 
 def test_organizer_places_sticky_by_hand(organizer_client, event, create_session):
@@ -123,3 +123,20 @@ def test_organizer_sticky_list_filters(organizer_client, create_session, create_
     html = organizer_client.get("/admin/stickies?status=claimed").get_data(as_text=True)
     assert html.count("<tr>") == 2  # the head row and one sticky
     assert "Findable" in html
+
+
+def test_stickies_list_pages_fifty_at_a_time_and_keeps_the_filter(
+    organizer_client, create_stickies
+):
+    create_stickies(55)
+    create_stickies(2, kind=StickyKind.PERSON)
+    first = organizer_client.get("/admin/stickies?kind=session").get_data(as_text=True)
+    assert "55 stickies, showing 1–50" in first
+    assert first.count('<td><a href="/admin/stickies/') == 50
+    assert 'href="/admin/stickies?page=2&amp;kind=session" rel="next"' in first
+    last = organizer_client.get("/admin/stickies?kind=session&page=9").get_data(as_text=True)
+    assert "55 stickies, showing 51–55" in last and "Page 2 of 2" in last
+    assert last.count('<td><a href="/admin/stickies/') == 5
+    assert 'rel="next"' not in last and 'rel="prev"' in last
+    one = organizer_client.get("/admin/stickies?kind=person").get_data(as_text=True)
+    assert "2 stickies" in one and "Page 1" not in one

@@ -130,7 +130,9 @@ def test_undo_and_rebuild_keep_the_picture(app, event, create_stickies, make_vie
         "board_found": True,
         "stickies": [{"code": sticky.code, "room": "Hall A", "slot": "2026-09-26T10:00"}],
     }
-    outcome = apply_scan(event=event, observations=parse_observations(body), source="cam")
+    outcome = apply_scan(
+        event=event, observations=parse_observations(body), source="cam", remove_after=3
+    )
     _store(app, event, make_view(sticky.code, px_per_mm=6.0))
     kept = sticky.picture_file
     undo_scan(scan=outcome.scan)
@@ -155,8 +157,16 @@ def test_read_posted_views_returns_views(app, event, create_stickies):
         event=event, files={sticky.code: _jpeg()}, scores={sticky.code: SCORE}
     )
     assert view.code == sticky.code
-    assert view.image.shape == (64, 64, 3)
+    assert view.jpeg == _jpeg()  # kept as it came, never decoded
+    assert view.image is None
     assert view.score.quality == 1.4
+
+
+def test_read_posted_views_png_is_decoded(app, event, create_stickies):
+    (sticky,) = create_stickies(1)
+    png = cv2.imencode(".png", np.full((40, 30, 3), 7, np.uint8))[1].tobytes()
+    (view,) = read_posted_views(event=event, files={sticky.code: png}, scores={sticky.code: SCORE})
+    assert (view.image.shape, view.jpeg) == ((40, 30, 3), None)
 
 
 @pytest.mark.parametrize(
@@ -174,7 +184,8 @@ def test_read_posted_views_returns_views(app, event, create_stickies):
             "the view of {code} is not a readable image",
         ),
         ({"{code}": "big"}, {"{code}": SCORE}, "the view of {code} is 3000 bytes; at most 2000"),
-        ({"{code}": "jpeg"}, {}, "every view needs a file and a score; unmatched: {code}"),
+        ({"{code}": "jpeg"}, {}, "the view of {code} has no score (a field score.{code})"),
+        ({}, {"{code}": SCORE}, "the view of {code} has no image (a file field view.{code})"),
         (
             {"{code}": "jpeg"},
             {"{code}": {**SCORE, "glare": 2}},

@@ -211,3 +211,23 @@ def test_print_beyond_the_well_separated_marker_ids_warns(runner, event, create_
     second = runner.invoke("print", "stickies", "-n", "1", "-o", str(tmp_path / "b.pdf"))
     assert second.exit_code == 0
     assert "marker ids beyond 390" in second.output
+
+
+def test_web_print_beyond_the_well_separated_marker_ids_warns(
+    organizer_client, event, create_stickies
+):
+    create_stickies(382)  # markers 9-390
+    page = organizer_client.get("/admin/print/").get_data(as_text=True)
+    assert "marker ids beyond" not in page
+    download = organizer_client.post(
+        "/admin/print/", data={"count": 1, "kind": "session", "template": "note-76", "paper": "a4"}
+    )
+    assert download.mimetype == "application/pdf"
+    page = organizer_client.get("/admin/print/").get_data(as_text=True)
+    warning = (
+        "This event now uses marker ids beyond 390, where two ids can differ by only 2 bits; "
+        "the wall camera may confuse such stickies now and then."
+    )
+    # Once flashed after the download, and from then on on the page itself.
+    assert page.count(warning) == 2
+    assert organizer_client.get("/admin/print/").get_data(as_text=True).count(warning) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import cv2
+import pytest
 from app_wall import codes, expected, layouts, scan_ids, wall_for, write_video
 
 
@@ -71,6 +72,7 @@ def test_scan_camera_video_posts_each_change(runner, server, wall_event, tmp_pat
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
+    assert lines.pop(0) == f"manifest from {server.url}: 3 rooms, 3 slots, 4 stickies"
     # Each change is posted, then confirmed by the next scan (--confirm 2 by default).
     assert [line.split("  ")[-1].split(" ")[0] for line in lines[:6]] == [
         "posted",
@@ -139,3 +141,44 @@ def test_scan_not_an_image_says_so_and_exits_1(runner, wall_event, tmp_path):
     result = runner.invoke("scan", str(bogus), "--all-codes")
     assert result.exit_code == 1
     assert "notes.jpg:" in result.output and "Traceback" not in result.output
+
+
+@pytest.fixture
+def wall_photo(wall_event, tmp_path):
+    photo = tmp_path / "wall.png"
+    cv2.imwrite(str(photo), wall_for(wall_event).photo(layouts(wall_event)[0]))
+    return photo
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("out/annotated", "out/annotated: give a file name ending in .jpg, .jpeg, .png"),
+        ("wall.png/x.jpg", "is a file, not a folder"),
+        (".", ". is a folder; give a file name"),
+    ],
+)
+def test_scan_annotate_where_nothing_can_be_written_is_refused_first(
+    runner, wall_event, wall_photo, tmp_path, monkeypatch, target, message
+):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke("scan", str(wall_photo), "--annotate", target)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_scan_annotate_makes_a_missing_folder(runner, wall_event, wall_photo, tmp_path):
+    target = tmp_path / "new" / "deeper" / "wall.jpg"
+    result = runner.invoke("scan", str(wall_photo), "--annotate", str(target))
+    assert result.exit_code == 0, result.output
+    assert f"annotated: {target}" in result.output
+    assert cv2.imread(str(target)).shape == (720, 960, 3)
+
+
+def test_scan_annotate_that_cannot_be_written_says_so(runner, wall_event, wall_photo):
+    result = runner.invoke("scan", str(wall_photo), "--annotate", "/proc/x.jpg")
+    assert result.exit_code == 1
+    assert "cannot write the annotated photo to /proc/x.jpg" in result.output
+    assert "annotated: /proc/x.jpg" not in result.output

@@ -1,30 +1,16 @@
 """Scan ingest: sequences of scans against the board state, and the API's refusals."""
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import BoardStatus, Placement, Scan, Sticky
-from app.services.organizers import create_token
 from app.services.scans import apply_scan, parse_observations, undo_scan
 
 A, B, T = "Hall A", "Hall B", "Terrace"
 TEN, ELEVEN = "2026-09-26T10:00", "2026-09-26T11:00"
-
-
-@pytest.fixture
-def token(app, event):
-    _, secret = create_token(name="wall-cam")
-    db.session.commit()
-    return secret
-
-
-@pytest.fixture
-def post(client, token):
-    def send(body, token=token):
-        return client.post("/api/scans", json=body, headers={"Authorization": f"Bearer {token}"})
-
-    return send
 
 
 @pytest.fixture
@@ -201,6 +187,7 @@ def test_api_scan_applies_and_same_id_twice_applies_once(post, create_session):
         "duplicate": True,
         "applied": False,
         "changes": [],
+        "pictures": [],
     }
     assert where(s) == ("placed", A, TEN)
     assert db.session.scalar(select(func.count(Scan.id))) == 1
@@ -251,6 +238,80 @@ def test_api_scan_bad_body_is_422_and_changes_nothing(post, body, message):
     response = post(body)
     assert response.status_code == 422
     assert message in response.get_json()["error"]
+    assert db.session.scalar(select(func.count(Scan.id))) == 0
+
+
+# NaN and Infinity are refused as JSON (test_app_ingest.py); these parse, but as no finite float.
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "1" + "0" * 400])
+def test_api_scan_non_finite_coordinate_is_422_and_changes_nothing(
+    client, token, create_session, number
+):
+    s = create_session()
+    sticky = f'{{"code": "{s.code}", "room": "{A}", "slot": "{TEN}", "x": {number}, "y": 2}}'
+    response = client.post(
+        "/api/scans",
+        data=f'{{"scan_id": "cam-1", "board_found": true, "stickies": [{sticky}]}}',
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "stickies[0].x must be a finite number"
+    assert where(s) == ("none",)
+    assert db.session.scalar(select(func.count(Scan.id))) == 0
+
+
+def test_api_scan_captured_dt_is_recorded_and_dates_the_moves(post, create_session):
+    s = create_session()
+    body = {
+        "scan_id": "cam-1",
+        "board_found": True,
+        "captured_dt": "2026-09-26T10:00:05.250+02:00",
+        "stickies": [{"code": s.code, "room": A, "slot": TEN, "x": 1, "y": 2, "via": "marker"}],
+    }
+    assert post(body).status_code == 201
+    captured = dt.datetime(2026, 9, 26, 8, 0, 5, 250000, tzinfo=dt.UTC)
+    scan = db.session.scalar(select(Scan))
+    assert scan.captured_dt == captured
+    assert scan.received_dt > captured
+    assert db.session.scalar(select(Placement.created_dt)) == captured
+    assert db.session.get(Sticky, s.id).placed_dt == captured
+
+
+def test_api_scan_captured_before_the_last_applied_is_kept_and_moves_nothing(post, create_session):
+    s = create_session()
+
+    def body(scan_id, captured, room):
+        cell = {"code": s.code, "room": room, "slot": TEN, "x": 1, "y": 2, "via": "marker"}
+        return {
+            "scan_id": scan_id,
+            "board_found": True,
+            "captured_dt": captured,
+            "stickies": [cell],
+        }
+
+    assert post(body("cam-2", "2026-09-26T08:00:10Z", B)).get_json()["applied"] is True
+    late = post(body("cam-1", "2026-09-26T08:00:05Z", A))
+    assert late.status_code == 201
+    assert late.get_json()["applied"] is False
+    assert late.get_json()["changes"] == []
+    assert where(s) == ("placed", B, TEN)
+    assert db.session.scalar(select(func.count(Scan.id))) == 2
+
+
+def test_api_scan_captured_in_the_future_counts_as_received(post, create_session):
+    s = create_session()
+    cell = {"code": s.code, "room": A, "slot": TEN, "x": 1, "y": 2, "via": "marker"}
+    body = {"scan_id": "c", "board_found": True, "captured_dt": "2999-01-01T00:00:00Z"}
+    assert post({**body, "stickies": [cell]}).status_code == 201
+    scan = db.session.scalar(select(Scan))
+    assert scan.captured_dt == scan.received_dt
+
+
+@pytest.mark.parametrize("captured", ["2026-09-26T10:00:05", "yesterday", 1790000000, ""])
+def test_api_scan_captured_dt_without_utc_offset_is_422(post, event, captured):
+    response = post({"scan_id": "c", "board_found": True, "captured_dt": captured})
+    assert response.status_code == 422
+    assert response.get_json()["error"].startswith("captured_dt must be an ISO 8601 time")
     assert db.session.scalar(select(func.count(Scan.id))) == 0
 
 

@@ -4,13 +4,13 @@ import re
 
 import icalendar
 import pytest
+from app_helpers import utc
 
 from app.extensions import db
 from app.models import PlacementSource, StickyKind
 from app.services.board import place_sticky
 from app.services.codes import hash_secret
 from app.services.stickies import SessionFields, claim_sticky
-from tests.app.conftest import utc
 
 
 def test_sticky_unknown_code_is_404(client, event):
@@ -327,7 +327,7 @@ def test_forms_without_csrf_token_are_refused(app, create_stickies):
 
 
 def test_forms_with_csrf_token_are_accepted(app, create_stickies):
-    from tests.app.conftest import csrf_token
+    from app_helpers import csrf_token
 
     (sticky,) = create_stickies(1)
     app.config["WTF_CSRF_ENABLED"] = True

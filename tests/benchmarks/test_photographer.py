@@ -90,7 +90,14 @@ def test_scan_bench_quick_writes_results(tmp_path):
         ("webcam-720p", "zxing-cpp", 2),
         ("webcam-720p", "pyzbar", 2),
     ]
-    assert "| webcam-720p | pyzbar |" in (tmp_path / "RESULTS.md").read_text()
+    results = (tmp_path / "RESULTS.md").read_text()
+    assert "| webcam-720p | pyzbar |" in results
+    # Every placed sticky got a picture that matches the sticky on the wall.
+    scanner_row = data["rows"][0]
+    pictures = [p for f in scanner_row["frames_detail"] for p in f["pictures"]]
+    assert len(pictures) == scanner_row["correct"] + scanner_row["wrong"]
+    assert min(pictures) >= 0.75
+    assert f"| webcam-720p | {len(pictures)} | {len(pictures)} |" in results
     assert sorted(p.name for p in frames.iterdir()) == [
         "webcam-720p-1.json",
         "webcam-720p-1.manifest.json",
@@ -101,3 +108,16 @@ def test_scan_bench_quick_writes_results(tmp_path):
     ]
     truth = json.loads((frames / "webcam-720p-1.json").read_text())
     assert (truth["condition"], truth["seed"], len(truth["stickies"])) == ("webcam-720p", 1, 43)
+
+
+def test_handwrite_inks_only_the_writing_box():
+    from benchmarks.photographer import handwrite
+
+    img = np.full((300, 400, 3), 255, np.uint8)
+    handwrite(img, "Rust for Pythonistas", (10.0, 10.0, 90.0, 70.0), 4.0, seed=1)
+    inked = np.argwhere(img.min(axis=2) < 200)
+    assert len(inked) > 500
+    y0, x0 = inked.min(axis=0)
+    y1, x1 = inked.max(axis=0)
+    assert (x0, y0) >= (36, 36) and (x1, y1) <= (364, 290)
+    assert tuple(img[tuple(inked[0])]) != (255, 255, 255)

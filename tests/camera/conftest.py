@@ -10,14 +10,18 @@ import json
 import shutil
 import socket
 import threading
+import urllib.error
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import waitress
 from camera_wall import WALL_TOML, layouts, wall_for, write_video
 from sqlalchemy import select
+from waitress import wasyncore
 
 from app import create_app
 from app.extensions import db
@@ -93,14 +97,22 @@ class LiveServer:
     def start(self) -> None:
         self.server = waitress.create_server(self.app, host="127.0.0.1", port=self.port, threads=4)
         self.port = self.server.effective_port
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, args=(self.server,), daemon=True)
         self.thread.start()
+
+    def _serve(self, server) -> None:
+        # waitress's own run() loops until its channels are closed; polling in short rounds lets
+        # stop() end the loop first and close the channels after, from one thread at a time.
+        while not self.stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
 
     def stop(self) -> None:
         server, self.server = self.server, None
-        # Close every channel from the server's own thread; its loop ends when none is left.
-        server.trigger.pull_trigger(lambda: [c.close() for c in list(server._map.values())])
+        self.stopping.set()
         self.thread.join(10)
+        for channel in list(server._map.values()):
+            channel.close()
         server.task_dispatcher.shutdown()
 
     @property
@@ -120,6 +132,67 @@ def live_server(app, wall_event):
     yield live
     if live.server is not None:
         live.stop()
+
+
+class FailingProxy:
+    """Forward requests to the board, but answer 500 for the posted scans that `fails` picks.
+
+    `posts` counts the scan ids posted through it, failed or not.
+    """
+
+    def __init__(self, target: LiveServer) -> None:
+        self.fails = lambda body: False
+        self.posts: Counter[str] = Counter()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self._forward(None)
+
+            def do_POST(self):
+                self._forward(self.rfile.read(int(self.headers["Content-Length"])))
+
+            def _forward(self, data):
+                if data is not None:
+                    body = json.loads(data)
+                    proxy.posts[body["scan_id"]] += 1
+                    if proxy.fails(body):
+                        return self._answer(500, b'{"error": "internal server error"}')
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                request = urllib.request.Request(
+                    target.url + self.path, data=data, method=self.command, headers=headers
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as response:
+                        self._answer(response.status, response.read())
+                except urllib.error.HTTPError as exc:
+                    self._answer(exc.code, exc.read())
+
+            def _answer(self, status, payload):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+
+@pytest.fixture
+def failing_proxy(live_server):
+    """A proxy in front of the live board that fails the scans the test picks with 500."""
+    proxy = FailingProxy(live_server)
+    yield proxy
+    proxy.server.shutdown()
+    proxy.server.server_close()
 
 
 @pytest.fixture

@@ -70,7 +70,8 @@ def test_camera_cli_runs_without_the_web_stack(live_server, wall_event, video, s
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
     lines = done.stderr.splitlines()
-    assert lines[0].split("  ")[1:5] == ["seen 4", "placed 3", "off-grid 1", "hidden 0"]
+    assert lines[0] == f"manifest from {live_server.url}: 3 rooms, 3 slots, 4 stickies"
+    assert lines[1].split("  ")[1:5] == ["seen 4", "placed 3", "off-grid 1", "hidden 0"]
     assert lines[-1] == f"2 frames, 1 scanned; 0 scans wait in {spool}"
     assert live_server.board() == expected(layouts(wall_event)[0])
     assert [s.rsplit("-", 1)[0] for s in scan_ids()] == ["hall-cam"]
@@ -94,3 +95,91 @@ def test_camera_minimal_install_lists_the_camera_extra():
     docs = (root / "docs" / "camera.md").read_text()
     line = re.search(r"pip install (click .*)\n", docs).group(1)
     assert line.split() == [re.split(r"[<>=]", requirement)[0] for requirement in extra]
+
+
+def test_camera_cli_server_down_honours_max_scans_and_spools(
+    live_server, wall_event, video, tmp_path
+):
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    manifest = {k: v for k, v in wall_event.items() if k != "token"}
+    (spool / "manifest.json").write_text(json.dumps(manifest))
+    live_server.stop()
+    done = run_camera(
+        "--camera",
+        str(video),
+        "--post",
+        live_server.url,
+        "--token",
+        wall_event["token"],
+        "--max-scans",
+        "3",
+        "--spool",
+        str(spool),
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert [line.split(" (")[0] for line in lines[:2]] == [
+        "the board is not answering",
+        "no manifest from the board",
+    ]
+    assert [line.split("  ")[-1].split(" ")[0] for line in lines[2:5]] == [
+        "spooled",
+        "skipped",
+        "spooled",
+    ]
+    assert lines[5:] == [f"3 frames, 2 scanned; 2 scans wait in {spool}"]
+    assert len(list(spool.glob("[0-9]*-camera.json"))) == 2
+
+
+def test_camera_cli_server_down_without_manifest_waits_and_stops(
+    live_server, wall_event, video, tmp_path
+):
+    live_server.stop()
+    spool = tmp_path / "spool"
+    done = run_camera(
+        "--camera",
+        str(video),
+        "--post",
+        live_server.url,
+        "--token",
+        wall_event["token"],
+        "--max-scans",
+        "2",
+        "--spool",
+        str(spool),
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert [line.split(" (")[0].split("  ")[-1].split(":")[0] for line in lines] == [
+        "the board is not answering",
+        "no-manifest",
+        f"0 frames, 0 scanned; 0 scans wait in {spool}",
+    ]
+
+
+def test_camera_modules_import_nothing_of_the_web_stack():
+    import ast
+
+    web = {
+        "flask",
+        "flask_sqlalchemy",
+        "flask_migrate",
+        "flask_wtf",
+        "sqlalchemy",
+        "werkzeug",
+        "app",
+    }
+    found = {}
+    for path in sorted(Path(camera.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] in web:
+                    found.setdefault(path.name, []).append(name)
+    assert found == {}

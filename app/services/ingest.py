@@ -1,0 +1,453 @@
+"""Scan ingest: the one way a scan reaches the board, whoever sends it.
+
+``POST /api/scans``, the organizer's phone page and ``openspaces scan --apply`` only parse their
+input, call ``ingest_scan`` and format its answer. Everything in between happens here, once:
+
+1. A scan id seen before is answered as a duplicate at once: nothing is read, scanned or stored.
+2. Every input is checked before anything is stored: the photo (``read_photo``), then the
+   observations. When no observations come with a photo, the server scans it.
+3. The observations are applied to the board (``apply_scan``: the scan rules).
+4. The photo and its annotated copy are stored under ``<upload_dir>/scans/``, and each sticky view
+   (cut from the photo on the server, or posted by a camera) that beats the sticky's picture
+   becomes its picture (``app.services.pictures``), whether the board was found or not.
+5. The transaction commits. When another request committed the same scan id at the same moment,
+   the commit fails: everything is rolled back, the files written are deleted, and the answer is
+   the other request's scan, as a duplicate.
+
+A photo can also be previewed first (``preview_photo``, the phone page): it waits in
+``<upload_dir>/pending/`` until ``ingest_scan(pending=...)`` applies it, and previews nobody applied
+are deleted after ``ScanSettings.keep_pending_s``.
+
+More per-scan inputs (sticky pictures, say) come in as further keyword arguments that default to
+None: check them in ``_Inputs.check`` before anything is stored, and store them in ``_store``, in the
+same transaction, so that a duplicate or a refused scan leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Event, Scan
+from app.services import ServiceError
+from app.services.scans import (
+    InvalidScan,
+    Observations,
+    apply_scan,
+    check_scan_id,
+    find_scan,
+    parse_observations,
+    preview_scan,
+)
+from app.services.uploads import read_photo
+
+JPEG_QUALITY = 85
+PENDING_NAME_CHARS = frozenset("0123456789abcdef")
+
+
+class PendingGone(ServiceError):
+    """The previewed photo was applied already, or has expired."""
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """The instance settings that scan ingest follows, handed in by the view or the CLI."""
+
+    upload_dir: str
+    remove_after: int
+    keep_pending_s: float = 24 * 3600
+    # Where sticky pictures go, and the most bytes one event's pictures take; None: no pictures.
+    picture_dir: str | None = None
+    pictures_max_bytes: int = 0
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> ScanSettings:
+        """Take the settings from a Flask config (``UPLOAD_DIR``, ``REMOVE_AFTER_SCANS``,
+        ``PICTURE_DIR``, ``PICTURES_MAX_BYTES``)."""
+        return cls(
+            upload_dir=config["UPLOAD_DIR"],
+            remove_after=config["REMOVE_AFTER_SCANS"],
+            picture_dir=config.get("PICTURE_DIR"),
+            pictures_max_bytes=config.get("PICTURES_MAX_BYTES", 0),
+        )
+
+    @property
+    def scans_dir(self) -> Path:
+        return Path(self.upload_dir) / "scans"
+
+    @property
+    def pending_dir(self) -> Path:
+        return Path(self.upload_dir) / "pending"
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What became of a scan: the stored scan, and the board changes when it was applied now.
+
+    `late`: a newer scan of the same source was applied first, so this one moved nothing.
+    """
+
+    scan: Scan
+    duplicate: bool
+    changes: list[dict] = field(default_factory=list)
+    late: bool = False
+    pictures: list[str] = field(default_factory=list)  # codes whose picture this scan improved
+    # The scan's key and board_found, taken before the commit: the answer needs no second read.
+    scan_key: int | None = None
+    board_found: bool | None = None
+
+    @property
+    def applied(self) -> bool:
+        found = self.scan.board_found if self.board_found is None else self.board_found
+        return not self.duplicate and not self.late and found
+
+    def to_json(self) -> dict:
+        """Return the ``POST /api/scans`` answer (docs/contracts.md)."""
+        return {
+            "scan": self.scan_key if self.scan_key is not None else self.scan.id,
+            "duplicate": self.duplicate,
+            "applied": self.applied,
+            "changes": self.changes,
+            "pictures": self.pictures,
+        }
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A scanned photo waiting in ``pending/`` for the organizer to apply it."""
+
+    pending: str
+    result: dict
+    changes: list[dict]
+    pictures: list[str] = field(default_factory=list)  # codes whose picture applying improves
+
+
+@dataclass
+class _Inputs:
+    """The checked inputs of one scan, ready to apply and store."""
+
+    observations: Observations
+    image: Any = None  # the photo, BGR
+    result: Any = None  # the scanner's result when the server scanned the photo itself
+    pending: str | None = None  # a previewed photo whose files wait in pending/
+    views: list = field(default_factory=list)  # sticky views (app.services.pictures.View)
+
+
+def ingest_scan(
+    *,
+    event: Event,
+    source: str,
+    settings: ScanSettings,
+    scan_id: str | None = None,
+    observations: Mapping | Observations | Any | None = None,
+    photo: bytes | None = None,
+    pending: str | None = None,
+    views: Mapping[str, tuple[bytes, Any]] | None = None,
+    decoder: str = "auto",
+    now: dt.datetime | None = None,
+) -> Ingested:
+    """Apply one scan to the board and store its photo, once per scan id; commit.
+
+    - ``observations``: the scanner's JSON (docs/contracts.md, with or without ``scan_id``), or a
+      ``scanner.ScanResult``, which also annotates the photo.
+    - ``photo``: the photo file's bytes. Without observations the server scans it (``decoder``).
+    - ``pending``: the id of a photo ``preview_photo`` scanned, instead of observations and photo.
+    - ``scan_id``: the client's id for the scan; by default the observations' own, and for a photo
+      the server scans, a fresh one.
+    - ``views``: sticky views a camera cut itself, code -> (JPEG or PNG bytes, score dict).
+      A photo with the scanner's result (scanned here, or a ``ScanResult`` given) has its views
+      cut here.
+
+    Raise InvalidScan, InvalidUpload or InvalidView (nothing stored) for input that does not fit, and
+    PendingGone for a pending photo that is not there.
+    """
+    if pending is not None:
+        observations = _pending_body(settings, pending)
+        scan_id = observations["scan_id"]
+    elif scan_id is None and isinstance(observations, Mapping):
+        scan_id = observations.get("scan_id")
+    elif scan_id is None and observations is None and photo is not None:
+        scan_id = f"photo-{secrets.token_hex(8)}"
+    # A scan with a photo or views answers a duplicate before reading them; plain observations
+    # are checked once, under the board's write lock, in apply_scan.
+    early = (
+        photo is not None or views or pending is not None or not isinstance(observations, Mapping)
+    )
+    if early and (scan_id is not None or pending is not None):
+        check_scan_id(scan_id)
+        existing = find_scan(event, scan_id)
+        if existing is not None:
+            _drop_pending(settings, pending)
+            return Ingested(existing, duplicate=True)
+    inputs = _check(
+        event=event,
+        scan_id=scan_id,
+        observations=observations,
+        photo=photo,
+        pending=pending,
+        views=views,
+        settings=settings,
+        decoder=decoder,
+    )
+    written: list[Path] = []
+    try:
+        outcome = apply_scan(
+            event=event,
+            observations=inputs.observations,
+            source=source,
+            remove_after=settings.remove_after,
+            now=now,
+        )
+        if outcome.duplicate:
+            db.session.rollback()
+            _drop_pending(settings, pending)
+            return Ingested(outcome.scan, duplicate=True)
+        _store(outcome.scan, inputs, settings, written)
+        pictures = _store_pictures(event, inputs, settings, now)
+        scan_key, board_found = outcome.scan.id, outcome.scan.board_found
+        db.session.commit()
+    except (IntegrityError, PendingGone):
+        # Another request committed the same scan id at the same moment (and, for a preview,
+        # took its files): that one applied it.
+        db.session.rollback()
+        _unlink(written)
+        existing = find_scan(event, inputs.observations.scan_id)
+        if existing is None:
+            raise
+        _drop_pending(settings, pending)
+        return Ingested(existing, duplicate=True)
+    except BaseException:
+        db.session.rollback()
+        _unlink(written)
+        raise
+    _drop_pending(settings, pending)
+    return Ingested(
+        outcome.scan,
+        duplicate=False,
+        changes=outcome.changes,
+        late=outcome.late,
+        pictures=pictures,
+        scan_key=scan_key,
+        board_found=board_found,
+    )
+
+
+def _check(*, event, scan_id, observations, photo, pending, views, settings, decoder) -> _Inputs:
+    """Read the photo, the observations and the views; raise InvalidUpload, InvalidScan or
+    InvalidView before any write."""
+    from app.services import pictures
+
+    posted = []
+    if views:
+        posted = pictures.read_posted_views(
+            event=event,
+            files={code: data for code, (data, _) in views.items()},
+            scores={code: score for code, (_, score) in views.items()},
+        )
+    image = read_photo(photo) if photo is not None else None
+    result = None
+    if observations is None:
+        if image is None:
+            raise InvalidScan("send the observations, a photo, or both")
+        from app.services.scanning import scan_photo
+
+        result = scan_photo(event, image, decoder=decoder)
+        observations = result.to_dict()
+    elif hasattr(observations, "to_dict"):
+        result = observations  # a scanner.ScanResult
+        observations = result.to_dict()
+    if isinstance(observations, Observations):
+        if scan_id is not None and observations.scan_id != scan_id:
+            raise InvalidScan("the scan id and the observations' scan id differ")
+    elif isinstance(observations, Mapping) and scan_id is not None:
+        observations = parse_observations({**observations, "scan_id": scan_id})
+    else:
+        observations = parse_observations(observations)
+    if pending is not None and settings.picture_dir:
+        posted += pictures.load_pending_views(settings.pending_dir, pending)
+    elif image is not None and result is not None and settings.picture_dir:
+        posted += pictures.cut_views(event=event, image=image, result=result)
+    return _Inputs(
+        observations=observations, image=image, result=result, pending=pending, views=posted
+    )
+
+
+def _store_pictures(event: Event, inputs: _Inputs, settings: ScanSettings, now) -> list[str]:
+    """Keep each view that beats its sticky's picture, in the scan's transaction."""
+    if not inputs.views or not settings.picture_dir:
+        return []
+    from app.services.pictures import store_views
+
+    return store_views(
+        event=event,
+        views=inputs.views,
+        picture_dir=settings.picture_dir,
+        cap_bytes=settings.pictures_max_bytes,
+        now=now,
+    )
+
+
+def _store(scan: Scan, inputs: _Inputs, settings: ScanSettings, written: list[Path]) -> None:
+    """Store the scan's photo with the scan; list every file written in ``written``."""
+    stem = f"{scan.id}-{secrets.token_hex(4)}"
+    if inputs.pending is not None:
+        folder = settings.pending_dir
+        settings.scans_dir.mkdir(parents=True, exist_ok=True)
+        for suffix in (".jpg", "-annotated.jpg"):
+            target = settings.scans_dir / f"{stem}{suffix}"
+            _link_or_copy(folder / f"{inputs.pending}{suffix}", target)
+            written.append(target)
+        scan.image_path = f"{stem}-annotated.jpg"
+    elif inputs.image is not None:
+        scan.image_path = write_photo(
+            settings.scans_dir, stem, inputs.image, _annotated(inputs), written=written
+        )
+    db.session.flush()
+
+
+def _annotated(inputs: _Inputs):
+    if inputs.result is None:
+        return inputs.image
+    from app.services.scanning import annotate
+
+    return annotate(inputs.image, inputs.result)
+
+
+def write_photo(folder: Path, stem: str, image, annotated, *, written: list[Path]) -> str:
+    """Write a photo and its annotated copy as JPEG (``<stem>.jpg``, ``<stem>-annotated.jpg``).
+
+    Each file appears whole or not at all. Return the annotated copy's file name.
+    """
+    import cv2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix, picture in ((".jpg", image), ("-annotated.jpg", annotated)):
+        ok, data = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        if not ok:
+            raise ServiceError("the photo could not be stored as JPEG")
+        target = folder / f"{stem}{suffix}"
+        part = target.with_name(target.name + ".part")
+        part.write_bytes(data.tobytes())
+        part.replace(target)
+        written.append(target)
+    return f"{stem}-annotated.jpg"
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        raise PendingGone("this scan was applied already or has expired") from None
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _unlink(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+# -- previews waiting in pending/ -----------------------------------------------------------------
+
+
+def preview_photo(
+    *,
+    event: Event,
+    photo: bytes,
+    settings: ScanSettings,
+    decoder: str = "auto",
+) -> Preview:
+    """Scan a photo and keep it in ``pending/`` with the changes applying it would make.
+
+    Nothing on the board changes. Previews older than ``settings.keep_pending_s`` are deleted.
+    """
+    prune_pending(settings)
+    image = read_photo(photo)
+    from app.services.scanning import annotate, scan_photo
+
+    result = scan_photo(event, image, decoder=decoder)
+    pending = secrets.token_hex(16)
+    body = {**result.to_dict(), "scan_id": f"upload-{pending}"}
+    changes = preview_scan(
+        event=event, observations=parse_observations(body), remove_after=settings.remove_after
+    )
+    from app.services import pictures
+
+    views = pictures.cut_views(event=event, image=image, result=result)
+    written: list[Path] = []
+    try:
+        write_photo(settings.pending_dir, pending, image, annotate(image, result), written=written)
+        if settings.picture_dir:
+            written += pictures.save_pending_views(settings.pending_dir, pending, views)
+        path = settings.pending_dir / f"{pending}.json"
+        path.with_name(path.name + ".part").write_text(json.dumps(body))
+        path.with_name(path.name + ".part").replace(path)
+    except BaseException:
+        _unlink(written)
+        raise
+    return Preview(
+        pending=pending,
+        result=body,
+        changes=changes,
+        pictures=pictures.improved(event=event, views=views),
+    )
+
+
+def pending_image(settings: ScanSettings, pending: str) -> Path:
+    """Return the annotated photo of a preview; raise PendingGone for an unknown id."""
+    path = settings.pending_dir / f"{_pending_id(pending)}-annotated.jpg"
+    if not path.is_file():
+        raise PendingGone("this scan was applied already or has expired")
+    return path
+
+
+def prune_pending(settings: ScanSettings) -> int:
+    """Delete previews nobody applied within ``keep_pending_s``; return how many files went."""
+    folder = settings.pending_dir
+    if not folder.is_dir():
+        return 0
+    oldest = time.time() - settings.keep_pending_s
+    removed = 0
+    for path in folder.iterdir():
+        try:
+            if path.stat().st_mtime < oldest:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # another request removed it first
+    return removed
+
+
+def _pending_id(pending: str) -> str:
+    if len(pending) != 32 or not set(pending) <= PENDING_NAME_CHARS:
+        raise PendingGone("there is no such scan to apply")
+    return pending
+
+
+def _pending_body(settings: ScanSettings, pending: str) -> dict:
+    path = settings.pending_dir / f"{_pending_id(pending)}.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise PendingGone("this scan was applied already or has expired") from None
+
+
+def _drop_pending(settings: ScanSettings, pending: str | None) -> None:
+    if pending is not None:
+        for suffix in (".json", ".jpg", "-annotated.jpg"):
+            (settings.pending_dir / f"{pending}{suffix}").unlink(missing_ok=True)
+        from app.services.pictures import pending_view_files
+
+        for path in pending_view_files(settings.pending_dir, pending):
+            path.unlink(missing_ok=True)

@@ -1,0 +1,231 @@
+"""Suggested titles: the handwriting on each sticky's best picture, read off the request path.
+
+- When a transaction that kept a new best picture of a sticky commits, the sticky goes into a
+  bounded queue; one worker thread per app process (started on first use, with its own app
+  context and database session) reads the title with scanner.ocr and keeps it as the sticky's
+  ``suggested_title``. Scan ingest only pays for a queue put; a full queue drops the sticky (and
+  logs once), so ingest never waits for recognition.
+- A suggestion is only a suggestion: it never replaces a typed or confirmed title, and a sticky
+  that has a title is not read at all. A picture that reads as nothing leaves the suggestion as
+  it was. A reading of a picture that was replaced meanwhile is thrown away; the newer picture
+  has its own turn.
+- A missing engine or a failure leaves the suggestion empty and logs once (scanner.ocr).
+
+Settings: ``OCR_ENGINE`` (an engine of scanner.ocr, or None to read nothing) and
+``OCR_QUEUE_SIZE``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import queue
+import threading
+import time
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import Sticky
+
+log = logging.getLogger(__name__)
+
+_PENDING = "openspaces.recognition.pending"
+_EXTENSION = "openspaces.recognition"
+MAX_SUGGESTION = 120  # Sticky.suggested_title's length
+DEFAULT_TEMPLATE = "note-76"
+
+
+@cache
+def writing_area(template: str):
+    """Return the writing area (scanner.ocr.WritingArea) of a printables template."""
+    from printables import get_template
+    from scanner.ocr import writing_area as area
+
+    t = get_template(template)
+    return area(
+        sticky_mm=(t.sticky_w_mm, t.sticky_h_mm),
+        margin_mm=t.margin_mm,
+        marker_origin_mm=t.marker_origin,
+        marker_side_mm=t.marker_side_mm,
+        marker_cell_mm=t.marker_cell_mm,
+        qr_origin_mm=t.qr_origin,
+        qr_side_mm=t.qr_side_mm,
+    )
+
+
+def read_picture_title(*, path: Path, template: str, engine: str, px_per_mm: float | None = None):
+    """Return the title (scanner.ocr.TitleGuess) written on the picture at `path`, or None.
+
+    `px_per_mm` is the camera's resolution on the sticky (the picture's score): a view is
+    never stored coarser than 2 px/mm, even when the camera saw less.
+    """
+    from scanner.ocr import read_title
+
+    if not path.is_file():
+        return None
+    return read_title(path, area=writing_area(template), engine=engine, px_per_mm=px_per_mm)
+
+
+def keep_suggestion(*, sticky: Sticky, picture_file: str, text: str | None) -> bool:
+    """Keep `text`, read from `picture_file`, as the sticky's suggested title; return whether it did.
+
+    Nothing changes when the sticky has a title, when its picture is no longer `picture_file`,
+    or when nothing was read.
+    """
+    text = " ".join((text or "").split())[:MAX_SUGGESTION].strip()
+    if not text or sticky.title or sticky.picture_file != picture_file:
+        return False
+    sticky.suggested_title = text
+    return True
+
+
+def recognise_after_commit(*, sticky: Sticky) -> None:
+    """Read the sticky's new best picture once the current transaction has committed."""
+    db.session().info.setdefault(_PENDING, []).append(sticky.id)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _after_commit(session) -> None:
+    ids = session.info.pop(_PENDING, None)
+    if not ids:
+        return
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return
+    worker = recogniser(current_app._get_current_object())
+    if worker is not None:
+        for sticky_id in dict.fromkeys(ids):
+            worker.submit(sticky_id)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _after_rollback(session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def recogniser(app) -> Recogniser | None:
+    """Return the app's recogniser, made on first use; None when ``OCR_ENGINE`` is None."""
+    engine = app.config.get("OCR_ENGINE")
+    if not engine:
+        return None
+    worker = app.extensions.get(_EXTENSION)
+    if worker is None:
+        worker = app.extensions.setdefault(
+            _EXTENSION,
+            Recogniser(
+                app,
+                engine=engine,
+                picture_dir=app.config["PICTURE_DIR"],
+                queue_size=app.config.get("OCR_QUEUE_SIZE", 500),
+            ),
+        )
+    return worker
+
+
+class Recogniser:
+    """Read suggested titles in one daemon thread, from a bounded queue of sticky ids."""
+
+    def __init__(self, app, *, engine: str, picture_dir: str, queue_size: int):
+        self.app = app
+        self.engine = engine
+        self.picture_dir = picture_dir
+        self.queue: queue.Queue[int] = queue.Queue(maxsize=queue_size)
+        self._queued: set[int] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._full_logged = False
+        atexit.register(self.stop, timeout=10.0)
+
+    def submit(self, sticky_id: int) -> bool:
+        """Queue a sticky without waiting; return False when it is queued already or the queue is full."""
+        with self._lock:
+            if sticky_id in self._queued:
+                return False
+            try:
+                self.queue.put_nowait(sticky_id)
+            except queue.Full:
+                if not self._full_logged:
+                    self._full_logged = True
+                    log.warning(
+                        "title recognition is %d stickies behind; new pictures are not read "
+                        "until it catches up (OCR_QUEUE_SIZE)",
+                        self.queue.maxsize,
+                    )
+                return False
+            self._queued.add(sticky_id)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="openspaces-recognition", daemon=True
+                )
+                self._thread.start()
+        return True
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until every queued sticky has been read, at most `timeout` seconds; return whether it was."""
+        deadline = time.monotonic() + timeout
+        with self.queue.all_tasks_done:
+            while self.queue.unfinished_tasks:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.queue.all_tasks_done.wait(left)
+        return True
+
+    def stop(self, timeout: float) -> None:
+        """Let the sticky being read finish (at most `timeout` seconds), then end the thread.
+
+        Runs at interpreter exit too: a recogniser stopped in the middle of a model run can
+        crash the process on its way out.
+        """
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sticky_id = self.queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            with self._lock:
+                self._queued.discard(sticky_id)
+            try:
+                with self.app.app_context():
+                    try:
+                        self._read(sticky_id)
+                    finally:
+                        db.session.remove()
+            except Exception:  # noqa: BLE001 - the worker outlives any one sticky
+                log.exception("title recognition of sticky %s failed", sticky_id)
+            finally:
+                self.queue.task_done()
+
+    def _read(self, sticky_id: int) -> None:
+        from app.services.pictures import picture_path
+
+        sticky = db.session.get(Sticky, sticky_id)
+        if sticky is None or sticky.title or not sticky.picture_file:
+            return
+        picture_file = sticky.picture_file
+        path = picture_path(self.picture_dir, sticky)
+        template = sticky.batch.template if sticky.batch else DEFAULT_TEMPLATE
+        px_per_mm = (sticky.picture_score or {}).get("px_per_mm")
+        # Reading takes a second: hold no transaction open meanwhile.
+        db.session.rollback()
+        guess = read_picture_title(
+            path=path, template=template, engine=self.engine, px_per_mm=px_per_mm
+        )
+        if guess is None:
+            return
+        sticky = db.session.get(Sticky, sticky_id)
+        if sticky is not None and keep_suggestion(
+            sticky=sticky, picture_file=picture_file, text=guess.text
+        ):
+            db.session.commit()

@@ -1,0 +1,417 @@
+// The phone as a wall camera. Pairs with the code from the organizer dashboard's QR, films the wall
+// with the rear camera, and every few seconds uploads the frame to POST /api/scans when it changed
+// (or once a minute as a heartbeat); the server scans it. Frames wait in IndexedDB while the
+// network or the server is away and are sent oldest first, each under its own scan id, so a frame
+// sent twice is applied once. Photo coordinates are pixels, origin top-left, x right, y down.
+(function () {
+  "use strict";
+
+  // The change test, the same as the webcam loop's (camera/frames.py): a grey thumbnail THUMB_W
+  // pixels wide, blurred by 1 px; a pixel changed when its grey level moved by more than the step.
+  var change = window.openspacesChange = {
+    thumbnail: function (source, width, height, thumbWidth) {
+      var w = thumbWidth, h = Math.max(1, Math.round(height * thumbWidth / width));
+      var canvas = document.createElement("canvas");
+      canvas.width = w; canvas.height = h;
+      var ctx = canvas.getContext("2d", { willReadFrequently: true });
+      ctx.filter = "blur(1px)";
+      ctx.drawImage(source, 0, 0, w, h);
+      var rgba = ctx.getImageData(0, 0, w, h).data;
+      var grey = new Uint8Array(w * h);
+      for (var i = 0, j = 0; j < grey.length; i += 4, j++) {
+        grey[j] = (rgba[i] * 299 + rgba[i + 1] * 587 + rgba[i + 2] * 114) / 1000;
+      }
+      return grey;
+    },
+    changedFraction: function (a, b, step) {
+      if (!a || !b || a.length !== b.length) return 1;
+      var changed = 0;
+      for (var i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) > step) changed++;
+      return changed / a.length;
+    }
+  };
+
+  var root = document.getElementById("camera");
+  if (!root) return;
+  var cfg = root.dataset;
+  var params = new URLSearchParams(location.search);
+  var EVERY_S = clamp(Number(params.get("every")) || Number(cfg.every), 1, 600);
+  var HEARTBEAT_MS = Number(cfg.heartbeat) * 1000;
+  var THUMB_W = Number(cfg.thumbWidth);
+  var LEVEL_STEP = Number(cfg.levelStep);
+  var CHANGE_FRACTION = Number(cfg.changeFraction);
+  var QUEUE_FRAMES = Number(cfg.queueFrames);
+  var QUEUE_BYTES = Number(cfg.queueMb) * 1024 * 1024;
+  var JPEG_QUALITY = Number(cfg.jpegQuality);
+  var STORE_KEY = "openspaces-camera";
+
+  var video = document.getElementById("camera-video");
+  var overlay = document.getElementById("camera-outline");
+  var el = function (id) { return document.getElementById(id); };
+
+  // What a test or a curious organizer can read: every scan id queued, and the answers.
+  var state = window.openspacesCamera = {
+    queued: [], delivered: [], duplicates: 0, rejected: 0, dropped: 0, stopped: false
+  };
+  var camera = null;       // {name, token}
+  var stream = null, wakeLock = null, timer = null, db = null;
+  var lastThumb = null, lastQueuedMs = 0, lastScanIdMs = 0, sending = false;
+  var outline = null;      // {outline: [[x, y] x 4], size: [w, h]} from the last scan
+
+  function clamp(v, lo, hi) { return Math.min(hi, Math.max(lo, v)); }
+
+  function say(text, kind) {
+    var p = el("camera-state");
+    p.textContent = text;
+    p.className = "camera-state" + (kind ? " " + kind : "");
+  }
+
+  function list(id, items, empty) {
+    var ul = el(id);
+    ul.textContent = "";
+    if (!items.length && empty) items = [{ text: empty, muted: true }];
+    items.forEach(function (item) {
+      var li = document.createElement("li");
+      li.textContent = item.text;
+      if (item.muted) li.className = "muted";
+      ul.appendChild(li);
+    });
+  }
+
+  // --- pairing --------------------------------------------------------------------------------
+
+  function loadCamera() {
+    try { return JSON.parse(localStorage.getItem(STORE_KEY)) || null; } catch (e) { return null; }
+  }
+
+  function pair(code) {
+    return fetch(cfg.pair, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": cfg.csrf },
+      body: JSON.stringify({ code: code })
+    }).then(function (r) {
+      return r.json().then(function (body) {
+        if (r.status !== 201) throw new Error(body.error || "pairing failed (" + r.status + ")");
+        var paired = { name: body.name, token: body.token };
+        localStorage.setItem(STORE_KEY, JSON.stringify(paired));
+        return paired;
+      });
+    });
+  }
+
+  function dropPairingCode() {
+    params.delete("pair");
+    var rest = params.toString();
+    history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));
+  }
+
+  function unpaired(message) {
+    state.stopped = true;
+    localStorage.removeItem(STORE_KEY);
+    if (timer) clearInterval(timer);
+    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+    if (wakeLock) wakeLock.release().catch(function () {});
+    wakeLock = null;
+    // Frames taken under a revoked token are not sent under another one.
+    if (db) tx("readwrite", function (store) { store.clear(); }).catch(function () {});
+    el("camera-name").textContent = "not paired";
+    say(message, "stop");
+  }
+
+  // --- the frame queue (IndexedDB) ------------------------------------------------------------
+
+  function openQueue() {
+    return new Promise(function (resolve, reject) {
+      var req = indexedDB.open("openspaces-camera", 1);
+      req.onupgradeneeded = function () {
+        req.result.createObjectStore("frames", { keyPath: "seq", autoIncrement: true });
+      };
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { reject(req.error); };
+    });
+  }
+
+  function tx(mode, work) {
+    return new Promise(function (resolve, reject) {
+      var t = db.transaction("frames", mode);
+      var result = work(t.objectStore("frames"));
+      t.oncomplete = function () { resolve(result && "value" in result ? result.value : undefined); };
+      t.onerror = function () { reject(t.error); };
+      t.onabort = function () { reject(t.error); };
+    });
+  }
+
+  function allFrames() {
+    return tx("readonly", function (store) {
+      var out = { value: [] };
+      store.openCursor().onsuccess = function (e) {
+        var cursor = e.target.result;
+        if (cursor) { out.value.push(cursor.value); cursor.continue(); }
+      };
+      return out;
+    });
+  }
+
+  function removeFrame(seq) {
+    return tx("readwrite", function (store) { store.delete(seq); });
+  }
+
+  // Keep the queue bounded: past its frame count or its size, the oldest frames go first.
+  function enqueue(frame) {
+    return tx("readwrite", function (store) { store.add(frame); })
+      .then(allFrames)
+      .then(function (frames) {
+        var bytes = frames.reduce(function (sum, f) { return sum + f.bytes; }, 0);
+        var drop = [];
+        while (frames.length - drop.length > QUEUE_FRAMES || bytes > QUEUE_BYTES) {
+          var oldest = frames[drop.length];
+          drop.push(oldest.seq);
+          bytes -= oldest.bytes;
+        }
+        state.dropped += drop.length;
+        return Promise.all(drop.map(removeFrame));
+      });
+  }
+
+  // --- sending ----------------------------------------------------------------------------------
+
+  function showQueue(waiting) {
+    var p = el("camera-queue");
+    p.dataset.waiting = String(waiting);
+    var text = waiting ? waiting + (waiting === 1 ? " frame waits" : " frames wait") + " for the board" : "";
+    if (state.dropped) text += (text ? "; " : "") + state.dropped + " older frames dropped (queue full)";
+    p.textContent = text;
+  }
+
+  function post(frame) {
+    var form = new FormData();
+    form.append("scan_id", frame.scanId);
+    form.append("photo", frame.blob, frame.scanId + ".jpg");
+    var abort = new AbortController();
+    var timeout = setTimeout(function () { abort.abort(); }, 60000);
+    return fetch(cfg.scans, {
+      method: "POST",
+      headers: { "Authorization": "Bearer " + camera.token },
+      body: form,
+      signal: abort.signal
+    }).finally(function () { clearTimeout(timeout); });
+  }
+
+  function flush() {
+    if (sending || state.stopped || !db) return Promise.resolve();
+    sending = true;
+    var delivered = 0;
+    var step = function () {
+      return allFrames().then(function (frames) {
+        showQueue(frames.length);
+        if (state.stopped) return;
+        // The board's view is asked for once the queue is empty, not after every old frame.
+        if (!frames.length) return delivered ? refreshStatus() : undefined;
+        var frame = frames[0];
+        return post(frame).then(function (r) {
+          if (r.status === 401) {
+            unpaired("This camera was unpaired on the board. Scan a new pairing code on the organizer dashboard.");
+            return;
+          }
+          if (r.status === 200 || r.status === 201) {
+            return r.json().then(function (answer) {
+              state.delivered.push(frame.scanId);
+              delivered += 1;
+              if (frames.length > 1) say("Sending the frames that waited: " + (frames.length - 1) + " left", "wait");
+              if (answer.duplicate) state.duplicates += 1;
+              else showChanges(answer.changes || []);
+              return removeFrame(frame.seq).then(step);
+            });
+          }
+          if (r.status >= 400 && r.status < 500) {
+            // The board refuses this frame for good (not a photo, too large): never resend it.
+            state.rejected += 1;
+            return r.json().catch(function () { return {}; }).then(function (body) {
+              say("The board refused a frame: " + (body.error || r.status), "wait");
+              return removeFrame(frame.seq).then(step);
+            });
+          }
+          say("The board is busy (" + r.status + "); frames wait and are sent later.", "wait");
+        }, function () {
+          say("The board is out of reach; frames wait here and are sent when it is back.", "wait");
+        });
+      });
+    };
+    return step().finally(function () {
+      sending = false;
+      if (!state.stopped) allFrames().then(function (f) { showQueue(f.length); });
+    });
+  }
+
+  // --- what the board saw -----------------------------------------------------------------------
+
+  function where(place) {
+    if (!place || place.status === "none") return "off the board";
+    if (place.status === "off_grid") return "off the grid";
+    return place.room + " " + (place.slot || "").slice(11);
+  }
+
+  function showChanges(changes) {
+    if (!changes.length) return;
+    var now = new Date().toLocaleTimeString();
+    list("camera-changes", changes.map(function (c) {
+      return { text: now + " · " + (c.title || c.code) + ": " + where(c.from) + " → " + where(c.to) };
+    }));
+  }
+
+  function refreshStatus() {
+    return fetch(cfg.status, { headers: { "Authorization": "Bearer " + camera.token }, cache: "no-store" })
+      .then(function (r) {
+        if (r.status === 401) {
+          unpaired("This camera was unpaired on the board. Scan a new pairing code on the organizer dashboard.");
+          return;
+        }
+        if (!r.ok) return;
+        return r.json().then(function (body) {
+          el("camera-name").textContent = body.camera;
+          if (body.last) showLast(body.last);
+        });
+      }, function () { /* offline: the queue line says so */ });
+  }
+
+  function showLast(last) {
+    el("camera-placed").textContent = String(last.placed.length);
+    el("camera-placed-label").textContent = last.placed.length === 1 ? "sticky placed" : "stickies placed";
+    el("camera-last").textContent = "Last scan " + new Date(last.received).toLocaleTimeString() +
+      (last.board_found ? "" : ": the board is not in view") +
+      (last.hidden ? " · " + last.hidden + " cells hidden" : "") +
+      (last.off_grid ? " · " + last.off_grid + " off the grid" : "");
+    var warnings = last.warnings.slice();
+    if (!last.board_found) warnings.unshift("Board not in view: turn the phone until all four corner cards are in the picture.");
+    list("camera-warnings", warnings.map(function (w) { return { text: w }; }));
+    list("camera-stickies", last.placed.map(function (s) {
+      return { text: (s.title || s.code) + " · " + s.room + " " + s.slot.slice(11) };
+    }), "No sticky in a cell.");
+    outline = last.outline ? { outline: last.outline, size: last.size } : null;
+    drawOutline();
+    if (!state.stopped) say("Watching the wall", "ok");
+  }
+
+  function drawOutline() {
+    var w = overlay.clientWidth, h = overlay.clientHeight;
+    overlay.width = w; overlay.height = h;
+    var ctx = overlay.getContext("2d");
+    ctx.clearRect(0, 0, w, h);
+    if (!outline || !outline.size) return;
+    var sx = w / outline.size[0], sy = h / outline.size[1];
+    ctx.strokeStyle = "#3ddc84";
+    ctx.lineWidth = Math.max(3, w / 200);
+    ctx.beginPath();
+    outline.outline.forEach(function (p, i) {
+      if (i === 0) ctx.moveTo(p[0] * sx, p[1] * sy); else ctx.lineTo(p[0] * sx, p[1] * sy);
+    });
+    ctx.closePath();
+    ctx.stroke();
+  }
+
+  // --- the camera ----------------------------------------------------------------------------
+
+  function startCamera() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      return Promise.reject(new Error(
+        "This browser gives no camera to this page. Open the board over https:// (or on localhost)."));
+    }
+    return navigator.mediaDevices.getUserMedia({
+      audio: false,
+      video: { facingMode: { ideal: "environment" }, width: { ideal: 4096 }, height: { ideal: 2160 } }
+    }).then(function (s) {
+      stream = s;
+      var track = s.getVideoTracks()[0];
+      // Ask for the largest frame the camera offers: a 25 mm marker needs the pixels.
+      var caps = track.getCapabilities ? track.getCapabilities() : {};
+      var better = caps.width && caps.height
+        ? track.applyConstraints({ width: caps.width.max, height: caps.height.max }).catch(function () {})
+        : Promise.resolve();
+      return better.then(function () {
+        video.srcObject = s;
+        return video.play();
+      });
+    });
+  }
+
+  function keepAwake() {
+    if (!("wakeLock" in navigator) || state.stopped) return Promise.resolve(false);
+    return navigator.wakeLock.request("screen").then(function (lock) {
+      wakeLock = lock;
+      lock.addEventListener("release", function () { wakeLock = null; });
+      return true;
+    }, function () { return false; });
+  }
+
+  function thumbnail() {
+    return change.thumbnail(video, video.videoWidth, video.videoHeight, THUMB_W);
+  }
+
+  function grabFrame() {
+    var canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", JPEG_QUALITY); });
+  }
+
+  function tick() {
+    if (state.stopped || video.readyState < 2 || !video.videoWidth) return;
+    var now = Date.now();
+    var thumb = thumbnail();
+    var changed = change.changedFraction(thumb, lastThumb, LEVEL_STEP) > CHANGE_FRACTION;
+    if (!changed && now - lastQueuedMs < HEARTBEAT_MS) { flush(); return; }
+    lastThumb = thumb;
+    lastQueuedMs = now;
+    // The scan id names the camera and the moment; it goes with the frame through every retry.
+    var ms = Math.max(now, lastScanIdMs + 1);
+    lastScanIdMs = ms;
+    var scanId = camera.name + "-" + ms;
+    grabFrame().then(function (blob) {
+      if (!blob) return;
+      state.queued.push(scanId);
+      return enqueue({ scanId: scanId, blob: blob, bytes: blob.size, takenMs: now }).then(flush);
+    }).catch(function (e) { say("Could not keep a frame: " + e.message, "wait"); });
+  }
+
+  // --- start ----------------------------------------------------------------------------------
+
+  function start() {
+    el("camera-name").textContent = camera.name;
+    return refreshStatus().then(function () {
+      if (state.stopped) return;
+      return openQueue().then(function (opened) { db = opened; })
+        .then(startCamera)
+        .then(keepAwake)
+        .then(function (awake) {
+          if (state.stopped) return;
+          say(awake ? "Watching the wall; the screen stays on" : "Watching the wall; keep the screen on", "ok");
+          window.addEventListener("resize", drawOutline);
+          window.addEventListener("online", flush);
+          document.addEventListener("visibilitychange", function () {
+            if (document.visibilityState === "visible" && !wakeLock) keepAwake();
+          });
+          timer = setInterval(tick, EVERY_S * 1000);
+          tick();
+          flush();
+        });
+    }).catch(function (e) { say(e.message || String(e), "stop"); });
+  }
+
+  var code = params.get("pair");
+  var ready = code
+    ? pair(code).then(function (paired) { dropPairingCode(); return paired; }, function (e) {
+        dropPairingCode();
+        var known = loadCamera();
+        if (!known) throw e;
+        return known;  // reopened from the history: this phone is paired already
+      })
+    : Promise.resolve(loadCamera());
+  ready.then(function (paired) {
+    if (!paired) {
+      say("Not paired. On the organizer dashboard, scan the pairing QR code with this phone.", "stop");
+      return;
+    }
+    camera = paired;
+    return start();
+  }).catch(function (e) { say(e.message || String(e), "stop"); });
+})();

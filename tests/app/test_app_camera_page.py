@@ -1,0 +1,377 @@
+"""The phone camera page: pairing, the camera list on the dashboard, and a real browser as the camera.
+
+Photo coordinates are pixels, origin top-left; the browser's camera plays synthetic photos of the
+event's own board, rendered by the benchmark's photographer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import shutil
+import textwrap
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from app.models import Scan, StickyKind, utcnow
+from app.services import cameras as camera_service
+from app.services.board import build_manifest
+from app.services.events import load_event_file
+from app.services.organizers import create_token, revoke_token, set_password
+from app.services.stickies import allocate_stickies
+from benchmarks.photographer import Camera
+
+WALL_TOML = textwrap.dedent(
+    """\
+    [event]
+    name = "Camera Camp"
+    slug = "camera-camp"
+    timezone = "UTC"
+    base_url = "{base_url}"
+
+    [[rooms]]
+    name = "Hall A"
+
+    [[rooms]]
+    name = "Hall B"
+
+    [[rooms]]
+    name = "Hall C"
+
+    [[slots]]
+    start = "2026-09-26T10:00"
+    end = "2026-09-26T10:45"
+
+    [[slots]]
+    start = "2026-09-26T11:00"
+    end = "2026-09-26T11:45"
+
+    [[slots]]
+    start = "2026-09-26T12:00"
+    end = "2026-09-26T12:45"
+    """
+)
+WALL_CAMERA = Camera(width=960, height=720, hfov_deg=60.0, yaw_deg=3.0, pitch_deg=2.0, jitter=0.0)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+
+
+class LiveServer:
+    """Serve the app on 127.0.0.1 in a thread; stop it and start it again on the same port."""
+
+    def __init__(self, app) -> None:
+        self.app, self.port = app, 0
+        self.start()
+
+    def start(self) -> None:
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+        self.server = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def live(app):
+    server = LiveServer(app)
+    yield server
+    if server.server is not None:
+        server.stop()
+
+
+@pytest.fixture
+def wall(app, tmp_path, live):
+    """A 3 x 3 event served at the live server's address, with three session stickies."""
+    path = tmp_path / "wall.toml"
+    path.write_text(WALL_TOML.format(base_url=live.url), encoding="utf-8")
+    event = load_event_file(path).event
+    allocate_stickies(event=event, count=3, kind=StickyKind.SESSION, template="note-76", paper="a4")
+    set_password(username="admin", password="correct horse")
+    db.session.commit()
+    return event
+
+
+def pairing_link(html: str) -> str:
+    match = re.search(r'class="pairing-link" href="([^"]+)"', html)
+    assert match, "the dashboard shows no pairing link"
+    return match.group(1).replace("&amp;", "&")
+
+
+def pair(client, link: str):
+    return client.post("/camera/pair", json={"code": link.split("pair=", 1)[1]})
+
+
+def post_photo_scan(client, token: str, scan_id: str, photo: bytes):
+    return client.post(
+        "/api/scans",
+        data={"scan_id": scan_id, "photo": (io.BytesIO(photo), "frame.jpg")},
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Pairing and the dashboard, through the test client
+
+
+def test_pairing_link_pairs_one_phone_once(organizer_client, app, wall, live):
+    html = organizer_client.get("/admin/").get_data(as_text=True)
+    link = pairing_link(html)
+    assert link.startswith(f"{live.url}/camera?pair=")
+    assert '<svg class="qr" xmlns="http://www.w3.org/2000/svg"' in html
+    phone = app.test_client()
+    answer = pair(phone, link)
+    assert answer.status_code == 201
+    name, token = answer.get_json()["name"], answer.get_json()["token"]
+    assert re.fullmatch(r"phone-[0-9A-HJKMNP-TV-Z]{6}", name)
+    again = pair(app.test_client(), link)
+    assert again.status_code == 422
+    assert again.get_json() == {
+        "error": "this pairing code was used already; show a new one on the organizer dashboard"
+    }
+    status = phone.get("/camera/status", headers={"Authorization": f"Bearer {token}"})
+    assert status.get_json() == {"camera": name, "last": None}
+
+
+def test_pairing_code_expired_or_forged_is_refused(app, wall, monkeypatch):
+    from itsdangerous import TimestampSigner
+
+    with monkeypatch.context() as m:
+        # Made eleven minutes ago.
+        m.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time()) - 660)
+        old = camera_service.new_pairing_code(secret_key="test")
+    with pytest.raises(camera_service.PairingError, match="more than 10 minutes old"):
+        camera_service.pair_camera(code=old, secret_key="test")
+    code = camera_service.new_pairing_code(secret_key="test")
+    with pytest.raises(camera_service.PairingError, match="not a pairing code from this board"):
+        camera_service.pair_camera(code=code, secret_key="another key")
+    answer = app.test_client().post("/camera/pair", json={"code": code[:-2] + "xx"})
+    assert answer.status_code == 422
+    assert answer.get_json() == {"error": "this is not a pairing code from this board"}
+    assert app.test_client().post("/camera/pair", data="nope").status_code == 422
+
+
+def test_revoked_camera_token_is_refused_by_status_and_scans(app, wall):
+    _, token = create_token(name="phone-REVOKD")
+    revoke_token(name="phone-REVOKD")
+    db.session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/camera/status", headers=headers).status_code == 401
+    assert client.post("/api/scans", json={"scan_id": "x"}, headers=headers).status_code == 401
+
+
+def test_dashboard_unpairs_a_camera(organizer_client, app, wall):
+    _, token = create_token(name="phone-BBBBBB")
+    db.session.commit()
+    html = organizer_client.get("/admin/").get_data(as_text=True)
+    assert 'name="name" value="phone-BBBBBB"' in html
+    answer = organizer_client.post("/admin/cameras/revoke", data={"name": "phone-BBBBBB"})
+    assert answer.status_code == 302
+    headers = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/camera/status", headers=headers).status_code == 401
+    html = organizer_client.get("/admin/").get_data(as_text=True)
+    assert "phone-BBBBBB is unpaired" in html
+    assert 'value="phone-BBBBBB"' not in html
+    assert "phone, revoked" in html
+    missing = organizer_client.post("/admin/cameras/revoke", data={"name": "nope"})
+    assert missing.status_code == 302
+    assert "no token called &#39;nope&#39;" in organizer_client.get("/admin/").get_data(
+        as_text=True
+    )
+
+
+def test_camera_page_is_csp_clean_and_served_locally(client, wall):
+    response = client.get("/camera")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert re.findall(r"<script[^>]*>", html) == [
+        re.search(r'<script src="/static/camera\.js\?v=[0-9a-f]{10}" defer>', html).group(0)
+    ]
+    assert " style=" not in html and "<style" not in html
+    assert "http" not in re.sub(r'href="[^"]*"', "", html.split("<body", 1)[1])
+    assert client.get("/static/camera.js").status_code == 200
+
+
+def test_dashboard_lists_cameras_with_last_scan_thumbnail_and_quiet_warning(
+    organizer_client, app, wall
+):
+    from benchmarks.wall_video import Wall
+
+    manifest = build_manifest(wall)
+    codes = [s["code"] for s in manifest["stickies"]]
+    photo = Wall(manifest, camera=WALL_CAMERA).photo(
+        {codes[0]: ("Hall A", "2026-09-26T10:00"), codes[1]: ("Hall C", "2026-09-26T12:00")}
+    )
+    jpeg = cv2.imencode(".jpg", photo)[1].tobytes()
+    _, phone = create_token(name="phone-AAAAAA")
+    _, webcam = create_token(name="hall-cam")
+    db.session.commit()
+    client = app.test_client()
+    assert post_photo_scan(client, phone, "phone-AAAAAA-1", jpeg).status_code == 201
+    status = client.get("/camera/status", headers={"Authorization": f"Bearer {phone}"}).get_json()
+    last = status["last"]
+    assert [(s["code"], s["room"], s["slot"]) for s in last["placed"]] == [
+        (codes[0], "Hall A", "2026-09-26T10:00"),
+        (codes[1], "Hall C", "2026-09-26T12:00"),
+    ]
+    assert (last["scan_id"], last["board_found"], last["size"]) == (
+        "phone-AAAAAA-1",
+        True,
+        [960, 720],
+    )
+    # The outline runs through the four corner markers, clockwise from the top-left.
+    (tlx, tly), (trx, try_), (brx, bry), (blx, bly) = last["outline"]
+    assert tlx < trx and blx < brx and tly < bly and try_ < bry
+    # The webcam's last scan was five minutes ago: it has gone quiet; the phone has not.
+    scan = Scan(
+        event_id=wall.id,
+        client_scan_id="hall-cam-1",
+        source="hall-cam",
+        board_found=False,
+        observations={"stickies": [], "hidden_cells": [], "warnings": ["board not found"]},
+        received_dt=utcnow() - dt.timedelta(minutes=5),
+    )
+    db.session.add(scan)
+    db.session.commit()
+    html = organizer_client.get("/admin/").get_data(as_text=True)
+    rows = dict(re.findall(r'data-camera="([^"]+)">(.*?)</li>', html, re.S))
+    assert list(rows) == ["phone-AAAAAA", "hall-cam"]
+    phone_scan = db.session.scalar(select(Scan).filter_by(client_scan_id="phone-AAAAAA-1"))
+    thumb = f"/admin/cameras/scans/{phone_scan.id}/thumb.jpg"
+    assert (
+        f'href="/admin/scans/{phone_scan.id}/image"><img class="camera-thumb" src="{thumb}"'
+        in (rows["phone-AAAAAA"])
+    )
+    small = cv2.imdecode(
+        np.frombuffer(organizer_client.get(thumb).data, np.uint8), cv2.IMREAD_COLOR
+    )
+    assert small.shape == (240, 320, 3)
+    assert app.test_client().get(thumb).status_code == 302  # organizers only
+    assert "2 placed." in rows["phone-AAAAAA"]
+    assert "Gone quiet" not in rows["phone-AAAAAA"]
+    assert "board not found, 1 warning." in " ".join(rows["hall-cam"].split())
+    assert "Gone quiet: no scan for more than 2 minutes" in rows["hall-cam"]
+
+
+# ----------------------------------------------------------------------------------------------
+# A real browser as the phone
+
+
+@pytest.fixture
+def board_video(tmp_path, wall):
+    """An MJPEG of the wall: three stickies, one of them moving between two cells every 2.5 s."""
+    from benchmarks.wall_video import Wall, write_mjpeg
+
+    manifest = build_manifest(wall)
+    s1, s2, s3 = (s["code"] for s in manifest["stickies"])
+    scene = Wall(manifest, camera=WALL_CAMERA)
+    here = {s2: ("Hall B", "2026-09-26T11:00"), s3: ("Hall C", "2026-09-26T12:00")}
+    photos = [
+        scene.photo({s1: ("Hall A", "2026-09-26T10:00"), **here}),
+        scene.photo({s1: ("Hall A", "2026-09-26T11:00"), **here}),
+    ]
+    return write_mjpeg(tmp_path / "wall.mjpeg", photos, seconds_each=2.5), (s1, s2, s3)
+
+
+def camera_scan_ids(name: str) -> list[str]:
+    db.session.remove()
+    query = select(Scan.client_scan_id).filter_by(source=name).order_by(Scan.id)
+    return list(db.session.scalars(query))
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_browser_phone_pairs_fills_board_and_survives_server_outage(
+    app, live, wall, board_video, playwright
+):
+    video, codes = board_video
+    # A browser of its own: the fake camera's video is fixed when Chromium starts.
+    browser = playwright.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={video}"],
+    )
+    try:
+        organizer = browser.new_page()
+        organizer.goto(f"{live.url}/auth/login")
+        organizer.fill("input[name=username]", "admin")
+        organizer.fill("input[name=password]", "correct horse")
+        organizer.click("button[type=submit]")
+        organizer.goto(f"{live.url}/admin/")
+        link = organizer.get_attribute("a.pairing-link", "href")
+
+        phone = browser.new_context().new_page()
+        refused = []
+        phone.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        phone.goto(link + "&every=1")
+        phone.wait_for_function(
+            "() => window.openspacesCamera.delivered.length >= 1", timeout=15000
+        )
+        assert "pair=" not in phone.url
+        name = phone.inner_text("#camera-name")
+        phone.wait_for_function(
+            "() => document.getElementById('camera-placed').textContent === '3'", timeout=15000
+        )
+
+        board = browser.new_page()
+        board.goto(f"{live.url}/board")
+        for code in codes:
+            board.locator(f'td [data-code="{code}"]').first.wait_for(timeout=10000)
+
+        live.stop()
+        time.sleep(20)
+        waiting = int(phone.get_attribute("#camera-queue", "data-waiting"))
+        held = phone.evaluate("window.openspacesCamera.queued.slice()")
+        live.start()
+        assert waiting >= 3, "the page queued no frames while the server was down"
+        phone.wait_for_function(
+            "ids => ids.every(id => window.openspacesCamera.delivered.includes(id))",
+            arg=held,
+            timeout=20000,
+        )
+        # Unpairing on the dashboard stops the page at its next frame.
+        organizer.goto(f"{live.url}/admin/")
+        organizer.click(f'li[data-camera="{name}"] button:has-text("unpair")')
+        phone.wait_for_function("() => window.openspacesCamera.stopped", timeout=15000)
+        assert "unpaired" in phone.inner_text("#camera-state")
+        assert phone.evaluate("localStorage.getItem('openspaces-camera')") is None
+        queued = phone.evaluate("window.openspacesCamera.queued.slice()")
+        assert refused == []
+    finally:
+        browser.close()
+    stored = camera_scan_ids(name)
+    # Every frame the page took up to the last one the server has, in order, each once.
+    assert len(stored) == len(set(stored))
+    assert stored == queued[: len(stored)]
+    assert set(held) <= set(stored)

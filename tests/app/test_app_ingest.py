@@ -1,0 +1,285 @@
+"""Scan ingest, the one path from a scan to the board: API, phone page and CLI alike."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+
+import cv2
+import pytest
+from app_wall import codes, expected, layouts, wall_for
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import Placement, Scan
+from app.services.ingest import ScanSettings, ingest_scan, preview_photo, prune_pending
+
+A, TEN = "Hall A", "2026-09-26T10:00"
+
+
+def photo_bytes(manifest, layout, ext=".jpg") -> bytes:
+    ok, data = cv2.imencode(ext, wall_for(manifest).photo(layout))
+    assert ok
+    return data.tobytes()
+
+
+def scan_count() -> int:
+    return db.session.scalar(select(func.count(Scan.id)))
+
+
+def body_for(manifest, layout, scan_id) -> dict:
+    return {
+        "scan_id": scan_id,
+        "board_found": True,
+        "stickies": [
+            {"code": code, "room": room, "slot": slot, "via": "marker"}
+            for code, (room, slot) in layout.items()
+        ],
+        "hidden_cells": [],
+        "warnings": [],
+    }
+
+
+def post_json(client, manifest, body):
+    headers = {"Authorization": f"Bearer {manifest['token']}"}
+    return client.post("/api/scans", json=body, headers=headers)
+
+
+@pytest.fixture
+def settings(app):
+    return ScanSettings.from_config(app.config)
+
+
+def test_ingest_same_scan_id_committed_meanwhile_is_a_duplicate(app, wall_event, settings):
+    """A request that finds the scan id free, then another commits it first, answers duplicate."""
+    from app.models import Event
+
+    layout = layouts(wall_event)[0]
+    body = body_for(wall_event, layout, "cam-race")
+    main_thread = threading.get_ident()
+    other: dict = {}
+
+    def other_request():
+        with app.app_context():
+            event = db.session.scalars(select(Event)).one()
+            other["answer"] = ingest_scan(
+                event=event, source="other", settings=settings, observations=body
+            ).to_json()
+
+    def race():
+        # Just before this request first writes, another one commits the same scan id.
+        if threading.get_ident() == main_thread and not other:
+            worker = threading.Thread(target=other_request)
+            worker.start()
+            worker.join()
+
+    def before_write(state):
+        if state.is_update or state.is_insert or state.is_delete:
+            race()
+
+    def before_flush(session, flush_context, instances):
+        race()
+
+    event = db.session.scalars(select(Event)).one()
+    sa_event.listen(Session, "do_orm_execute", before_write)
+    sa_event.listen(Session, "before_flush", before_flush)
+    try:
+        mine = ingest_scan(event=event, source="mine", settings=settings, observations=body)
+    finally:
+        sa_event.remove(Session, "do_orm_execute", before_write)
+        sa_event.remove(Session, "before_flush", before_flush)
+    assert other["answer"]["duplicate"] is False and len(other["answer"]["changes"]) == 4
+    assert mine.to_json() == {
+        "scan": other["answer"]["scan"],
+        "duplicate": True,
+        "applied": False,
+        "changes": [],
+        "pictures": [],
+    }
+    assert scan_count() == 1
+    assert db.session.scalar(select(func.count(Placement.id))) == 4
+    assert db.session.scalars(select(Scan.source)).all() == ["other"]
+
+
+def test_api_photo_only_is_scanned_stored_and_annotated(client, wall_event, settings):
+    layout = layouts(wall_event)[0]
+    response = client.post(
+        "/api/scans",
+        data={"scan_id": "cam-1", "photo": (io.BytesIO(photo_bytes(wall_event, layout)), "w.jpg")},
+        headers={"Authorization": f"Bearer {wall_event['token']}"},
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["applied"] is True
+    scan = db.session.scalars(select(Scan)).one()
+    assert scan.client_scan_id == "cam-1"
+    stored = [scan.image_path.replace("-annotated", ""), scan.image_path]
+    assert sorted(p.name for p in settings.scans_dir.iterdir()) == sorted(stored)
+    original, annotated = (cv2.imread(str(settings.scans_dir / name)) for name in stored)
+    assert original.shape == annotated.shape == (720, 960, 3)
+    assert cv2.absdiff(original, annotated).max() > 100  # the scanner's drawing is on it
+
+
+def test_api_duplicate_photo_stores_nothing_more(client, wall_event, settings):
+    layout = layouts(wall_event)[0]
+    data = photo_bytes(wall_event, layout)
+    headers = {"Authorization": f"Bearer {wall_event['token']}"}
+    first = client.post(
+        "/api/scans",
+        data={"scan_id": "cam-1", "photo": (io.BytesIO(data), "w.jpg")},
+        headers=headers,
+    )
+    again = client.post(
+        "/api/scans",
+        data={"scan_id": "cam-1", "photo": (io.BytesIO(data), "w.jpg")},
+        headers=headers,
+    )
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["duplicate"] is True
+    assert len(list(settings.scans_dir.iterdir())) == 2
+
+
+def test_api_deeply_nested_json_is_422(client, wall_event):
+    headers = {"Authorization": f"Bearer {wall_event['token']}"}
+    nested = "[" * 100_000 + "]" * 100_000
+    response = client.post(
+        "/api/scans", data=nested, content_type="application/json", headers=headers
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "the JSON is nested too deeply to be a scan"
+    in_form = client.post(
+        "/api/scans",
+        data={"scan": '{"scan_id": ' + nested + "}"},
+        content_type="multipart/form-data",
+        headers=headers,
+    )
+    assert in_form.status_code == 422
+    assert in_form.get_json()["error"] == "the JSON is nested too deeply to be a scan"
+    assert scan_count() == 0
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_api_non_finite_number_is_422(client, wall_event, number):
+    code = codes(wall_event)[0]
+    seen = f'{{"code": "{code}", "room": null, "slot": null, "x": {number}, "y": 1}}'
+    text = f'{{"scan_id": "n1", "board_found": true, "stickies": [{seen}]}}'
+    response = client.post(
+        "/api/scans",
+        data=text,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {wall_event['token']}"},
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"] == f"{number} is not a number that JSON or a scan allows"
+    assert scan_count() == 0
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        # The wall event has 3 rooms x 3 slots and 4 stickies.
+        ("hidden_cells", [[A, TEN]] * 10, "10 hidden cells in one scan, more than this event's"),
+        ("warnings", ["card not found"] * 21, "21 warnings in one scan, more than this event's"),
+        ("warnings", ["x" * 301], "a warning has at most 300 characters"),
+        ("hidden_cells", [[A, TEN]] * 5000, "at most 2000 hidden cells in one scan"),
+    ],
+)
+def test_api_lists_longer_than_the_board_are_422(client, wall_event, field, value, message):
+    body = {"scan_id": "big", "board_found": True, "stickies": [], field: value}
+    response = post_json(client, wall_event, body)
+    assert response.status_code == 422
+    assert response.get_json()["error"].startswith(message)
+    assert scan_count() == 0
+
+
+def test_api_lists_as_long_as_the_board_are_applied(client, wall_event):
+    body = {
+        "scan_id": "full",
+        "board_found": True,
+        "stickies": [],
+        "hidden_cells": [[A, TEN]] * 9,
+        "warnings": ["card not found"] * 20,
+    }
+    assert post_json(client, wall_event, body).status_code == 201
+
+
+def test_scan_id_with_control_characters_is_422(client, wall_event):
+    response = post_json(client, wall_event, {"scan_id": "cam\x00-1", "board_found": False})
+    assert response.status_code == 422
+    assert response.get_json()["error"] == (
+        "scan_id must be printable characters only, not U+0000 at position 4"
+    )
+
+
+def test_preview_then_apply_moves_the_photo_and_empties_pending(
+    organizer_client, wall_event, settings
+):
+    layout = layouts(wall_event)[0]
+    preview = organizer_client.post(
+        "/scan", data={"photo": (io.BytesIO(photo_bytes(wall_event, layout)), "wall.jpg")}
+    )
+    assert preview.status_code == 200
+    pending = sorted(p.name for p in settings.pending_dir.iterdir())
+    token = pending[0].split("-")[0]
+    # The photo, its annotated copy, the observations, and a picture of each sticky read.
+    views = [f"{token}-view-{code}.png" for code in sorted(layout)]
+    assert pending == sorted(
+        [f"{token}-annotated.jpg", f"{token}.jpg", f"{token}.json", f"{token}-views.json", *views]
+    )
+    assert organizer_client.post(f"/scan/{token}/apply").status_code == 302
+    assert list(settings.pending_dir.iterdir()) == []
+    scan = db.session.scalars(select(Scan)).one()
+    assert scan.client_scan_id == f"upload-{token}"
+    assert sorted(p.name for p in settings.scans_dir.iterdir()) == sorted(
+        [scan.image_path.replace("-annotated", ""), scan.image_path]
+    )
+    assert organizer_client.post(f"/scan/{token}/apply").status_code == 404
+
+
+def test_previews_nobody_applied_are_pruned_after_a_day(app, wall_event, settings):
+    from app.services.events import get_current_event
+
+    layout = layouts(wall_event)[0]
+    event = get_current_event()
+    stale = preview_photo(event=event, photo=photo_bytes(wall_event, layout), settings=settings)
+    day_ago = time.time() - 24 * 3600 - 60
+    for path in settings.pending_dir.glob(f"{stale.pending}*"):
+        os.utime(path, (day_ago, day_ago))
+    fresh = preview_photo(event=event, photo=photo_bytes(wall_event, layout), settings=settings)
+    assert sorted(p.name for p in settings.pending_dir.iterdir()) == sorted(
+        [
+            f"{fresh.pending}-annotated.jpg",
+            f"{fresh.pending}.jpg",
+            f"{fresh.pending}.json",
+            f"{fresh.pending}-views.json",
+            *(f"{fresh.pending}-view-{code}.png" for code in layout),
+        ]
+    )
+    assert prune_pending(settings) == 0
+    assert scan_count() == 0
+
+
+def test_cli_apply_stores_the_photo_with_the_scan(runner, wall_event, tmp_path, settings):
+    layout = layouts(wall_event)[0]
+    photo = tmp_path / "wall.png"
+    photo.write_bytes(photo_bytes(wall_event, layout, ".png"))
+    result = runner.invoke("scan", str(photo), "--apply")
+    assert result.exit_code == 0, result.output
+    db.session.remove()
+    scan = db.session.scalars(select(Scan)).one()
+    assert scan.source == "cli"
+    assert (settings.scans_dir / scan.image_path).is_file()
+
+
+def test_ingest_api_and_cli_reach_the_same_board(client, runner, wall_event, tmp_path):
+    layout = layouts(wall_event)[3]
+    photo = tmp_path / "wall.png"
+    photo.write_bytes(photo_bytes(wall_event, layout, ".png"))
+    assert runner.invoke("scan", str(photo), "--apply").exit_code == 0
+    via_cli = client.get("/api/board").get_json()
+    assert {s["code"]: (s["room"], s["slot"], s["status"]) for s in via_cli["stickies"]} == (
+        expected(layout)
+    )

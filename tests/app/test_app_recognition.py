@@ -1,0 +1,151 @@
+"""Suggested titles: a new best picture is read in the background and its title suggested."""
+
+import logging
+
+import pytest
+
+from app.extensions import db
+from app.models import Sticky
+from app.services.pictures import View, store_views
+from app.services.recognition import keep_suggestion, recogniser, writing_area
+from scanner import ViewScore, ocr
+
+WAIT_S = 120  # a bound, not a pace: the first reading loads the models
+
+
+def _handwritten_view(code, title, *, hand="dkg", px_per_mm=6.0, seed=2, seen_px_per_mm=None):
+    from benchmarks.ocr_bench import HANDS, photograph_sticky, sticky_with_title
+
+    (h,) = [h for h in HANDS if h.name == hand]
+    flat, _ = sticky_with_title(title, h, seed=seed)
+    image = photograph_sticky(flat, px_per_mm=px_per_mm, seed=seed)
+    seen = seen_px_per_mm or px_per_mm
+    score = ViewScore(px_per_mm=seen, sharpness=0.8, glare=0.0, coverage=1.0)
+    return View(code=code, image=image, score=score)
+
+
+def _store(app, event, *views):
+    kept = store_views(
+        event=event,
+        views=views,
+        picture_dir=app.config["PICTURE_DIR"],
+        cap_bytes=app.config["PICTURES_MAX_BYTES"],
+    )
+    db.session.commit()
+    return kept
+
+
+def _suggestion(sticky_id):
+    db.session.expire_all()
+    return db.session.get(Sticky, sticky_id).suggested_title
+
+
+@pytest.mark.skipif(
+    not ocr.engine_available("rapidocr"), reason="RapidOCR is not installed (pyproject installs it)"
+)
+def test_recognition_stored_picture_leads_to_suggestion(app, event, create_stickies):
+    from benchmarks.ocr_bench import HANDS
+
+    if not __import__("os").path.exists(HANDS[0].path):
+        pytest.skip(f"font {HANDS[0].path} missing: apt-get install {HANDS[0].package}")
+    app.config["OCR_ENGINE"] = "rapidocr"
+    (sticky,) = create_stickies(1)
+    assert _store(app, event, _handwritten_view(sticky.code, "Open data")) == [sticky.code]
+    assert recogniser(app).wait(WAIT_S)
+    assert _suggestion(sticky.id) == "Open data"
+    assert db.session.get(Sticky, sticky.id).title is None
+
+
+def test_recognition_typed_title_is_not_read(app, event, create_session, caplog):
+    app.config["OCR_ENGINE"] = "engine-not-installed"
+    sticky = create_session(title="Testing without mocks")
+    with caplog.at_level(logging.WARNING, logger="scanner.ocr"):
+        _store(app, event, _handwritten_view(sticky.code, "Open data", px_per_mm=2.0))
+        assert recogniser(app).wait(WAIT_S)
+    assert _suggestion(sticky.id) is None
+    # The sticky was skipped before any engine was asked.
+    assert caplog.records == []
+
+
+def test_recognition_missing_engine_leaves_suggestion_empty(app, event, create_stickies, caplog):
+    app.config["OCR_ENGINE"] = "engine-not-installed"
+    (sticky,) = create_stickies(1)
+    with caplog.at_level(logging.WARNING, logger="scanner.ocr"):
+        _store(app, event, _handwritten_view(sticky.code, "Open data", px_per_mm=2.0))
+        assert recogniser(app).wait(WAIT_S)
+    assert _suggestion(sticky.id) is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "text recognition with engine-not-installed unavailable: not installed"
+    ]
+
+
+def test_recognition_view_enlarged_from_a_coarse_camera_is_not_read(
+    app, event, create_stickies, caplog
+):
+    app.config["OCR_ENGINE"] = "engine-not-installed"
+    (sticky,) = create_stickies(1)
+    view = _handwritten_view(sticky.code, "Open data", px_per_mm=2.0, seen_px_per_mm=1.0)
+    with caplog.at_level(logging.WARNING, logger="scanner.ocr"):
+        _store(app, event, view)
+        assert recogniser(app).wait(WAIT_S)
+    assert _suggestion(sticky.id) is None
+    # Too coarse to read: the engine was never asked, so it never said it is missing.
+    assert caplog.records == []
+
+
+def test_recognition_rolled_back_picture_is_not_queued(app, event, create_stickies):
+    app.config["OCR_ENGINE"] = "engine-not-installed"
+    (sticky,) = create_stickies(1)
+    store_views(
+        event=event,
+        views=[_handwritten_view(sticky.code, "Open data", px_per_mm=2.0)],
+        picture_dir=app.config["PICTURE_DIR"],
+        cap_bytes=app.config["PICTURES_MAX_BYTES"],
+    )
+    db.session.rollback()
+    assert recogniser(app).queue.unfinished_tasks == 0
+
+
+def test_recognition_disabled_makes_no_worker(app, event, create_stickies):
+    (sticky,) = create_stickies(1)
+    _store(app, event, _handwritten_view(sticky.code, "Open data", px_per_mm=2.0))
+    assert recogniser(app) is None
+    assert "openspaces.recognition" not in app.extensions
+
+
+def test_recognition_full_queue_drops_and_logs_once(app, caplog):
+    app.config["OCR_ENGINE"] = "engine-not-installed"
+    app.config["OCR_QUEUE_SIZE"] = 2
+    worker = recogniser(app)
+    worker.stop(timeout=5)  # nothing reads the queue: it fills up
+    with caplog.at_level(logging.WARNING, logger="app.services.recognition"):
+        assert [worker.submit(i) for i in (1, 2, 3, 4, 2)] == [True, True, False, False, False]
+    assert [r.getMessage() for r in caplog.records] == [
+        "title recognition is 2 stickies behind; new pictures are not read until it catches up "
+        "(OCR_QUEUE_SIZE)"
+    ]
+
+
+def test_keep_suggestion_never_replaces_a_title(app, create_session):
+    sticky = create_session(title="Testing without mocks")
+    sticky.picture_file = "x.jpg"
+    assert keep_suggestion(sticky=sticky, picture_file="x.jpg", text="Open data") is False
+    assert sticky.suggested_title is None
+
+
+def test_keep_suggestion_of_replaced_picture_is_thrown_away(app, create_stickies):
+    (sticky,) = create_stickies(1)
+    sticky.picture_file = "new.jpg"
+    assert keep_suggestion(sticky=sticky, picture_file="old.jpg", text="Open data") is False
+    assert keep_suggestion(sticky=sticky, picture_file="new.jpg", text="  Open \n data ") is True
+    assert sticky.suggested_title == "Open data"
+
+
+def test_writing_area_every_template_lies_inside_the_sticky():
+    from printables.templates import TEMPLATES
+
+    for name in TEMPLATES:
+        area = writing_area(name)
+        x0, y0, x1, y1 = area.box
+        assert 0 < x0 < area.keepout[0] < x1 < 1, name
+        assert 0.2 < y0 < area.keepout[1] < y1 < 1, name
