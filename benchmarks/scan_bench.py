@@ -235,6 +235,14 @@ CONDITIONS: tuple[Condition, ...] = (
         "3840x2160 of the 10 x 10 board",
     ),
     Condition(
+        "still-wall-720p-1",
+        WIDE_BOARD,
+        lambda rng: Camera.webcam_1080p(
+            width=1280, height=720, noise_sigma=8.0, jpeg_quality=80, **_mild(rng)
+        ),
+        "one frame of the still wall's camera, for comparison",
+    ),
+    Condition(
         "still-wall-720p-5",
         WIDE_BOARD,
         lambda rng: Camera.webcam_1080p(
