@@ -16,7 +16,9 @@ import numpy as np
 from scanner.board import BoardFrame
 from scanner.grid import Grid
 
-RECTIFIED_WIDTH = 480  # pixels across the board
+RECTIFIED_WIDTH = 480  # pixels across the board, at least
+MIN_MARKER_PX = 7.0  # a sticky marker's side in the rectified copy, at least
+MAX_RECTIFIED_WIDTH = 960
 CELL_INSET = 0.1  # fraction of a cell kept clear of its edges (tape, neighbours' overhang)
 # The grid's far edges are a guess, half a spacing beyond the last header: unexplained detail this
 # share of the end cell beyond them still counts for it (a sticky reaching past the guess).
@@ -24,6 +26,7 @@ FAR_EDGE_DOUBT = 0.12
 COVERED_FRACTION = 0.15  # share of a cell's interior that may be coloured or glare
 DARK_FRACTION = 0.1  # share of a whole cell that a person may cover before it is hidden
 DETAIL_FRACTION = 0.01  # share of a cell's interior in unexplained dark detail (a code)
+DETAIL_MARKER_SHARE = 0.25  # or this share of a sticky marker's area, if less
 SATURATION_MIN = 45  # HSV saturation (0..255) above which a pixel is not bare board
 DARK_RATIO = 0.6  # a pixel darker than this share of the nearby board brightness is covered
 CLIPPED = 250
@@ -38,11 +41,16 @@ def occluded_cells(
     `reads` are the sticky readings (board-coordinate centre and marker side); `offsets` is a
     sticky's half-size in marker sides, used to mask the stickies that were read.
     """
+    # A sticky's marker must stay a few pixels across to show as dark detail: wide boards get a
+    # wider copy.
+    sides = [r.side for r in reads]
     scale = RECTIFIED_WIDTH
-    out_w, out_h = RECTIFIED_WIDTH, max(8, round(frame.aspect * scale))
+    if sides:
+        scale = min(MAX_RECTIFIED_WIDTH, max(scale, round(MIN_MARKER_PX / float(np.median(sides)))))
+    out_w, out_h = scale, max(8, round(frame.aspect * scale))
     h, w = img.shape[:2]
     # Warp from a reduced photo: the statistics need no more than a few pixels per millimetre.
-    shrink = min(1.0, 2.0 * RECTIFIED_WIDTH / max(1.0, _quad_width(frame.quad)))
+    shrink = min(1.0, 2.0 * scale / max(1.0, _quad_width(frame.quad)))
     small = img
     if shrink < 0.8:
         size = (round(w * shrink), round(h * shrink))
@@ -142,12 +150,17 @@ def occluded_cells(
                 out_w,
                 out_h,
             )
-            t = _share(detail, near_edge or inner)
+            box = near_edge or inner
+            t = _share(detail, box)
+            # Or a quarter of a marker's area, whichever is less: on a wide board a cell is many
+            # markers large, and one unread marker is all that may show of a sticky.
+            area = (box[2] - box[0]) * (box[3] - box[1])
+            detail_limit = min(DETAIL_FRACTION, DETAIL_MARKER_SHARE * side * side / max(area, 1))
             if g > COVERED_FRACTION:
                 out[(col, row)] = "glare"
             elif d > DARK_FRACTION:
                 out[(col, row)] = "covered"
-            elif c > COVERED_FRACTION or t > DETAIL_FRACTION:
+            elif c > COVERED_FRACTION or t > detail_limit:
                 out[(col, row)] = UNREAD
     return out
 
