@@ -115,15 +115,13 @@ def store_view(
             )
         return False
     name = f"{sticky.code}-{hashlib.blake2b(data, digest_size=8).hexdigest()}.jpg"
-    path = Path(picture_dir) / str(sticky.event_id) / name
-    if not path.exists():
-        tmp = path.with_suffix(".part")
-        try:
-            tmp.write_bytes(data)
-        except FileNotFoundError:  # the event's first picture: make its folder
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(data)
-        tmp.replace(path)
+    from app.services.storage import FolderStorage
+
+    store = FolderStorage(picture_dir)
+    key = f"{sticky.event_id}/{name}"
+    path = store.path(key)
+    if not store.exists(key):
+        store.put(key, data)
         _remember(_AFTER_ROLLBACK, path)
     old = picture_path(picture_dir, sticky)
     if old is not None and old != path:

@@ -177,7 +177,11 @@ def board_events():
     last = request.args.get("v", "")
     seconds = app.config["LIVE_STREAM_SECONDS"]
     # waitress tells a running response that its client went away (see serve's lookahead option).
-    client_gone = request.environ.get("waitress.client_disconnected") or (lambda: False)
+    client_gone = request.environ.get("waitress.client_disconnected")
+    # waitress frees a closed stream's thread when it looks; elsewhere (gevent) a wait costs no
+    # thread, and a write every heartbeat finds a closed connection.
+    wait_s = 1.0 if client_gone else HEARTBEAT_SECONDS
+    client_gone = client_gone or (lambda: False)
 
     def stream():
         nonlocal last
@@ -186,7 +190,7 @@ def board_events():
             deadline = time.monotonic() + seconds
             quiet_since = time.monotonic()
             while time.monotonic() < deadline and not client_gone():
-                version = watch.wait(last, timeout=1.0)
+                version = watch.wait(last, timeout=wait_s)
                 if version is not None and version != last:
                     last = version
                     quiet_since = time.monotonic()

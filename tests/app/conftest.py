@@ -618,3 +618,27 @@ def workers_server(tmp_path):
     finally:
         server.stop()
         drop()
+
+
+@pytest.fixture
+def s3_bucket(monkeypatch):
+    """An S3 bucket ``pictures`` on moto's server on loopback; yields its endpoint URL."""
+    pytest.importorskip("boto3")
+    server_module = pytest.importorskip("moto.server")
+    import boto3
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="pictures")
+    try:
+        yield endpoint
+    finally:
+        server.stop()
