@@ -352,6 +352,8 @@ def _exec_gunicorn(app, *, host: str, port: int, workers: int, behind_proxy: boo
         "OPENSPACES_INSTANCE": app.instance_path,
         "OPENSPACES_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "OPENSPACES_LIVE_STREAMS": str(GEVENT_CONNECTIONS - 100),
+        # Up to 30 database connections per worker (10 kept open); SQLite ignores it.
+        "OPENSPACES_DB_POOL_SIZE": os.environ.get("OPENSPACES_DB_POOL_SIZE", "10"),
     }
     if behind_proxy:
         env["OPENSPACES_BEHIND_PROXY"] = "1"

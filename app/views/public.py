@@ -168,12 +168,12 @@ def board_events():
     Each stream ends after a while and the browser reconnects, so that no worker thread is held for
     ever. When every stream slot is taken the answer is 503 and the page falls back to polling.
     """
-    event = current_event_or_404()
+    event_id, _ = _current_version()
     streams = current_app.extensions["openspaces.live_streams"]
     if not streams.acquire(blocking=False):
         return Response("too many live pages; poll /board/grid instead", status=503)
     app = current_app._get_current_object()
-    watch = board_watch(app, event.id)
+    watch = board_watch(app, event_id)
     last = request.args.get("v", "")
     seconds = app.config["LIVE_STREAM_SECONDS"]
     # waitress tells a running response that its client went away (see serve's lookahead option).
