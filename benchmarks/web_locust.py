@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -199,10 +200,13 @@ def postgres_database() -> tuple[str, callable]:
 
 
 def section(args, server_line: str, loads: tuple[str, str], throughput: dict, run: dict) -> str:
-    label = f"{args.db}, {args.workers} worker{'s' if args.workers > 1 else ''}"
+    label = (
+        f"{args.users} phones, {args.db}, {args.workers} worker{'s' if args.workers > 1 else ''}"
+    )
     lines = [
         f"<!-- web-locust {label} -->",
-        f"### {args.users:,} phones, 3 kiosks, 3 cameras for {args.seconds} s: {label}",
+        f"### {args.users:,} phones, 3 kiosks, 3 cameras for {args.seconds} s: {args.db}, "
+        f"{args.workers} worker{'s' if args.workers > 1 else ''}",
         "",
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; load average before {loads[0]}, after {loads[1]} "
@@ -295,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
+                start_new_session=True,
             )
             try:
                 wait_for(port)
@@ -312,7 +317,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(run["changes"]), file=sys.stderr)
             finally:
                 server.terminate()
-                server.wait(timeout=30)
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    # gunicorn's master and its workers form the session the server started.
+                    os.killpg(server.pid, signal.SIGKILL)
+                    server.wait()
         finally:
             if drop:
                 drop()

@@ -287,7 +287,8 @@ def sticky(code: str):
     if edit_link or not shared_view():
         return render()
     # Everyone who may not edit sees the same page, but for the form's token and their own mark.
-    version = live.board_version(sticky.event, now=now())
+    # The current event's stamp, kept in memory: a sticky of an older event is renewed by age.
+    _, version = _current_version()
     key = ("sticky", sticky.code, _fingerprint(sticky), can_edit, interested)
     token = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else None
 
