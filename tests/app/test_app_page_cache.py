@@ -11,6 +11,16 @@ from app.services import live
 from app.services.board import place_sticky
 
 
+@pytest.fixture(autouse=True)
+def slow_clock(app, monkeypatch):
+    """Keep stamps and pages for a minute, so that a busy machine cannot expire them mid-test."""
+    monkeypatch.setattr(live, "CACHE_SECONDS", 60.0)
+    app.extensions["openspaces.pages"].max_age = 60.0
+    live.forget_versions()
+    yield
+    live.forget_versions()
+
+
 @pytest.fixture
 def renders(app):
     """Return how many pages the app has rendered into its cache so far."""
