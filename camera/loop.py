@@ -171,6 +171,7 @@ class CameraLoop:
         self._opened = False
         self._backoff_s = 1.0
         self._last_thumb = None
+        self._last_view = None
         self._last_result: dict | None = None
         self._last_key: tuple | None = None
         self._last_sent: float | None = None
@@ -188,8 +189,9 @@ class CameraLoop:
             self._manifest = scanner.Manifest.from_dict(data)
         except scanner.ScanError as exc:
             raise CameraError(f"the manifest does not fit the scanner: {exc}") from None
-        # New rooms, slots or stickies change what a scan can see: scan the next frame.
+        # New rooms, slots or stickies change what a scan can see: scan the next frame afresh.
         self._last_thumb = None
+        self._last_view = None
 
     def _refresh_manifest(self, now: float) -> None:
         """Fetch the manifest when due and the server is worth asking; keep it in the spool."""
@@ -317,12 +319,17 @@ class CameraLoop:
         if frame_changed or self._last_result is None:
             started = time.perf_counter()
             try:
-                scanned = scanner.scan(frame, self._manifest, decoder=self.decoder)
+                scanned = scanner.scan(
+                    frame, self._manifest, decoder=self.decoder, previous=self._last_view
+                )
             except scanner.ScanError as exc:
                 note = f"frame not scanned: {exc}"
                 return self._log(StepReport(self._now_dt(now), "scan-failed", note=note))
             scan_ms = (time.perf_counter() - started) * 1000
             result = scanned.to_dict()
+            # A fixed camera remembers where it saw the board: a header card someone stands in
+            # front of now is where it was (the scanner checks that the camera has not moved).
+            self._last_view = scanned.view
             views = self._better_views(frame, scanned)
             self._last_thumb = thumb
             self._last_result = result
