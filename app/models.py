@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -306,7 +307,11 @@ class Scan(db.Model):
     """One analysed photo of the wall, kept append-only with what it saw."""
 
     __tablename__ = "scans"
-    __table_args__ = (UniqueConstraint("event_id", "client_scan_id"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "client_scan_id"),
+        # Each scan asks whether its camera sent a newer one: a day of scans must not be read.
+        Index("ix_scans_event_source_captured", "event_id", "source", "captured_dt"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)

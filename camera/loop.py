@@ -39,8 +39,9 @@ VIEW_JPEG_QUALITY = 85
 class StepReport:
     """Describe one tick of the loop: what was seen and what became of the scan.
 
-    `outcome` is ``posted``, ``spooled``, ``skipped`` (observations unchanged), ``unchanged``
-    (frame unchanged, not scanned), ``camera-lost``, ``no-manifest`` or ``scan-failed``. `time`
+    `outcome` is ``posted``, ``spooled``, ``lost`` (the spool cannot be written and the board did
+    not take it), ``skipped`` (observations unchanged), ``unchanged`` (frame unchanged, not
+    scanned), ``camera-lost``, ``no-manifest`` or ``scan-failed``. `time`
     is UTC.
     """
 
@@ -69,6 +70,7 @@ class StepReport:
         what = {
             "posted": f"posted {self.scan_id}{extra}",
             "spooled": f"spooled {self.scan_id}{extra}, {self.waiting} waiting",
+            "lost": f"lost {self.scan_id}: neither spooled nor taken by the board",
             "skipped": "skipped (unchanged observations)",
             "unchanged": "skipped (unchanged frame)",
         }[self.outcome]
@@ -158,6 +160,7 @@ class CameraLoop:
         self.max_views_per_scan = max_views_per_scan
         self.max_views_bytes = max_views_bytes
         self._sent_quality: dict[str, float] = {}
+        self._last_spool_trouble = ""
         self.clock = clock
         self.sleep = sleep
         self._manifest = None
@@ -168,6 +171,7 @@ class CameraLoop:
         self._opened = False
         self._backoff_s = 1.0
         self._last_thumb = None
+        self._last_view = None
         self._last_result: dict | None = None
         self._last_key: tuple | None = None
         self._last_sent: float | None = None
@@ -185,8 +189,9 @@ class CameraLoop:
             self._manifest = scanner.Manifest.from_dict(data)
         except scanner.ScanError as exc:
             raise CameraError(f"the manifest does not fit the scanner: {exc}") from None
-        # New rooms, slots or stickies change what a scan can see: scan the next frame.
+        # New rooms, slots or stickies change what a scan can see: scan the next frame afresh.
         self._last_thumb = None
+        self._last_view = None
 
     def _refresh_manifest(self, now: float) -> None:
         """Fetch the manifest when due and the server is worth asking; keep it in the spool."""
@@ -203,7 +208,10 @@ class CameraLoop:
             return
         self.delivery.board_back()
         self._set_manifest(data)
-        self.spool.keep_manifest(data)
+        try:
+            self.spool.keep_manifest(data)
+        except OSError as exc:
+            self._spool_trouble(f"cannot keep the manifest in {self.spool.root}: {exc}")
         if self._manifest_at is None:
             LOG.info(
                 "manifest from %s: %d rooms, %d slots, %d stickies",
@@ -220,7 +228,11 @@ class CameraLoop:
         if kept is None:
             return
         data, fetched = kept
-        self._set_manifest(data)
+        try:
+            self._set_manifest(data)
+        except CameraError as exc:
+            LOG.warning("the manifest kept in %s is no use: %s", self.spool.manifest_path, exc)
+            return
         LOG.warning(
             "no manifest from the board (%s); scanning with the one kept in %s, fetched %s UTC, "
             "until the board answers",
@@ -307,12 +319,17 @@ class CameraLoop:
         if frame_changed or self._last_result is None:
             started = time.perf_counter()
             try:
-                scanned = scanner.scan(frame, self._manifest, decoder=self.decoder)
+                scanned = scanner.scan(
+                    frame, self._manifest, decoder=self.decoder, previous=self._last_view
+                )
             except scanner.ScanError as exc:
                 note = f"frame not scanned: {exc}"
                 return self._log(StepReport(self._now_dt(now), "scan-failed", note=note))
             scan_ms = (time.perf_counter() - started) * 1000
             result = scanned.to_dict()
+            # A fixed camera remembers where it saw the board: a header card someone stands in
+            # front of now is where it was (the scanner checks that the camera has not moved).
+            self._last_view = scanned.view
             views = self._better_views(frame, scanned)
             self._last_thumb = thumb
             self._last_result = result
@@ -333,10 +350,10 @@ class CameraLoop:
         self._last_ms = unix_ms
         scan_id = f"{self.name}-{unix_ms}"
         body = {**result, "scan_id": scan_id, "captured_dt": captured_dt(unix_ms)}
-        path = self.spool.add(body, unix_ms=unix_ms, camera=self.name, views=views)
+        outcome, sent = self._send(body, views, unix_ms=unix_ms, now=now)
+        delivered += sent
         for code, (_, score) in views.items():
             self._sent_quality[code] = score["quality"]
-        delivered += self.flush()
         if key != self._last_key:
             self._confirm_left = self.confirm_scans if self._last_key is not None else 0
             heartbeat = False
@@ -349,7 +366,7 @@ class CameraLoop:
         self._last_sent = now
         report = StepReport(
             self._now_dt(now),
-            "spooled" if path.exists() else "posted",
+            outcome,
             scan_ms=scan_ms,
             scan_id=scan_id,
             heartbeat=heartbeat,
@@ -359,6 +376,42 @@ class CameraLoop:
             **counts,
         )
         return self._log(report)
+
+    def _send(self, body: dict, views: dict[str, View], *, unix_ms: int, now: float):
+        """Spool a scan and deliver what is due; return the outcome and how many were delivered.
+
+        A spool that cannot be written (a full disk, a folder gone) must not stop the camera: the
+        scan goes straight to the board, and is lost only when the board does not take it either.
+        """
+        try:
+            path = self.spool.add(body, unix_ms=unix_ms, camera=self.name, views=views)
+        except OSError as exc:
+            self._spool_trouble(f"cannot write the spool {self.spool.root}: {exc}")
+            return self._post_unspooled(body, views, now=now), 0
+        delivered = self.flush()
+        return ("spooled" if path.exists() else "posted"), delivered
+
+    def _post_unspooled(self, body: dict, views: dict[str, View], *, now: float) -> str:
+        if not self.delivery.reachable(now):
+            return "lost"
+        try:
+            answer = self.client.post_scan(body, views)
+        except ServerUnreachable as exc:
+            self.delivery.board_away(now, str(exc))
+            return "lost"
+        if answer.status in (200, 201):
+            self.delivery.board_back()
+            return "posted"
+        LOG.warning(
+            "the board answered %s to %s: %s", answer.status, body["scan_id"], answer.message()
+        )
+        return "lost"
+
+    def _spool_trouble(self, message: str) -> None:
+        # Once per kind of trouble, not on every tick.
+        if message != self._last_spool_trouble:
+            LOG.error("%s; posting straight to the board, scans it does not take are lost", message)
+            self._last_spool_trouble = message
 
     def _better_views(self, frame, scanned) -> dict[str, View]:
         """Cut the stickies' views out of the frame; return those that beat the ones sent before.

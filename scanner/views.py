@@ -31,6 +31,9 @@ MIN_VIEW_PX_PER_MM = 2.0
 MAX_VIEW_PX_PER_MM = 8.0
 # Less of the sticky than this in frame and unhidden is not a picture of it.
 MIN_COVERAGE = 0.5
+# A sticky read in a cell the scan reports hidden may be partly covered: its view counts this much
+# of what showed.
+HIDDEN_CELL_SHARE = 0.5
 # A pixel this bright in every channel is glare, not paper.
 GLARE_LEVEL = 250
 # The manifest may omit the marker's printed side; printables' 76 mm note has 25 mm.
@@ -166,7 +169,8 @@ def cut_view(
 
     `marker_corners` are the marker's tl, tr, br, bl in photo pixels; `outline` the sticky's
     corners in marker sides in the marker's frame; `hidden` photo-pixel polygons that hide what
-    lies behind them. When the sticky's QR was read (`qr_corners`: the corners of each read,
+    lies behind them. A hidden polygon around the marker itself did not hide it: it only scales
+    the coverage by HIDDEN_CELL_SHARE, so that a view from a clear scan wins over it. When the sticky's QR was read (`qr_corners`: the corners of each read,
     in any order) and `qr_outline` places it in the marker's frame, its corners pin the far side
     of the sticky; otherwise the marker alone gives an affine pose, since a marker's perspective
     is too small to measure and extrapolating a guess of it bends the whole sticky.
@@ -181,9 +185,18 @@ def cut_view(
     if w_mm <= 0 or h_mm <= 0 or area_px < 16:
         return None
     px_per_mm = float(np.sqrt(area_px / (w_mm * h_mm)))
-    coverage = _coverage(quad, img.shape[1], img.shape[0], hidden)
+    centre = tuple(float(v) for v in corners.mean(axis=0))
+    around = [
+        cv2.pointPolygonTest(np.asarray(h, np.float32).reshape(-1, 1, 2), centre, False) >= 0
+        for h in hidden
+    ]
+    coverage = _coverage(
+        quad, img.shape[1], img.shape[0], [h for h, a in zip(hidden, around, strict=True) if not a]
+    )
     if coverage < MIN_COVERAGE:
         return None
+    if any(around):
+        coverage *= HIDDEN_CELL_SHARE
     scale = float(np.clip(px_per_mm, MIN_VIEW_PX_PER_MM, MAX_VIEW_PX_PER_MM))
     vw, vh = max(1, round(w_mm * scale)), max(1, round(h_mm * scale))
     target = np.array([[-0.5, -0.5], [vw - 0.5, -0.5], [vw - 0.5, vh - 0.5], [-0.5, vh - 0.5]])

@@ -103,15 +103,19 @@ class Ingested:
     changes: list[dict] = field(default_factory=list)
     late: bool = False
     pictures: list[str] = field(default_factory=list)  # codes whose picture this scan improved
+    # The scan's key and board_found, taken before the commit: the answer needs no second read.
+    scan_key: int | None = None
+    board_found: bool | None = None
 
     @property
     def applied(self) -> bool:
-        return not self.duplicate and not self.late and self.scan.board_found
+        found = self.scan.board_found if self.board_found is None else self.board_found
+        return not self.duplicate and not self.late and found
 
     def to_json(self) -> dict:
         """Return the ``POST /api/scans`` answer (docs/contracts.md)."""
         return {
-            "scan": self.scan.id,
+            "scan": self.scan_key if self.scan_key is not None else self.scan.id,
             "duplicate": self.duplicate,
             "applied": self.applied,
             "changes": self.changes,
@@ -175,7 +179,12 @@ def ingest_scan(
         scan_id = observations.get("scan_id")
     elif scan_id is None and observations is None and photo is not None:
         scan_id = f"photo-{secrets.token_hex(8)}"
-    if scan_id is not None or pending is not None:
+    # A scan with a photo or views answers a duplicate before reading them; plain observations
+    # are checked once, under the board's write lock, in apply_scan.
+    early = (
+        photo is not None or views or pending is not None or not isinstance(observations, Mapping)
+    )
+    if early and (scan_id is not None or pending is not None):
         check_scan_id(scan_id)
         existing = find_scan(event, scan_id)
         if existing is not None:
@@ -206,6 +215,7 @@ def ingest_scan(
             return Ingested(outcome.scan, duplicate=True)
         _store(outcome.scan, inputs, settings, written)
         pictures = _store_pictures(event, inputs, settings, now)
+        scan_key, board_found = outcome.scan.id, outcome.scan.board_found
         db.session.commit()
     except (IntegrityError, PendingGone):
         # Another request committed the same scan id at the same moment (and, for a preview,
@@ -228,6 +238,8 @@ def ingest_scan(
         changes=outcome.changes,
         late=outcome.late,
         pictures=pictures,
+        scan_key=scan_key,
+        board_found=board_found,
     )
 
 

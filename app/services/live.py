@@ -19,7 +19,11 @@ from app.services.board import board_json
 # Many phones ask at once; one database read per half second serves them all.
 CACHE_SECONDS = 0.5
 # (database, event id) -> (read at, stamp of the stored state, slots as (id, start, end))
-_cache: dict[tuple[str, int], tuple[float, str, tuple[tuple[int, dt.datetime, dt.datetime], ...]]] = {}
+_cache: dict[
+    tuple[str, int], tuple[float, str, tuple[tuple[int, dt.datetime, dt.datetime], ...]]
+] = {}
+# database -> (read at, id of the event served now, or None)
+_current: dict[str, tuple[float, int | None]] = {}
 _lock = threading.Lock()
 
 
@@ -36,7 +40,9 @@ def _stored_state(event: Event) -> tuple[str, tuple[tuple[int, dt.datetime, dt.d
     rooms = [(r.id, r.name, r.capacity, r.position) for r in event.rooms]
     settings = [event.name, event.timezone, event.base_url]
     payload = json.dumps(
-        [board_json(event), [list(row) for row in interests], settings, rooms, slots], sort_keys=True, default=str
+        [board_json(event), [list(row) for row in interests], settings, rooms, slots],
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha1(payload.encode()).hexdigest()[:16], slots
 
@@ -65,8 +71,38 @@ def board_version(event: Event, *, now: dt.datetime) -> str:
         stored, slots = _stored_state(event)
         with _lock:
             _cache[key] = (mono, stored, slots)
+    return _combine(stored, slots, now)
+
+
+def _combine(stored: str, slots, now: dt.datetime) -> str:
     current, upcoming = _now_and_next(slots, now)
     return hashlib.sha1(f"{stored}:{current}:{upcoming}".encode()).hexdigest()[:16]
+
+
+def current_event_version(*, now: dt.datetime) -> tuple[int, str] | None:
+    """Return the id of the event served now and its stamp (``board_version``), or None.
+
+    While both are cached (``CACHE_SECONDS``) this reads nothing from the database, so that a page
+    kept in memory is served without a query.
+    """
+    from app.services.events import get_current_event
+
+    mono = time.monotonic()
+    url = str(db.engine.url)
+    with _lock:
+        current = _current.get(url)
+        stamp = _cache.get((url, current[1])) if current and current[1] is not None else None
+    if current and mono - current[0] < CACHE_SECONDS:
+        if current[1] is None:
+            return None
+        if stamp and mono - stamp[0] < CACHE_SECONDS:
+            return current[1], _combine(stamp[1], stamp[2], now)
+    event = get_current_event()
+    with _lock:
+        _current[url] = (mono, event.id if event else None)
+    if event is None:
+        return None
+    return event.id, board_version(event, now=now)
 
 
 def next_change(event: Event, *, now: dt.datetime) -> dt.datetime | None:
@@ -79,6 +115,7 @@ def forget_versions() -> None:
     """Drop cached stamps, so that the next read sees a change at once."""
     with _lock:
         _cache.clear()
+        _current.clear()
 
 
 @sa_event.listens_for(Session, "after_commit")

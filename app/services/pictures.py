@@ -47,11 +47,15 @@ class InvalidView(ServiceError):
 
 @dataclass(frozen=True)
 class View:
-    """One picture of a sticky: its code, the BGR image and its score (scanner.ViewScore)."""
+    """One picture of a sticky: its code, the BGR image and its score (scanner.ViewScore).
+
+    A camera's JPEG view is kept as it came (`jpeg`), without decoding and encoding it again.
+    """
 
     code: str
     image: Any
     score: Any
+    jpeg: bytes | None = None
 
 
 def picture_path(picture_dir: str, sticky: Sticky) -> Path | None:
@@ -72,27 +76,34 @@ def event_picture_bytes(event_id: int) -> int:
 def store_view(
     *,
     sticky: Sticky,
-    image,
+    image=None,
     score,
     picture_dir: str,
     cap_bytes: int,
+    jpeg: bytes | None = None,
+    event_bytes: int | None = None,
     now: dt.datetime | None = None,
 ) -> bool:
-    """Keep `image` as the sticky's picture if it beats the one kept; return whether it did.
+    """Keep a view as the sticky's picture if it beats the one kept; return whether it did.
 
-    `image` is a BGR array (an upright view of the whole sticky), `score` a scanner.ViewScore.
-    A view that would take the event's pictures past `cap_bytes` is not kept.
+    The view is `image`, a BGR array (an upright view of the whole sticky), or the same as `jpeg`
+    bytes; `score` is a scanner.ViewScore. A view that would take the event's pictures past
+    `cap_bytes` is not kept; `event_bytes` is what they take now, when the caller knows it.
     """
-    import cv2
-
     quality = float(score.quality)
     if sticky.picture_quality is not None and quality <= sticky.picture_quality:
         return False
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    if not ok:
-        raise ServiceError(f"cannot encode the picture of sticky {sticky.code}")
-    data = buf.tobytes()
-    total = event_picture_bytes(sticky.event_id) - (sticky.picture_bytes or 0) + len(data)
+    data = jpeg
+    if data is None:
+        import cv2
+
+        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        if not ok:
+            raise ServiceError(f"cannot encode the picture of sticky {sticky.code}")
+        data = buf.tobytes()
+    if event_bytes is None:
+        event_bytes = event_picture_bytes(sticky.event_id)
+    total = event_bytes - (sticky.picture_bytes or 0) + len(data)
     if total > cap_bytes:
         if sticky.event_id not in _capped_events:
             _capped_events.add(sticky.event_id)
@@ -103,13 +114,15 @@ def store_view(
                 cap_bytes,
             )
         return False
-    name = f"{sticky.code}-{hashlib.sha256(data).hexdigest()[:16]}.jpg"
-    folder = Path(picture_dir) / str(sticky.event_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
+    name = f"{sticky.code}-{hashlib.blake2b(data, digest_size=8).hexdigest()}.jpg"
+    path = Path(picture_dir) / str(sticky.event_id) / name
     if not path.exists():
         tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
+        try:
+            tmp.write_bytes(data)
+        except FileNotFoundError:  # the event's first picture: make its folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
         tmp.replace(path)
         _remember(_AFTER_ROLLBACK, path)
     old = picture_path(picture_dir, sticky)
@@ -152,19 +165,24 @@ def store_views(
         )
     }
     kept = []
+    total = event_picture_bytes(event.id)
     for view in views:
         sticky = stickies.get(view.code)
         if sticky is None:
             continue
+        before = sticky.picture_bytes or 0
         if store_view(
             sticky=sticky,
             image=view.image,
+            jpeg=view.jpeg,
             score=view.score,
             picture_dir=picture_dir,
             cap_bytes=cap_bytes,
+            event_bytes=total,
             now=now,
         ):
             kept.append(view.code)
+            total += sticky.picture_bytes - before
     db.session.flush()
     return kept
 
@@ -272,8 +290,11 @@ def read_posted_views(
     `files` maps a code to the uploaded bytes (JPEG or PNG), `scores` a code to its score dict
     (docs/contracts.md). Nothing is stored here.
     """
+    import io
+
     import cv2
     import numpy as np
+    from PIL import Image, UnidentifiedImageError
 
     import scanner
 
@@ -297,21 +318,31 @@ def read_posted_views(
             raise InvalidView(
                 f"the view of {code} is {len(data)} bytes; at most {max_bytes} bytes per view"
             )
-        if not (data.startswith(b"\xff\xd8\xff") or data.startswith(b"\x89PNG\r\n\x1a\n")):
+        is_jpeg = data.startswith(b"\xff\xd8\xff")
+        if not (is_jpeg or data.startswith(b"\x89PNG\r\n\x1a\n")):
             raise InvalidView(f"the view of {code} is not a JPEG or PNG image")
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-        if image is None:
-            raise InvalidView(f"the view of {code} is not a readable image")
-        h, w = image.shape[:2]
+        try:
+            # The header is enough to check a JPEG: it is stored as it came.
+            with Image.open(io.BytesIO(data)) as probe:
+                w, h = probe.size
+                if is_jpeg and probe.mode not in ("RGB", "L"):
+                    raise OSError(probe.mode)
+        except (OSError, UnidentifiedImageError):
+            raise InvalidView(f"the view of {code} is not a readable image") from None
         if h * w > MAX_VIEW_PIXELS:
             raise InvalidView(
                 f"the view of {code} is {w} x {h} pixels; at most {MAX_VIEW_PIXELS} pixels"
             )
+        image = None
+        if not is_jpeg:
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            if image is None:
+                raise InvalidView(f"the view of {code} is not a readable image")
         try:
             score = scanner.ViewScore.from_dict(scores[code])
         except ValueError as exc:
             raise InvalidView(f"the view of {code}: {exc}") from None
-        views.append(View(code=code, image=image, score=score))
+        views.append(View(code=code, image=image, score=score, jpeg=data if is_jpeg else None))
     return views
 
 

@@ -203,14 +203,20 @@ def _parse_captured(value: object) -> dt.datetime | None:
     return moment.astimezone(dt.UTC)
 
 
-def check_size(event: Event, observations: Observations) -> None:
+def check_size(event: Event, observations: Observations, *, issued_at_least: int = 0) -> None:
     """Refuse a scan that lists more than the event's wall could show.
 
     At most one entry per issued sticky, one hidden cell per cell of the grid, and one warning per
-    room card, slot card and sticky plus a few for the whole photo.
+    room card, slot card and sticky plus a few for the whole photo. ``issued_at_least``: stickies
+    known to be issued already; when the scan fits within that, the issued ones are not counted.
     """
     rooms, slots = len(event.rooms), len(event.slots)
-    issued = db.session.scalar(select(func.count(Sticky.id)).where(Sticky.event_id == event.id))
+    issued = issued_at_least
+    if (
+        len(observations.stickies) > issued
+        or len(observations.warnings) > rooms + slots + issued + EXTRA_WARNINGS
+    ):
+        issued = db.session.scalar(select(func.count(Sticky.id)).where(Sticky.event_id == event.id))
     limits = (
         ("stickies", len(observations.stickies), issued),
         ("hidden cells", len(observations.hidden_cells), rooms * slots),
@@ -239,7 +245,7 @@ def _resolve(event: Event, observations: Observations):
         raise InvalidScan(f"codes never issued for this event: {', '.join(unknown)}")
     if len(set(codes)) != len(codes):
         raise InvalidScan("a code appears twice in one scan")
-    check_size(event, observations)
+    check_size(event, observations, issued_at_least=len(found))
     seen = []
     for obs in observations.stickies:
         if obs.room is not None:

@@ -49,15 +49,17 @@ def _unprocessable(message: str):
 
 @bp.get("/board")
 def board():
-    event = current_event_or_404()
-    version = live.board_version(event, now=now())
+    current = live.current_event_version(now=now())
+    if current is None:
+        current_event_or_404()
+    event_id, version = current
     etag = f"{version}-api"
     if not_modified(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
     text = page_cache().get(
-        ("api-board", event.id),
+        ("api-board", event_id),
         version,
-        lambda: current_app.json.dumps(board_service.board_json(event)),
+        lambda: current_app.json.dumps(board_service.board_json(current_event_or_404())),
     )
     response = Response(text, mimetype="application/json")
     response.set_etag(etag)

@@ -72,6 +72,10 @@ def transcribe():
     if after is not None:
         # Skipped ones go to the back of the queue.
         queue = [s for s in queue if s.id > after] + [s for s in queue if s.id <= after]
+    first = request.args.get("code")
+    if first:
+        # Asked for by name (the dashboard's "Give it a title"): that one first.
+        queue = [s for s in queue if s.code == first] + [s for s in queue if s.code != first]
     sticky = queue[0] if queue else None
     form = TranscribeForm()
     if sticky is not None:

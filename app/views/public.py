@@ -87,17 +87,27 @@ def _kiosk_context():
     return context
 
 
+def _current_version() -> tuple[int, str]:
+    """Return the current event's id and live stamp; 404 when no event is loaded."""
+    current = live.current_event_version(now=now())
+    if current is None:
+        current_event_or_404()
+    return current
+
+
 def _shared_page(name: str, template: str, make_context, *, key=()):
-    """Render ``template`` once per board version for everyone; organizers get their own copy."""
-    event = current_event_or_404()
-    version = live.board_version(event, now=now())
+    """Render ``template`` once per board version for everyone; organizers get their own copy.
+
+    A page kept in memory is answered without a database query.
+    """
+    event_id, version = _current_version()
     if not shared_view():
         return render_template(template, version=version, **make_context())
-    etag = f"{version}-{name}"
+    etag = "-".join([version, name, *map(str, key)])
     if not_modified(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
     html = page_cache().get(
-        (name, event.id, *key),
+        (name, event_id, *key),
         version,
         lambda: render_template(template, version=version, **make_context()),
     )
@@ -105,6 +115,12 @@ def _shared_page(name: str, template: str, make_context, *, key=()):
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.get("/healthz")
+def healthz():
+    """Answer ``ok`` without touching the database: for load balancers and uptime checks."""
+    return Response("ok\n", mimetype="text/plain")
 
 
 @bp.get("/")
@@ -124,8 +140,7 @@ def kiosk():
 @bp.get("/board/grid")
 def board_grid():
     """Return just the board (or the kiosk's content), for the page to refresh itself in place."""
-    event = current_event_or_404()
-    version = live.board_version(event, now=now())
+    event_id, version = _current_version()
     kiosk = request.args.get("kiosk") == "1"
     etag = f"{version}-k" if kiosk else version
     if not_modified(etag):
@@ -136,7 +151,7 @@ def board_grid():
         template, make_context = "_grid.html", _board_context
     if shared_view():
         html = page_cache().get(
-            ("grid", event.id, kiosk), version, lambda: render_template(template, **make_context())
+            ("grid", event_id, kiosk), version, lambda: render_template(template, **make_context())
         )
     else:
         html = render_template(template, **make_context())
@@ -445,10 +460,9 @@ def people():
 
 @bp.get("/rooms/<int:number>")
 def room(number: int):
-    event = current_event_or_404()
-    room = room_or_404(event, number)
-
     def make_context():
+        event = current_event_or_404()
+        room = room_or_404(event, number)
         grid = board_service.build_grid(event)
         rows = [(slot, grid.cell(room, slot)) for slot in event.slots]
         current, upcoming = current_and_next_slot(event, now=now())

@@ -228,6 +228,16 @@ def test_transcribe_skip_moves_on(app, organizer_client, event, create_stickies,
     assert f'data-code="{b.code}"' in html
 
 
+def test_transcribe_sticky_asked_for_comes_first(
+    app, organizer_client, event, create_stickies, make_view
+):
+    a, b, c = _queue(app, event, create_stickies, make_view)
+    html = organizer_client.get(f"/admin/transcribe?code={c.code}").get_data(as_text=True)
+    assert f'data-code="{c.code}"' in html
+    dashboard = organizer_client.get("/admin/").get_data(as_text=True)
+    assert f"/admin/transcribe?code={a.code}" in dashboard
+
+
 def test_transcribe_empty_queue_says_so(organizer_client, event):
     html = organizer_client.get("/admin/transcribe").get_data(as_text=True)
     assert "Every sticky on the wall with a picture has a title" in html

@@ -157,8 +157,16 @@ def test_read_posted_views_returns_views(app, event, create_stickies):
         event=event, files={sticky.code: _jpeg()}, scores={sticky.code: SCORE}
     )
     assert view.code == sticky.code
-    assert view.image.shape == (64, 64, 3)
+    assert view.jpeg == _jpeg()  # kept as it came, never decoded
+    assert view.image is None
     assert view.score.quality == 1.4
+
+
+def test_read_posted_views_png_is_decoded(app, event, create_stickies):
+    (sticky,) = create_stickies(1)
+    png = cv2.imencode(".png", np.full((40, 30, 3), 7, np.uint8))[1].tobytes()
+    (view,) = read_posted_views(event=event, files={sticky.code: png}, scores={sticky.code: SCORE})
+    assert (view.image.shape, view.jpeg) == ((40, 30, 3), None)
 
 
 @pytest.mark.parametrize(

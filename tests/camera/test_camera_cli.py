@@ -156,3 +156,30 @@ def test_camera_cli_server_down_without_manifest_waits_and_stops(
         "no-manifest",
         f"0 frames, 0 scanned; 0 scans wait in {spool}",
     ]
+
+
+def test_camera_modules_import_nothing_of_the_web_stack():
+    import ast
+
+    web = {
+        "flask",
+        "flask_sqlalchemy",
+        "flask_migrate",
+        "flask_wtf",
+        "sqlalchemy",
+        "werkzeug",
+        "app",
+    }
+    found = {}
+    for path in sorted(Path(camera.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] in web:
+                    found.setdefault(path.name, []).append(name)
+    assert found == {}

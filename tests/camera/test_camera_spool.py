@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from camera_wall import expected, layouts
 
 from camera import Spool
@@ -67,3 +69,30 @@ def test_camera_loop_rejected_scan_moves_to_rejected(live_server, make_loop, sca
         "HTTP 422: codes never issued for this event: ZZZZZZ\n"
     )
     assert scan_ids() == []
+
+
+def test_camera_loop_unwritable_spool_posts_straight_to_the_board(
+    live_server, wall_event, video, clock, make_loop, scan_ids, caplog, tmp_path
+):
+    blocker = tmp_path / "spool"
+    blocker.write_text("a file where the spool folder should be")
+    loop = make_loop(live_server, video, spool=blocker, heartbeat_s=5.0)
+    caplog.clear()
+    reports = []
+    with caplog.at_level(logging.INFO, logger="openspaces.camera"):
+        for _ in range(3):
+            reports.append(loop.step())
+            clock.now += 5.0
+        assert live_server.board() == expected(layouts(wall_event)[1])  # video at 0, 5 and 10 s
+        live_server.stop()
+        reports.append(loop.step())
+    assert [r.outcome for r in reports] == ["posted", "posted", "posted", "lost"]
+    assert scan_ids() == [r.scan_id for r in reports[:3]]
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 2  # once for the manifest, once for the scans; not on every tick
+    assert errors[1].startswith(f"cannot write the spool {blocker}: ")
+    assert (
+        reports[3]
+        .line()
+        .endswith(f"lost {reports[3].scan_id}: neither spooled nor taken by the board")
+    )

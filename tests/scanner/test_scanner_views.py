@@ -121,3 +121,20 @@ def test_view_score_from_dict_round_trips():
 def test_view_score_from_dict_bad_field_raises(d, message):
     with pytest.raises(ValueError, match=message):
         ViewScore.from_dict(d)
+
+
+def test_cut_views_sticky_in_hidden_cell_gets_view_at_half_coverage(close_up):
+    import dataclasses
+
+    from scanner import Cell
+
+    photo, manifest, _ = close_up(turn_deg=0.0, tilt=0.0)
+    result = scan(photo, manifest)
+    around = ((500.0, 300.0), (1100.0, 300.0), (1100.0, 900.0), (500.0, 900.0))
+    beside = ((0.0, 0.0), (300.0, 0.0), (300.0, 1200.0), (0.0, 1200.0))
+    hidden = (
+        Cell("Hall A", "2026-09-26T10:00", around, hidden=True),
+        Cell("Hall A", "2026-09-26T11:00", beside, hidden=True),
+    )
+    (view,) = cut_views(photo, manifest, dataclasses.replace(result, cells=hidden))
+    assert view.score.coverage == 0.5

@@ -1,0 +1,290 @@
+"""A conference break for Locust: phones on the live board, kiosks on the wall, cameras posting scans.
+
+Run through ``python -m benchmarks.web_locust``, which sets up the instance, starts the server and
+then Locust headless for a bounded time; or by hand against a running server::
+
+    OPENSPACES_LOAD_TOKENS=tok1,tok2,tok3 OPENSPACES_LOAD_CODES=ABC123,... \\
+        locust -f benchmarks/locustfile.py --headless -u 2006 -r 200 -t 60s --host http://127.0.0.1:5000
+
+- ``Phone`` (all but six users): opens the board, keeps its live stream open (server-sent events, as
+  the page's EventSource does), fetches the grid with its ETag whenever the stream says the board
+  changed, opens a session page every 30 s; one phone in a hundred claims a blank sticky (odd ones)
+  or marks interest in a session (even ones).
+- ``Kiosk`` (3): the wall screen, the same with the kiosk page.
+- ``Camera`` (3): posts the board as it sees it every 5 s, moving its own sticky each time, so that
+  every scan changes the board.
+
+Each stream notes when board events arrive and each camera when its change was committed; at the
+end, ``OPENSPACES_LOAD_RESULT`` (a JSON file) receives, per change, how many open live pages saw it
+within 3 s, and how long the slowest took.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import re
+import socket
+import threading
+import time
+from urllib.parse import urlsplit
+
+import gevent
+from locust import FastHttpUser, between, constant, events, task
+
+TOKENS = [t for t in os.environ.get("OPENSPACES_LOAD_TOKENS", "").split(",") if t]
+BLANK_CODES = [c for c in os.environ.get("OPENSPACES_LOAD_CODES", "").split(",") if c]
+RESULT = os.environ.get("OPENSPACES_LOAD_RESULT")
+SEE_WITHIN_S = 3.0
+SESSION_EVERY_S = 30.0
+
+_numbers = itertools.count()
+_blank = iter(BLANK_CODES)
+_lock = threading.Lock()
+# (change started, change committed) for every camera post that changed the board
+CHANGES: list[tuple[float, float]] = []
+# one entry per stream: {"opened": [(from, until)], "events": [t, ...]}
+STREAMS: list[dict] = []
+_board: dict = {}
+
+
+def _board_state(client) -> dict:
+    """Return the board's sessions once per process (codes, rooms and slots to post and view)."""
+    with _lock:
+        if _board:
+            return _board
+    with client.get("/api/board", name="board JSON (setup)", catch_response=True) as response:
+        data = response.json()
+    _board.update(data)
+    return _board
+
+
+class LiveStream:
+    """The page's EventSource: reads ``event: board`` lines and calls back; reconnects as browsers do."""
+
+    def __init__(self, host: str, path: str, version: str, on_change) -> None:
+        self.address = urlsplit(host)
+        self.path = path
+        self.version = version
+        self.on_change = on_change
+        self.record = {"opened": [], "since": None, "events": []}
+        with _lock:
+            STREAMS.append(self.record)
+        self.greenlet = gevent.spawn(self._run)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self._read_once()
+            except (OSError, ValueError):
+                pass
+            if self.record["since"] is not None:
+                self.record["opened"].append((self.record["since"], time.monotonic()))
+                self.record["since"] = None
+            gevent.sleep(1.5)  # the server's ``retry: 1500``
+
+    def _read_once(self) -> None:
+        sock = socket.create_connection((self.address.hostname, self.address.port), timeout=30)
+        try:
+            request = (
+                f"GET {self.path}?v={self.version} HTTP/1.1\r\nHost: {self.address.netloc}\r\n"
+                "Accept: text/event-stream\r\n\r\n"
+            )
+            sock.sendall(request.encode())
+            reader = sock.makefile("rb")
+            status = reader.readline()
+            if b" 200 " not in status:
+                raise ValueError(status)
+            self.record["since"] = time.monotonic()
+            event = None
+            for raw in reader:
+                line = raw.strip()
+                if line.startswith(b"event: "):
+                    event = line[7:]
+                elif line.startswith(b"data: ") and event == b"board":
+                    version = line[6:].decode()
+                    if version != self.version:
+                        self.version = version
+                        self.record["events"].append(time.monotonic())
+                        gevent.spawn(self.on_change)
+                    event = None
+        finally:
+            sock.close()
+
+    def stop(self) -> None:
+        self.greenlet.kill(block=False)
+
+
+class LivePage(FastHttpUser):
+    abstract = True
+    page = "/board"
+    grid = "/board/grid"
+
+    def on_start(self) -> None:
+        with self.client.get(self.page, name=f"{self.page} page", catch_response=True) as response:
+            found = re.search(rb'data-version="([0-9a-f]+)"', response.content or b"")
+            if response.status_code == 200 and not found:
+                response.failure("no data-version on the live page")
+        self.etag = None
+        self.stream = LiveStream(
+            self.host, "/board/events", found.group(1).decode() if found else "", self.refresh
+        )
+
+    def on_stop(self) -> None:
+        self.stream.stop()
+
+    def refresh(self) -> None:
+        headers = {"If-None-Match": self.etag} if self.etag else {}
+        with self.client.get(
+            self.grid, headers=headers, name=f"{self.grid} (on change)", catch_response=True
+        ) as response:
+            if response.status_code == 304:
+                response.success()
+            elif response.status_code == 200:
+                self.etag = response.headers.get("ETag")
+
+
+class Phone(LivePage):
+    wait_time = constant(SESSION_EVERY_S)
+
+    def on_start(self) -> None:
+        self.number = next(_numbers)
+        super().on_start()
+        if self.number % 100 == 0:
+            gevent.spawn_later(random.uniform(5, 50), self.act)
+
+    @task
+    def session_page(self) -> None:
+        sessions = [s for s in _board_state(self.client)["stickies"] if s["kind"] == "session"]
+        sticky = random.choice(sessions)
+        self.client.get(f"/s/{sticky['code']}", name="/s/<code> session page")
+
+    def act(self) -> None:
+        """Claim a blank sticky (odd hundreds) or mark interest in a session (even hundreds)."""
+        if (self.number // 100) % 2:
+            code = next(_blank, None)
+            if code is None:
+                return
+            self.client.get(f"/s/{code}", name="/s/<code> claim form")
+            form = {"title": f"Load test {self.number}", "host": "Phone", "tags": "load"}
+            self.client.post(f"/s/{code}", data=form, name="/s/<code> claim", allow_redirects=False)
+            return
+        sessions = [s for s in _board_state(self.client)["stickies"] if s["kind"] == "session"]
+        code = random.choice(sessions)["code"]
+        page = self.client.get(f"/s/{code}", name="/s/<code> session page").content or b""
+        token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        self.client.post(
+            f"/s/{code}/interest",
+            data={"csrf_token": token.group(1).decode() if token else ""},
+            name="/s/<code>/interest",
+            allow_redirects=False,
+        )
+
+
+class Kiosk(LivePage):
+    fixed_count = 3
+    page = "/kiosk"
+    grid = "/board/grid?kiosk=1"
+    wait_time = constant(60)
+
+    @task
+    def idle(self) -> None:
+        """The wall screen only follows its stream."""
+
+
+class Camera(FastHttpUser):
+    fixed_count = 3
+    wait_time = between(4.9, 5.1)
+
+    def on_start(self) -> None:
+        self.number = next(_numbers)
+        self.token = TOKENS[self.number % len(TOKENS)] if TOKENS else ""
+        self.scans = itertools.count()
+        with self.client.get(
+            "/api/manifest",
+            headers={"Authorization": f"Bearer {self.token}"},
+            name="/api/manifest (setup)",
+            catch_response=True,
+        ) as response:
+            manifest = response.json()
+        rooms = [r["name"] for r in manifest["rooms"]]
+        slots = [s["start"] for s in manifest["slots"]]
+        placed = [s for s in _board_state(self.client)["stickies"] if s["status"] == "placed"]
+        self.seen = {s["code"]: (s["room"], s["slot"]) for s in placed}
+        taken = set(self.seen.values())
+        free = [(r, s) for r in rooms for s in slots if (r, s) not in taken]
+        self.mine = placed[self.number % len(placed)]["code"]
+        self.cells = [self.seen[self.mine], free[self.number % len(free)]]
+
+    @task
+    def post_scan(self) -> None:
+        n = next(self.scans)
+        self.seen[self.mine] = self.cells[n % 2]
+        body = {
+            "scan_id": f"load-{self.number}-{n}-{time.time_ns()}",
+            "board_found": True,
+            "warnings": [],
+            "hidden_cells": [],
+            "stickies": [
+                {"code": code, "room": room, "slot": slot, "via": "marker"}
+                for code, (room, slot) in self.seen.items()
+            ],
+        }
+        started = time.monotonic()
+        with self.client.post(
+            "/api/scans",
+            data=json.dumps(body),
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+            name="/api/scans camera",
+            catch_response=True,
+        ) as response:
+            if response.status_code != 201:
+                response.failure(f"status {response.status_code}")
+                return
+            if response.json().get("changes"):
+                with _lock:
+                    CHANGES.append((started, time.monotonic()))
+
+
+def _intervals(stream: dict, now: float) -> list[tuple[float, float]]:
+    since = stream["since"]
+    return stream["opened"] + ([(since, now)] if since is not None else [])
+
+
+def change_figures(*, settle_s: float = SEE_WITHIN_S) -> dict:
+    """For each change, count the open streams that saw an event within ``SEE_WITHIN_S``."""
+    end = time.monotonic()
+    seen = missed = 0
+    slowest = 0.0
+    for started, committed in CHANGES:
+        if committed + settle_s > end:
+            continue  # the run ended before it could be seen
+        for stream in STREAMS:
+            # A page counts for a change when its stream was open when the change committed.
+            opened = _intervals(stream, end)
+            if not any(a <= committed and b >= committed + settle_s for a, b in opened):
+                continue
+            after = [t for t in stream["events"] if t >= started]
+            delay = (after[0] - committed) if after else None
+            if delay is not None and delay <= settle_s:
+                seen += 1
+                slowest = max(slowest, max(0.0, delay))
+            else:
+                missed += 1
+    return {
+        "changes": len(CHANGES),
+        "page_changes_seen": seen,
+        "page_changes_missed": missed,
+        "slowest_seen_s": round(slowest, 2),
+        "streams": len(STREAMS),
+    }
+
+
+@events.test_stopping.add_listener
+def _write_result(environment, **kwargs) -> None:
+    # Written before the users stop, while their streams are still open.
+    if RESULT:
+        with open(RESULT, "w", encoding="utf-8") as fh:
+            json.dump(change_figures(), fh)
