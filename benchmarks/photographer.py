@@ -197,6 +197,9 @@ class Camera:
     shadow: float = 0.0
     glare: float = 0.0
     people: int = 0
+    # Where people stand: the middle of each, as a share of the board's width in the photo
+    # (the rest stand anywhere).
+    people_at: tuple[float, ...] = ()
     jpeg_quality: int | None = 92
 
     @classmethod
@@ -950,9 +953,11 @@ def photograph(board: Board, camera: Camera, *, seed: int) -> Shot:
     bx0, by0 = outline.min(axis=0)
     bx1, by1 = outline.max(axis=0)
     people_mask = np.zeros((h, w), np.uint8)
-    for _ in range(camera.people):
+    for i in range(camera.people):
         body_w = rng.uniform(0.10, 0.16) * (bx1 - bx0)
         x_mid = rng.uniform(bx0 + body_w / 2, bx1 - body_w / 2)
+        if i < len(camera.people_at):
+            x_mid = bx0 + camera.people_at[i] * (bx1 - bx0)
         top = rng.uniform(by0 + 0.35 * (by1 - by0), by0 + 0.7 * (by1 - by0))
         colour = tuple(int(v) for v in rng.integers(20, 90, 3))
         body = _rounded_rect(x_mid - body_w / 2, top, x_mid + body_w / 2, h + body_w, body_w * 0.3)

@@ -16,6 +16,7 @@ mapped through the true board homography to the wall and looked up in the true g
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -45,7 +46,7 @@ from benchmarks.photographer import (
 )
 
 HERE = Path(__file__).resolve().parent
-METHODS = ("scanner", "zxing-cpp", "pyzbar", "opencv-qr")
+METHODS = ("scanner", "aruco", "zxing-cpp", "pyzbar", "opencv-qr")
 
 
 class BenchError(Exception):
@@ -80,6 +81,17 @@ CLOSE_BOARD = BoardSpec(
     n_person_stickies=2,
     px_per_mm=5.0,
 )
+# A 6 x 8 board about 2.4 m wide: a cheap 720p webcam sees its 25 mm markers at 10 to 13 px.
+WIDE_BOARD = replace(WEBCAM_BOARD, column_width_mm=330.0, row_height_mm=130.0)
+# A 10 x 10 board about 2.3 m wide with 80 stickies.
+BIG_BOARD = BoardSpec(
+    rooms=default_rooms(10),
+    slots=default_slots(10),
+    column_width_mm=200.0,
+    row_height_mm=100.0,
+    n_stickies=80,
+    px_per_mm=2.0,
+)
 TRANSPOSED_BOARD = replace(
     WEBCAM_BOARD, transposed=True, column_width_mm=170.0, row_height_mm=130.0
 )
@@ -106,6 +118,11 @@ class Condition:
     board: BoardSpec
     camera: Callable[[np.random.Generator], Camera]
     description: str
+    # Consecutive frames of a still wall that the scanner fuses (scan_frames); the raw methods
+    # read the first.
+    still_frames: int = 1
+    # The scanner gets the result of a clear view from the same camera first (scan's previous).
+    clear_view_first: bool = False
 
 
 CONDITIONS: tuple[Condition, ...] = (
@@ -194,6 +211,48 @@ CONDITIONS: tuple[Condition, ...] = (
         "1080p, 20 deg yaw, mild barrel, defocus 1 px, noise 6, JPEG 60, uneven light, one person",
     ),
     Condition(
+        "webcam-720p-6x8",
+        WIDE_BOARD,
+        lambda rng: Camera.webcam_1080p(width=1280, height=720, **_mild(rng)),
+        "1280x720 of a 6 rooms x 8 slots board 2.4 m wide (~0.5 px/mm, markers 10-13 px)",
+    ),
+    Condition(
+        "webcam-720p-10x10",
+        BIG_BOARD,
+        lambda rng: Camera.webcam_1080p(width=1280, height=720, **_mild(rng)),
+        "1280x720 of a 10 rooms x 10 slots board 2.3 m wide, 80 stickies",
+    ),
+    Condition(
+        "webcam-1080p-10x10",
+        BIG_BOARD,
+        lambda rng: Camera.webcam_1080p(**_mild(rng)),
+        "1920x1080 of the 10 x 10 board",
+    ),
+    Condition(
+        "webcam-4k-10x10",
+        BIG_BOARD,
+        lambda rng: Camera.webcam_1080p(width=3840, height=2160, **_mild(rng)),
+        "3840x2160 of the 10 x 10 board",
+    ),
+    Condition(
+        "still-wall-720p-5",
+        WIDE_BOARD,
+        lambda rng: Camera.webcam_1080p(
+            width=1280, height=720, noise_sigma=8.0, jpeg_quality=80, **_mild(rng)
+        ),
+        "five consecutive 720p frames of the 2.4 m board (noise 8, JPEG 80) fused by scan_frames;"
+        " ms is for all five",
+        still_frames=5,
+    ),
+    Condition(
+        "people-covering-headers",
+        WEBCAM_BOARD,
+        lambda rng: Camera.webcam_1080p(people=2, people_at=(0.05,), **_mild(rng)),
+        "1080p, two people, one in front of the slot cards; the scanner has the same camera's "
+        "clear view from before (scan's previous)",
+        clear_view_first=True,
+    ),
+    Condition(
         "transposed",
         TRANSPOSED_BOARD,
         lambda rng: Camera.webcam_1080p(**_mild(rng)),
@@ -223,6 +282,19 @@ class Placement:
     result: object = None  # the scanner's ScanResult, for the sticky pictures
 
 
+@dataclass(frozen=True)
+class Take:
+    """Hold what a method gets for one frame: the scored shot and, for the scanner, its context.
+
+    `frames` are the still frames to fuse (the shot first), `previous` the scanner's result on
+    a clear view from the same camera.
+    """
+
+    shot: Shot
+    frames: tuple[Shot, ...] = ()
+    previous: object | None = None
+
+
 def _sticky_codes(board: Board) -> dict[str, str]:
     """Map each manifest sticky's QR payload to its code."""
     return {s["qr"]: s["code"] for s in board.manifest["stickies"]}
@@ -242,8 +314,9 @@ def _place_by_truth(shot: Shot, texts_and_centres) -> Placement:
     return Placement(placed)
 
 
-def run_zxing(shot: Shot) -> Placement:
+def run_zxing(take: Take) -> Placement:
     """Read every QR in the full frame with zxing-cpp."""
+    shot = take.shot
     gray = cv2.cvtColor(shot.image, cv2.COLOR_BGR2GRAY)
     found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
     out = []
@@ -255,8 +328,9 @@ def run_zxing(shot: Shot) -> Placement:
     return _place_by_truth(shot, out)
 
 
-def run_pyzbar(shot: Shot) -> Placement:
+def run_pyzbar(take: Take) -> Placement:
     """Read every QR in the full frame with zbar."""
+    shot = take.shot
     gray = cv2.cvtColor(shot.image, cv2.COLOR_BGR2GRAY)
     found = pyzbar.decode(gray, symbols=[pyzbar.ZBarSymbol.QRCODE])
     out = []
@@ -266,8 +340,9 @@ def run_pyzbar(shot: Shot) -> Placement:
     return _place_by_truth(shot, out)
 
 
-def run_opencv_qr(shot: Shot) -> Placement:
+def run_opencv_qr(take: Take) -> Placement:
     """Read every QR in the full frame with OpenCV's QRCodeDetector."""
+    shot = take.shot
     ok, texts, points, _ = cv2.QRCodeDetector().detectAndDecodeMulti(shot.image)
     out = []
     if ok and points is not None:
@@ -277,11 +352,36 @@ def run_opencv_qr(shot: Shot) -> Placement:
     return _place_by_truth(shot, out)
 
 
-def run_scanner(shot: Shot) -> Placement:
-    """Scan the frame with the product's scanner and its manifest."""
-    from scanner import Manifest, scan
+def run_aruco(take: Take) -> Placement:
+    """Read every marker with one default OpenCV ArUco pass; place its sticky by the truth.
 
-    result = scan(shot.image, Manifest.from_dict(shot.board.manifest))
+    A sticky marker's centre goes through the true geometry to its cell. This is also the time
+    the scanner's is compared with.
+    """
+    shot = take.shot
+    gray = cv2.cvtColor(shot.image, cv2.COLOR_BGR2GRAY)
+    dictionary = cv2.aruco.getPredefinedDictionary(
+        getattr(cv2.aruco, shot.board.manifest.get("marker_dictionary", "DICT_4X4_1000"))
+    )
+    corners, ids, _ = cv2.aruco.ArucoDetector(dictionary).detectMarkers(gray)
+    by_id = {s["marker_id"]: s["qr"] for s in shot.board.manifest["stickies"]}
+    found = []
+    if ids is not None:
+        for c, i in zip(corners, ids.ravel(), strict=True):
+            if int(i) in by_id:
+                found.append((by_id[int(i)], tuple(np.asarray(c).reshape(4, 2).mean(axis=0))))
+    return _place_by_truth(shot, found)
+
+
+def run_scanner(take: Take) -> Placement:
+    """Scan the frame with the product's scanner and its manifest."""
+    from scanner import Manifest, scan, scan_frames
+
+    manifest = Manifest.from_dict(take.shot.board.manifest)
+    if take.frames:
+        result = scan_frames([f.image for f in take.frames], manifest, previous=take.previous)
+    else:
+        result = scan(take.shot.image, manifest, previous=take.previous)
     return Placement(
         placed={s.code: (s.room, s.slot) for s in result.stickies},
         hidden_cells=tuple(tuple(c) for c in result.hidden_cells),
@@ -322,8 +422,9 @@ def picture_scores(shot: Shot, result) -> tuple[tuple[float, ...], float]:
     return tuple(scores), ms
 
 
-RUNNERS: dict[str, Callable[[Shot], Placement]] = {
+RUNNERS: dict[str, Callable[[Take], Placement]] = {
     "scanner": run_scanner,
+    "aruco": run_aruco,
     "zxing-cpp": run_zxing,
     "pyzbar": run_pyzbar,
     "opencv-qr": run_opencv_qr,
@@ -354,6 +455,9 @@ class FrameScore:
     # Each placed sticky's picture against the flat sticky (normalised correlation; 0: no picture).
     pictures: tuple[float, ...] = ()
     picture_ms: float = 0.0
+    # Processor time of the method on this frame (every thread), steadier than wall time on a
+    # shared machine.
+    cpu_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -426,13 +530,18 @@ def run_condition(
     for seed in seeds:
         board = make_board(condition.board, seed=seed)
         rng = np.random.default_rng(seed)
-        shot = photograph(board, condition.camera(rng), seed=seed)
+        take = _take(condition, board, condition.camera(rng), seed)
+        shot = take.shot
         if save_frames is not None:
             _save(save_frames, condition.name, seed, shot)
         for method in methods:
-            t0 = time.perf_counter()
+            if seed == seeds[0] and method in ("scanner", "aruco"):
+                # Once untimed: first calls build detectors and thread pools.
+                with contextlib.suppress(Exception):
+                    RUNNERS[method](take if method == "scanner" else Take(shot))
+            t0, c0 = time.perf_counter(), time.process_time()
             try:
-                placement = RUNNERS[method](shot)
+                placement = RUNNERS[method](take if method == "scanner" else Take(shot))
             except Exception as exc:  # a crash is a result: the row shows it, the run goes on
                 per_method[method].append(
                     FrameScore(
@@ -447,7 +556,8 @@ def run_condition(
                 )
                 continue
             ms = (time.perf_counter() - t0) * 1000
-            frame = score(shot, placement, seed=seed, ms=ms)
+            cpu_ms = (time.process_time() - c0) * 1000
+            frame = replace(score(shot, placement, seed=seed, ms=ms), cpu_ms=cpu_ms)
             if placement.result is not None:
                 pictures, picture_ms = picture_scores(shot, placement.result)
                 frame = replace(frame, pictures=pictures, picture_ms=picture_ms)
@@ -475,6 +585,25 @@ def run_condition(
             )
         )
     return rows
+
+
+def _take(condition: Condition, board: Board, camera: Camera, seed: int) -> Take:
+    """Photograph one frame of a condition, with the still frames or the clear view it needs."""
+    if condition.still_frames > 1:
+        # A camera on a mount: the same view, fresh sensor noise in every frame.
+        still = replace(camera, jitter=0.0)
+        frames = tuple(
+            photograph(board, still, seed=seed * 1000 + k) for k in range(condition.still_frames)
+        )
+        return Take(frames[0], frames=frames)
+    shot = photograph(board, camera, seed=seed)
+    if not condition.clear_view_first:
+        return Take(shot)
+    from scanner import Manifest, scan
+
+    # The same camera a moment before, nobody in front (the pose comes first from the seed).
+    clear = photograph(board, replace(camera, people=0, people_at=()), seed=seed)
+    return Take(shot, previous=scan(clear.image, Manifest.from_dict(board.manifest)))
 
 
 def _save(root: Path, condition: str, seed: int, shot: Shot) -> None:
@@ -552,6 +681,7 @@ def markdown(rows: list[Row], *, command: str, when: str) -> str:
             f"| {r.condition} | {r.method} | {r.correct} / {r.visible} | {100 * r.rate:.1f}% "
             f"| {r.wrong} | {'-' if r.unsafe is None else r.unsafe} | {ms} |"
         )
+    lines += speed_lines(rows)
     lines += picture_table(rows)
     lines += ["", "## Conditions", ""]
     used = {r.condition for r in rows}
@@ -587,6 +717,52 @@ def markdown(rows: list[Row], *, command: str, when: str) -> str:
             "--frames 1 --save-frames /tmp/frames`.",
         ]
     return "\n".join(lines) + "\n"
+
+
+def speed_ratios(rows: list[Row]) -> dict[str, tuple[float, float, float, float]]:
+    """Return per condition (scanner CPU ms, ArUco CPU ms, median CPU ratio, median wall ratio).
+
+    Both methods ran on the same frames one after the other; the ratios are medians of the
+    per-frame ratios, so they hold on a machine whose load moves absolute times.
+    """
+    by = {(r.condition, r.method): r for r in rows}
+    out = {}
+    for (condition, method), r in by.items():
+        other = by.get((condition, "aruco"))
+        if method != "scanner" or other is None:
+            continue
+        theirs = {f.seed: f for f in other.details if not f.error and f.ms > 0 and f.cpu_ms > 0}
+        ours = [f for f in r.details if not f.error and f.seed in theirs]
+        if ours:
+            out[condition] = (
+                statistics.median(f.cpu_ms for f in ours),
+                statistics.median(theirs[f.seed].cpu_ms for f in ours),
+                statistics.median(f.cpu_ms / theirs[f.seed].cpu_ms for f in ours),
+                statistics.median(f.ms / theirs[f.seed].ms for f in ours),
+            )
+    return out
+
+
+def speed_lines(rows: list[Row]) -> list[str]:
+    """Render the scanner's time per frame against one default ArUco pass on the same frame."""
+    ratios = speed_ratios(rows)
+    if not ratios:
+        return []
+    lines = [
+        "",
+        "## Speed against one ArUco pass",
+        "",
+        "The scanner's time per frame against one default "
+        "`cv2.aruco.ArucoDetector(...).detectMarkers` pass on the same frame (grey conversion "
+        "included), run one after the other. Processor time (all threads) is steadier than wall "
+        "time on this shared machine; both ratios are medians of the per-frame ratios.",
+        "",
+        "| condition | scanner CPU ms | ArUco CPU ms | ratio (CPU) | ratio (wall) |",
+        "|---|---|---|---|---|",
+    ]
+    for condition, (ms, aruco_ms, ratio, wall) in ratios.items():
+        lines.append(f"| {condition} | {ms:.0f} | {aruco_ms:.0f} | {ratio:.2f} | {wall:.2f} |")
+    return lines
 
 
 PICTURE_GOOD = 0.8
@@ -631,6 +807,15 @@ def to_json(rows: list[Row], *, command: str, when: str) -> dict:
         "date": when,
         "machine": machine(),
         "command": command,
+        "speed_vs_aruco": {
+            c: {
+                "scanner_cpu_ms": round(a, 1),
+                "aruco_cpu_ms": round(b, 1),
+                "ratio_cpu": round(r, 3),
+                "ratio_wall": round(w, 3),
+            }
+            for c, (a, b, r, w) in speed_ratios(rows).items()
+        },
         "rows": [
             {k: v for k, v in asdict(r).items() if k != "details"}
             | {

@@ -9,11 +9,12 @@ from scanner.decoders import DECODERS
 from scanner.errors import ScanError
 from scanner.imageio import load_image
 from scanner.manifest import Manifest
-from scanner.pipeline import decode_all, scan
-from scanner.results import Cell, DecodedCode, ScanResult, SeenSticky, Unplaced
+from scanner.pipeline import decode_all, scan, scan_frames
+from scanner.results import BoardView, Cell, DecodedCode, ScanResult, SeenSticky, Unplaced
 from scanner.views import StickyView, ViewScore, correlation, cut_views
 
 __all__ = [
+    "BoardView",
     "DECODERS",
     "Cell",
     "DecodedCode",
@@ -30,4 +31,5 @@ __all__ = [
     "decode_all",
     "load_image",
     "scan",
+    "scan_frames",
 ]

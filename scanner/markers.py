@@ -7,7 +7,6 @@ are in the marker's own order: top-left, top-right, bottom-right, bottom-left of
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 
 import cv2
@@ -16,6 +15,9 @@ import numpy as np
 # Marker detection cost grows with pixels; on a 12 MP photo the markers stay large enough when
 # detected at this long side, and the corners are then refined at full resolution.
 DETECT_LONG_SIDE = 2304
+# Undecoded marker-sized quads looked at again, enlarged, per photo (about 20 ms on a 2-core
+# machine).
+RETRY_LIMIT = 40
 
 
 @dataclass(frozen=True)
@@ -70,13 +72,14 @@ def detect(
     *,
     dictionary: str,
     long_side: int = DETECT_LONG_SIDE,
-    retry_budget_s: float = 0.02,
+    retries: int = RETRY_LIMIT,
 ) -> tuple[list[Marker], list[np.ndarray]]:
     """Return the markers decoded in a grey photo and the marker-like quads that did not decode.
 
     Large photos are searched at a reduced size and the corners are then refined on the full
     resolution image. Quads of a marker's size that did not decode are looked at again,
-    enlarged, for up to `retry_budget_s` seconds. Every marker's bits are checked once more with
+    enlarged, at most `retries` of them (a count, not a time, so that a busy machine reads
+    what an idle one does). Every marker's bits are checked once more with
     a clear margin between black and white, because a misread id would put a sticky where it
     is not.
     """
@@ -98,13 +101,30 @@ def detect(
         rej = [(r + 0.5) / scale - 0.5 for r in rej]
     d = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, dictionary))
     markers = [m for m in markers if _bits_clear(gray, m, d)]
-    markers, rej = _retry(gray, markers, rej, dictionary, d, retry_budget_s)
+    markers, rej = _retry(gray, markers, rej, dictionary, d, retries)
     return markers, rej
 
 
-def _retry(gray, markers, rej, dictionary, d, budget_s):
+def detect_enlarged(
+    gray: np.ndarray, *, dictionary: str, factor: float = 2.0
+) -> tuple[list[Marker], list[np.ndarray]]:
+    """Return the markers decoded on the photo enlarged `factor` times, corners in photo px.
+
+    A marker of 10 to 16 px has under 3 px per cell: the contours and the sampled cells of a
+    cubic enlargement read where the photo's own pixels do not.
+    """
+    big = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    found, rej = detect(big, dictionary=dictionary, long_side=max(big.shape), retries=0)
+    back = [
+        Marker(id=m.id, corners=((m.corners + 0.5) / factor - 0.5).astype(np.float32))
+        for m in found
+    ]
+    return back, [(q + 0.5) / factor - 0.5 for q in rej]
+
+
+def _retry(gray, markers, rej, dictionary, d, limit):
     """Look again at undecoded quads of a marker's size, enlarged so each cell gets 8 px."""
-    if not markers or not rej or budget_s <= 0:
+    if not markers or not rej or limit <= 0:
         return markers, rej
     # Sticky markers are the smallest markers on the wall; the cards' are larger.
     small = float(np.percentile([m.side for m in markers], 25))
@@ -112,7 +132,7 @@ def _retry(gray, markers, rej, dictionary, d, budget_s):
     h, w = gray.shape
     centres = np.array([m.corners.mean(axis=0) for m in markers])
     found_ids = {m.id for m in markers}
-    end = time.perf_counter() + budget_s
+    tried = 0
     left = []
     for q in rej:
         s = _side(q)
@@ -121,9 +141,10 @@ def _retry(gray, markers, rej, dictionary, d, budget_s):
         if not lo <= s <= hi or np.min(np.linalg.norm(centres - c, axis=1)) < 2.2 * s:
             left.append(q)
             continue
-        if time.perf_counter() > end:
+        if tried >= limit:
             left.append(q)
             continue
+        tried += 1
         r = s * 1.2
         x0, y0 = int(max(0, c[0] - r)), int(max(0, c[1] - r))
         x1, y1 = int(min(w, c[0] + r + 1)), int(min(h, c[1] + r + 1))
@@ -146,6 +167,11 @@ def _retry(gray, markers, rej, dictionary, d, budget_s):
     return markers, left
 
 
+def quad_side(q: np.ndarray) -> float:
+    """Return a quad's mean side length."""
+    return _side(q)
+
+
 def _side(q: np.ndarray) -> float:
     d = np.diff(np.vstack([q, q[:1]]), axis=0)
     return float(np.hypot(d[:, 0], d[:, 1]).mean())
@@ -157,22 +183,92 @@ _CELL = 8
 def _bits_clear(gray: np.ndarray, m: Marker, d) -> bool:
     """Check a marker's cells against its id's pattern with a clear black/white margin."""
     n = int(d.markerSize) + 2
+    return _margin(_cell_means(gray, m.corners, n), _pattern(d, m.id)) > CLEAR_MARGIN
+
+
+# The darkest white cell must stay above the lightest black cell by this share of the contrast.
+CLEAR_MARGIN = 0.15
+
+
+def _cell_means(gray: np.ndarray, corners: np.ndarray, n: int, flags=cv2.INTER_LINEAR):
+    """Return the mean grey of the middle of each of a marker's n x n cells (border included)."""
     size = n * _CELL
     dst = np.array([[0, 0], [size, 0], [size, size], [0, size]], dtype=np.float32) - 0.5
-    h = cv2.getPerspectiveTransform(m.corners.astype(np.float32), dst)
-    tile = cv2.warpPerspective(gray, h, (size, size), flags=cv2.INTER_LINEAR).astype(np.float32)
-    inner = tile.reshape(n, _CELL, n, _CELL)[:, 2:-2, :, 2:-2].mean(axis=(1, 3))
-    expect = np.zeros((n, n), bool)  # True = white
-    bits = cv2.aruco.Dictionary.getBitsFromByteList(d.bytesList[m.id : m.id + 1], d.markerSize)
+    h = cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
+    tile = cv2.warpPerspective(gray, h, (size, size), flags=flags).astype(np.float32)
+    return tile.reshape(n, _CELL, n, _CELL)[:, 2:-2, :, 2:-2].mean(axis=(1, 3))
+
+
+def _pattern(d, marker_id: int) -> np.ndarray:
+    """Return a marker's n x n cells, border included, True where white."""
+    n = int(d.markerSize) + 2
+    expect = np.zeros((n, n), bool)
+    bits = cv2.aruco.Dictionary.getBitsFromByteList(
+        d.bytesList[marker_id : marker_id + 1], d.markerSize
+    )
     expect[1:-1, 1:-1] = bits.reshape(d.markerSize, d.markerSize) > 0
-    white, black = inner[expect], inner[~expect]
+    return expect
+
+
+def _margin(cells: np.ndarray, expect: np.ndarray) -> float:
+    """Return (darkest white - lightest black) / contrast, or -1 without a clear contrast."""
+    white, black = cells[expect], cells[~expect]
     if not len(white) or not len(black):
-        return False
+        return -1.0
     span = float(np.median(white) - np.median(black))
     if span <= 8.0:
-        return False
-    # The darkest white cell must stay above the lightest black cell, with room to spare.
-    return float(white.min() - black.max()) > 0.15 * span
+        return -1.0
+    return float(white.min() - black.max()) / span
+
+
+def decode_quads(
+    gray: np.ndarray, quads: list[np.ndarray], *, ids: list[int], dictionary: str
+) -> list[Marker]:
+    """Return the markers among marker-like quads that the detector could not decode.
+
+    Each quad's cells are sampled between its corners (cubic, sub-pixel) and compared with the
+    patterns of `ids` only (an event's issued markers), in each of the four turns. A quad is a
+    marker when exactly one id and turn separates every white cell from every black cell with a
+    clear margin (as every decoded marker must, `_bits_clear`), and no other does at all.
+    """
+    d = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, dictionary))
+    n = int(d.markerSize) + 2
+    if not ids:
+        return []
+    expect = np.stack([_pattern(d, i) for i in ids])  # K x n x n, True = white
+    out = []
+    for q in quads:
+        q = np.asarray(q, dtype=np.float32).reshape(4, 2)
+        if _signed_area(q) < 0:
+            q = q[::-1].copy()
+        best = []
+        cells = _cell_means(gray, q, n, flags=cv2.INTER_CUBIC)
+        for turn in range(4):
+            # Starting the corners one later turns the sampled cells by a quarter.
+            margins = _margins(np.rot90(cells, turn), expect)
+            corners = np.roll(q, -turn, axis=0)
+            best += [(float(margins[k]), ids[k], corners) for k in np.flatnonzero(margins > 0)]
+        if len(best) == 1 and best[0][0] > CLEAR_MARGIN:
+            out.append(Marker(id=best[0][1], corners=best[0][2]))
+    return out
+
+
+def _margins(cells: np.ndarray, expect: np.ndarray) -> np.ndarray:
+    """Return `_margin` of one marker's cells against each of K patterns (K x n x n)."""
+    c = np.broadcast_to(cells, expect.shape)
+    gap = np.where(expect, c, np.inf).min(axis=(1, 2)) - np.where(expect, -np.inf, c).max(
+        axis=(1, 2)
+    )
+    out = np.full(len(expect), -1.0)
+    for k in np.flatnonzero(gap > 0):  # rarely more than one
+        out[k] = _margin(cells, expect[k])
+    return out
+
+
+def _signed_area(q: np.ndarray) -> float:
+    """Return the quad's area, positive when its corners run clockwise on the photo (y down)."""
+    x, y = q[:, 0].astype(np.float64), q[:, 1].astype(np.float64)
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
 
 
 def _refine(gray: np.ndarray, pts: np.ndarray, scale: float) -> np.ndarray:

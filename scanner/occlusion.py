@@ -18,6 +18,9 @@ from scanner.grid import Grid
 
 RECTIFIED_WIDTH = 480  # pixels across the board
 CELL_INSET = 0.1  # fraction of a cell kept clear of its edges (tape, neighbours' overhang)
+# The grid's far edges are a guess, half a spacing beyond the last header: unexplained detail this
+# share of the end cell beyond them still counts for it (a sticky reaching past the guess).
+FAR_EDGE_DOUBT = 0.12
 COVERED_FRACTION = 0.15  # share of a cell's interior that may be coloured or glare
 DARK_FRACTION = 0.1  # share of a whole cell that a person may cover before it is hidden
 DETAIL_FRACTION = 0.01  # share of a cell's interior in unexplained dark detail (a code)
@@ -127,7 +130,19 @@ def occluded_cells(
             # is not judged by the few pixels around it.
             g = float(glare[b0:b1, a0:a1].mean())
             c = float(other[b0:b1, a0:a1].mean())
-            t = float(detail[b0:b1, a0:a1].mean())
+            # The grid's far edges are a guess (half a spacing beyond the last header): a
+            # sticky there may reach past them, up to where the grid ends for certain.
+            last_col = col == len(grid.columns.centres) - 1
+            last_row = row == len(grid.rows.centres) - 1
+            near_edge = _clip(
+                (x0 + dx) * scale,
+                (y0 + dy) * scale,
+                (x1 + (FAR_EDGE_DOUBT * (x1 - x0) if last_col else -dx)) * scale,
+                (y1 + (FAR_EDGE_DOUBT * (y1 - y0) if last_row else -dy)) * scale,
+                out_w,
+                out_h,
+            )
+            t = _share(detail, near_edge or inner)
             if g > COVERED_FRACTION:
                 out[(col, row)] = "glare"
             elif d > DARK_FRACTION:
@@ -135,6 +150,11 @@ def occluded_cells(
             elif c > COVERED_FRACTION or t > DETAIL_FRACTION:
                 out[(col, row)] = UNREAD
     return out
+
+
+def _share(mask: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    a0, b0, a1, b1 = box
+    return float(mask[b0:b1, a0:a1].mean())
 
 
 def _clip(a0, b0, a1, b1, w, h):

@@ -13,7 +13,7 @@ width).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -24,24 +24,42 @@ from scanner.board import BoardFrame
 from scanner.cells import cell_states
 from scanner.closeup import read_cells_again
 from scanner.errors import ScanError
+from scanner.fuse import fuse_frames
 from scanner.grid import Grid, build_grid
 from scanner.imageio import load_image
 from scanner.locate import HeaderCentres, header_centres, locate_board
 from scanner.manifest import Manifest
+from scanner.memory import board_view, recall
 from scanner.placement import place_stickies
 from scanner.qrcodes import decode_crop, dedupe, read_qr
-from scanner.results import DecodedCode, ScanResult, Unplaced
+from scanner.results import BoardView, DecodedCode, ScanResult, Unplaced
 from scanner.roles import Roles, SortedMarkers, marker_code, sort_markers
 from scanner.stickies import sticky_reads
 
+# Photos whose sticky markers are smaller than this (px) are also searched enlarged twice, when
+# their long side is at most ENLARGE_MAX_SIDE (720p); larger ones have their leftover quads read.
+SMALL_MARKER_PX = 16.0
+ENLARGE_MAX_SIDE = 1280
 
-def scan(image: Any, manifest: Manifest | Mapping, *, decoder: str = "auto") -> ScanResult:
+
+def scan(
+    image: Any,
+    manifest: Manifest | Mapping,
+    *,
+    decoder: str = "auto",
+    previous: ScanResult | BoardView | None = None,
+) -> ScanResult:
     """Return where every known sticky in the photo sits on the board.
 
     `image` is anything load_image accepts; `manifest` a Manifest or its JSON dict. Stickies are
     placed only when their cell is certain; those that are not are left out and named in the
     warnings. A photo without a board gives board_found False, never an exception.
+
+    `previous` is the last result (or its `view`) of a camera that has not moved: when the
+    corner and header markers seen now lie where they were, hidden header cards and corners are
+    taken from it (the warnings say so). The result's `view` is the one to pass next time.
     """
+    view = previous.view if isinstance(previous, ScanResult) else previous
     if not isinstance(manifest, Manifest):
         if not isinstance(manifest, Mapping):
             raise ScanError(f"manifest must be a Manifest or a dict, got {type(manifest).__name__}")
@@ -50,12 +68,31 @@ def scan(image: Any, manifest: Manifest | Mapping, *, decoder: str = "auto") -> 
     img = load_image(image)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     try:
-        return _scan(img, gray, manifest, chain)
+        return _scan(img, gray, manifest, chain, view)
     except (cv2.error, np.linalg.LinAlgError) as exc:
         # Callers handle one exception type; a numeric failure on odd pixels is reported as one.
         h, w = gray.shape
         why = exc.err if isinstance(exc, cv2.error) else str(exc)
         raise ScanError(f"cannot analyse this {w}x{h} image: {why}") from None
+
+
+def scan_frames(
+    images: Sequence[Any],
+    manifest: Manifest | Mapping,
+    *,
+    decoder: str = "auto",
+    previous: ScanResult | BoardView | None = None,
+) -> ScanResult:
+    """Scan several consecutive frames of a still wall as one photo with less noise.
+
+    The frames (anything load_image accepts, one size) are aligned to the first and averaged
+    (scanner.fuse); positions are in the first frame's pixels. Frames that moved are left out
+    and the warnings say how many frames were fused.
+    """
+    fused, used = fuse_frames(images)
+    result = scan(fused, manifest, decoder=decoder, previous=previous)
+    note = f"fused {used} of {len(images)} frames"
+    return replace(result, warnings=(*result.warnings, note))
 
 
 def decode_all(
@@ -95,9 +132,16 @@ class _Analysis:
     sticky_side: float = 0.0  # median sticky marker side, board units
 
 
-def _scan(img: np.ndarray, gray: np.ndarray, manifest: Manifest, chain) -> ScanResult:
+def _scan(
+    img: np.ndarray, gray: np.ndarray, manifest: Manifest, chain, view: BoardView | None
+) -> ScanResult:
     roles = Roles.of(manifest)
     found, candidates = find_markers(gray, manifest=manifest, roles=roles)
+    memory = _Memory(view)
+    if view is not None:
+        memory = _Memory(
+            view, *recall(found, view, manifest=manifest, roles=roles, shape=gray.shape)
+        )
     first = sort_markers(found, manifest, roles)
     qr, qr_warnings = read_qr(
         gray,
@@ -107,7 +151,7 @@ def _scan(img: np.ndarray, gray: np.ndarray, manifest: Manifest, chain) -> ScanR
         candidates=candidates,
         manifest=manifest,
     )
-    seen = _analyse(img, found, qr, qr_warnings, manifest=manifest, roles=roles)
+    seen = _analyse(img, found, qr, qr_warnings, memory, manifest=manifest, roles=roles)
     if seen.frame is None or seen.grid is None:
         return seen.result
     more = read_cells_again(
@@ -121,7 +165,7 @@ def _scan(img: np.ndarray, gray: np.ndarray, manifest: Manifest, chain) -> ScanR
         roles=roles,
     )
     if more:
-        seen = _analyse(img, found + more, qr, qr_warnings, manifest=manifest, roles=roles)
+        seen = _analyse(img, found + more, qr, qr_warnings, memory, manifest=manifest, roles=roles)
     return seen.result
 
 
@@ -130,17 +174,102 @@ def find_markers(
 ) -> tuple[list[markers.Marker], list[np.ndarray]]:
     """Return the markers decoded in the photo and the marker-like quads that did not decode."""
     dictionary = manifest.marker_dictionary
-    found, candidates = markers.detect(gray, dictionary=dictionary)
-    have = {m.id for m in found}
     h, w = gray.shape
-    if max(h, w) >= 64 and any(mid not in have for _, mid in manifest.corners.items()):
+    # On frames larger than 720p, quads that did not decode are read against the event's own
+    # ids below, which costs less there than looking at each again enlarged.
+    retries = markers.RETRY_LIMIT if max(h, w) <= ENLARGE_MAX_SIDE else 0
+    found, candidates = markers.detect(gray, dictionary=dictionary, retries=retries)
+    have = {m.id for m in found}
+    missing = [n for n, mid in manifest.corners.items() if mid not in have]
+    if max(h, w) >= 64 and missing:
         # Large markers with wide black areas can defeat the fine threshold windows; at half
-        # the size they read. Corners matter most, so look again when one is missing.
-        more, _ = markers.detect(
-            gray, dictionary=dictionary, long_side=max(h, w) // 2, retry_budget_s=0.0
-        )
+        # the size they read. Corners matter most, so look again where a missing one would be.
+        for x0, y0, x1, y1 in _corner_regions(found, missing, (h, w)):
+            crop = gray[y0:y1, x0:x1]
+            more, _ = markers.detect(
+                crop, dictionary=dictionary, long_side=max(crop.shape) // 2, retries=0
+            )
+            found += [
+                markers.Marker(id=m.id, corners=m.corners + np.float32((x0, y0)))
+                for m in more
+                if m.id not in have and m.id in roles.by_marker
+            ]
+            have |= {m.id for m in more}
+    stickies = [m.side for m in found if roles.is_sticky_marker(m.id)]
+    quads = candidates
+    small = not stickies or np.median(stickies) < SMALL_MARKER_PX
+    if small and max(h, w) <= ENLARGE_MAX_SIDE:
+        # Small markers (a 720p webcam across a wide board) read better enlarged.
+        more, quads = markers.detect_enlarged(gray, dictionary=dictionary)
+        have = {m.id for m in found}
         found += [m for m in more if m.id not in have and m.id in roles.by_marker]
+    found += _decode_leftovers(gray, found, quads, roles=roles, dictionary=dictionary)
     return found, candidates
+
+
+def _corner_regions(
+    found: list[markers.Marker], missing: list[str], shape: tuple[int, int]
+) -> list[tuple[int, int, int, int]]:
+    """Return (x0, y0, x1, y1) photo regions where the missing corner markers would be.
+
+    A corner lies beyond the matching corner of the other markers' extent: the region runs
+    from there to the photo's edge and 40 % of the extent back inwards. Without markers, the
+    whole photo.
+    """
+    h, w = shape
+    if len(found) < 2:
+        return [(0, 0, w, h)]
+    pts = np.vstack([m.corners for m in found])
+    (bx0, by0), (bx1, by1) = pts.min(axis=0), pts.max(axis=0)
+    dx, dy = 0.4 * (bx1 - bx0), 0.4 * (by1 - by0)
+    out = []
+    for name in missing:
+        left, top = name in ("tl", "bl"), name in ("tl", "tr")
+        x0, x1 = (0, bx0 + dx) if left else (bx1 - dx, w)
+        y0, y1 = (0, by0 + dy) if top else (by1 - dy, h)
+        box = (int(max(0, x0)), int(max(0, y0)), int(min(w, x1 + 1)), int(min(h, y1 + 1)))
+        if box[2] - box[0] >= 32 and box[3] - box[1] >= 32:
+            out.append(box)
+    return out
+
+
+def _decode_leftovers(
+    gray: np.ndarray,
+    found: list[markers.Marker],
+    quads: list[np.ndarray],
+    *,
+    roles: Roles,
+    dictionary: str,
+) -> list[markers.Marker]:
+    """Return the event's markers among undecoded quads of a sticky marker's size.
+
+    Only ids the manifest lists and that were not read yet are tried; a quad next to a marker
+    that was read is its sticky's QR code.
+    """
+    sides = [m.side for m in found if roles.is_sticky_marker(m.id)]
+    if not sides:
+        return []
+    ref = float(np.median(sides))
+    centres = np.array([m.centre for m in found])
+    have = {m.id for m in found}
+    spots = []
+    for q in quads:
+        s = markers.quad_side(q)
+        c = q.mean(axis=0)
+        if 0.7 * ref <= s <= 1.4 * ref and np.min(np.linalg.norm(centres - c, axis=1)) >= 2.2 * s:
+            spots.append(q)
+    ids = sorted(i for i in roles.by_marker if i not in have)
+    # An id decoded twice is refused downstream like any marker seen twice.
+    return markers.decode_quads(gray, spots, ids=ids, dictionary=dictionary)
+
+
+@dataclass(frozen=True)
+class _Memory:
+    """Hold the previous view, the markers recalled from it and the warnings saying so."""
+
+    view: BoardView | None
+    recalled: list[markers.Marker] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _analyse(
@@ -148,18 +277,24 @@ def _analyse(
     found: list[markers.Marker],
     qr: Sequence[DecodedCode],
     qr_warnings: Sequence[str],
+    memory: _Memory,
     *,
     manifest: Manifest,
     roles: Roles,
 ) -> _Analysis:
-    """Turn the markers and QR codes read into a result, through the board, grid and cells."""
-    by_role = sort_markers(found, manifest, roles)
+    """Turn the markers and QR codes read into a result, through the board, grid and cells.
+
+    Markers recalled from a previous view count as seen for the board and grid, but are not
+    reported among the codes read.
+    """
+    by_role = sort_markers([*found, *memory.recalled], manifest, roles)
+    recalled = {markers.marker_text(manifest.marker_dictionary, m.id) for m in memory.recalled}
     qr_known = [c for c in qr if c.text in roles.by_qr]
-    codes = (*by_role.known, *qr_known)
+    codes = (*(c for c in by_role.known if c.text not in recalled), *qr_known)
     rejected = (*by_role.unknown, *(c for c in qr if c.text not in roles.by_qr))
-    warnings = [*qr_warnings, *by_role.warnings]
+    warnings = [*qr_warnings, *by_role.warnings, *memory.warnings]
     headers = header_centres(by_role, manifest)
-    known = [mk for mk in found if mk.id in roles.by_marker]
+    known = [mk for mk in [*found, *memory.recalled] if mk.id in roles.by_marker]
     located = locate_board(by_role, headers, known=known, manifest=manifest, shape=img.shape[:2])
     warnings += located.warnings
     frame = located.frame
@@ -172,6 +307,7 @@ def _analyse(
                 warnings=(f"board not found: {located.why}", *warnings),
                 rejected=rejected,
                 codes=codes,
+                view=memory.view,
             )
         )
     grid, grid_warnings = _grid(frame, headers, manifest)
@@ -193,6 +329,7 @@ def _analyse(
         cells=tuple(cells),
         codes=codes,
         transposed=grid.transposed,
+        view=board_view([*found, *memory.recalled], roles, img.shape[:2]),
         unplaced=tuple(
             Unplaced(code=r.code, x=float(x), y=float(y), reason=r.why)
             for r in refusals

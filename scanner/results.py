@@ -77,6 +77,19 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class BoardView:
+    """Remember where a fixed camera saw the board's corner markers and header cards.
+
+    `size` is the photo's (width, height) in pixels; `markers` holds (marker id, its corners tl,
+    tr, br, bl in photo pixels) for every corner and header marker the scan used, seen or
+    remembered. Pass it (or the ScanResult holding it) to the next scan of the same camera.
+    """
+
+    size: tuple[int, int]
+    markers: tuple[tuple[int, tuple[Point, Point, Point, Point]], ...]
+
+
+@dataclass(frozen=True)
 class ScanResult:
     """Hold what one photo showed.
 
@@ -84,7 +97,8 @@ class ScanResult:
     photo pixels, or None when the board was not found. `cells` are the grid cells with their
     outlines in photo pixels. `codes` are the known codes that were read (stickies, headers,
     corners); `rejected` the codes read that the manifest does not know; `unplaced` the stickies
-    seen but left out (their reasons are also in `warnings`).
+    seen but left out (their reasons are also in `warnings`). `view` is where the corner and
+    header markers were, for the next scan from the same place (`scan(..., previous=result)`).
     """
 
     board_found: bool
@@ -97,6 +111,7 @@ class ScanResult:
     codes: tuple[DecodedCode, ...] = ()
     transposed: bool = False
     unplaced: tuple[Unplaced, ...] = ()
+    view: BoardView | None = None
 
     def to_dict(self) -> dict:
         """Return the scan-result JSON of docs/contracts.md."""
