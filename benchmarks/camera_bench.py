@@ -3,8 +3,8 @@
 For each condition the photographer films one board several times (the same wall, fresh noise and
 jitter per seed) and the camera's steps run on every frame: the change test's thumbnail, the scan,
 cutting the stickies' views and encoding them as JPEG. The first frame sends every view; each later
-frame sends only the views that beat the best sent for that sticky by `camera.loop.VIEW_GAIN`, as
-the loop does (it sends at most `camera.loop.MAX_VIEWS_PER_SCAN` with one scan, the rest with the next
+frame sends only the views that beat the best sent for that sticky by `camera.views.VIEW_GAIN`, as
+the loop does (it sends at most `camera.views.MAX_VIEWS_PER_SCAN` with one scan, the rest with the next
 ones). Times are CPU milliseconds with OpenCV on one thread, medians over the frames: the machine's
 other work does not count.
 
@@ -73,7 +73,7 @@ def run_condition(condition: Condition, frames: int) -> dict:
 
     import scanner
     from camera.frames import thumbnail
-    from camera.loop import VIEW_GAIN, VIEW_JPEG_QUALITY
+    from camera.views import VIEW_GAIN, VIEW_JPEG_QUALITY
 
     cv2.setNumThreads(1)
     board = make_board(condition.spec, seed=1)

@@ -22,17 +22,11 @@ from camera.delivery import MAX_BACKOFF_S, Delivery
 from camera.errors import CameraError, ServerUnreachable
 from camera.frames import CHANGE_FRACTION, FrameSource, changed_fraction, thumbnail
 from camera.spool import Spool, View
+from camera.views import MAX_VIEWS_BYTES, MAX_VIEWS_PER_SCAN, ViewPicker
 
 LOG = logging.getLogger("openspaces.camera")
 
 MANIFEST_REFRESH_S = 300.0
-# Sticky views: a view goes when its quality beats the best one sent for that sticky by this
-# factor, so that noise between frames of an unchanged sticky sends nothing. Each scan carries at
-# most this many views and bytes (a view of a 76 mm note at 8 px/mm is about 100 kB as JPEG).
-VIEW_GAIN = 1.1
-MAX_VIEWS_PER_SCAN = 10
-MAX_VIEWS_BYTES = 4_000_000
-VIEW_JPEG_QUALITY = 85
 
 
 @dataclass(frozen=True)
@@ -156,10 +150,11 @@ class CameraLoop:
         self.change_fraction = change_fraction
         self.max_backoff_s = max_backoff_s
         self.decoder = decoder
-        self.send_views = send_views
-        self.max_views_per_scan = max_views_per_scan
-        self.max_views_bytes = max_views_bytes
-        self._sent_quality: dict[str, float] = {}
+        self.views = (
+            ViewPicker(max_per_scan=max_views_per_scan, max_bytes=max_views_bytes)
+            if send_views
+            else None
+        )
         self._last_spool_trouble = ""
         self.clock = clock
         self.sleep = sleep
@@ -330,7 +325,8 @@ class CameraLoop:
             # A fixed camera remembers where it saw the board: a header card someone stands in
             # front of now is where it was (the scanner checks that the camera has not moved).
             self._last_view = scanned.view
-            views = self._better_views(frame, scanned)
+            if self.views is not None:
+                views = self.views.better_views(frame, self._manifest, scanned)
             self._last_thumb = thumb
             self._last_result = result
             self.scans += 1
@@ -352,8 +348,8 @@ class CameraLoop:
         body = {**result, "scan_id": scan_id, "captured_dt": captured_dt(unix_ms)}
         outcome, sent = self._send(body, views, unix_ms=unix_ms, now=now)
         delivered += sent
-        for code, (_, score) in views.items():
-            self._sent_quality[code] = score["quality"]
+        if self.views is not None:
+            self.views.sent(views)
         if key != self._last_key:
             self._confirm_left = self.confirm_scans if self._last_key is not None else 0
             heartbeat = False
@@ -412,38 +408,6 @@ class CameraLoop:
         if message != self._last_spool_trouble:
             LOG.error("%s; posting straight to the board, scans it does not take are lost", message)
             self._last_spool_trouble = message
-
-    def _better_views(self, frame, scanned) -> dict[str, View]:
-        """Cut the stickies' views out of the frame; return those that beat the ones sent before.
-
-        A view goes when its quality beats the best sent for that sticky by `VIEW_GAIN`, best
-        first, at most `max_views_per_scan` views and `max_views_bytes` bytes per scan; the rest
-        wait for a later frame.
-        """
-        import scanner
-
-        if not self.send_views:
-            return {}
-        try:
-            cut = scanner.cut_views(frame, self._manifest, scanned)
-        except (scanner.ScanError, ValueError) as exc:
-            LOG.warning("views not cut: %s", exc)
-            return {}
-        better = [
-            view
-            for view in cut
-            if view.score.quality > self._sent_quality.get(view.code, 0.0) * VIEW_GAIN
-        ]
-        better.sort(key=lambda view: view.score.quality, reverse=True)
-        views: dict[str, View] = {}
-        total = 0
-        for view in better[: self.max_views_per_scan]:
-            jpeg = view.jpeg(VIEW_JPEG_QUALITY)
-            if total + len(jpeg) > self.max_views_bytes:
-                continue
-            views[view.code] = (jpeg, view.score.to_dict())
-            total += len(jpeg)
-        return views
 
     def _log(self, report: StepReport) -> StepReport:
         LOG.info("%s", report.line())

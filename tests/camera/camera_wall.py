@@ -66,7 +66,8 @@ def wall_for(manifest: dict) -> Wall:
 
 
 def write_video(path: Path, photos: list[np.ndarray], *, seconds_each: float) -> Path:
-    return _write_video(path, photos, seconds_each=seconds_each)
+    """Write the photos as a video at one frame per second: the loop takes one every 5 s or so."""
+    return _write_video(path, photos, seconds_each=seconds_each, fps=1.0)
 
 
 def codes(manifest: dict) -> list[str]:

@@ -40,10 +40,9 @@ def test_camera_loop_confirms_a_removal_so_the_board_drops_it_in_seconds(
     s1, s2, s3, _ = codes(wall_event)
     wall = wall_for(wall_event)
     before, after = {s1: A10, s2: B11, s3: C12}, {s1: A10, s2: B11}
+    later = wall.photo(after, seed=2)
     video = write_video(
-        tmp_path / "removal.avi",
-        [wall.photo(before, seed=1), wall.photo(after, seed=2), wall.photo(after, seed=2)],
-        seconds_each=10.0,
+        tmp_path / "removal.avi", [wall.photo(before, seed=1), later, later], seconds_each=10.0
     )
     loop = make_loop(live_server, video, confirm_scans=2)
     outcomes, on_board = [], []
