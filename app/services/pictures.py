@@ -154,12 +154,16 @@ def store_views(
     views = list(views)
     if not views:
         return []
+    # Locked until the scan commits (PostgreSQL), so that of two scans storing a view of one
+    # sticky at once the second compares with what the first kept.
     stickies = {
         s.code: s
         for s in db.session.scalars(
-            select(Sticky).where(
-                Sticky.event_id == event.id, Sticky.code.in_([v.code for v in views])
-            )
+            select(Sticky)
+            .where(Sticky.event_id == event.id, Sticky.code.in_([v.code for v in views]))
+            .order_by(Sticky.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     }
     kept = []
