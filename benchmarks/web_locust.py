@@ -161,7 +161,9 @@ def wait_for(port: int, seconds: float = 90) -> None:
     raise SystemExit("the server did not start")
 
 
-def run_locust(port: int, setup: dict, *, users: int, seconds: int, workdir: str) -> dict:
+def run_locust(
+    port: int, setup: dict, *, users: int, seconds: int, workdir: str, steady: bool = False
+) -> dict:
     result = Path(workdir, "changes.json")
     env = {
         **os.environ,
@@ -193,6 +195,9 @@ def run_locust(port: int, setup: dict, *, users: int, seconds: int, workdir: str
         "--loglevel",
         "WARNING",
     ]
+    if steady:
+        # Count from the moment every phone is connected: the arrival wave is not in the table.
+        command.append("--reset-stats")
     subprocess.run(command, env=env, cwd=ROOT, check=False, timeout=seconds + 120)
     rows = list(csv.DictReader(open(prefix + "_stats.csv", encoding="utf-8")))
     changes = json.loads(result.read_text()) if result.exists() else {}
@@ -226,13 +231,15 @@ def section(args, server_line: str, loads: tuple[str, str], throughput: dict, ru
     lines = [
         f"<!-- web-locust {label} -->",
         f"### {args.users:,} phones, 3 kiosks, 3 cameras for {args.seconds} s: {args.db}, "
-        f"{args.workers} worker{'s' if args.workers > 1 else ''}",
+        f"{args.workers} worker{'s' if args.workers > 1 else ''}"
+        + (", counted once all phones are in" if args.steady else ", arrival wave included"),
         "",
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; load average before {loads[0]}, after {loads[1]} "
         "(other developers' jobs share the cores)",
         f"- command: `python -m benchmarks.web_locust --db {args.db} --workers {args.workers} "
-        f"--users {args.users} --seconds {args.seconds}`",
+        f"--users {args.users} --seconds {args.seconds}{' --steady' if args.steady else ''}`; "
+        f"the phones arrive at {max(1, args.users // 10)} a second",
         f"- server: {server_line}; Locust {locust_version()} in one process on the same machine",
         "",
         "| request | requests | errors | p50 ms | p95 ms | p99 ms | max ms |",
@@ -292,6 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--users", type=int, default=2000, help="phones")
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument(
+        "--steady",
+        action="store_true",
+        help="count requests only once every phone has arrived (Locust's --reset-stats)",
+    )
     parser.add_argument("--out", default=str(HERE / "WEB.md"))
     args = parser.parse_args(argv)
 
@@ -330,7 +342,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print(json.dumps(throughput), file=sys.stderr)
                 run = run_locust(
-                    port, setup, users=args.users, seconds=args.seconds, workdir=workdir
+                    port,
+                    setup,
+                    users=args.users,
+                    seconds=args.seconds,
+                    workdir=workdir,
+                    steady=args.steady,
                 )
                 loads.append(load_average())
                 print(json.dumps(run["changes"]), file=sys.stderr)
