@@ -228,6 +228,8 @@ def section(args, server_line: str, loads: tuple[str, str], throughput: dict, ru
     label = (
         f"{args.users} phones, {args.db}, {args.workers} worker{'s' if args.workers > 1 else ''}"
     )
+    if args.steady:
+        label += ", steady"
     lines = [
         f"<!-- web-locust {label} -->",
         f"### {args.users:,} phones, 3 kiosks, 3 cameras for {args.seconds} s: {args.db}, "
