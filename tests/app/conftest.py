@@ -25,6 +25,7 @@ from app.services.board import build_manifest
 from app.services.events import load_event_file
 from app.services.organizers import create_token, set_password
 from app.services.stickies import PersonFields, SessionFields, allocate_stickies, claim_sticky
+from benchmarks.demo_wall import CHROMIUM_ARGS
 
 _TEMPLATE_DB: dict[str, Path] = {}
 
@@ -387,15 +388,6 @@ def _stop_board_watches(app) -> None:
 
 # Browser tests: one demo app served on loopback and one Chromium for the whole run.
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORTS = {
     "phone": {"width": 390, "height": 844},
     "desktop": {"width": 1440, "height": 900},
