@@ -128,10 +128,17 @@ def next_change(event: Event, *, now: dt.datetime) -> dt.datetime | None:
 
 
 def forget_versions() -> None:
-    """Drop cached stamps, so that the next read sees a change at once."""
+    """Mark cached stamps as due, so that the next read sees a change at once.
+
+    They are kept, not dropped: while one request reads them again, the others serve the stamp just
+    due instead of queueing behind it for a database connection.
+    """
+    due = float("-inf")
     with _lock:
-        _cache.clear()
-        _current.clear()
+        for key, (_, stored, slots) in _cache.items():
+            _cache[key] = (due, stored, slots)
+        for key, (_, event_id) in _current.items():
+            _current[key] = (due, event_id)
 
 
 @sa_event.listens_for(Session, "after_commit")
