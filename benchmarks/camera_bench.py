@@ -23,8 +23,6 @@ from pathlib import Path
 from benchmarks.photographer import (
     BoardSpec,
     Camera,
-    default_rooms,
-    default_slots,
     make_board,
     photograph,
 )
@@ -42,22 +40,22 @@ class Condition:
 CONDITIONS = (
     Condition(
         "1080p webcam, 5 x 6 board, 20 stickies",
-        BoardSpec(rooms=default_rooms(5), slots=default_slots(6), n_stickies=20),
+        BoardSpec.grid(5, 6, n_stickies=20),
         Camera.webcam_1080p(),
     ),
     Condition(
         "1080p webcam at 20 deg, 2 people in front",
-        BoardSpec(rooms=default_rooms(5), slots=default_slots(6), n_stickies=20),
+        BoardSpec.grid(5, 6, n_stickies=20),
         Camera.webcam_1080p(yaw_deg=20.0, people=2),
     ),
     Condition(
         "1080p webcam, 8 x 8 board, 40 stickies",
-        BoardSpec(rooms=default_rooms(8), slots=default_slots(8), n_stickies=40),
+        BoardSpec.grid(8, 8, n_stickies=40),
         Camera.webcam_1080p(),
     ),
     Condition(
         "12 MP phone, 5 x 6 board, 20 stickies",
-        BoardSpec(rooms=default_rooms(5), slots=default_slots(6), n_stickies=20),
+        BoardSpec.grid(5, 6, n_stickies=20),
         Camera.phone_12mp(),
     ),
 )

@@ -187,17 +187,10 @@ class OcrBenchError(Exception):
 
 
 def area_for(template: str = TEMPLATE) -> ocr.WritingArea:
-    """Return the writing area of `template` from printables' geometry."""
-    t = get_template(template)
-    return ocr.writing_area(
-        sticky_mm=(t.sticky_w_mm, t.sticky_h_mm),
-        margin_mm=t.margin_mm,
-        marker_origin_mm=t.marker_origin,
-        marker_side_mm=t.marker_side_mm,
-        marker_cell_mm=t.marker_cell_mm,
-        qr_origin_mm=t.qr_origin,
-        qr_side_mm=t.qr_side_mm,
-    )
+    """Return the writing area of `template`, as the board reads it."""
+    from app.services.recognition import writing_area
+
+    return writing_area(template)
 
 
 def available_hands() -> tuple[Hand, ...]:

@@ -103,15 +103,21 @@ def _shared_page(name: str, template: str, make_context, *, key=()):
     event_id, version = _current_version()
     if not shared_view():
         return render_template(template, version=version, **make_context())
-    etag = "-".join([version, name, *map(str, key)])
+    return _revalidated(
+        "-".join([version, name, *map(str, key)]),
+        lambda: page_cache().get(
+            (name, event_id, *key),
+            version,
+            lambda: render_template(template, version=version, **make_context()),
+        ),
+    )
+
+
+def _revalidated(etag: str, render) -> Response:
+    """Answer 304 when the browser holds ``etag``, else ``render()``'s page for it to revalidate."""
     if not_modified(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
-    html = page_cache().get(
-        (name, event_id, *key),
-        version,
-        lambda: render_template(template, version=version, **make_context()),
-    )
-    response = Response(html)
+    response = Response(render())
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -142,23 +148,21 @@ def board_grid():
     """Return just the board (or the kiosk's content), for the page to refresh itself in place."""
     event_id, version = _current_version()
     kiosk = request.args.get("kiosk") == "1"
-    etag = f"{version}-k" if kiosk else version
-    if not_modified(etag):
-        return Response(status=304, headers={"ETag": f'"{etag}"'})
     if kiosk:
         template, make_context = "_kiosk.html", _kiosk_context
     else:
         template, make_context = "_grid.html", _board_context
-    if shared_view():
-        html = page_cache().get(
-            ("grid", event_id, kiosk), version, lambda: render_template(template, **make_context())
-        )
-    else:
-        html = render_template(template, **make_context())
-    response = Response(html)
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+
+    def render() -> str:
+        if shared_view():
+            return page_cache().get(
+                ("grid", event_id, kiosk),
+                version,
+                lambda: render_template(template, **make_context()),
+            )
+        return render_template(template, **make_context())
+
+    return _revalidated(f"{version}-k" if kiosk else version, render)
 
 
 @bp.get("/board/events")
