@@ -28,3 +28,12 @@ csrf = CSRFProtect()
 # Limits count per client address by default (behind a proxy, ``--behind-proxy`` makes that the
 # real client's). The storage is in memory unless RATELIMIT_STORAGE_URI names a shared one.
 limiter = Limiter(key_func=get_remote_address)
+
+
+@limiter.request_filter
+def _reads_are_not_limited() -> bool:
+    # Every limit is on a form post; reads (thousands of phones on the live board) skip the
+    # limiter's bookkeeping.
+    from flask import request
+
+    return request.method in ("GET", "HEAD", "OPTIONS")

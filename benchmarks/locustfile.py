@@ -167,20 +167,25 @@ class Phone(LivePage):
             code = next(_blank, None)
             if code is None:
                 return
-            self.client.get(f"/s/{code}", name="/s/<code> claim form")
+            page = self.client.get(f"/s/{code}", name="/s/<code> claim form").content or b""
             form = {"title": f"Load test {self.number}", "host": "Phone", "tags": "load"}
+            form["csrf_token"] = _form_token(page)
             self.client.post(f"/s/{code}", data=form, name="/s/<code> claim", allow_redirects=False)
             return
         sessions = [s for s in _board_state(self.client)["stickies"] if s["kind"] == "session"]
         code = random.choice(sessions)["code"]
         page = self.client.get(f"/s/{code}", name="/s/<code> session page").content or b""
-        token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page)
         self.client.post(
             f"/s/{code}/interest",
-            data={"csrf_token": token.group(1).decode() if token else ""},
+            data={"csrf_token": _form_token(page)},
             name="/s/<code>/interest",
             allow_redirects=False,
         )
+
+
+def _form_token(page: bytes) -> str:
+    found = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    return found.group(1).decode() if found else ""
 
 
 class Kiosk(LivePage):

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import cv2
 
+from benchmarks.demo_wall import CHROMIUM_ARGS
 from benchmarks.photographer import Camera
 from benchmarks.wall_video import Wall
 
@@ -121,15 +122,7 @@ def browser_fractions(reference: bytes, conditions) -> list[float]:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             page = browser.new_page()

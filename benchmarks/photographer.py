@@ -98,6 +98,11 @@ class BoardSpec:
     template: str = "note-76"
     base_url: str = BASE_URL
 
+    @classmethod
+    def grid(cls, rooms: int, slots: int, **changes) -> BoardSpec:
+        """Return the spec of a board of `rooms` x `slots` with default names, and `changes`."""
+        return cls(rooms=default_rooms(rooms), slots=default_slots(slots), **changes)
+
 
 @dataclass(frozen=True)
 class PlacedSticky:

@@ -179,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             .splitlines()[-1]
         )
         server = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port), "--threads", "32"],
+            [sys.executable, "-m", "app", "serve", "--server", "waitress", "--port", str(port)]
+            + ["--threads", "32"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -33,31 +33,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from benchmarks.demo_wall import event_toml
+
 HERE = Path(__file__).parent
 SECTION_START = "<!-- write-load: written by benchmarks/write_load.py -->"
 SECTION_END = "<!-- /write-load -->"
 STICKIES = 990
-EVENT_TOML = """\
-[event]
-name = "Write load"
-slug = "write-load"
-timezone = "Europe/Berlin"
-base_url = "http://localhost:5000"
-
-[[rooms]]
-name = "Hall A"
-
-[[rooms]]
-name = "Hall B"
-
-[[slots]]
-start = "2026-09-26T10:00"
-end = "2026-09-26T10:45"
-
-[[slots]]
-start = "2026-09-26T11:00"
-end = "2026-09-26T11:45"
-"""
+EVENT_TOML = event_toml(
+    name="Write load",
+    slug="write-load",
+    timezone="Europe/Berlin",
+    rooms=["Hall A", "Hall B"],
+    slots=[("2026-09-26T10:00", "2026-09-26T10:45"), ("2026-09-26T11:00", "2026-09-26T11:45")],
+)
 CELLS = [
     (room, slot)
     for room in ("Hall A", "Hall B")

@@ -3,8 +3,8 @@
 A client of the board's JSON API (docs/contracts.md) that needs only the scanner: it imports
 neither the web app nor Flask nor SQLAlchemy, so it installs and runs on the small machine beside
 the webcam. `frames` reads sources and detects change, `client` talks HTTP, `spool` keeps the
-scans that wait for the server, `delivery` sends them, `loop` ties them together and `cli` is the
-command line.
+scans that wait for the server, `delivery` sends them, `views` picks the sticky views worth
+sending, `loop` ties them together and `cli` is the command line.
 """
 
 from camera.client import PostAnswer, ScanClient

@@ -71,124 +71,120 @@ def watch(
     )
 
 
+SOURCE_HELP = (
+    "a device index (0), a video file, or a stream URL (rtsp://..., or http://.../video for a "
+    "phone's MJPEG webcam app)."
+)
+
+
+def _seconds(*, minimum: float, default: float) -> dict:
+    return {
+        "type": click.FloatRange(min=minimum),
+        "default": default,
+        "show_default": True,
+        "metavar": "SECONDS",
+    }
+
+
+# The loop's options, named as `watch()` takes them: (flags, settings, help without its capital).
+_LOOP_OPTIONS = (
+    (
+        ("--post", "post_url"),
+        {"metavar": "URL"},
+        "the board's address, e.g. http://localhost:5000; scans go to URL/api/scans and the "
+        "manifest comes from URL/api/manifest.",
+    ),
+    (
+        ("--token",),
+        {"envvar": "OPENSPACES_TOKEN"},
+        "the camera token from `openspaces token create NAME` [env OPENSPACES_TOKEN].",
+    ),
+    (
+        ("--every", "every_s"),
+        _seconds(minimum=0.1, default=5.0),
+        "seconds between frames (of video time for a video file).",
+    ),
+    (
+        ("--spool", "spool_dir"),
+        {"type": click.Path(file_okay=False), "default": "camera-spool", "show_default": True},
+        "folder for scans that wait for the server, one JSON file each.",
+    ),
+    (
+        ("--heartbeat", "heartbeat_s"),
+        _seconds(minimum=1, default=60.0),
+        "post at least this often, even when nothing changed.",
+    ),
+    (
+        ("--confirm", "confirm_scans"),
+        {"type": click.IntRange(min=0), "default": 2, "show_default": True, "metavar": "N"},
+        "after a change, post N more scans even when nothing changed, so that a sticky taken "
+        "off the wall leaves the board within seconds.",
+    ),
+    (
+        ("--realtime",),
+        {"is_flag": True},
+        "with a video file, wait --every seconds between frames, as a live camera does, "
+        "instead of reading the file as fast as it scans.",
+    ),
+    (
+        ("--max-scans",),
+        {"type": click.IntRange(min=1), "metavar": "N"},
+        "stop after N ticks, each a frame or a wait for the camera or the manifest "
+        "(default: run until stopped or the video ends).",
+    ),
+    (
+        ("--name",),
+        {"default": "camera", "show_default": True},
+        "the camera's name, the prefix of its scan ids.",
+    ),
+)
+
+
+def loop_options(*, when: str = ""):
+    """Return a decorator that adds the loop's options; ``when`` opens each help ("With --camera")."""
+
+    def decorate(command):
+        for flags, settings, text in reversed(_LOOP_OPTIONS):
+            help_text = f"{when}: {text}" if when else text[0].upper() + text[1:]
+            command = click.option(*flags, help=help_text, **settings)(command)
+        return command
+
+    return decorate
+
+
+def _check_decoder(ctx: click.Context, param: click.Parameter, decoder: str) -> str:
+    import scanner
+
+    if decoder not in scanner.DECODERS:
+        raise click.BadParameter(f"choose one of: {', '.join(scanner.DECODERS)}")
+    return decoder
+
+
+decoder_option = click.option(
+    "--decoder",
+    default="auto",
+    show_default=True,
+    callback=_check_decoder,
+    help="QR decoder: auto, zxing, zbar or opencv.",
+)
+
+
 @click.command("openspaces-camera")
 @click.option(
     "--camera",
     "camera_source",
     metavar="SOURCE",
     required=True,
-    help="What to watch: a device index (0), a video file, or a stream URL (rtsp://..., or "
-    "http://.../video for a phone's MJPEG webcam app).",
+    help=f"What to watch: {SOURCE_HELP}",
 )
-@click.option(
-    "--post",
-    "post_url",
-    metavar="URL",
-    help="The board's address, e.g. http://localhost:5000; scans go to URL/api/scans and the "
-    "manifest comes from URL/api/manifest.",
-)
-@click.option(
-    "--token",
-    envvar="OPENSPACES_TOKEN",
-    help="The camera token from `openspaces token create NAME` [env OPENSPACES_TOKEN].",
-)
-@click.option(
-    "--every",
-    "every_s",
-    type=click.FloatRange(min=0.1),
-    default=5.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Seconds between frames (of video time for a video file).",
-)
+@loop_options()
 @click.option(
     "--manifest",
     "manifest_path",
     type=click.Path(dir_okay=False),
     help="Scan with this manifest (`openspaces manifest -o FILE`) instead of fetching the board's.",
 )
-@click.option(
-    "--spool",
-    "spool_dir",
-    type=click.Path(file_okay=False),
-    default="camera-spool",
-    show_default=True,
-    help="Folder for scans that wait for the server, one JSON file each.",
-)
-@click.option(
-    "--heartbeat",
-    "heartbeat_s",
-    type=click.FloatRange(min=1),
-    default=60.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Post at least this often, even when nothing changed.",
-)
-@click.option(
-    "--confirm",
-    "confirm_scans",
-    type=click.IntRange(min=0),
-    default=2,
-    show_default=True,
-    metavar="N",
-    help="After a change, post N more scans even when nothing changed, so that a sticky taken "
-    "off the wall leaves the board within seconds.",
-)
-@click.option(
-    "--realtime",
-    is_flag=True,
-    help="With a video file: wait --every seconds between frames, as a live camera does, "
-    "instead of reading the file as fast as it scans.",
-)
-@click.option(
-    "--max-scans",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Stop after N ticks, each a frame or a wait for the camera or the manifest "
-    "(default: run until stopped or the video ends).",
-)
-@click.option(
-    "--name",
-    "camera_name",
-    default="camera",
-    show_default=True,
-    help="The camera's name, the prefix of its scan ids.",
-)
-@click.option(
-    "--decoder", default="auto", show_default=True, help="QR decoder: auto, zxing, zbar or opencv."
-)
-def main(
-    camera_source,
-    post_url,
-    token,
-    every_s,
-    manifest_path,
-    spool_dir,
-    heartbeat_s,
-    confirm_scans,
-    realtime,
-    max_scans,
-    camera_name,
-    decoder,
-) -> None:
+@decoder_option
+def main(camera_source, manifest_path, decoder, **loop) -> None:
     """Watch the wall: scan a frame every few seconds and post what changed to the board."""
-    import scanner
-
-    if decoder not in scanner.DECODERS:
-        raise click.BadParameter(
-            f"choose one of: {', '.join(scanner.DECODERS)}", param_hint="--decoder"
-        )
-    watch(
-        source=camera_source,
-        every_s=every_s,
-        post_url=post_url,
-        token=token,
-        manifest_path=manifest_path,
-        spool_dir=spool_dir,
-        heartbeat_s=heartbeat_s,
-        confirm_scans=confirm_scans,
-        realtime=realtime,
-        max_scans=max_scans,
-        name=camera_name,
-        decoder=decoder,
-    )
+    watch(source=camera_source, manifest_path=manifest_path, decoder=decoder, **loop)

@@ -22,17 +22,11 @@ from camera.delivery import MAX_BACKOFF_S, Delivery
 from camera.errors import CameraError, ServerUnreachable
 from camera.frames import CHANGE_FRACTION, FrameSource, changed_fraction, thumbnail
 from camera.spool import Spool, View
+from camera.views import MAX_VIEWS_BYTES, MAX_VIEWS_PER_SCAN, ViewPicker
 
 LOG = logging.getLogger("openspaces.camera")
 
 MANIFEST_REFRESH_S = 300.0
-# Sticky views: a view goes when its quality beats the best one sent for that sticky by this
-# factor, so that noise between frames of an unchanged sticky sends nothing. Each scan carries at
-# most this many views and bytes (a view of a 76 mm note at 8 px/mm is about 100 kB as JPEG).
-VIEW_GAIN = 1.1
-MAX_VIEWS_PER_SCAN = 10
-MAX_VIEWS_BYTES = 4_000_000
-VIEW_JPEG_QUALITY = 85
 
 
 @dataclass(frozen=True)
@@ -156,10 +150,11 @@ class CameraLoop:
         self.change_fraction = change_fraction
         self.max_backoff_s = max_backoff_s
         self.decoder = decoder
-        self.send_views = send_views
-        self.max_views_per_scan = max_views_per_scan
-        self.max_views_bytes = max_views_bytes
-        self._sent_quality: dict[str, float] = {}
+        self.views = (
+            ViewPicker(max_per_scan=max_views_per_scan, max_bytes=max_views_bytes)
+            if send_views
+            else None
+        )
         self._last_spool_trouble = ""
         self.clock = clock
         self.sleep = sleep
@@ -171,6 +166,7 @@ class CameraLoop:
         self._opened = False
         self._backoff_s = 1.0
         self._last_thumb = None
+        self._last_view = None
         self._last_result: dict | None = None
         self._last_key: tuple | None = None
         self._last_sent: float | None = None
@@ -188,8 +184,9 @@ class CameraLoop:
             self._manifest = scanner.Manifest.from_dict(data)
         except scanner.ScanError as exc:
             raise CameraError(f"the manifest does not fit the scanner: {exc}") from None
-        # New rooms, slots or stickies change what a scan can see: scan the next frame.
+        # New rooms, slots or stickies change what a scan can see: scan the next frame afresh.
         self._last_thumb = None
+        self._last_view = None
 
     def _refresh_manifest(self, now: float) -> None:
         """Fetch the manifest when due and the server is worth asking; keep it in the spool."""
@@ -317,13 +314,19 @@ class CameraLoop:
         if frame_changed or self._last_result is None:
             started = time.perf_counter()
             try:
-                scanned = scanner.scan(frame, self._manifest, decoder=self.decoder)
+                scanned = scanner.scan(
+                    frame, self._manifest, decoder=self.decoder, previous=self._last_view
+                )
             except scanner.ScanError as exc:
                 note = f"frame not scanned: {exc}"
                 return self._log(StepReport(self._now_dt(now), "scan-failed", note=note))
             scan_ms = (time.perf_counter() - started) * 1000
             result = scanned.to_dict()
-            views = self._better_views(frame, scanned)
+            # A fixed camera remembers where it saw the board: a header card someone stands in
+            # front of now is where it was (the scanner checks that the camera has not moved).
+            self._last_view = scanned.view
+            if self.views is not None:
+                views = self.views.better_views(frame, self._manifest, scanned)
             self._last_thumb = thumb
             self._last_result = result
             self.scans += 1
@@ -345,8 +348,8 @@ class CameraLoop:
         body = {**result, "scan_id": scan_id, "captured_dt": captured_dt(unix_ms)}
         outcome, sent = self._send(body, views, unix_ms=unix_ms, now=now)
         delivered += sent
-        for code, (_, score) in views.items():
-            self._sent_quality[code] = score["quality"]
+        if self.views is not None:
+            self.views.sent(views)
         if key != self._last_key:
             self._confirm_left = self.confirm_scans if self._last_key is not None else 0
             heartbeat = False
@@ -405,38 +408,6 @@ class CameraLoop:
         if message != self._last_spool_trouble:
             LOG.error("%s; posting straight to the board, scans it does not take are lost", message)
             self._last_spool_trouble = message
-
-    def _better_views(self, frame, scanned) -> dict[str, View]:
-        """Cut the stickies' views out of the frame; return those that beat the ones sent before.
-
-        A view goes when its quality beats the best sent for that sticky by `VIEW_GAIN`, best
-        first, at most `max_views_per_scan` views and `max_views_bytes` bytes per scan; the rest
-        wait for a later frame.
-        """
-        import scanner
-
-        if not self.send_views:
-            return {}
-        try:
-            cut = scanner.cut_views(frame, self._manifest, scanned)
-        except (scanner.ScanError, ValueError) as exc:
-            LOG.warning("views not cut: %s", exc)
-            return {}
-        better = [
-            view
-            for view in cut
-            if view.score.quality > self._sent_quality.get(view.code, 0.0) * VIEW_GAIN
-        ]
-        better.sort(key=lambda view: view.score.quality, reverse=True)
-        views: dict[str, View] = {}
-        total = 0
-        for view in better[: self.max_views_per_scan]:
-            jpeg = view.jpeg(VIEW_JPEG_QUALITY)
-            if total + len(jpeg) > self.max_views_bytes:
-                continue
-            views[view.code] = (jpeg, view.score.to_dict())
-            total += len(jpeg)
-        return views
 
     def _log(self, report: StepReport) -> StepReport:
         LOG.info("%s", report.line())

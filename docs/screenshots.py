@@ -18,15 +18,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from benchmarks.demo_wall import CHROMIUM_ARGS
+
 OUT = Path(__file__).parent / "img"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def free_port() -> int:
@@ -43,15 +37,11 @@ def annotated_scan() -> None:
     from benchmarks.photographer import (
         BoardSpec,
         Camera,
-        default_rooms,
-        default_slots,
         make_board,
         photograph,
     )
 
-    board = make_board(
-        BoardSpec(rooms=default_rooms(6), slots=default_slots(8), n_stickies=30), seed=11
-    )
+    board = make_board(BoardSpec.grid(6, 8, n_stickies=30), seed=11)
     shot = photograph(board, Camera.webcam_1080p(yaw_deg=12.0, people=1), seed=17)
     result = scanner.scan(shot.image, scanner.Manifest.from_dict(board.manifest))
     cv2.imwrite(str(OUT / "annotated-scan.png"), scanner.annotate(shot.image, result))

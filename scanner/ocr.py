@@ -38,7 +38,7 @@ ENGINES = ("rapidocr", "rapidocr-v4", "tesseract")
 DEFAULT_ENGINE = "rapidocr"
 # Cumulative preprocessing steps; see `prepare`.
 VARIANTS = ("sticky", "crop", "gray", "contrast", "binary", "upscale")
-DEFAULT_VARIANT = "crop"
+DEFAULT_VARIANT = "contrast"
 UPSCALE_PX_PER_MM = 10.0
 # A picture coarser than this cannot hold a legible title (benchmarks/OCR.md).
 MIN_PX_PER_MM = 1.5

@@ -352,6 +352,8 @@ def _exec_gunicorn(app, *, host: str, port: int, workers: int, behind_proxy: boo
         "OPENSPACES_INSTANCE": app.instance_path,
         "OPENSPACES_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "OPENSPACES_LIVE_STREAMS": str(GEVENT_CONNECTIONS - 100),
+        # Up to 30 database connections per worker (10 kept open); SQLite ignores it.
+        "OPENSPACES_DB_POOL_SIZE": os.environ.get("OPENSPACES_DB_POOL_SIZE", "10"),
     }
     if behind_proxy:
         env["OPENSPACES_BEHIND_PROXY"] = "1"
@@ -383,42 +385,26 @@ def _exec_gunicorn(app, *, host: str, port: int, workers: int, behind_proxy: boo
 @main.command("serve")
 @_serve_options
 @pass_app
-def serve(app, host, port, threads, server, workers, behind_proxy) -> None:
+def serve(app, **serve_options) -> None:
     """Serve the web app: gunicorn with gevent workers where installed, waitress otherwise."""
-    _serve(
-        app,
-        host=host,
-        port=port,
-        threads=threads,
-        behind_proxy=behind_proxy,
-        server=server,
-        workers=workers,
-    )
+    _serve(app, **serve_options)
 
 
 @main.command("demo")
 @_serve_options
 @click.option("--no-serve", is_flag=True, help="Set up the demo event and exit without serving.")
 @pass_app
-def demo(app, host, port, threads, server, workers, behind_proxy, no_serve: bool) -> None:
+def demo(app, no_serve: bool, **serve_options) -> None:
     """Set up a demo event with sessions, people and a filled board, then serve it."""
     from app.extensions import db as database
     from app.services.demo import seed_demo
 
     with app.app_context():
-        created = seed_demo(base_url=f"http://localhost:{port}")
+        created = seed_demo(base_url=f"http://localhost:{serve_options['port']}")
         database.session.commit()
     click.echo("Demo event created." if created else "Demo event already set up.")
     if not no_serve:
-        _serve(
-            app,
-            host=host,
-            port=port,
-            threads=threads,
-            behind_proxy=behind_proxy,
-            server=server,
-            workers=workers,
-        )
+        _serve(app, **serve_options)
 
 
 def _register_optional_commands() -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from camera.cli import SOURCE_HELP, decoder_option, loop_options, watch
+
 
 def _load_manifest(ctx: click.Context, manifest_path: str | None):
     """Return the scanner manifest from a file, or from the local instance's current event."""
@@ -100,9 +102,7 @@ def _write_annotation(target: Path, picture) -> None:
     type=click.Path(dir_okay=False),
     help="Scanner manifest from `openspaces manifest`; default: the local instance's event.",
 )
-@click.option(
-    "--decoder", default="auto", show_default=True, help="QR decoder: auto, zxing, zbar or opencv."
-)
+@decoder_option
 @click.option(
     "--all-codes",
     is_flag=True,
@@ -120,78 +120,9 @@ def _write_annotation(target: Path, picture) -> None:
     "--camera",
     "camera_source",
     metavar="SOURCE",
-    help="Watch the wall instead of reading photos: a device index (0), a video file, or a "
-    "stream URL (rtsp://..., or http://.../video for a phone's MJPEG webcam app).",
+    help=f"Watch the wall instead of reading photos: {SOURCE_HELP}",
 )
-@click.option(
-    "--every",
-    "every_s",
-    type=click.FloatRange(min=0.1),
-    default=5.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="With --camera: seconds between frames (of video time for a video file).",
-)
-@click.option(
-    "--post",
-    "post_url",
-    metavar="URL",
-    help="With --camera: the board's address, e.g. http://localhost:5000; scans go to "
-    "URL/api/scans and the manifest comes from URL/api/manifest.",
-)
-@click.option(
-    "--token",
-    envvar="OPENSPACES_TOKEN",
-    help="With --camera: the camera token from `openspaces token create NAME` "
-    "[env OPENSPACES_TOKEN].",
-)
-@click.option(
-    "--spool",
-    "spool_dir",
-    type=click.Path(file_okay=False),
-    default="camera-spool",
-    show_default=True,
-    help="With --camera: folder for scans that wait for the server, one JSON file each.",
-)
-@click.option(
-    "--heartbeat",
-    "heartbeat_s",
-    type=click.FloatRange(min=1),
-    default=60.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="With --camera: post at least this often, even when nothing changed.",
-)
-@click.option(
-    "--confirm",
-    "confirm_scans",
-    type=click.IntRange(min=0),
-    default=2,
-    show_default=True,
-    metavar="N",
-    help="With --camera: after a change, post N more scans even when nothing changed, so that "
-    "a sticky taken off the wall leaves the board within seconds.",
-)
-@click.option(
-    "--realtime",
-    is_flag=True,
-    help="With --camera and a video file: wait --every seconds between frames, as a live "
-    "camera does, instead of reading the file as fast as it scans.",
-)
-@click.option(
-    "--max-scans",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="With --camera: stop after N ticks, each a frame or a wait for the camera or the "
-    "manifest (default: run until stopped or the video ends).",
-)
-@click.option(
-    "--name",
-    "camera_name",
-    default="camera",
-    show_default=True,
-    help="With --camera: the camera's name, the prefix of its scan ids.",
-)
+@loop_options(when="With --camera")
 @click.pass_context
 def scan(
     ctx,
@@ -203,50 +134,21 @@ def scan(
     all_codes,
     apply_,
     camera_source,
-    every_s,
-    post_url,
-    token,
-    spool_dir,
-    heartbeat_s,
-    confirm_scans,
-    realtime,
-    max_scans,
-    camera_name,
+    **loop,
 ) -> None:
     """Find the board in PHOTOS and say which sticky sits in which room and slot.
 
     With --camera, watch the wall instead: scan a frame every few seconds and post what changed
     to the board at --post.
     """
-    import scanner
-
-    if decoder not in scanner.DECODERS:
-        raise click.BadParameter(
-            f"choose one of: {', '.join(scanner.DECODERS)}", param_hint="--decoder"
-        )
     if camera_source is not None:
         if photos or apply_ or all_codes or annotate or as_json:
             raise click.UsageError(
                 "--camera watches a source: give no PHOTOS, --apply, --all-codes, --annotate "
                 "or --json with it"
             )
-        from camera.cli import watch
-
         # The camera is a package of its own that runs without the web app: it owns the loop.
-        watch(
-            source=camera_source,
-            every_s=every_s,
-            post_url=post_url,
-            token=token,
-            manifest_path=manifest_path,
-            spool_dir=spool_dir,
-            heartbeat_s=heartbeat_s,
-            confirm_scans=confirm_scans,
-            realtime=realtime,
-            max_scans=max_scans,
-            name=camera_name,
-            decoder=decoder,
-        )
+        watch(source=camera_source, manifest_path=manifest_path, decoder=decoder, **loop)
         return
     if not photos:
         raise click.UsageError("give at least one photo, or --camera SOURCE")

@@ -331,16 +331,15 @@ def write_photo(folder: Path, stem: str, image, annotated, *, written: list[Path
     """
     import cv2
 
-    folder.mkdir(parents=True, exist_ok=True)
+    from app.services.storage import FolderStorage
+
+    store = FolderStorage(folder)
     for suffix, picture in ((".jpg", image), ("-annotated.jpg", annotated)):
         ok, data = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
         if not ok:
             raise ServiceError("the photo could not be stored as JPEG")
-        target = folder / f"{stem}{suffix}"
-        part = target.with_name(target.name + ".part")
-        part.write_bytes(data.tobytes())
-        part.replace(target)
-        written.append(target)
+        store.put(f"{stem}{suffix}", data.tobytes())
+        written.append(store.path(f"{stem}{suffix}"))
     return f"{stem}-annotated.jpg"
 
 

@@ -25,6 +25,8 @@ _cache: dict[
 # database -> (read at, id of the event served now, or None)
 _current: dict[str, tuple[float, int | None]] = {}
 _lock = threading.Lock()
+# Held by the one request that reads the stamp again while others serve the one just due.
+_refreshing = threading.Lock()
 
 
 def _stored_state(event: Event) -> tuple[str, tuple[tuple[int, dt.datetime, dt.datetime], ...]]:
@@ -83,7 +85,8 @@ def current_event_version(*, now: dt.datetime) -> tuple[int, str] | None:
     """Return the id of the event served now and its stamp (``board_version``), or None.
 
     While both are cached (``CACHE_SECONDS``) this reads nothing from the database, so that a page
-    kept in memory is served without a query.
+    kept in memory is served without a query. When they are due, one request reads them again and
+    the requests meanwhile get the stamp just due: a thousand phones make one read, not a thousand.
     """
     from app.services.events import get_current_event
 
@@ -92,17 +95,30 @@ def current_event_version(*, now: dt.datetime) -> tuple[int, str] | None:
     with _lock:
         current = _current.get(url)
         stamp = _cache.get((url, current[1])) if current and current[1] is not None else None
-    if current and mono - current[0] < CACHE_SECONDS:
-        if current[1] is None:
-            return None
-        if stamp and mono - stamp[0] < CACHE_SECONDS:
-            return current[1], _combine(stamp[1], stamp[2], now)
-    event = get_current_event()
-    with _lock:
-        _current[url] = (mono, event.id if event else None)
-    if event is None:
+    if current and current[1] is None and mono - current[0] < CACHE_SECONDS:
         return None
-    return event.id, board_version(event, now=now)
+    if current and stamp:
+        fresh = mono - current[0] < CACHE_SECONDS and mono - stamp[0] < CACHE_SECONDS
+        if fresh or not _refreshing.acquire(blocking=False):
+            return current[1], _combine(stamp[1], stamp[2], now)
+    else:
+        _refreshing.acquire()
+        # Another request may have read them while this one waited.
+        with _lock:
+            current = _current.get(url)
+            stamp = _cache.get((url, current[1])) if current and current[1] is not None else None
+        if current and stamp and time.monotonic() - stamp[0] < CACHE_SECONDS:
+            _refreshing.release()
+            return current[1], _combine(stamp[1], stamp[2], now)
+    try:
+        event = get_current_event()
+        with _lock:
+            _current[url] = (mono, event.id if event else None)
+        if event is None:
+            return None
+        return event.id, board_version(event, now=now)
+    finally:
+        _refreshing.release()
 
 
 def next_change(event: Event, *, now: dt.datetime) -> dt.datetime | None:
@@ -112,10 +128,17 @@ def next_change(event: Event, *, now: dt.datetime) -> dt.datetime | None:
 
 
 def forget_versions() -> None:
-    """Drop cached stamps, so that the next read sees a change at once."""
+    """Mark cached stamps as due, so that the next read sees a change at once.
+
+    They are kept, not dropped: while one request reads them again, the others serve the stamp just
+    due instead of queueing behind it for a database connection.
+    """
+    due = float("-inf")
     with _lock:
-        _cache.clear()
-        _current.clear()
+        for key, (_, stored, slots) in _cache.items():
+            _cache[key] = (due, stored, slots)
+        for key, (_, event_id) in _current.items():
+            _current[key] = (due, event_id)
 
 
 @sa_event.listens_for(Session, "after_commit")

@@ -115,15 +115,13 @@ def store_view(
             )
         return False
     name = f"{sticky.code}-{hashlib.blake2b(data, digest_size=8).hexdigest()}.jpg"
-    path = Path(picture_dir) / str(sticky.event_id) / name
-    if not path.exists():
-        tmp = path.with_suffix(".part")
-        try:
-            tmp.write_bytes(data)
-        except FileNotFoundError:  # the event's first picture: make its folder
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(data)
-        tmp.replace(path)
+    from app.services.storage import FolderStorage
+
+    store = FolderStorage(picture_dir)
+    key = f"{sticky.event_id}/{name}"
+    path = store.path(key)
+    if not store.exists(key):
+        store.put(key, data)
         _remember(_AFTER_ROLLBACK, path)
     old = picture_path(picture_dir, sticky)
     if old is not None and old != path:
@@ -156,12 +154,16 @@ def store_views(
     views = list(views)
     if not views:
         return []
+    # Locked until the scan commits (PostgreSQL), so that of two scans storing a view of one
+    # sticky at once the second compares with what the first kept.
     stickies = {
         s.code: s
         for s in db.session.scalars(
-            select(Sticky).where(
-                Sticky.event_id == event.id, Sticky.code.in_([v.code for v in views])
-            )
+            select(Sticky)
+            .where(Sticky.event_id == event.id, Sticky.code.in_([v.code for v in views]))
+            .order_by(Sticky.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     }
     kept = []

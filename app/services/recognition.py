@@ -22,6 +22,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -88,16 +89,21 @@ def recognise_after_commit(*, sticky: Sticky) -> None:
     db.session().info.setdefault(_PENDING, []).append(sticky.id)
 
 
+def _no_recogniser() -> Recogniser | None:
+    return None
+
+
+# Which recogniser serves the transaction that just committed: the app layer sets this to the
+# current app's (app.views.pictures.init_app), so that no service reaches for Flask's current_app.
+current_recogniser: Callable[[], Recogniser | None] = _no_recogniser
+
+
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session) -> None:
     ids = session.info.pop(_PENDING, None)
     if not ids:
         return
-    from flask import current_app, has_app_context
-
-    if not has_app_context():
-        return
-    worker = recogniser(current_app._get_current_object())
+    worker = current_recogniser()
     if worker is not None:
         for sticky_id in dict.fromkeys(ids):
             worker.submit(sticky_id)

@@ -20,6 +20,7 @@ from app.views.common import (
     now,
     organizer_required,
     parse_id,
+    run_action,
     sticky_or_404,
 )
 
@@ -34,25 +35,12 @@ def _require_login():
     return None
 
 
-def _run(action, success: str, back: str):
-    """Run a service call in this request's transaction; flash its outcome and redirect."""
-    try:
-        action()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(success, "ok")
-    return redirect(back)
-
-
 @bp.route("/", methods=["GET", "POST"])
 def dashboard():
     event = current_event_or_404()
     form = EventForm(obj=event)
     if form.validate_on_submit():
-        return _run(
+        return run_action(
             lambda: event_service.update_event_settings(
                 event=event,
                 name=form.name.data,
@@ -99,7 +87,7 @@ def add_room():
     if not form.validate_on_submit():
         flash(_form_errors(form), "error")
         return redirect(url_for(".dashboard"))
-    return _run(
+    return run_action(
         lambda: event_service.add_room(
             event=event, name=form.name.data, capacity=form.capacity.data
         ),
@@ -113,7 +101,7 @@ def edit_room(room_id: int):
     room = db.get_or_404(Room, room_id)
     form = RoomForm(obj=room)
     if form.validate_on_submit():
-        return _run(
+        return run_action(
             lambda: event_service.update_room(
                 room=room, name=form.name.data, capacity=form.capacity.data
             ),
@@ -128,7 +116,7 @@ def delete_room(room_id: int):
     room = db.get_or_404(Room, room_id)
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired. Reload the page and try again.")
-    return _run(
+    return run_action(
         lambda: event_service.delete_room(room=room), "Room removed.", url_for(".dashboard")
     )
 
@@ -140,7 +128,7 @@ def add_slot():
     if not form.validate_on_submit():
         flash(_form_errors(form), "error")
         return redirect(url_for(".dashboard"))
-    return _run(
+    return run_action(
         lambda: event_service.add_slot(event=event, start=form.start.data, end=form.end.data),
         "Slot added.",
         url_for(".dashboard"),
@@ -152,7 +140,7 @@ def delete_slot(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired. Reload the page and try again.")
-    return _run(
+    return run_action(
         lambda: event_service.delete_slot(slot=slot), "Slot removed.", url_for(".dashboard")
     )
 
@@ -209,7 +197,7 @@ def _sticky_action(code: str, action, message: str):
     sticky = sticky_or_404(code)
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired. Reload the page and try again.")
-    return _run(lambda: action(sticky), message, url_for(".sticky", code=sticky.code))
+    return run_action(lambda: action(sticky), message, url_for(".sticky", code=sticky.code))
 
 
 @bp.post("/stickies/<code>/hide")
@@ -260,4 +248,4 @@ def place(code: str):
             source=PlacementSource.ORGANIZER,
         )
 
-    return _run(action, "Board updated.", url_for(".sticky", code=sticky.code))
+    return run_action(action, "Board updated.", url_for(".sticky", code=sticky.code))

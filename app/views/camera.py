@@ -6,10 +6,8 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     g,
     jsonify,
-    redirect,
     render_template,
     request,
     send_file,
@@ -21,11 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.forms import ActionForm
 from app.models import Scan, utcnow
-from app.services import ServiceError
 from app.services import cameras as camera_service
 from app.services.organizers import revoke_token
 from app.views.api import token_required
-from app.views.common import current_event_or_404, organizer_required
+from app.views.common import current_event_or_404, organizer_required, run_action
 
 bp = Blueprint("camera", __name__)
 
@@ -107,15 +104,11 @@ def revoke():
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired. Reload the page and try again.")
     name = request.form.get("name", "")
-    try:
-        revoke_token(name=name)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(f"{name} is unpaired: its token no longer works.", "ok")
-    return redirect(url_for("admin.dashboard"))
+    return run_action(
+        lambda: revoke_token(name=name),
+        f"{name} is unpaired: its token no longer works.",
+        url_for("admin.dashboard"),
+    )
 
 
 @bp.app_template_global()

@@ -6,10 +6,12 @@ import datetime as dt
 import secrets
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from werkzeug.routing import IntegerConverter
 
+from app.extensions import db
 from app.models import Event, Room, Sticky, utcnow
+from app.services import ServiceError
 from app.services.events import get_current_event
 from app.services.stickies import get_sticky
 
@@ -18,6 +20,22 @@ EDIT_COOKIE_PREFIX = "osb_edit_"
 ONE_YEAR = 60 * 60 * 24 * 365
 # The largest key a database row can have (64-bit signed): a larger id names nothing.
 MAX_ID = 2**63 - 1
+
+
+def run_action(action, success, back: str):
+    """Run a service call in this request's transaction; flash its outcome and redirect to ``back``.
+
+    ``success`` is the message, or a function of the call's result that returns it.
+    """
+    try:
+        result = action()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(success(result) if callable(success) else success, "ok")
+    return redirect(back)
 
 
 class BoundedIntConverter(IntegerConverter):

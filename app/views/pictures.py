@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    has_app_context,
     redirect,
     render_template,
     request,
@@ -19,15 +20,26 @@ from markupsafe import Markup
 
 from app.extensions import db
 from app.forms import ActionForm, TranscribeForm
-from app.services import ServiceError, live
+from app.services import ServiceError, live, recognition
 from app.services import pictures as picture_service
 from app.views.common import current_event_or_404, is_organizer, organizer_required, sticky_or_404
 
 bp = Blueprint("pictures", __name__)
 
 
+def _app_recogniser():
+    """Return the current app's title recogniser, or None outside an app or without an engine."""
+    if not has_app_context():
+        return None
+    return recognition.recogniser(current_app._get_current_object())
+
+
 def init_app(app) -> None:
-    """Offer the templates `sticky_picture(sticky, size)`: the picture, or nothing without one."""
+    """Offer the templates `sticky_picture(sticky, size)`: the picture, or nothing without one.
+
+    Also let title recognition find the app whose transaction committed a new picture.
+    """
+    recognition.current_recogniser = _app_recogniser
 
     def sticky_picture(sticky, size: str = "small") -> Markup:
         if not sticky.picture_file:

@@ -103,15 +103,21 @@ def _shared_page(name: str, template: str, make_context, *, key=()):
     event_id, version = _current_version()
     if not shared_view():
         return render_template(template, version=version, **make_context())
-    etag = "-".join([version, name, *map(str, key)])
+    return _revalidated(
+        "-".join([version, name, *map(str, key)]),
+        lambda: page_cache().get(
+            (name, event_id, *key),
+            version,
+            lambda: render_template(template, version=version, **make_context()),
+        ),
+    )
+
+
+def _revalidated(etag: str, render) -> Response:
+    """Answer 304 when the browser holds ``etag``, else ``render()``'s page for it to revalidate."""
     if not_modified(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
-    html = page_cache().get(
-        (name, event_id, *key),
-        version,
-        lambda: render_template(template, version=version, **make_context()),
-    )
-    response = Response(html)
+    response = Response(render())
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -142,23 +148,21 @@ def board_grid():
     """Return just the board (or the kiosk's content), for the page to refresh itself in place."""
     event_id, version = _current_version()
     kiosk = request.args.get("kiosk") == "1"
-    etag = f"{version}-k" if kiosk else version
-    if not_modified(etag):
-        return Response(status=304, headers={"ETag": f'"{etag}"'})
     if kiosk:
         template, make_context = "_kiosk.html", _kiosk_context
     else:
         template, make_context = "_grid.html", _board_context
-    if shared_view():
-        html = page_cache().get(
-            ("grid", event_id, kiosk), version, lambda: render_template(template, **make_context())
-        )
-    else:
-        html = render_template(template, **make_context())
-    response = Response(html)
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+
+    def render() -> str:
+        if shared_view():
+            return page_cache().get(
+                ("grid", event_id, kiosk),
+                version,
+                lambda: render_template(template, **make_context()),
+            )
+        return render_template(template, **make_context())
+
+    return _revalidated(f"{version}-k" if kiosk else version, render)
 
 
 @bp.get("/board/events")
@@ -168,16 +172,20 @@ def board_events():
     Each stream ends after a while and the browser reconnects, so that no worker thread is held for
     ever. When every stream slot is taken the answer is 503 and the page falls back to polling.
     """
-    event = current_event_or_404()
+    event_id, _ = _current_version()
     streams = current_app.extensions["openspaces.live_streams"]
     if not streams.acquire(blocking=False):
         return Response("too many live pages; poll /board/grid instead", status=503)
     app = current_app._get_current_object()
-    watch = board_watch(app, event.id)
+    watch = board_watch(app, event_id)
     last = request.args.get("v", "")
     seconds = app.config["LIVE_STREAM_SECONDS"]
     # waitress tells a running response that its client went away (see serve's lookahead option).
-    client_gone = request.environ.get("waitress.client_disconnected") or (lambda: False)
+    client_gone = request.environ.get("waitress.client_disconnected")
+    # waitress frees a closed stream's thread when it looks; elsewhere (gevent) a wait costs no
+    # thread, and a write every heartbeat finds a closed connection.
+    wait_s = 1.0 if client_gone else HEARTBEAT_SECONDS
+    client_gone = client_gone or (lambda: False)
 
     def stream():
         nonlocal last
@@ -186,7 +194,7 @@ def board_events():
             deadline = time.monotonic() + seconds
             quiet_since = time.monotonic()
             while time.monotonic() < deadline and not client_gone():
-                version = watch.wait(last, timeout=1.0)
+                version = watch.wait(last, timeout=wait_s)
                 if version is not None and version != last:
                     last = version
                     quiet_since = time.monotonic()
@@ -283,7 +291,8 @@ def sticky(code: str):
     if edit_link or not shared_view():
         return render()
     # Everyone who may not edit sees the same page, but for the form's token and their own mark.
-    version = live.board_version(sticky.event, now=now())
+    # The current event's stamp, kept in memory: a sticky of an older event is renewed by age.
+    _, version = _current_version()
     key = ("sticky", sticky.code, _fingerprint(sticky), can_edit, interested)
     token = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else None
 

@@ -19,7 +19,6 @@ from flask import (
 from app.extensions import db
 from app.forms import ActionForm
 from app.models import Scan
-from app.services import ServiceError
 from app.services.ingest import PendingGone, ScanSettings, ingest_scan, preview_photo
 from app.services.ingest import pending_image as pending_image_path
 from app.services.scans import (
@@ -31,7 +30,7 @@ from app.services.scans import (
 )
 from app.services.uploads import InvalidUpload
 from app.templating import plural
-from app.views.common import current_event_or_404, organizer_required
+from app.views.common import current_event_or_404, organizer_required, run_action
 
 bp = Blueprint("scans", __name__)
 
@@ -145,15 +144,11 @@ def undo(scan_id: int):
     scan = db.get_or_404(Scan, scan_id)
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired. Reload the page and try again.")
-    try:
-        restored = undo_scan(scan=scan)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(f"Scan {scan.id} undone: {plural(restored, 'sticky')} put back.", "ok")
-    return redirect(url_for(".scan_detail", scan_id=scan.id))
+    return run_action(
+        lambda: undo_scan(scan=scan),
+        lambda restored: f"Scan {scan.id} undone: {plural(restored, 'sticky')} put back.",
+        url_for(".scan_detail", scan_id=scan.id),
+    )
 
 
 @bp.get("/admin/timelapse")

@@ -7,36 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import textwrap
 import threading
 
-EVENT_TOML = textwrap.dedent(
-    """\
-    [event]
-    name = "PyCon India Open Spaces"
-    slug = "pycon-india"
-    timezone = "Asia/Kolkata"
-    base_url = "http://localhost:5000"
+from benchmarks.demo_wall import event_toml
 
-    [[rooms]]
-    name = "Hall A"
-    capacity = 40
-
-    [[rooms]]
-    name = "Hall B"
-    capacity = 2
-
-    [[rooms]]
-    name = "Terrace"
-
-    [[slots]]
-    start = "2026-09-26T10:00"
-    end = "2026-09-26T10:45"
-
-    [[slots]]
-    start = "2026-09-26T11:00"
-    end = "2026-09-26T11:45"
-    """
+EVENT_TOML = event_toml(
+    name="PyCon India Open Spaces",
+    slug="pycon-india",
+    timezone="Asia/Kolkata",
+    rooms=[("Hall A", 40), ("Hall B", 2), "Terrace"],
+    slots=[("2026-09-26T10:00", "2026-09-26T10:45"), ("2026-09-26T11:00", "2026-09-26T11:45")],
 )
 
 

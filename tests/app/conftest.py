@@ -25,6 +25,7 @@ from app.services.board import build_manifest
 from app.services.events import load_event_file
 from app.services.organizers import create_token, set_password
 from app.services.stickies import PersonFields, SessionFields, allocate_stickies, claim_sticky
+from benchmarks.demo_wall import CHROMIUM_ARGS
 
 _TEMPLATE_DB: dict[str, Path] = {}
 
@@ -36,11 +37,8 @@ def event_file(tmp_path) -> Path:
     return path
 
 
-@pytest.fixture
-def app(tmp_path, tmp_path_factory):
-    """An app on a fresh SQLite database, migrated once per test run and copied for each test."""
-    instance = tmp_path / "instance"
-    instance.mkdir()
+def _sqlite_template(tmp_path_factory) -> Path:
+    """Return a SQLite database migrated once per test run, for each test to copy."""
     if "db" not in _TEMPLATE_DB:
         template_dir = tmp_path_factory.mktemp("template-instance")
         template = create_app({"INSTANCE_PATH": str(template_dir), "SECRET_KEY": "test"})
@@ -48,7 +46,15 @@ def app(tmp_path, tmp_path_factory):
             # Closing the last connection folds SQLite's write-ahead log into the file we copy.
             db.engine.dispose()
         _TEMPLATE_DB["db"] = template_dir / "openspaces.sqlite"
-    shutil.copy(_TEMPLATE_DB["db"], instance / "openspaces.sqlite")
+    return _TEMPLATE_DB["db"]
+
+
+@pytest.fixture
+def app(tmp_path, tmp_path_factory):
+    """An app on a fresh SQLite database, migrated once per test run and copied for each test."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    shutil.copy(_sqlite_template(tmp_path_factory), instance / "openspaces.sqlite")
     app = create_app(
         {
             "INSTANCE_PATH": str(instance),
@@ -269,15 +275,16 @@ class WaitressServer:
         return code
 
 
-def _postgres_database(tmp_name: str):
-    """Create an empty PostgreSQL database; return its URL and a function that drops it."""
+def _postgres_database(tmp_name: str, *, template: str | None = None):
+    """Create a PostgreSQL database, empty or a copy of ``template``; return its URL and a dropper."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     name = f"openspaces_live_{tmp_name}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
     def drop():
@@ -286,6 +293,27 @@ def _postgres_database(tmp_name: str):
         admin.dispose()
 
     return url, drop
+
+
+_PG_TEMPLATE: dict[str, str] = {}
+
+
+def _migrated_postgres_template(folder: Path) -> str:
+    """Return a database migrated once per test run, which each live server's database copies."""
+    import atexit
+
+    if "name" not in _PG_TEMPLATE:
+        tag = f"template_{secrets.token_hex(4)}"
+        url, drop = _postgres_database(tag)
+        template = create_app(
+            {"INSTANCE_PATH": str(folder), "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": url}
+        )
+        with template.app_context():
+            # A database is copied only while nobody is connected to it.
+            db.engine.dispose()
+        atexit.register(drop)
+        _PG_TEMPLATE["name"] = f"openspaces_live_{tag}"
+    return _PG_TEMPLATE["name"]
 
 
 def _serve_until(server, stop: threading.Event) -> None:
@@ -301,7 +329,7 @@ def _serve_until(server, stop: threading.Event) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def live_server(request, tmp_path, event_file):
+def live_server(request, tmp_path, tmp_path_factory, event_file):
     """The app on waitress in a thread on a free loopback port, with the test event loaded.
 
     It runs on SQLite in a temporary instance folder, and again on PostgreSQL when
@@ -314,15 +342,19 @@ def live_server(request, tmp_path, event_file):
 
     backend = request.param
     drop = None
-    config = {
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SECRET_KEY": "live-test",
-        "OCR_ENGINE": None,
-    }
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    config = {"INSTANCE_PATH": str(instance), "SECRET_KEY": "live-test", "OCR_ENGINE": None}
+    # Both databases start as copies of one migrated per run, as the ``app`` fixture's do.
     if backend == "postgresql":
         if not POSTGRES_URL:
             pytest.skip("OPENSPACES_TEST_POSTGRES_URL is not set")
-        config["SQLALCHEMY_DATABASE_URI"], drop = _postgres_database(secrets.token_hex(4))
+        template = _migrated_postgres_template(tmp_path_factory.mktemp("pg-template"))
+        config["SQLALCHEMY_DATABASE_URI"], drop = _postgres_database(
+            secrets.token_hex(4), template=template
+        )
+    else:
+        shutil.copy(_sqlite_template(tmp_path_factory), instance / "openspaces.sqlite")
     app = create_app(config)
     with app.app_context():
         load_event_file(event_file)
@@ -337,6 +369,7 @@ def live_server(request, tmp_path, event_file):
     finally:
         stop.set()
         thread.join(timeout=10)
+        _stop_board_watches(app)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -344,17 +377,17 @@ def live_server(request, tmp_path, event_file):
             drop()
 
 
+def _stop_board_watches(app) -> None:
+    """Stop the live pages' background readers before their database goes away."""
+    for watch in app.extensions.get("openspaces.board_watches", {}).values():
+        # A reader stops once nobody has wanted it for a while: make that while long past.
+        watch._wanted = float("-inf")
+        if watch._thread is not None:
+            watch._thread.join(timeout=5)
+
+
 # Browser tests: one demo app served on loopback and one Chromium for the whole run.
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORTS = {
     "phone": {"width": 390, "height": 844},
     "desktop": {"width": 1440, "height": 900},
@@ -618,3 +651,27 @@ def workers_server(tmp_path):
     finally:
         server.stop()
         drop()
+
+
+@pytest.fixture
+def s3_bucket(monkeypatch):
+    """An S3 bucket ``pictures`` on moto's server on loopback; yields its endpoint URL."""
+    pytest.importorskip("boto3")
+    server_module = pytest.importorskip("moto.server")
+    import boto3
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="pictures")
+    try:
+        yield endpoint
+    finally:
+        server.stop()

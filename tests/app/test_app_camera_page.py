@@ -10,7 +10,6 @@ import datetime as dt
 import io
 import re
 import shutil
-import textwrap
 import threading
 import time
 
@@ -27,47 +26,12 @@ from app.services.board import build_manifest
 from app.services.events import load_event_file
 from app.services.organizers import create_token, revoke_token, set_password
 from app.services.stickies import allocate_stickies
-from benchmarks.photographer import Camera
+from benchmarks.demo_wall import CAMERA as WALL_CAMERA
+from benchmarks.demo_wall import CHROMIUM_ARGS as HEADLESS_ARGS
+from benchmarks.demo_wall import wall_toml
 
-WALL_TOML = textwrap.dedent(
-    """\
-    [event]
-    name = "Camera Camp"
-    slug = "camera-camp"
-    timezone = "UTC"
-    base_url = "{base_url}"
-
-    [[rooms]]
-    name = "Hall A"
-
-    [[rooms]]
-    name = "Hall B"
-
-    [[rooms]]
-    name = "Hall C"
-
-    [[slots]]
-    start = "2026-09-26T10:00"
-    end = "2026-09-26T10:45"
-
-    [[slots]]
-    start = "2026-09-26T11:00"
-    end = "2026-09-26T11:45"
-
-    [[slots]]
-    start = "2026-09-26T12:00"
-    end = "2026-09-26T12:45"
-    """
-)
-WALL_CAMERA = Camera(width=960, height=720, hfov_deg=60.0, yaw_deg=3.0, pitch_deg=2.0, jitter=0.0)
 CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *HEADLESS_ARGS,
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
 ]
@@ -109,7 +73,7 @@ def live(app):
 def wall(app, tmp_path, live):
     """A 3 x 3 event served at the live server's address, with three session stickies."""
     path = tmp_path / "wall.toml"
-    path.write_text(WALL_TOML.format(base_url=live.url), encoding="utf-8")
+    path.write_text(wall_toml(base_url=live.url), encoding="utf-8")
     event = load_event_file(path).event
     allocate_stickies(event=event, count=3, kind=StickyKind.SESSION, template="note-76", paper="a4")
     set_password(username="admin", password="correct horse")

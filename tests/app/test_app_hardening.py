@@ -466,7 +466,7 @@ def test_cookies_are_secure_and_hsts_is_sent_over_https_behind_a_proxy(live_serv
     assert "Secure" not in _set_cookie_headers(local)["session"]
 
 
-def test_serve_behind_proxy_trusts_forwarded_https(tmp_path, event_file):
+def test_serve_behind_proxy_trusts_forwarded_https(tmp_path):
     import os
     import socket
     import subprocess
@@ -480,12 +480,6 @@ def test_serve_behind_proxy_trusts_forwarded_https(tmp_path, event_file):
         port = sock.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "OPENSPACES_INSTANCE": str(tmp_path / "i")}
     env.pop("OPENSPACES_DATABASE_URL", None)
-    subprocess.run(
-        [sys.executable, "-m", "app", "event", "load", str(event_file)],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
     server = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--port", str(port), "--behind-proxy"],
         env=env,
@@ -555,7 +549,7 @@ def test_revoked_token_name_can_be_created_again(runner, client, event):
     assert "a token called 'cam' exists already" in live.output
 
 
-def test_readme_token_line_works_twice(tmp_path, event_file):
+def test_readme_token_line_works_twice(tmp_path):
     import os
     import subprocess
     import sys
@@ -567,7 +561,6 @@ def test_readme_token_line_works_twice(tmp_path, event_file):
     env.pop("OPENSPACES_DATABASE_URL", None)
     script = (
         f'openspaces() {{ "{sys.executable}" -m app "$@"; }}\n'
-        f"openspaces event load {event_file} > /dev/null\n"
         f'{line}\necho "first=$TOKEN"\n{line}\necho "second=$TOKEN"\n'
     )
     result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True)

@@ -3,6 +3,7 @@
 Runs when ``OPENSPACES_TEST_POSTGRES_URL`` names a server (CI starts one with .ci/postgres.sh).
 """
 
+import datetime as dt
 import os
 import secrets
 
@@ -107,6 +108,28 @@ def test_postgres_migrations_and_board_rules(pg_app):
     assert db.session.scalar(select(func.count(Placement.id))) == 5
     assert db.session.scalar(select(func.count(Event.id))) == 1
     assert third.board_status == BoardStatus.NONE
+
+    # A camera's spooled scans keep their capture time; one captured before the last applied
+    # from that camera moves nothing.
+    def camera_scan(scan_id, captured, room):
+        body = {
+            "scan_id": scan_id,
+            "board_found": True,
+            "captured_dt": captured,
+            "stickies": [{"code": third.code, "room": room, "slot": "2026-03-29T03:00"}],
+        }
+        outcome = apply_scan(
+            event=event, observations=parse_observations(body), source="cam", remove_after=3
+        )
+        db.session.commit()
+        return outcome
+
+    assert not camera_scan("c2", "2026-03-29T01:00:10+02:00", "B").late
+    assert camera_scan("c1", "2026-03-28T23:00:05Z", "A").late
+    assert (third.room.name, third.placed_dt) == (
+        "B",
+        dt.datetime(2026, 3, 28, 23, 0, 10, tzinfo=dt.UTC),
+    )
 
 
 def test_postgres_pages_render(pg_app):

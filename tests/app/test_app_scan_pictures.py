@@ -195,3 +195,36 @@ def test_cli_scan_apply_keeps_pictures(runner, wall_event, wall_photo, tmp_path)
     result = runner.invoke("scan", str(photo), "--apply")
     assert result.exit_code == 0, result.output
     assert sorted(pictures()) == sorted(codes(wall_event))
+
+
+def test_concurrent_views_of_one_sticky_keep_the_best(live_server):
+    """Eight cameras post a view of the same sticky at once: the best one is kept, on both databases."""
+    from app_helpers import run_together
+
+    from app.services.organizers import create_token
+
+    (code,) = live_server.stickies(1)
+    with live_server.app.app_context():
+        secrets = [create_token(name=f"race-cam-{i}")[1] for i in range(8)]
+        db.session.commit()
+    view = jpeg(np.full((60, 60, 3), 200, np.uint8))
+
+    def send(index, barrier):
+        http = live_server.session()
+        score = {**SCORE, "px_per_mm": 1.0 + index}
+        barrier.wait()
+        return live_server.post(
+            http,
+            "/api/scans",
+            headers={"Authorization": f"Bearer {secrets[index]}"},
+            data={
+                "scan": json.dumps({"scan_id": f"race-{index}", "board_found": False}),
+                f"score.{code}": json.dumps(score),
+            },
+            files={f"view.{code}": ("v.jpg", view, "image/jpeg")},
+        ).status_code
+
+    assert run_together(8, send) == [201] * 8
+    with live_server.app.app_context():
+        kept = db.session.scalars(select(Sticky.picture_score).where(Sticky.code == code)).one()
+    assert kept["px_per_mm"] == 8.0

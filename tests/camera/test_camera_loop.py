@@ -40,10 +40,9 @@ def test_camera_loop_confirms_a_removal_so_the_board_drops_it_in_seconds(
     s1, s2, s3, _ = codes(wall_event)
     wall = wall_for(wall_event)
     before, after = {s1: A10, s2: B11, s3: C12}, {s1: A10, s2: B11}
+    later = wall.photo(after, seed=2)
     video = write_video(
-        tmp_path / "removal.avi",
-        [wall.photo(before, seed=1), wall.photo(after, seed=2), wall.photo(after, seed=2)],
-        seconds_each=10.0,
+        tmp_path / "removal.avi", [wall.photo(before, seed=1), later, later], seconds_each=10.0
     )
     loop = make_loop(live_server, video, confirm_scans=2)
     outcomes, on_board = [], []
@@ -218,3 +217,39 @@ def test_camera_loop_view_the_board_refuses_never_costs_the_scan(
         f"HTTP 422: the view of {s1} is not a JPEG or PNG image\n"
     )
     assert not path.exists()
+
+
+def test_camera_loop_remembers_a_header_card_someone_stands_in_front_of(
+    live_server, wall_event, clock, make_loop, tmp_path
+):
+    import cv2
+    import numpy as np
+
+    import scanner
+
+    wall = wall_for(wall_event)
+    layout = layouts(wall_event)[0]
+    photo = wall.photo(layout, seed=1)
+    first = scanner.scan(photo, wall_event)
+    hall_b = next(r["marker_id"] for r in wall_event["rooms"] if r["name"] == "Hall B")
+    corners = dict(first.view.markers)[hall_b]
+    covered = photo.copy()
+    centre = np.mean(corners, axis=0)
+    side = float(np.linalg.norm(np.subtract(corners[1], corners[0])))
+    # A dark shoulder over Hall B's card, and nothing else changed.
+    cv2.circle(covered, tuple(int(v) for v in centre), int(1.5 * side), (40, 40, 50), -1)
+    # Alone, the covered frame cannot tell Hall B's cells: they count as hidden.
+    alone = scanner.scan(covered, wall_event).to_dict()
+    assert alone["hidden_cells"] == [["Hall B", slot["start"]] for slot in wall_event["slots"]]
+
+    video = write_video(tmp_path / "covered.avi", [photo, covered], seconds_each=5.0)
+    loop = make_loop(live_server, video)
+    outcomes = []
+    while (report := loop.step()) is not None:
+        outcomes.append(report.outcome)
+        clock.now += 5.0
+    # The covered frame is scanned (it changed) with the board the camera saw before: it says
+    # what the first frame said, so there is nothing to post.
+    assert outcomes == ["posted", "skipped"]
+    assert loop.scans == 2
+    assert live_server.board() == expected(layout)

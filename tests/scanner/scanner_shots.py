@@ -5,15 +5,13 @@ from functools import cache
 from benchmarks.photographer import (
     BoardSpec,
     Camera,
-    default_rooms,
-    default_slots,
     make_board,
     photograph,
 )
 
-SMALL = BoardSpec(
-    rooms=default_rooms(3),
-    slots=default_slots(3),
+SMALL = BoardSpec.grid(
+    3,
+    3,
     n_stickies=6,
     n_person_stickies=1,
     n_unplaced=1,
@@ -30,9 +28,9 @@ def shot_of(spec: BoardSpec = SMALL, camera: Camera = SMALL_CAMERA, seed: int = 
     return photograph(board, camera, seed=seed)
 
 
-CLOSE = BoardSpec(
-    rooms=default_rooms(2),
-    slots=default_slots(2),
+CLOSE = BoardSpec.grid(
+    2,
+    2,
     n_stickies=4,
     n_person_stickies=1,
     n_unplaced=1,
