@@ -7,6 +7,8 @@ wall; photo coordinates are pixels, origin top-left.
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Iterable
 
 from benchmarks.photographer import BASE_URL, Camera
@@ -108,3 +110,10 @@ def expected(layout: dict) -> dict:
         code: (room, slot, "off_grid" if room is None else "placed")
         for code, (room, slot) in layout.items()
     }
+
+
+def board_at(url: str) -> dict:
+    """Return the board that ``GET {url}/api/board`` shows: code -> (room, slot, status)."""
+    with urllib.request.urlopen(url + "/api/board", timeout=10) as response:
+        data = json.load(response)
+    return {s["code"]: (s["room"], s["slot"], s["status"]) for s in data["stickies"]}

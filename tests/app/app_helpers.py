@@ -1,4 +1,4 @@
-"""Helpers the app tests share: the sample event file, UTC times, CSRF tokens and thread races.
+"""Helpers the app tests share: the sample event, UTC times, CSRF tokens, races, a live server.
 
 Fixtures live in conftest.py; these are plain functions and values that tests import.
 """
@@ -9,7 +9,9 @@ import datetime as dt
 import re
 import threading
 
-from benchmarks.demo_wall import event_toml
+from werkzeug.serving import make_server
+
+from benchmarks.demo_wall import board_at, event_toml
 
 EVENT_TOML = event_toml(
     name="PyCon India Open Spaces",
@@ -50,3 +52,39 @@ def run_together(count: int, work) -> list:
     for thread in threads:
         thread.join(timeout=60)
     return results
+
+
+class LiveServer:
+    """Serve the app on 127.0.0.1 in a thread; stop it and start it again on the same port."""
+
+    def __init__(self, app) -> None:
+        self.app, self.port = app, 0
+        self.start()
+
+    def start(self) -> None:
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+        self.server = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def board(self) -> dict:
+        """Return the board as ``GET /api/board`` shows it: code -> (room, slot, status)."""
+        return board_at(self.url)
+
+
+def log_in(page, base_url: str, *, password: str = "correct horse") -> None:
+    """Log a browser page in as the organizer ``admin``."""
+    page.goto(f"{base_url}/auth/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import secrets
 import shutil
 import threading
-import urllib.request
 from pathlib import Path
 
 import pytest
-from app_helpers import EVENT_TOML, csrf_token
+from app_helpers import EVENT_TOML, LiveServer, csrf_token, log_in
 from app_wall import WALL_CODES, WALL_TOML
 from click.testing import CliRunner
 from werkzeug.serving import make_server
@@ -188,30 +186,6 @@ def wall_event(app, tmp_path):
     _, secret = create_token(name="wall-cam")
     db.session.commit()
     return {**build_manifest(event), "token": secret}
-
-
-class LiveServer:
-    """Serve the app on 127.0.0.1 in a thread."""
-
-    def __init__(self, app) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def board(self) -> dict:
-        """Return the board as ``GET /api/board`` shows it: code -> (room, slot, status)."""
-        with urllib.request.urlopen(self.url + "/api/board", timeout=10) as response:
-            data = json.load(response)
-        return {s["code"]: (s["room"], s["slot"], s["status"]) for s in data["stickies"]}
 
 
 @pytest.fixture
@@ -415,8 +389,6 @@ def demo_server(tmp_path_factory, demo_clock):
     """Serve the demo event from a fresh instance on a free loopback port; yield (app, base URL)."""
     import threading
 
-    from werkzeug.serving import make_server
-
     from app.services.demo import seed_demo
 
     instance = tmp_path_factory.mktemp("demo-instance")
@@ -500,10 +472,7 @@ def organizer_state(browser, demo_server):
     _, base = demo_server
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{base}/auth/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "correct horse")
-    page.click("button[type=submit]")
+    log_in(page, base)
     page.wait_for_url(f"{base}/**")
     state = context.storage_state()
     context.close()

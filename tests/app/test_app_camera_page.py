@@ -10,14 +10,13 @@ import datetime as dt
 import io
 import re
 import shutil
-import threading
 import time
 
 import cv2
 import numpy as np
 import pytest
+from app_helpers import LiveServer, log_in
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import Scan, StickyKind, utcnow
@@ -35,30 +34,6 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
 ]
-
-
-class LiveServer:
-    """Serve the app on 127.0.0.1 in a thread; stop it and start it again on the same port."""
-
-    def __init__(self, app) -> None:
-        self.app, self.port = app, 0
-        self.start()
-
-    def start(self) -> None:
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
-        self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-        self.server = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
 
 @pytest.fixture
@@ -285,10 +260,7 @@ def test_browser_phone_pairs_fills_board_and_survives_server_outage(
     )
     try:
         organizer = browser.new_page()
-        organizer.goto(f"{live.url}/auth/login")
-        organizer.fill("input[name=username]", "admin")
-        organizer.fill("input[name=password]", "correct horse")
-        organizer.click("button[type=submit]")
+        log_in(organizer, live.url)
         organizer.goto(f"{live.url}/admin/")
         link = organizer.get_attribute("a.pairing-link", "href")
 

@@ -30,6 +30,7 @@ from app.services.board import build_manifest
 from app.services.events import load_event_file
 from app.services.organizers import create_token
 from app.services.stickies import allocate_stickies
+from benchmarks.demo_wall import board_at
 from camera import CameraLoop, FrameSource, ScanClient, Spool
 
 
@@ -121,9 +122,7 @@ class LiveServer:
 
     def board(self) -> dict:
         """Return the board as ``GET /api/board`` shows it: code -> (room, slot, status)."""
-        with urllib.request.urlopen(self.url + "/api/board", timeout=10) as response:
-            data = json.load(response)
-        return {s["code"]: (s["room"], s["slot"], s["status"]) for s in data["stickies"]}
+        return board_at(self.url)
 
 
 @pytest.fixture

@@ -51,22 +51,26 @@ def run_camera(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_camera_cli_runs_without_the_web_stack(live_server, wall_event, video, scan_ids, tmp_path):
-    spool = tmp_path / "spool"
-    done = run_camera(
+def watch_wall(server, event: dict, video: Path, spool: Path, max_scans: int, *args: str):
+    """Run the camera on the wall's video, posting to ``server``, for ``max_scans`` ticks."""
+    return run_camera(
         "--camera",
         str(video),
         "--post",
-        live_server.url,
+        server.url,
         "--token",
-        wall_event["token"],
+        event["token"],
         "--max-scans",
-        "2",
+        str(max_scans),
         "--spool",
         str(spool),
-        "--name",
-        "hall-cam",
+        *args,
     )
+
+
+def test_camera_cli_runs_without_the_web_stack(live_server, wall_event, video, scan_ids, tmp_path):
+    spool = tmp_path / "spool"
+    done = watch_wall(live_server, wall_event, video, spool, 2, "--name", "hall-cam")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
     lines = done.stderr.splitlines()
@@ -105,18 +109,7 @@ def test_camera_cli_server_down_honours_max_scans_and_spools(
     manifest = {k: v for k, v in wall_event.items() if k != "token"}
     (spool / "manifest.json").write_text(json.dumps(manifest))
     live_server.stop()
-    done = run_camera(
-        "--camera",
-        str(video),
-        "--post",
-        live_server.url,
-        "--token",
-        wall_event["token"],
-        "--max-scans",
-        "3",
-        "--spool",
-        str(spool),
-    )
+    done = watch_wall(live_server, wall_event, video, spool, 3)
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
     assert [line.split(" (")[0] for line in lines[:2]] == [
@@ -137,18 +130,7 @@ def test_camera_cli_server_down_without_manifest_waits_and_stops(
 ):
     live_server.stop()
     spool = tmp_path / "spool"
-    done = run_camera(
-        "--camera",
-        str(video),
-        "--post",
-        live_server.url,
-        "--token",
-        wall_event["token"],
-        "--max-scans",
-        "2",
-        "--spool",
-        str(spool),
-    )
+    done = watch_wall(live_server, wall_event, video, spool, 2)
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
     assert [line.split(" (")[0].split("  ")[-1].split(":")[0] for line in lines] == [
