@@ -110,6 +110,25 @@ def _mild(rng: np.random.Generator) -> dict:
     )
 
 
+def _people_in_front(rng: np.random.Generator) -> Camera:
+    return Camera.webcam_1080p(people=2, **_mild(rng))
+
+
+def _combined(rng: np.random.Generator) -> Camera:
+    """1080p, 20 deg yaw, mild barrel, defocus, noise, JPEG 60, uneven light, one person."""
+    return Camera.webcam_1080p(
+        yaw_deg=20.0 * _sign(rng),
+        pitch_deg=rng.uniform(-8, 8),
+        k1=-0.1,
+        defocus_px=1.0,
+        noise_sigma=6.0,
+        jpeg_quality=60,
+        light_gradient=0.4,
+        shadow=0.4,
+        people=1,
+    )
+
+
 @dataclass(frozen=True)
 class Condition:
     """Describe one benchmark row: a board and a camera drawn from a seed."""
@@ -191,23 +210,13 @@ CONDITIONS: tuple[Condition, ...] = (
     Condition(
         "people-in-front",
         WEBCAM_BOARD,
-        lambda rng: Camera.webcam_1080p(people=2, **_mild(rng)),
+        _people_in_front,
         "1080p, two people between camera and board",
     ),
     Condition(
         "combined",
         WEBCAM_BOARD,
-        lambda rng: Camera.webcam_1080p(
-            yaw_deg=20.0 * _sign(rng),
-            pitch_deg=rng.uniform(-8, 8),
-            k1=-0.1,
-            defocus_px=1.0,
-            noise_sigma=6.0,
-            jpeg_quality=60,
-            light_gradient=0.4,
-            shadow=0.4,
-            people=1,
-        ),
+        _combined,
         "1080p, 20 deg yaw, mild barrel, defocus 1 px, noise 6, JPEG 60, uneven light, one person",
     ),
     Condition(
@@ -255,24 +264,14 @@ CONDITIONS: tuple[Condition, ...] = (
     Condition(
         "people-in-front+memory",
         WEBCAM_BOARD,
-        lambda rng: Camera.webcam_1080p(people=2, **_mild(rng)),
+        _people_in_front,
         "the people-in-front frames; the scanner has the same camera's clear view from before",
         clear_view_first=True,
     ),
     Condition(
         "combined+memory",
         WEBCAM_BOARD,
-        lambda rng: Camera.webcam_1080p(
-            yaw_deg=20.0 * _sign(rng),
-            pitch_deg=rng.uniform(-8, 8),
-            k1=-0.1,
-            defocus_px=1.0,
-            noise_sigma=6.0,
-            jpeg_quality=60,
-            light_gradient=0.4,
-            shadow=0.4,
-            people=1,
-        ),
+        _combined,
         "the combined frames; the scanner has the same camera's clear view from before",
         clear_view_first=True,
     ),
