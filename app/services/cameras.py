@@ -162,11 +162,14 @@ def last_scan_report(*, event: Event, token: ApiToken, upload_dir: str) -> dict 
 
 
 def _outline(*, event: Event, scan: Scan, upload_dir: str) -> dict | None:
-    """Return the board outline of a scan's photo, found once and kept beside the photo."""
+    """Return the board outline of a scan's photo: kept by ingest when the server scanned the
+    photo, otherwise found once here and kept beside the photo."""
     if not scan.image_path or not scan.board_found:
         return None
+    from app.services.ingest import outline_path, write_outline
+
     folder = Path(upload_dir) / "scans"
-    kept = folder / f"{scan.id}-outline.json"
+    kept = outline_path(folder, scan.id)
     if kept.exists():
         return json.loads(kept.read_text())
     # The photo as taken lies beside its annotated copy (app/services/ingest.py).
@@ -180,12 +183,7 @@ def _outline(*, event: Event, scan: Scan, upload_dir: str) -> dict | None:
     image = cv2.imread(str(photo))
     if image is None:
         return None
-    result = scan_photo(event, image)
-    height, width = image.shape[:2]
-    quad = [[round(x, 1), round(y, 1)] for x, y in result.board_quad] if result.board_quad else None
-    found = {"outline": quad, "size": [width, height]}
-    kept.write_text(json.dumps(found))
-    return found
+    return write_outline(kept, image, scan_photo(event, image))
 
 
 def scan_thumbnail(*, scan: Scan, upload_dir: str, width: int = THUMB_WIDTH) -> Path | None:

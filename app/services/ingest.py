@@ -313,7 +313,32 @@ def _store(scan: Scan, inputs: _Inputs, settings: ScanSettings, written: list[Pa
         scan.image_path = write_photo(
             settings.scans_dir, stem, inputs.image, _annotated(inputs), written=written
         )
+        if inputs.result is not None:
+            path = outline_path(settings.scans_dir, scan.id)
+            write_outline(path, inputs.image, inputs.result)
+            written.append(path)
     db.session.flush()
+
+
+def outline_path(scans_dir: Path, scan_key: int) -> Path:
+    """Return where the board outline of a scan's photo is kept (JSON, beside the photo)."""
+    return scans_dir / f"{scan_key}-outline.json"
+
+
+def write_outline(path: Path, image, result) -> dict:
+    """Keep the board outline a scan found in its photo; return it.
+
+    ``outline`` is the board through the corner markers (tl, tr, br, bl) in photo pixels, or None
+    when the board was not found; ``size`` is the photo's width and height.
+    """
+    height, width = image.shape[:2]
+    quad = result.board_quad
+    found = {
+        "outline": [[round(x, 1), round(y, 1)] for x, y in quad] if quad else None,
+        "size": [width, height],
+    }
+    path.write_text(json.dumps(found))
+    return found
 
 
 def _annotated(inputs: _Inputs):

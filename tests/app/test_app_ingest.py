@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import threading
 import time
@@ -117,10 +118,16 @@ def test_api_photo_only_is_scanned_stored_and_annotated(client, wall_event, sett
     scan = db.session.scalars(select(Scan)).one()
     assert scan.client_scan_id == "cam-1"
     stored = [scan.image_path.replace("-annotated", ""), scan.image_path]
-    assert sorted(p.name for p in settings.scans_dir.iterdir()) == sorted(stored)
+    outline = f"{scan.id}-outline.json"
+    assert sorted(p.name for p in settings.scans_dir.iterdir()) == sorted([*stored, outline])
     original, annotated = (cv2.imread(str(settings.scans_dir / name)) for name in stored)
     assert original.shape == annotated.shape == (720, 960, 3)
     assert cv2.absdiff(original, annotated).max() > 100  # the scanner's drawing is on it
+    # The board outline the scan found is kept, so the camera page never scans the photo again.
+    kept = json.loads((settings.scans_dir / outline).read_text())
+    assert kept["size"] == [960, 720]
+    assert len(kept["outline"]) == 4
+    assert all(0 <= x < 960 and 0 <= y < 720 for x, y in kept["outline"])
 
 
 def test_api_duplicate_photo_stores_nothing_more(client, wall_event, settings):
@@ -139,7 +146,8 @@ def test_api_duplicate_photo_stores_nothing_more(client, wall_event, settings):
     )
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.get_json()["duplicate"] is True
-    assert len(list(settings.scans_dir.iterdir())) == 2
+    # The first scan's photo, its annotated copy and its board outline; nothing of the second.
+    assert len(list(settings.scans_dir.iterdir())) == 3
 
 
 def test_api_deeply_nested_json_is_422(client, wall_event):
