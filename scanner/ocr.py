@@ -218,6 +218,14 @@ def engine_available(engine: str) -> bool:
     return False
 
 
+def engine_ready(engine: str) -> bool:
+    """Return whether `engine` is installed; log once when it is not."""
+    if engine_available(engine):
+        return True
+    _log_once(engine, "not installed")
+    return False
+
+
 def _has_onnxruntime() -> bool:
     import importlib.util
 
@@ -409,8 +417,7 @@ def read_title(
         px_per_mm = img.shape[1] / area.width_mm
     if px_per_mm is not None and px_per_mm < MIN_PX_PER_MM:
         return None
-    if not engine_available(engine):
-        _log_once(engine, "not installed")
+    if not engine_ready(engine):
         return None
     try:
         return recognise(img, engine=engine, variant=variant, box=area)

@@ -142,6 +142,7 @@ class _Inputs:
     result: Any = None  # the scanner's result when the server scanned the photo itself
     pending: str | None = None  # a previewed photo whose files wait in pending/
     views: list = field(default_factory=list)  # sticky views (app.services.pictures.View)
+    posted: frozenset = frozenset()  # the codes of the views a camera posted: issued, or refused
 
 
 def ingest_scan(
@@ -179,11 +180,10 @@ def ingest_scan(
         scan_id = observations.get("scan_id")
     elif scan_id is None and observations is None and photo is not None:
         scan_id = f"photo-{secrets.token_hex(8)}"
-    # A scan with a photo or views answers a duplicate before reading them; plain observations
-    # are checked once, under the board's write lock, in apply_scan.
-    early = (
-        photo is not None or views or pending is not None or not isinstance(observations, Mapping)
-    )
+    # A scan with a photo answers a duplicate before reading it; plain observations (and the
+    # few kilobytes of a camera's views) are checked once, under the board's write lock, in
+    # apply_scan.
+    early = photo is not None or pending is not None or not isinstance(observations, Mapping)
     if early and (scan_id is not None or pending is not None):
         check_scan_id(scan_id)
         existing = find_scan(event, scan_id)
@@ -249,11 +249,15 @@ def _check(*, event, scan_id, observations, photo, pending, views, settings, dec
     from app.services import pictures
 
     posted = []
+    posted_codes = frozenset(views or ())
     if views:
+        # The codes are checked when the views are stored, by the query that locks the stickies
+        # (here when pictures are not kept).
         posted = pictures.read_posted_views(
             event=event,
             files={code: data for code, (data, _) in views.items()},
             scores={code: score for code, (_, score) in views.items()},
+            check_issued=not settings.picture_dir,
         )
     image = read_photo(photo) if photo is not None else None
     result = None
@@ -279,7 +283,12 @@ def _check(*, event, scan_id, observations, photo, pending, views, settings, dec
     elif image is not None and result is not None and settings.picture_dir:
         posted += pictures.cut_views(event=event, image=image, result=result)
     return _Inputs(
-        observations=observations, image=image, result=result, pending=pending, views=posted
+        observations=observations,
+        image=image,
+        result=result,
+        pending=pending,
+        views=posted,
+        posted=posted_codes,
     )
 
 
@@ -295,6 +304,7 @@ def _store_pictures(event: Event, inputs: _Inputs, settings: ScanSettings, now) 
         picture_dir=settings.picture_dir,
         cap_bytes=settings.pictures_max_bytes,
         now=now,
+        must_be_issued=inputs.posted,
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,10 @@ MAX_VIEW_PIXELS = 4_000_000
 _AFTER_COMMIT = "openspaces.pictures.obsolete"
 _AFTER_ROLLBACK = "openspaces.pictures.written"
 _capped_events: set[int] = set()
+# Each event's picture bytes as this process last counted and kept them: (bytes, when counted).
+_tally: dict[tuple[str, int], tuple[int, float]] = {}
+RECOUNT_S = 30.0
+NEAR_CAP = 0.9
 
 
 class InvalidView(ServiceError):
@@ -145,11 +150,13 @@ def store_views(
     picture_dir: str,
     cap_bytes: int,
     now: dt.datetime | None = None,
+    must_be_issued: Iterable[str] = (),
 ) -> list[str]:
     """Keep each view that beats its sticky's picture; return the codes whose picture changed.
 
-    Views for codes the event never issued are skipped (the scanner only cuts issued ones; a
-    camera's views are checked by ``read_posted_views`` first).
+    Views for codes the event never issued are skipped (the scanner may read a stray sticky of
+    another event), except those in `must_be_issued` (a camera's views): they raise InvalidView
+    before anything is written.
     """
     views = list(views)
     if not views:
@@ -166,8 +173,9 @@ def store_views(
             .execution_options(populate_existing=True)
         )
     }
+    _refuse_unknown(set(must_be_issued) - set(stickies))
     kept = []
-    total = event_picture_bytes(event.id)
+    total = _event_bytes(event.id, adding=sum(_size_bound(v) for v in views), cap_bytes=cap_bytes)
     for view in views:
         sticky = stickies.get(view.code)
         if sticky is None:
@@ -185,8 +193,41 @@ def store_views(
         ):
             kept.append(view.code)
             total += sticky.picture_bytes - before
+    key = _tally_key(event.id)
+    _tally[key] = (total, _tally[key][1])  # counted by _event_bytes above
     db.session.flush()
     return kept
+
+
+def _tally_key(event_id: int) -> tuple[str, int]:
+    return (str(db.engine.url), event_id)
+
+
+def _size_bound(view: View) -> int:
+    if view.jpeg is not None:
+        return len(view.jpeg)
+    return int(view.image.size)  # a JPEG is smaller than the raw pixels
+
+
+def _event_bytes(event_id: int, *, adding: int, cap_bytes: int) -> int:
+    """Return the bytes an event's pictures take, counted in the database at most every
+    RECOUNT_S seconds, and always when `adding` more could take them near `cap_bytes`.
+
+    In between, the process's own tally stands in: pictures that other processes kept
+    meanwhile are missing from it, so the cap is counted exactly whenever it is near.
+    """
+    key = _tally_key(event_id)
+    known = _tally.get(key)
+    now = time.monotonic()
+    if (
+        known is not None
+        and now - known[1] < RECOUNT_S
+        and known[0] + adding <= NEAR_CAP * cap_bytes
+    ):
+        return known[0]
+    total = event_picture_bytes(event_id)
+    _tally[key] = (total, now)
+    return total
 
 
 def cut_views(*, event: Event, image, result, manifest: dict | None = None) -> list[View]:
@@ -285,12 +326,18 @@ def drop_picture(*, sticky: Sticky, picture_dir: str) -> None:
 
 
 def read_posted_views(
-    *, event: Event, files: dict, scores: dict, max_bytes: int = MAX_VIEW_BYTES
+    *,
+    event: Event,
+    files: dict,
+    scores: dict,
+    max_bytes: int = MAX_VIEW_BYTES,
+    check_issued: bool = True,
 ) -> list[View]:
     """Check the views a camera posted and return them; raise InvalidView naming the first fault.
 
     `files` maps a code to the uploaded bytes (JPEG or PNG), `scores` a code to its score dict
-    (docs/contracts.md). Nothing is stored here.
+    (docs/contracts.md). Nothing is stored here. `check_issued=False` leaves the codes to
+    ``store_views(must_be_issued=...)``, which reads the stickies anyway (scan ingest).
     """
     import io
 
@@ -305,14 +352,13 @@ def read_posted_views(
             raise InvalidView(f"the view of {code} has no image (a file field view.{code})")
         if scores.get(code) is None:
             raise InvalidView(f"the view of {code} has no score (a field score.{code})")
-    issued = set(
-        db.session.scalars(
-            select(Sticky.code).where(Sticky.event_id == event.id, Sticky.code.in_(list(files)))
+    if check_issued:
+        issued = set(
+            db.session.scalars(
+                select(Sticky.code).where(Sticky.event_id == event.id, Sticky.code.in_(list(files)))
+            )
         )
-    )
-    unknown = sorted(set(files) - issued)
-    if unknown:
-        raise InvalidView(f"views for codes never issued for this event: {', '.join(unknown)}")
+        _refuse_unknown(set(files) - issued)
     views = []
     for code in sorted(files):
         data = files[code]
@@ -351,6 +397,13 @@ def read_posted_views(
 # -- showing and transcribing ---------------------------------------------------------------------
 
 MAX_TITLE = 120
+
+
+def _refuse_unknown(codes: set[str]) -> None:
+    if codes:
+        raise InvalidView(
+            f"views for codes never issued for this event: {', '.join(sorted(codes))}"
+        )
 
 
 def picture_version(sticky: Sticky) -> str | None:

@@ -2,9 +2,10 @@
 
 - When a transaction that kept a new best picture of a sticky commits, the sticky goes into a
   bounded queue; one worker thread per app process (started on first use, with its own app
-  context and database session) reads the title with scanner.ocr and keeps it as the sticky's
-  ``suggested_title``. Scan ingest only pays for a queue put; a full queue drops the sticky (and
-  logs once), so ingest never waits for recognition.
+  context and database session) has the title read by a child process at the lowest CPU
+  priority (scanner.ocr_process) and keeps it as the sticky's ``suggested_title``. Scan ingest
+  only pays for a queue put; a full queue drops the sticky (and logs once), so ingest never
+  waits for recognition, and the reading only takes CPU time that serving pages leaves over.
 - A suggestion is only a suggestion: it never replaces a typed or confirmed title, and a sticky
   that has a title is not read at all. A picture that reads as nothing leaves the suggestion as
   it was. A reading of a picture that was replaced meanwhile is thrown away; the newer picture
@@ -25,12 +26,16 @@ import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Sticky
+
+if TYPE_CHECKING:
+    from scanner.ocr_process import TitleReader
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +63,18 @@ def writing_area(template: str):
     )
 
 
-def read_picture_title(*, path: Path, template: str, engine: str, px_per_mm: float | None = None):
+def read_picture_title(
+    *, path: Path, template: str, reader: TitleReader, px_per_mm: float | None = None
+):
     """Return the title (scanner.ocr.TitleGuess) written on the picture at `path`, or None.
 
-    `px_per_mm` is the camera's resolution on the sticky (the picture's score): a view is
-    never stored coarser than 2 px/mm, even when the camera saw less.
+    `reader` reads it in its low-priority process. `px_per_mm` is the camera's resolution on the
+    sticky (the picture's score): a view is never stored coarser than 2 px/mm, even when the
+    camera saw less.
     """
-    from scanner.ocr import read_title
-
     if not path.is_file():
         return None
-    return read_title(path, area=writing_area(template), engine=engine, px_per_mm=px_per_mm)
+    return reader.read(path, area=writing_area(template), px_per_mm=px_per_mm)
 
 
 def keep_suggestion(*, sticky: Sticky, picture_file: str, text: str | None) -> bool:
@@ -139,6 +145,9 @@ class Recogniser:
     def __init__(self, app, *, engine: str, picture_dir: str, queue_size: int):
         self.app = app
         self.engine = engine
+        from scanner.ocr_process import TitleReader
+
+        self.reader = TitleReader(engine=engine)
         self.picture_dir = picture_dir
         self.queue: queue.Queue[int] = queue.Queue(maxsize=queue_size)
         self._queued: set[int] = set()
@@ -193,6 +202,7 @@ class Recogniser:
         thread = self._thread
         if thread is not None and thread.is_alive():
             thread.join(timeout)
+        self.reader.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -226,7 +236,7 @@ class Recogniser:
         # Reading takes a second: hold no transaction open meanwhile.
         db.session.rollback()
         guess = read_picture_title(
-            path=path, template=template, engine=self.engine, px_per_mm=px_per_mm
+            path=path, template=template, reader=self.reader, px_per_mm=px_per_mm
         )
         if guess is None:
             return

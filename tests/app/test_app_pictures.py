@@ -101,6 +101,22 @@ def test_store_views_over_cap_is_not_kept(app, event, create_stickies, make_view
     assert _store(app, event, make_view(a.code, px_per_mm=4.0), cap=cap) == [a.code]
 
 
+def test_store_views_near_the_cap_counts_what_other_processes_kept(
+    app, event, create_stickies, make_view
+):
+    a, b, c = create_stickies(3)
+    _store(app, event, make_view(a.code))  # this process's tally: a's picture
+    # Another process kept a picture of b meanwhile: the tally has not seen it.
+    b.picture_file, b.picture_bytes, b.picture_quality = "b-other.jpg", 900_000, 1.0
+    db.session.commit()
+    # By the tally, c's picture (152 x 152 pixels at most) would take the event near the cap, so
+    # the bytes are counted, b's with them, and c's picture is not kept.
+    cap = int((a.picture_bytes + 152 * 152 * 3) / 0.9)
+    assert a.picture_bytes + 152 * 152 * 3 < cap < a.picture_bytes + 900_000
+    assert _store(app, event, make_view(c.code, seed=1), cap=cap) == []
+    assert c.picture_file is None
+
+
 def test_store_views_unknown_code_is_skipped(app, event, create_stickies, make_view):
     create_stickies(1)
     assert _store(app, event, make_view("ZZZZZZ")) == []

@@ -116,6 +116,7 @@ def test_api_camera_views_are_kept(client, wall_event):
         (None, "{nope", "score.{code} is not JSON"),
         (None, {**SCORE, "coverage": -1}, "score.coverage -1 is out of range"),
     ],
+    ids=["not-an-image", "too-large", "score-not-json", "score-out-of-range"],
 )
 def test_api_bad_view_is_refused_and_nothing_stored(client, wall_event, view, score, message):
     code = codes(wall_event)[0]
