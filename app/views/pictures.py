@@ -37,9 +37,11 @@ def _app_recogniser():
 def init_app(app) -> None:
     """Offer the templates `sticky_picture(sticky, size)`: the picture, or nothing without one.
 
-    Also let title recognition find the app whose transaction committed a new picture.
+    Also let title recognition find the app whose transaction committed a new picture, and
+    tell it when requests come in, so that it reads while the server is quiet.
     """
     recognition.current_recogniser = _app_recogniser
+    app.before_request(recognition.note_request)
 
     def sticky_picture(sticky, size: str = "small") -> Markup:
         if not sticky.picture_file:

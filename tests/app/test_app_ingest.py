@@ -11,12 +11,12 @@ import time
 import cv2
 import pytest
 from app_wall import codes, expected, layouts, wall_for
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from app.db import write_lock_event
 from app.extensions import db
 from app.models import Placement, Scan
+from app.services import scans
 from app.services.ingest import ScanSettings, ingest_scan, preview_photo, prune_pending
 
 A, TEN = "Hall A", "2026-09-26T10:00"
@@ -55,7 +55,9 @@ def settings(app):
     return ScanSettings.from_config(app.config)
 
 
-def test_ingest_same_scan_id_committed_meanwhile_is_a_duplicate(app, wall_event, settings):
+def test_ingest_same_scan_id_committed_meanwhile_is_a_duplicate(
+    app, wall_event, settings, monkeypatch
+):
     """A request that finds the scan id free, then another commits it first, answers duplicate."""
     from app.models import Event
 
@@ -78,21 +80,14 @@ def test_ingest_same_scan_id_committed_meanwhile_is_a_duplicate(app, wall_event,
             worker.start()
             worker.join()
 
-    def before_write(state):
-        if state.is_update or state.is_insert or state.is_delete:
-            race()
-
-    def before_flush(session, flush_context, instances):
+    def lock_after_race(event_id):
+        # A scan's first write takes the board's write lock (app.db.write_lock_event).
         race()
+        write_lock_event(event_id)
 
     event = db.session.scalars(select(Event)).one()
-    sa_event.listen(Session, "do_orm_execute", before_write)
-    sa_event.listen(Session, "before_flush", before_flush)
-    try:
-        mine = ingest_scan(event=event, source="mine", settings=settings, observations=body)
-    finally:
-        sa_event.remove(Session, "do_orm_execute", before_write)
-        sa_event.remove(Session, "before_flush", before_flush)
+    monkeypatch.setattr(scans, "write_lock_event", lock_after_race)
+    mine = ingest_scan(event=event, source="mine", settings=settings, observations=body)
     assert other["answer"]["duplicate"] is False and len(other["answer"]["changes"]) == 4
     assert mine.to_json() == {
         "scan": other["answer"]["scan"],
