@@ -1,6 +1,7 @@
 """Measure how the web app holds up when a conference hall of phones opens it.
 
     python -m benchmarks.web_load            # about a minute; writes benchmarks/WEB.md
+    python -m benchmarks.web_load --against ../previous-release   # and its camera rows after
 
 It sets up the demo in a temporary instance, serves it with waitress (``openspaces serve``) on a free
 loopback port, and sends bounded bursts of requests from concurrent client threads: the board page,
@@ -87,15 +88,16 @@ def figures(latencies: list[float], statuses: dict, *, clients: int, wall: float
     }
 
 
-def alternate(port: int, cases, *, clients: int, per_client: int, rounds: int = 5) -> list[dict]:
-    """Run bursts of each case in turn, `rounds` times, and sum each case's figures.
+def alternate(cases, *, clients: int, per_client: int, rounds: int = 5) -> list[dict]:
+    """Run bursts of each case, a (port, make_request) pair, in turn, `rounds` times; sum each
+    case's figures.
 
     Cases measured in turn see the same load from the rest of the machine, so their figures
     compare even when that load changes during the run.
     """
     parts: list[list[dict]] = [[] for _ in cases]
     for r in range(rounds):
-        for k, make in enumerate(cases):
+        for k, (port, make) in enumerate(cases):
             share = per_client // rounds + (1 if r < per_client % rounds else 0)
             offset = sum(p["requests"] // clients for p in parts[k])
             parts[k].append(
@@ -150,129 +152,159 @@ def multipart(fields: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
     return data, f"multipart/form-data; boundary={boundary}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Load the web app on loopback and time it.")
-    parser.add_argument("--clients", type=int, default=20, help="concurrent clients per burst")
-    parser.add_argument("--requests", type=int, default=25, help="requests per client per burst")
-    parser.add_argument("--out", default=str(HERE / "WEB.md"), help="where to write the table")
-    args = parser.parse_args(argv)
+class Served:
+    """The demo event served by one checkout of the app, on a free loopback port."""
 
-    load = os.getloadavg()[0]
-    port = free_port()
-    with tempfile.TemporaryDirectory() as instance:
+    def __init__(self, instance: str, tree: str | None = None) -> None:
         env = {**os.environ, "OPENSPACES_INSTANCE": instance}
+        if tree:
+            env["PYTHONPATH"] = str(Path(tree).resolve())
+        run = {"env": env, "check": True, "cwd": tree or None}
         subprocess.run(
-            [sys.executable, "-m", "app", "demo", "--no-serve"],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
+            [sys.executable, "-m", "app", "demo", "--no-serve"], stdout=subprocess.DEVNULL, **run
         )
-        token = (
-            subprocess.run(
-                [sys.executable, "-m", "app", "token", "create", "load-cam"],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
+        made = subprocess.run(
+            [sys.executable, "-m", "app", "token", "create", "load-cam"],
+            capture_output=True,
+            text=True,
+            **run,
         )
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--server", "waitress", "--port", str(port)]
-            + ["--threads", "32"],
+        self.token = made.stdout.strip().splitlines()[-1]
+        self.port = free_port()
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--server", "waitress"]
+            + ["--port", str(self.port), "--threads", "32"],
             env=env,
+            cwd=tree or None,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        probe = None
+        for _ in range(100):
+            try:
+                probe = Client(self.port).request("GET", "/api/board")
+                break
+            except OSError:
+                time.sleep(0.1)
+        if probe is None:
+            self.stop()
+            raise SystemExit("the server did not start")
+        self.board = json.loads(probe[2])
+        self.placed = [s for s in self.board["stickies"] if s["status"] == "placed"]
+
+    def stop(self) -> None:
+        self.server.terminate()
+        self.server.wait()
+
+    def scan(self, index: int, n: int, *, prefix: str = "load"):
+        """A camera's scan of the whole board, as JSON: every placed sticky where it is."""
+        body = {
+            "scan_id": f"{prefix}-{index}-{n}",
+            "board_found": True,
+            "warnings": [],
+            "hidden_cells": [],
+            "stickies": [
+                {"code": s["code"], "room": s["room"], "slot": s["slot"], "via": "marker"}
+                for s in self.placed
+            ],
+        }
+        return (
+            "POST",
+            "/api/scans",
+            json.dumps(body),
+            {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
+
+    def scan_with_views(self, index: int, n: int, *, view: bytes):
+        """The same scan with two sticky views, each better than the last: all are kept."""
+        body = json.loads(self.scan(index, n, prefix="views")[2])
+        fields = {"scan": ("", json.dumps(body).encode(), "application/json")}
+        for k in range(2):
+            code = self.placed[(2 * index + k) % len(self.placed)]["code"]
+            score = {"px_per_mm": 2.0 + 0.01 * n, "sharpness": 0.6, "glare": 0.0, "coverage": 1.0}
+            fields[f"view.{code}"] = (f"{code}.jpg", view, "image/jpeg")
+            fields[f"score.{code}"] = ("", json.dumps(score).encode(), "application/json")
+        data, content_type = multipart(fields)
+        return (
+            "POST",
+            "/api/scans",
+            data,
+            {"Authorization": f"Bearer {self.token}", "Content-Type": content_type},
+        )
+
+
+def _measure(tree: str | None, args, *, view: bytes, pages: bool) -> list[tuple[str, dict]]:
+    """Serve the demo from the checkout `tree` (None: this one) and time it; return the rows."""
+    with tempfile.TemporaryDirectory() as instance:
+        served = Served(instance, tree)
         try:
-            probe = None
-            for _ in range(100):
-                try:
-                    probe = Client(port).request("GET", "/api/board")
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            if probe is None:
-                raise SystemExit("the server did not start")
-            board = json.loads(probe[2])
-            code = next(s["code"] for s in board["stickies"] if s["kind"] == "session")
-            _, headers, _ = Client(port).request("GET", "/board/grid")
-            etag = {k.lower(): v for k, v in headers.items()}["etag"]
-            placed = [s for s in board["stickies"] if s["status"] == "placed"]
-
-            def scan(index: int, n: int):
-                body = {
-                    "scan_id": f"load-{index}-{n}",
-                    "board_found": True,
-                    "warnings": [],
-                    "hidden_cells": [],
-                    "stickies": [
-                        {"code": s["code"], "room": s["room"], "slot": s["slot"], "via": "marker"}
-                        for s in placed
-                    ],
-                }
-                return (
-                    "POST",
-                    "/api/scans",
-                    json.dumps(body),
-                    {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-                )
-
-            view = sticky_view_jpeg()
-
-            def scan_with_views(index: int, n: int):
-                """The same scan with two sticky views, each better than the last: all are kept."""
-                body = json.loads(scan(index, n)[2]) | {"scan_id": f"views-{index}-{n}"}
-                fields = {"scan": ("", json.dumps(body).encode(), "application/json")}
-                for k in range(2):
-                    code = placed[(2 * index + k) % len(placed)]["code"]
-                    score = {
-                        "px_per_mm": 2.0 + 0.01 * n,
-                        "sharpness": 0.6,
-                        "glare": 0.0,
-                        "coverage": 1.0,
-                    }
-                    fields[f"view.{code}"] = (f"{code}.jpg", view, "image/jpeg")
-                    fields[f"score.{code}"] = ("", json.dumps(score).encode(), "application/json")
-                data, content_type = multipart(fields)
-                return (
-                    "POST",
-                    "/api/scans",
-                    data,
-                    {"Authorization": f"Bearer {token}", "Content-Type": content_type},
-                )
-
-            cases = [
-                ("board page", lambda i, n: ("GET", "/board", None, {})),
-                ("live grid, changed", lambda i, n: ("GET", "/board/grid", None, {})),
-                (
-                    "live grid, unchanged (304)",
-                    lambda i, n: ("GET", "/board/grid", None, {"If-None-Match": etag}),
-                ),
-                ("session page", lambda i, n: ("GET", f"/s/{code}", None, {})),
-                ("board JSON", lambda i, n: ("GET", "/api/board", None, {})),
-            ]
+            port = served.port
             rows = []
-            for name, make in cases:
-                rows.append(
-                    (name, burst(port, make, clients=args.clients, per_client=args.requests))
-                )
+            if pages:
+                code = next(s["code"] for s in served.board["stickies"] if s["kind"] == "session")
+                _, headers, _ = Client(port).request("GET", "/board/grid")
+                etag = {k.lower(): v for k, v in headers.items()}["etag"]
+                cases = [
+                    ("board page", lambda i, n: ("GET", "/board", None, {})),
+                    ("live grid, changed", lambda i, n: ("GET", "/board/grid", None, {})),
+                    (
+                        "live grid, unchanged (304)",
+                        lambda i, n: ("GET", "/board/grid", None, {"If-None-Match": etag}),
+                    ),
+                    ("session page", lambda i, n: ("GET", f"/s/{code}", None, {})),
+                    ("board JSON", lambda i, n: ("GET", "/api/board", None, {})),
+                ]
+                for name, make in cases:
+                    rows.append(
+                        (name, burst(port, make, clients=args.clients, per_client=args.requests))
+                    )
             # A camera's scans with and without sticky views, in turn (see `alternate`).
-            camera = alternate(port, [scan, scan_with_views], clients=4, per_client=args.requests)
+            camera = alternate(
+                [(port, served.scan), (port, lambda i, n: served.scan_with_views(i, n, view=view))],
+                clients=4,
+                per_client=args.camera_requests,
+            )
             rows += [
                 ("camera scan (4 clients)", camera[0]),
                 ("camera scan with 2 sticky views (4 clients)", camera[1]),
             ]
-            for name, f in rows:
-                print(
-                    f"{name:<28} {f['per_s']:7.0f} req/s  p50 {f['p50_ms']:6.1f} ms  "
-                    f"p95 {f['p95_ms']:6.1f} ms  {f['statuses']}",
-                    file=sys.stderr,
-                )
         finally:
-            server.terminate()
-            server.wait()
+            served.stop()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Load the web app on loopback and time it.")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients per burst")
+    parser.add_argument("--requests", type=int, default=25, help="requests per client per burst")
+    parser.add_argument(
+        "--camera-requests", type=int, default=100, help="scans per camera for each camera row"
+    )
+    parser.add_argument(
+        "--against",
+        metavar="DIR",
+        help="another checkout of the project (a previous release): its camera rows are "
+        "measured right after this one's, each server alone on the machine",
+    )
+    parser.add_argument("--out", default=str(HERE / "WEB.md"), help="where to write the table")
+    args = parser.parse_args(argv)
+
+    load = os.getloadavg()[0]
+    view = sticky_view_jpeg()
+    rows = _measure(None, args, view=view, pages=True)
+    if args.against:
+        # One server at a time: a server's title reading in the background must not load the
+        # other's turn.
+        rows += [
+            (f"{name}, {args.against}", f)
+            for name, f in _measure(args.against, args, view=view, pages=False)
+        ]
+    for name, f in rows:
+        print(
+            f"{name:<28} {f['per_s']:7.0f} req/s  p50 {f['p50_ms']:6.1f} ms  "
+            f"p95 {f['p95_ms']:6.1f} ms  {f['statuses']}",
+            file=sys.stderr,
+        )
 
     lines = [
         "# Web load benchmark",
@@ -280,7 +312,10 @@ def main(argv: list[str] | None = None) -> int:
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"- machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}; 1-minute load average {load:.1f} at the start",
-        f"- command: `python -m benchmarks.web_load --clients {args.clients} --requests {args.requests}`",
+        "- command: `python -m benchmarks.web_load --clients "
+        f"{args.clients} --requests {args.requests} --camera-requests {args.camera_requests}"
+        + (f" --against {args.against}" if args.against else "")
+        + "`",
         "- server: `openspaces serve --threads 32` (waitress) on the demo event, SQLite; clients on the "
         "same 2-core machine, one keep-alive connection each",
         "",
@@ -295,10 +330,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     lines += [
         "",
-        "The two camera rows are measured in turn, five bursts each, so that both see the same load "
-        "from the rest of the machine. A scan with views posts the scan and two 304 x 304 JPEG views "
-        "of placed stickies, each better than the last, so every view is stored (the worst case: a "
-        "camera sends a view only when it beats what it sent before).",
+        "The two camera rows of a server are measured in turn, five bursts each, so that both see "
+        "the same load from the rest of the machine. With `--against`, the other checkout's rows "
+        "come after, from a server and demo event of its own, once this one has stopped. A scan "
+        "lists every placed "
+        "sticky where it is. A scan with views posts the scan and two 304 x 304 JPEG views of placed "
+        "stickies, each better than the last, so every view is stored (the worst case: a camera "
+        "sends a view only when it beats what it sent before).",
     ]
     # Other benchmarks append their own sections (benchmarks/write_load.py): keep them.
     out = Path(args.out)

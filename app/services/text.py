@@ -53,6 +53,8 @@ def unprintable_in(value: str) -> str | None:
 
     For machine-made identifiers (scan ids, token names) that are refused rather than cleaned.
     """
+    if value.isascii() and value.isprintable():  # the usual case, without a look at each character
+        return None
     for index, ch in enumerate(value):
         if _is_invisible(ch) or ch in "\t\n\r" or ch in _JOINERS:
             return f"U+{ord(ch):04X} at position {index + 1}"
