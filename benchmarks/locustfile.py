@@ -7,10 +7,12 @@ then Locust headless for a bounded time; or by hand against a running server::
         locust -f benchmarks/locustfile.py --headless -u 2006 -r 200 -t 60s --host http://127.0.0.1:5000
 
 - ``Phone`` (all but six users): opens the board, keeps its live stream open (server-sent events, as
-  the page's EventSource does), fetches the grid with its ETag whenever the stream says the board
-  changed, opens a session page every 30 s; one phone in a hundred claims a blank sticky (odd ones)
-  or marks interest in a session (even ones).
-- ``Kiosk`` (3): the wall screen, the same with the kiosk page.
+  the page's EventSource does), and follows each change as app/static/board.js does: a ``parts``
+  event that follows the version it shows is swapped in with no request; otherwise (``board``, or
+  parts of a version it missed) it fetches the grid with its ETag. It opens a session page every
+  30 s; one phone in a hundred claims a blank sticky (odd ones) or marks interest in a session
+  (even ones).
+- ``Kiosk`` (3): the wall screen, the same with the kiosk page, which always fetches its grid.
 - ``Camera`` (3): posts the board as it sees it every 5 s, moving its own sticky each time, so that
   every scan changes the board.
 
@@ -64,9 +66,10 @@ def _board_state(client) -> dict:
 class LiveStream:
     """The page's EventSource: reads ``event: board`` lines and calls back; reconnects as browsers do."""
 
-    def __init__(self, host: str, path: str, version: str, on_change) -> None:
+    def __init__(self, host: str, path: str, version: str, on_change, parts: str = "") -> None:
         self.address = urlsplit(host)
         self.path = path
+        self.parts = parts
         self.version = version
         self.on_change = on_change
         self.record = {"opened": [], "since": None, "events": []}
@@ -88,8 +91,9 @@ class LiveStream:
     def _read_once(self) -> None:
         sock = socket.create_connection((self.address.hostname, self.address.port), timeout=30)
         try:
+            query = f"v={self.version}" + (f"&parts={self.parts}" if self.parts else "")
             request = (
-                f"GET {self.path}?v={self.version} HTTP/1.1\r\nHost: {self.address.netloc}\r\n"
+                f"GET {self.path}?{query} HTTP/1.1\r\nHost: {self.address.netloc}\r\n"
                 "Accept: text/event-stream\r\n\r\n"
             )
             sock.sendall(request.encode())
@@ -110,6 +114,14 @@ class LiveStream:
                         self.record["events"].append(time.monotonic())
                         gevent.spawn(self.on_change)
                     event = None
+                elif line.startswith(b"data: ") and event == b"parts":
+                    data = json.loads(line[6:])
+                    follows = data["from"] == self.version
+                    self.version = data["to"]
+                    self.record["events"].append(time.monotonic())
+                    if not follows:  # the page shows an older grid: it fetches this one whole
+                        gevent.spawn(self.on_change)
+                    event = None
         finally:
             sock.close()
 
@@ -121,6 +133,7 @@ class LivePage(FastHttpUser):
     abstract = True
     page = "/board"
     grid = "/board/grid"
+    parts = "grid"  # the board page's stream sends the grid's changed parts
 
     def on_start(self) -> None:
         with self.client.get(self.page, name=f"{self.page} page", catch_response=True) as response:
@@ -129,7 +142,11 @@ class LivePage(FastHttpUser):
                 response.failure("no data-version on the live page")
         self.etag = None
         self.stream = LiveStream(
-            self.host, "/board/events", found.group(1).decode() if found else "", self.refresh
+            self.host,
+            "/board/events",
+            found.group(1).decode() if found else "",
+            self.refresh,
+            parts=self.parts,
         )
 
     def on_stop(self) -> None:
@@ -192,6 +209,7 @@ class Kiosk(LivePage):
     fixed_count = 3
     page = "/kiosk"
     grid = "/board/grid?kiosk=1"
+    parts = ""
     wait_time = constant(60)
 
     @task

@@ -1,6 +1,8 @@
 // Keep live regions current without a reload. Every element with data-live="URL" is refetched when
 // the server says the board changed (server-sent events on data-events); when streaming is not
-// possible the page polls. Stickies that moved or are new flash briefly.
+// possible the page polls. A region with data-parts gets the parts that changed in the stream
+// itself and swaps just those (app/views/parts.py), with no fetch. Stickies that moved or are new
+// flash briefly.
 (function () {
   "use strict";
   // A private edit link selects itself on focus, ready to copy; its button copies it.
@@ -69,19 +71,47 @@
       if (r.status === 304) return;
       if (!r.ok) throw new Error(r.status);
       etags[url] = r.headers.get("ETag");
+      if (region === partsRegion && etags[url]) shown = etags[url].replace(/"/g, "");
       return r.text().then(function (html) {
         if (html === region.innerHTML) return;
         var before = positions(region);
         region.innerHTML = html;
-        var after = positions(region);
-        Object.keys(after).forEach(function (code) {
-          if (before[code] !== after[code]) {
-            region.querySelectorAll('[data-code="' + code + '"]').forEach(function (el) { el.classList.add("fresh"); });
-          }
-        });
-        document.dispatchEvent(new CustomEvent("openspaces:updated"));
+        updated(region, before);
       });
     }).catch(function () { /* offline for a moment: the next tick tries again */ });
+  }
+
+  function updated(region, before) {
+    var after = positions(region);
+    Object.keys(after).forEach(function (code) {
+      if (before[code] !== after[code]) {
+        region.querySelectorAll('[data-code="' + code + '"]').forEach(function (el) { el.classList.add("fresh"); });
+      }
+    });
+    document.dispatchEvent(new CustomEvent("openspaces:updated"));
+  }
+
+  // Swap the parts a stream's "parts" event holds; false when the page does not show the version
+  // they follow, or lacks one of them: the region is fetched whole then.
+  var partsRegion = regions[0].hasAttribute("data-parts") ? regions[0] : null;
+  var versionEl = document.querySelector("[data-version]");
+  var shown = versionEl ? versionEl.getAttribute("data-version") : null;
+  // The grid's ETag is its version: the safety poll then hears 304 while nothing changed.
+  if (partsRegion && shown) etags[partsRegion.getAttribute("data-live")] = '"' + shown + '"';
+  function applyParts(data) {
+    if (!partsRegion || data.from !== shown) return false;
+    var keys = Object.keys(data.parts), targets = [];
+    for (var i = 0; i < keys.length; i++) {
+      var el = partsRegion.querySelector('[data-part="' + keys[i] + '"]');
+      if (!el) return false;
+      targets.push(el);
+    }
+    var before = positions(partsRegion);
+    targets.forEach(function (el, k) { el.outerHTML = data.parts[keys[k]]; });
+    shown = data.to;
+    etags[partsRegion.getAttribute("data-live")] = '"' + data.etag + '"';
+    updated(partsRegion, before);
+    return true;
   }
 
   function refresh() { regions.forEach(refreshRegion); }
@@ -95,13 +125,19 @@
 
   var eventsUrl = regions[0].getAttribute("data-events");
   if (window.EventSource && eventsUrl) {
-    var version = document.querySelector("[data-version]");
-    var url = eventsUrl + (version ? "?v=" + encodeURIComponent(version.getAttribute("data-version")) : "");
-    var source = new EventSource(url);
-    var first = !version;
+    var query = [];
+    if (shown) query.push("v=" + encodeURIComponent(shown));
+    if (partsRegion) query.push("parts=" + encodeURIComponent(partsRegion.getAttribute("data-parts")));
+    var source = new EventSource(eventsUrl + (query.length ? "?" + query.join("&") : ""));
+    var first = !shown;
     source.addEventListener("board", function () {
       if (first) { first = false; return; }  // the stream's first stamp is what the page shows
       refresh();
+    });
+    source.addEventListener("parts", function (e) {
+      var data = null;
+      try { data = JSON.parse(e.data); } catch (err) { /* refetched below */ }
+      if (!data || !applyParts(data)) refresh();
     });
     source.onopen = function () { poll(SAFETY_POLL_MS); };
     source.onerror = function () {

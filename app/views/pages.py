@@ -33,6 +33,9 @@ class PageCache:
         self.max_entries = max_entries
         self.renders = 0
         self._entries: OrderedDict[Hashable, tuple[str, float, str]] = OrderedDict()
+        # The text each key had at the version before its current one, and what changed since.
+        self._previous: dict[Hashable, tuple[str, str]] = {}
+        self._changes: dict[Hashable, tuple[tuple[str, str], dict[str, str] | None]] = {}
         self._rendering: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -59,16 +62,47 @@ class PageCache:
             text = render()
             with self._lock:
                 self.renders += 1
+                kept = self._entries.get(key)
+                if kept is not None and kept[0] != version:
+                    self._previous[key] = (kept[0], kept[2])
                 self._entries[key] = (version, time.monotonic(), text)
                 self._entries.move_to_end(key)
                 while len(self._entries) > self.max_entries:
                     old, _ = self._entries.popitem(last=False)
                     self._rendering.pop(old, None)
+                    self._previous.pop(old, None)
+                    self._changes.pop(old, None)
         return text
+
+    def changes(
+        self, key: Hashable, since: str, version: str, render: Callable[[], str]
+    ) -> dict[str, str] | None:
+        """Return the parts of the page at ``version`` that differ from the page at ``since``
+        (app.views.parts), worked out once for every stream that asks.
+
+        None when the page at ``since`` is not kept (this process never rendered it, or more than
+        one version passed) or when more than its parts changed: the page then fetches it whole.
+        """
+        from app.views.parts import changed_parts
+
+        text = self.get(key, version, render)
+        with self._lock:
+            known = self._changes.get(key)
+            if known is not None and known[0] == (since, version):
+                return known[1]
+            before = self._previous.get(key)
+        if before is None or before[0] != since:
+            return None
+        found = changed_parts(before[1], text)
+        with self._lock:
+            self._changes[key] = ((since, version), found)
+        return found
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._previous.clear()
+            self._changes.clear()
 
 
 def init_app(app) -> None:

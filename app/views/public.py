@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 
 from flask import (
@@ -15,6 +16,7 @@ from flask import (
     render_template,
     request,
     session,
+    stream_with_context,
     url_for,
 )
 from flask_wtf.csrf import generate_csrf
@@ -143,24 +145,22 @@ def kiosk():
     return _shared_page("kiosk", "kiosk.html", _kiosk_context)
 
 
+def _render_grid(kiosk: bool) -> str:
+    if kiosk:
+        return render_template("_kiosk.html", **_kiosk_context())
+    return render_template("_grid.html", **_board_context())
+
+
 @bp.get("/board/grid")
 def board_grid():
     """Return just the board (or the kiosk's content), for the page to refresh itself in place."""
     event_id, version = _current_version()
     kiosk = request.args.get("kiosk") == "1"
-    if kiosk:
-        template, make_context = "_kiosk.html", _kiosk_context
-    else:
-        template, make_context = "_grid.html", _board_context
 
     def render() -> str:
         if shared_view():
-            return page_cache().get(
-                ("grid", event_id, kiosk),
-                version,
-                lambda: render_template(template, **make_context()),
-            )
-        return render_template(template, **make_context())
+            return page_cache().get(("grid", event_id, kiosk), version, lambda: _render_grid(kiosk))
+        return _render_grid(kiosk)
 
     return _revalidated(f"{version}-k" if kiosk else version, render)
 
@@ -169,16 +169,41 @@ def board_grid():
 def board_events():
     """Stream a ``board`` event whenever the board changes (server-sent events).
 
+    With ``parts=grid`` (the board page) a change that only touched some of the grid's parts
+    comes as a ``parts`` event instead, holding those parts (app.views.parts), so that the page
+    need not fetch the grid: ``{"from": version shown, "to": new version, "etag": the grid's,
+    "parts": {key: html}}``. The parts are worked out once per change and process.
+
     Each stream ends after a while and the browser reconnects, so that no worker thread is held for
     ever. When every stream slot is taken the answer is 503 and the page falls back to polling.
     """
-    event_id, _ = _current_version()
+    event_id, current = _current_version()
     streams = current_app.extensions["openspaces.live_streams"]
     if not streams.acquire(blocking=False):
         return Response("too many live pages; poll /board/grid instead", status=503)
     app = current_app._get_current_object()
     watch = board_watch(app, event_id)
     last = request.args.get("v", "")
+    grid_key = None
+    if request.args.get("parts") == "grid" and shared_view():
+        grid_key = ("grid", event_id, False)
+        if last == current:
+            # The grid the page shows, kept to compare the next version with.
+            page_cache().get(grid_key, current, lambda: _render_grid(False))
+            db.session.remove()
+
+    def changes(since: str, version: str) -> str:
+        """The event that tells the page about ``version``: its changed parts, or just that."""
+        if grid_key is not None:
+            try:
+                found = page_cache().changes(grid_key, since, version, lambda: _render_grid(False))
+            finally:
+                db.session.remove()  # no connection held while the stream waits
+            if found is not None:
+                data = {"from": since, "to": version, "etag": version, "parts": found}
+                return f"event: parts\ndata: {json.dumps(data)}\n\n"
+        return f"event: board\ndata: {version}\n\n"
+
     seconds = app.config["LIVE_STREAM_SECONDS"]
     # waitress tells a running response that its client went away (see serve's lookahead option).
     client_gone = request.environ.get("waitress.client_disconnected")
@@ -196,9 +221,9 @@ def board_events():
             while time.monotonic() < deadline and not client_gone():
                 version = watch.wait(last, timeout=wait_s)
                 if version is not None and version != last:
-                    last = version
+                    since, last = last, version
                     quiet_since = time.monotonic()
-                    yield f"event: board\ndata: {version}\n\n"
+                    yield changes(since, version)
                 elif time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
                     # Writing is how other servers find a closed connection: do it often.
                     quiet_since = time.monotonic()
@@ -207,7 +232,7 @@ def board_events():
             streams.release()
 
     return Response(
-        stream(),
+        stream_with_context(stream()) if grid_key is not None else stream(),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

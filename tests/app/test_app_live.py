@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from app.extensions import db
-from app.models import PlacementSource
+from app.models import Event, PlacementSource, Sticky
 from app.services import live
 from app.services.board import place_sticky
 
@@ -104,6 +104,65 @@ def test_event_stream_sends_board_event_after_change(app, client, event, create_
     assert b"event: board\ndata: " in received
 
 
+def _read_event(chunks, name: bytes) -> bytes:
+    received = b""
+    for chunk in chunks:
+        received += chunk if isinstance(chunk, bytes) else chunk.encode()
+        if b"event: " + name in received and received.endswith(b"\n\n"):
+            return received
+    raise AssertionError(f"the stream ended without a {name!r} event: {received!r}")
+
+
+def test_event_stream_sends_changed_cells_to_the_board_page(app, client, event, create_session):
+    from app.views.parts import split_parts
+
+    app.config["LIVE_STREAM_SECONDS"] = 3
+    sticky = create_session(title="Parts, not pages")
+    db.session.commit()
+    shown = client.get("/board/grid")
+    version, before = shown.headers["ETag"].strip('"'), shown.get_data(as_text=True)
+    sticky_id, event_id = sticky.id, event.id
+    response = client.get(f"/board/events?v={version}&parts=grid", buffered=False)
+    chunks = iter(response.response)
+    next(chunks)  # retry: 1500
+    # The stream let go of the database session the test shares with it: read the rows again.
+    sticky, event = db.session.get(Sticky, sticky_id), db.session.get(Event, event_id)
+    place_sticky(
+        sticky=sticky, room=event.rooms[1], slot=event.slots[0], source=PlacementSource.CAMERA
+    )
+    db.session.commit()
+    live.forget_versions()
+    received = _read_event(chunks, b"parts")
+    response.close()
+    data = json.loads(received.split(b"data: ", 1)[1])
+    now_shown = client.get("/board/grid")
+    new_version, after = now_shown.headers["ETag"].strip('"'), now_shown.get_data(as_text=True)
+    assert (data["from"], data["to"], data["etag"]) == (version, new_version, new_version)
+    cell = f"cell-{event.rooms[1].id}-{event.slots[0].id}"
+    # The cell and the phone list's slot changed, and the page's clock; nothing else.
+    assert sorted(data["parts"]) == sorted([cell, f"slot-{event.slots[0].id}", "clock"])
+    assert "Parts, not pages" in data["parts"][cell]
+    # Swapping them into the grid the page showed gives the grid of the new version.
+    skeleton, parts = split_parts(before)
+    parts.update(data["parts"])
+    patched = skeleton
+    for key, html in parts.items():
+        patched = patched.replace(f"\x00{key}\x00", html)
+    assert split_parts(patched)[1] | {"clock": ""} == split_parts(after)[1] | {"clock": ""}
+
+
+def test_event_stream_without_the_shown_grid_says_board(app, client, event, create_session):
+    app.config["LIVE_STREAM_SECONDS"] = 3
+    create_session()
+    db.session.commit()
+    # A version this process never rendered: the page must fetch the grid.
+    response = client.get("/board/events?v=0123456789&parts=grid", buffered=False)
+    chunks = iter(response.response)
+    received = _read_event(chunks, b"board")
+    response.close()
+    assert b"event: parts" not in received
+
+
 def test_event_stream_refuses_when_all_slots_taken(app, client, event):
     semaphore = app.extensions["openspaces.live_streams"]
     taken = 0
@@ -143,6 +202,8 @@ def test_browser_board_follows_a_scan_without_reload(
         page = context.new_page()
         page.goto(f"{live_server}/board")
         page.evaluate("window.loadedOnce = true")
+        fetched = []
+        page.on("request", lambda r: fetched.append(r.url) if "/board/grid" in r.url else None)
         cell = page.locator('td[data-room="Hall B"][data-slot="2026-09-26T11:00"]')
         assert cell.inner_text().strip() == ""
         body = {
@@ -170,5 +231,7 @@ def test_browser_board_follows_a_scan_without_reload(
         cell.locator(".note-title", has_text="Live in the browser").wait_for(timeout=5000)
         assert page.evaluate("window.loadedOnce") is True  # the page was not reloaded
         assert cell.locator(".note.fresh").count() == 1
+        # The changed cell came in the stream: the page fetched no grid.
+        assert fetched == []
     finally:
         context.close()
