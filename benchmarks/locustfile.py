@@ -6,7 +6,8 @@ then Locust headless for a bounded time; or by hand against a running server::
     OPENSPACES_LOAD_TOKENS=tok1,tok2,tok3 OPENSPACES_LOAD_CODES=ABC123,... \\
         locust -f benchmarks/locustfile.py --headless -u 2006 -r 200 -t 60s --host http://127.0.0.1:5000
 
-- ``Phone`` (all but six users): opens the board, keeps its live stream open (server-sent events, as
+- ``Phone`` (all but six users): arrives at a random moment of the second Locust starts it in,
+  opens the board, keeps its live stream open (server-sent events, as
   the page's EventSource does), and follows each change as app/static/board.js does: a ``parts``
   event that follows the version it shows is swapped in with no request; otherwise (``board``, or
   parts of a version it missed) it fetches the grid with its ETag. It opens a session page every
@@ -168,6 +169,10 @@ class Phone(LivePage):
 
     def on_start(self) -> None:
         self.number = next(_numbers)
+        # Locust starts each second's new users at one instant (its spawn rate per second, then a
+        # one-second wait); people in a hall do not open the board in lockstep. Each phone
+        # arrives at a random moment of its second, so that the rate stays the spawn rate.
+        gevent.sleep(random.uniform(0, 1))
         super().on_start()
         if self.number % 100 == 0:
             gevent.spawn_later(random.uniform(5, 50), self.act)
@@ -285,9 +290,11 @@ def change_figures(*, settle_s: float = SEE_WITHIN_S) -> dict:
         if committed + settle_s > end:
             continue  # the run ended before it could be seen
         for stream in STREAMS:
-            # A page counts for a change when its stream was open when the change committed.
+            # A page counts for a change when its stream was open before the camera posted it:
+            # a page opened while the scan was on its way may have loaded the board with the
+            # change already in it, and then has nothing to hear.
             opened = _intervals(stream, end)
-            if not any(a <= committed and b >= committed + settle_s for a, b in opened):
+            if not any(a <= started and b >= committed + settle_s for a, b in opened):
                 continue
             after = [t for t in stream["events"] if t >= started]
             delay = (after[0] - committed) if after else None

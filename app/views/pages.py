@@ -35,7 +35,7 @@ class PageCache:
         self._entries: OrderedDict[Hashable, tuple[str, float, str]] = OrderedDict()
         # The text each key had at the version before its current one, and what changed since.
         self._previous: dict[Hashable, tuple[str, str]] = {}
-        self._changes: dict[Hashable, tuple[tuple[str, str], dict[str, str] | None]] = {}
+        self._changes: dict[Hashable, tuple[tuple[str, str], str | None]] = {}
         self._rendering: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -75,28 +75,35 @@ class PageCache:
         return text
 
     def changes(
-        self, key: Hashable, since: str, version: str, render: Callable[[], str]
-    ) -> dict[str, str] | None:
-        """Return the parts of the page at ``version`` that differ from the page at ``since``
-        (app.views.parts), worked out once for every stream that asks.
+        self,
+        key: Hashable,
+        since: str,
+        version: str,
+        render: Callable[[], str],
+        as_text: Callable[[dict[str, str]], str],
+    ) -> str | None:
+        """Return ``as_text`` of the parts of the page at ``version`` that differ from the page
+        at ``since`` (app.views.parts), worked out and written once for every stream that asks.
 
         None when the page at ``since`` is not kept (this process never rendered it, or more than
         one version passed) or when more than its parts changed: the page then fetches it whole.
         """
         from app.views.parts import changed_parts
 
-        text = self.get(key, version, render)
         with self._lock:
             known = self._changes.get(key)
             if known is not None and known[0] == (since, version):
                 return known[1]
+        text = self.get(key, version, render)
+        with self._lock:
             before = self._previous.get(key)
         if before is None or before[0] != since:
             return None
         found = changed_parts(before[1], text)
+        written = None if found is None else as_text(found)
         with self._lock:
-            self._changes[key] = ((since, version), found)
-        return found
+            self._changes[key] = ((since, version), written)
+        return written
 
     def clear(self) -> None:
         with self._lock:

@@ -195,13 +195,19 @@ def board_events():
     def changes(since: str, version: str) -> str:
         """The event that tells the page about ``version``: its changed parts, or just that."""
         if grid_key is not None:
+
+            def as_text(parts: dict[str, str]) -> str:
+                data = {"from": since, "to": version, "etag": version, "parts": parts}
+                return f"event: parts\ndata: {json.dumps(data)}\n\n"
+
             try:
-                found = page_cache().changes(grid_key, since, version, lambda: _render_grid(False))
+                text = page_cache().changes(
+                    grid_key, since, version, lambda: _render_grid(False), as_text
+                )
             finally:
                 db.session.remove()  # no connection held while the stream waits
-            if found is not None:
-                data = {"from": since, "to": version, "etag": version, "parts": found}
-                return f"event: parts\ndata: {json.dumps(data)}\n\n"
+            if text is not None:
+                return text
         return f"event: board\ndata: {version}\n\n"
 
     seconds = app.config["LIVE_STREAM_SECONDS"]
