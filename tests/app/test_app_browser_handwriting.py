@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 TITLES = ["Rust for Pythonistas", "Testing without mocks", "Maps with open data"]
 
 
+@pytest.mark.slow
 def test_handwritten_wall_shows_pictures_and_keyboard_turns_them_into_titles(
     app, browser, server, wall_event, tmp_path
 ):

@@ -47,6 +47,7 @@ def test_claim_race_has_exactly_one_winner(live_server):
     assert re.search(r"Talk number \d+", live_server.get(phones[0], f"/s/{code}").text)
 
 
+@pytest.mark.slow
 def test_cameras_and_claimers_at_once_get_no_errors(live_server):
     from app.services.organizers import create_token
     from benchmarks.write_load import drive
@@ -466,6 +467,7 @@ def test_cookies_are_secure_and_hsts_is_sent_over_https_behind_a_proxy(live_serv
     assert "Secure" not in _set_cookie_headers(local)["session"]
 
 
+@pytest.mark.slow
 def test_serve_behind_proxy_trusts_forwarded_https(tmp_path):
     import os
     import socket
@@ -549,6 +551,7 @@ def test_revoked_token_name_can_be_created_again(runner, client, event):
     assert "a token called 'cam' exists already" in live.output
 
 
+@pytest.mark.slow
 def test_readme_token_line_works_twice(tmp_path):
     import os
     import subprocess

@@ -187,6 +187,7 @@ def live_server(app):
     server.shutdown()
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
 def test_browser_board_follows_a_scan_without_reload(

@@ -50,6 +50,7 @@ def test_scan_apply_with_manifest_is_refused(runner, wall_event, tmp_path):
     assert "--apply scans against the local instance's event" in result.output
 
 
+@pytest.mark.slow
 def test_scan_camera_video_posts_each_change(runner, server, wall_event, tmp_path):
     wall = wall_for(wall_event)
     steps = layouts(wall_event)[:3]

@@ -80,6 +80,7 @@ def test_photograph_same_seed_same_pixels(board):
     assert not np.array_equal(first.image, other.image)
 
 
+@pytest.mark.slow
 def test_scan_bench_quick_writes_results(tmp_path):
     argv = ["--quick", "--conditions", "webcam-720p", "--methods", "scanner,zxing-cpp,pyzbar"]
     frames = tmp_path / "frames"

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from camera_wall import expected, layouts
 
 import camera
@@ -68,6 +69,7 @@ def watch_wall(server, event: dict, video: Path, spool: Path, max_scans: int, *a
     )
 
 
+@pytest.mark.slow
 def test_camera_cli_runs_without_the_web_stack(live_server, wall_event, video, scan_ids, tmp_path):
     spool = tmp_path / "spool"
     done = watch_wall(live_server, wall_event, video, spool, 2, "--name", "hall-cam")
@@ -125,6 +127,7 @@ def test_camera_cli_server_down_honours_max_scans_and_spools(
     assert len(list(spool.glob("[0-9]*-camera.json"))) == 2
 
 
+@pytest.mark.slow
 def test_camera_cli_server_down_without_manifest_waits_and_stops(
     live_server, wall_event, video, tmp_path
 ):

@@ -137,6 +137,7 @@ def test_read_title_blank_sticky_returns_none():
     assert ocr.read_title(photograph_sticky(flat, px_per_mm=8.0, seed=9), area=NOTE_76) is None
 
 
+@pytest.mark.slow
 @needs_engine
 def test_read_title_loads_models_without_network(tmp_path):
     # A fresh interpreter whose sockets refuse to connect: the models must come from the package.
