@@ -106,6 +106,10 @@ class LiveStream:
             event = None
             for raw in reader:
                 line = raw.strip()
+                if line == b"0":
+                    # The chunked response's last chunk: the server ended this stream and keeps
+                    # the connection for another request. A browser reconnects now.
+                    return
                 if line.startswith(b"event: "):
                     event = line[7:]
                 elif line.startswith(b"data: ") and event == b"board":
@@ -286,6 +290,7 @@ def change_figures(*, settle_s: float = SEE_WITHIN_S) -> dict:
     end = time.monotonic()
     seen = missed = 0
     slowest = 0.0
+    misses: list[dict] = []  # the first few, with the times around them (seconds before the end)
     for started, committed in CHANGES:
         if committed + settle_s > end:
             continue  # the run ended before it could be seen
@@ -303,12 +308,22 @@ def change_figures(*, settle_s: float = SEE_WITHIN_S) -> dict:
                 slowest = max(slowest, max(0.0, delay))
             else:
                 missed += 1
+                if len(misses) < 20:
+                    misses.append(
+                        {
+                            "started": round(started - end, 3),
+                            "committed": round(committed - end, 3),
+                            "opened": [(round(a - end, 3), round(b - end, 3)) for a, b in opened],
+                            "events": [round(t - end, 3) for t in stream["events"]],
+                        }
+                    )
     return {
         "changes": len(CHANGES),
         "page_changes_seen": seen,
         "page_changes_missed": missed,
         "slowest_seen_s": round(slowest, 2),
         "streams": len(STREAMS),
+        "misses": misses,
     }
 
 

@@ -161,6 +161,13 @@ def wait_for(port: int, seconds: float = 90) -> None:
     raise SystemExit("the server did not start")
 
 
+def _copy_lines(pipe, path: Path) -> None:
+    with open(path, "a", encoding="utf-8") as out:
+        for line in pipe:
+            out.write(line)
+            out.flush()
+
+
 def run_locust(
     port: int, setup: dict, *, users: int, seconds: int, workdir: str, steady: bool = False
 ) -> dict:
@@ -259,7 +266,8 @@ def section(args, server_line: str, loads: tuple[str, str], throughput: dict, ru
             "",
             f"Live pages: {c['streams']} streams opened; {c['changes']} camera changes; "
             f"open live pages that saw a change within 3 s: {c['page_changes_seen']:,}, missed: "
-            f"{c['page_changes_missed']:,}; slowest seen {c['slowest_seen_s']} s after the commit.",
+            f"{c['page_changes_missed']:,}; slowest seen {c['slowest_seen_s']} s after the commit. "
+            f"Errors in the server's log: {run.get('server_errors', 0)}.",
         ]
     lines += [
         "",
@@ -338,6 +346,11 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 wait_for(port)
                 server_line = server.stdout.readline().strip()
+                # Keep reading what the server writes: a full pipe would stop it mid-request.
+                server_log = Path(workdir, "server.log")
+                threading.Thread(
+                    target=_copy_lines, args=(server.stdout, server_log), daemon=True
+                ).start()
                 loads = [load_average()]
                 throughput = side_by_side(
                     port, {"/healthz (trivial)": "/healthz", "/board": "/board"}
@@ -353,6 +366,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 loads.append(load_average())
                 print(json.dumps(run["changes"]), file=sys.stderr)
+                logged = server_log.read_text(encoding="utf-8", errors="replace")
+                if "Traceback" in logged:
+                    print(f"the server logged {logged.count('Traceback')} errors:", file=sys.stderr)
+                    print(logged[-4000:], file=sys.stderr)
+                run["server_errors"] = logged.count("Traceback")
             finally:
                 server.terminate()
                 try:
