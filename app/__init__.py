@@ -30,7 +30,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         PICTURE_DIR=str(instance / "pictures"),
         PICTURES_MAX_BYTES=500 * 1024 * 1024,
         # Handwritten titles on new best pictures are read by this engine (scanner.ocr) in one
-        # background thread; None reads nothing. A full queue skips pictures, never waits.
+        # low-priority child process, while requests pause; None reads nothing. A full queue
+        # skips pictures, never waits.
         OCR_ENGINE="rapidocr",
         OCR_QUEUE_SIZE=500,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,

@@ -11,9 +11,9 @@
   it was. A reading of a picture that was replaced meanwhile is thrown away; the newer picture
   has its own turn.
 - Reading waits for a quiet moment: a picture is read once no request has come in for
-  QUIET_S seconds (``note_request``, called by the app for every request). A wall camera posts
-  every few seconds, so titles appear within seconds of their picture; while requests arrive
-  without a pause (a break with every phone on the board), they wait in the queue. The child
+  QUIET_S seconds (``note_request``, called by the app for every request), or after
+  LONGEST_WAIT_S when requests never pause (a break with every phone on the board). A wall
+  camera posts every few seconds, so titles appear within seconds of their picture. The child
   process runs at the lowest priority as well, but on two cores a reading still slows a
   request that runs beside it.
 - A missing engine or a failure leaves the suggestion empty and logs once (scanner.ocr).
@@ -49,6 +49,7 @@ _PENDING = "openspaces.recognition.pending"
 _EXTENSION = "openspaces.recognition"
 MAX_SUGGESTION = 120  # Sticky.suggested_title's length
 QUIET_S = 0.5  # no request for this long: the server is quiet, a title may be read
+LONGEST_WAIT_S = 10.0  # a server that is never quiet still gets a title read this often
 _last_request = [0.0]  # time.monotonic() of the latest request in this process
 
 
@@ -57,13 +58,18 @@ def note_request() -> None:
     _last_request[0] = time.monotonic()
 
 
-def wait_for_quiet(stop: threading.Event, quiet_s: float = QUIET_S) -> bool:
-    """Wait until no request has come in for `quiet_s` seconds; return False if `stop` was set."""
+def wait_for_quiet(
+    stop: threading.Event, quiet_s: float = QUIET_S, longest_s: float = LONGEST_WAIT_S
+) -> bool:
+    """Wait until no request has come in for `quiet_s` seconds, or `longest_s` seconds at most;
+    return False if `stop` was set."""
+    until = time.monotonic() + longest_s
     while not stop.is_set():
-        idle = time.monotonic() - _last_request[0]
-        if idle >= quiet_s:
+        now = time.monotonic()
+        idle = now - _last_request[0]
+        if idle >= quiet_s or now >= until:
             return True
-        stop.wait(quiet_s - idle)
+        stop.wait(min(quiet_s - idle, until - now))
     return False
 DEFAULT_TEMPLATE = "note-76"
 

@@ -149,3 +149,35 @@ def test_writing_area_every_template_lies_inside_the_sticky():
         x0, y0, x1, y1 = area.box
         assert 0 < x0 < area.keepout[0] < x1 < 1, name
         assert 0.2 < y0 < area.keepout[1] < y1 < 1, name
+
+
+def test_wait_for_quiet_waits_for_a_pause_in_requests_but_not_for_ever():
+    import threading
+    import time
+
+    from app.services import recognition
+
+    stop = threading.Event()
+    recognition.note_request()
+    started = time.monotonic()
+    assert recognition.wait_for_quiet(stop, quiet_s=0.3, longest_s=5.0)
+    assert 0.3 <= time.monotonic() - started < 1.0
+    # Requests that never pause: reading goes ahead after the longest wait.
+    keep_busy = threading.Event()
+
+    def busy():
+        while not keep_busy.is_set():
+            recognition.note_request()
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=busy)
+    thread.start()
+    try:
+        started = time.monotonic()
+        assert recognition.wait_for_quiet(stop, quiet_s=0.3, longest_s=0.6)
+        assert 0.6 <= time.monotonic() - started < 1.5
+    finally:
+        keep_busy.set()
+        thread.join()
+    stop.set()
+    assert recognition.wait_for_quiet(stop) is False
