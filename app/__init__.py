@@ -63,10 +63,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _instance_secret_key(instance)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     pool = os.environ.get("OPENSPACES_DB_POOL_SIZE")
-    if pool and not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # gevent workers (`openspaces serve`) run hundreds of requests at once in one process.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_size", int(pool))
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("max_overflow", 2 * int(pool))
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # gevent workers (`openspaces serve`) run hundreds of requests at once in one process and
+        # set the size; waitress runs up to 32 threads (`--threads`), each of which may hold a
+        # connection, plus the live pages' reader and title reading.
+        size = int(pool) if pool else 10
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_size", size)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("max_overflow", 2 * size if pool else 30)
 
     # Importing app.db also tunes every SQLite connection as it opens (WAL, busy timeout).
     from app.db import upgrade_database
