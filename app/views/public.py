@@ -178,11 +178,6 @@ def board_events():
     ever. When every stream slot is taken the answer is 503 and the page falls back to polling.
     """
     event_id, current = _current_version()
-    streams = current_app.extensions["openspaces.live_streams"]
-    if not streams.acquire(blocking=False):
-        return Response("too many live pages; poll /board/grid instead", status=503)
-    app = current_app._get_current_object()
-    watch = board_watch(app, event_id)
     last = request.args.get("v", "")
     grid_key = None
     if request.args.get("parts") == "grid" and shared_view():
@@ -191,6 +186,11 @@ def board_events():
             # The grid the page shows, kept to compare the next version with.
             page_cache().get(grid_key, current, lambda: _render_grid(False))
             db.session.remove()
+    streams = current_app.extensions["openspaces.live_streams"]
+    if not streams.acquire(blocking=False):
+        return Response("too many live pages; poll /board/grid instead", status=503)
+    app = current_app._get_current_object()
+    watch = board_watch(app, event_id)
 
     def changes(since: str, version: str) -> str:
         """The event that tells the page about ``version``: its changed parts, or just that."""
