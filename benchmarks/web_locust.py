@@ -25,7 +25,6 @@ import http.client
 import json
 import os
 import platform
-import secrets
 import signal
 import statistics
 import subprocess
@@ -33,20 +32,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from benchmarks.servers import free_port, throwaway_postgres
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 BLANKS = 40
 CAMERAS = 3
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def load_average() -> str:
@@ -211,24 +205,11 @@ def run_locust(
     return {"rows": rows, "changes": changes}
 
 
-def postgres_database() -> tuple[str, callable]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
+def postgres_database() -> tuple[str, Callable[[], None]]:
     server = os.environ.get("OPENSPACES_TEST_POSTGRES_URL")
     if not server:
         raise SystemExit("--db postgres needs OPENSPACES_TEST_POSTGRES_URL")
-    name = f"openspaces_load_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(server).set(database=name).render_as_string(hide_password=False), drop
+    return throwaway_postgres(server, prefix="openspaces_load")
 
 
 def section(args, server_line: str, loads: tuple[str, str], throughput: dict, run: dict) -> str:

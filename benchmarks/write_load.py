@@ -23,7 +23,6 @@ import os
 import platform
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from benchmarks.demo_wall import event_toml
+from benchmarks.servers import free_port, throwaway_postgres
 
 HERE = Path(__file__).parent
 SECTION_START = "<!-- write-load: written by benchmarks/write_load.py -->"
@@ -253,18 +253,12 @@ def prepare(database_url: str | None, instance: Path, *, cameras: int) -> dict:
     return {"scan_codes": codes[:6], "claim_codes": codes[6:], "tokens": tokens}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def run_backend(name: str, database_url: str | None, args) -> Figures:
     """Serve a fresh instance with `openspaces serve` and drive it; return the figures."""
     with tempfile.TemporaryDirectory() as folder:
         instance = Path(folder)
         setup = prepare(database_url, instance, cameras=args.cameras)
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "OPENSPACES_INSTANCE": str(instance)}
         if database_url:
             env["OPENSPACES_DATABASE_URL"] = database_url
@@ -302,23 +296,6 @@ def run_backend(name: str, database_url: str | None, args) -> Figures:
     return figures
 
 
-def _postgres_database(server_url: str):
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"openspaces_write_load_{secrets.token_hex(4)}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False), drop
-
-
 def write_section(path: Path, text: str) -> None:
     """Put ``text`` between this benchmark's markers in ``path``, leaving the rest of it alone."""
     old = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -344,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = [("SQLite", run_backend("SQLite", None, args))]
     if args.postgres and not args.no_postgres:
-        url, drop = _postgres_database(args.postgres)
+        url, drop = throwaway_postgres(args.postgres, prefix="openspaces_write_load")
         try:
             results.append(("PostgreSQL", run_backend("PostgreSQL", url, args)))
         finally:

@@ -187,7 +187,8 @@ def store_views(
         }
     _refuse_unknown(set(must_be_issued) - set(stickies))
     kept = []
-    total = _event_bytes(event.id, adding=sum(_size_bound(v) for v in views), cap_bytes=cap_bytes)
+    key = _tally_key(event.id)
+    total = _event_bytes(key, adding=sum(_size_bound(v) for v in views), cap_bytes=cap_bytes)
     for view in views:
         sticky = stickies.get(view.code)
         if sticky is None:
@@ -205,7 +206,6 @@ def store_views(
         ):
             kept.append(view.code)
             total += sticky.picture_bytes - before
-    key = _tally_key(event.id)
     _tally[key] = (total, _tally[key][1])  # counted by _event_bytes above
     db.session.flush()
     return kept
@@ -221,14 +221,14 @@ def _size_bound(view: View) -> int:
     return int(view.image.size)  # a JPEG is smaller than the raw pixels
 
 
-def _event_bytes(event_id: int, *, adding: int, cap_bytes: int) -> int:
-    """Return the bytes an event's pictures take, counted in the database at most every
-    RECOUNT_S seconds, and always when `adding` more could take them near `cap_bytes`.
+def _event_bytes(key: tuple[str, int], *, adding: int, cap_bytes: int) -> int:
+    """Return the bytes the pictures of the event in `key` (``_tally_key``) take, counted in the
+    database at most every RECOUNT_S seconds, and always when `adding` more could take them near
+    `cap_bytes`.
 
     In between, the process's own tally stands in: pictures that other processes kept
     meanwhile are missing from it, so the cap is counted exactly whenever it is near.
     """
-    key = _tally_key(event_id)
     known = _tally.get(key)
     now = time.monotonic()
     if (
@@ -237,7 +237,7 @@ def _event_bytes(event_id: int, *, adding: int, cap_bytes: int) -> int:
         and known[0] + adding <= NEAR_CAP * cap_bytes
     ):
         return known[0]
-    total = event_picture_bytes(event_id)
+    total = event_picture_bytes(key[1])
     _tally[key] = (total, now)
     return total
 
