@@ -65,7 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     pool = os.environ.get("OPENSPACES_DB_POOL_SIZE")
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # gevent workers (`openspaces serve`) run hundreds of requests at once in one process and
-        # set the size; waitress runs up to 32 threads (`--threads`), each of which may hold a
+        # set the size; waitress runs 32 threads by default (`--threads`), each of which may hold a
         # connection, plus the live pages' reader and title reading.
         size = int(pool) if pool else 10
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_size", size)

@@ -337,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         f"--cameras {args.cameras} --claimers {args.claimers}`",
         f"- load: {args.cameras} cameras posting scans without pause (each moves "
         f"{len(CELLS)} stickies), {args.claimers} claimers opening a blank sticky and claiming it, "
-        "then editing their stickies; `openspaces serve --threads 32`",
+        "then editing their stickies; `openspaces serve --threads 32`, which runs gunicorn with "
+        "one gevent worker where it is installed (as here) and waitress with 32 threads otherwise",
         "- an error is any answer but the expected one (302 for a claim or edit, 200/201 for a "
         "scan, 200 for a page) or a dropped connection",
         "",
