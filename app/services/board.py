@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -146,8 +147,44 @@ def history_entry(
     return placement
 
 
-def _cell_queue(room_id: int, slot_id: int) -> list[Sticky]:
+class Wall:
+    """Every sticky of an event that is in a cell, read once under the board's write lock.
+
+    A batch of changes (a scan) that has read the board already finds each cell's queue here
+    instead of asking the database again for every move. It must hold every sticky of the event
+    with a place on the wall, and every sticky that the batch moves (``set_place`` adds it).
+    """
+
+    def __init__(self, stickies: Iterable[Sticky] = ()) -> None:
+        self._stickies = {s.id: s for s in stickies}
+
+    def add(self, sticky: Sticky) -> None:
+        self._stickies.setdefault(sticky.id, sticky)
+
+    def queue(self, room_id: int, slot_id: int) -> list[Sticky]:
+        """Return the stickies in a cell as ``_cell_queue`` orders them."""
+        return sorted(
+            (
+                s
+                for s in self._stickies.values()
+                if s.room_id == room_id
+                and s.slot_id == slot_id
+                and s.board_status in (BoardStatus.PLACED, BoardStatus.CONFLICT)
+            ),
+            key=_first_come,
+        )
+
+
+def _first_come(sticky: Sticky) -> tuple:
+    # SQL's ORDER BY placed_dt, id puts a missing time last (PostgreSQL; SQLite first): in a cell
+    # every sticky has its time, so only the order of the rest matters.
+    return (sticky.placed_dt is None, sticky.placed_dt or dt.datetime.min, sticky.id)
+
+
+def _cell_queue(room_id: int, slot_id: int, wall: Wall | None = None) -> list[Sticky]:
     """Return the stickies in a cell, first come first: the first one holds the cell."""
+    if wall is not None:
+        return wall.queue(room_id, slot_id)
     query = (
         select(Sticky)
         .where(
@@ -168,12 +205,13 @@ def _settle(
     scan: Scan | None,
     now: dt.datetime,
     record: bool,
+    wall: Wall | None,
 ) -> None:
     """Give a cell to the sticky that came first and queue the others behind it.
 
     This is where a freed cell passes to the next sticky, so the rule holds after every change.
     """
-    for position, sticky in enumerate(_cell_queue(room_id, slot_id)):
+    for position, sticky in enumerate(_cell_queue(room_id, slot_id, wall)):
         status = BoardStatus.PLACED if position == 0 else BoardStatus.CONFLICT
         if sticky.board_status != status:
             if record:
@@ -197,6 +235,7 @@ def set_place(
     scan: Scan | None = None,
     now: dt.datetime | None = None,
     record: bool = True,
+    wall: Wall | None = None,
 ) -> Placement | None:
     """Move a sticky to a place: the one way a sticky's place, status or a cell's holder changes.
 
@@ -204,6 +243,8 @@ def set_place(
     first) holds it and the others are in conflict; when the holder leaves, the next one takes the
     cell. Placing, moving, removing, undoing and rebuilding all come through here. ``record=False``
     changes the state without adding history (a rebuild replays the history that is there).
+    ``wall``: the board as a batch of changes read it already (see ``Wall``); without it, each
+    cell's queue is read from the database.
 
     Return the recorded move, or None when the sticky was there already.
     """
@@ -216,6 +257,8 @@ def set_place(
             raise ServiceError("the room and slot must belong to the sticky's event")
     else:
         room = slot = None
+    if wall is not None:
+        wall.add(sticky)
     sticky.missed_scans = 0
     left = place_of(sticky)
     if left == place:
@@ -224,7 +267,7 @@ def set_place(
     if place.in_cell:
         ahead = [
             other
-            for other in _cell_queue(place.room_id, place.slot_id)
+            for other in _cell_queue(place.room_id, place.slot_id, wall)
             if other.id != sticky.id and (other.placed_dt, other.id) < (now, sticky.id)
         ]
         status = BoardStatus.CONFLICT if ahead else BoardStatus.PLACED
@@ -242,10 +285,19 @@ def set_place(
     sticky.room_id, sticky.slot_id = place.room_id, place.slot_id
     sticky.room, sticky.slot = room, slot
     sticky.board_status, sticky.placed_dt = status, now
-    db.session.flush()
+    if wall is None:
+        db.session.flush()  # the queries of the cells' queues must see the move
     for cell in (left, place):
         if cell.in_cell:
-            _settle(cell.room_id, cell.slot_id, source=source, scan=scan, now=now, record=record)
+            _settle(
+                cell.room_id,
+                cell.slot_id,
+                source=source,
+                scan=scan,
+                now=now,
+                record=record,
+                wall=wall,
+            )
     return placement
 
 
@@ -257,6 +309,7 @@ def place_sticky(
     source: PlacementSource,
     scan: Scan | None = None,
     now: dt.datetime | None = None,
+    wall: Wall | None = None,
 ) -> Placement | None:
     """Put a sticky into a cell. It keeps the cell unless another sticky was there first.
 
@@ -265,7 +318,12 @@ def place_sticky(
     if room.event_id != sticky.event_id or slot.event_id != sticky.event_id:
         raise ServiceError("the room and slot must belong to the sticky's event")
     return set_place(
-        sticky=sticky, place=Place.cell(room.id, slot.id), source=source, scan=scan, now=now
+        sticky=sticky,
+        place=Place.cell(room.id, slot.id),
+        source=source,
+        scan=scan,
+        now=now,
+        wall=wall,
     )
 
 
@@ -275,9 +333,10 @@ def put_off_grid(
     source: PlacementSource,
     scan: Scan | None = None,
     now: dt.datetime | None = None,
+    wall: Wall | None = None,
 ) -> Placement | None:
     """Mark a sticky as on the wall but outside the grid (a person sticky in the people area)."""
-    return set_place(sticky=sticky, place=OFF_GRID, source=source, scan=scan, now=now)
+    return set_place(sticky=sticky, place=OFF_GRID, source=source, scan=scan, now=now, wall=wall)
 
 
 def remove_sticky(
@@ -298,6 +357,7 @@ def count_miss(
     remove_after: int,
     scan: Scan,
     now: dt.datetime,
+    wall: Wall | None = None,
 ) -> Placement | None:
     """Count a scan that found the board but not this sticky; remove it after enough in a row.
 
@@ -313,7 +373,12 @@ def count_miss(
     if sticky.missed_scans < remove_after:
         return None
     return set_place(
-        sticky=sticky, place=NOT_ON_WALL, source=PlacementSource.CAMERA, scan=scan, now=now
+        sticky=sticky,
+        place=NOT_ON_WALL,
+        source=PlacementSource.CAMERA,
+        scan=scan,
+        now=now,
+        wall=wall,
     )
 
 
@@ -460,13 +525,18 @@ def rebuild_from_history(event: Event) -> int:
             None,
         )
         sticky.room = sticky.slot = None
-    db.session.flush()
+    wall = Wall(stickies)  # every sticky of the event, so every cell's queue is in it
     for move in moves:
         went_to = Place.of(move.to_status, move.to_room_id, move.to_slot_id)
         if Place.of(move.from_status, move.from_room_id, move.from_slot_id) == went_to:
             continue  # a change of holder: the cell rules bring it about again
         set_place(
-            sticky=move.sticky, place=went_to, source=move.source, now=move.created_dt, record=False
+            sticky=move.sticky,
+            place=went_to,
+            source=move.source,
+            now=move.created_dt,
+            record=False,
+            wall=wall,
         )
     differed = 0
     for sticky in stickies:

@@ -18,7 +18,7 @@ import json
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from app.db import write_lock_event
 from app.extensions import db
@@ -32,7 +32,7 @@ from app.models import (
     utcnow,
 )
 from app.services import ServiceError
-from app.services.board import count_miss, place_sticky, put_off_grid, undo_placements
+from app.services.board import Wall, count_miss, place_sticky, put_off_grid, undo_placements
 from app.services.text import unprintable_in
 
 MAX_SCAN_ID = 100
@@ -303,14 +303,13 @@ def apply_scan(
     ``remove_after`` is how many scans in a row must miss a visible sticky before it comes off.
     """
     write_lock_event(event.id)
-    existing = find_scan(event, observations.scan_id)
-    if existing is not None:
-        return ScanOutcome(existing, duplicate=True)
-    seen, hidden, on_board = _resolve(event, observations)
     received = now or utcnow()
     # Moves happen when the photo was taken; a camera's clock ahead of the server's is capped.
     now = min(observations.captured_dt or received, received)
-    late = _captured_after(event, source=source, moment=now)
+    existing, late = _same_or_newer(event, observations.scan_id, source=source, moment=now)
+    if existing is not None:
+        return ScanOutcome(existing, duplicate=True)
+    seen, hidden, on_board = _resolve(event, observations)
     scan = Scan(
         event_id=event.id,
         client_scan_id=observations.scan_id,
@@ -334,12 +333,14 @@ def apply_scan(
     # Stickies already where they were seen keep their place first, so that newcomers to the same
     # cell queue behind them; the rest follow in the order they were issued.
     seen.sort(key=lambda item: (not _already_there(*item), item[0].id))
+    # Every sticky with a place on the wall was read in _resolve, under the write lock.
+    wall = Wall(on_board)
     seen_ids = set()
     for sticky, room, slot in seen:
         seen_ids.add(sticky.id)
         if room is None:
             placement = put_off_grid(
-                sticky=sticky, source=PlacementSource.CAMERA, scan=scan, now=now
+                sticky=sticky, source=PlacementSource.CAMERA, scan=scan, now=now, wall=wall
             )
         else:
             placement = place_sticky(
@@ -349,6 +350,7 @@ def apply_scan(
                 source=PlacementSource.CAMERA,
                 scan=scan,
                 now=now,
+                wall=wall,
             )
         note(sticky, placement)
 
@@ -365,22 +367,35 @@ def apply_scan(
                 remove_after=remove_after,
                 scan=scan,
                 now=now,
+                wall=wall,
             ),
         )
     db.session.flush()
     return outcome
 
 
-def _captured_after(event: Event, *, source: str, moment: dt.datetime) -> bool:
-    """Return whether a scan of `source` captured after `moment` was applied (and not undone)."""
-    newer = select(Scan.id).where(
-        Scan.event_id == event.id,
+def _same_or_newer(
+    event: Event, scan_id: str, *, source: str, moment: dt.datetime
+) -> tuple[Scan | None, bool]:
+    """Return the scan stored with this scan id (a duplicate), and whether a scan of `source`
+    captured after `moment` was applied and not undone (this one is late), in one query."""
+    same = Scan.client_scan_id == scan_id
+    newer = and_(
         Scan.source == source,
         Scan.board_found.is_(True),
         Scan.undone_dt.is_(None),
         Scan.captured_dt > moment,
     )
-    return db.session.scalar(newer.limit(1)) is not None
+    query = (
+        select(Scan)
+        .where(Scan.event_id == event.id, or_(same, newer))
+        .order_by(case((same, 0), else_=1))
+        .limit(1)
+    )
+    found = db.session.scalar(query)
+    if found is not None and found.client_scan_id == scan_id:
+        return found, False
+    return None, found is not None
 
 
 def _already_there(sticky: Sticky, room, slot) -> bool:

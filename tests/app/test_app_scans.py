@@ -193,6 +193,43 @@ def test_api_scan_applies_and_same_id_twice_applies_once(post, create_session):
     assert db.session.scalar(select(func.count(Scan.id))) == 1
 
 
+def test_api_scan_that_moves_a_holder_reads_the_board_once(post, create_session, count_queries):
+    """A camera's scan: a holder leaves its cell (the queued sticky takes it) for a taken cell
+    (where it queues); each cell's queue comes from the scan's one read of the board."""
+    holder, queued, other = (create_session(title=t) for t in ("Holder", "Queued", "Other"))
+
+    def body(n, cells):
+        stickies = [
+            {"code": s.code, "room": room, "slot": slot, "via": "marker"}
+            for s, (room, slot) in cells.items()
+        ]
+        return {"scan_id": f"cam-{n}", "board_found": True, "stickies": stickies}
+
+    assert post(body(1, {holder: (A, TEN), other: (B, TEN)})).status_code == 201
+    assert post(body(2, {holder: (A, TEN), queued: (A, TEN), other: (B, TEN)})).status_code == 201
+    third = body(3, {holder: (B, TEN), queued: (A, TEN), other: (B, TEN)})
+    with count_queries() as run:
+        moved = post(third)
+    assert moved.status_code == 201
+    assert [where(s) for s in (holder, queued, other)] == [
+        ("conflict", B, TEN),
+        ("placed", A, TEN),
+        ("placed", B, TEN),
+    ]
+    # The answer names the sticky the camera moved; its history also has the queued one's turn.
+    assert [(c["code"], c["to"]["status"]) for c in moved.get_json()["changes"]] == [
+        (holder.code, "conflict")
+    ]
+    history = select(Placement.sticky_id, Placement.to_status).where(Placement.scan_id == 3)
+    assert db.session.execute(history.order_by(Placement.id)).all() == [
+        (holder.id, BoardStatus.CONFLICT),
+        (queued.id, BoardStatus.PLACED),
+    ]
+    # The token, the event, the board's write lock, the scan id (duplicate or late), the rooms,
+    # the slots, the stickies; then the scan, and the two stickies' places and history rows.
+    assert len(run) == 12, "\n".join(run)
+
+
 @pytest.mark.parametrize("auth", [None, "Bearer wrong", "Basic abc", "Bearer "])
 def test_api_scan_without_valid_token_is_401(client, event, auth):
     headers = {"Authorization": auth} if auth else {}
