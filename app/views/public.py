@@ -278,11 +278,25 @@ def _edit_secret(sticky) -> str | None:
     return request.args.get("key") or request.cookies.get(EDIT_COOKIE_PREFIX + sticky.code)
 
 
+# A browser keeps the edit secrets of its newest 40 stickies, one cookie of 48 bytes each: 1,998
+# bytes of the Cookie header it sends with every request. Without a limit a phone that claimed
+# 160 stickies sent 8,238 bytes, which gunicorn refuses (431: one header may hold 8,190 bytes).
+# An older sticky stays editable through its private edit link (/s/CODE/edit?key=SECRET), which
+# its page shows once after the claim; saving an edit from that link keeps the secret again.
+MAX_KEPT_EDIT_SECRETS = 40
+
+
 def _remember_secret(response, sticky, secret: str):
-    """Let this browser edit the sticky from now on: the secret goes into an HTTP-only cookie."""
-    response.set_cookie(
-        EDIT_COOKIE_PREFIX + sticky.code, secret, max_age=ONE_YEAR, **cookie_options()
-    )
+    """Let this browser edit the sticky from now on: the secret goes into an HTTP-only cookie.
+
+    Beyond the newest ``MAX_KEPT_EDIT_SECRETS`` the oldest secrets are deleted: browsers list a
+    request's cookies oldest first (RFC 6265, section 5.4).
+    """
+    name = EDIT_COOKIE_PREFIX + sticky.code
+    response.set_cookie(name, secret, max_age=ONE_YEAR, **cookie_options())
+    others = [key for key in request.cookies if key.startswith(EDIT_COOKIE_PREFIX) and key != name]
+    for oldest in others[: max(0, len(others) - (MAX_KEPT_EDIT_SECRETS - 1))]:
+        response.delete_cookie(oldest, **cookie_options())
     return response
 
 

@@ -11,6 +11,7 @@ from app.models import PlacementSource, StickyKind
 from app.services.board import place_sticky
 from app.services.codes import hash_secret
 from app.services.stickies import SessionFields, claim_sticky
+from app.views.public import MAX_KEPT_EDIT_SECRETS
 
 
 def test_sticky_unknown_code_is_404(client, event):
@@ -217,6 +218,63 @@ def test_edit_with_private_link_saves_and_remembers_browser(client, create_sessi
     db.session.refresh(sticky)
     assert sticky.title == "Testing with real things"
     assert client.get(f"/s/{sticky.code}/edit").status_code == 200
+
+
+def _claim_all(client, stickies) -> dict[str, str]:
+    """Claim each sticky from one browser, in order; return code -> the secret it was given."""
+    secrets = {}
+    for number, sticky in enumerate(stickies, 1):
+        response = client.post(f"/s/{sticky.code}", data={"title": f"Talk {number}", "host": "Ann"})
+        assert response.status_code == 302
+        secrets[sticky.code] = client.get_cookie(f"osb_edit_{sticky.code}").value
+    return secrets
+
+
+def test_claims_beyond_the_limit_keep_the_newest_edit_secrets(client, create_stickies):
+    stickies = create_stickies(MAX_KEPT_EDIT_SECRETS + 5)
+    codes = [sticky.code for sticky in stickies]
+    _claim_all(client, stickies[:MAX_KEPT_EDIT_SECRETS])
+    response = client.post(f"/s/{codes[-5]}", data={"title": "One more", "host": "Ann"})
+    # The claim past the limit sets its own secret and deletes the oldest one, nothing else.
+    set_cookies = response.headers.getlist("Set-Cookie")
+    assert [header.split("=", 1)[0] for header in set_cookies] == [
+        f"osb_edit_{codes[-5]}",
+        f"osb_edit_{codes[0]}",
+        "session",
+    ]
+    assert set_cookies[1].startswith(f"osb_edit_{codes[0]}=; Expires=Thu, 01 Jan 1970")
+    _claim_all(client, stickies[-4:])
+    kept = [code for code in codes if client.get_cookie(f"osb_edit_{code}") is not None]
+    assert len(kept) == MAX_KEPT_EDIT_SECRETS == 40
+    assert kept == codes[5:]
+    sent = client.get("/board").request.headers["Cookie"]
+    edit_cookies = [part for part in sent.split("; ") if part.startswith("osb_edit_")]
+    assert len(edit_cookies) == 40
+    assert len("; ".join(edit_cookies)) == 1998
+    assert len(sent) < 4000
+
+
+def test_sticky_whose_secret_dropped_out_is_edited_through_its_edit_link(client, create_stickies):
+    stickies = create_stickies(MAX_KEPT_EDIT_SECRETS + 1)
+    oldest, second, newest = stickies[0].code, stickies[1].code, stickies[-1].code
+    secrets = _claim_all(client, stickies)
+    assert client.get(f"/s/{newest}/edit").status_code == 200
+    assert client.get(f"/s/{second}/edit").status_code == 200
+    assert client.get(f"/s/{oldest}/edit").status_code == 403
+    client.get(f"/s/{newest}")  # the page the claim led to, with its private edit link once
+    edit_button = '<a class="button" href="/s/{}/edit">Edit</a>'
+    assert edit_button.format(newest) in client.get(f"/s/{newest}").get_data(as_text=True)
+    assert edit_button.format(oldest) not in client.get(f"/s/{oldest}").get_data(as_text=True)
+    response = client.post(
+        f"/s/{oldest}/edit?key={secrets[oldest]}", data={"title": "Talk 1, moved", "host": "Ann"}
+    )
+    assert response.status_code == 302
+    db.session.refresh(stickies[0])
+    assert stickies[0].title == "Talk 1, moved"
+    # Its secret is the newest again, so the one claimed second is now the oldest and goes.
+    assert client.get(f"/s/{oldest}/edit").status_code == 200
+    assert client.get(f"/s/{second}/edit").status_code == 403
+    assert client.get(f"/s/{newest}/edit").status_code == 200
 
 
 def test_organizer_can_edit_any_sticky(organizer_client, create_session):
