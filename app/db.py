@@ -110,18 +110,21 @@ def upgrade_database() -> None:
     command.upgrade(config, "head")
 
 
-def write_lock_event(event_id: int) -> None:
+def write_lock_event(event_id: int) -> int:
     """Make this transaction the event's only writer until it ends, before it reads the board.
 
     Board changes read the stickies' places and then write new ones; two at once (two cameras, say)
     would each decide from what the other is about to change. A no-op update of the event's row
     takes its row lock on PostgreSQL and SQLite's write lock, so such changes take turns, and each
     reads what the one before it committed.
+
+    Return the event's ``layout_version`` as it stands once the lock is held.
     """
     from app.extensions import db
 
     # Core, on the session's connection: the ORM's bulk update machinery costs five times more.
-    db.session.connection().execute(_lock_statement(), {"event_id": event_id})
+    locked = db.session.connection().execute(_lock_statement(), {"event_id": event_id})
+    return locked.scalar_one()
 
 
 @cache
@@ -131,4 +134,9 @@ def _lock_statement():
     from app.models import Event
 
     events = Event.__table__
-    return events.update().where(events.c.id == bindparam("event_id")).values(name=events.c.name)
+    return (
+        events.update()
+        .where(events.c.id == bindparam("event_id"))
+        .values(name=events.c.name)
+        .returning(events.c.layout_version)
+    )

@@ -22,8 +22,10 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    inspect,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.extensions import db
 
@@ -85,6 +87,9 @@ class Event(db.Model):
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The instance serves the event that was loaded last.
     loaded_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Counts the changes of the rooms, the slots and the time zone (see `_count_layout_changes`):
+    # what a scan has to read again to know the names it may use.
+    layout_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     rooms: Mapped[list[Room]] = relationship(
         back_populates="event", order_by="Room.position", cascade="all, delete-orphan"
@@ -354,3 +359,30 @@ class Organizer(db.Model):
 
     def __repr__(self) -> str:
         return f"<Organizer {self.username!r}>"
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _count_layout_changes(session: Session, flush_context, instances) -> None:
+    """Count every change of an event's rooms, slots or time zone in its ``layout_version``.
+
+    A scan keeps the event's room names and slot times between requests, and reads them again
+    when the count it gets with the board's write lock differs (app.services.layout). The count
+    goes up in SQL, so that two changes at once never leave it where it was after one.
+    """
+    changed: dict[int, Event] = {}
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Room | Slot):
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            event = obj.event or (session.get(Event, obj.event_id) if obj.event_id else None)
+        elif isinstance(obj, Event) and obj in session.dirty:
+            attrs = inspect(obj).attrs
+            if not any(attrs[a].history.has_changes() for a in ("timezone", "rooms", "slots")):
+                continue
+            event = obj
+        else:
+            continue
+        if event is not None and inspect(event).persistent and event not in session.deleted:
+            changed[id(event)] = event
+    for event in changed.values():
+        event.layout_version = Event.layout_version + 1

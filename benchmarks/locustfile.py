@@ -15,7 +15,8 @@ then Locust headless for a bounded time; or by hand against a running server::
   (even ones).
 - ``Kiosk`` (3): the wall screen, the same with the kiosk page, which always fetches its grid.
 - ``Camera`` (3): posts the board as it sees it every 5 s, moving its own sticky each time, so that
-  every scan changes the board.
+  every scan changes the board. The cameras watch one wall: each scan shows the others' stickies
+  where the others' last scans put them.
 
 Each stream notes when board events arrive and each camera when its change was committed; at the
 end, ``OPENSPACES_LOAD_RESULT`` (a JSON file) receives, per change, how many open live pages saw it
@@ -51,6 +52,8 @@ CHANGES: list[tuple[float, float]] = []
 # one entry per stream: {"opened": [(from, until)], "events": [t, ...]}
 STREAMS: list[dict] = []
 _board: dict = {}
+# The wall the cameras watch, code -> (room, slot): each camera moves its own sticky on it.
+_wall: dict[str, tuple[str, str]] = {}
 
 
 def _board_state(client) -> dict:
@@ -244,16 +247,20 @@ class Camera(FastHttpUser):
         rooms = [r["name"] for r in manifest["rooms"]]
         slots = [s["start"] for s in manifest["slots"]]
         placed = [s for s in _board_state(self.client)["stickies"] if s["status"] == "placed"]
-        self.seen = {s["code"]: (s["room"], s["slot"]) for s in placed}
-        taken = set(self.seen.values())
+        with _lock:
+            if not _wall:
+                _wall.update({s["code"]: (s["room"], s["slot"]) for s in placed})
+            taken = set(_wall.values())
         free = [(r, s) for r in rooms for s in slots if (r, s) not in taken]
         self.mine = placed[self.number % len(placed)]["code"]
-        self.cells = [self.seen[self.mine], free[self.number % len(free)]]
+        self.cells = [_wall[self.mine], free[self.number % len(free)]]
 
     @task
     def post_scan(self) -> None:
         n = next(self.scans)
-        self.seen[self.mine] = self.cells[n % 2]
+        with _lock:
+            _wall[self.mine] = self.cells[n % 2]
+            seen = dict(_wall)
         body = {
             "scan_id": f"load-{self.number}-{n}-{time.time_ns()}",
             "board_found": True,
@@ -261,7 +268,7 @@ class Camera(FastHttpUser):
             "hidden_cells": [],
             "stickies": [
                 {"code": code, "room": room, "slot": slot, "via": "marker"}
-                for code, (room, slot) in self.seen.items()
+                for code, (room, slot) in seen.items()
             ],
         }
         started = time.monotonic()

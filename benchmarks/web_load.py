@@ -166,8 +166,13 @@ class Served:
         )
         self.token = made.stdout.strip().splitlines()[-1]
         self.port = free_port()
+        usage = subprocess.run(
+            [sys.executable, "-m", "app", "serve", "--help"], capture_output=True, text=True, **run
+        ).stdout
+        # Releases before the choice of servers served with waitress only.
+        server = ["--server", "waitress"] if "--server" in usage else []
         self.server = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--server", "waitress"]
+            [sys.executable, "-m", "app", "serve", *server]
             + ["--port", str(self.port), "--threads", "32"],
             env=env,
             cwd=tree or None,
@@ -253,16 +258,17 @@ def _measure(tree: str | None, args, *, view: bytes, pages: bool) -> list[tuple[
                     rows.append(
                         (name, burst(port, make, clients=args.clients, per_client=args.requests))
                     )
-            # A camera's scans with and without sticky views, in turn (see `alternate`).
-            camera = alternate(
-                [(port, served.scan), (port, lambda i, n: served.scan_with_views(i, n, view=view))],
-                clients=4,
-                per_client=args.camera_requests,
-            )
-            rows += [
-                ("camera scan (4 clients)", camera[0]),
-                ("camera scan with 2 sticky views (4 clients)", camera[1]),
-            ]
+            # A camera's scans with and without sticky views, in turn (see `alternate`): one
+            # camera (a wall camera posts every few seconds, so scans seldom wait for each
+            # other), then four posting back to back.
+            scans = [(port, served.scan), (port, lambda i, n: served.scan_with_views(i, n, view=view))]
+            for cameras, per_camera in ((1, 4 * args.camera_requests), (4, args.camera_requests)):
+                plain, with_views = alternate(scans, clients=cameras, per_client=per_camera)
+                clients = f"{cameras} client{'s' if cameras > 1 else ''}"
+                rows += [
+                    (f"camera scan ({clients})", plain),
+                    (f"camera scan with 2 sticky views ({clients})", with_views),
+                ]
         finally:
             served.stop()
     return rows
@@ -323,9 +329,17 @@ def main(argv: list[str] | None = None) -> int:
             f"| {name} | {f['clients']} | {f['requests']} | {f['per_s']:.0f} | {f['p50_ms']:.1f} | "
             f"{f['p95_ms']:.1f} | {statuses} |"
         )
+    if args.against:
+        revision = subprocess.run(
+            ["git", "-C", args.against, "log", "-1", "--format=%h (%cs)"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        lines += ["", f"`{args.against}` is a checkout of {revision or 'another release'}."]
     lines += [
         "",
-        "The two camera rows of a server are measured in turn, five bursts each, so that both see "
+        "The camera rows of a server are measured in pairs, one camera and then four posting back "
+        "to back, and the two rows of a pair in turn, five bursts each, so that both see "
         "the same load from the rest of the machine. With `--against`, the other checkout's rows "
         "come after, from a server and demo event of its own, once this one has stopped. A scan "
         "lists every placed "

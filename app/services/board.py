@@ -21,6 +21,7 @@ from app.models import (
     utcnow,
 )
 from app.services import ServiceError
+from app.services.layout import Layout
 
 
 @dataclass
@@ -155,8 +156,10 @@ class Wall:
     with a place on the wall, and every sticky that the batch moves (``set_place`` adds it).
     """
 
-    def __init__(self, stickies: Iterable[Sticky] = ()) -> None:
+    def __init__(self, stickies: Iterable[Sticky] = (), *, layout: Layout | None = None) -> None:
         self._stickies = {s.id: s for s in stickies}
+        # The event's rooms and slots by id: with it, moves name cells by ids alone.
+        self.layout = layout
 
     def add(self, sticky: Sticky) -> None:
         self._stickies.setdefault(sticky.id, sticky)
@@ -249,14 +252,17 @@ def set_place(
     Return the recorded move, or None when the sticky was there already.
     """
     now = now or utcnow()
-    if place.in_cell:
+    room = slot = None
+    by_id = place.in_cell and wall is not None and wall.layout is not None
+    if by_id:
+        if not wall.layout.has_cell(place.room_id, place.slot_id):
+            raise ServiceError("that cell does not exist in the sticky's event")
+    elif place.in_cell:
         room, slot = db.session.get(Room, place.room_id), db.session.get(Slot, place.slot_id)
         if room is None or slot is None:
             raise ServiceError("that cell does not exist")
         if room.event_id != sticky.event_id or slot.event_id != sticky.event_id:
             raise ServiceError("the room and slot must belong to the sticky's event")
-    else:
-        room = slot = None
     if wall is not None:
         wall.add(sticky)
     sticky.missed_scans = 0
@@ -283,7 +289,11 @@ def set_place(
             now=now,
         )
     sticky.room_id, sticky.slot_id = place.room_id, place.slot_id
-    sticky.room, sticky.slot = room, slot
+    if by_id:
+        # The ids decide; the room and slot load from them when asked for.
+        db.session.expire(sticky, ["room", "slot"])
+    else:
+        sticky.room, sticky.slot = room, slot
     sticky.board_status, sticky.placed_dt = status, now
     if wall is None:
         db.session.flush()  # the queries of the cells' queues must see the move

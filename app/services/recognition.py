@@ -71,6 +71,8 @@ def wait_for_quiet(
             return True
         stop.wait(min(quiet_s - idle, until - now))
     return False
+
+
 DEFAULT_TEMPLATE = "note-76"
 
 

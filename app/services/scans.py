@@ -32,7 +32,8 @@ from app.models import (
     utcnow,
 )
 from app.services import ServiceError
-from app.services.board import Wall, count_miss, place_sticky, put_off_grid, undo_placements
+from app.services.board import OFF_GRID, Place, Wall, count_miss, set_place, undo_placements
+from app.services.layout import Layout, event_layout
 from app.services.text import unprintable_in
 
 MAX_SCAN_ID = 100
@@ -205,14 +206,16 @@ def _parse_captured(value: object) -> dt.datetime | None:
     return moment.astimezone(dt.UTC)
 
 
-def check_size(event: Event, observations: Observations, *, issued_at_least: int = 0) -> None:
+def check_size(
+    event: Event, observations: Observations, *, layout: Layout, issued_at_least: int = 0
+) -> None:
     """Refuse a scan that lists more than the event's wall could show.
 
     At most one entry per issued sticky, one hidden cell per cell of the grid, and one warning per
     room card, slot card and sticky plus a few for the whole photo. ``issued_at_least``: stickies
     known to be issued already; when the scan fits within that, the issued ones are not counted.
     """
-    rooms, slots = len(event.rooms), len(event.slots)
+    rooms, slots = len(layout.rooms), len(layout.slots)
     issued = issued_at_least
     if (
         len(observations.stickies) > issued
@@ -231,14 +234,13 @@ def check_size(event: Event, observations: Observations, *, issued_at_least: int
         )
 
 
-def _resolve(event: Event, observations: Observations):
-    """Map names to rows; every code, room and slot must belong to the event.
+def _resolve(event: Event, observations: Observations, layout: Layout):
+    """Map names to rows and ids; every code, room and slot must belong to the event.
 
-    Return the stickies seen with their cells, the hidden cells, and every sticky on the board
-    (those the scan may have missed), read in one query with the ones seen.
+    Return the stickies seen with their cells (room and slot ids), the hidden cells, and every
+    sticky on the board (those the scan may have missed), read in one query with the ones seen.
     """
-    rooms = {r.name: r for r in event.rooms}
-    slots = {s.key: s for s in event.slots}
+    rooms, slots = layout.rooms, layout.slots
     codes = [s.code for s in observations.stickies]
     loaded = db.session.scalars(
         select(Sticky)
@@ -256,7 +258,7 @@ def _resolve(event: Event, observations: Observations):
         raise InvalidScan(f"codes never issued for this event: {', '.join(unknown)}")
     if len(set(codes)) != len(codes):
         raise InvalidScan("a code appears twice in one scan")
-    check_size(event, observations, issued_at_least=len(found))
+    check_size(event, observations, layout=layout, issued_at_least=len(found))
     seen = []
     for obs in observations.stickies:
         if obs.room is not None:
@@ -270,7 +272,7 @@ def _resolve(event: Event, observations: Observations):
     for room, slot in observations.hidden_cells:
         if room not in rooms or slot not in slots:
             raise InvalidScan(f"unknown hidden cell [{room!r}, {slot!r}]")
-    hidden = {(rooms[r].id, slots[s].id) for r, s in observations.hidden_cells}
+    hidden = {(rooms[r], slots[s]) for r, s in observations.hidden_cells}
     return seen, hidden, on_board
 
 
@@ -302,14 +304,14 @@ def apply_scan(
 
     ``remove_after`` is how many scans in a row must miss a visible sticky before it comes off.
     """
-    write_lock_event(event.id)
+    layout = event_layout(event, version=write_lock_event(event.id))
     received = now or utcnow()
     # Moves happen when the photo was taken; a camera's clock ahead of the server's is capped.
     now = min(observations.captured_dt or received, received)
     existing, late = _same_or_newer(event, observations.scan_id, source=source, moment=now)
     if existing is not None:
         return ScanOutcome(existing, duplicate=True)
-    seen, hidden, on_board = _resolve(event, observations)
+    seen, hidden, on_board = _resolve(event, observations, layout)
     scan = Scan(
         event_id=event.id,
         client_scan_id=observations.scan_id,
@@ -328,30 +330,25 @@ def apply_scan(
 
     def note(sticky: Sticky, placement: Placement | None) -> None:
         if placement is not None:
-            outcome.changes.append(_describe(sticky, placement))
+            outcome.changes.append(_describe(sticky, placement, layout))
 
     # Stickies already where they were seen keep their place first, so that newcomers to the same
     # cell queue behind them; the rest follow in the order they were issued.
     seen.sort(key=lambda item: (not _already_there(*item), item[0].id))
     # Every sticky with a place on the wall was read in _resolve, under the write lock.
-    wall = Wall(on_board)
+    wall = Wall(on_board, layout=layout)
     seen_ids = set()
-    for sticky, room, slot in seen:
+    for sticky, room_id, slot_id in seen:
         seen_ids.add(sticky.id)
-        if room is None:
-            placement = put_off_grid(
-                sticky=sticky, source=PlacementSource.CAMERA, scan=scan, now=now, wall=wall
-            )
-        else:
-            placement = place_sticky(
-                sticky=sticky,
-                room=room,
-                slot=slot,
-                source=PlacementSource.CAMERA,
-                scan=scan,
-                now=now,
-                wall=wall,
-            )
+        place = OFF_GRID if room_id is None else Place.cell(room_id, slot_id)
+        placement = set_place(
+            sticky=sticky,
+            place=place,
+            source=PlacementSource.CAMERA,
+            scan=scan,
+            now=now,
+            wall=wall,
+        )
         note(sticky, placement)
 
     # Only stickies seen now have come onto the board since it was read (in _resolve).
@@ -398,22 +395,27 @@ def _same_or_newer(
     return None, found is not None
 
 
-def _already_there(sticky: Sticky, room, slot) -> bool:
-    if room is None:
+def _already_there(sticky: Sticky, room_id: int | None, slot_id: int | None) -> bool:
+    if room_id is None:
         return sticky.board_status == BoardStatus.OFF_GRID
-    return sticky.on_grid and (sticky.room_id, sticky.slot_id) == (room.id, slot.id)
+    return sticky.on_grid and (sticky.room_id, sticky.slot_id) == (room_id, slot_id)
 
 
-def _describe(sticky: Sticky, placement: Placement) -> dict:
+def _describe(sticky: Sticky, placement: Placement, layout: Layout | None = None) -> dict:
+    """Describe a move as the scan answers and previews show it; names from ``layout`` when
+    given, else from the rooms and slots."""
+
     def where(status, room_id, slot_id):
-        if status in (BoardStatus.PLACED, BoardStatus.CONFLICT):
-            from app.models import Room, Slot
+        if status not in (BoardStatus.PLACED, BoardStatus.CONFLICT):
+            return {"room": None, "slot": None}
+        if layout is not None:
+            return {"room": layout.room_names[room_id], "slot": layout.slot_keys[slot_id]}
+        from app.models import Room, Slot
 
-            return {
-                "room": db.session.get(Room, room_id).name,
-                "slot": db.session.get(Slot, slot_id).key,
-            }
-        return {"room": None, "slot": None}
+        return {
+            "room": db.session.get(Room, room_id).name,
+            "slot": db.session.get(Slot, slot_id).key,
+        }
 
     return {
         "code": sticky.code,

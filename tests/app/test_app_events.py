@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Event, Room, Slot
-from app.services import ServiceError
+from app.services import ServiceError, events
 from app.services.events import load_event_file
 
 
@@ -111,3 +111,53 @@ def test_room_with_placed_sticky_cannot_be_removed(event, event_file, create_ses
     event_file.write_text(EVENT_TOML.replace('[[rooms]]\nname = "Terrace"\n', ""))
     with pytest.raises(ServiceError, match="room 'Terrace' has stickies on the board"):
         load_event_file(event_file)
+
+
+def _layout_version(event) -> int:
+    return db.session.scalar(select(Event.layout_version).where(Event.id == event.id))
+
+
+@pytest.mark.parametrize(
+    ("change", "counted"),
+    [
+        (lambda e: events.add_room(event=e, name="Garden", capacity=12), True),
+        (lambda e: events.update_room(room=e.rooms[0], name="Main Hall", capacity=40), True),
+        (lambda e: events.delete_room(room=e.rooms[2]), True),
+        (
+            lambda e: events.add_slot(event=e, start="2026-09-26T12:00", end="2026-09-26T12:45"),
+            True,
+        ),
+        (lambda e: events.delete_slot(slot=e.slots[1]), True),
+        (
+            lambda e: events.update_event_settings(
+                event=e, name=e.name, timezone="Asia/Dubai", base_url=e.base_url
+            ),
+            True,
+        ),
+        (
+            lambda e: events.update_event_settings(
+                event=e, name="Renamed", timezone=e.timezone, base_url=e.base_url
+            ),
+            False,
+        ),
+    ],
+    ids=["add room", "rename room", "delete room", "add slot", "delete slot", "time zone", "name"],
+)
+def test_every_change_of_rooms_slots_or_time_zone_counts_in_the_layout_version(
+    event, change, counted
+):
+    before = _layout_version(event)
+    change(event)
+    db.session.commit()
+    assert _layout_version(event) == before + (1 if counted else 0)
+
+
+def test_loading_an_edited_event_file_counts_one_layout_change(event, event_file):
+    before = _layout_version(event)
+    load_event_file(event_file)
+    db.session.commit()
+    assert _layout_version(event) == before
+    event_file.write_text(EVENT_TOML + '\n[[rooms]]\nname = "Garden"\n')
+    load_event_file(event_file)
+    db.session.commit()
+    assert _layout_version(event) > before

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import BoardStatus, Placement, Scan, Sticky
+from app.models import BoardStatus, Event, Placement, Scan, Sticky
 from app.services.scans import apply_scan, parse_observations, undo_scan
 
 A, B, T = "Hall A", "Hall B", "Terrace"
@@ -225,9 +225,51 @@ def test_api_scan_that_moves_a_holder_reads_the_board_once(post, create_session,
         (holder.id, BoardStatus.CONFLICT),
         (queued.id, BoardStatus.PLACED),
     ]
-    # The token, the event, the board's write lock, the scan id (duplicate or late), the rooms,
-    # the slots, the stickies; then the scan, and the two stickies' places and history rows.
-    assert len(run) == 12, "\n".join(run)
+    # The token, the event, the board's write lock (with the layout's version: the rooms and
+    # slots are known), the scan id (duplicate or late), the stickies; then the scan, and the two
+    # stickies' places and history rows.
+    assert len(run) == 10, "\n".join(run)
+
+
+def test_api_scan_uses_the_rooms_and_slots_as_they_are_now(app, post, create_session, event):
+    """Scans keep the room names and slot times between requests; an organizer's change made
+    through another app on the same database (another worker) counts from the next scan."""
+    from app import create_app
+    from app.services.events import update_event_settings, update_room
+
+    s = create_session()
+
+    def body(n, room, slot):
+        stickies = [{"code": s.code, "room": room, "slot": slot, "via": "marker"}]
+        return {"scan_id": f"cam-{n}", "board_found": True, "stickies": stickies}
+
+    assert post(body(1, A, TEN)).status_code == 201
+    other = create_app({**app.config, "TESTING": True})
+    with other.app_context():
+        there = db.session.get(Event, event.id)
+        update_room(room=there.rooms[0], name="Main Hall", capacity=40)
+        # 10:00 in Kolkata is 08:30 in Dubai.
+        update_event_settings(
+            event=there, name=there.name, timezone="Asia/Dubai", base_url=there.base_url
+        )
+        db.session.commit()
+        db.session.remove()
+    refused = post(body(2, A, TEN))
+    assert refused.status_code == 422
+    assert refused.get_json()["error"] == "unknown room 'Hall A'"
+    moved = post(body(3, "Main Hall", "2026-09-26T09:30"))
+    assert moved.status_code == 201, moved.get_json()
+    assert moved.get_json()["changes"][0]["from"] == {
+        "status": "placed",
+        "room": "Main Hall",
+        "slot": "2026-09-26T08:30",
+    }
+    assert moved.get_json()["changes"][0]["to"] == {
+        "status": "placed",
+        "room": "Main Hall",
+        "slot": "2026-09-26T09:30",
+    }
+    assert where(s) == ("placed", "Main Hall", "2026-09-26T09:30")
 
 
 @pytest.mark.parametrize("auth", [None, "Bearer wrong", "Basic abc", "Bearer "])
