@@ -215,9 +215,9 @@ class Served:
             {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
         )
 
-    def scan_with_views(self, index: int, n: int, *, view: bytes):
+    def scan_with_views(self, index: int, n: int, *, view: bytes, prefix: str = "views"):
         """The same scan with two sticky views, each better than the last: all are kept."""
-        body = json.loads(self.scan(index, n, prefix="views")[2])
+        body = json.loads(self.scan(index, n, prefix=prefix)[2])
         fields = {"scan": ("", json.dumps(body).encode(), "application/json")}
         for k in range(2):
             code = self.placed[(2 * index + k) % len(self.placed)]["code"]
@@ -261,8 +261,16 @@ def _measure(tree: str | None, args, *, view: bytes, pages: bool) -> list[tuple[
             # A camera's scans with and without sticky views, in turn (see `alternate`): one
             # camera (a wall camera posts every few seconds, so scans seldom wait for each
             # other), then four posting back to back.
-            scans = [(port, served.scan), (port, lambda i, n: served.scan_with_views(i, n, view=view))]
             for cameras, per_camera in ((1, 4 * args.camera_requests), (4, args.camera_requests)):
+                scans = [
+                    (port, lambda i, n, c=cameras: served.scan(i, n, prefix=f"load{c}")),
+                    (
+                        port,
+                        lambda i, n, c=cameras: served.scan_with_views(
+                            i, n, view=view, prefix=f"views{c}"
+                        ),
+                    ),
+                ]
                 plain, with_views = alternate(scans, clients=cameras, per_client=per_camera)
                 clients = f"{cameras} client{'s' if cameras > 1 else ''}"
                 rows += [
