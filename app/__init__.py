@@ -70,6 +70,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         size = int(pool) if pool else 10
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_size", size)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("max_overflow", 2 * size if pool else 30)
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg:"):
+            from app.db import postgres_cursor_factory
+
+            factory = postgres_cursor_factory()
+            if factory is not None:
+                connect_args = app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault(
+                    "connect_args", {}
+                )
+                connect_args.setdefault("cursor_factory", factory)
 
     # Importing app.db also tunes every SQLite connection as it opens (WAL, busy timeout).
     from app.db import upgrade_database

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import threading
 from functools import cache
@@ -140,3 +141,41 @@ def _lock_statement():
         .values(name=events.c.name)
         .returning(events.c.layout_version)
     )
+
+
+_LOCKING_READ = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b", re.IGNORECASE)
+
+
+def postgres_cursor_factory():
+    """Return psycopg's cursor class for the app's PostgreSQL connections, or None to keep its own.
+
+    Under gevent (``openspaces serve``'s workers), psycopg waits for each answer in gevent's
+    loop, so that every statement of a request lets the worker's other requests run first:
+    under a break's 2,000 phones, a page's two statements each waited behind hundreds of others.
+    A plain read waits in C instead, as a SQLite read does, holding the worker for the fraction
+    of a millisecond a nearby PostgreSQL takes. It cannot wait for a lock that another request of
+    the same worker holds, so it cannot stop the worker. Writes, and reads that lock rows, still
+    let other requests run while they wait, since the lock they wait for may be held by one of
+    them.
+    """
+    try:
+        import psycopg
+        from psycopg import waiting
+    except ImportError:
+        return None
+    wait_c = getattr(waiting, "wait_c", None)
+    if wait_c is None or not hasattr(psycopg.Cursor, "_execute_gen"):
+        return None  # psycopg without its C part, or a version whose cursor works otherwise
+
+    class ReadsInPlace(psycopg.Cursor):
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            text = query if isinstance(query, str) else ""
+            if not text.lstrip()[:6].upper() == "SELECT" or _LOCKING_READ.search(text):
+                return super().execute(query, params, prepare=prepare, binary=binary)
+            conn = self._conn
+            with conn.lock:
+                work = self._execute_gen(query, params, prepare=prepare, binary=binary)
+                wait_c(work, conn.pgconn.socket, interval=0.1)
+            return self
+
+    return ReadsInPlace

@@ -180,3 +180,45 @@ def test_postgres_pages_render(pg_app):
     for url in urls:
         assert client.get(url).status_code == 200, url
     assert "On Postgres" in client.get("/schedule.json").get_data(as_text=True)
+
+
+def test_postgres_reads_wait_in_place_and_never_for_a_lock(pg_app):
+    """Plain reads take the cursor's in-place wait (app.db.postgres_cursor_factory): a row
+    another transaction has locked is read at once; a write waits for that lock and then goes on."""
+    import threading
+
+    raw = db.engine.raw_connection()
+    try:
+        assert type(raw.driver_connection.cursor()).__name__ == "ReadsInPlace"
+    finally:
+        raw.close()
+    db.session.execute(text("CREATE TABLE walls (id integer PRIMARY KEY, name text)"))
+    db.session.execute(text("INSERT INTO walls VALUES (1, 'main')"))
+    db.session.commit()
+    engine = db.engine
+    holder = engine.connect()
+    holder.execute(text("UPDATE walls SET name = 'renamed' WHERE id = 1"))
+    try:
+        with db.engine.connect() as reader:
+            assert reader.execute(text("SELECT name FROM walls WHERE id = 1")).scalar() == "main"
+        written = threading.Event()
+        failed = []
+
+        def write() -> None:
+            try:
+                with engine.begin() as writer:
+                    writer.execute(text("UPDATE walls SET name = name || '!' WHERE id = 1"))
+                written.set()
+            except Exception as exc:  # noqa: BLE001 - shown by the assertion below
+                failed.append(exc)
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        assert not written.wait(0.3)  # the write waits for the holder's lock
+        holder.commit()
+        thread.join(5)
+        assert written.is_set(), failed
+    finally:
+        holder.close()
+    with db.engine.connect() as reader:
+        assert reader.execute(text("SELECT name FROM walls WHERE id = 1")).scalar() == "renamed!"
