@@ -59,6 +59,12 @@ def get_current_event() -> Event | None:
     )
 
 
+def current_event_id():
+    """The id of the event this instance serves, as a subquery for a query that needs it too."""
+    query = select(Event.id).order_by(Event.loaded_dt.desc(), Event.id.desc()).limit(1)
+    return query.scalar_subquery()
+
+
 def get_event_by_slug(slug: str) -> Event | None:
     return db.session.scalar(select(Event).filter_by(slug=slug))
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models import ApiToken, Organizer, utcnow
+from app.models import ApiToken, Event, Organizer, utcnow
 from app.services import ServiceError
 from app.services.codes import hash_secret, new_secret
 from app.services.text import unprintable_in
@@ -83,8 +83,25 @@ def create_token(*, name: str, replace: bool = False) -> tuple[ApiToken, str]:
     return token, secret
 
 
-def token_for_secret(secret: str) -> ApiToken | None:
-    token = db.session.scalar(select(ApiToken).filter_by(token_hash=hash_secret(secret)))
+def camera_and_event(secret: str) -> tuple[ApiToken | None, Event | None]:
+    """Return the live camera token with this secret and the event it posts to, in one query.
+
+    A camera's every request needs both; (None, None) for a secret of no live token.
+    """
+    from app.services.events import current_event_id
+
+    row = db.session.execute(
+        select(ApiToken, Event)
+        .select_from(ApiToken)
+        .outerjoin(Event, Event.id == current_event_id())
+        .where(ApiToken.token_hash == hash_secret(secret))
+    ).first()
+    token = _in_use(row[0]) if row else None
+    return (token, row[1]) if token else (None, None)
+
+
+def _in_use(token: ApiToken | None) -> ApiToken | None:
+    """Return the token unless it is missing or revoked, noting when it was last used."""
     if token is None or token.revoked_dt is not None:
         return None
     now = utcnow()

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.services import board as board_service
 from app.services import live
 from app.services.ingest import ScanSettings, ingest_scan
-from app.services.organizers import token_for_secret
+from app.services.organizers import camera_and_event
 from app.services.pictures import InvalidView
 from app.services.scans import InvalidScan, read_json
 from app.services.uploads import InvalidUpload
@@ -28,13 +28,15 @@ def token_required(view):
     def wrapped(*args, **kwargs):
         header = request.headers.get("Authorization", "")
         scheme, _, secret = header.partition(" ")
-        token = token_for_secret(secret.strip()) if scheme.lower() == "bearer" and secret else None
+        token, event = (None, None)
+        if scheme.lower() == "bearer" and secret:
+            token, event = camera_and_event(secret.strip())
         if token is None:
             response = jsonify(error="a valid camera token is needed: Authorization: Bearer TOKEN")
             response.status_code = 401
             response.headers["WWW-Authenticate"] = 'Bearer realm="openspaces"'
             abort(response)
-        g.api_token = token
+        g.api_token, g.camera_event = token, event
         return view(*args, **kwargs)
 
     return wrapped
@@ -67,10 +69,15 @@ def board():
     return response
 
 
+def _camera_event():
+    """The event a camera's request posts to, read with its token (token_required)."""
+    return g.camera_event or current_event_or_404()
+
+
 @bp.get("/manifest")
 @token_required
 def manifest():
-    return jsonify(board_service.build_manifest(current_event_or_404()))
+    return jsonify(board_service.build_manifest(_camera_event()))
 
 
 @bp.post("/scans")
@@ -81,7 +88,7 @@ def post_scan():
     A multipart form carries the photo in ``photo`` and either the observations as JSON in ``scan``
     or just a ``scan_id``, in which case the server scans the photo itself.
     """
-    event = current_event_or_404()
+    event = _camera_event()
     try:
         if request.mimetype == "multipart/form-data":
             upload = request.files.get("photo")

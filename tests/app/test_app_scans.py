@@ -225,10 +225,10 @@ def test_api_scan_that_moves_a_holder_reads_the_board_once(post, create_session,
         (holder.id, BoardStatus.CONFLICT),
         (queued.id, BoardStatus.PLACED),
     ]
-    # The token, the event, the board's write lock (with the layout's version: the rooms and
+    # The token with the event, the board's write lock (with the layout's version: the rooms and
     # slots are known), the scan id (duplicate or late), the stickies; then the scan, and the two
     # stickies' places and history rows.
-    assert len(run) == 10, "\n".join(run)
+    assert len(run) == 9, "\n".join(run)
 
 
 def test_api_scan_uses_the_rooms_and_slots_as_they_are_now(app, post, create_session, event):
@@ -270,6 +270,17 @@ def test_api_scan_uses_the_rooms_and_slots_as_they_are_now(app, post, create_ses
         "slot": "2026-09-26T09:30",
     }
     assert where(s) == ("placed", "Main Hall", "2026-09-26T09:30")
+
+
+def test_api_with_a_camera_token_and_no_event_is_404(app, client):
+    from app.services.organizers import create_token
+
+    _, secret = create_token(name="early-cam")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/manifest", headers=headers).status_code == 404
+    body = {"scan_id": "s1", "board_found": True, "stickies": []}
+    assert client.post("/api/scans", json=body, headers=headers).status_code == 404
 
 
 @pytest.mark.parametrize("auth", [None, "Bearer wrong", "Basic abc", "Bearer "])
