@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from app.views.public import MAX_KEPT_EDIT_SECRETS
 from benchmarks.demo_wall import event_toml
 from benchmarks.servers import free_port, throwaway_postgres
 
@@ -107,7 +108,10 @@ class Client:
         for name, value in response.getheaders():
             if name.lower() == "set-cookie":
                 key, _, rest = value.partition("=")
-                self.cookies[key.strip()] = rest.split(";", 1)[0]
+                if "max-age=0" in rest.lower().replace(" ", ""):
+                    self.cookies.pop(key.strip(), None)  # deleted, as a browser does
+                else:
+                    self.cookies[key.strip()] = rest.split(";", 1)[0]
         return response.status, data
 
 
@@ -164,7 +168,9 @@ def _claimer(base_url: str, codes: list[str], index: int, until: float, figures)
             code, kind, expected = pending.pop(0), "claim", (302,)
             path = f"/s/{code}"
         else:
-            code, kind, expected = claimed[n % len(claimed)], "edit", (302,)
+            # A phone keeps the edit secrets of its newest stickies only.
+            editable = claimed[-MAX_KEPT_EDIT_SECRETS:]
+            code, kind, expected = editable[n % len(editable)], "edit", (302,)
             path = f"/s/{code}/edit"
         status, page = _timed(
             figures, f"{kind} form (GET)", (200,), lambda path=path: client.request("GET", path)
@@ -204,7 +210,8 @@ def drive(
 ) -> Figures:
     """Run one camera per token and ``claimers`` claimers against ``base_url`` for ``seconds``.
 
-    Claimer ``i`` claims ``claim_codes[i::claimers]`` in turn, then edits what it claimed.
+    Claimer ``i`` claims ``claim_codes[i::claimers]`` in turn, then edits the newest of what it
+    claimed, those whose edit secrets its cookies keep.
     """
     figures = Figures()
     until = time.monotonic() + seconds

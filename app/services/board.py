@@ -319,7 +319,6 @@ def place_sticky(
     source: PlacementSource,
     scan: Scan | None = None,
     now: dt.datetime | None = None,
-    wall: Wall | None = None,
 ) -> Placement | None:
     """Put a sticky into a cell. It keeps the cell unless another sticky was there first.
 
@@ -328,12 +327,7 @@ def place_sticky(
     if room.event_id != sticky.event_id or slot.event_id != sticky.event_id:
         raise ServiceError("the room and slot must belong to the sticky's event")
     return set_place(
-        sticky=sticky,
-        place=Place.cell(room.id, slot.id),
-        source=source,
-        scan=scan,
-        now=now,
-        wall=wall,
+        sticky=sticky, place=Place.cell(room.id, slot.id), source=source, scan=scan, now=now
     )
 
 
@@ -343,10 +337,9 @@ def put_off_grid(
     source: PlacementSource,
     scan: Scan | None = None,
     now: dt.datetime | None = None,
-    wall: Wall | None = None,
 ) -> Placement | None:
     """Mark a sticky as on the wall but outside the grid (a person sticky in the people area)."""
-    return set_place(sticky=sticky, place=OFF_GRID, source=source, scan=scan, now=now, wall=wall)
+    return set_place(sticky=sticky, place=OFF_GRID, source=source, scan=scan, now=now)
 
 
 def remove_sticky(
