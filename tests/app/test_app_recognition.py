@@ -181,3 +181,77 @@ def test_wait_for_quiet_waits_for_a_pause_in_requests_but_not_for_ever():
         thread.join()
     stop.set()
     assert recognition.wait_for_quiet(stop) is False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not ocr.engine_available("rapidocr"), reason="RapidOCR is not installed (pyproject installs it)"
+)
+def test_recognition_runs_in_the_served_app_with_gevent_workers(app, event, create_stickies):
+    """`openspaces serve` on gunicorn's gevent workers reads a camera's view of a handwritten
+    sticky and offers its title, as the app does in a thread elsewhere."""
+    import importlib.util
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import cv2
+    import requests
+
+    from app.services.organizers import create_token
+    from benchmarks.servers import free_port
+
+    if importlib.util.find_spec("gevent") is None:
+        pytest.skip("gunicorn with gevent is not installed")
+    (sticky,) = create_stickies(1)
+    code = sticky.code
+    _, secret = create_token(name="wall-cam")
+    db.session.commit()
+    ok, jpeg = cv2.imencode(".jpg", _handwritten_view(code, "Open data").image)
+    port = free_port()
+    env = {**os.environ, "OPENSPACES_INSTANCE": app.instance_path}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--server", "gunicorn", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                requests.get(f"{base}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        scan = {
+            "scan_id": "hand-1",
+            "board_found": True,
+            "stickies": [{"code": code, "room": "Hall A", "slot": "2026-09-26T10:00"}],
+        }
+        score = {"px_per_mm": 6.0, "sharpness": 0.8, "glare": 0.0, "coverage": 1.0}
+        posted = requests.post(
+            f"{base}/api/scans",
+            headers={"Authorization": f"Bearer {secret}"},
+            data={"scan": json.dumps(scan), f"score.{code}": json.dumps(score)},
+            files={f"view.{code}": (f"{code}.jpg", jpeg.tobytes(), "image/jpeg")},
+            timeout=30,
+        )
+        assert posted.status_code == 201, posted.text
+        assert posted.json()["pictures"] == [code]
+        suggested = None
+        until = time.monotonic() + WAIT_S
+        while suggested is None and time.monotonic() < until:
+            board = requests.get(f"{base}/api/board", timeout=10).json()
+            (mine,) = [s for s in board["stickies"] if s["code"] == code]
+            suggested = mine["suggested_title"]
+            time.sleep(0.5)
+        assert suggested == "Open data"
+        assert mine["title"] is None
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
