@@ -286,11 +286,14 @@ def test_browser_phone_pairs_fills_board_and_survives_server_outage(
             board.locator(f'td [data-code="{code}"]').first.wait_for(timeout=10000)
 
         live.stop()
-        time.sleep(20)
-        waiting = int(phone.get_attribute("#camera-queue", "data-waiting"))
+        # A frame a second: the page keeps them while the server is down.
+        phone.wait_for_function(
+            "() => Number(document.getElementById('camera-queue').dataset.waiting) >= 3",
+            timeout=30000,
+        )
         held = phone.evaluate("window.openspacesCamera.queued.slice()")
         live.start()
-        assert waiting >= 3, "the page queued no frames while the server was down"
+        assert len(held) >= 3, "the page queued no frames while the server was down"
         phone.wait_for_function(
             "ids => ids.every(id => window.openspacesCamera.delivered.includes(id))",
             arg=held,
