@@ -582,7 +582,9 @@ class WorkersServer:
         return None
 
     def stop(self) -> str:
-        self.process.terminate()
+        import signal
+
+        self.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
         output, _ = self.process.communicate(timeout=20)
         return output
 

@@ -470,6 +470,7 @@ def test_cookies_are_secure_and_hsts_is_sent_over_https_behind_a_proxy(live_serv
 @pytest.mark.slow
 def test_serve_behind_proxy_trusts_forwarded_https(tmp_path):
     import os
+    import signal
     import socket
     import subprocess
     import sys
@@ -504,7 +505,7 @@ def test_serve_behind_proxy_trusts_forwarded_https(tmp_path):
         assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
         assert "; Secure" in response.headers["Set-Cookie"]
     finally:
-        server.terminate()
+        server.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
         output, _ = server.communicate(timeout=10)
     assert "Trusting X-Forwarded-* headers from one reverse proxy." in output
 

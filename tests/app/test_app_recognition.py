@@ -253,5 +253,5 @@ def test_recognition_runs_in_the_served_app_with_gevent_workers(app, event, crea
         assert suggested == "Open data"
         assert mine["title"] is None
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        os.killpg(server.pid, signal.SIGINT)  # gunicorn's quick shutdown
         server.wait(30)
