@@ -18,7 +18,7 @@ import json
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from app.db import write_lock_event
 from app.extensions import db
@@ -308,22 +308,19 @@ def apply_scan(
     received = now or utcnow()
     # Moves happen when the photo was taken; a camera's clock ahead of the server's is capped.
     now = min(observations.captured_dt or received, received)
-    existing, late = _same_or_newer(event, observations.scan_id, source=source, moment=now)
-    if existing is not None:
-        return ScanOutcome(existing, duplicate=True)
-    seen, hidden, on_board = _resolve(event, observations, layout)
-    scan = Scan(
-        event_id=event.id,
-        client_scan_id=observations.scan_id,
+    recorded = _record(
+        event,
+        observations,
         source=source,
-        board_found=observations.board_found,
-        observations=observations.to_json(),
         image_path=image_path,
-        received_dt=received,
-        captured_dt=now,
+        received=received,
+        captured=now,
     )
-    db.session.add(scan)
-    db.session.flush()
+    if recorded is None:
+        return ScanOutcome(find_scan(event, observations.scan_id), duplicate=True)
+    scan, late = recorded
+    # Invalid observations raise here, after the insert: the caller rolls the transaction back.
+    seen, hidden, on_board = _resolve(event, observations, layout)
     outcome = ScanOutcome(scan, late=late, stickies={s.code: s for s, _, _ in seen})
     if not observations.board_found or late:
         return outcome
@@ -371,28 +368,51 @@ def apply_scan(
     return outcome
 
 
-def _same_or_newer(
-    event: Event, scan_id: str, *, source: str, moment: dt.datetime
-) -> tuple[Scan | None, bool]:
-    """Return the scan stored with this scan id (a duplicate), and whether a scan of `source`
-    captured after `moment` was applied and not undone (this one is late), in one query."""
-    same = Scan.client_scan_id == scan_id
-    newer = and_(
+def _record(
+    event: Event,
+    observations: Observations,
+    *,
+    source: str,
+    image_path: str | None,
+    received: dt.datetime,
+    captured: dt.datetime,
+) -> tuple[Scan, bool] | None:
+    """Store the scan, once per scan id, in one statement; return it and whether it is late.
+
+    None when the event has a scan with this id already (a duplicate). Late: a scan of the same
+    source captured after this one was applied and not undone. The board's write lock is held, so
+    the statement sees every scan applied before this one.
+    """
+    newer = exists().where(
+        Scan.event_id == event.id,
         Scan.source == source,
         Scan.board_found.is_(True),
         Scan.undone_dt.is_(None),
-        Scan.captured_dt > moment,
+        Scan.captured_dt > captured,
     )
-    query = (
-        select(Scan)
-        .where(Scan.event_id == event.id, or_(same, newer))
-        .order_by(case((same, 0), else_=1))
-        .limit(1)
-    )
-    found = db.session.scalar(query)
-    if found is not None and found.client_scan_id == scan_id:
-        return found, False
-    return None, found is not None
+    values = {
+        "event_id": event.id,
+        "client_scan_id": observations.scan_id,
+        "source": source,
+        "board_found": observations.board_found,
+        "observations": observations.to_json(),
+        "image_path": image_path,
+        "received_dt": received,
+        "captured_dt": captured,
+    }
+    insert = _dialect_insert()(Scan).values(**values)
+    insert = insert.on_conflict_do_nothing(index_elements=["event_id", "client_scan_id"])
+    row = db.session.execute(insert.returning(Scan, newer)).first()
+    return (row[0], bool(row[1])) if row else None
+
+
+def _dialect_insert():
+    """INSERT with ON CONFLICT for the database in use (PostgreSQL and SQLite spell it alike)."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def _already_there(sticky: Sticky, room_id: int | None, slot_id: int | None) -> bool:
