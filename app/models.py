@@ -374,7 +374,8 @@ def _count_layout_changes(session: Session, flush_context, instances) -> None:
         if isinstance(obj, Room | Slot):
             if obj in session.dirty and not session.is_modified(obj):
                 continue
-            event = obj.event or (session.get(Event, obj.event_id) if obj.event_id else None)
+            with session.no_autoflush:
+                event = obj.event or (session.get(Event, obj.event_id) if obj.event_id else None)
         elif isinstance(obj, Event) and obj in session.dirty:
             attrs = inspect(obj).attrs
             if not any(attrs[a].history.has_changes() for a in ("timezone", "rooms", "slots")):
