@@ -35,6 +35,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         OCR_ENGINE="rapidocr",
         OCR_QUEUE_SIZE=500,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        # A phone as the wall camera keeps frames in its browser while the server is out of reach,
+        # up to this many (a minute at one a second) and this many megabytes; the oldest go first.
+        CAMERA_QUEUE_FRAMES=60,
+        CAMERA_QUEUE_MB=150,
         # Scans in a row that must see a sticky's cell empty before the sticky comes off the board.
         REMOVE_AFTER_SCANS=3,
         AUTO_MIGRATE=True,

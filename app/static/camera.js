@@ -51,7 +51,7 @@
 
   // What a test or a curious organizer can read: every scan id queued, and the answers.
   var state = window.openspacesCamera = {
-    queued: [], delivered: [], duplicates: 0, rejected: 0, dropped: 0, stopped: false
+    queued: [], delivered: [], duplicates: 0, rejected: 0, dropped: 0, droppedIds: [], stopped: false
   };
   var camera = null;       // {name, token}
   var stream = null, wakeLock = null, timer = null, db = null;
@@ -166,6 +166,7 @@
         while (frames.length - drop.length > QUEUE_FRAMES || bytes > QUEUE_BYTES) {
           var oldest = frames[drop.length];
           drop.push(oldest.seq);
+          state.droppedIds.push(oldest.scanId);
           bytes -= oldest.bytes;
         }
         state.dropped += drop.length;

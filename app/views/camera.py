@@ -27,7 +27,7 @@ from app.views.common import current_event_or_404, organizer_required, run_actio
 bp = Blueprint("camera", __name__)
 
 
-def page_settings() -> dict:
+def page_settings(config) -> dict:
     """Return the camera page's settings; ``?every=SECONDS`` on the page overrides the interval.
 
     The change test and its numbers are the webcam loop's (camera/frames.py, docs/camera.md).
@@ -40,8 +40,8 @@ def page_settings() -> dict:
         "thumb-width": frames.THUMB_WIDTH,
         "level-step": frames.THUMB_LEVEL_STEP,
         "change-fraction": frames.CHANGE_FRACTION,
-        "queue-frames": 60,
-        "queue-mb": 150,
+        "queue-frames": config["CAMERA_QUEUE_FRAMES"],
+        "queue-mb": config["CAMERA_QUEUE_MB"],
         "jpeg-quality": 0.9,
     }
 
@@ -49,7 +49,7 @@ def page_settings() -> dict:
 @bp.get("/camera")
 def page():
     event = current_event_or_404()
-    return render_template("camera.html", event=event, settings=page_settings())
+    return render_template("camera.html", event=event, settings=page_settings(current_app.config))
 
 
 @bp.post("/camera/pair")

@@ -264,6 +264,8 @@ def test_browser_phone_pairs_fills_board_and_survives_server_outage(
         organizer.goto(f"{live.url}/admin/")
         link = organizer.get_attribute("a.pairing-link", "href")
 
+        # A queue of three frames, so that the outage below fills it.
+        app.config["CAMERA_QUEUE_FRAMES"] = 3
         phone = browser.new_context().new_page()
         refused = []
         phone.on(
@@ -286,18 +288,15 @@ def test_browser_phone_pairs_fills_board_and_survives_server_outage(
             board.locator(f'td [data-code="{code}"]').first.wait_for(timeout=10000)
 
         live.stop()
-        # A frame a second: the page keeps them while the server is down.
-        phone.wait_for_function(
-            "() => Number(document.getElementById('camera-queue').dataset.waiting) >= 3",
-            timeout=30000,
-        )
-        held = phone.evaluate("window.openspacesCamera.queued.slice()")
+        # A frame a second: the page keeps the newest three while the server is down.
+        phone.wait_for_function("() => window.openspacesCamera.dropped >= 2", timeout=30000)
+        assert phone.get_attribute("#camera-queue", "data-waiting") == "3"
+        assert "older frames dropped (queue full)" in phone.inner_text("#camera-queue")
+        waited = phone.evaluate("window.openspacesCamera.queued.slice()")
         live.start()
-        assert len(held) >= 3, "the page queued no frames while the server was down"
+        # The newest frame that waited reaches the board.
         phone.wait_for_function(
-            "ids => ids.every(id => window.openspacesCamera.delivered.includes(id))",
-            arg=held,
-            timeout=20000,
+            "id => window.openspacesCamera.delivered.includes(id)", arg=waited[-1], timeout=20000
         )
         # Unpairing on the dashboard stops the page at its next frame.
         organizer.goto(f"{live.url}/admin/")
@@ -306,11 +305,16 @@ def test_browser_phone_pairs_fills_board_and_survives_server_outage(
         assert "unpaired" in phone.inner_text("#camera-state")
         assert phone.evaluate("localStorage.getItem('openspaces-camera')") is None
         queued = phone.evaluate("window.openspacesCamera.queued.slice()")
+        dropped = phone.evaluate("window.openspacesCamera.droppedIds.slice()")
         assert refused == []
     finally:
         browser.close()
     stored = camera_scan_ids(name)
-    # Every frame the page took up to the last one the server has, in order, each once.
+    # Every frame the page took and kept, up to the last one the server has, in order, each once;
+    # the frames dropped from the full queue are the oldest that waited, and none reached it.
+    kept = [scan_id for scan_id in queued if scan_id not in dropped]
+    assert len(dropped) >= 2
+    assert dropped == [scan_id for scan_id in waited if scan_id not in stored][: len(dropped)]
     assert len(stored) == len(set(stored))
-    assert stored == queued[: len(stored)]
-    assert set(held) <= set(stored)
+    assert stored == kept[: len(stored)]
+    assert waited[-1] in stored
