@@ -17,6 +17,9 @@
   process runs at the lowest priority as well, but on two cores a reading still slows a
   request that runs beside it.
 - A missing engine or a failure leaves the suggestion empty and logs once (scanner.ocr).
+- A process that stops drops the stickies still queued. The first request of the next one
+  (``catch_up``) queues every untitled sticky of the current event whose best picture has no
+  suggestion yet, newest picture first.
 
 Settings: ``OCR_ENGINE`` (an engine of scanner.ocr, or None to read nothing) and
 ``OCR_QUEUE_SIZE``.
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -56,6 +60,9 @@ _last_request = [0.0]  # time.monotonic() of the latest request in this process
 def note_request() -> None:
     """Note that a request came in: reading titles waits until requests pause."""
     _last_request[0] = time.monotonic()
+    worker = current_recogniser()
+    if worker is not None and not worker._caught_up:
+        worker.catch_up()
 
 
 def wait_for_quiet(
@@ -186,6 +193,7 @@ class Recogniser:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._full_logged = False
+        self._caught_up = False
         atexit.register(self.stop, timeout=10.0)
 
     def submit(self, sticky_id: int) -> bool:
@@ -211,6 +219,28 @@ class Recogniser:
                 )
                 self._thread.start()
         return True
+
+    def catch_up(self) -> int:
+        """Queue the current event's untitled stickies whose picture has no suggestion yet, once
+        per process: those a stopped process had still queued. Return how many were queued."""
+        from app.services.events import current_event_id
+
+        with self._lock:
+            if self._caught_up:
+                return 0
+            self._caught_up = True
+        unread = (
+            select(Sticky.id)
+            .where(
+                Sticky.event_id == current_event_id(),
+                Sticky.picture_file.is_not(None),
+                or_(Sticky.title.is_(None), Sticky.title == ""),
+                Sticky.suggested_title.is_(None),
+            )
+            .order_by(Sticky.picture_dt.desc(), Sticky.id.desc())
+            .limit(self.queue.maxsize)
+        )
+        return sum(self.submit(sticky_id) for sticky_id in db.session.scalars(unread))
 
     def wait(self, timeout: float) -> bool:
         """Wait until every queued sticky has been read, at most `timeout` seconds; return whether it was."""

@@ -56,6 +56,35 @@ def test_recognition_stored_picture_leads_to_suggestion(app, event, create_stick
     assert db.session.get(Sticky, sticky.id).title is None
 
 
+@pytest.mark.skipif(
+    not ocr.engine_available("rapidocr"), reason="RapidOCR is not installed (pyproject installs it)"
+)
+def test_recognition_catches_up_on_pictures_a_stopped_process_left_unread(
+    app, client, event, create_stickies, create_session
+):
+    """Pictures stored while no recogniser ran (a process stopped with them queued) are read
+    after the next process's first request; titled or already suggested stickies are not."""
+    (unread, suggested) = create_stickies(2)
+    titled = create_session(title="Typed already")
+    _store(
+        app,
+        event,
+        _handwritten_view(unread.code, "Open data"),
+        _handwritten_view(suggested.code, "Open data"),
+        _handwritten_view(titled.code, "Open data"),
+    )
+    suggested.suggested_title = "Kept as it is"
+    db.session.commit()
+    app.config["OCR_ENGINE"] = "rapidocr"
+    assert client.get("/healthz").status_code == 200
+    worker = recogniser(app)
+    assert worker.wait(WAIT_S)
+    assert _suggestion(unread.id) == "Open data"
+    assert _suggestion(suggested.id) == "Kept as it is"
+    assert _suggestion(titled.id) is None
+    assert worker.catch_up() == 0  # once per process
+
+
 def test_recognition_typed_title_is_not_read(app, event, create_session, caplog):
     app.config["OCR_ENGINE"] = "engine-not-installed"
     sticky = create_session(title="Testing without mocks")
