@@ -31,14 +31,15 @@ class Layout:
         return room_id in self.room_names and slot_id in self.slot_keys
 
 
-# (database, event id) -> the layout read last
-_kept: dict[tuple[str, int], Layout] = {}
+# (database, event id, when the event was created) -> the layout read last. The creation time
+# tells a database made again under the same name (an event with the same id) from the old one.
+_kept: dict[tuple, Layout] = {}
 _lock = threading.Lock()
 
 
 def event_layout(event: Event, *, version: int) -> Layout:
     """Return the event's layout at ``version``: kept, or read now when it changed since."""
-    key = (str(db.engine.url), event.id)
+    key = (str(db.engine.url), event.id, event.created_dt)
     with _lock:
         kept = _kept.get(key)
     if kept is not None and kept.version == version:
