@@ -61,7 +61,7 @@ def note_request() -> None:
     """Note that a request came in: reading titles waits until requests pause."""
     _last_request[0] = time.monotonic()
     worker = current_recogniser()
-    if worker is not None and not worker._caught_up:
+    if worker is not None:
         worker.catch_up()
 
 
@@ -225,6 +225,8 @@ class Recogniser:
         per process: those a stopped process had still queued. Return how many were queued."""
         from app.services.events import current_event_id
 
+        if self._caught_up:  # every request asks: answer without the lock once done
+            return 0
         with self._lock:
             if self._caught_up:
                 return 0
