@@ -250,6 +250,13 @@ def section(args, server_line: str, loads: tuple[str, str], throughput: dict, ru
             f"{c['page_changes_missed']:,}; slowest seen {c['slowest_seen_s']} s after the commit. "
             f"Errors in the server's log: {run.get('server_errors', 0)}.",
         ]
+        if c.get("scan_ms"):
+            scans = c["scan_ms"]
+            lines += [
+                "",
+                f"Camera scans to the microsecond: {len(scans)} answered, p50 "
+                f"{statistics.median(scans):.1f} ms, mean {statistics.fmean(scans):.1f} ms.",
+            ]
     lines += [
         "",
         "| closed loop, 20 clients, 5 x 2 s each in turn | req/s | p50 ms | p95 ms | errors |",

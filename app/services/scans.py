@@ -304,7 +304,7 @@ def apply_scan(
 
     ``remove_after`` is how many scans in a row must miss a visible sticky before it comes off.
     """
-    layout = event_layout(event, version=write_lock_event(event.id))
+    layout = event_layout(event, version=write_lock_event(event.id, observation=True))
     received = now or utcnow()
     # Moves happen when the photo was taken; a camera's clock ahead of the server's is capped.
     now = min(observations.captured_dt or received, received)

@@ -80,10 +80,10 @@ def test_ingest_same_scan_id_committed_meanwhile_is_a_duplicate(
             worker.start()
             worker.join()
 
-    def lock_after_race(event_id):
+    def lock_after_race(event_id, **options):
         # A scan's first write takes the board's write lock (app.db.write_lock_event).
         race()
-        write_lock_event(event_id)
+        return write_lock_event(event_id, **options)
 
     event = db.session.scalars(select(Event)).one()
     monkeypatch.setattr(scans, "write_lock_event", lock_after_race)

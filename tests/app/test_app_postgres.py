@@ -92,7 +92,12 @@ def test_postgres_migrations_and_board_rules(pg_app):
         outcome = apply_scan(
             event=event, observations=parse_observations(body), source="pg", remove_after=3
         )
+        # A camera's observation commits without waiting for the disk; the next
+        # transaction on the connection waits again, as what people type always does.
+        assert db.session.scalar(text("SHOW synchronous_commit")) == "off"
         db.session.commit()
+        assert db.session.scalar(text("SHOW synchronous_commit")) == "on"
+        db.session.rollback()
         return outcome
 
     scan("1", [(first, "A", "2026-03-29T01:00"), (second, "A", "2026-03-29T01:00")])
@@ -182,43 +187,72 @@ def test_postgres_pages_render(pg_app):
     assert "On Postgres" in client.get("/schedule.json").get_data(as_text=True)
 
 
-def test_postgres_reads_wait_in_place_and_never_for_a_lock(pg_app):
-    """Plain reads take the cursor's in-place wait (app.db.postgres_cursor_factory): a row
-    another transaction has locked is read at once; a write waits for that lock and then goes on."""
-    import threading
+# Run under gevent's patches, as `openspaces serve`'s workers are: two requests of one worker,
+# the first holding a row lock while it waits for something else, the second writing that row.
+_TWO_REQUESTS_OF_ONE_WORKER = """
+from gevent import monkey
 
-    raw = db.engine.raw_connection()
-    try:
-        assert type(raw.driver_connection.cursor()).__name__ == "ReadsInPlace"
-    finally:
-        raw.close()
-    db.session.execute(text("CREATE TABLE walls (id integer PRIMARY KEY, name text)"))
-    db.session.execute(text("INSERT INTO walls VALUES (1, 'main')"))
-    db.session.commit()
-    engine = db.engine
-    holder = engine.connect()
-    holder.execute(text("UPDATE walls SET name = 'renamed' WHERE id = 1"))
-    try:
-        with db.engine.connect() as reader:
-            assert reader.execute(text("SELECT name FROM walls WHERE id = 1")).scalar() == "main"
-        written = threading.Event()
-        failed = []
+monkey.patch_all()
+import json, sys, time
 
-        def write() -> None:
-            try:
-                with engine.begin() as writer:
-                    writer.execute(text("UPDATE walls SET name = name || '!' WHERE id = 1"))
-                written.set()
-            except Exception as exc:  # noqa: BLE001 - shown by the assertion below
-                failed.append(exc)
+import gevent
+import psycopg
+from psycopg import waiting
 
-        thread = threading.Thread(target=write)
-        thread.start()
-        assert not written.wait(0.3)  # the write waits for the holder's lock
-        holder.commit()
-        thread.join(5)
-        assert written.is_set(), failed
-    finally:
-        holder.close()
-    with db.engine.connect() as reader:
-        assert reader.execute(text("SELECT name FROM walls WHERE id = 1")).scalar() == "renamed!"
+from app.db import wait_in_place_first
+
+assert wait_in_place_first() and waiting.wait.in_place_first
+url = sys.argv[1]
+setup = psycopg.connect(url, autocommit=True)
+setup.execute("CREATE TABLE walls (id integer PRIMARY KEY, name text)")
+setup.execute("INSERT INTO walls VALUES (1, 'main')")
+done = {}
+read = None
+
+def holder():
+    with psycopg.connect(url) as conn:
+        conn.execute("UPDATE walls SET name = 'renamed' WHERE id = 1")
+        gevent.sleep(0.3)  # the request waits for something else, its lock held
+        done["holder"] = time.monotonic()
+
+def writer():
+    global read
+    # Were the worker kept while the write waits, the holder could never commit: fail, not hang.
+    with psycopg.connect(url, options="-c lock_timeout=5s") as conn:
+        read = conn.execute("SELECT name FROM walls WHERE id = 1").fetchone()[0]
+        done["read"] = time.monotonic()
+        conn.execute("UPDATE walls SET name = name || '!' WHERE id = 1")
+        done["writer"] = time.monotonic()
+
+first = gevent.spawn(holder)
+gevent.sleep(0.05)
+second = gevent.spawn(writer)
+gevent.joinall([first, second], timeout=10)
+name = setup.execute("SELECT name FROM walls").fetchone()[0]
+print(json.dumps({"name": name, "read": read, "order": sorted(done, key=done.get)}))
+"""
+
+
+def test_postgres_waits_in_place_and_lets_a_lock_holder_of_its_worker_go_on(pg_app):
+    """Under gevent, an answer is awaited in place, and a statement that waits for a lock that
+    another request of the same worker holds lets that request finish (app.db.wait_in_place_first).
+
+    A read never waits for a lock, so it is answered at once even while the row is locked. The
+    write waits for the holder, which can commit because the write did not keep the worker.
+    """
+    import json
+    import subprocess
+    import sys
+
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    run = subprocess.run(
+        [sys.executable, "-c", _TWO_REQUESTS_OF_ONE_WORKER, url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    answer = json.loads(run.stdout)
+    assert answer["name"] == "renamed!"
+    assert answer["read"] == "main"  # the committed name, read past the lock
+    assert answer["order"] == ["read", "holder", "writer"]
