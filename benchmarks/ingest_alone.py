@@ -99,10 +99,11 @@ class Camera:
 
 @contextlib.contextmanager
 def served(database_url: str, workdir: str):
-    """Serve a fresh demo instance on ``database_url``; yield a Camera posting to it."""
+    """Serve a fresh demo instance on ``database_url`` with two workers; yield its port and what
+    ``setup_instance`` made (blank codes, camera tokens)."""
     instance = str(Path(workdir, "instance"))
     Path(instance).mkdir()
-    token = setup_instance(instance, database_url)["tokens"][0]
+    setup = setup_instance(instance, database_url)
     port = free_port()
     env = {**os.environ, "OPENSPACES_INSTANCE": instance, "OPENSPACES_DATABASE_URL": database_url}
     server = subprocess.Popen(
@@ -115,7 +116,7 @@ def served(database_url: str, workdir: str):
     )
     try:
         wait_for(port)
-        yield Camera(port, token)
+        yield port, setup
     finally:
         os.killpg(server.pid, signal.SIGINT)  # gunicorn's quick shutdown
         server.wait(30)
@@ -153,12 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with contextlib.ExitStack() as stack:
             folders = [stack.enter_context(tempfile.TemporaryDirectory()) for _ in range(2)]
-            cameras = {
-                "SQLite": stack.enter_context(
-                    served(f"sqlite:///{folders[0]}/instance.sqlite", folders[0])
-                ),
-                "PostgreSQL": stack.enter_context(served(url, folders[1])),
-            }
+            urls = {"SQLite": f"sqlite:///{folders[0]}/instance.sqlite", "PostgreSQL": url}
+            cameras = {}
+            for (name, database_url), folder in zip(urls.items(), folders, strict=True):
+                port, setup = stack.enter_context(served(database_url, folder))
+                cameras[name] = Camera(port, setup["tokens"][0])
             times = measure(cameras, scans=args.scans, idle_scans=args.idle_scans)
     finally:
         drop()
