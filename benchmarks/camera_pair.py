@@ -26,7 +26,7 @@ import threading
 from pathlib import Path
 
 from benchmarks.ingest_alone import served
-from benchmarks.web_locust import postgres_database, run_locust, write_section
+from benchmarks.web_locust import postgres_database, run_locust, write_labelled
 
 HERE = Path(__file__).parent
 LABEL = "<!-- camera-pair: written by benchmarks/camera_pair.py -->"
@@ -102,10 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(medians) == 2:
         ratio = medians["PostgreSQL"] / medians["SQLite"]
         lines += ["", f"PostgreSQL's p50 is {ratio:.2f} x SQLite's."]
-    lines.append(LABEL.replace("<!-- ", "<!-- /"))
-    text = "\n".join(lines)
-    write_section(Path(args.out), text, LABEL)
-    print(text)
+    write_labelled(args.out, lines, LABEL)
     return 0
 
 

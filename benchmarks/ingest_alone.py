@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from benchmarks.servers import free_port
-from benchmarks.web_locust import ROOT, postgres_database, setup_instance, wait_for, write_section
+from benchmarks.web_locust import ROOT, postgres_database, setup_instance, wait_for, write_labelled
 
 HERE = Path(__file__).parent
 WARM_UP = 20
@@ -189,10 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     for pause in PAUSES_MS:
         sqlite, postgres = (statistics.median(times[name][pause]) for name in times)
         lines.append(f"- pause {pause} ms: PostgreSQL's p50 is {postgres / sqlite:.2f} x SQLite's")
-    lines.append(LABEL.replace("<!-- ", "<!-- /"))
-    text = "\n".join(lines)
-    write_section(Path(args.out), text, LABEL)
-    print(text)
+    write_labelled(args.out, lines, LABEL)
     return 0
 
 

@@ -278,6 +278,13 @@ def locust_version() -> str:
     return version("locust")
 
 
+def write_labelled(out: str, lines: list[str], label: str) -> None:
+    """Close ``lines`` (which open with ``label``), put them in their section of ``out``, show them."""
+    text = "\n".join([*lines, label.replace("<!-- ", "<!-- /")])
+    write_section(Path(out), text, label)
+    print(text)
+
+
 def write_section(path: Path, text: str, label_line: str) -> None:
     start = label_line
     end = label_line.replace("<!-- ", "<!-- /")
