@@ -30,6 +30,7 @@ from __future__ import annotations
 import atexit
 import logging
 import queue
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -194,6 +195,8 @@ class Recogniser:
         self._stop = threading.Event()
         self._full_logged = False
         self._caught_up = False
+        # Stickies catch_up queued, by id: the picture that had no suggestion then.
+        self._unread_at_start: dict[int, str] = {}
         atexit.register(self.stop, timeout=10.0)
 
     def submit(self, sticky_id: int) -> bool:
@@ -222,7 +225,12 @@ class Recogniser:
 
     def catch_up(self) -> int:
         """Queue the current event's untitled stickies whose picture has no suggestion yet, once
-        per process: those a stopped process had still queued. Return how many were queued."""
+        per process: those a stopped process had still queued. Return how many were queued.
+
+        Every worker of ``openspaces serve`` catches up after a restart. Each starts at a place
+        of its own in the list, newest picture first from there, and skips a sticky whose picture
+        another one has read meanwhile, so that they share the work rather than repeat it.
+        """
         from app.services.events import current_event_id
 
         if self._caught_up:  # every request asks: answer without the lock once done
@@ -231,8 +239,8 @@ class Recogniser:
             if self._caught_up:
                 return 0
             self._caught_up = True
-        unread = (
-            select(Sticky.id)
+        unread = db.session.execute(
+            select(Sticky.id, Sticky.picture_file)
             .where(
                 Sticky.event_id == current_event_id(),
                 Sticky.picture_file.is_not(None),
@@ -241,8 +249,18 @@ class Recogniser:
             )
             .order_by(Sticky.picture_dt.desc(), Sticky.id.desc())
             .limit(self.queue.maxsize)
-        )
-        return sum(self.submit(sticky_id) for sticky_id in db.session.scalars(unread))
+        ).all()
+        start = random.randrange(len(unread)) if unread else 0
+        queued = 0
+        for sticky_id, picture_file in unread[start:] + unread[:start]:
+            with self._lock:
+                self._unread_at_start[sticky_id] = picture_file
+            if self.submit(sticky_id):
+                queued += 1
+            else:
+                with self._lock:
+                    self._unread_at_start.pop(sticky_id, None)
+        return queued
 
     def wait(self, timeout: float) -> bool:
         """Wait until every queued sticky has been read, at most `timeout` seconds; return whether it was."""
@@ -294,9 +312,13 @@ class Recogniser:
         from app.services.pictures import picture_path
 
         sticky = db.session.get(Sticky, sticky_id)
+        with self._lock:
+            unread_at_start = self._unread_at_start.pop(sticky_id, None)
         if sticky is None or sticky.title or not sticky.picture_file:
             return
         picture_file = sticky.picture_file
+        if sticky.suggested_title and picture_file == unread_at_start:
+            return  # another process has read this picture since catch_up queued it
         path = picture_path(self.picture_dir, sticky)
         template = sticky.batch.template if sticky.batch else DEFAULT_TEMPLATE
         px_per_mm = (sticky.picture_score or {}).get("px_per_mm")

@@ -85,6 +85,42 @@ def test_recognition_catches_up_on_pictures_a_stopped_process_left_unread(
     assert worker.catch_up() == 0  # once per process
 
 
+def test_recognition_catch_up_leaves_a_picture_another_worker_has_read(
+    app, event, create_stickies, monkeypatch
+):
+    """Every worker catches up after a restart: a sticky that another one has read meanwhile is
+    not read again, and the others still are."""
+    import threading
+    from pathlib import Path
+
+    from app.services import recognition
+
+    (first, second) = create_stickies(2)
+    _store(
+        app,
+        event,
+        _handwritten_view(first.code, "Open data", px_per_mm=2.0),
+        _handwritten_view(second.code, "Open data", px_per_mm=2.0),
+    )
+    go_on = threading.Event()
+    monkeypatch.setattr(recognition, "wait_for_quiet", lambda stop, **_: go_on.wait(WAIT_S))
+    read = []
+
+    def note_reading(*, path, **options):
+        # Which pictures are read is the question here; what they say, the tests above.
+        read.append(Path(path).name)
+
+    monkeypatch.setattr(recognition, "read_picture_title", note_reading)
+    app.config["OCR_ENGINE"] = "engine-not-installed"
+    worker = recogniser(app)
+    assert worker.catch_up() == 2
+    first.suggested_title = "Open data"  # read by the other worker while this one waited
+    db.session.commit()
+    go_on.set()
+    assert worker.wait(WAIT_S)
+    assert read == [Path(second.picture_file).name]
+
+
 def test_recognition_typed_title_is_not_read(app, event, create_session, caplog):
     app.config["OCR_ENGINE"] = "engine-not-installed"
     sticky = create_session(title="Testing without mocks")
