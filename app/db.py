@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
+import select
 import sqlite3
 import sys
 import threading
+import time
 from functools import cache
 
 from flask import current_app
@@ -193,10 +196,6 @@ def wait_in_place_first() -> bool:
 
 def _in_place_then(cooperative, poll_in_place):
     """Return a psycopg wait function: in place for ``IN_PLACE_SECONDS``, then ``cooperative``."""
-    import math
-    import select
-    import time
-
     from psycopg import waiting
 
     masks = {

@@ -52,17 +52,19 @@ class LoadReport:
     changes: tuple[str, ...]
 
 
+def _served(query):
+    """Limit a query of events to the one this instance serves: the one loaded last."""
+    return query.order_by(Event.loaded_dt.desc(), Event.id.desc()).limit(1)
+
+
 def get_current_event() -> Event | None:
     """Return the event this instance serves: the one loaded last."""
-    return db.session.scalar(
-        select(Event).order_by(Event.loaded_dt.desc(), Event.id.desc()).limit(1)
-    )
+    return db.session.scalar(_served(select(Event)))
 
 
 def current_event_id():
     """The id of the event this instance serves, as a subquery for a query that needs it too."""
-    query = select(Event.id).order_by(Event.loaded_dt.desc(), Event.id.desc()).limit(1)
-    return query.scalar_subquery()
+    return _served(select(Event.id)).scalar_subquery()
 
 
 def get_event_by_slug(slug: str) -> Event | None:

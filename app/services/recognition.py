@@ -19,7 +19,8 @@
 - A missing engine or a failure leaves the suggestion empty and logs once (scanner.ocr).
 - A process that stops drops the stickies still queued. The first request of the next one
   (``catch_up``) queues every untitled sticky of the current event whose best picture has no
-  suggestion yet, newest picture first.
+  suggestion yet. Several workers share that work: each starts at a place of its own in the
+  list and leaves a picture that another has read meanwhile.
 
 Settings: ``OCR_ENGINE`` (an engine of scanner.ocr, or None to read nothing) and
 ``OCR_QUEUE_SIZE``.
