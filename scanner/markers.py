@@ -67,6 +67,23 @@ def _make_detector(dictionary: str) -> cv2.aruco.ArucoDetector:
     return cv2.aruco.ArucoDetector(d, params)
 
 
+def _detect_once(
+    gray: np.ndarray, dictionary: str
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Run the ArUco detector once; return corners (N x 4 x 2), ids (N,) and rejected quads.
+
+    OpenCV 4 answers "nothing found" with ``ids=None`` and ids of shape N x 1; OpenCV 5 with an
+    empty array and ids of shape N. Both become the same arrays here, so that no caller depends
+    on the version's return shapes. Corners are float32 photo pixels, origin at the top-left
+    pixel's centre.
+    """
+    corners, ids, rejected = _detector(dictionary).detectMarkers(gray)
+    ids = np.zeros(0, dtype=np.int32) if ids is None else np.asarray(ids, dtype=np.int32).ravel()
+    pts = np.asarray(corners, dtype=np.float32).reshape(-1, 4, 2)
+    rej = [np.asarray(r, dtype=np.float32).reshape(4, 2) for r in rejected]
+    return pts, ids, rej
+
+
 def detect(
     gray: np.ndarray,
     *,
@@ -88,15 +105,13 @@ def detect(
     small = gray
     if scale < 1.0:
         small = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    corners, ids, rejected = _detector(dictionary).detectMarkers(small)
+    pts, ids, rej = _detect_once(small, dictionary)
     markers: list[Marker] = []
-    if ids is not None:
-        pts = np.asarray(corners, dtype=np.float32).reshape(-1, 4, 2)
+    if len(ids):
         if scale < 1.0:
             pts = (pts + 0.5) / scale - 0.5
         pts = _refine(gray, pts, scale)
-        markers = [Marker(id=int(i), corners=p) for i, p in zip(ids.ravel(), pts, strict=True)]
-    rej = [np.asarray(r, dtype=np.float32).reshape(4, 2) for r in rejected]
+        markers = [Marker(id=int(i), corners=p) for i, p in zip(ids, pts, strict=True)]
     if scale < 1.0:
         rej = [(r + 0.5) / scale - 0.5 for r in rej]
     d = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, dictionary))
@@ -150,14 +165,12 @@ def _retry(gray, markers, rej, dictionary, d, limit):
         x1, y1 = int(min(w, c[0] + r + 1)), int(min(h, c[1] + r + 1))
         f = float(np.clip(48.0 / max(s, 1.0), 1.5, 4.0))
         crop = cv2.resize(gray[y0:y1, x0:x1], None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
-        corners, ids, _ = _detector(dictionary).detectMarkers(crop)
+        crop_pts, crop_ids, _ = _detect_once(crop, dictionary)
         got = None
-        if ids is not None:
-            for cc, i in zip(corners, ids.ravel(), strict=True):
-                pts = (np.asarray(cc, dtype=np.float32).reshape(4, 2) + 0.5) / f - 0.5
-                pts += (x0, y0)
-                if np.linalg.norm(pts.mean(axis=0) - c) < 0.5 * s and int(i) not in found_ids:
-                    got = Marker(id=int(i), corners=pts.astype(np.float32))
+        for cc, i in zip(crop_pts, crop_ids, strict=True):
+            pts = (cc + 0.5) / f - 0.5 + (x0, y0)
+            if np.linalg.norm(pts.mean(axis=0) - c) < 0.5 * s and int(i) not in found_ids:
+                got = Marker(id=int(i), corners=pts.astype(np.float32))
         if got is not None and _bits_clear(gray, got, d):
             markers.append(got)
             found_ids.add(got.id)
