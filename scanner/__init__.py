@@ -7,7 +7,7 @@ pixels with the origin at the top-left pixel's centre, x right, y down.
 from scanner.annotate import annotate
 from scanner.decoders import DECODERS
 from scanner.errors import ScanError
-from scanner.imageio import load_image
+from scanner.imageio import ImageHeader, check_size, load_image, read_header
 from scanner.manifest import Manifest
 from scanner.pipeline import decode_all, scan, scan_frames
 from scanner.results import BoardView, Cell, DecodedCode, ScanResult, SeenSticky, Unplaced
@@ -18,6 +18,7 @@ __all__ = [
     "DECODERS",
     "Cell",
     "DecodedCode",
+    "ImageHeader",
     "Manifest",
     "ScanError",
     "ScanResult",
@@ -26,10 +27,12 @@ __all__ = [
     "Unplaced",
     "ViewScore",
     "annotate",
+    "check_size",
     "correlation",
     "cut_views",
     "decode_all",
     "load_image",
+    "read_header",
     "scan",
     "scan_frames",
 ]

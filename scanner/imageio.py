@@ -1,9 +1,16 @@
-"""Convert every kind of image input into one BGR uint8 array."""
+"""Convert every kind of image input into one BGR uint8 array, refusing sizes nobody can analyse.
+
+An encoded image's size is read from its header and checked before its pixels are decoded, so that
+a few bytes that claim a huge size never reach the decoder.
+"""
 
 from __future__ import annotations
 
 import io
 import os
+import struct
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +20,110 @@ from PIL import Image, UnidentifiedImageError
 
 from scanner.errors import ScanError
 
+# Real cameras stay well inside these: a 12 MP phone photo is 4000 x 3000 pixels, a 48 MP one
+# 8000 x 6000, a 50 MP one 8192 x 6144, a 64 MP one 9248 x 6936, a 4K webcam frame 3840 x 2160, and
+# a phone's panorama of a long wall about 8:1. Phones that offer 108 or 200 MP save 12 MP unless
+# told otherwise; above MAX_PIXELS a photo takes more memory than a board's scan is worth.
+MAX_PIXELS = 70_000_000
+# Below this the scanner's image pyramid runs out of pixels; no camera takes such a photo.
+MIN_SIDE = 32
+# Long side over short side: beyond it an image is a strip, and a JPEG encoder (65535 pixels a
+# side at most) may not hold it.
+MAX_ASPECT = 20
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    """What an encoded image's header says: its size in pixels, and Pillow's names of its format
+    and its mode (``"RGB"``, ``"L"``, ``"CMYK"``...)."""
+
+    width: int
+    height: int
+    format: str
+    mode: str
+
+
+def check_size(
+    width: int,
+    height: int,
+    *,
+    what: str = "the image",
+    max_pixels: int = MAX_PIXELS,
+    min_side: int = MIN_SIDE,
+) -> None:
+    """Raise ScanError unless an image of `width` x `height` pixels is one to decode and analyse.
+
+    Each side must be at least `min_side` pixels, the long side at most MAX_ASPECT times the short
+    one, and the image at most `max_pixels` pixels. `what` names the image in the message, for
+    example "the photo is 1x7000 pixels: its sides must be at least 32 pixels and at most 20:1".
+    """
+    short, long = sorted((width, height))
+    if short < min_side or long > MAX_ASPECT * short:
+        raise ScanError(
+            f"{what} is {width}x{height} pixels: its sides must be at least {min_side} pixels "
+            f"and at most {MAX_ASPECT}:1"
+        )
+    if width * height > max_pixels:
+        raise ScanError(
+            f"{what} is {width}x{height} pixels: at most {max_pixels / 1_000_000:g} megapixels"
+        )
+
+
+def read_header(data: bytes, *, what: str = "the image") -> ImageHeader:
+    """Return the size and format an encoded image's header states; decode none of its pixels.
+
+    Raises ScanError when `data` is not an image Pillow knows, or its header is broken.
+    """
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns, then refuses, past its own limit; the header is all that is read here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                return ImageHeader(probe.width, probe.height, probe.format or "", probe.mode)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        header = _header_past_pillows_limit(data)
+        if header is None:
+            limit = Image.MAX_IMAGE_PIXELS or 0
+            raise ScanError(f"{what} claims more than {limit} pixels") from None
+        return header
+    except UnidentifiedImageError:
+        raise ScanError(
+            f"not an image: {what} ({len(data)} bytes, starts with {data[:16]!r}) is not a known "
+            "image format"
+        ) from None
+    except (OSError, ValueError, SyntaxError, struct.error) as exc:
+        raise ScanError(f"broken image: {what}: {exc}") from None
+
+
+def _header_past_pillows_limit(data: bytes) -> ImageHeader | None:
+    """Read the header of an image Pillow refuses to open for its size, so that the size is told.
+
+    Pillow's readers of the usual formats read the header alone when called directly; Image.open
+    checks the size after them.
+    """
+    from PIL import (
+        BmpImagePlugin,
+        JpegImagePlugin,
+        PngImagePlugin,
+        TiffImagePlugin,
+        WebPImagePlugin,
+    )
+
+    readers = (
+        PngImagePlugin.PngImageFile,
+        JpegImagePlugin.JpegImageFile,
+        WebPImagePlugin.WebPImageFile,
+        BmpImagePlugin.BmpImageFile,
+        TiffImagePlugin.TiffImageFile,
+    )
+    for reader in readers:
+        try:
+            with reader(io.BytesIO(data)) as probe:
+                return ImageHeader(probe.width, probe.height, probe.format or "", probe.mode)
+        except (OSError, ValueError, SyntaxError, IndexError, TypeError, struct.error):
+            continue
+    return None
+
 
 def load_image(source: Any) -> np.ndarray:
     """Return `source` as a BGR uint8 array of shape (height, width, 3).
@@ -20,7 +131,9 @@ def load_image(source: Any) -> np.ndarray:
     Accepts a path (str or os.PathLike), encoded bytes (bytes, bytearray, memoryview), a binary
     file object, a PIL image, or an ndarray (BGR, BGRA or grey; uint8, uint16, bool or float in
     0..1). Encoded images are decoded with their EXIF orientation applied. Pixel (0, 0) is the
-    top-left of the photo. Raises ScanError for anything that is not a complete, non-empty image.
+    top-left of the photo. Raises ScanError for anything that is not a complete, non-empty image,
+    and for a size outside the limits (check_size), which an encoded image's header is checked
+    against before its pixels are decoded.
     """
     if isinstance(source, np.ndarray):
         return _from_array(source)
@@ -36,7 +149,7 @@ def load_image(source: Any) -> np.ndarray:
             raise ScanError(f"not an image: {os.fspath(path)!r} is a directory") from None
         except OSError as exc:
             raise ScanError(f"cannot read image {os.fspath(path)!r}: {exc.strerror}") from None
-        return _from_bytes(data, repr(os.fspath(path)))
+        return _from_bytes(data, repr(os.fspath(path)), f"the image {os.fspath(path)!r}")
     if hasattr(source, "read"):
         try:
             data = source.read()
@@ -55,6 +168,7 @@ def _from_array(a: np.ndarray) -> np.ndarray:
         a = a[:, :, 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
         raise ScanError(f"not an image: array of shape {a.shape}")
+    check_size(a.shape[1], a.shape[0])
     if a.dtype == np.bool_:
         a = a.astype(np.uint8) * 255
     elif a.dtype == np.uint16:
@@ -72,13 +186,15 @@ def _from_array(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def _from_pil(im: Image.Image) -> np.ndarray:
+def _from_pil(im: Image.Image, subject: str = "the image") -> np.ndarray:
+    if im.width == 0 or im.height == 0:
+        raise ScanError(f"empty image: {im.width}x{im.height} pixels")
+    # An image Pillow opened lazily has its size from the header: checked before the decode.
+    check_size(im.width, im.height, what=subject)
     try:
         im.load()
     except (OSError, ValueError) as exc:
         raise ScanError(f"truncated or broken image: {exc}") from None
-    if im.width == 0 or im.height == 0:
-        raise ScanError(f"empty image: {im.width}x{im.height} pixels")
     if im.mode not in ("RGB", "L"):
         im = im.convert("RGB")
     a = np.asarray(im)
@@ -87,28 +203,26 @@ def _from_pil(im: Image.Image) -> np.ndarray:
     return cv2.cvtColor(a, cv2.COLOR_RGB2BGR)
 
 
-def _from_bytes(data: bytes, what: str) -> np.ndarray:
+def _from_bytes(data: bytes, what: str, subject: str = "the image") -> np.ndarray:
+    """Decode `data` (`what` names it in the messages about its bytes, `subject` in those about
+    its size), once its header has passed the size limits."""
     if not data:
         raise ScanError(f"empty image: {what} has 0 bytes")
     if data[:2] == b"\xff\xd8" and not _jpeg_complete(data):
         raise ScanError(f"truncated JPEG: {what} ends before the end-of-image marker")
     if data[:8] == b"\x89PNG\r\n\x1a\n" and b"IEND" not in data[-64:]:
         raise ScanError(f"truncated PNG: {what} ends before the IEND chunk")
+    header = read_header(data, what=what)
+    check_size(header.width, header.height, what=subject)
     buf = np.frombuffer(data, dtype=np.uint8)
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if img is not None and img.size:
         return img
-    # OpenCV gives no reason; Pillow tells an unknown format from a broken file.
+    # OpenCV gives no reason; Pillow tells a broken file.
     try:
         with Image.open(io.BytesIO(data)) as im:
-            return _from_pil(im)
-    except UnidentifiedImageError:
-        head = data[:16]
-        raise ScanError(
-            f"not an image: {what} ({len(data)} bytes, starts with {head!r}) is not a known "
-            "image format"
-        ) from None
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            return _from_pil(im, subject)
+    except (OSError, ValueError) as exc:
         raise ScanError(f"broken image: {what}: {exc}") from None
 
 

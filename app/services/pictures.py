@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import Event, Sticky, utcnow
 from app.services import ServiceError
+from app.services.uploads import InvalidUpload
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ JPEG_QUALITY = 85
 # A camera's view is a few hundred kB at most: a 105 x 148 mm card at 8 px/mm is 1.2 MP.
 MAX_VIEW_BYTES = 2 * 1024 * 1024
 MAX_VIEW_PIXELS = 4_000_000
+# Narrower than this a view shows nothing of a sticky (a 76 mm one at 1 px/mm is 76 pixels wide).
+MIN_VIEW_SIDE = 8
 # Sessions naming a file to delete after commit, or to delete after rollback.
 _AFTER_COMMIT = "openspaces.pictures.obsolete"
 _AFTER_ROLLBACK = "openspaces.pictures.written"
@@ -243,11 +246,17 @@ def _event_bytes(key: tuple[str, int], *, adding: int, cap_bytes: int) -> int:
 
 
 def cut_views(*, event: Event, image, result, manifest: dict | None = None) -> list[View]:
-    """Cut a view of every sticky the scan read out of the photo (scanner.cut_views)."""
+    """Cut a view of every sticky the scan read out of the photo (scanner.cut_views).
+
+    Raise InvalidUpload when the scanner cannot cut views out of this photo.
+    """
     import scanner
     from app.services.board import build_manifest
 
-    found = scanner.cut_views(image, manifest or build_manifest(event), result)
+    try:
+        found = scanner.cut_views(image, manifest or build_manifest(event), result)
+    except scanner.ScanError as exc:
+        raise InvalidUpload(f"the stickies cannot be cut out of the photo: {exc}") from None
     return [View(code=v.code, image=v.image, score=v.score) for v in found]
 
 
@@ -351,11 +360,8 @@ def read_posted_views(
     (docs/contracts.md). Nothing is stored here. `check_issued=False` leaves the codes to
     ``store_views(must_be_issued=...)``, which reads the stickies anyway (scan ingest).
     """
-    import io
-
     import cv2
     import numpy as np
-    from PIL import Image, UnidentifiedImageError
 
     import scanner
 
@@ -381,18 +387,25 @@ def read_posted_views(
         is_jpeg = data.startswith(b"\xff\xd8\xff")
         if not (is_jpeg or data.startswith(b"\x89PNG\r\n\x1a\n")):
             raise InvalidView(f"the view of {code} is not a JPEG or PNG image")
+        what = f"the view of {code}"
         try:
-            # The header is enough to check a JPEG: it is stored as it came.
-            with Image.open(io.BytesIO(data)) as probe:
-                w, h = probe.size
-                if is_jpeg and probe.mode not in ("RGB", "L"):
-                    raise OSError(probe.mode)
-        except (OSError, UnidentifiedImageError):
-            raise InvalidView(f"the view of {code} is not a readable image") from None
-        if h * w > MAX_VIEW_PIXELS:
-            raise InvalidView(
-                f"the view of {code} is {w} x {h} pixels; at most {MAX_VIEW_PIXELS} pixels"
+            # The header is enough to check a JPEG, which is stored as it came; a PNG is decoded
+            # only once its header's size is within the limits.
+            header = scanner.read_header(data, what=what)
+        except scanner.ScanError:
+            raise InvalidView(f"{what} is not a readable image") from None
+        if is_jpeg and header.mode not in ("RGB", "L"):
+            raise InvalidView(f"{what} is not a readable image")
+        try:
+            scanner.check_size(
+                header.width,
+                header.height,
+                what=what,
+                max_pixels=MAX_VIEW_PIXELS,
+                min_side=MIN_VIEW_SIDE,
             )
+        except scanner.ScanError as exc:
+            raise InvalidView(str(exc)) from None
         image = None
         if not is_jpeg:
             image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)

@@ -8,13 +8,12 @@ from functools import wraps
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
 from app.extensions import db
+from app.services import ServiceError, live
 from app.services import board as board_service
-from app.services import live
 from app.services.ingest import ScanSettings, ingest_scan
 from app.services.organizers import camera_and_event
 from app.services.pictures import InvalidView
 from app.services.scans import InvalidScan, read_json
-from app.services.uploads import InvalidUpload
 from app.views.common import current_event_or_404, now
 from app.views.pages import not_modified, page_cache
 
@@ -86,7 +85,9 @@ def post_scan():
     """Apply a camera's scan: the scanner's JSON plus ``scan_id``, or a multipart form with the photo.
 
     A multipart form carries the photo in ``photo`` and either the observations as JSON in ``scan``
-    or just a ``scan_id``, in which case the server scans the photo itself.
+    or just a ``scan_id``, in which case the server scans the photo itself. Whatever the services
+    refuse (a body that does not fit, a photo or view the scanner or the encoder cannot take) is
+    a 422 with the reason, and nothing is stored.
     """
     event = _camera_event()
     try:
@@ -111,7 +112,7 @@ def post_scan():
             photo=photo,
             views=views,
         )
-    except (InvalidScan, InvalidUpload, InvalidView) as exc:
+    except ServiceError as exc:
         return _unprocessable(str(exc))
     return jsonify(ingested.to_json()), 200 if ingested.duplicate else 201
 

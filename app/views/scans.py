@@ -19,16 +19,15 @@ from flask import (
 from app.extensions import db
 from app.forms import ActionForm
 from app.models import Scan
+from app.services import ServiceError
 from app.services.ingest import PendingGone, ScanSettings, ingest_scan, preview_photo
 from app.services.ingest import pending_image as pending_image_path
 from app.services.scans import (
-    InvalidScan,
     changes_per_scan,
     recent_scans,
     scan_changes,
     undo_scan,
 )
-from app.services.uploads import InvalidUpload
 from app.templating import plural
 from app.views.common import current_event_or_404, organizer_required, run_action
 
@@ -60,7 +59,8 @@ def scan_photo():
         return redirect(url_for(".scan_photo"))
     try:
         preview = preview_photo(event=event, photo=upload.read(), settings=_settings())
-    except InvalidUpload as exc:
+    except ServiceError as exc:
+        # A photo that is not one, or one the scanner cannot analyse: nothing was kept.
         flash(str(exc), "error")
         return render_template("scan.html", event=event, form=form, action_form=form), 422
     return render_template(
@@ -95,7 +95,7 @@ def apply_pending(pending: str):
         )
     except PendingGone as exc:
         abort(404, description=f"{str(exc).capitalize()}.")
-    except InvalidScan as exc:
+    except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".scan_photo"))
     flash(applied_message(ingested), "ok")
