@@ -59,15 +59,25 @@ def event() -> None:
 
 @event.command("load")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--new-event",
+    is_flag=True,
+    help="FILE is a second event, with a slug of its own: create it and serve it instead of "
+    "the current one (`openspaces event use SLUG` switches back).",
+)
 @pass_app
 @fail_on_service_error
-def event_load(app, file: str) -> None:
-    """Create or update the event from FILE.toml. Loading the same file twice changes nothing."""
+def event_load(app, file: str, new_event: bool) -> None:
+    """Create or update the event from FILE.toml. Loading the same file twice changes nothing.
+
+    The instance serves one event. A file with another slug than the served event's is refused
+    unless --new-event asks for a second event.
+    """
     from app.extensions import db as database
     from app.services.events import load_event_file
 
     with app.app_context():
-        report = load_event_file(file)
+        report = load_event_file(file, new_event=new_event)
         database.session.commit()
         event = report.event
         if report.changes:
@@ -80,6 +90,37 @@ def event_load(app, file: str) -> None:
             f"{plural(len(event.slots), 'slot')} "
             f"({event.timezone})."
         )
+
+
+@event.command("list")
+@pass_app
+def event_list(app) -> None:
+    """List every event in this instance; the one it serves is marked with *."""
+    from app.services.events import get_current_event, list_events
+
+    with app.app_context():
+        served = get_current_event()
+        events = list_events()
+        if not events:
+            click.echo("No event yet; run `openspaces event load FILE.toml`.")
+        for item in events:
+            mark = "*" if item is served else " "
+            click.echo(f"{mark} {item.slug}\t{item.name}")
+
+
+@event.command("use")
+@click.argument("slug")
+@pass_app
+@fail_on_service_error
+def event_use(app, slug: str) -> None:
+    """Serve the event SLUG from now on: the board, camera scans and printing all use it."""
+    from app.extensions import db as database
+    from app.services.events import use_event
+
+    with app.app_context():
+        event = use_event(slug=slug)
+        database.session.commit()
+        click.echo(f"Serving the event {event.slug!r}: {event.name}.")
 
 
 @event.command("show")
@@ -290,6 +331,49 @@ def _gunicorn_available() -> bool:
     )
 
 
+def _check_port(host: str, port: int) -> None:
+    """Stop with one line naming --port when the server could not listen on ``host:port``.
+
+    Both servers fail late and at length on a busy port (gunicorn retries for seconds, printing
+    a line each time); a test bind says it before anything starts.
+    """
+    import errno
+    import socket
+
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        raise click.ClickException(
+            f"--host {host} is not a name or address this machine knows; try --host 127.0.0.1"
+        ) from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            # As both servers do, so that connections closing on the port do not count as busy.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise click.ClickException(
+                        f"port {port} on {host} is in use by another program; "
+                        "choose another with --port"
+                    ) from None
+                if exc.errno == errno.EACCES:
+                    raise click.ClickException(
+                        f"no permission to listen on port {port}; choose a port above 1023 "
+                        "with --port"
+                    ) from None
+                raise click.ClickException(
+                    f"cannot listen on {host} port {port}: {exc.strerror}; "
+                    "choose another --host or --port"
+                ) from None
+
+
+def _shown_url(host: str, port: int) -> str:
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    return f"http://{shown}:{port}/"
+
+
 def _serve(
     app,
     *,
@@ -302,6 +386,7 @@ def _serve(
 ) -> None:
     from app import trust_proxy
 
+    _check_port(host, port)
     if server == "auto":
         server = "gunicorn" if _gunicorn_available() else "waitress"
     elif server == "gunicorn" and not _gunicorn_available():
@@ -319,10 +404,10 @@ def _serve(
     if behind_proxy:
         trust_proxy(app)
         click.echo("Trusting X-Forwarded-* headers from one reverse proxy.")
-    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    url = _shown_url(host, port)
     if server == "gunicorn":
         click.echo(
-            f"Serving the board on http://{shown}:{port}/ with gunicorn, "
+            f"Serving the board on {url} with gunicorn, "
             f"{plural(workers, 'gevent worker')}: every live page streams  (Ctrl+C to stop)"
         )
         _exec_gunicorn(app, host=host, port=port, workers=workers, behind_proxy=behind_proxy)
@@ -333,7 +418,7 @@ def _serve(
     streams = max(1, threads - 8)
     app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(streams)
     click.echo(
-        f"Serving the board on http://{shown}:{port}/ with waitress, {threads} threads: "
+        f"Serving the board on {url} with waitress, {threads} threads: "
         f"{streams} live pages stream, more poll  (Ctrl+C to stop)"
     )
     waitress_serve(app, host=host, port=port, threads=threads, **WAITRESS_OPTIONS)
@@ -393,16 +478,44 @@ def serve(app, **serve_options) -> None:
 @main.command("demo")
 @_serve_options
 @click.option("--no-serve", is_flag=True, help="Set up the demo event and exit without serving.")
+@click.option(
+    "--switch",
+    is_flag=True,
+    help="Serve the demo even though this instance serves another event "
+    "(`openspaces event use SLUG` switches back).",
+)
 @pass_app
-def demo(app, no_serve: bool, **serve_options) -> None:
-    """Set up a demo event with sessions, people and a filled board, then serve it."""
+@fail_on_service_error
+def demo(app, no_serve: bool, switch: bool, **serve_options) -> None:
+    """Set up a demo event with sessions, people and a filled board, then serve it.
+
+    The first run also creates the organizer "admin" and prints its password once, unless the
+    instance has an organizer already. An instance that serves another event is left alone
+    unless --switch is given.
+    """
     from app.extensions import db as database
     from app.services.demo import seed_demo
+    from app.services.organizers import create_first_organizer
 
+    url = _shown_url(serve_options["host"], serve_options["port"])
+    if not no_serve:
+        # Before anything is created: the password is shown once, and a busy port must not eat it.
+        _check_port(serve_options["host"], serve_options["port"])
     with app.app_context():
-        created = seed_demo(base_url=f"http://localhost:{serve_options['port']}")
+        created = seed_demo(base_url=url.rstrip("/"), switch=switch)
+        password = create_first_organizer(username="admin")
         database.session.commit()
     click.echo("Demo event created." if created else "Demo event already set up.")
+    if password is not None:
+        click.echo(
+            f"Organizer pages: {url}admin/ as admin, password {password} "
+            "(shown once; `openspaces admin set-password` sets another)."
+        )
+    else:
+        click.echo(
+            f"Organizer pages: {url}admin/ with an organizer's password "
+            "(`openspaces admin set-password` sets one)."
+        )
     if not no_serve:
         _serve(app, **serve_options)
 

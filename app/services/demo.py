@@ -6,8 +6,17 @@ import datetime as dt
 
 from app.extensions import db
 from app.models import PlacementSource, StickyKind, utcnow
+from app.services import ServiceError
 from app.services.board import place_sticky, put_off_grid
-from app.services.events import EventData, RoomData, SlotData, apply_event_data, get_event_by_slug
+from app.services.events import (
+    EventData,
+    RoomData,
+    SlotData,
+    apply_event_data,
+    get_current_event,
+    get_event_by_slug,
+    use_event,
+)
 from app.services.stickies import (
     PersonFields,
     SessionFields,
@@ -100,13 +109,25 @@ def _demo_event_data(*, base_url: str, now: dt.datetime) -> EventData:
     )
 
 
-def seed_demo(*, base_url: str = "http://localhost:5000") -> bool:
-    """Create the demo event once; return False when it exists already (nothing is duplicated)."""
-    existing = get_event_by_slug(DEMO_SLUG)
-    if existing is not None:
-        existing.loaded_dt = utcnow()
+def seed_demo(*, base_url: str = "http://localhost:5000", switch: bool = False) -> bool:
+    """Create the demo event once and serve it; return False when it exists already.
+
+    Nothing is duplicated. An instance that serves another event keeps serving it: the demo is
+    refused there unless ``switch`` asks to serve the demo instead.
+    """
+    served = get_current_event()
+    if served is not None and served.slug != DEMO_SLUG and not switch:
+        raise ServiceError(
+            f"this instance serves the event {served.slug!r}; the demo would take its place. "
+            "Run the demo in an instance folder of its own "
+            "(`openspaces --instance demo-instance demo`), or serve it here with "
+            f"`openspaces demo --switch` (`openspaces event use {served.slug}` switches back)"
+        )
+    if get_event_by_slug(DEMO_SLUG) is not None:
+        use_event(slug=DEMO_SLUG)
         return False
-    event = apply_event_data(_demo_event_data(base_url=base_url, now=utcnow())).event
+    data = _demo_event_data(base_url=base_url, now=utcnow())
+    event = apply_event_data(data, new_event=True, where="the demo").event
     rooms, slots = event.rooms, event.slots
     sessions = allocate_stickies(
         event=event,

@@ -67,8 +67,36 @@ def current_event_id():
     return _served(select(Event.id)).scalar_subquery()
 
 
+def _serve(event: Event) -> None:
+    """Make ``event`` the one this instance serves, the one loaded last."""
+    served = get_current_event()
+    if served is event:
+        return
+    now = utcnow()
+    if served is not None and served.loaded_dt >= now:
+        # A clock set back must not leave the event that was asked for behind the old one.
+        now = served.loaded_dt + dt.timedelta(microseconds=1)
+    event.loaded_dt = now
+
+
 def get_event_by_slug(slug: str) -> Event | None:
     return db.session.scalar(select(Event).filter_by(slug=slug))
+
+
+def list_events() -> list[Event]:
+    """Return every event of this instance, the oldest first."""
+    return list(db.session.scalars(select(Event).order_by(Event.created_dt, Event.id)))
+
+
+def use_event(*, slug: str) -> Event:
+    """Serve the event ``slug`` from now on: the board, the camera scans and the printing."""
+    event = get_event_by_slug(slug)
+    if event is None:
+        slugs = ", ".join(e.slug for e in list_events()) or "none"
+        raise ServiceError(f"no event {slug!r} in this instance; its events: {slugs}")
+    _serve(event)
+    db.session.flush()
+    return event
 
 
 def parse_local_time(text: object, tz: ZoneInfo, *, where: str) -> dt.datetime:
@@ -213,11 +241,33 @@ def next_marker_id(event: Event) -> int:
     return max([FIRST_FREE_MARKER - 1, *(u for u in used if u is not None)]) + 1
 
 
-def apply_event_data(data: EventData) -> LoadReport:
-    """Create the event or update it in place. Loading the same data twice changes nothing."""
+def apply_event_data(
+    data: EventData, *, new_event: bool = False, where: str = "the event file"
+) -> LoadReport:
+    """Create the event or update it in place. Loading the same data twice changes nothing.
+
+    Loading makes the event the one this instance serves. While another event is served, a new
+    slug is refused unless ``new_event`` asks for a second event: stickies are printed for one
+    event, and a slug edited by mistake would leave them on an event nobody sees. ``where`` names
+    the data in messages.
+    """
     event = get_event_by_slug(data.slug)
+    served = get_current_event()
+    if served is not None and served is not event:
+        if event is not None:
+            raise ServiceError(
+                f"{where} is for the event {data.slug!r}, but this instance serves "
+                f"{served.slug!r}; to change {data.slug!r}, serve it first: "
+                f"`openspaces event use {data.slug}`"
+            )
+        if not new_event:
+            raise ServiceError(
+                f"{where} names the event {data.slug!r}, but this instance serves "
+                f"{served.slug!r} (and its printed stickies). To update {served.slug!r}, "
+                f"put back slug = {served.slug!r}; to create {data.slug!r} as a second event "
+                f"and serve it instead, run `openspaces event load --new-event {where}`"
+            )
     created = event is None
-    was_current = event is not None and get_current_event() is event
     changes: list[str] = []
     if event is None:
         event = Event(
@@ -234,9 +284,7 @@ def apply_event_data(data: EventData) -> LoadReport:
 
     _sync_rooms(event, data.rooms, changes)
     _sync_slots(event, data.slots, changes)
-    # Loading makes the event the one this instance serves; loading it again unchanged is a no-op.
-    if changes or not was_current:
-        event.loaded_dt = utcnow()
+    _serve(event)
     db.session.flush()
     return LoadReport(event, created, tuple(changes))
 
@@ -306,9 +354,9 @@ def _refuse_if_used(*, room: Room | None = None, slot: Slot | None = None) -> No
         raise ServiceError(f"{what} has stickies on the board; move them before removing it")
 
 
-def load_event_file(path: str | Path) -> LoadReport:
-    """Validate an event file and apply it; nothing changes when it is invalid."""
-    return apply_event_data(parse_event_file(path))
+def load_event_file(path: str | Path, *, new_event: bool = False) -> LoadReport:
+    """Validate an event file and apply it; nothing changes when it is invalid or refused."""
+    return apply_event_data(parse_event_file(path), new_event=new_event, where=str(path))
 
 
 def current_and_next_slot(

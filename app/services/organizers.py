@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import secrets
 
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -34,6 +35,18 @@ def set_password(*, username: str, password: str) -> Organizer:
     organizer.password_hash = generate_password_hash(password)
     db.session.flush()
     return organizer
+
+
+def create_first_organizer(*, username: str = "admin") -> str | None:
+    """Create the first organizer with a new random password and return the password.
+
+    Return None when an organizer exists already: a password someone set is never replaced.
+    """
+    if db.session.scalar(select(Organizer.id).limit(1)) is not None:
+        return None
+    password = secrets.token_urlsafe(12)
+    set_password(username=username, password=password)
+    return password
 
 
 def authenticate(*, username: str, password: str) -> Organizer | None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Event, Interest, Placement, Sticky
+from app.models import Event, Interest, Organizer, Placement, Sticky
 
 
 def test_token_create_prints_token_on_last_line_and_it_authenticates(runner, client, event):
@@ -109,6 +109,101 @@ def test_demo_board_has_sessions_conflict_and_people(runner, client):
     assert statuses.count("placed") == 14
     assert statuses.count("conflict") == 1
     assert statuses.count("off_grid") == 4
+
+
+def test_demo_prints_an_organizer_password_once_and_it_logs_in(runner, client):
+    first = runner.invoke("demo", "--no-serve")
+    lines = first.output.splitlines()
+    assert lines[0] == "Demo event created."
+    prefix = "Organizer pages: http://localhost:5000/admin/ as admin, password "
+    assert lines[1].startswith(prefix)
+    password = lines[1].removeprefix(prefix).split(" ")[0]
+    assert lines[1] == (
+        f"{prefix}{password} (shown once; `openspaces admin set-password` sets another)."
+    )
+    assert len(password) == 16
+    second = runner.invoke("demo", "--no-serve")
+    assert second.output == (
+        "Demo event already set up.\n"
+        "Organizer pages: http://localhost:5000/admin/ with an organizer's password "
+        "(`openspaces admin set-password` sets one).\n"
+    )
+    response = client.post("/auth/login", data={"username": "admin", "password": password})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_demo_keeps_the_password_an_organizer_set(runner, client):
+    from app.services.organizers import set_password
+
+    set_password(username="mei", password="correct horse")
+    db.session.commit()
+    result = runner.invoke("demo", "--no-serve", "--port", "5126")
+    assert result.output.splitlines()[1] == (
+        "Organizer pages: http://localhost:5126/admin/ with an organizer's password "
+        "(`openspaces admin set-password` sets one)."
+    )
+    refused = client.post("/auth/login", data={"username": "admin", "password": "x" * 16})
+    assert refused.status_code == 401
+    response = client.post("/auth/login", data={"username": "mei", "password": "correct horse"})
+    assert response.status_code == 302
+
+
+def test_demo_in_an_instance_serving_an_event_is_refused(runner, client, event):
+    result = runner.invoke("demo", "--no-serve")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: this instance serves the event 'pycon-india'; the demo would take its place. "
+        "Run the demo in an instance folder of its own "
+        "(`openspaces --instance demo-instance demo`), or serve it here with "
+        "`openspaces demo --switch` (`openspaces event use pycon-india` switches back)\n"
+    )
+    db.session.remove()
+    assert db.session.scalars(select(Event.slug)).all() == ["pycon-india"]
+    assert db.session.scalar(select(func.count(Organizer.id))) == 0
+
+
+def test_demo_switch_serves_the_demo_beside_the_event(runner, client, event):
+    result = runner.invoke("demo", "--no-serve", "--switch")
+    assert result.exit_code == 0, result.output
+    assert client.get("/api/board").get_json()["event"] == "demo"
+    assert runner.invoke("event", "use", "pycon-india").exit_code == 0
+    assert client.get("/api/board").get_json()["event"] == "pycon-india"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("serve", "--server", "gunicorn"),
+        ("serve", "--server", "waitress"),
+        ("demo", "--server", "waitress"),
+    ],
+    ids=["serve gunicorn", "serve waitress", "demo"],
+)
+def test_serve_on_a_busy_port_says_so_in_one_line_naming_port(app, command):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "OPENSPACES_INSTANCE": app.instance_path}
+        env.pop("OPENSPACES_DATABASE_URL", None)
+        result = subprocess.run(
+            [sys.executable, "-m", "app", *command, "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"Error: port {port} on 127.0.0.1 is in use by another program; choose another with --port\n"
+    )
+    # The demo checks first: nothing is set up, and no password is shown for a server not started.
+    db.session.remove()
+    assert db.session.scalar(select(func.count(Event.id))) == 0
+    assert db.session.scalar(select(func.count(Organizer.id))) == 0
 
 
 def _all_commands(group, prefix=()):

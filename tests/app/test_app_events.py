@@ -161,3 +161,80 @@ def test_loading_an_edited_event_file_counts_one_layout_change(event, event_file
     load_event_file(event_file)
     db.session.commit()
     assert _layout_version(event) > before
+
+
+def _served_slug() -> str:
+    from app.services.events import get_current_event
+
+    db.session.remove()
+    return get_current_event().slug
+
+
+def test_event_load_of_another_slug_is_refused_and_changes_nothing(runner, event, event_file):
+    event_file.write_text(EVENT_TOML.replace('slug = "pycon-india"', 'slug = "pycon-india-27"'))
+    result = runner.invoke("event", "load", str(event_file))
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {event_file} names the event 'pycon-india-27', but this instance serves "
+        "'pycon-india' (and its printed stickies). To update 'pycon-india', put back "
+        "slug = 'pycon-india'; to create 'pycon-india-27' as a second event and serve it "
+        f"instead, run `openspaces event load --new-event {event_file}`\n"
+    )
+    assert db.session.scalars(select(Event.slug)).all() == ["pycon-india"]
+    assert _served_slug() == "pycon-india"
+
+
+def test_event_load_new_event_creates_and_serves_a_second_event(runner, event, event_file):
+    event_file.write_text(EVENT_TOML.replace('slug = "pycon-india"', 'slug = "pycon-india-27"'))
+    result = runner.invoke("event", "load", "--new-event", str(event_file))
+    assert result.exit_code == 0, result.output
+    assert "created event 'pycon-india-27'" in result.output
+    assert _served_slug() == "pycon-india-27"
+
+
+def test_event_load_of_an_event_not_served_says_to_use_it_first(runner, event, event_file):
+    second = event_file.with_name("second.toml")
+    second.write_text(EVENT_TOML.replace('slug = "pycon-india"', 'slug = "second"'))
+    runner.invoke("event", "load", "--new-event", str(second))
+    result = runner.invoke("event", "load", str(event_file))
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {event_file} is for the event 'pycon-india', but this instance serves "
+        "'second'; to change 'pycon-india', serve it first: `openspaces event use pycon-india`\n"
+    )
+    assert _served_slug() == "second"
+
+
+def test_event_list_marks_the_served_event(runner, event, event_file):
+    second = event_file.with_name("second.toml")
+    second.write_text(EVENT_TOML.replace('slug = "pycon-india"', 'slug = "second"'))
+    runner.invoke("event", "load", "--new-event", str(second))
+    result = runner.invoke("event", "list")
+    assert result.exit_code == 0
+    assert result.output == (
+        "  pycon-india\tPyCon India Open Spaces\n* second\tPyCon India Open Spaces\n"
+    )
+
+
+def test_event_list_without_events_says_how_to_load_one(runner):
+    result = runner.invoke("event", "list")
+    assert result.output == "No event yet; run `openspaces event load FILE.toml`.\n"
+
+
+def test_event_use_switches_the_served_event_and_back(runner, client, event, event_file):
+    second = event_file.with_name("second.toml")
+    second.write_text(EVENT_TOML.replace('slug = "pycon-india"', 'slug = "second"'))
+    runner.invoke("event", "load", "--new-event", str(second))
+    result = runner.invoke("event", "use", "pycon-india")
+    assert result.exit_code == 0
+    assert result.output == "Serving the event 'pycon-india': PyCon India Open Spaces.\n"
+    assert client.get("/api/board").get_json()["event"] == "pycon-india"
+    assert runner.invoke("event", "use", "second").exit_code == 0
+    assert client.get("/api/board").get_json()["event"] == "second"
+
+
+def test_event_use_of_an_unknown_slug_is_refused(runner, event):
+    result = runner.invoke("event", "use", "nope")
+    assert result.exit_code == 1
+    assert result.output == "Error: no event 'nope' in this instance; its events: pycon-india\n"
+    assert _served_slug() == "pycon-india"
