@@ -48,13 +48,24 @@ def create_app(test_config: dict | None = None) -> Flask:
         LIVE_STREAM_SECONDS=55,
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_SAMESITE="Lax",
-        # Rate limits (Flask-Limiter notation). Log-in attempts count per client address and per
-        # user name; interest marks per client address, since a fresh cookie is a fresh browser.
+        # Rate limits (Flask-Limiter notation), counted in one store that every server process
+        # shares (memory:// is one process's own: `serve --workers 2` refuses it). Log-in attempts
+        # count per client address, and per user name at one address; interest marks per client
+        # address, since a fresh cookie is a fresh browser, and a whole venue may share an address.
         RATELIMIT_STORAGE_URI=os.environ.get("OPENSPACES_RATELIMIT_STORAGE_URI", "memory://"),
         RATELIMIT_HEADERS_ENABLED=True,
         LOGIN_LIMIT_PER_ADDRESS="20 per minute; 100 per hour",
-        LOGIN_LIMIT_PER_ACCOUNT="10 per minute; 50 per hour",
-        INTEREST_LIMIT_PER_ADDRESS="30 per minute; 300 per hour",
+        LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS="10 per minute; 50 per hour",
+        INTEREST_LIMIT_PER_ADDRESS="120 per minute",
+        # An account is never locked: past this many failed log-ins to it (from any address), each
+        # log-in to it waits LOGIN_SLOWDOWN_STEP_S longer per failure, up to LOGIN_SLOWDOWN_MAX_S.
+        LOGIN_SLOWDOWN_PER_ACCOUNT="10 per 10 minutes",
+        LOGIN_SLOWDOWN_STEP_S=0.25,
+        LOGIN_SLOWDOWN_MAX_S=2.0,
+        # An organizer's log-in ends after this long without a request, and this long after it
+        # began, whatever its cookie says: an event day, not a month.
+        ORGANIZER_SESSION_IDLE_S=2 * 60 * 60,
+        ORGANIZER_SESSION_MAX_S=12 * 60 * 60,
         # Set by `openspaces serve --behind-proxy`: trust one proxy's X-Forwarded-* headers.
         BEHIND_PROXY=os.environ.get("OPENSPACES_BEHIND_PROXY", "") not in ("", "0"),
         PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 30,

@@ -28,6 +28,35 @@ csrf = CSRFProtect()
 # Limits count per client address by default (behind a proxy, ``--behind-proxy`` makes that the
 # real client's). The storage is in memory unless RATELIMIT_STORAGE_URI names a shared one.
 limiter = Limiter(key_func=get_remote_address)
+# Stores that live inside one process: each server process would count alone.
+PROCESS_STORES = ("memory", "async+memory")
+
+
+def shared_limits_problem(app, *, workers: int) -> str | None:
+    """Return why ``workers`` server processes of ``app`` would not share their rate limits, or None.
+
+    ``app`` must be the app the limiter was last set up for (``create_app`` does that).
+    """
+    if workers < 2:
+        return None
+    scheme = app.config["RATELIMIT_STORAGE_URI"].split("://", 1)[0]
+    if scheme in PROCESS_STORES:
+        return (
+            f"--workers {workers} with rate limits kept in memory: each worker would count alone "
+            f"and let {workers} times as many log-in guesses and interest marks through. Give the "
+            "workers one store, e.g. OPENSPACES_RATELIMIT_STORAGE_URI=redis://localhost:6379 "
+            "(pip install redis), or serve with --workers 1."
+        )
+    try:
+        answers = limiter.storage.check()
+    except Exception:  # noqa: BLE001 - any failure to reach the store means the same here
+        answers = False
+    if not answers:
+        return (
+            f"the rate-limit store ({scheme}://, from OPENSPACES_RATELIMIT_STORAGE_URI) does not "
+            "answer: start it or correct the address."
+        )
+    return None
 
 
 @limiter.request_filter

@@ -361,6 +361,46 @@ class Organizer(db.Model):
         return f"<Organizer {self.username!r}>"
 
 
+class OrganizerSession(db.Model):
+    """One browser's log-in as an organizer. The cookie holds a random key; only its hash is stored.
+
+    Deleting the row ends the session: log-out, a new password, ``openspaces admin logout-all``,
+    and being idle or old past the limits (``ORGANIZER_SESSION_IDLE_S``, ``ORGANIZER_SESSION_MAX_S``).
+    """
+
+    __tablename__ = "organizer_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(
+        ForeignKey("organizers.id", ondelete="CASCADE"), index=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the session was last used, to a minute (app.services.organizers.SEEN_RESOLUTION).
+    seen_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organizer: Mapped[Organizer] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<OrganizerSession {self.id} of organizer {self.organizer_id}>"
+
+
+class CameraPairing(db.Model):
+    """A pairing code shown on the organizer dashboard, until a phone uses it or a newer one shows.
+
+    The code itself is signed and carries its time (app.services.cameras); the row says it is live.
+    """
+
+    __tablename__ = "camera_pairings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<CameraPairing {self.name!r}>"
+
+
 @sa_event.listens_for(Session, "before_flush")
 def _count_layout_changes(session: Session, flush_context, instances) -> None:
     """Count every change of an event's rooms, slots or time zone in its ``layout_version``.

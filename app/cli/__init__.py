@@ -166,6 +166,19 @@ def admin_set_password(app, username: str, password: str) -> None:
     click.echo(f"Password set for {username!r}. Log in at /auth/login.")
 
 
+@admin.command("logout-all")
+@pass_app
+def admin_logout_all(app) -> None:
+    """End every organizer's log-in sessions: each browser must log in again."""
+    from app.extensions import db as database
+    from app.services.organizers import end_sessions
+
+    with app.app_context():
+        ended = end_sessions()
+        database.session.commit()
+    click.echo(f"Ended {plural(ended, 'organizer session')}.")
+
+
 @main.group()
 def token() -> None:
     """API tokens for wall cameras."""
@@ -397,6 +410,11 @@ def _serve(
         raise click.ClickException(
             "--workers needs gunicorn: pip install 'openspaces[server]' (Linux, macOS)"
         )
+    from app.extensions import shared_limits_problem
+
+    problem = shared_limits_problem(app, workers=workers)
+    if problem:
+        raise click.ClickException(problem)
     if workers > 1 and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         click.echo(
             "Several workers on SQLite take turns to write; PostgreSQL is the database for that."

@@ -1,8 +1,9 @@
 """Wall cameras: pairing a phone's browser with a camera token, and what each camera sent last.
 
 A pairing code is the event's secret key signing a random camera name (``phone-7KQ2XM``) and the
-time it was made. It is good for ``PAIRING_MAX_AGE_S`` and for one phone: pairing creates the API
-token of that name, stored hashed like every token, and a name that has a token cannot pair again.
+time it was made. It is good for ``PAIRING_MAX_AGE_S`` and for one phone, and only while it is the
+newest one shown: showing another ends it, and so does pairing, which creates the API token of that
+name, stored hashed like every token. A name that has a token cannot pair again.
 
 Photo coordinates are pixels, origin at the top-left of the photo, x right, y down.
 """
@@ -14,10 +15,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.extensions import db
-from app.models import ApiToken, Event, Scan, Sticky
+from app.models import ApiToken, CameraPairing, Event, Scan, Sticky
 from app.services import ServiceError
 from app.services.codes import new_code
 from app.services.organizers import create_token
@@ -28,6 +29,9 @@ PHONE_PREFIX = "phone-"
 # A camera posts a heartbeat every minute; two missed ones and the dashboard warns.
 QUIET_AFTER_S = 120
 USED_MESSAGE = "this pairing code was used already; show a new one on the organizer dashboard"
+REPLACED_MESSAGE = (
+    "a newer pairing code was shown since this one; scan the code on the organizer dashboard now"
+)
 # The dashboard's thumbnail of a camera's last photo, in pixels across.
 THUMB_WIDTH = 320
 
@@ -37,10 +41,17 @@ class PairingError(ServiceError):
 
 
 def new_pairing_code(*, secret_key: str) -> str:
-    """Return a pairing code for one new phone camera, signed with the app's secret key."""
+    """Return a pairing code for one new phone camera, signed with the app's secret key.
+
+    It is the only live one from now on: every code shown before stops working.
+    """
     from itsdangerous import URLSafeTimedSerializer
 
-    return URLSafeTimedSerializer(secret_key, salt=PAIRING_SALT).dumps(PHONE_PREFIX + new_code())
+    name = PHONE_PREFIX + new_code()
+    db.session.execute(delete(CameraPairing))
+    db.session.add(CameraPairing(name=name))
+    db.session.flush()
+    return URLSafeTimedSerializer(secret_key, salt=PAIRING_SALT).dumps(name)
 
 
 def pair_camera(
@@ -61,8 +72,17 @@ def pair_camera(
         raise PairingError("this is not a pairing code from this board") from None
     if not isinstance(name, str) or not name.startswith(PHONE_PREFIX):
         raise PairingError("this is not a pairing code from this board")
-    if db.session.scalar(select(ApiToken.id).filter_by(name=name)) is not None:
-        raise PairingError(USED_MESSAGE)
+    # Taken in one statement, so that of two phones with one code only one gets it; and only the
+    # newest code, should two dashboards have shown theirs at the same moment.
+    newest = select(func.max(CameraPairing.id)).scalar_subquery()
+    taken = db.session.execute(
+        delete(CameraPairing).where(CameraPairing.name == name, CameraPairing.id == newest)
+    ).rowcount
+    if not taken:
+        if db.session.scalar(select(ApiToken.id).filter_by(name=name)) is not None:
+            raise PairingError(USED_MESSAGE)
+        raise PairingError(REPLACED_MESSAGE)
+    db.session.execute(delete(CameraPairing))
     return create_token(name=name)
 
 

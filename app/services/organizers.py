@@ -1,4 +1,9 @@
-"""Organizer accounts and camera API tokens."""
+"""Organizer accounts, their log-in sessions, and camera API tokens.
+
+A log-in session lives in the database (``OrganizerSession``); the browser's signed cookie holds a
+random key to it. So a session can be ended from the server: a copied cookie stops working once its
+session is over.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,11 @@ import datetime as dt
 import functools
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models import ApiToken, Event, Organizer, utcnow
+from app.models import ApiToken, Event, Organizer, OrganizerSession, utcnow
 from app.services import ServiceError
 from app.services.codes import hash_secret, new_secret
 from app.services.text import unprintable_in
@@ -18,6 +23,8 @@ from app.services.text import unprintable_in
 MIN_PASSWORD_LENGTH = 8
 # A camera posts every few seconds; writing its last use each time would make every scan a write.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+# Likewise an organizer's every page: a session notes when it was used to the minute.
+SEEN_RESOLUTION = dt.timedelta(minutes=1)
 
 
 @functools.cache
@@ -32,6 +39,9 @@ def set_password(*, username: str, password: str) -> Organizer:
     if organizer is None:
         organizer = Organizer(username=username)
         db.session.add(organizer)
+    else:
+        # Whoever knew the old password may have a session: it ends with the password.
+        end_sessions(organizer=organizer)
     organizer.password_hash = generate_password_hash(password)
     db.session.flush()
     return organizer
@@ -62,6 +72,62 @@ def authenticate(*, username: str, password: str) -> Organizer | None:
     if check_password_hash(organizer.password_hash, password):
         return organizer
     return None
+
+
+def start_session(*, organizer: Organizer, idle: dt.timedelta, max_age: dt.timedelta) -> str:
+    """Open a log-in session for the organizer; return its key for the browser's cookie.
+
+    Sessions that are over by their idle time or age (see ``session_organizer``) go on the way.
+    """
+    prune_sessions(idle=idle, max_age=max_age)
+    key = new_secret()
+    db.session.add(OrganizerSession(organizer=organizer, key_hash=hash_secret(key)))
+    db.session.flush()
+    return key
+
+
+def session_organizer(
+    *, key: str, idle: dt.timedelta, max_age: dt.timedelta, now: dt.datetime | None = None
+) -> Organizer | None:
+    """Return the organizer whose live session this key opens, or None.
+
+    A session idle for longer than ``idle``, or opened longer than ``max_age`` ago, is over: it is
+    deleted and None returned. A live one notes that it was used (to ``SEEN_RESOLUTION``).
+    """
+    now = now or utcnow()
+    record = db.session.scalar(select(OrganizerSession).filter_by(key_hash=hash_secret(key)))
+    if record is None:
+        return None
+    if now - record.created_dt > max_age or now - record.seen_dt > idle:
+        db.session.delete(record)
+        return None
+    if now - record.seen_dt >= SEEN_RESOLUTION:
+        record.seen_dt = now
+    return record.organizer
+
+
+def end_session(*, key: str) -> None:
+    """End the session this key opens (log-out in one browser); an ended one stays ended."""
+    db.session.execute(delete(OrganizerSession).filter_by(key_hash=hash_secret(key)))
+
+
+def end_sessions(*, organizer: Organizer | None = None) -> int:
+    """End every session of ``organizer``, or of every organizer; return how many ended."""
+    statement = delete(OrganizerSession)
+    if organizer is not None:
+        statement = statement.filter_by(organizer_id=organizer.id)
+    return db.session.execute(statement).rowcount
+
+
+def prune_sessions(
+    *, idle: dt.timedelta, max_age: dt.timedelta, now: dt.datetime | None = None
+) -> int:
+    """Delete the sessions that are over by their age or idle time; return how many."""
+    now = now or utcnow()
+    statement = delete(OrganizerSession).where(
+        (OrganizerSession.created_dt < now - max_age) | (OrganizerSession.seen_dt < now - idle)
+    )
+    return db.session.execute(statement).rowcount
 
 
 def create_token(*, name: str, replace: bool = False) -> tuple[ApiToken, str]:

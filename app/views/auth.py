@@ -1,7 +1,8 @@
-"""Organizer log-in and log-out."""
+"""Organizer log-in and log-out, and the check of an organizer's session on every request."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -14,11 +15,15 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter import RequestLimit
+from flask_limiter.util import get_remote_address
 
-from app.extensions import limiter
+from app.extensions import db, limiter
 from app.forms import ActionForm, LoginForm
-from app.services.organizers import authenticate
+from app.services import logins
+from app.services.organizers import authenticate, end_session, start_session
 from app.services.text import clean_line
+from app.views.common import ORGANIZER_KEY, current_organizer, session_limits
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -35,33 +40,74 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.dashboard")
 
 
-TOO_MANY = "Too many log-in attempts. Wait a minute, then try again."
+TOO_MANY = "Too many log-in attempts from your address. Wait a minute, then try again."
 
 
-def _account_key() -> str:
+def _account() -> str:
     # The same cleaning as the form's, so that "admin" and "ad\u200bmin" count as one account.
-    return "account:" + clean_line(request.form.get("username", "")).casefold()
+    return clean_line(request.form.get("username", "")).casefold()
 
 
+def _account_at_address() -> str:
+    return f"account:{_account()}@{get_remote_address()}"
+
+
+def _log_lockout(limit: RequestLimit) -> None:
+    logins.note_lockout(limit=str(limit.limit), account=_account(), address=get_remote_address())
+
+
+@bp.before_app_request
+def _check_organizer_session():
+    # Read the session before the view runs, so that noting its use (or its end) is a write of its
+    # own and not part of what the view commits or rolls back.
+    if ORGANIZER_KEY in session and request.endpoint != "static":
+        current_organizer()
+        if db.session.dirty or db.session.deleted:
+            db.session.commit()
+
+
+# Only addresses are refused: after LOGIN_LIMIT_PER_ADDRESS attempts, or sooner when they are all
+# at one account. An account as a whole is never refused, so a stranger guessing from elsewhere
+# cannot keep its organizer out; its log-ins only slow down (app.services.logins).
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], error_message=TOO_MANY
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    error_message=TOO_MANY,
+    on_breach=_log_lockout,
 )
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS"],
     methods=["POST"],
-    key_func=_account_key,
+    key_func=_account_at_address,
     error_message=TOO_MANY,
+    on_breach=_log_lockout,
 )
 def login():
     form = LoginForm()
     if form.validate_on_submit():
+        config = current_app.config
+        slowdown = {
+            "account": _account(),
+            "slow_after": config["LOGIN_SLOWDOWN_PER_ACCOUNT"],
+        }
+        # gevent workers wait here without holding up their other requests.
+        time.sleep(
+            logins.delay_s(
+                **slowdown,
+                step_s=config["LOGIN_SLOWDOWN_STEP_S"],
+                max_s=config["LOGIN_SLOWDOWN_MAX_S"],
+            )
+        )
         organizer = authenticate(username=form.username.data, password=form.password.data)
         if organizer is not None:
+            key = start_session(organizer=organizer, **session_limits())
+            db.session.commit()
             session.clear()
-            session["organizer_id"] = organizer.id
+            session[ORGANIZER_KEY] = key
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")))
+        logins.note_failure(**slowdown, address=get_remote_address())
         flash("Wrong user name or password.", "error")
         return render_template("login.html", form=form), 401
     status = 400 if request.method == "POST" else 200
@@ -70,6 +116,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """End this browser's organizer session; other browsers stay logged in."""
     if ActionForm().validate_on_submit():
+        key = session.get(ORGANIZER_KEY)
+        if isinstance(key, str):
+            end_session(key=key)
+            db.session.commit()
         session.clear()
     return redirect(url_for("public.board"))

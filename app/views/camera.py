@@ -119,6 +119,8 @@ def camera_panel() -> dict:
     # The code changes with every dashboard view, so the templates' cached QR helper is no use here.
     event = current_event_or_404()
     code = camera_service.new_pairing_code(secret_key=current_app.config["SECRET_KEY"])
+    # Committed before the page goes out: a phone may pair through another server process at once.
+    db.session.commit()
     # Like a sticky's QR, the link leads to the event's public address, which a phone can reach.
     pair_url = f"{event.base_url}/camera?pair={code}"
     return {

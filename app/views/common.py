@@ -10,9 +10,10 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
-from app.models import Event, Room, Sticky, utcnow
+from app.models import Event, Organizer, Room, Sticky, utcnow
 from app.services import ServiceError
 from app.services.events import get_current_event
+from app.services.organizers import session_organizer
 from app.services.stickies import get_sticky
 
 BROWSER_COOKIE = "osb_browser"
@@ -118,14 +119,49 @@ def set_cookies(response):
     return response
 
 
+# The session cookie's entry that holds the key to an organizer's log-in session.
+ORGANIZER_KEY = "organizer_key"
+SESSION_ENDED = "Your organizer session has ended. Log in again."
+
+
+def session_limits(app=None) -> dict[str, dt.timedelta]:
+    """Return how long an organizer session may stay idle and how long it may last at most."""
+    config = (app or current_app).config
+    return {
+        "idle": dt.timedelta(seconds=config["ORGANIZER_SESSION_IDLE_S"]),
+        "max_age": dt.timedelta(seconds=config["ORGANIZER_SESSION_MAX_S"]),
+    }
+
+
+def current_organizer() -> Organizer | None:
+    """Return the organizer this browser is logged in as, or None; read once per request.
+
+    The cookie's key must open a live session in the database (app.services.organizers): a copied
+    cookie is no use once its session has ended.
+    """
+    environ = request.environ
+    if "openspaces.organizer" not in environ:
+        key = session.get(ORGANIZER_KEY)
+        organizer = None
+        if isinstance(key, str):
+            organizer = session_organizer(key=key, **session_limits())
+            if organizer is None:
+                session.pop(ORGANIZER_KEY, None)
+                environ["openspaces.organizer_ended"] = True
+        environ["openspaces.organizer"] = organizer
+    return environ["openspaces.organizer"]
+
+
 def is_organizer() -> bool:
-    return session.get("organizer_id") is not None
+    return current_organizer() is not None
 
 
 def organizer_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not is_organizer():
+            if request.environ.get("openspaces.organizer_ended"):
+                flash(SESSION_ENDED, "error")
             return redirect(url_for("auth.login", next=request.full_path))
         return view(*args, **kwargs)
 
