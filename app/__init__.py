@@ -13,12 +13,14 @@ from flask.sessions import SecureCookieSessionInterface
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def instance_folder(configured: str | None = None) -> Path:
+    """Return the instance folder: ``configured``, else ``OPENSPACES_INSTANCE``, else ./instance."""
+    return Path(configured or os.environ.get("OPENSPACES_INSTANCE", "instance")).resolve()
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the app for the instance folder named by ``OPENSPACES_INSTANCE`` (default ``./instance``)."""
-    instance = Path(
-        (test_config or {}).get("INSTANCE_PATH")
-        or os.environ.get("OPENSPACES_INSTANCE", "instance")
-    ).resolve()
+    instance = instance_folder((test_config or {}).get("INSTANCE_PATH"))
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
     instance.mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(

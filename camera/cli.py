@@ -7,6 +7,7 @@ loop through `watch()`, with the same options.
 from __future__ import annotations
 
 import logging
+import os
 
 import click
 
@@ -20,7 +21,7 @@ def watch(
     post_url: str | None,
     token: str | None,
     manifest_path: str | None,
-    spool_dir: str,
+    spool_dir: str | os.PathLike[str] | None,
     heartbeat_s: float,
     confirm_scans: int,
     realtime: bool,
@@ -28,12 +29,16 @@ def watch(
     name: str,
     decoder: str,
 ) -> None:
-    """Run the webcam loop in real time until the video ends, N frames were taken, or Ctrl+C."""
+    """Run the webcam loop in real time until the video ends, N frames were taken, or Ctrl+C.
+
+    Scans that wait for the server go to ``spool_dir``, by default the user's cache folder.
+    """
     from camera.client import ScanClient
     from camera.frames import FrameSource
     from camera.loop import CameraLoop, load_manifest_file
-    from camera.spool import Spool
+    from camera.spool import Spool, default_spool_folder
 
+    spool_dir = spool_dir or default_spool_folder()
     if not post_url:
         raise click.UsageError("--camera needs --post URL, the board's address")
     if not token:
@@ -106,8 +111,8 @@ _LOOP_OPTIONS = (
     ),
     (
         ("--spool", "spool_dir"),
-        {"type": click.Path(file_okay=False), "default": "camera-spool", "show_default": True},
-        "folder for scans that wait for the server, one JSON file each.",
+        {"type": click.Path(file_okay=False), "metavar": "DIR"},
+        "folder for scans that wait for the server, one JSON file each [default: {spool}].",
     ),
     (
         ("--heartbeat", "heartbeat_s"),
@@ -140,11 +145,19 @@ _LOOP_OPTIONS = (
 )
 
 
-def loop_options(*, when: str = ""):
-    """Return a decorator that adds the loop's options; ``when`` opens each help ("With --camera")."""
+# Where `openspaces-camera` spools by default, as its help says it.
+CACHE_SPOOL = "$XDG_CACHE_HOME/openspaces/camera-spool, else ~/.cache/openspaces/camera-spool"
+
+
+def loop_options(*, when: str = "", spool: str = CACHE_SPOOL):
+    """Return a decorator that adds the loop's options; ``when`` opens each help ("With --camera").
+
+    ``spool`` says in the help where scans are spooled without --spool.
+    """
 
     def decorate(command):
         for flags, settings, text in reversed(_LOOP_OPTIONS):
+            text = text.replace("{spool}", spool)
             help_text = f"{when}: {text}" if when else text[0].upper() + text[1:]
             command = click.option(*flags, help=help_text, **settings)(command)
         return command

@@ -16,6 +16,20 @@ from pathlib import Path
 View = tuple[bytes, dict]
 
 
+def default_spool_folder() -> Path:
+    """Return the spool folder in the user's cache: ``$XDG_CACHE_HOME/openspaces/camera-spool``.
+
+    Without XDG_CACHE_HOME, the cache is ``~/.cache`` (``%LOCALAPPDATA%`` on Windows). A spool
+    in the current folder would be left wherever the camera happened to be started.
+    """
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    if os.name == "nt" and not cache:
+        cache = os.environ.get("LOCALAPPDATA", "")
+    # The XDG rule: a relative path in the variable is ignored.
+    root = Path(cache) if cache and Path(cache).is_absolute() else Path.home() / ".cache"
+    return root / "openspaces" / "camera-spool"
+
+
 def _write_atomically(path: Path, text: str) -> None:
     # Write then rename: a crash never leaves half a file that looks complete.
     partial = path.with_name(path.name + ".part")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from app import instance_folder
 from camera.cli import SOURCE_HELP, decoder_option, loop_options, watch
 
 
@@ -122,7 +123,7 @@ def _write_annotation(target: Path, picture) -> None:
     metavar="SOURCE",
     help=f"Watch the wall instead of reading photos: {SOURCE_HELP}",
 )
-@loop_options(when="With --camera")
+@loop_options(when="With --camera", spool="camera-spool in the instance folder")
 @click.pass_context
 def scan(
     ctx,
@@ -147,6 +148,9 @@ def scan(
                 "--camera watches a source: give no PHOTOS, --apply, --all-codes, --annotate "
                 "or --json with it"
             )
+        if loop["spool_dir"] is None:
+            instance = (ctx.find_root().obj or {}).get("instance")
+            loop["spool_dir"] = instance_folder(instance) / "camera-spool"
         # The camera is a package of its own that runs without the web app: it owns the loop.
         watch(source=camera_source, manifest_path=manifest_path, decoder=decoder, **loop)
         return

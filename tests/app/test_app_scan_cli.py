@@ -111,6 +111,36 @@ def test_scan_camera_max_scans_stops_early(runner, server, wall_event, tmp_path)
     assert result.output.splitlines()[-1].startswith("2 frames, 1 scanned;")
 
 
+def test_scan_camera_spools_in_the_instance_folder_without_spool_option(
+    runner, app, server, wall_event, tmp_path, monkeypatch
+):
+    from pathlib import Path
+
+    wall = wall_for(wall_event)
+    video = write_video(
+        tmp_path / "wall.avi", [wall.photo(layouts(wall_event)[0])], seconds_each=20.0
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    result = runner.invoke(
+        "scan",
+        "--camera",
+        str(video),
+        "--post",
+        server.url,
+        "--token",
+        wall_event["token"],
+        "--max-scans",
+        "2",
+    )
+    assert result.exit_code == 0, result.output
+    spool = Path(app.instance_path) / "camera-spool"
+    assert result.output.splitlines()[-1] == f"2 frames, 1 scanned; 0 scans wait in {spool}"
+    assert (spool / "manifest.json").is_file()
+    assert list(work.iterdir()) == []
+
+
 def test_scan_camera_without_post_is_usage_error(runner, tmp_path):
     result = runner.invoke("scan", "--camera", "0", "--token", "t")
     assert result.exit_code == 2

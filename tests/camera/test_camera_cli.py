@@ -40,14 +40,15 @@ sys.exit(code)
 """
 
 
-def run_camera(*args: str) -> subprocess.CompletedProcess:
+def run_camera(*args: str, env: dict | None = None, cwd: Path | None = None):
+    """Run ``openspaces-camera ARGS`` without the web stack; ``env`` adds to the environment."""
     root = Path(camera.__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": str(root)}
     return subprocess.run(
         [sys.executable, "-c", WITHOUT_WEB_STACK, *args],
         capture_output=True,
         text=True,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(root), **(env or {})},
+        cwd=cwd,
         timeout=60,
     )
 
@@ -125,6 +126,44 @@ def test_camera_cli_server_down_honours_max_scans_and_spools(
     ]
     assert lines[5:] == [f"3 frames, 2 scanned; 2 scans wait in {spool}"]
     assert len(list(spool.glob("[0-9]*-camera.json"))) == 2
+
+
+def test_camera_cli_spools_in_the_user_cache_without_spool_option(
+    live_server, wall_event, video, tmp_path
+):
+    cache, work = tmp_path / "cache", tmp_path / "work"
+    spool = cache / "openspaces" / "camera-spool"
+    spool.mkdir(parents=True)
+    work.mkdir()
+    manifest = {k: v for k, v in wall_event.items() if k != "token"}
+    (spool / "manifest.json").write_text(json.dumps(manifest))
+    live_server.stop()
+    done = run_camera(
+        "--camera",
+        str(video),
+        "--post",
+        live_server.url,
+        "--token",
+        wall_event["token"],
+        "--max-scans",
+        "3",
+        env={"XDG_CACHE_HOME": str(cache)},
+        cwd=work,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1] == f"3 frames, 2 scanned; 2 scans wait in {spool}"
+    assert len(list(spool.glob("[0-9]*-camera.json"))) == 2
+    assert list(work.iterdir()) == []
+
+
+def test_default_spool_folder_follows_xdg_cache_home(monkeypatch, tmp_path):
+    from camera.spool import default_spool_folder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_spool_folder() == tmp_path / "openspaces" / "camera-spool"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_spool_folder() == tmp_path / "home" / ".cache" / "openspaces" / "camera-spool"
 
 
 @pytest.mark.slow
