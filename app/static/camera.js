@@ -2,7 +2,9 @@
 // with the rear camera, and every few seconds uploads the frame to POST /api/scans when it changed
 // (or once a minute as a heartbeat); the server scans it. Frames wait in IndexedDB while the
 // network or the server is away and are sent oldest first, each under its own scan id, so a frame
-// sent twice is applied once. Photo coordinates are pixels, origin top-left, x right, y down.
+// sent twice is applied once. One frame never holds up the frames behind it: a frame the board
+// refuses (4xx) is dropped at once, and one it keeps failing on (5xx) after SERVER_TRIES answers.
+// Photo coordinates are pixels, origin top-left, x right, y down.
 (function () {
   "use strict";
 
@@ -44,6 +46,13 @@
   var QUEUE_BYTES = Number(cfg.queueMb) * 1024 * 1024;
   var JPEG_QUALITY = Number(cfg.jpegQuality);
   var STORE_KEY = "openspaces-camera";
+  // Answers that mean "not now" rather than "not this frame", as the webcam loop reads them
+  // (camera/delivery.py): no event loaded yet, a timeout, too early, too many requests. And a proxy's
+  // answers while the board behind it is down or busy. The frame waits, however long that takes.
+  var COME_BACK_LATER = [404, 408, 425, 429, 502, 503, 504];
+  // Any other 5xx is the board failing on this frame, or failing for a moment: the frame is sent
+  // again at the next ticks, and given up after this many such answers.
+  var SERVER_TRIES = 3;
 
   var video = document.getElementById("camera-video");
   var overlay = document.getElementById("camera-outline");
@@ -51,8 +60,10 @@
 
   // What a test or a curious organizer can read: every scan id queued, and the answers.
   var state = window.openspacesCamera = {
-    queued: [], delivered: [], duplicates: 0, rejected: 0, dropped: 0, droppedIds: [], stopped: false
+    queued: [], delivered: [], duplicates: 0, dropped: 0, droppedIds: [], stopped: false,
+    rejected: 0, rejectedIds: [], refusal: "", givenUp: 0, givenUpIds: []
   };
+  var serverErrors = {};   // frame seq -> 5xx answers to it so far
   var camera = null;       // {name, token}
   var stream = null, wakeLock = null, timer = null, db = null;
   var lastThumb = null, lastQueuedMs = 0, lastScanIdMs = 0, sending = false;
@@ -176,12 +187,31 @@
 
   // --- sending ----------------------------------------------------------------------------------
 
+  function countFrames(n) { return n + (n === 1 ? " frame" : " frames"); }
+
+  function refusedText() {
+    return countFrames(state.rejected) + (state.rejected === 1 ? " refused: " : " refused, the last: ") +
+      state.refusal;
+  }
+
+  function givenUpText() {
+    return countFrames(state.givenUp) + " given up after " + SERVER_TRIES + " server errors each";
+  }
+
   function showQueue(waiting) {
     var p = el("camera-queue");
     p.dataset.waiting = String(waiting);
-    var text = waiting ? waiting + (waiting === 1 ? " frame waits" : " frames wait") + " for the board" : "";
-    if (state.dropped) text += (text ? "; " : "") + state.dropped + " older frames dropped (queue full)";
-    p.textContent = text;
+    var notes = [];
+    if (waiting) notes.push(countFrames(waiting) + (waiting === 1 ? " waits" : " wait") + " for the board");
+    if (state.dropped) notes.push(state.dropped + " older frames dropped (queue full)");
+    if (state.rejected) notes.push(refusedText());
+    if (state.givenUp) notes.push(givenUpText());
+    p.textContent = notes.join("; ");
+  }
+
+  function forget(frame) {
+    delete serverErrors[frame.seq];
+    return removeFrame(frame.seq);
   }
 
   function post(frame) {
@@ -221,18 +251,34 @@
               if (frames.length > 1) say("Sending the frames that waited: " + (frames.length - 1) + " left", "wait");
               if (answer.duplicate) state.duplicates += 1;
               else showChanges(answer.changes || []);
-              return removeFrame(frame.seq).then(step);
+              return forget(frame).then(step);
             });
+          }
+          if (COME_BACK_LATER.indexOf(r.status) >= 0) {
+            say("The board is busy (" + r.status + "); frames wait and are sent later.", "wait");
+            return;
           }
           if (r.status >= 400 && r.status < 500) {
-            // The board refuses this frame for good (not a photo, too large): never resend it.
+            // The board refuses this frame for good (not a photo, an odd size, too large): it is
+            // never sent again, and the frames behind it go on.
             state.rejected += 1;
+            state.rejectedIds.push(frame.scanId);
             return r.json().catch(function () { return {}; }).then(function (body) {
-              say("The board refused a frame: " + (body.error || r.status), "wait");
-              return removeFrame(frame.seq).then(step);
+              state.refusal = (body && body.error) || "answer " + r.status;
+              say(refusedText(), "wait");
+              return forget(frame).then(step);
             });
           }
-          say("The board is busy (" + r.status + "); frames wait and are sent later.", "wait");
+          var tries = (serverErrors[frame.seq] || 0) + 1;
+          serverErrors[frame.seq] = tries;
+          if (tries >= SERVER_TRIES) {
+            state.givenUp += 1;
+            state.givenUpIds.push(frame.scanId);
+            say("The board failed on a frame " + tries + " times (" + r.status + "); it is given up " +
+                "and the next frames go on.", "wait");
+            return forget(frame).then(step);
+          }
+          say("The board failed on a frame (" + r.status + "); it is sent again shortly.", "wait");
         }, function () {
           say("The board is out of reach; frames wait here and are sent when it is back.", "wait");
         });
