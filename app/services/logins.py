@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # Counts failures, never refuses: an amount no window reaches.
 _UNBOUNDED = 1_000_000_000
-# A lock-out is logged once a minute for each limit, address and account, however often it refuses.
+# A lock-out is logged once a minute for each limit and what it counts by, however often it refuses.
 _LOGGED = RateLimitItemPerMinute(1, namespace="LOGIN-LOCKOUT-LOGGED")
 
 
@@ -59,9 +59,13 @@ def note_failure(*, account: str, address: str, slow_after: str) -> None:
         )
 
 
-def note_lockout(*, limit: str, account: str, address: str) -> None:
-    """Log that ``address`` is refused log-ins for a while, once a minute per limit and account."""
-    if limiter.limiter.hit(_LOGGED, limit, address, account):
+def note_lockout(*, limit: str, key: str, account: str, address: str) -> None:
+    """Log that ``address`` is refused log-ins for a while, once a minute per limit and ``key``.
+
+    ``key`` is what the limit counts by (the address, or the account at the address): a stranger
+    trying many names from one address makes one line a minute, not one a try.
+    """
+    if limiter.limiter.hit(_LOGGED, key):
         log.warning(
             "log-ins from %s refused for a while: over the limit %s (account %r)",
             address,

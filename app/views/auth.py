@@ -53,7 +53,9 @@ def _account_at_address() -> str:
 
 
 def _log_lockout(limit: RequestLimit) -> None:
-    logins.note_lockout(limit=str(limit.limit), account=_account(), address=get_remote_address())
+    logins.note_lockout(
+        limit=str(limit.limit), key=limit.key, account=_account(), address=get_remote_address()
+    )
 
 
 @bp.before_app_request

@@ -19,7 +19,7 @@ from app_helpers import LiveServer, log_in
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Scan, StickyKind, utcnow
+from app.models import CameraPairing, Scan, StickyKind, utcnow
 from app.services import cameras as camera_service
 from app.services.board import build_manifest
 from app.services.events import load_event_file
@@ -118,6 +118,31 @@ def test_pairing_code_expired_or_forged_is_refused(app, wall, monkeypatch):
     assert answer.status_code == 422
     assert answer.get_json() == {"error": "this is not a pairing code from this board"}
     assert app.test_client().post("/camera/pair", data="nope").status_code == 422
+
+
+def test_pairing_code_stops_working_when_a_newer_one_is_shown(wall, organizer_client, app):
+    first = pairing_link(organizer_client.get("/admin/").get_data(as_text=True))
+    second = pairing_link(organizer_client.get("/admin/").get_data(as_text=True))
+    assert first != second
+    from itsdangerous import URLSafeTimedSerializer
+
+    signed = URLSafeTimedSerializer("test", salt=camera_service.PAIRING_SALT)
+    live_names = db.session.scalars(select(CameraPairing.name)).all()
+    assert live_names == [signed.loads(second.split("pair=", 1)[1])]
+    replaced = pair(app.test_client(), first)
+    assert (replaced.status_code, replaced.get_json()) == (
+        422,
+        {
+            "error": "a newer pairing code was shown since this one; "
+            "scan the code on the organizer dashboard now"
+        },
+    )
+    assert pair(app.test_client(), second).status_code == 201
+    # Used, it is over too: no code is live until the dashboard shows another.
+    assert db.session.scalars(select(CameraPairing)).all() == []
+    assert pair(app.test_client(), second).get_json() == {
+        "error": "this pairing code was used already; show a new one on the organizer dashboard"
+    }
 
 
 def test_revoked_camera_token_is_refused_by_status_and_scans(app, wall):
