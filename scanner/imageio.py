@@ -77,6 +77,8 @@ def read_header(data: bytes, *, what: str = "the image") -> ImageHeader:
     try:
         with warnings.catch_warnings():
             # Pillow warns, then refuses, past its own limit; the header is all that is read here.
+            # The filter is the whole process's: should another thread's block undo it, Pillow
+            # only warns, and a size past its limit is past MAX_PIXELS all the same.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
                 return ImageHeader(probe.width, probe.height, probe.format or "", probe.mode)

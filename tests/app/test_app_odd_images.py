@@ -175,3 +175,14 @@ def test_read_photo_odd_size_raises_before_decoding():
     with pytest.raises(InvalidUpload) as exc:
         read_photo(png_claiming(9, 7000))
     assert str(exc.value) == f"the photo is 9x7000 pixels: {THIN}"
+
+
+def test_scan_photo_scanner_refusal_raises_invalid_upload(wall_event):
+    import numpy as np
+
+    from app.services.events import get_current_event
+    from app.services.scanning import scan_photo
+
+    with pytest.raises(InvalidUpload) as exc:
+        scan_photo(get_current_event(), np.zeros((7000, 1, 3), np.uint8))
+    assert str(exc.value) == f"the photo cannot be scanned: the image is 1x7000 pixels: {THIN}"
