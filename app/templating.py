@@ -9,6 +9,8 @@ from pathlib import Path
 from flask import url_for
 from markupsafe import Markup
 
+from app.services.text import plural
+
 STATIC = Path(__file__).parent / "static"
 
 
@@ -32,20 +34,6 @@ def init_app(app) -> None:
     @app.template_filter("localtime")
     def localtime(moment, event, fmt="%a %d %b %H:%M"):
         return event.local(moment).strftime(fmt) if moment else ""
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """Return e.g. "1 change", "2 changes", "0 stickies": the count with the noun that fits it."""
-    if count == 1:
-        return f"{count} {singular}"
-    if plural_form is None:
-        if singular.endswith("y") and singular[-2:-1] not in "aeiou":
-            plural_form = singular[:-1] + "ies"
-        elif singular.endswith(("s", "x", "ch", "sh")):
-            plural_form = singular + "es"
-        else:
-            plural_form = singular + "s"
-    return f"{count} {plural_form}"
 
 
 @lru_cache(maxsize=32)

@@ -35,7 +35,7 @@ def watch(
     """
     from camera.client import ScanClient
     from camera.frames import FrameSource
-    from camera.loop import CameraLoop, load_manifest_file
+    from camera.loop import CameraLoop, load_manifest_file, plural
     from camera.spool import Spool, default_spool_folder
 
     spool_dir = spool_dir or default_spool_folder()
@@ -71,8 +71,11 @@ def watch(
         log.removeHandler(handler)
         log.setLevel(level)
     waiting = len(loop.spool.pending())
+    wait = "waits" if waiting == 1 else "wait"
     click.echo(
-        f"{frames} frames, {loop.scans} scanned; {waiting} scans wait in {spool_dir}", err=True
+        f"{plural(frames, 'frame')}, {loop.scans} scanned; {plural(waiting, 'scan')} {wait} "
+        f"in {spool_dir}",
+        err=True,
     )
 
 

@@ -29,6 +29,24 @@ LOG = logging.getLogger("openspaces.camera")
 MANIFEST_REFRESH_S = 300.0
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """Return e.g. "1 room", "3 rooms", "0 stickies": the count with the noun that fits it.
+
+    The camera's copy of the board's ``app.services.text.plural``: a camera machine runs without
+    the web app, so it cannot import that one.
+    """
+    if count == 1:
+        return f"{count} {singular}"
+    if plural_form is None:
+        if singular.endswith("y") and singular[-2:-1] not in "aeiou":
+            plural_form = singular[:-1] + "ies"
+        elif singular.endswith(("s", "x", "ch", "sh")):
+            plural_form = singular + "es"
+        else:
+            plural_form = singular + "s"
+    return f"{count} {plural_form}"
+
+
 @dataclass(frozen=True)
 class StepReport:
     """Describe one tick of the loop: what was seen and what became of the scan.
@@ -60,7 +78,7 @@ class StepReport:
             return f"{stamp}  {self.outcome}: {self.note}"
         extra = " (heartbeat)" if self.heartbeat else ""
         if self.views:
-            extra += f" with {self.views} sticky view" + ("s" if self.views > 1 else "")
+            extra += f" with {plural(self.views, 'sticky view')}"
         what = {
             "posted": f"posted {self.scan_id}{extra}",
             "spooled": f"spooled {self.scan_id}{extra}, {self.waiting} waiting",
@@ -209,11 +227,11 @@ class CameraLoop:
             self._spool_trouble(f"cannot keep the manifest in {self.spool.root}: {exc}")
         if self._manifest_at is None:
             LOG.info(
-                "manifest from %s: %d rooms, %d slots, %d stickies",
+                "manifest from %s: %s, %s, %s",
                 self.client.base_url,
-                len(data.get("rooms", [])),
-                len(data.get("slots", [])),
-                len(data.get("stickies", [])),
+                plural(len(data.get("rooms", [])), "room"),
+                plural(len(data.get("slots", [])), "slot"),
+                plural(len(data.get("stickies", [])), "sticky"),
             )
         self._manifest_at = now
         self._waiting_for_manifest = False

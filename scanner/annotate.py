@@ -89,16 +89,35 @@ def annotate(image: Any, result: ScanResult) -> np.ndarray:
             text_thick,
             centre=True,
         )
-    status = "board found" if result.board_found else "BOARD NOT FOUND"
-    _label(
-        out,
-        f"{status}: {len(result.stickies)} stickies, {len(result.hidden_cells)} hidden cells",
-        (10 * unit, 24 * unit),
-        (0, 0, 0),
-        font_scale * 1.2,
-        thick,
-    )
+    _headline(out, _headline_text(result), unit=unit, scale=font_scale * 1.2, thick=text_thick)
     return out
+
+
+def _headline_text(result: ScanResult) -> str:
+    """Return e.g. "board found: 1 sticky, 3 hidden cells"."""
+    status = "board found" if result.board_found else "BOARD NOT FOUND"
+    stickies, hidden = len(result.stickies), len(result.hidden_cells)
+    return (
+        f"{status}: {stickies} {'sticky' if stickies == 1 else 'stickies'}, "
+        f"{hidden} hidden {'cell' if hidden == 1 else 'cells'}"
+    )
+
+
+def _headline(img, text: str, *, unit: float, scale: float, thick: int) -> None:
+    """Draw the headline in the photo's top-left corner, whole: shrunk to fit the photo's width.
+
+    Its box starts ``10 * unit`` px from the top and left edges (photo px, origin top-left).
+    """
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    margin = round(10 * unit)
+    room = img.shape[1] - 2 * margin - 4
+    (tw, th), _ = cv2.getTextSize(text, font, scale, thick)
+    while tw > room and scale > 0.3:
+        scale = max(0.3, scale * room / tw * 0.98)
+        thick = max(1, min(thick, round(scale * 2)))
+        (tw, th), _ = cv2.getTextSize(text, font, scale, thick)
+    # _label puts the baseline at y and its box 3 px above the letters: the box's top is the margin.
+    _label(img, text, (margin + 2, margin + th + 3), (0, 0, 0), scale, thick)
 
 
 def _side(corners) -> float:

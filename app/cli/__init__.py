@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import fail_on_service_error, pass_app, plural, with_event
+from app.cli.common import fail_on_service_error, pass_app, with_event
+from app.services.text import plural
 
 # waitress settings for `serve` and `demo`. The lookahead keeps reading a connection while its
 # request runs, so that a live page's stream notices at once when the phone goes away. Forwarded
@@ -131,7 +132,7 @@ def event_show(app, event) -> None:
     click.echo(f"{event.name} ({event.slug}), {event.timezone}, QR codes point to {event.base_url}")
     click.echo("Rooms:")
     for room in event.rooms:
-        seats = f", {room.capacity} seats" if room.capacity is not None else ""
+        seats = f", {plural(room.capacity, 'seat')}" if room.capacity is not None else ""
         click.echo(f"  {room.position + 1}. {room.name}{seats} (marker {room.marker_id})")
     click.echo("Slots:")
     for slot in event.slots:
@@ -250,7 +251,7 @@ def board_rebuild(app, event) -> None:
 
     differed = rebuild_from_history(event)
     database.session.commit()
-    click.echo(f"Board rebuilt from its history: {differed} stickies corrected.")
+    click.echo(f"Board rebuilt from its history: {plural(differed, 'sticky')} corrected.")
 
 
 @main.command("manifest")
@@ -276,7 +277,8 @@ def manifest(app, event, output: str) -> None:
         Path(output).write_text(data + "\n", encoding="utf-8")
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
-    click.echo(f"Manifest with {len(json.loads(data)['stickies'])} stickies written to {output}.")
+    stickies = plural(len(json.loads(data)["stickies"]), "sticky")
+    click.echo(f"Manifest with {stickies} written to {output}.")
 
 
 def _serve_options(func):

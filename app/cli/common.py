@@ -62,8 +62,3 @@ def with_event(func):
             return func(app, event, *args, **kwargs)
 
     return wrapped
-
-
-def plural(count: int, noun: str) -> str:
-    """Return ``"1 room"`` or ``"3 rooms"``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

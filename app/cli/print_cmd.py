@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import fail_on_service_error, pass_app, plural, with_event
+from app.cli.common import fail_on_service_error, pass_app, with_event
+from app.services.text import plural
 
 
 class _Bar:
@@ -133,7 +134,7 @@ def print_stickies(app, event, count, kind, template, paper, fmt, dpi, output) -
     db.session.commit()
     try:
         where = _draw(
-            f"Drawing {count} {kind} stickies",
+            f"Drawing {plural(count, f'{kind} sticky')}",
             lambda bar: render_batch(event, batch, fmt=fmt, output=output, dpi=dpi, progress=bar),
             output=output,
             fmt=fmt,
@@ -144,7 +145,8 @@ def print_stickies(app, event, count, kind, template, paper, fmt, dpi, output) -
         discard_batch(batch=batch)
         db.session.commit()
         raise
-    click.echo(f"Batch {batch.id}: {count} {kind} stickies ({template}, {paper}) -> {where}")
+    stickies = plural(count, f"{kind} sticky")
+    click.echo(f"Batch {batch.id}: {stickies} ({template}, {paper}) -> {where}")
     warning = marker_id_warning(event=event)
     if warning:
         click.echo(f"Note: {warning}", err=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from app import instance_folder
+from app.services.text import plural
 from camera.cli import SOURCE_HELP, decoder_option, loop_options, watch
 
 
@@ -255,12 +256,8 @@ def _applied_lines(applied: dict) -> list[str]:
     if applied["duplicate"]:
         return [f"applied before as scan {applied['scan']}: no changes"]
     changes = applied["changes"]
-    lines = [f"applied as scan {applied['scan']}: {_count(len(changes), 'change')}"]
+    lines = [f"applied as scan {applied['scan']}: {plural(len(changes), 'change')}"]
     return lines + [f"  {_describe_change(change)}" for change in changes]
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _describe_change(change: dict) -> str:

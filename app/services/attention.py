@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import BoardStatus, Event, Room, Scan, Slot, Sticky, StickyKind
 from app.services.board import Grid
 from app.services.capacity import board_marks
+from app.services.text import plural
 
 # A camera that sent nothing for this long has stopped, or cannot see the wall.
 CAMERA_QUIET_AFTER = dt.timedelta(minutes=2)
@@ -66,8 +67,7 @@ def camera_quiet(
     minutes = int(silent.total_seconds() // 60)
     return Finding(
         "camera_quiet",
-        f"No scan for {minutes} {'minute' if minutes == 1 else 'minutes'} "
-        f"(the last came from {scan.source}).",
+        f"No scan for {plural(minutes, 'minute')} (the last came from {scan.source}).",
         last_scan=scan,
     )
 
@@ -101,7 +101,7 @@ def needs_attention(*, event: Event, grid: Grid, now: dt.datetime) -> list[Findi
             Finding(
                 "over_capacity",
                 f"{_label(sticky)} has {mark.interested} interested for "
-                f"{mark.capacity} {'seat' if mark.capacity == 1 else 'seats'} "
+                f"{plural(mark.capacity, 'seat')} "
                 f"in {sticky.room.name}; {mark.hint}.",
                 sticky=sticky,
                 room=mark.suggestion,

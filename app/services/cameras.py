@@ -22,6 +22,7 @@ from app.models import ApiToken, CameraPairing, Event, Scan, Sticky
 from app.services import ServiceError
 from app.services.codes import new_code
 from app.services.organizers import create_token
+from app.services.text import plural
 
 PAIRING_SALT = "openspaces.camera-pairing"
 PAIRING_MAX_AGE_S = 600
@@ -65,7 +66,7 @@ def pair_camera(
         name = serializer.loads(code, max_age=max_age_s)
     except SignatureExpired:
         raise PairingError(
-            f"this pairing code is more than {max_age_s // 60} minutes old; "
+            f"this pairing code is more than {plural(max_age_s // 60, 'minute')} old; "
             "show a new one on the organizer dashboard"
         ) from None
     except BadSignature:

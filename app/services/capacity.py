@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import BoardStatus, Event, Interest, Room, Sticky, StickyKind
 from app.services.board import Grid
+from app.services.text import plural
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class CapacityMark:
         if self.suggestion is None:
             return None
         return (
-            f"{self.suggestion.name} ({self.suggestion.capacity} seats) "
+            f"{self.suggestion.name} ({plural(self.suggestion.capacity, 'seat')}) "
             f"is free at {self.local_start:%H:%M}"
         )
 

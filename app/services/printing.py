@@ -13,6 +13,7 @@ from app.models import Event, PrintBatch, StickyKind
 from app.services import ServiceError
 from app.services.board import room_url, sticky_url
 from app.services.events import CORNER_MARKERS
+from app.services.text import plural
 
 Progress = Callable[[int, int], None]
 PAPERS = ("a4", "letter")
@@ -82,7 +83,7 @@ def kit_spec(event: Event):
             key=room.name,
             marker_id=room.marker_id,
             title=room.name,
-            subtitle=f"{room.capacity} seats" if room.capacity is not None else "",
+            subtitle=plural(room.capacity, "seat") if room.capacity is not None else "",
             qr_text=room_url(event, room),
         )
         for room in event.rooms

@@ -48,6 +48,24 @@ def clean_lines(value: str | None) -> str:
     return text if _shows_something(text) else ""
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """Return e.g. "1 change", "2 changes", "0 stickies": the count with the noun that fits it.
+
+    The one place that picks a noun's form for a count: the command line, flash messages and
+    templates (the ``plural`` filter) all use it. ``plural_form`` is for nouns the rule misses.
+    """
+    if count == 1:
+        return f"{count} {singular}"
+    if plural_form is None:
+        if singular.endswith("y") and singular[-2:-1] not in "aeiou":
+            plural_form = singular[:-1] + "ies"
+        elif singular.endswith(("s", "x", "ch", "sh")):
+            plural_form = singular + "es"
+        else:
+            plural_form = singular + "s"
+    return f"{count} {plural_form}"
+
+
 def unprintable_in(value: str) -> str | None:
     """Return a description of the first control or invisible character in ``value``, or None.
 

@@ -187,7 +187,10 @@
 
   // --- sending ----------------------------------------------------------------------------------
 
-  function countFrames(n) { return n + (n === 1 ? " frame" : " frames"); }
+  // The count with the noun that fits it, as the server's `plural` helper says it: "1 frame", "2 frames".
+  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
+
+  function countFrames(n) { return plural(n, "frame", "frames"); }
 
   function refusedText() {
     return countFrames(state.rejected) + (state.rejected === 1 ? " refused: " : " refused, the last: ") +
@@ -203,7 +206,7 @@
     p.dataset.waiting = String(waiting);
     var notes = [];
     if (waiting) notes.push(countFrames(waiting) + (waiting === 1 ? " waits" : " wait") + " for the board");
-    if (state.dropped) notes.push(state.dropped + " older frames dropped (queue full)");
+    if (state.dropped) notes.push(plural(state.dropped, "older frame", "older frames") + " dropped (queue full)");
     if (state.rejected) notes.push(refusedText());
     if (state.givenUp) notes.push(givenUpText());
     p.textContent = notes.join("; ");
@@ -326,7 +329,7 @@
     el("camera-placed-label").textContent = last.placed.length === 1 ? "sticky placed" : "stickies placed";
     el("camera-last").textContent = "Last scan " + new Date(last.received).toLocaleTimeString() +
       (last.board_found ? "" : ": the board is not in view") +
-      (last.hidden ? " · " + last.hidden + " cells hidden" : "") +
+      (last.hidden ? " · " + plural(last.hidden, "cell", "cells") + " hidden" : "") +
       (last.off_grid ? " · " + last.off_grid + " off the grid" : "");
     var warnings = last.warnings.slice();
     if (!last.board_found) warnings.unshift("Board not in view: turn the phone until all four corner cards are in the picture.");

@@ -28,7 +28,7 @@ from app.services.scans import (
     scan_changes,
     undo_scan,
 )
-from app.templating import plural
+from app.services.text import plural
 from app.views.common import current_event_or_404, organizer_required, run_action
 
 bp = Blueprint("scans", __name__)

@@ -253,3 +253,22 @@ def test_camera_loop_remembers_a_header_card_someone_stands_in_front_of(
     assert outcomes == ["posted", "skipped"]
     assert loop.scans == 2
     assert live_server.board() == expected(layout)
+
+
+def test_step_report_line_says_one_sticky_view_in_the_singular():
+    from camera.loop import StepReport
+
+    moment = dt.datetime(2026, 9, 26, 10, 0, tzinfo=dt.UTC)
+    one = StepReport(moment, "posted", seen=1, placed=1, scan_id="cam-1", views=1)
+    two = StepReport(moment, "posted", seen=2, placed=2, scan_id="cam-2", views=2)
+    assert one.line().endswith("posted cam-1 with 1 sticky view")
+    assert two.line().endswith("posted cam-2 with 2 sticky views")
+
+
+def test_camera_plural_matches_the_boards():
+    from app.services.text import plural as board_plural
+    from camera.loop import plural
+
+    cases = [(0, "sticky"), (1, "sticky"), (1, "room"), (3, "slot"), (2, "scan"), (1, "frame")]
+    assert [plural(n, noun) for n, noun in cases] == [board_plural(n, noun) for n, noun in cases]
+    assert [plural(n, noun) for n, noun in cases[:3]] == ["0 stickies", "1 sticky", "1 room"]
