@@ -252,7 +252,9 @@ def test_wait_for_quiet_waits_for_a_pause_in_requests_but_not_for_ever():
 @pytest.mark.skipif(
     not ocr.engine_available("rapidocr"), reason="RapidOCR is not installed (pyproject installs it)"
 )
-def test_recognition_runs_in_the_served_app_with_gevent_workers(app, event, create_stickies):
+def test_recognition_runs_in_the_served_app_with_gevent_workers(
+    app, event, create_stickies, tmp_path
+):
     """`openspaces serve` on gunicorn's gevent workers reads a camera's view of a handwritten
     sticky and offers its title, as the app does in a thread elsewhere."""
     import importlib.util
@@ -278,21 +280,29 @@ def test_recognition_runs_in_the_served_app_with_gevent_workers(app, event, crea
     ok, jpeg = cv2.imencode(".jpg", _handwritten_view(code, "Open data").image)
     port = free_port()
     env = {**os.environ, "OPENSPACES_INSTANCE": app.instance_path}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--server", "gunicorn", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--server", "gunicorn", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        # Ready when the worker answers /healthz. On a busy machine starting gunicorn and the app
+        # takes a while, and a slow answer is not a missing one: wait up to the deadline.
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            assert server.poll() is None, f"the server stopped:\n{log.read_text()}"
             try:
-                requests.get(f"{base}/healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+                if requests.get(f"{base}/healthz", timeout=30).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, f"no answer in {WAIT_S} s:\n{log.read_text()}"
+            time.sleep(0.2)
         scan = {
             "scan_id": "hand-1",
             "board_found": True,
@@ -311,7 +321,7 @@ def test_recognition_runs_in_the_served_app_with_gevent_workers(app, event, crea
         suggested = None
         until = time.monotonic() + WAIT_S
         while suggested is None and time.monotonic() < until:
-            board = requests.get(f"{base}/api/board", timeout=10).json()
+            board = requests.get(f"{base}/api/board", timeout=30).json()
             (mine,) = [s for s in board["stickies"] if s["code"] == code]
             suggested = mine["suggested_title"]
             time.sleep(0.5)
