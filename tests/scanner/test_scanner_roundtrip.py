@@ -225,11 +225,15 @@ def test_scan_other_marker_dictionary(dictionary):
     assert _placed(result) == _truth(shot)
 
 
-@pytest.mark.parametrize("shape", [(1, 1, 3), (1, 1), (16, 900, 3)])
-def test_scan_tiny_image_no_board(shape):
-    result = scan(np.zeros(shape, np.uint8), SMALL_MANIFEST())
-    assert result.board_found is False
-    assert result.stickies == ()
+@pytest.mark.parametrize(
+    ("shape", "size"), [((1, 1, 3), "1x1"), ((1, 1), "1x1"), ((16, 900, 3), "900x16")]
+)
+def test_scan_tiny_image_refused_naming_its_size(shape, size):
+    with pytest.raises(ScanError) as exc:
+        scan(np.zeros(shape, np.uint8), SMALL_MANIFEST())
+    assert str(exc.value) == (
+        f"the image is {size} pixels: its sides must be at least 32 pixels and at most 20:1"
+    )
 
 
 def test_scan_missing_end_header_leaves_its_row_out():
