@@ -28,6 +28,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             "OPENSPACES_DATABASE_URL", f"sqlite:///{instance / 'openspaces.sqlite'}"
         ),
         UPLOAD_DIR=str(instance / "uploads"),
+        # Wall photos show the people at the wall: `openspaces photos purge` deletes them this many
+        # days after the event's last slot ends, and keeps their copies with faces blurred.
+        PHOTO_RETENTION_DAYS=7,
         # Each sticky's best picture; all pictures of one event together stay under the cap.
         PICTURE_DIR=str(instance / "pictures"),
         PICTURES_MAX_BYTES=500 * 1024 * 1024,

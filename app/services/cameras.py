@@ -21,6 +21,7 @@ from app.extensions import db
 from app.models import ApiToken, CameraPairing, Event, Scan, Sticky
 from app.services import ServiceError
 from app.services.codes import new_code
+from app.services.images import encode_image
 from app.services.organizers import create_token
 from app.services.text import plural
 
@@ -222,5 +223,7 @@ def scan_thumbnail(*, scan: Scan, upload_dir: str, width: int = THUMB_WIDTH) -> 
         return None
     height = max(1, round(image.shape[0] * width / image.shape[1]))
     small = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-    cv2.imwrite(str(thumb), small, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    from app.services.storage import FolderStorage
+
+    FolderStorage(folder).put(thumb.name, encode_image(small, quality=80, what="the thumbnail"))
     return thumb

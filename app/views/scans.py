@@ -22,6 +22,7 @@ from app.models import Scan
 from app.services import ServiceError
 from app.services.ingest import PendingGone, ScanSettings, ingest_scan, preview_photo
 from app.services.ingest import pending_image as pending_image_path
+from app.services.photos import organizer_photo, public_photo
 from app.services.scans import (
     changes_per_scan,
     recent_scans,
@@ -133,10 +134,24 @@ def scan_detail(scan_id: int):
 
 @bp.get("/admin/scans/<int:scan_id>/image")
 def scan_image(scan_id: int):
+    """The annotated photo as taken; once it is deleted (app.services.photos), its public copy."""
     scan = db.get_or_404(Scan, scan_id)
     if not scan.image_path:
         abort(404, description="This scan came without a photo.")
-    return send_from_directory(_settings().scans_dir, scan.image_path)
+    path = organizer_photo(scans_dir=_settings().scans_dir, scan=scan)
+    if path is None:
+        abort(404, description="This scan's photo is gone.")
+    return send_from_directory(path.parent, path.name)
+
+
+@bp.get("/admin/scans/<int:scan_id>/public.jpg")
+def scan_frame(scan_id: int):
+    """The scan's photo as the time-lapse shows it: annotated, every face blurred."""
+    scan = db.get_or_404(Scan, scan_id)
+    path = public_photo(scans_dir=_settings().scans_dir, scan=scan)
+    if path is None:
+        abort(404, description="This scan has no photo.")
+    return send_from_directory(path.parent, path.name)
 
 
 @bp.post("/admin/scans/<int:scan_id>/undo")
@@ -153,12 +168,12 @@ def undo(scan_id: int):
 
 @bp.get("/admin/timelapse")
 def timelapse():
-    """Step through the day's scan photos, oldest first."""
+    """Step through the day's scan photos, oldest first, every face in them blurred."""
     event = current_event_or_404()
     frames = [s for s in reversed(recent_scans(event, limit=500)) if s.image_path]
     frames_json = json.dumps(
         [
-            [url_for(".scan_image", scan_id=s.id), event.local(s.received_dt).strftime("%a %H:%M")]
+            [url_for(".scan_frame", scan_id=s.id), event.local(s.received_dt).strftime("%a %H:%M")]
             for s in frames
         ]
     )

@@ -60,7 +60,7 @@ def test_scan_page_previews_then_applies_a_phone_photo(app, client, wall_event):
     scan = db.session.query(Scan).one()
     assert client.get(f"/admin/scans/{scan.id}/image").mimetype == "image/jpeg"
     lapse = client.get("/admin/timelapse").get_data(as_text=True)
-    assert f"/admin/scans/{scan.id}/image" in lapse
+    assert f"/admin/scans/{scan.id}/public.jpg" in lapse
 
     client.post(f"/admin/scans/{scan.id}/undo")
     assert board(client) == {}

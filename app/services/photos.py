@@ -1,0 +1,148 @@
+"""Wall photos: the organizer's as taken, a copy with the faces blurred, and how long each is kept.
+
+The wall camera photographs whoever stands at the board. The files of a scan, in the scans folder
+(``<upload dir>/scans/``, app.services.ingest):
+
+- ``<stem>.jpg``, the photo as taken, ``<stem>-annotated.jpg``, the same with what the scanner read
+  drawn on it, and ``<scan id>-thumb.jpg`` (app.services.cameras): the organizer's, with faces as
+  they were. They are deleted once the retention period is over (``purge_photos``).
+- ``<stem>-public.jpg``: the annotated photo with every face blurred (scanner.faces), made the
+  first time it is asked for (``public_photo``), and before the photos it comes from are deleted.
+  The time-lapse shows only these, and they are kept.
+
+The retention period ends ``retention_days`` (``PHOTO_RETENTION_DAYS``, a week by default) after the
+end of the event's last slot; for an event without slots, that long after the photo came. Sticky
+pictures show handwriting, not people: they are kept (app.services.pictures).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Event, Scan, utcnow
+from app.services.images import encode_image
+
+DEFAULT_RETENTION_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Purge:
+    """What a purge deleted (or would delete, in a dry run): scans whose photos went, photo files,
+    and the bytes they took."""
+
+    scans: int
+    files: int
+    bytes: int
+
+
+def public_name(image_path: str) -> str:
+    """Return the file name of the public copy of a scan's annotated photo ``image_path``."""
+    return image_path.removesuffix("-annotated.jpg").removesuffix(".jpg") + "-public.jpg"
+
+
+def organizer_files(scans_dir: Path, scan: Scan) -> list[Path]:
+    """Return the files of a scan that show the wall as photographed (which may not exist)."""
+    if not scan.image_path:
+        return []
+    stem = scan.image_path.removesuffix("-annotated.jpg").removesuffix(".jpg")
+    return [
+        scans_dir / f"{stem}.jpg",
+        scans_dir / f"{stem}-annotated.jpg",
+        scans_dir / f"{scan.id}-thumb.jpg",
+    ]
+
+
+def blurred_copy(*, photo, shown=None) -> bytes:
+    """Return the copy of a wall photo that may be shown beyond the organizers, as JPEG bytes.
+
+    ``shown`` (default: ``photo``) is the picture to show, a BGR array the size of ``photo`` (its
+    annotated copy); every face found in ``photo`` or in ``shown`` is blurred in it, and the result
+    is encoded afresh (app.services.images).
+    """
+    # The scanner brings OpenCV: imported here, so that the app starts fast.
+    from scanner.faces import blur_faces
+
+    shown = photo if shown is None else shown
+    return encode_image(blur_faces(shown, look_in=(photo,)).image, what="the public photo")
+
+
+def public_photo(*, scans_dir: Path, scan: Scan) -> Path | None:
+    """Return the public copy of a scan's photo, made now if it was not yet; None without one."""
+    if not scan.image_path:
+        return None
+    from app.services.storage import FolderStorage
+
+    store = FolderStorage(scans_dir)
+    name = public_name(scan.image_path)
+    if store.exists(name):
+        return store.path(name)
+    raw, annotated, _ = organizer_files(scans_dir, scan)
+    import cv2  # slow import, kept off the web app's start
+
+    shown = cv2.imread(str(annotated)) if annotated.is_file() else None
+    photo = cv2.imread(str(raw)) if raw.is_file() else None
+    if shown is None and photo is None:
+        return None
+    if shown is None or photo is None or photo.shape != shown.shape:
+        photo = shown = photo if shown is None else shown
+    store.put(name, blurred_copy(photo=photo, shown=shown))
+    return store.path(name)
+
+
+def organizer_photo(*, scans_dir: Path, scan: Scan) -> Path | None:
+    """Return the scan's annotated photo as taken, or its public copy once it has been deleted."""
+    if not scan.image_path:
+        return None
+    _, annotated, _ = organizer_files(scans_dir, scan)
+    if annotated.is_file():
+        return annotated
+    return public_photo(scans_dir=scans_dir, scan=scan)
+
+
+def retention_end(event: Event, *, days: int, received_dt: dt.datetime) -> dt.datetime:
+    """Return when the photos of a scan received at ``received_dt`` are deleted: ``days`` after the
+    end of the event's last slot, or after ``received_dt`` for an event without slots."""
+    ends = [slot.end_dt for slot in event.slots]
+    return max(ends, default=received_dt) + dt.timedelta(days=days)
+
+
+def purge_photos(
+    *,
+    scans_dir: Path,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+) -> Purge:
+    """Delete the organizer's photos of every scan past its retention period; return what went.
+
+    Each scan's public copy is made first, so the time-lapse keeps its frames. A dry run deletes
+    and makes nothing and counts what a purge would delete.
+    """
+    if retention_days < 0:
+        raise ValueError(f"the retention period is {retention_days} days; it cannot be negative")
+    now = now or utcnow()
+    scans_dir = Path(scans_dir)
+    scans = files = size = 0
+    query = select(Scan).where(Scan.image_path.is_not(None)).order_by(Scan.id)
+    for scan in db.session.scalars(query):
+        event = db.session.get(Event, scan.event_id)
+        end = retention_end(event, days=retention_days, received_dt=scan.received_dt)
+        if now < end:
+            continue
+        found = [path for path in organizer_files(scans_dir, scan) if path.is_file()]
+        if not found:
+            continue
+        if not dry_run:
+            public_photo(scans_dir=scans_dir, scan=scan)
+        scans += 1
+        for path in found:
+            files += 1
+            size += path.stat().st_size
+            if not dry_run:
+                path.unlink(missing_ok=True)
+    return Purge(scans=scans, files=files, bytes=size)
