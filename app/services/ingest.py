@@ -41,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Event, Scan
 from app.services import ServiceError
+from app.services.images import encode_image
 from app.services.scans import (
     InvalidScan,
     Observations,
@@ -367,16 +368,12 @@ def write_photo(folder: Path, stem: str, image, annotated, *, written: list[Path
 
     Each file appears whole or not at all. Return the annotated copy's file name.
     """
-    import cv2
-
     from app.services.storage import FolderStorage
 
     store = FolderStorage(folder)
     for suffix, picture in ((".jpg", image), ("-annotated.jpg", annotated)):
-        ok, data = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-        if not ok:
-            raise ServiceError("the photo could not be stored as JPEG")
-        store.put(f"{stem}{suffix}", data.tobytes())
+        data = encode_image(picture, quality=JPEG_QUALITY, what="the photo")
+        store.put(f"{stem}{suffix}", data)
         written.append(store.path(f"{stem}{suffix}"))
     return f"{stem}-annotated.jpg"
 

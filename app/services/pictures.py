@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import Event, Sticky, utcnow
 from app.services import ServiceError
+from app.services.images import encode_image
 from app.services.uploads import InvalidUpload
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class InvalidView(ServiceError):
 class View:
     """One picture of a sticky: its code, the BGR image and its score (scanner.ViewScore).
 
-    A camera's JPEG view is kept as it came (`jpeg`), without decoding and encoding it again.
+    A camera's JPEG view comes as it was sent (`jpeg`); it is decoded only when it is kept.
     """
 
     code: str
@@ -101,14 +102,10 @@ def store_view(
     quality = float(score.quality)
     if sticky.picture_quality is not None and quality <= sticky.picture_quality:
         return False
-    data = jpeg
-    if data is None:
-        import cv2
-
-        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-        if not ok:
-            raise ServiceError(f"cannot encode the picture of sticky {sticky.code}")
-        data = buf.tobytes()
+    # Encoded afresh: a camera's JPEG keeps none of its EXIF (its GPS position) or trailing bytes.
+    data = encode_image(
+        image if jpeg is None else jpeg, quality=JPEG_QUALITY, what=f"the view of {sticky.code}"
+    )
     if event_bytes is None:
         event_bytes = event_picture_bytes(sticky.event_id)
     total = event_bytes - (sticky.picture_bytes or 0) + len(data)
@@ -287,17 +284,12 @@ def save_pending_views(folder: Path, pending: str, views: Iterable[View]) -> lis
     """Write a preview's views next to its photo; return the files written."""
     import json
 
-    import cv2
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written, scores = [], {}
     for view in views:
         path = folder / f"{pending}-view-{view.code}.png"
-        ok, buf = cv2.imencode(".png", view.image)
-        if not ok:
-            raise ServiceError(f"cannot encode the picture of sticky {view.code}")
-        path.write_bytes(buf.tobytes())
+        path.write_bytes(encode_image(view.image, suffix=".png", what=f"the view of {view.code}"))
         written.append(path)
         scores[view.code] = view.score.to_dict()
     path = folder / f"{pending}-views.json"
@@ -389,8 +381,8 @@ def read_posted_views(
             raise InvalidView(f"the view of {code} is not a JPEG or PNG image")
         what = f"the view of {code}"
         try:
-            # The header is enough to check a JPEG, which is stored as it came; a PNG is decoded
-            # only once its header's size is within the limits.
+            # The header is enough to check a JPEG, which is decoded only if it is kept; a PNG
+            # is decoded only once its header's size is within the limits.
             header = scanner.read_header(data, what=what)
         except scanner.ScanError:
             raise InvalidView(f"{what} is not a readable image") from None

@@ -104,8 +104,10 @@ def test_api_camera_views_are_kept(client, wall_event):
     assert response.status_code == 201
     assert response.get_json()["pictures"] == sorted([s1, s2])
     assert pictures() == {s1: 2.325, s2: 0.775}
-    # The camera's JPEG is served as it was sent.
-    assert client.get(f"/s/{s1}/picture.jpg").data == jpeg(view)
+    # The camera's JPEG is kept encoded afresh (app.services.images): its pixels, nothing else.
+    served = client.get(f"/s/{s1}/picture.jpg").data
+    assert served[:3] == b"\xff\xd8\xff"
+    assert cv2.imdecode(np.frombuffer(served, np.uint8), cv2.IMREAD_COLOR).shape == view.shape
 
 
 @pytest.mark.parametrize(
