@@ -20,13 +20,14 @@ def _claim_form(token: str, title: str) -> dict:
 
 def test_claim_race_has_exactly_one_winner(live_server):
     (code,) = live_server.stickies(1)
+    scanned = live_server.claim_path(code)
     phones = [live_server.session() for _ in range(CLAIMERS)]
-    tokens = [live_server.form_token(phone, f"/s/{code}") for phone in phones]
+    tokens = [live_server.form_token(phone, scanned) for phone in phones]
 
     def claim(index, barrier):
         barrier.wait()
         form = _claim_form(tokens[index], f"Talk number {index}")
-        return live_server.post(phones[index], f"/s/{code}", data=form)
+        return live_server.post(phones[index], scanned, data=form)
 
     responses = run_together(CLAIMERS, claim)
     statuses = sorted(r.status_code for r in responses)
@@ -171,9 +172,10 @@ def test_concurrent_prints_from_cli_and_web_all_succeed(live_server, tmp_path):
 
 def _claim(live_server, code: str, **fields):
     phone = live_server.session()
-    token = live_server.form_token(phone, f"/s/{code}")
+    scanned = live_server.claim_path(code)
+    token = live_server.form_token(phone, scanned)
     form = {"csrf_token": token, "title": "A talk", "host": "Priya", **fields}
-    return phone, live_server.post(phone, f"/s/{code}", data=form)
+    return phone, live_server.post(phone, scanned, data=form)
 
 
 def _place(live_server, code: str, room: str = "Hall A", slot: str = "2026-09-26T10:00"):
@@ -435,26 +437,27 @@ def test_cookies_are_secure_and_hsts_is_sent_over_https_behind_a_proxy(live_serv
     from app import trust_proxy
 
     (code,) = live_server.stickies(1)
+    scanned = live_server.claim_path(code)
     https = {"X-Forwarded-Proto": "https"}
     # Without proxy mode the header is not trusted: plain cookies, no HSTS.
-    plain = live_server.get(live_server.session(), f"/s/{code}", headers=https)
+    plain = live_server.get(live_server.session(), scanned, headers=https)
     assert "Secure" not in _set_cookie_headers(plain)["session"]
     assert "Strict-Transport-Security" not in plain.headers
 
     trust_proxy(live_server.app)
     phone = live_server.session()
-    page = live_server.get(phone, f"/s/{code}", headers=https)
+    page = live_server.get(phone, scanned, headers=https)
     assert "; Secure" in _set_cookie_headers(page)["session"]
     assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
     token = csrf_token(page.text)
     claim = live_server.post(
         phone,
-        f"/s/{code}",
+        scanned,
         data={"csrf_token": token, "title": "Over HTTPS", "host": "Ann"},
         headers={
             **https,
             # Over HTTPS the CSRF check also wants the page's own address as the referrer.
-            "Referer": live_server.url.replace("http:", "https:") + f"/s/{code}",
+            "Referer": live_server.url.replace("http:", "https:") + scanned,
             # The proxy speaks plain HTTP to us, so the client library keeps Secure cookies back.
             "Cookie": "; ".join(f"{c.name}={c.value}" for c in phone.cookies),
         },
@@ -679,5 +682,8 @@ def test_readme_test_lines_add_the_test_stack_and_run_pytest():
     assert {"chromium", "chromium-driver", "postgresql", "redis-server"} <= _apt_packages(
         testing[0]
     )
-    assert testing[0].endswith(".venv/bin/pip install -q -e '.[test]'")
+    assert testing[0].endswith(
+        ".venv/bin/pip install -q uv && .venv/bin/uv pip install -q --python .venv/bin/python "
+        "-e '.[test]'"
+    )
     assert testing[1] == ".venv/bin/python -m pytest"
