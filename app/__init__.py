@@ -51,6 +51,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         # they poll. gevent workers (`openspaces serve` with gunicorn) raise it to thousands.
         LIVE_STREAMS=int(os.environ.get("OPENSPACES_LIVE_STREAMS", "24")),
         LIVE_STREAM_SECONDS=55,
+        # One client address holds at most this many live streams; its further pages poll. A venue
+        # behind one address (its Wi-Fi's NAT) shares them: raise it there (docs/deploy.md).
+        LIVE_STREAMS_PER_ADDRESS=int(os.environ.get("OPENSPACES_LIVE_STREAMS_PER_ADDRESS", "64")),
+        # Photos the server decodes and scans at once (None: one per core), and how many more
+        # wait (None: twice that); past both, an upload is answered 503 with Retry-After.
+        SCAN_WORKERS=None,
+        SCAN_QUEUE=None,
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_SAMESITE="Lax",
         # Rate limits (Flask-Limiter notation), counted in one store that every server process

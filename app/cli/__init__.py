@@ -12,14 +12,33 @@ import click
 from app.cli.common import fail_on_service_error, pass_app, with_event
 from app.services.text import plural
 
+# A client must send something at least this often while its request's headers and body come
+# in, and a kept-alive connection waits this long for its next request; then it is closed. Both
+# servers, each in its own way (waitress's channel_timeout, app.gevent_worker for gunicorn).
+READ_TIMEOUT_S = 10
+
+# Connections one server process holds at once: every open live page keeps one, every phone
+# between two requests may keep one alive, and a slow or idle one must not shut out the next.
+CONNECTIONS = 5000
+
 # waitress settings for `serve` and `demo`. The lookahead keeps reading a connection while its
 # request runs, so that a live page's stream notices at once when the phone goes away. Forwarded
 # headers reach the app, which alone decides whether to trust them (only with --behind-proxy).
+# poll() instead of select(), which stops at 1024 open files. Every 2 seconds waitress closes the
+# connections that sent and received nothing for READ_TIMEOUT_S without a request running: idle
+# keep-alives and requests whose headers or body stopped coming.
 WAITRESS_OPTIONS = {
     "channel_request_lookahead": 4,
     "clear_untrusted_proxy_headers": False,
     "ident": "openspaces",
+    "connection_limit": CONNECTIONS,
+    "channel_timeout": READ_TIMEOUT_S,
+    "cleanup_interval": 2,
+    "asyncore_use_poll": True,
 }
+# waitress threads kept from live streams: for pages, and for photos scanning or waiting their
+# turn (app.services.scanning: one per core, and twice that waiting).
+WAITRESS_THREADS_NOT_STREAMING = 16
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -297,11 +316,11 @@ def _serve_options(func):
     )
     @click.option(
         "--threads",
-        default=32,
+        default=48,
         show_default=True,
-        type=click.IntRange(2, 256),
-        help="waitress's threads. Live pages stream changes on all but 8 of them; "
-        "pages beyond that poll instead.",
+        type=click.IntRange(WAITRESS_THREADS_NOT_STREAMING + 1, 512),
+        help=f"waitress's threads. Live pages stream changes on all but "
+        f"{WAITRESS_THREADS_NOT_STREAMING} of them; pages beyond that poll instead.",
     )
     @click.option(
         "--server",
@@ -331,10 +350,6 @@ def _serve_options(func):
         return func(*args, **kwargs)
 
     return wrapped
-
-
-# One gevent worker holds this many connections: every open live page keeps one.
-GEVENT_CONNECTIONS = 5000
 
 
 def _gunicorn_available() -> bool:
@@ -384,6 +399,29 @@ def _check_port(host: str, port: int) -> None:
                 ) from None
 
 
+def _open_files_for(connections: int) -> int:
+    """Raise this process's open-file limit towards ``connections`` and some to spare.
+
+    Return how many connections fit: a server past its limit fails to accept, so the limit, not
+    the wish, decides. Children (gunicorn after exec) inherit it.
+    """
+    import resource
+
+    spare = 200  # database connections, files, the listening socket, pipes
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + spare
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return connections
+    return max(100, min(connections, soft - spare))
+
+
 def _shown_url(host: str, port: int) -> str:
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     return f"http://{shown}:{port}/"
@@ -425,30 +463,53 @@ def _serve(
         trust_proxy(app)
         click.echo("Trusting X-Forwarded-* headers from one reverse proxy.")
     url = _shown_url(host, port)
+    connections = _open_files_for(CONNECTIONS)
+    if connections < CONNECTIONS:
+        click.echo(
+            f"The open-file limit (ulimit -n) lets the server hold {connections} connections, "
+            f"not {CONNECTIONS}: raise it for a big event."
+        )
     if server == "gunicorn":
         click.echo(
             f"Serving the board on {url} with gunicorn, "
             f"{plural(workers, 'gevent worker')}: every live page streams  (Ctrl+C to stop)"
         )
-        _exec_gunicorn(app, host=host, port=port, workers=workers, behind_proxy=behind_proxy)
+        _exec_gunicorn(
+            app,
+            host=host,
+            port=port,
+            workers=workers,
+            behind_proxy=behind_proxy,
+            connections=connections,
+        )
     import threading
 
     from waitress import serve as waitress_serve
 
-    streams = max(1, threads - 8)
+    streams = threads - WAITRESS_THREADS_NOT_STREAMING
     app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(streams)
     click.echo(
         f"Serving the board on {url} with waitress, {threads} threads: "
         f"{streams} live pages stream, more poll  (Ctrl+C to stop)"
     )
-    waitress_serve(app, host=host, port=port, threads=threads, **WAITRESS_OPTIONS)
+    options = {
+        **WAITRESS_OPTIONS,
+        "connection_limit": connections,
+        # waitress keeps a body whole before the app reads it: no bigger than the app takes.
+        "max_request_body_size": app.config["MAX_CONTENT_LENGTH"] + 1024 * 1024,
+    }
+    waitress_serve(app, host=host, port=port, threads=threads, **options)
 
 
-def _exec_gunicorn(app, *, host: str, port: int, workers: int, behind_proxy: bool) -> None:
+def _exec_gunicorn(
+    app, *, host: str, port: int, workers: int, behind_proxy: bool, connections: int
+) -> None:
     """Replace this process with gunicorn serving ``app.wsgi`` on gevent workers.
 
     Each worker creates its own app after gevent has patched the standard library, so that locks
-    and sleeps in the app yield to other requests instead of blocking the worker.
+    and sleeps in the app yield to other requests instead of blocking the worker. The workers
+    (app.gevent_worker) give each read from a client READ_TIMEOUT_S, and --keep-alive gives a
+    request's headers as long, counted from the connection or the answer before.
     """
     import os
 
@@ -456,7 +517,8 @@ def _exec_gunicorn(app, *, host: str, port: int, workers: int, behind_proxy: boo
         **os.environ,
         "OPENSPACES_INSTANCE": app.instance_path,
         "OPENSPACES_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "OPENSPACES_LIVE_STREAMS": str(GEVENT_CONNECTIONS - 100),
+        "OPENSPACES_LIVE_STREAMS": str(max(1, connections - 100)),
+        "OPENSPACES_READ_TIMEOUT_S": str(READ_TIMEOUT_S),
         # Up to 30 database connections per worker (10 kept open); SQLite ignores it.
         "OPENSPACES_DB_POOL_SIZE": os.environ.get("OPENSPACES_DB_POOL_SIZE", "10"),
     }
@@ -468,15 +530,15 @@ def _exec_gunicorn(app, *, host: str, port: int, workers: int, behind_proxy: boo
         "-m",
         "gunicorn",
         "--worker-class",
-        "gevent",
+        "app.gevent_worker.ReadDeadlineWorker",
         "--workers",
         str(workers),
         "--worker-connections",
-        str(GEVENT_CONNECTIONS),
+        str(connections),
         "--bind",
         bind,
         "--keep-alive",
-        "30",
+        str(READ_TIMEOUT_S),
         "--graceful-timeout",
         "5",
         "--log-level",

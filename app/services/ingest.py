@@ -32,6 +32,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from app.extensions import db
 from app.models import Event, Scan
 from app.services import ServiceError
 from app.services.images import encode_image
+from app.services.scanning import ScanTurns, annotate, scan_photo, scan_turns
 from app.services.scans import (
     InvalidScan,
     Observations,
@@ -71,17 +73,27 @@ class ScanSettings:
     # Where sticky pictures go, and the most bytes one event's pictures take; None: no pictures.
     picture_dir: str | None = None
     pictures_max_bytes: int = 0
+    # Photos worked on at once (None: one per core) and waiting beyond them (None: twice that);
+    # past both a photo is refused with ScannerBusy (app.services.scanning).
+    scan_workers: int | None = None
+    scan_queue: int | None = None
 
     @classmethod
     def from_config(cls, config: Mapping) -> ScanSettings:
         """Take the settings from a Flask config (``UPLOAD_DIR``, ``REMOVE_AFTER_SCANS``,
-        ``PICTURE_DIR``, ``PICTURES_MAX_BYTES``)."""
+        ``PICTURE_DIR``, ``PICTURES_MAX_BYTES``, ``SCAN_WORKERS``, ``SCAN_QUEUE``)."""
         return cls(
             upload_dir=config["UPLOAD_DIR"],
             remove_after=config["REMOVE_AFTER_SCANS"],
             picture_dir=config.get("PICTURE_DIR"),
             pictures_max_bytes=config.get("PICTURES_MAX_BYTES", 0),
+            scan_workers=config.get("SCAN_WORKERS"),
+            scan_queue=config.get("SCAN_QUEUE"),
         )
+
+    def turns(self) -> ScanTurns:
+        """Return this process's turns for working on photos, of the sizes set here."""
+        return scan_turns(workers=self.scan_workers, queue=self.scan_queue)
 
     @property
     def scans_dir(self) -> Path:
@@ -171,8 +183,9 @@ def ingest_scan(
       A photo with the scanner's result (scanned here, or a ``ScanResult`` given) has its views
       cut here.
 
-    Raise InvalidScan, InvalidUpload or InvalidView (nothing stored) for input that does not fit, and
-    PendingGone for a pending photo that is not there.
+    Raise InvalidScan, InvalidUpload or InvalidView (nothing stored) for input that does not fit,
+    PendingGone for a pending photo that is not there, and ScannerBusy (app.services.scanning) when
+    a photo finds every turn taken and the queue full.
     """
     if pending is not None:
         observations = _pending_body(settings, pending)
@@ -191,16 +204,27 @@ def ingest_scan(
         if existing is not None:
             _drop_pending(settings, pending)
             return Ingested(existing, duplicate=True)
-    inputs = _check(
-        event=event,
-        scan_id=scan_id,
-        observations=observations,
-        photo=photo,
-        pending=pending,
-        views=views,
-        settings=settings,
-        decoder=decoder,
-    )
+    turns = settings.turns()
+    # A photo is decoded, perhaps scanned, and encoded twice: in one turn, from decoding to the end.
+    with turns.turn() if photo is not None else nullcontext():
+        inputs = _check(
+            event=event,
+            scan_id=scan_id,
+            observations=observations,
+            photo=photo,
+            pending=pending,
+            views=views,
+            settings=settings,
+            decoder=decoder,
+            turns=turns,
+        )
+        return _apply(
+            event=event, source=source, settings=settings, inputs=inputs, pending=pending, now=now
+        )
+
+
+def _apply(*, event, source, settings, inputs, pending, now) -> Ingested:
+    """Apply checked inputs to the board and store their files, in one transaction."""
     written: list[Path] = []
     try:
         outcome = apply_scan(
@@ -214,7 +238,7 @@ def ingest_scan(
             db.session.rollback()
             _drop_pending(settings, pending)
             return Ingested(outcome.scan, duplicate=True)
-        _store(outcome.scan, inputs, settings, written)
+        _store(outcome.scan, inputs, settings, written, turns=settings.turns())
         pictures = _store_pictures(event, inputs, settings, now, locked=outcome.stickies)
         scan_key, board_found = outcome.scan.id, outcome.scan.board_found
         db.session.commit()
@@ -244,9 +268,11 @@ def ingest_scan(
     )
 
 
-def _check(*, event, scan_id, observations, photo, pending, views, settings, decoder) -> _Inputs:
+def _check(
+    *, event, scan_id, observations, photo, pending, views, settings, decoder, turns
+) -> _Inputs:
     """Read the photo, the observations and the views; raise InvalidUpload, InvalidScan or
-    InvalidView before any write."""
+    InvalidView before any write. The photo's work runs in ``turns``."""
     from app.services import pictures
 
     posted = []
@@ -260,14 +286,12 @@ def _check(*, event, scan_id, observations, photo, pending, views, settings, dec
             scores={code: score for code, (_, score) in views.items()},
             check_issued=not settings.picture_dir,
         )
-    image = read_photo(photo) if photo is not None else None
+    image = turns.run(read_photo, photo) if photo is not None else None
     result = None
     if observations is None:
         if image is None:
             raise InvalidScan("send the observations, a photo, or both")
-        from app.services.scanning import scan_photo
-
-        result = scan_photo(event, image, decoder=decoder)
+        result = scan_photo(event, image, decoder=decoder, turns=turns)
         observations = result.to_dict()
     elif hasattr(observations, "to_dict"):
         result = observations  # a scanner.ScanResult
@@ -282,7 +306,7 @@ def _check(*, event, scan_id, observations, photo, pending, views, settings, dec
     if pending is not None and settings.picture_dir:
         posted += pictures.load_pending_views(settings.pending_dir, pending)
     elif image is not None and result is not None and settings.picture_dir:
-        posted += pictures.cut_views(event=event, image=image, result=result)
+        posted += _cut_views(event, image, result, turns=turns)
     return _Inputs(
         observations=observations,
         image=image,
@@ -312,7 +336,19 @@ def _store_pictures(
     )
 
 
-def _store(scan: Scan, inputs: _Inputs, settings: ScanSettings, written: list[Path]) -> None:
+def _cut_views(event: Event, image, result, *, turns: ScanTurns) -> list:
+    """Cut the views of the stickies a scan read out of its photo, in ``turns``."""
+    from app.services import pictures
+    from app.services.board import build_manifest
+
+    # The manifest is read here: the cutting may run in another thread, without the database.
+    manifest = build_manifest(event)
+    return turns.run(pictures.cut_views, event=event, image=image, result=result, manifest=manifest)
+
+
+def _store(
+    scan: Scan, inputs: _Inputs, settings: ScanSettings, written: list[Path], *, turns: ScanTurns
+) -> None:
     """Store the scan's photo with the scan; list every file written in ``written``."""
     stem = f"{scan.id}-{secrets.token_hex(4)}"
     if inputs.pending is not None:
@@ -325,7 +361,12 @@ def _store(scan: Scan, inputs: _Inputs, settings: ScanSettings, written: list[Pa
         scan.image_path = f"{stem}-annotated.jpg"
     elif inputs.image is not None:
         scan.image_path = write_photo(
-            settings.scans_dir, stem, inputs.image, _annotated(inputs), written=written
+            settings.scans_dir,
+            stem,
+            inputs.image,
+            _annotated(inputs, turns=turns),
+            written=written,
+            turns=turns,
         )
         if inputs.result is not None:
             path = outline_path(settings.scans_dir, scan.id)
@@ -355,24 +396,32 @@ def write_outline(path: Path, image, result) -> dict:
     return found
 
 
-def _annotated(inputs: _Inputs):
+def _annotated(inputs: _Inputs, *, turns: ScanTurns):
     if inputs.result is None:
         return inputs.image
-    from app.services.scanning import annotate
-
-    return annotate(inputs.image, inputs.result)
+    return annotate(inputs.image, inputs.result, turns=turns)
 
 
-def write_photo(folder: Path, stem: str, image, annotated, *, written: list[Path]) -> str:
+def write_photo(
+    folder: Path,
+    stem: str,
+    image,
+    annotated,
+    *,
+    written: list[Path],
+    turns: ScanTurns | None = None,
+) -> str:
     """Write a photo and its annotated copy as JPEG (``<stem>.jpg``, ``<stem>-annotated.jpg``).
 
-    Each file appears whole or not at all. Return the annotated copy's file name.
+    Each file appears whole or not at all; the encoding runs in ``turns``. Return the annotated
+    copy's file name.
     """
     from app.services.storage import FolderStorage
 
     store = FolderStorage(folder)
+    encode = (turns or scan_turns()).run
     for suffix, picture in ((".jpg", image), ("-annotated.jpg", annotated)):
-        data = encode_image(picture, quality=JPEG_QUALITY, what="the photo")
+        data = encode(encode_image, picture, quality=JPEG_QUALITY, what="the photo")
         store.put(f"{stem}{suffix}", data)
         written.append(store.path(f"{stem}{suffix}"))
     return f"{stem}-annotated.jpg"
@@ -405,12 +454,17 @@ def preview_photo(
     """Scan a photo and keep it in ``pending/`` with the changes applying it would make.
 
     Nothing on the board changes. Previews older than ``settings.keep_pending_s`` are deleted.
+    Raise ScannerBusy (app.services.scanning) when every turn is taken and the queue is full.
     """
     prune_pending(settings)
-    image = read_photo(photo)
-    from app.services.scanning import annotate, scan_photo
+    turns = settings.turns()
+    with turns.turn():
+        return _preview(event=event, photo=photo, settings=settings, decoder=decoder, turns=turns)
 
-    result = scan_photo(event, image, decoder=decoder)
+
+def _preview(*, event: Event, photo: bytes, settings: ScanSettings, decoder: str, turns) -> Preview:
+    image = turns.run(read_photo, photo)
+    result = scan_photo(event, image, decoder=decoder, turns=turns)
     pending = secrets.token_hex(16)
     body = {**result.to_dict(), "scan_id": f"upload-{pending}"}
     changes = preview_scan(
@@ -418,10 +472,17 @@ def preview_photo(
     )
     from app.services import pictures
 
-    views = pictures.cut_views(event=event, image=image, result=result)
+    views = _cut_views(event, image, result, turns=turns)
     written: list[Path] = []
     try:
-        write_photo(settings.pending_dir, pending, image, annotate(image, result), written=written)
+        write_photo(
+            settings.pending_dir,
+            pending,
+            image,
+            annotate(image, result, turns=turns),
+            written=written,
+            turns=turns,
+        )
         if settings.picture_dir:
             written += pictures.save_pending_views(settings.pending_dir, pending, views)
         path = settings.pending_dir / f"{pending}.json"

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.services.scanning import ScannerBusy
 
 TITLES = {
     400: "That did not work",
@@ -17,6 +18,7 @@ TITLES = {
     413: "Too large",
     422: "Cannot use that",
     429: "Slow down",
+    503: "Busy",
 }
 
 
@@ -41,3 +43,17 @@ def init_app(app) -> None:
             "Go back, reload the page and send it again."
         )
         return render_template("error.html", code=400, title=TITLES[400], message=message), 400
+
+    @app.errorhandler(ScannerBusy)
+    def scanner_busy(exc: ScannerBusy):
+        # Every photo upload (API, phone camera, photo page) ends here when the scan queue is full.
+        db.session.rollback()
+        headers = {"Retry-After": str(exc.retry_after)}
+        message = f"{str(exc).capitalize()}."
+        if request.path.startswith("/api/"):
+            return jsonify(error=message, status=503), 503, headers
+        return (
+            render_template("error.html", code=503, title=TITLES[503], message=message),
+            503,
+            headers,
+        )

@@ -42,7 +42,7 @@ from app.views.common import (
     sticky_or_404,
 )
 from app.views.pages import not_modified, page_cache, shared_view
-from app.views.streams import board_watch
+from app.views.streams import address_streams, board_watch
 
 bp = Blueprint("public", __name__)
 # A live stream writes at least this often, so that a closed connection shows up soon.
@@ -175,7 +175,9 @@ def board_events():
     "parts": {key: html}}``. The parts are worked out once per change and process.
 
     Each stream ends after a while and the browser reconnects, so that no worker thread is held for
-    ever. When every stream slot is taken the answer is 503 and the page falls back to polling.
+    ever. When every stream slot is taken, or the client's address holds
+    ``LIVE_STREAMS_PER_ADDRESS`` streams already, the answer is 503 and the page falls back to
+    polling.
     """
     event_id, current = _current_version()
     last = request.args.get("v", "")
@@ -186,10 +188,15 @@ def board_events():
             # The grid the page shows, kept to compare the next version with.
             page_cache().get(grid_key, current, lambda: _render_grid(False))
             db.session.remove()
+    app = current_app._get_current_object()
+    # Behind a trusted proxy (--behind-proxy) this is the phone's address, not the proxy's.
+    address, per_address = request.remote_addr or "", address_streams(app)
+    if not per_address.take(address):
+        return Response("too many live pages from one address; poll /board/grid instead", 503)
     streams = current_app.extensions["openspaces.live_streams"]
     if not streams.acquire(blocking=False):
+        per_address.give(address)
         return Response("too many live pages; poll /board/grid instead", status=503)
-    app = current_app._get_current_object()
     watch = board_watch(app, event_id)
 
     def changes(since: str, version: str) -> str:
@@ -220,28 +227,32 @@ def board_events():
 
     def stream():
         nonlocal last
-        try:
-            yield "retry: 1500\n\n"
-            deadline = time.monotonic() + seconds
-            quiet_since = time.monotonic()
-            while time.monotonic() < deadline and not client_gone():
-                version = watch.wait(last, timeout=wait_s)
-                if version is not None and version != last:
-                    since, last = last, version
-                    quiet_since = time.monotonic()
-                    yield changes(since, version)
-                elif time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
-                    # Writing is how other servers find a closed connection: do it often.
-                    quiet_since = time.monotonic()
-                    yield ": still here\n\n"
-        finally:
-            streams.release()
+        yield "retry: 1500\n\n"
+        deadline = time.monotonic() + seconds
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline and not client_gone():
+            version = watch.wait(last, timeout=wait_s)
+            if version is not None and version != last:
+                since, last = last, version
+                quiet_since = time.monotonic()
+                yield changes(since, version)
+            elif time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
+                # Writing is how other servers find a closed connection: do it often.
+                quiet_since = time.monotonic()
+                yield ": still here\n\n"
 
-    return Response(
+    def release() -> None:
+        streams.release()
+        per_address.give(address)
+
+    response = Response(
         stream_with_context(stream()) if grid_key is not None else stream(),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+    # The server closes every answer once, even one whose stream never began.
+    response.call_on_close(release)
+    return response
 
 
 def _fields_from(form, kind):

@@ -82,6 +82,51 @@ class BoardWatch:
             time.sleep(self.interval)
 
 
+class AddressStreams:
+    """Count the live streams each client address holds, up to ``cap`` per address.
+
+    One laptop must not take every stream slot: past its cap, its next page polls instead.
+    """
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def take(self, address: str) -> bool:
+        """Count one more stream for ``address``; return False (and count nothing) at the cap."""
+        with self._lock:
+            held = self._held.get(address, 0)
+            if held >= self.cap:
+                return False
+            self._held[address] = held + 1
+            return True
+
+    def give(self, address: str) -> None:
+        """Count one stream of ``address`` less."""
+        with self._lock:
+            held = self._held.get(address, 0) - 1
+            if held > 0:
+                self._held[address] = held
+            else:
+                self._held.pop(address, None)
+
+    def held(self, address: str) -> int:
+        with self._lock:
+            return self._held.get(address, 0)
+
+
+def address_streams(app: Flask) -> AddressStreams:
+    """Return the app's count of live streams per client address (``LIVE_STREAMS_PER_ADDRESS``)."""
+    lock = app.extensions.setdefault("openspaces.board_watches_lock", threading.Lock())
+    with lock:
+        counts = app.extensions.get("openspaces.address_streams")
+        if counts is None:
+            counts = AddressStreams(app.config.get("LIVE_STREAMS_PER_ADDRESS", 64))
+            app.extensions["openspaces.address_streams"] = counts
+        return counts
+
+
 def board_watch(app: Flask, event_id: int) -> BoardWatch:
     """Return the app's watch of ``event_id``, creating it the first time."""
     watches = app.extensions.setdefault("openspaces.board_watches", {})
