@@ -138,7 +138,7 @@ POSTER_STEPS = (
 
 
 def poster_drawing(kit: KitSpec, *, page: tuple[float, float]) -> Drawing:
-    """Return the one-page poster: how to post a session, and a QR to the live board."""
+    """Return the one-page poster: how to post a session, the live board's QR, the kit's notice."""
     w, h = page
     d = Drawing(w, h)
     margin = 18.0
@@ -185,6 +185,29 @@ def poster_drawing(kit: KitSpec, *, page: tuple[float, float]) -> Drawing:
     if qy - 8 < y - 6:
         raise PrintError("the poster's steps leave no room for the board QR code")
     draw_qr(d, x=qx, y=qy, side=qr_side, text=kit.board_url)
+    if kit.notice:
+        # Beside the QR code, left of it, in its height.
+        size, lines = fit_text(
+            kit.notice,
+            style="sans",
+            max_pt=9,
+            min_pt=6,
+            width=qx - margin - 6,
+            height=qr_side,
+            max_lines=20,
+            leading=1.25,
+            what="poster notice",
+        )
+        draw_lines(
+            d,
+            lines,
+            x=margin,
+            y=qy + cap_height_mm(size),
+            style="sans",
+            size_pt=size,
+            color=GREY,
+            leading=1.25,
+        )
     d.text(w / 2, qy - 6, "The live board: scan me", style="bold", size_pt=14, align="center")
     size, lines = fit_text(
         kit.board_url, style="sans", max_pt=11, min_pt=6, width=inner, what="board_url"

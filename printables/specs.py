@@ -36,10 +36,15 @@ class CardSpec:
 
 @dataclass(frozen=True)
 class KitSpec:
-    """Describe the board kit of one event: poster, four corners, room and slot headers."""
+    """Describe the board kit of one event: poster, four corners, room and slot headers.
+
+    `notice`, when given, is printed on the poster beside its QR code: what the wall camera
+    photographs and how long the photos are kept, as the app words it.
+    """
 
     event_name: str
     board_url: str
     corners: tuple[CardSpec, ...]
     rooms: tuple[CardSpec, ...]
     slots: tuple[CardSpec, ...]
+    notice: str = ""

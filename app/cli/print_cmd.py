@@ -171,7 +171,13 @@ def print_kit(app, event, paper, fmt, dpi, output) -> None:
     where = _draw(
         "Drawing the board kit",
         lambda bar: render_kit(
-            event, fmt=fmt, paper=paper.lower(), output=output, dpi=dpi, progress=bar
+            event,
+            fmt=fmt,
+            paper=paper.lower(),
+            output=output,
+            dpi=dpi,
+            progress=bar,
+            photo_retention_days=app.config["PHOTO_RETENTION_DAYS"],
         ),
         output=output,
         fmt=fmt,

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Event, Scan, utcnow
 from app.services.images import encode_image
+from app.services.text import plural
 
 DEFAULT_RETENTION_DAYS = 7
 
@@ -109,6 +110,31 @@ def retention_end(event: Event, *, days: int, received_dt: dt.datetime) -> dt.da
     end of the event's last slot, or after ``received_dt`` for an event without slots."""
     ends = [slot.end_dt for slot in event.slots]
     return max(ends, default=received_dt) + dt.timedelta(days=days)
+
+
+def photos_deleted_on(event: Event, *, retention_days: int) -> dt.date | None:
+    """Return the day (the event's local date) its wall photos are deleted; None without slots."""
+    if not event.slots:
+        return None
+    end = max(slot.end_dt for slot in event.slots) + dt.timedelta(days=retention_days)
+    return event.local(end).date()
+
+
+def photo_notice(event: Event, *, retention_days: int) -> str:
+    """Return what the poster says about the wall camera's photos and how long they are kept."""
+    deleted = photos_deleted_on(event, retention_days=retention_days)
+    when = (
+        f"on {deleted:%a} {deleted.day} {deleted:%b %Y}, {plural(retention_days, 'day')} after "
+        "the event"
+        if deleted is not None
+        else f"{plural(retention_days, 'day')} after the event"
+    )
+    return (
+        "About the photos: a camera photographs this wall every few seconds to keep the live "
+        "board up to date, and so whoever stands in front of it. Faces are blurred in the "
+        "time-lapse of the wall. Only the organizers see the photos as taken, and they are "
+        f"deleted {when}. The pictures of the stickies, your handwriting, are kept."
+    )
 
 
 def purge_photos(

@@ -13,6 +13,7 @@ from app.models import Event, PrintBatch, StickyKind
 from app.services import ServiceError
 from app.services.board import room_url, sticky_url
 from app.services.events import CORNER_MARKERS
+from app.services.photos import DEFAULT_RETENTION_DAYS, photo_notice
 from app.services.text import plural
 
 Progress = Callable[[int, int], None]
@@ -69,7 +70,9 @@ def sticky_specs(event: Event, batch: PrintBatch):
     ]
 
 
-def kit_spec(event: Event):
+def kit_spec(event: Event, *, photo_retention_days: int = DEFAULT_RETENTION_DAYS):
+    """Return what printables draws for the event's board kit; the poster says how long the wall
+    photos are kept."""
     from printables import CardSpec, KitSpec
 
     names = {"tl": "top-left", "tr": "top-right", "br": "bottom-right", "bl": "bottom-left"}
@@ -104,6 +107,7 @@ def kit_spec(event: Event):
         corners=corners,
         rooms=rooms,
         slots=slots,
+        notice=photo_notice(event, retention_days=photo_retention_days),
     )
 
 
@@ -140,13 +144,17 @@ def render_kit(
     output: Path | None,
     dpi: int = 300,
     progress: Progress | None = None,
+    photo_retention_days: int = DEFAULT_RETENTION_DAYS,
 ) -> bytes | list[Path]:
-    """Draw the board kit: PDF bytes, or the contract's PNG files written into ``output``."""
+    """Draw the board kit: PDF bytes, or the contract's PNG files written into ``output``.
+
+    The poster says the wall photos are deleted ``photo_retention_days`` after the event's end.
+    """
     import printables
 
     if not event.rooms or not event.slots:
         raise ServiceError("the event needs rooms and slots before its kit can be printed")
-    kit = kit_spec(event)
+    kit = kit_spec(event, photo_retention_days=photo_retention_days)
     try:
         if fmt == "png":
             return printables.write_kit_pngs(kit, output, dpi=dpi, progress=progress)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from app.extensions import db
 from app.forms import ActionForm, PrintForm
@@ -93,7 +103,13 @@ def kit():
     if paper not in ("a4", "letter"):
         abort(400, description="Choose a4 or letter paper.")
     try:
-        data = render_kit(event, fmt="pdf", paper=paper, output=None)
+        data = render_kit(
+            event,
+            fmt="pdf",
+            paper=paper,
+            output=None,
+            photo_retention_days=current_app.config["PHOTO_RETENTION_DAYS"],
+        )
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".index"))
@@ -131,7 +147,13 @@ def kit_png():
     event = current_event_or_404()
     with tempfile.TemporaryDirectory() as folder:
         try:
-            render_kit(event, fmt="png", paper="a4", output=folder)
+            render_kit(
+                event,
+                fmt="png",
+                paper="a4",
+                output=folder,
+                photo_retention_days=current_app.config["PHOTO_RETENTION_DAYS"],
+            )
         except ServiceError as exc:
             flash(str(exc), "error")
             return redirect(url_for(".index"))

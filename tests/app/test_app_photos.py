@@ -20,7 +20,11 @@ from app.services.events import load_event_file
 from app.services.images import encode_image
 from app.services.ingest import ScanSettings
 from app.services.photos import Purge, public_name, purge_photos
+from app.services.printing import kit_spec
 from benchmarks.demo_wall import event_toml
+from printables.drawing import Text
+from printables.kit import poster_drawing
+from printables.templates import PAPERS
 from scanner.faces import find_faces
 
 skimage_data = pytest.importorskip("skimage.data")
@@ -241,3 +245,18 @@ def test_purge_cli_days_option_keeps_photos_within_it(app, runner, event):
         f"Deleted 0 photos of 0 scans more than {days} days past the event's end; freed 0 bytes.\n"
     )
     assert len(files_of(scans_dir)) == 3
+
+
+def test_poster_says_what_is_photographed_and_when_photos_are_deleted(app, event):
+    kit = kit_spec(event, photo_retention_days=7)
+    assert kit.notice == (
+        "About the photos: a camera photographs this wall every few seconds to keep the live "
+        "board up to date, and so whoever stands in front of it. Faces are blurred in the "
+        "time-lapse of the wall. Only the organizers see the photos as taken, and they are "
+        "deleted on Sat 3 Oct 2026, 7 days after the event. The pictures of the stickies, your "
+        "handwriting, are kept."
+    )
+    drawing = poster_drawing(kit, page=PAPERS["a4"])
+    printed = " ".join(op.text for op in drawing.ops if isinstance(op, Text) and op.size_pt <= 10)
+    assert "deleted on Sat 3 Oct 2026, 7 days after the event." in printed
+    assert kit_spec(event, photo_retention_days=30).notice.count("on Mon 26 Oct 2026, 30 days") == 1
