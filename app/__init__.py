@@ -69,6 +69,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         LOGIN_LIMIT_PER_ADDRESS="20 per minute; 100 per hour",
         LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS="10 per minute; 50 per hour",
         INTEREST_LIMIT_PER_ADDRESS="120 per minute",
+        # Wrong claim keys (app.services.claim_keys) per client address; past them the address
+        # gets no answer about any key for the rest of the minute or hour.
+        CLAIM_KEY_LIMIT_PER_ADDRESS="20 per minute; 100 per hour",
         # An account is never locked: past this many failed log-ins to it (from any address), each
         # log-in to it waits LOGIN_SLOWDOWN_STEP_S longer per failure, up to LOGIN_SLOWDOWN_MAX_S.
         LOGIN_SLOWDOWN_PER_ACCOUNT="10 per 10 minutes",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -90,6 +91,9 @@ class Event(db.Model):
     # Counts the changes of the rooms, the slots and the time zone (see `_count_layout_changes`):
     # what a scan has to read again to know the names it may use.
     layout_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Makes each sticky's claim key from its code (app.services.claim_keys): printed on the sticky
+    # and nowhere else, so the same key prints again on a reprint.
+    claim_secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(32))
 
     rooms: Mapped[list[Room]] = relationship(
         back_populates="event", order_by="Room.position", cascade="all, delete-orphan"

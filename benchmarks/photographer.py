@@ -76,6 +76,8 @@ class BoardSpec:
     unless `transposed`. Column widths and row heights vary by +-`unevenness` around their means,
     as a hand-taped grid does, unless given explicitly. `missing_headers` names rooms (by name) and
     slots (by start) whose header card is absent; `missing_corners` names corner cards ("tl", ...).
+    With `claim_keys` each sticky's QR holds a claim key after "?", as the app prints it; the
+    manifest lists the QR text without it, as the app's does.
     """
 
     rooms: tuple[str, ...]
@@ -97,6 +99,7 @@ class BoardSpec:
     dictionary: str = DEFAULT_DICTIONARY
     template: str = "note-76"
     base_url: str = BASE_URL
+    claim_keys: bool = False
 
     @classmethod
     def grid(cls, rooms: int, slots: int, **changes) -> BoardSpec:
@@ -122,6 +125,7 @@ class PlacedSticky:
     corners_mm: np.ndarray
     marker_corners_mm: np.ndarray
     qr_corners_mm: np.ndarray
+    # What the scanner reports and the manifest lists (a printed claim key left out).
     qr_text: str
 
 
@@ -704,9 +708,10 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
     for k in range(n_total):
         code, kind, marker_id = codes[k], kinds[k], sticky_ids[k]
         qr_text = f"{spec.base_url}/s/{code}"
+        printed = f"{qr_text}?k={code[::-1]}" if spec.claim_keys else qr_text
         colour = STICKY_COLOURS_BGR[int(rng.integers(len(STICKY_COLOURS_BGR)))]
         art = sticky_art(
-            sticky=StickySpec(code=code, qr_text=qr_text, marker_id=marker_id, kind=kind),
+            sticky=StickySpec(code=code, qr_text=printed, marker_id=marker_id, kind=kind),
             template=spec.template,
             dictionary=spec.dictionary,
             px_per_mm=p,

@@ -16,6 +16,7 @@ from .templates import get_template
 
 BASE = "http://localhost:5000"
 SAMPLE_CODES = ("7KQ2XM", "3HV9TA", "P0W4ZD", "9RN6EF", "B8XJ2K", "M5T1QC", "Z2D7WG", "4YH8NP")
+SAMPLE_KEYS = ("K3Y9AB", "R8W2QD", "5TJ0MC", "HV4N7E", "2XPG6K", "QM9F1Z", "W7C3RT", "D6B0YS")
 
 
 def sample_stickies(n: int) -> list[StickySpec]:
@@ -23,12 +24,13 @@ def sample_stickies(n: int) -> list[StickySpec]:
     return [
         StickySpec(
             code=code,
-            qr_text=f"{BASE}/s/{code}",
+            qr_text=f"{BASE}/s/{code}?k={key}",
             marker_id=20 + i,
             kind="session" if i % 2 == 0 else "person",
             label="PyCon India Open Spaces",
+            key=key,
         )
-        for i, code in enumerate(SAMPLE_CODES[:n])
+        for i, (code, key) in enumerate(zip(SAMPLE_CODES[:n], SAMPLE_KEYS, strict=False))
     ]
 
 

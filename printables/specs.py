@@ -13,13 +13,18 @@ CORNER_KEYS = ("tl", "tr", "br", "bl")
 
 @dataclass(frozen=True)
 class StickySpec:
-    """Describe one sticky: its code, what its QR holds, its marker id and its kind."""
+    """Describe one sticky: its code, what its QR holds, its marker id and its kind.
+
+    `key`, when given, is printed beside the QR code, for a phone that cannot scan it; a picture
+    of the sticky should not show it (`Template.key_areas`).
+    """
 
     code: str
     qr_text: str
     marker_id: int
     kind: str
     label: str = ""
+    key: str = ""
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ def check_sticky(spec: StickySpec) -> None:
         raise PrintError(f"sticky code {spec.code!r} must be letters and digits only")
     if not spec.qr_text:
         raise PrintError(f"sticky {spec.code!r} has an empty qr_text")
+    if spec.key and not (spec.key.isalnum() and spec.key.isascii()):
+        raise PrintError(f"key of sticky {spec.code!r} must be letters and digits only")
 
 
 def sticky_drawing(spec: StickySpec, template: Template, *, dictionary: str) -> Drawing:
@@ -98,12 +100,24 @@ def sticky_drawing(spec: StickySpec, template: Template, *, dictionary: str) -> 
     draw_qr(d, x=qx, y=qy, side=t.qr_side_mm, text=spec.qr_text)
     qr_quiet_left, qr_quiet_top = qx - 4 * module, qy - 4 * module
 
-    # Writing area: faint rules, shortened where they would reach the QR's quiet zone.
+    # The key, left of the QR and level with its foot, for a phone that cannot scan.
+    kx, ky, kw, kh = t.key_box
+    if spec.key:
+        size, lines = fit_text(spec.key, style="mono", max_pt=11, min_pt=6, width=kw, what="key")
+        d.text(kx + kw, ky + kh, lines[0], style="mono", size_pt=size, align="right")
+        caption = ky + kh - cap_height_mm(size) - 1.2
+        d.text(
+            kx + kw, caption, "claim key", style="sans", size_pt=5, color=LABEL_GREY, align="right"
+        )
+
+    # Writing area: faint rules, shortened where they would reach the QR's quiet zone or the key.
     prompts = ["session title"] if spec.kind == "session" else ["name", "interests"]
     y = top_block + RULE_PITCH_MM
     i = 0
     while y <= h - m + 1e-9:
         right = w - m if y < qr_quiet_top - 1 else qr_quiet_left - 1.5
+        if spec.key and y >= ky - 1:
+            right = kx - 1.5
         d.line(m, y, right, y, color=RULE_GREY, width=0.25)
         if i < len(prompts):
             d.text(

@@ -16,6 +16,8 @@ PAPERS: dict[str, tuple[float, float]] = {
 }
 
 INCH = 25.4
+# The key printed beside the QR: a caption line and the key, level with the QR's foot.
+KEY_BOX_H_MM = 7.0
 
 
 @dataclass(frozen=True)
@@ -144,11 +146,42 @@ class Template:
     @property
     def qr_origin(self) -> tuple[float, float]:
         """Return the QR symbol's top-left corner within the sticky (its quiet zone lies outside)."""
-        inset = max(self.margin_mm, 4 * self.qr_side_mm / 21)  # room for a version-1 quiet zone
+        inset = max(self.margin_mm, self.qr_quiet_mm)
         return (
             self.sticky_w_mm - inset - self.qr_side_mm,
             self.sticky_h_mm - inset - self.qr_side_mm,
         )
+
+    @property
+    def qr_quiet_mm(self) -> float:
+        """Return the widest quiet zone the QR can need: 4 modules of a version-1 symbol."""
+        return 4 * self.qr_side_mm / 21
+
+    @property
+    def key_box(self) -> tuple[float, float, float, float]:
+        """Return (x, y, w, h) of the key printed left of the QR, clear of its quiet zone."""
+        qx, qy = self.qr_origin
+        w = 0.6 * self.qr_side_mm
+        right = qx - self.qr_quiet_mm - 1.0
+        return (
+            round(right - w, 4),
+            round(qy + self.qr_side_mm - KEY_BOX_H_MM, 4),
+            round(w, 4),
+            KEY_BOX_H_MM,
+        )
+
+    @property
+    def key_areas(self) -> tuple[tuple[float, float, float, float], ...]:
+        """Return (left, top, right, bottom) of the QR code with its quiet zone, and of the key.
+
+        Both tell how to claim the sticky: a picture of the sticky leaves them out. Each reaches
+        the sticky's right and bottom edges.
+        """
+        qx, qy = self.qr_origin
+        kx, ky, _, _ = self.key_box
+        w, h = self.sticky_w_mm, self.sticky_h_mm
+        quiet = self.qr_quiet_mm
+        return ((round(qx - quiet, 4), round(qy - quiet, 4), w, h), (kx, ky, w, h))
 
 
 def _centred(paper: str, w: float, h: float, cols: int, rows: int, gx: float, gy: float):

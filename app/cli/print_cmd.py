@@ -195,7 +195,11 @@ def print_kit(app, event, paper, fmt, dpi, output) -> None:
 @with_event
 @fail_on_service_error
 def print_batch(app, event, batch_id, fmt, dpi, output) -> None:
-    """Reprint an earlier batch with the same codes."""
+    """Reprint an earlier batch with the same codes and claim keys.
+
+    A batch printed before stickies had claim keys gets them on this reprint: until then only
+    organizers can claim its blank stickies.
+    """
     from app.services import ServiceError
     from app.services.printing import check_output, event_batch, render_batch
 

@@ -1,4 +1,4 @@
-"""Sticky codes, edit secrets and API tokens."""
+"""Sticky codes, claim keys, edit secrets and API tokens."""
 
 from __future__ import annotations
 
@@ -17,15 +17,26 @@ def new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def normalize_code(text: str) -> str | None:
-    """Return the canonical form of a typed code, or None when it cannot be one.
+def normalize_code(text: str, *, length: int = CODE_LENGTH) -> str | None:
+    """Return the canonical form of a typed code of ``length`` characters, or None if it is none.
 
     Lower case, hyphens, spaces and the letters Crockford maps (O→0, I/L→1) are accepted.
     """
     code = text.strip().upper().replace("-", "").replace(" ", "").translate(_TYPO_MAP)
-    if len(code) != CODE_LENGTH or any(ch not in ALPHABET for ch in code):
+    if len(code) != length or any(ch not in ALPHABET for ch in code):
         return None
     return code
+
+
+def keyed_code(secret: str, message: str, *, length: int = CODE_LENGTH) -> str:
+    """Return a code of ``length`` characters that only the holder of ``secret`` makes for a message.
+
+    The first ``5 * length`` bits of HMAC-SHA256(secret, message), in the code alphabet: the same
+    secret and message always give the same code, so a code can be printed again.
+    """
+    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest) >> (8 * len(digest) - 5 * length)
+    return "".join(ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(length)))
 
 
 def new_secret() -> str:

@@ -145,6 +145,7 @@ def seed_demo(*, base_url: str = "http://localhost:5000", switch: bool = False) 
         claim_sticky(
             sticky=sticky,
             fields=SessionFields(title=title, host=host, description=description, tags=tags),
+            by_organizer=True,
         )
         place_sticky(
             sticky=sticky,
@@ -163,6 +164,7 @@ def seed_demo(*, base_url: str = "http://localhost:5000", switch: bool = False) 
                 contact=f"{name.lower()}@example.org",
                 contact_public=public,
             ),
+            by_organizer=True,
         )
         if i < 4:
             put_off_grid(sticky=person, source=PlacementSource.DEMO, now=start)

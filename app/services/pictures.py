@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import Event, Sticky, utcnow
 from app.services import ServiceError
-from app.services.images import encode_image
+from app.services.images import ImageEncodeError, encode_image
 from app.services.uploads import InvalidUpload
 
 log = logging.getLogger(__name__)
@@ -102,10 +102,7 @@ def store_view(
     quality = float(score.quality)
     if sticky.picture_quality is not None and quality <= sticky.picture_quality:
         return False
-    # Encoded afresh: a camera's JPEG keeps none of its EXIF (its GPS position) or trailing bytes.
-    data = encode_image(
-        image if jpeg is None else jpeg, quality=JPEG_QUALITY, what=f"the view of {sticky.code}"
-    )
+    data = _without_key_areas(sticky, image=image, jpeg=jpeg)
     if event_bytes is None:
         event_bytes = event_picture_bytes(sticky.event_id)
     total = event_bytes - (sticky.picture_bytes or 0) + len(data)
@@ -141,6 +138,43 @@ def store_view(
 
     recognise_after_commit(sticky=sticky)
     return True
+
+
+# Pictures are public, and the sticky's QR code and the key beside it tell how to claim it
+# (app.services.claim_keys): both are painted over in every picture kept, this much wider all round
+# for a view whose pose is a few millimetres off.
+KEY_AREA_MARGIN_MM = 3.0
+KEY_AREA_GREY = 176
+
+
+def _without_key_areas(sticky: Sticky, *, image=None, jpeg: bytes | None = None) -> bytes:
+    """Return the view as JPEG bytes, its QR code and printed claim key painted over.
+
+    A view shows the whole sticky edge to edge: its pixel (i, j) shows the point ((i + 0.5) / sx,
+    (j + 0.5) / sy) mm from the sticky's top-left corner, sx and sy its pixels per mm across and
+    down. Where the QR code and the key are printed, the template says (``key_areas``).
+    """
+    import cv2  # slow imports, kept off the web app's start
+    import numpy as np
+
+    from printables import get_template
+
+    if image is None:
+        image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ImageEncodeError(f"the view of {sticky.code} is not a readable image")
+    else:
+        image = image.copy()
+    template = get_template(sticky.batch.template if sticky.batch else "note-76")
+    height, width = image.shape[:2]
+    sx, sy = width / template.sticky_w_mm, height / template.sticky_h_mm
+    for left, top, _, _ in template.key_areas:
+        # Each area reaches the sticky's right and bottom edges, and so the view's.
+        x0 = max(0, int((left - KEY_AREA_MARGIN_MM) * sx))
+        y0 = max(0, int((top - KEY_AREA_MARGIN_MM) * sy))
+        image[y0:, x0:] = KEY_AREA_GREY
+    # Encoded afresh: a camera's JPEG keeps none of its EXIF (its GPS position) or trailing bytes.
+    return encode_image(image, quality=JPEG_QUALITY, what=f"the view of {sticky.code}")
 
 
 def store_views(

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Event, PrintBatch, StickyKind
 from app.services import ServiceError
-from app.services.board import room_url, sticky_url
+from app.services.board import room_url
+from app.services.claim_keys import claim_key, claim_url
 from app.services.events import CORNER_MARKERS
 from app.services.photos import DEFAULT_RETENTION_DAYS, photo_notice
 from app.services.text import plural
@@ -56,15 +57,21 @@ def check_output(path: Path, *, fmt: str) -> None:
 
 
 def sticky_specs(event: Event, batch: PrintBatch):
+    """Return what printables draws for each sticky of the batch, its claim key included.
+
+    The keys come from the codes, so a reprint prints the same ones; a batch printed before keys
+    existed gets them now.
+    """
     from printables import StickySpec
 
     return [
         StickySpec(
             code=s.code,
-            qr_text=sticky_url(event, s.code),
+            qr_text=claim_url(event=event, code=s.code),
             marker_id=s.marker_id,
             kind=str(s.kind),
             label=event.name,
+            key=claim_key(event=event, code=s.code),
         )
         for s in batch.stickies
     ]

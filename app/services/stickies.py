@@ -19,6 +19,7 @@ from app.models import (
     utcnow,
 )
 from app.services import ServiceError
+from app.services.claim_keys import key_matches
 from app.services.codes import hash_secret, new_code, new_secret, normalize_code, secret_matches
 from app.services.events import next_marker_id
 
@@ -132,14 +133,27 @@ class AlreadyClaimed(ServiceError):
     """Someone else claimed the sticky first."""
 
 
-def claim_sticky(*, sticky: Sticky, fields: SessionFields | PersonFields) -> str:
+class WrongClaimKey(ServiceError):
+    """The claim came without the key printed on the sticky, or with another one."""
+
+
+def claim_sticky(
+    *,
+    sticky: Sticky,
+    fields: SessionFields | PersonFields,
+    key: str | None = None,
+    by_organizer: bool = False,
+) -> str:
     """Claim a blank sticky and return its new edit secret (shown once, then only its hash is kept).
 
-    The claim is one conditional UPDATE that only a blank sticky matches, so when many phones claim
-    the same sticky at once exactly one wins; the others get :class:`AlreadyClaimed`.
+    A claim needs the sticky's claim key (app.services.claim_keys), printed on the sticky only, or
+    an organizer. The claim is one conditional UPDATE that only a blank sticky matches, so when many
+    phones claim the same sticky at once exactly one wins; the others get :class:`AlreadyClaimed`.
     """
     if sticky.is_claimed:
         raise AlreadyClaimed("this sticky has been claimed already")
+    if not by_organizer and not key_matches(sticky=sticky, key=key):
+        raise WrongClaimKey("this is not the key printed on this sticky")
     values = _field_values(sticky, fields)
     secret = new_secret()
     values.update(edit_secret_hash=hash_secret(secret), claimed_dt=utcnow())

@@ -19,13 +19,14 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import inspect as sa_inspect
 
 from app.extensions import db, limiter
 from app.forms import InterestForm, PersonForm, SessionForm
 from app.models import BoardStatus, StickyKind
-from app.services import ServiceError, live
+from app.services import ServiceError, claim_keys, live
 from app.services import board as board_service
 from app.services import stickies as sticky_service
 from app.services.events import current_and_next_slot
@@ -317,16 +318,25 @@ def _can_edit(sticky) -> bool:
     )
 
 
+def _claim_key() -> str | None:
+    """Return the claim key this request came with: from the sticky's QR, or typed."""
+    return request.args.get(claim_keys.KEY_PARAM) or None
+
+
 @bp.route("/s/<code>", methods=["GET", "POST"])
 def sticky(code: str):
     sticky = sticky_or_404(code)
     if sticky.code != code:
-        return redirect(url_for(".sticky", code=sticky.code), 301)
+        key = {claim_keys.KEY_PARAM: _claim_key()} if _claim_key() else {}
+        return redirect(url_for(".sticky", code=sticky.code, **key), 301)
     if sticky.hidden and not is_organizer():
         abort(404, description="This sticky has been hidden by the organizers.")
     if request.method == "POST":
         return _claim(sticky)
     if not sticky.is_claimed:
+        refusal = _key_refusal(sticky)
+        if refusal is not None:
+            return refusal
         form = _form_for(sticky)
         # What the wall shows, read by a person or by text recognition, starts the title.
         start = sticky.title or sticky.suggested_title or ""
@@ -334,7 +344,7 @@ def sticky(code: str):
             form.title.data = start
         else:
             form.name.data = start
-        return render_template("claim.html", sticky=sticky, form=form)
+        return _private(render_template("claim.html", sticky=sticky, form=form))
     edit_link = session.pop("new_edit_link", None)
     can_edit = _can_edit(sticky)
     interested = sticky.kind == StickyKind.SESSION and sticky_service.is_interested(
@@ -396,15 +406,51 @@ def _sticky_page(sticky, *, can_edit: bool, interested: bool, edit_link: str | N
     return render_template("person.html", **context)
 
 
+def _key_refusal(sticky):
+    """Return the page for a visitor who may not claim this blank sticky, or None if they may.
+
+    Organizers need no key. Without one, the page says where to find it (a refused claim is 403);
+    a wrong key counts against the address (app.services.claim_keys) and changes nothing.
+    """
+    if is_organizer():
+        return None
+    key = _claim_key()
+    if key is None:
+        status = 403 if request.method == "POST" else 200
+        return render_template("claim_key.html", sticky=sticky), status
+    address, limit = get_remote_address(), current_app.config["CLAIM_KEY_LIMIT_PER_ADDRESS"]
+    if claim_keys.keys_refused(address=address, limit=limit):
+        return render_template("claim_key.html", sticky=sticky, refused=True), 429
+    if claim_keys.key_matches(sticky=sticky, key=key):
+        return None
+    claim_keys.note_wrong_key(address=address, limit=limit)
+    return render_template("claim_key.html", sticky=sticky, wrong=True), 403
+
+
+def _private(body, status: int = 200) -> Response:
+    """Answer a page whose address holds a claim key: kept by no cache on the way."""
+    response = current_app.make_response((body, status))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _claim(sticky):
     """Claim a blank sticky from its form; someone who lost a race keeps the text they typed."""
     form = _form_for(sticky)
     if sticky.is_claimed:
         return _claimed_first(sticky, form)
+    refusal = _key_refusal(sticky)
+    if refusal is not None:
+        return refusal
     if not form.validate_on_submit():
-        return render_template("claim.html", sticky=sticky, form=form), 400
+        return _private(render_template("claim.html", sticky=sticky, form=form), 400)
     try:
-        secret = sticky_service.claim_sticky(sticky=sticky, fields=_fields_from(form, sticky.kind))
+        secret = sticky_service.claim_sticky(
+            sticky=sticky,
+            fields=_fields_from(form, sticky.kind),
+            key=_claim_key(),
+            by_organizer=is_organizer(),
+        )
     except sticky_service.AlreadyClaimed:
         db.session.rollback()
         return _claimed_first(sticky, form)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+from urllib.parse import parse_qs, urlsplit
 
 from werkzeug.serving import make_server
 
@@ -26,6 +27,25 @@ def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "the page has no CSRF token"
     return match.group(1)
+
+
+def printed_qr(sticky) -> str:
+    """Return the text of the sticky's QR code, as the print path hands it to printables."""
+    from app.services.printing import sticky_specs
+
+    (spec,) = [s for s in sticky_specs(sticky.event, sticky.batch) if s.code == sticky.code]
+    return spec.qr_text
+
+
+def printed_key(sticky) -> str:
+    """Return the claim key in the sticky's printed QR code (``.../s/CODE?k=KEY``)."""
+    return parse_qs(urlsplit(printed_qr(sticky)).query)["k"][0]
+
+
+def claim_path(sticky) -> str:
+    """Return the path a phone opens from the sticky's printed QR code: its page with its key."""
+    parts = urlsplit(printed_qr(sticky))
+    return f"{parts.path}?{parts.query}"
 
 
 def utc(*args) -> dt.datetime:

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from app_helpers import EVENT_TOML, LiveServer, csrf_token, log_in
+from app_helpers import EVENT_TOML, LiveServer, claim_path, csrf_token, log_in, printed_key
 from app_wall import WALL_CODES, WALL_TOML
 from click.testing import CliRunner
 from werkzeug.serving import make_server
@@ -112,7 +112,9 @@ def create_session(create_stickies):
     def create(title="Testing without mocks", host="Priya", tags="python, testing", **extra):
         (sticky,) = create_stickies(1)
         secret = claim_sticky(
-            sticky=sticky, fields=SessionFields(title=title, host=host, tags=tags, **extra)
+            sticky=sticky,
+            fields=SessionFields(title=title, host=host, tags=tags, **extra),
+            key=printed_key(sticky),
         )
         db.session.commit()
         sticky.secret = secret
@@ -130,6 +132,7 @@ def create_person(create_stickies):
             fields=PersonFields(
                 name=name, interests=interests, contact=contact, contact_public=public
             ),
+            key=printed_key(sticky),
         )
         db.session.commit()
         sticky.secret = secret
@@ -244,9 +247,19 @@ class WaitressServer:
         with self.app.app_context():
             from app.services.stickies import get_sticky
 
-            claim_sticky(sticky=get_sticky(code), fields=SessionFields(title=title, host=host))
+            sticky = get_sticky(code)
+            claim_sticky(
+                sticky=sticky, fields=SessionFields(title=title, host=host), key=printed_key(sticky)
+            )
             db.session.commit()
         return code
+
+    def claim_path(self, code: str) -> str:
+        """Return the path a phone opens from the sticky's printed QR code, key included."""
+        from app.services.stickies import get_sticky
+
+        with self.app.app_context():
+            return claim_path(get_sticky(code))
 
 
 def _postgres_database(tmp_name: str, *, template: str | None = None):

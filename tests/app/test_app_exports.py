@@ -15,6 +15,7 @@ import icalendar
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
+from app_helpers import printed_key
 from sqlalchemy import event as sa_event
 
 from app.extensions import db
@@ -168,7 +169,11 @@ def test_event_ics_and_xml_follow_daylight_saving_change(app, client, tmp_path):
     for sticky, slot, title in zip(
         batch.stickies, berlin.slots, ("Samstag", "Sonntag"), strict=True
     ):
-        claim_sticky(sticky=sticky, fields=SessionFields(title=title, host="Jo", tags=""))
+        claim_sticky(
+            sticky=sticky,
+            fields=SessionFields(title=title, host="Jo", tags=""),
+            key=printed_key(sticky),
+        )
         place_sticky(
             sticky=sticky, room=berlin.rooms[0], slot=slot, source=PlacementSource.ORGANIZER
         )

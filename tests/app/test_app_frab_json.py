@@ -8,6 +8,7 @@ import textwrap
 import uuid
 
 import pytest
+from app_helpers import printed_key
 
 from app.extensions import db
 from app.models import PlacementSource, StickyKind
@@ -163,7 +164,7 @@ def multi_day(app, tmp_path):
     places = [(0, 0), (1, 1), (0, 2)]
     for sticky, claim, (room, slot) in zip(stickies, fields, places, strict=True):
         if claim is not None:
-            claim_sticky(sticky=sticky, fields=claim)
+            claim_sticky(sticky=sticky, fields=claim, key=printed_key(sticky))
         place_sticky(
             sticky=sticky,
             room=event.rooms[room],

@@ -2,6 +2,8 @@
 
 import re
 
+from app_helpers import claim_path
+
 from app.extensions import db
 from app.models import StickyKind
 from app.services.board import place_sticky, put_off_grid
@@ -249,9 +251,9 @@ def test_confirmed_title_prefills_claim_and_host_can_claim(
     (a,) = _queue(app, event, create_stickies, make_view, n=1)
     organizer_client.post(f"/admin/transcribe/{a.code}", data={"title": "Rust talk"})
     organizer_client.post("/auth/logout")
-    html = client.get(f"/s/{a.code}").get_data(as_text=True)
+    html = client.get(claim_path(a)).get_data(as_text=True)
     assert re.search(r'<input[^>]*id="title"[^>]*value="Rust talk"', html)
-    response = client.post(f"/s/{a.code}", data={"title": "Rust for Pythonistas", "host": "Ana"})
+    response = client.post(claim_path(a), data={"title": "Rust for Pythonistas", "host": "Ana"})
     assert response.status_code == 302
     assert (a.title, a.host, a.is_claimed) == ("Rust for Pythonistas", "Ana", True)
 

@@ -8,6 +8,7 @@ import os
 import secrets
 
 import pytest
+from app_helpers import printed_key
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -74,7 +75,9 @@ def test_postgres_migrations_and_board_rules(pg_app):
     first, second, third = batch.stickies
     for sticky in batch.stickies:
         claim_sticky(
-            sticky=sticky, fields=SessionFields(title=f"Talk {sticky.marker_id}", host="Ann")
+            sticky=sticky,
+            fields=SessionFields(title=f"Talk {sticky.marker_id}", host="Ann"),
+            key=printed_key(sticky),
         )
     assert toggle_interest(sticky=first, browser_id="b" * 20) is True
     db.session.commit()
@@ -158,7 +161,11 @@ def test_postgres_pages_render(pg_app):
     (sticky,) = allocate_stickies(
         event=event, count=1, kind=StickyKind.SESSION, template="note-76", paper="a4"
     ).stickies
-    claim_sticky(sticky=sticky, fields=SessionFields(title="On Postgres", host="Ann", tags="sql"))
+    claim_sticky(
+        sticky=sticky,
+        fields=SessionFields(title="On Postgres", host="Ann", tags="sql"),
+        key=printed_key(sticky),
+    )
     toggle_interest(sticky=sticky, browser_id="c" * 20)
     from app.models import PlacementSource
     from app.services.board import place_sticky

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import PrintBatch, Sticky
+from app.services.claim_keys import claim_key
 
 
 def sticky_count() -> int:
@@ -30,7 +31,11 @@ def test_print_stickies_pdf_allocates_batch_and_every_qr_is_on_the_page(runner, 
     assert len(pdf) == 1
     image = pdf[0].render(scale=200 / 72).to_pil()
     texts = {r.text for r in zxingcpp.read_barcodes(image)}
-    assert texts == {f"http://localhost:5000/s/{code}" for code in codes}
+    keys = {code: claim_key(event=batch.stickies[0].event, code=code) for code in codes}
+    assert texts == {f"http://localhost:5000/s/{code}?k={keys[code]}" for code in codes}
+    # Each key is also printed as text beside its QR code, for a phone that cannot scan.
+    words = pdf[0].get_textpage().get_text_range().split()
+    assert sorted(word for word in words if word in keys.values()) == sorted(keys.values())
 
 
 def test_print_stickies_png_writes_code_named_files(runner, event, tmp_path):

@@ -104,10 +104,15 @@ def test_api_camera_views_are_kept(client, wall_event):
     assert response.status_code == 201
     assert response.get_json()["pictures"] == sorted([s1, s2])
     assert pictures() == {s1: 2.325, s2: 0.775}
-    # The camera's JPEG is kept encoded afresh (app.services.images): its pixels, nothing else.
+    # The camera's JPEG is kept encoded afresh (app.services.images): its pixels, nothing else,
+    # and its QR code and claim key painted over (at 2 px/mm: the QR from x, y = 85 on, the key
+    # from x = 56, y = 123 on).
     served = client.get(f"/s/{s1}/picture.jpg").data
     assert served[:3] == b"\xff\xd8\xff"
     assert cv2.imdecode(np.frombuffer(served, np.uint8), cv2.IMREAD_COLOR).shape == view.shape
+    grey = cv2.imdecode(np.frombuffer(served, np.uint8), cv2.IMREAD_GRAYSCALE)
+    samples = {(y, x): int(grey[y, x]) for y, x in [(20, 20), (100, 60), (100, 100), (140, 60)]}
+    assert samples == {(20, 20): 200, (100, 60): 200, (100, 100): 176, (140, 60): 176}
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import re
 
 import icalendar
 import pytest
-from app_helpers import utc
+from app_helpers import claim_path, printed_key, utc
 
 from app.extensions import db
 from app.models import PlacementSource, StickyKind
@@ -33,14 +33,14 @@ def test_sticky_lowercase_code_redirects_to_canonical(client, create_stickies):
 
 def test_blank_session_sticky_shows_claim_form(client, create_stickies):
     (sticky,) = create_stickies(1)
-    page = client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    page = client.get(claim_path(sticky)).get_data(as_text=True)
     assert "Claim this sticky for your session" in page
     assert 'name="title"' in page and 'name="host"' in page and 'name="tags"' in page
 
 
 def test_claim_form_marks_required_fields_and_folds_the_rest(client, create_stickies):
     (sticky,) = create_stickies(1)
-    page = client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    page = client.get(claim_path(sticky)).get_data(as_text=True)
     assert page.count('<span class="required">(required)</span>') == 2
     assert re.search(r'<input id="title" maxlength="120" name="title" required type="text"', page)
     before, details = page.split('<details class="more">')
@@ -52,7 +52,7 @@ def test_claim_form_marks_required_fields_and_folds_the_rest(client, create_stic
 def test_claim_error_is_tied_to_its_field(client, create_stickies):
     (sticky,) = create_stickies(1)
     page = client.post(
-        f"/s/{sticky.code}", data={"title": "", "host": "Mei", "tags": "x" * 301}
+        claim_path(sticky), data={"title": "", "host": "Mei", "tags": "x" * 301}
     ).get_data(as_text=True)
     title = re.search(r"<input [^>]*id=\"title\"[^>]*>", page).group(0)
     assert 'aria-describedby="title-error"' in title and 'aria-invalid="true"' in title
@@ -64,12 +64,14 @@ def test_claim_error_is_tied_to_its_field(client, create_stickies):
 def test_claimed_session_lists_free_cells_now_and_next(app, client, event, create_stickies):
     app.config["CLOCK"] = lambda: utc(2026, 9, 26, 4, 40)  # 10:10 in Kolkata, in the first slot
     taken, (sticky,) = create_stickies(1)[0], create_stickies(1)
-    claim_sticky(sticky=taken, fields=SessionFields(title="Taken", host="Ana"))
+    claim_sticky(
+        sticky=taken, fields=SessionFields(title="Taken", host="Ana"), key=printed_key(taken)
+    )
     place_sticky(
         sticky=taken, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.ORGANIZER
     )
     db.session.commit()
-    client.post(f"/s/{sticky.code}", data={"title": "New one", "host": "Mei"})
+    client.post(claim_path(sticky), data={"title": "New one", "host": "Mei"})
     page = client.get(f"/s/{sticky.code}").get_data(as_text=True)
     assert "<li><strong>Now 10:00–10:45:</strong> Hall B, Terrace</li>" in page
     assert "<li><strong>Next 11:00–11:45:</strong> Hall A, Hall B, Terrace</li>" in page
@@ -117,7 +119,7 @@ def test_matching_people_leave_out_the_host(client, create_session, create_perso
 def test_claim_session_sets_fields_cookie_and_shows_edit_link_once(client, create_stickies):
     (sticky,) = create_stickies(1)
     response = client.post(
-        f"/s/{sticky.code}",
+        claim_path(sticky),
         data={
             "title": "Rust for Pythonistas",
             "host": "Mei",
@@ -147,7 +149,7 @@ def test_claim_session_sets_fields_cookie_and_shows_edit_link_once(client, creat
 def test_claim_person_sticky(client, create_stickies):
     (sticky,) = create_stickies(1, kind=StickyKind.PERSON)
     response = client.post(
-        f"/s/{sticky.code}",
+        claim_path(sticky),
         data={"name": "Aiko", "interests": "testing, photography", "contact": "aiko@example.org"},
     )
     assert response.status_code == 302
@@ -161,7 +163,7 @@ def test_claim_person_sticky(client, create_stickies):
 
 def test_claim_without_title_is_refused_and_changes_nothing(client, create_stickies):
     (sticky,) = create_stickies(1)
-    response = client.post(f"/s/{sticky.code}", data={"title": "", "host": "Mei"})
+    response = client.post(claim_path(sticky), data={"title": "", "host": "Mei"})
     assert response.status_code == 400
     assert "This field is required." in response.get_data(as_text=True)
     db.session.refresh(sticky)
@@ -170,7 +172,7 @@ def test_claim_without_title_is_refused_and_changes_nothing(client, create_stick
 
 def test_claim_with_too_long_title_is_refused(client, create_stickies):
     (sticky,) = create_stickies(1)
-    response = client.post(f"/s/{sticky.code}", data={"title": "x" * 121, "host": "Mei"})
+    response = client.post(claim_path(sticky), data={"title": "x" * 121, "host": "Mei"})
     assert response.status_code == 400
     assert "Field cannot be longer than 120 characters." in response.get_data(as_text=True)
     db.session.refresh(sticky)
@@ -179,7 +181,7 @@ def test_claim_with_too_long_title_is_refused(client, create_stickies):
 
 def test_claim_twice_is_refused(client, create_session):
     sticky = create_session()
-    response = client.post(f"/s/{sticky.code}", data={"title": "Hijack", "host": "Eve"})
+    response = client.post(claim_path(sticky), data={"title": "Hijack", "host": "Eve"})
     assert response.status_code == 409
     db.session.refresh(sticky)
     assert sticky.title == "Testing without mocks"
@@ -224,7 +226,7 @@ def _claim_all(client, stickies) -> dict[str, str]:
     """Claim each sticky from one browser, in order; return code -> the secret it was given."""
     secrets = {}
     for number, sticky in enumerate(stickies, 1):
-        response = client.post(f"/s/{sticky.code}", data={"title": f"Talk {number}", "host": "Ann"})
+        response = client.post(claim_path(sticky), data={"title": f"Talk {number}", "host": "Ann"})
         assert response.status_code == 302
         secrets[sticky.code] = client.get_cookie(f"osb_edit_{sticky.code}").value
     return secrets
@@ -234,7 +236,7 @@ def test_claims_beyond_the_limit_keep_the_newest_edit_secrets(client, create_sti
     stickies = create_stickies(MAX_KEPT_EDIT_SECRETS + 5)
     codes = [sticky.code for sticky in stickies]
     _claim_all(client, stickies[:MAX_KEPT_EDIT_SECRETS])
-    response = client.post(f"/s/{codes[-5]}", data={"title": "One more", "host": "Ann"})
+    response = client.post(claim_path(stickies[-5]), data={"title": "One more", "host": "Ann"})
     # The claim past the limit sets its own secret and deletes the oldest one, nothing else.
     set_cookies = response.headers.getlist("Set-Cookie")
     assert [header.split("=", 1)[0] for header in set_cookies] == [
@@ -390,9 +392,9 @@ def test_forms_with_csrf_token_are_accepted(app, create_stickies):
     (sticky,) = create_stickies(1)
     app.config["WTF_CSRF_ENABLED"] = True
     client = app.test_client()
-    token = csrf_token(client.get(f"/s/{sticky.code}").get_data(as_text=True))
+    token = csrf_token(client.get(claim_path(sticky)).get_data(as_text=True))
     response = client.post(
-        f"/s/{sticky.code}", data={"title": "With token", "host": "Ann", "csrf_token": token}
+        claim_path(sticky), data={"title": "With token", "host": "Ann", "csrf_token": token}
     )
     assert response.status_code == 302
     db.session.refresh(sticky)

@@ -13,14 +13,18 @@ CODES = ["7KQ2XM", "3HV9TA", "P0W4ZD", "9RN6EF", "B8XJ2K", "M5T1QC", "Z2D7WG", "
 
 
 def make_stickies(n: int, *, kind: str = "session", first_id: int = 12) -> list[StickySpec]:
-    """Return `n` stickies with distinct codes and marker ids from `first_id`."""
+    """Return `n` stickies with distinct codes, claim keys and marker ids from `first_id`.
+
+    Each QR holds the sticky's page and its key, as the app prints them.
+    """
     return [
         StickySpec(
             code=c,
-            qr_text=f"{BASE}/s/{c}",
+            qr_text=f"{BASE}/s/{c}?k={c[::-1]}",
             marker_id=first_id + i,
             kind=kind if i % 2 == 0 else ("person" if kind == "session" else "session"),
             label="PyCon India Open Spaces",
+            key=c[::-1],
         )
         for i, c in enumerate(CODES[:n])
     ]

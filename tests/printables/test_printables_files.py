@@ -21,7 +21,7 @@ from printables import (
     write_kit_pngs,
     write_sticky_pngs,
 )
-from printables.drawing import Text
+from printables.drawing import Line, Text
 from printables.kit import card_drawing, card_size
 from printables.sticky import sticky_drawing
 
@@ -33,7 +33,7 @@ def test_write_sticky_pngs_names_are_codes_with_dpi(tmp_path):
     with Image.open(paths[0]) as img:
         assert img.size == (449, 449)
         assert tuple(round(v) for v in img.info["dpi"]) == (150, 150)
-        assert read_qrs(img) == [f"{BASE}/s/7KQ2XM"]
+        assert read_qrs(img) == [f"{BASE}/s/7KQ2XM?k=MX2QK7"]
 
 
 def test_write_kit_pngs_names_follow_event_order(tmp_path):
@@ -122,7 +122,7 @@ LONG_LABEL = "Salle Économie — 会议室 — PyCon India Open Spaces 2026, Be
 @pytest.mark.parametrize("name", list(TEMPLATES))
 def test_sticky_text_stays_inside_and_off_the_codes(name):
     t = get_template(name)
-    spec = StickySpec("7KQ2XM", f"{BASE}/s/7KQ2XM", 12, "person", LONG_LABEL)
+    spec = StickySpec("7KQ2XM", f"{BASE}/s/7KQ2XM?k=K3Y9AB", 12, "person", LONG_LABEL, "K3Y9AB")
     d = sticky_drawing(spec, t, dictionary="DICT_4X4_1000")
     mx, my = t.marker_origin
     q = t.marker_cell_mm
@@ -131,15 +131,31 @@ def test_sticky_text_stays_inside_and_off_the_codes(name):
     module = t.qr_side_mm / 29  # version 3 for this URL
     qr_zone = (qx - 4 * module, qy - 4 * module, qx + t.qr_side_mm, qy + t.qr_side_mm)
     texts = [op for op in d.ops if isinstance(op, Text)]
-    assert {"PERSON", "7KQ2XM", "name", "interests"} <= {op.text for op in texts}
+    assert {"PERSON", "7KQ2XM", "name", "interests", "claim key", "K3Y9AB"} == {
+        op.text for op in texts if op.size_pt > 7 or op.text in ("name", "interests", "claim key")
+    }
     assert "".join(
-        op.text for op in texts if op.size_pt <= 7 and op.text not in ("name", "interests")
+        op.text
+        for op in texts
+        if op.size_pt <= 7 and op.text not in ("name", "interests", "claim key")
     ).replace(" ", "") == LONG_LABEL.replace(" ", "")
+    qr_area, key_area = t.key_areas
+    # Pictures leave out the QR with its widest quiet zone, to the sticky's edges.
+    assert qr_area[0] <= qr_zone[0] and qr_area[1] <= qr_zone[1]
+    assert qr_area[2:] == key_area[2:] == (t.sticky_w_mm, t.sticky_h_mm)
     for op in texts:
         box = _text_box(op)
         assert box[0] >= 0 and box[1] >= 0 and box[2] <= t.sticky_w_mm and box[3] <= t.sticky_h_mm
         assert not _overlaps(box, marker_zone), op.text
         assert not _overlaps(box, qr_zone), op.text
+        # The key and its caption lie where pictures are painted over; nothing else does.
+        inside = key_area[0] <= box[0] and key_area[1] <= box[1]
+        assert inside == (op.text in ("claim key", "K3Y9AB")), op.text
+        assert not _overlaps(box, qr_area), op.text
+    # The writing rules stop short of the key, which pictures leave out.
+    for op in d.ops:
+        if isinstance(op, Line):
+            assert not _overlaps((op.x1, op.y1, op.x2, op.y2 + 0.01), key_area), op
 
 
 @pytest.mark.parametrize(

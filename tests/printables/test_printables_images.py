@@ -19,7 +19,10 @@ from printables import (
     sticky_image,
 )
 
-SPEC = StickySpec("7KQ2XM", f"{BASE}/s/7KQ2XM", 12, "session", "PyCon India Open Spaces")
+# As the app prints a sticky: its page and claim key in the QR, the key also as text.
+SPEC = StickySpec(
+    "7KQ2XM", f"{BASE}/s/7KQ2XM?k=K3Y9AB", 12, "session", "PyCon India Open Spaces", "K3Y9AB"
+)
 
 
 @pytest.mark.parametrize("name", list(TEMPLATES))
@@ -122,7 +125,7 @@ def _ring_is_white(a: np.ndarray, x: float, y: float, side: float, zone: float, 
 @pytest.mark.parametrize("name", list(TEMPLATES))
 def test_sticky_image_quiet_zones_are_white(name, kind):
     t = get_template(name)
-    spec = StickySpec("7KQ2XM", SPEC.qr_text, 12, kind, "PyCon India Open Spaces")
+    spec = StickySpec("7KQ2XM", SPEC.qr_text, 12, kind, "PyCon India Open Spaces", "K3Y9AB")
     a = gray(sticky_image(spec, template=name, dpi=300))
     s = 300 / 25.4
     mx, my = t.marker_origin

@@ -1,5 +1,6 @@
 """Small photographed boards that the scanner tests share (rendering is the slow part)."""
 
+import dataclasses
 from functools import cache
 
 from benchmarks.photographer import (
@@ -38,3 +39,5 @@ CLOSE = BoardSpec.grid(
     px_per_mm=4.0,
 )
 CLOSE_CAMERA = Camera(width=2400, height=1800, hfov_deg=60.0, yaw_deg=4.0, pitch_deg=2.0)
+# The close board printed as the app prints stickies: each QR holds a claim key after "?".
+CLOSE_KEYED = dataclasses.replace(CLOSE, claim_keys=True)

@@ -37,6 +37,13 @@ def test_decoder_reads_real_qr(name):
     assert len(found[0].corners) == 4
 
 
+@pytest.mark.parametrize("name", ["zxing", "zbar", "opencv"])
+def test_decoder_reads_claim_keyed_qr_without_its_key(name):
+    img, _ = _qr_image(f"{TEXT}?k=K3Y9AB")
+    (fn,) = chain(name)
+    assert [c.text for c in fn(img)] == [TEXT]
+
+
 def test_decoders_listed():
     assert DECODERS == ("auto", "zxing", "zbar", "opencv")
 

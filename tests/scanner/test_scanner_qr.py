@@ -1,9 +1,12 @@
 """The QR path: stickies read by their QR code when their marker is not."""
 
+import json
+
 import cv2
 import numpy as np
+from scanner_shots import CLOSE_CAMERA, CLOSE_KEYED, shot_of
 
-from scanner import Manifest, scan
+from scanner import Manifest, cut_views, decode_all, scan
 
 
 def _cover(img, corners, grow=1.35):
@@ -53,3 +56,32 @@ def test_scan_qr_of_another_sticky_refuses_both(close_shot):
     assert a.code not in codes
     assert b.code not in codes
     assert f"sticky {b.code}: QR and marker disagree; not placed" in result.warnings
+
+
+def test_scan_claim_keyed_qr_maps_to_its_sticky_without_its_key():
+    shot = shot_of(CLOSE_KEYED, CLOSE_CAMERA, seed=2)
+    result = scan(shot.image, Manifest.from_dict(shot.board.manifest))
+    truth = {s.code: (s.room, s.slot) for s in shot.stickies}
+    assert {s.code: (s.room, s.slot) for s in result.stickies} == truth
+    # The QR codes read are reported as the manifest lists them: the key after "?" is dropped.
+    qr_texts = {c.text for c in result.codes if c.via == "zxing"}
+    assert len(qr_texts) == 4
+    assert qr_texts <= {s.qr_text for s in shot.board.stickies}
+    everything = json.dumps([result.to_dict(), [c.to_dict() for c in decode_all(shot.image)]])
+    assert "?k=" not in everything
+    # A read QR pins its sticky's view, as it does without a key.
+    views = cut_views(shot.image, shot.board.manifest, result)
+    assert sorted(v.code for v in views) == sorted(truth)
+
+
+def test_scan_claim_keyed_qr_places_a_sticky_whose_marker_is_covered():
+    shot = shot_of(CLOSE_KEYED, CLOSE_CAMERA, seed=2)
+    manifest = Manifest.from_dict(shot.board.manifest)
+    read = {c.text for c in scan(shot.image, manifest).codes if c.via == "zxing"}
+    qr_of = {s.code: s.qr_text for s in shot.board.stickies}
+    victim = next(s for s in shot.stickies if s.room is not None and qr_of[s.code] in read)
+    img = shot.image.copy()
+    _cover(img, victim.marker_corners_px)
+    seen = {s.code: s for s in scan(img, manifest).stickies}
+    assert seen[victim.code].via == "qr"
+    assert (seen[victim.code].room, seen[victim.code].slot) == (victim.room, victim.slot)
