@@ -86,11 +86,37 @@ def find_faces(image: np.ndarray) -> list[tuple[int, int, int, int]]:
                 "no face detector is installed: OpenCV 4 (its Haar cascades) or scikit-image"
             )
         boxes = _find_lbp(lbp, small)
-    found = {
+    found = [
         (round(x / scale), round(y / scale), round(w / scale), round(h / scale))
         for x, y, w, h in boxes
-    }
-    return sorted(found, key=lambda b: (-b[2] * b[3], b))
+    ]
+    return sorted(_merged(found), key=lambda b: (-b[2] * b[3], b))
+
+
+def _merged(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Return the boxes with each group that shares most of the smaller one's area made one box
+    around them all: one face found by the frontal and the profile cascade is one face."""
+    merged: list[tuple[int, int, int, int]] = []
+    for box in sorted(set(boxes)):
+        for i, other in enumerate(merged):
+            if _shared(box, other) >= 0.5:
+                x0, y0 = min(box[0], other[0]), min(box[1], other[1])
+                x1 = max(box[0] + box[2], other[0] + other[2])
+                y1 = max(box[1] + box[3], other[1] + other[3])
+                merged[i] = (x0, y0, x1 - x0, y1 - y0)
+                break
+        else:
+            merged.append(box)
+    return merged
+
+
+def _shared(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Return the share of the smaller box's area that lies in both boxes."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    return w * h / min(a[2] * a[3], b[2] * b[3])
 
 
 def blur_faces(image: np.ndarray, *, look_in: tuple[np.ndarray, ...] = ()) -> Blurred:

@@ -60,3 +60,10 @@ def test_faces_blur_grows_each_box_by_half_its_size():
     top, left = max(0, y - h), max(0, x - w)
     assert (top + rows.min(), left + cols.min()) <= (y - h // 2 + 1, x - w // 2 + 1)
     assert (top + rows.max(), left + cols.max()) >= (y + h + h // 2 - 2, x + w + w // 2 - 2)
+
+
+def test_faces_boxes_sharing_most_of_one_are_one_face():
+    from scanner.faces import _merged
+
+    boxes = [(100, 100, 50, 50), (110, 105, 50, 50), (400, 400, 30, 30)]
+    assert sorted(_merged(boxes)) == [(100, 100, 60, 55), (400, 400, 30, 30)]
