@@ -46,6 +46,16 @@ def _under_gevent() -> bool:
     return monkey is not None and monkey.is_module_patched("threading")
 
 
+def _load_scanner() -> None:
+    """Import the scanner with its decoders on gevent's loop, before any runs in the pool.
+
+    Loading a native decoder may start a process (ctypes looks for the library with ldconfig),
+    and gevent's patched subprocess can only be started from the loop's own thread.
+    """
+    import scanner  # noqa: F401
+    import scanner.decoders  # noqa: F401
+
+
 class ScanTurns:
     """At most ``workers`` photos worked on at once, ``queue`` more waiting, the rest refused."""
 
@@ -59,6 +69,7 @@ class ScanTurns:
         if _under_gevent():
             from gevent.threadpool import ThreadPool
 
+            _load_scanner()
             self._pool = ThreadPool(workers)
 
     @property

@@ -38,6 +38,8 @@ class Served:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
+        # Title reading is not part of these tests: the app loads nothing for it when it starts.
+        Path(app.instance_path, "config.py").write_text("OCR_ENGINE = None\n", encoding="utf-8")
         environ = {**os.environ, "OPENSPACES_INSTANCE": app.instance_path, **env}
         environ.pop("OPENSPACES_DATABASE_URL", None)
         with log.open("w") as out:
