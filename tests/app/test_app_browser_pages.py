@@ -11,6 +11,7 @@ import pytest
 from app.extensions import db
 from app.models import Room, Scan, Slot, Sticky
 from app.services import events as event_service
+from app.services.claim_keys import claim_key
 
 pytestmark = pytest.mark.browser
 
@@ -111,7 +112,7 @@ def test_kiosk_fits_one_screen_without_small_text(browser, demo_server, size):
 
 
 def demo_codes(demo_server) -> dict[str, str]:
-    """Return one sticky code of each kind the pages show differently."""
+    """Return one sticky code of each kind the pages show differently, and the blank ones' keys."""
     demo_app, _ = demo_server
     select = db.select(Sticky.code)
     queries = {
@@ -126,6 +127,9 @@ def demo_codes(demo_server) -> dict[str, str]:
             name: db.session.scalar(q.order_by(Sticky.id).limit(1)) for name, q in queries.items()
         }
         codes["ROOM"] = str(db.session.scalar(db.select(Room.id).order_by(Room.id).limit(1)))
+        event = event_service.get_current_event()
+        for name in ("BLANK", "BLANKPERSON"):
+            codes[f"{name}KEY"] = claim_key(event=event, code=codes[name])
         codes["SLOT"] = str(db.session.scalar(db.select(Slot.id).order_by(Slot.id).limit(1)))
         codes["SCAN"] = str(db.session.scalar(db.select(Scan.id).order_by(Scan.id).limit(1)))
     return codes
@@ -146,7 +150,8 @@ PUBLIC_PAGES = [
     "/s/CONFLICT",
     "/s/PERSON",
     "/s/BLANK",
-    "/s/BLANKPERSON",
+    "/s/BLANK?k=BLANKKEY",
+    "/s/BLANKPERSON?k=BLANKPERSONKEY",
     "/auth/login",
     "/camera",
     "/s/NOSUCHCODE",
@@ -231,11 +236,21 @@ def test_desktop_board_keeps_room_row_and_time_column_in_view(open_page):
 
 
 def test_claim_button_is_above_the_fold_on_a_phone(open_page, demo_server):
-    page = open_page(resolve("/s/BLANK", demo_codes(demo_server)), "phone")
+    page = open_page(resolve("/s/BLANK?k=BLANKKEY", demo_codes(demo_server)), "phone")
     button = page.get_by_role("button", name="Claim this sticky").bounding_box()
     assert button["y"] + button["height"] <= 844
     assert page.locator("#title").get_attribute("required") is not None
     assert page.locator("details.more").get_attribute("open") is None
+
+
+def test_typed_claim_key_opens_the_claim_form_on_a_phone(open_page, demo_server):
+    codes = demo_codes(demo_server)
+    page = open_page(resolve("/s/BLANK", codes), "phone")
+    assert page.locator("h1").inner_text() == "Claim this sticky at the wall"
+    page.get_by_label("Claim key").fill(codes["BLANKKEY"].lower())
+    page.get_by_role("button", name="Claim this sticky").click()
+    page.wait_for_selector("#title")
+    assert page.locator("h1").inner_text() == "Claim this sticky for your session"
 
 
 def test_kiosk_pages_through_rooms_that_do_not_fit(browser, demo_server):
