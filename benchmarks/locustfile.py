@@ -3,7 +3,7 @@
 Run through ``python -m benchmarks.web_locust``, which sets up the instance, starts the server and
 then Locust headless for a bounded time; or by hand against a running server::
 
-    OPENSPACES_LOAD_TOKENS=tok1,tok2,tok3 OPENSPACES_LOAD_CODES=ABC123,... \\
+    OPENSPACES_LOAD_TOKENS=tok1,tok2,tok3 OPENSPACES_LOAD_CLAIMS=/s/ABC123?k=K3Y9AB,... \\
         locust -f benchmarks/locustfile.py --headless -u 2006 -r 200 -t 60s --host http://127.0.0.1:5000
 
 - ``Phone`` (all but six users): arrives at a random moment of the second Locust starts it in,
@@ -39,13 +39,14 @@ import gevent
 from locust import FastHttpUser, between, constant, events, task
 
 TOKENS = [t for t in os.environ.get("OPENSPACES_LOAD_TOKENS", "").split(",") if t]
-BLANK_CODES = [c for c in os.environ.get("OPENSPACES_LOAD_CODES", "").split(",") if c]
+# The pages blank stickies' QR codes open, claim key included: /s/CODE?k=KEY.
+BLANK_CLAIMS = [c for c in os.environ.get("OPENSPACES_LOAD_CLAIMS", "").split(",") if c]
 RESULT = os.environ.get("OPENSPACES_LOAD_RESULT")
 SEE_WITHIN_S = 3.0
 SESSION_EVERY_S = 30.0
 
 _numbers = itertools.count()
-_blank = iter(BLANK_CODES)
+_blank = iter(BLANK_CLAIMS)
 _lock = threading.Lock()
 # (change started, change committed) for every camera post that changed the board
 CHANGES: list[tuple[float, float]] = []
@@ -195,13 +196,15 @@ class Phone(LivePage):
     def act(self) -> None:
         """Claim a blank sticky (odd hundreds) or mark interest in a session (even hundreds)."""
         if (self.number // 100) % 2:
-            code = next(_blank, None)
-            if code is None:
+            scanned = next(_blank, None)
+            if scanned is None:
                 return
-            page = self.client.get(f"/s/{code}", name="/s/<code> claim form").content or b""
+            page = self.client.get(scanned, name="/s/<code>?k=<key> claim form").content or b""
             form = {"title": f"Load test {self.number}", "host": "Phone", "tags": "load"}
             form["csrf_token"] = _form_token(page)
-            self.client.post(f"/s/{code}", data=form, name="/s/<code> claim", allow_redirects=False)
+            self.client.post(
+                scanned, data=form, name="/s/<code>?k=<key> claim", allow_redirects=False
+            )
             return
         sessions = [s for s in _board_state(self.client)["stickies"] if s["kind"] == "session"]
         code = random.choice(sessions)["code"]

@@ -48,10 +48,11 @@ def load_average() -> str:
 
 
 def setup_instance(instance: str, database_url: str) -> dict:
-    """Create the demo event, blank stickies and camera tokens; return codes and tokens."""
+    """Create the demo event, blank stickies and camera tokens; return claim pages and tokens."""
     from app import create_app
     from app.extensions import db
     from app.models import StickyKind
+    from app.services.claim_keys import claim_key
     from app.services.demo import seed_demo
     from app.services.organizers import create_token
     from app.services.stickies import allocate_stickies
@@ -69,12 +70,13 @@ def setup_instance(instance: str, database_url: str) -> dict:
         ).stickies
         tokens = [create_token(name=f"load-cam-{i}")[1] for i in range(CAMERAS)]
         db.session.commit()
-        codes = [s.code for s in blanks]
+        # What a phone opens from each sticky's QR code.
+        claims = [f"/s/{s.code}?k={claim_key(event=event, code=s.code)}" for s in blanks]
         db.session.remove()
         db.engine.dispose()
     # Recognition is not part of this load; a venue that runs it has a core for it.
     Path(instance, "config.py").write_text("OCR_ENGINE = None\n", encoding="utf-8")
-    return {"codes": codes, "tokens": tokens}
+    return {"claims": claims, "tokens": tokens}
 
 
 def closed_loop(port: int, path: str, *, clients: int, seconds: float) -> dict:
@@ -169,7 +171,7 @@ def run_locust(
     env = {
         **os.environ,
         "OPENSPACES_LOAD_TOKENS": ",".join(setup["tokens"]),
-        "OPENSPACES_LOAD_CODES": ",".join(setup["codes"]),
+        "OPENSPACES_LOAD_CLAIMS": ",".join(setup["claims"]),
         "OPENSPACES_LOAD_RESULT": str(result),
     }
     prefix = str(Path(workdir, "locust"))

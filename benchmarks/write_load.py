@@ -157,16 +157,16 @@ def _camera(base_url: str, token: str, codes: list[str], index: int, until: floa
         )
 
 
-def _claimer(base_url: str, codes: list[str], index: int, until: float, figures):
+def _claimer(base_url: str, claims: list[str], index: int, until: float, figures):
     client = Client(base_url)
     claimed: list[str] = []
-    pending = list(codes)
+    pending = list(claims)
     n = 0
     while time.monotonic() < until:
         n += 1
         if pending:
-            code, kind, expected = pending.pop(0), "claim", (302,)
-            path = f"/s/{code}"
+            path, kind, expected = pending.pop(0), "claim", (302,)
+            code = path.removeprefix("/s/").split("?")[0]
         else:
             # A phone keeps the edit secrets of its newest stickies only.
             editable = claimed[-MAX_KEPT_EDIT_SECRETS:]
@@ -204,14 +204,15 @@ def drive(
     *,
     tokens: list[str],
     scan_codes: list[str],
-    claim_codes: list[str],
+    claims: list[str],
     claimers: int,
     seconds: float,
 ) -> Figures:
     """Run one camera per token and ``claimers`` claimers against ``base_url`` for ``seconds``.
 
-    Claimer ``i`` claims ``claim_codes[i::claimers]`` in turn, then edits the newest of what it
-    claimed, those whose edit secrets its cookies keep.
+    Claimer ``i`` claims ``claims[i::claimers]`` in turn (the pages the stickies' QR codes open,
+    claim keys included), then edits the newest of what it claimed, those whose edit secrets its
+    cookies keep.
     """
     figures = Figures()
     until = time.monotonic() + seconds
@@ -219,9 +220,7 @@ def drive(
         threading.Thread(target=_camera, args=(base_url, token, scan_codes, i, until, figures))
         for i, token in enumerate(tokens)
     ] + [
-        threading.Thread(
-            target=_claimer, args=(base_url, claim_codes[i::claimers], i, until, figures)
-        )
+        threading.Thread(target=_claimer, args=(base_url, claims[i::claimers], i, until, figures))
         for i in range(claimers)
     ]
     for thread in threads:
@@ -232,10 +231,11 @@ def drive(
 
 
 def prepare(database_url: str | None, instance: Path, *, cameras: int) -> dict:
-    """Create the event, the blank stickies and the camera tokens; return codes and tokens."""
+    """Create the event, the blank stickies and the camera tokens; return what they need."""
     from app import create_app
     from app.extensions import db
     from app.models import StickyKind
+    from app.services.claim_keys import claim_key
     from app.services.events import load_event_file
     from app.services.organizers import create_token
     from app.services.stickies import allocate_stickies
@@ -252,12 +252,13 @@ def prepare(database_url: str | None, instance: Path, *, cameras: int) -> dict:
             event=event, count=STICKIES, kind=StickyKind.SESSION, template="note-76", paper="a4"
         )
         codes = [s.code for s in batch.stickies]
+        claims = [f"/s/{code}?k={claim_key(event=event, code=code)}" for code in codes]
         tokens = [create_token(name=f"load-cam-{i}")[1] for i in range(cameras)]
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
     # The cameras see the first few; the claimers claim the rest.
-    return {"scan_codes": codes[:6], "claim_codes": codes[6:], "tokens": tokens}
+    return {"scan_codes": codes[:6], "claims": claims[6:], "tokens": tokens}
 
 
 def run_backend(name: str, database_url: str | None, args) -> Figures:
@@ -285,7 +286,7 @@ def run_backend(name: str, database_url: str | None, args) -> Figures:
                 base_url,
                 tokens=setup["tokens"],
                 scan_codes=setup["scan_codes"],
-                claim_codes=setup["claim_codes"],
+                claims=setup["claims"],
                 claimers=args.claimers,
                 seconds=args.seconds,
             )

@@ -61,7 +61,7 @@ def test_cameras_and_claimers_at_once_get_no_errors(live_server):
         live_server.url,
         tokens=tokens,
         scan_codes=codes[:4],
-        claim_codes=codes[4:],
+        claims=[live_server.claim_path(code) for code in codes[4:]],
         claimers=10,
         seconds=3,
     )
