@@ -119,19 +119,23 @@ def _shared(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float
     return w * h / min(a[2] * a[3], b[2] * b[3])
 
 
-def blur_faces(image: np.ndarray, *, look_in: tuple[np.ndarray, ...] = ()) -> Blurred:
-    """Return a copy of a BGR photo with every face found blurred, each box grown by GROW.
+def blur_faces(image: np.ndarray, *, find_in: np.ndarray | None = None) -> Blurred:
+    """Return a copy of a BGR photo with every face blurred, each box grown by GROW.
 
-    Faces are looked for in ``image`` and in each of ``look_in``: photos of its size, such as the
-    photo as taken when ``image`` has drawings on it. Without a face detector the whole photo is
+    Faces are looked for in ``find_in`` (default: ``image``), a photo of the same size: the photo
+    as taken when ``image`` has drawings on it. Without a face detector the whole photo is
     blurred.
     """
+    if find_in is None:
+        find_in = image
+    if find_in.shape[:2] != image.shape[:2]:
+        raise ScanError(
+            f"faces looked for in a {find_in.shape[1]}x{find_in.shape[0]} photo cannot be "
+            f"blurred in a {image.shape[1]}x{image.shape[0]} one"
+        )
     out = image.copy()
     try:
-        faces = find_faces(image)
-        for other in look_in:
-            if other is not image and other.shape[:2] == image.shape[:2]:
-                faces += [f for f in find_faces(other) if f not in faces]
+        faces = find_faces(find_in)
     except NoFaceDetector:
         height, width = image.shape[:2]
         _blur(out, 0, 0, width, height)

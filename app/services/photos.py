@@ -26,6 +26,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Event, Scan, utcnow
 from app.services.images import encode_image
+from app.services.scanning import ScanTurns, scan_turns
 from app.services.text import plural
 
 DEFAULT_RETENTION_DAYS = 7
@@ -62,18 +63,22 @@ def blurred_copy(*, photo, shown=None) -> bytes:
     """Return the copy of a wall photo that may be shown beyond the organizers, as JPEG bytes.
 
     ``shown`` (default: ``photo``) is the picture to show, a BGR array the size of ``photo`` (its
-    annotated copy); every face found in ``photo`` or in ``shown`` is blurred in it, and the result
-    is encoded afresh (app.services.images).
+    annotated copy); every face found in ``photo`` is blurred in it, and the result is encoded
+    afresh (app.services.images).
     """
     # The scanner brings OpenCV: imported here, so that the app starts fast.
     from scanner.faces import blur_faces
 
     shown = photo if shown is None else shown
-    return encode_image(blur_faces(shown, look_in=(photo,)).image, what="the public photo")
+    return encode_image(blur_faces(shown, find_in=photo).image, what="the public photo")
 
 
-def public_photo(*, scans_dir: Path, scan: Scan) -> Path | None:
-    """Return the public copy of a scan's photo, made now if it was not yet; None without one."""
+def public_photo(*, scans_dir: Path, scan: Scan, turns: ScanTurns | None = None) -> Path | None:
+    """Return the public copy of a scan's photo, made now if it was not yet; None without one.
+
+    Finding faces takes a second or more of CPU: a copy is made in one of ``turns`` (a photo's
+    turn, app.services.scanning), and ScannerBusy says that none is free.
+    """
     if not scan.image_path:
         return None
     from app.services.storage import FolderStorage
@@ -83,6 +88,17 @@ def public_photo(*, scans_dir: Path, scan: Scan) -> Path | None:
     if store.exists(name):
         return store.path(name)
     raw, annotated, _ = organizer_files(scans_dir, scan)
+    turns = turns or scan_turns()
+    with turns.turn():
+        data = turns.run(_make_public_copy, raw, annotated)
+    if data is None:
+        return None
+    store.put(name, data)
+    return store.path(name)
+
+
+def _make_public_copy(raw: Path, annotated: Path) -> bytes | None:
+    """Return the blurred copy of the annotated photo, its faces found in the photo as taken."""
     import cv2  # slow import, kept off the web app's start
 
     shown = cv2.imread(str(annotated)) if annotated.is_file() else None
@@ -91,18 +107,17 @@ def public_photo(*, scans_dir: Path, scan: Scan) -> Path | None:
         return None
     if shown is None or photo is None or photo.shape != shown.shape:
         photo = shown = photo if shown is None else shown
-    store.put(name, blurred_copy(photo=photo, shown=shown))
-    return store.path(name)
+    return blurred_copy(photo=photo, shown=shown)
 
 
-def organizer_photo(*, scans_dir: Path, scan: Scan) -> Path | None:
+def organizer_photo(*, scans_dir: Path, scan: Scan, turns: ScanTurns | None = None) -> Path | None:
     """Return the scan's annotated photo as taken, or its public copy once it has been deleted."""
     if not scan.image_path:
         return None
     _, annotated, _ = organizer_files(scans_dir, scan)
     if annotated.is_file():
         return annotated
-    return public_photo(scans_dir=scans_dir, scan=scan)
+    return public_photo(scans_dir=scans_dir, scan=scan, turns=turns)
 
 
 def retention_end(event: Event, *, days: int, received_dt: dt.datetime) -> dt.datetime:

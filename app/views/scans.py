@@ -138,7 +138,8 @@ def scan_image(scan_id: int):
     scan = db.get_or_404(Scan, scan_id)
     if not scan.image_path:
         abort(404, description="This scan came without a photo.")
-    path = organizer_photo(scans_dir=_settings().scans_dir, scan=scan)
+    settings = _settings()
+    path = organizer_photo(scans_dir=settings.scans_dir, scan=scan, turns=settings.turns())
     if path is None:
         abort(404, description="This scan's photo is gone.")
     return send_from_directory(path.parent, path.name)
@@ -148,7 +149,8 @@ def scan_image(scan_id: int):
 def scan_frame(scan_id: int):
     """The scan's photo as the time-lapse shows it: annotated, every face blurred."""
     scan = db.get_or_404(Scan, scan_id)
-    path = public_photo(scans_dir=_settings().scans_dir, scan=scan)
+    settings = _settings()
+    path = public_photo(scans_dir=settings.scans_dir, scan=scan, turns=settings.turns())
     if path is None:
         abort(404, description="This scan has no photo.")
     return send_from_directory(path.parent, path.name)

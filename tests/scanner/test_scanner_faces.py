@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from scanner.faces import blur_faces, detector_name, find_faces
+from scanner.faces import NoFaceDetector, blur_faces, detector_name, find_faces
 
 skimage_data = pytest.importorskip("skimage.data")
 
@@ -67,3 +67,33 @@ def test_faces_boxes_sharing_most_of_one_are_one_face():
 
     boxes = [(100, 100, 50, 50), (110, 105, 50, 50), (400, 400, 30, 30)]
     assert sorted(_merged(boxes)) == [(100, 100, 60, 55), (400, 400, 30, 30)]
+
+
+def test_faces_without_a_detector_the_whole_photo_is_blurred(monkeypatch):
+    import scanner.faces
+
+    monkeypatch.setattr(scanner.faces, "_haar_cascades", lambda: None)
+    monkeypatch.setattr(scanner.faces, "_lbp_cascade", lambda: None)
+    photo = astronaut()
+    blurred = blur_faces(photo)
+    assert (blurred.whole, blurred.faces, detector_name()) == (True, (), None)
+    assert (
+        find_faces_or_none(photo)
+        == "no face detector is installed: OpenCV 4 (its Haar cascades) or scikit-image"
+    )
+    # Blocks of 64 pixels, smoothed: hardly a pixel of her face is left as it was.
+    x, y, w, h = FACE
+    assert (
+        np.count_nonzero(
+            np.all(blurred.image[y : y + h, x : x + w] == photo[y : y + h, x : x + w], axis=2)
+        )
+        < 0.02 * w * h
+    )
+
+
+def find_faces_or_none(photo):
+    try:
+        find_faces(photo)
+    except NoFaceDetector as exc:
+        return str(exc)
+    return None
