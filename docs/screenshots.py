@@ -115,6 +115,16 @@ def post_handwritten_wall(base: str, env: dict) -> None:
     print(f"handwritten wall: {len(answer['changes'])} placed, pictures of {answer['pictures']}")
 
 
+def claim_page(instance: str, code: str) -> str:
+    """Return the page a blank sticky's printed QR code opens, its claim key included."""
+    from app import create_app
+    from app.services.claim_keys import claim_key
+    from app.services.events import get_current_event
+
+    with create_app({"INSTANCE_PATH": instance}).app_context():
+        return f"/s/{code}?k={claim_key(event=get_current_event(), code=code)}"
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     if "--web-only" not in sys.argv:
@@ -167,7 +177,7 @@ def main() -> None:
                     ("board-handwritten.png", "/board", {"width": 1400, "height": 560}, False),
                     ("board-phone.png", "/board", phone, False),
                     ("session-phone.png", f"/s/{code}", phone, False),
-                    ("claim-phone.png", f"/s/{blank}", phone, False),
+                    ("claim-phone.png", claim_page(instance, blank), phone, False),
                     ("kiosk.png", "/kiosk", {"width": 1920, "height": 1080}, False),
                     ("people-phone.png", "/people?q=python", phone, False),
                     ("dashboard.png", "/admin/", {"width": 1440, "height": 900}, True),
