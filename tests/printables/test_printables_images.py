@@ -161,6 +161,14 @@ def test_sticky_image_marker_id_outside_dictionary_raises():
         sticky_image(bad)
 
 
+def test_sticky_image_key_of_other_characters_raises():
+    bad = StickySpec("7KQ2XM", SPEC.qr_text, 12, "session", key="K3Y-9AB")
+    with pytest.raises(
+        PrintError, match="^key of sticky '7KQ2XM' must be letters and digits only$"
+    ):
+        sticky_image(bad)
+
+
 def test_sticky_image_long_qr_text_raises():
     bad = StickySpec("7KQ2XM", "http://x/" + "a" * 400, 12, "session")
     with pytest.raises(PrintError, match="too long for a 22 mm QR code"):
