@@ -5,10 +5,11 @@ the request.
 
 Decoding, scanning, annotating and encoding a photo take seconds of CPU. They run here, in turns:
 at most ``workers`` photos at once (one per core), up to ``queue`` more waiting, and beyond that
-ScannerBusy, which the pages and the API answer with 503 and Retry-After. Under gunicorn's gevent
-workers a turn's work runs in a pool of real threads (OpenCV lets go of the GIL in its heavy
-calls), while the greenlet waits and the worker goes on answering its other requests; under
-waitress each request is a thread already, and the work runs in it.
+ScannerBusy, which the pages and the API answer with 503 and Retry-After. A turn's work runs in
+a pool of ``workers`` threads at a lower CPU priority (Linux gives each thread its own), so that
+the kernel runs page requests first; OpenCV lets go of the GIL in its heavy calls. Under gunicorn's
+gevent workers the pool is gevent's, of real threads: the greenlet waits for the work and the
+worker goes on answering its other requests.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ T = TypeVar("T")
 
 # A full queue asks the client to come back after this many seconds.
 RETRY_AFTER_S = 10
+# How much nicer than requests the photo work runs (as `nice -n`; title reading runs at 19).
+SCAN_NICENESS = 10
 
 
 class ScannerBusy(Exception):
@@ -56,6 +59,22 @@ def _load_scanner() -> None:
     import scanner.decoders  # noqa: F401
 
 
+def _lower_priority() -> None:
+    """Let this thread's CPU time come after the requests' (per thread on Linux; else nothing)."""
+    if sys.platform != "linux":
+        return
+    try:
+        now = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), max(now, SCAN_NICENESS))
+    except OSError:
+        pass
+
+
+def _in_background(func: Callable[..., T], args, kwargs) -> T:
+    _lower_priority()
+    return func(*args, **kwargs)
+
+
 class ScanTurns:
     """At most ``workers`` photos worked on at once, ``queue`` more waiting, the rest refused."""
 
@@ -65,12 +84,17 @@ class ScanTurns:
         self._running = threading.BoundedSemaphore(workers)
         self._admitted = 0
         self._lock = threading.Lock()
+        self._gevent_pool = None
         self._pool = None
         if _under_gevent():
             from gevent.threadpool import ThreadPool
 
             _load_scanner()
-            self._pool = ThreadPool(workers)
+            self._gevent_pool = ThreadPool(workers)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="scan")
 
     @property
     def admitted(self) -> int:
@@ -92,13 +116,13 @@ class ScanTurns:
                 self._admitted -= 1
 
     def run(self, func: Callable[..., T], /, *args, **kwargs) -> T:
-        """Return ``func(*args, **kwargs)``, computed off gevent's loop when the app runs on it.
+        """Return ``func(*args, **kwargs)``, computed in the pool (off gevent's loop, under it).
 
-        ``func`` must not touch the database or the request: it may run in another thread.
+        ``func`` must not touch the database or the request: it runs in another thread.
         """
-        if self._pool is None:
-            return func(*args, **kwargs)
-        return self._pool.spawn(func, *args, **kwargs).get()
+        if self._gevent_pool is not None:
+            return self._gevent_pool.spawn(_in_background, func, args, kwargs).get()
+        return self._pool.submit(_in_background, func, args, kwargs).result()
 
 
 _turns: dict[tuple[int, int], ScanTurns] = {}
