@@ -1,6 +1,7 @@
 """Organizer log-in and moderation pages."""
 
 import pytest
+from app_helpers import claim_path
 
 from app.extensions import db
 from app.models import BoardStatus, StickyKind
@@ -95,8 +96,9 @@ def test_organizer_hides_and_releases_sticky(organizer_client, app, create_sessi
         None,
         False,
     )
+    # Released, the sticky is blank again: the phone at the wall claims it anew.
     assert "Claim this sticky for your session" in app.test_client().get(
-        f"/s/{sticky.code}"
+        claim_path(sticky)
     ).get_data(as_text=True)
 
 

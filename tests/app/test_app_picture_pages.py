@@ -128,7 +128,7 @@ def test_claim_form_shows_picture_and_prefills_suggestion(
     _picture(app, event, sticky, make_view)
     sticky.suggested_title = "Rust for Pythonistas"
     db.session.commit()
-    html = client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    html = client.get(claim_path(sticky)).get_data(as_text=True)
     assert 'class="sticky-picture medium"' in html
     assert "looks like: Rust for Pythonistas" in html
     assert re.search(r'<input[^>]*id="title"[^>]*value="Rust for Pythonistas"', html)
@@ -136,7 +136,7 @@ def test_claim_form_shows_picture_and_prefills_suggestion(
 
 def test_claim_form_without_picture_is_empty(client, create_stickies):
     (sticky,) = create_stickies(1)
-    html = client.get(f"/s/{sticky.code}").get_data(as_text=True)
+    html = client.get(claim_path(sticky)).get_data(as_text=True)
     assert "sticky-picture" not in html
     assert re.search(r'<input[^>]*id="title"[^>]*value=""', html)
 
