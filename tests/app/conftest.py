@@ -7,7 +7,10 @@ import logging
 import os
 import secrets
 import shutil
+import socket
+import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -556,9 +559,7 @@ def count_queries(app):
 class WorkersServer:
     """``openspaces serve --workers N`` in a subprocess on a PostgreSQL database of its own."""
 
-    def __init__(self, *, instance: Path, database_url: str, workers: int) -> None:
-        import socket
-        import subprocess
+    def __init__(self, *, instance: Path, database_url: str, workers: int, limits_url: str) -> None:
         import sys
 
         with socket.socket() as sock:
@@ -566,6 +567,8 @@ class WorkersServer:
             self.port = sock.getsockname()[1]
         env = {**os.environ, "OPENSPACES_INSTANCE": str(instance)}
         env["OPENSPACES_DATABASE_URL"] = database_url
+        # Several workers count log-ins and interest marks in one store, as `serve` requires.
+        env["OPENSPACES_RATELIMIT_STORAGE_URI"] = limits_url
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--server", "gunicorn"]
             + ["--workers", str(workers), "--port", str(self.port)],
@@ -603,8 +606,39 @@ class WorkersServer:
 
 
 @pytest.fixture
-def workers_server(tmp_path):
-    """Start a two-worker server on a fresh PostgreSQL database with a loaded event and a token.
+def redis_url():
+    """Start a Redis server of the test's own on a free loopback port; yield its URL."""
+    pytest.importorskip("redis", reason="the redis package is not installed")
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    import redis
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def workers_server(tmp_path, redis_url):
+    """Start a two-worker server on a fresh PostgreSQL database and Redis, with an event and a token.
 
     Yields the server; ``server.token`` is a camera token and ``server.codes`` three session codes.
     """
@@ -628,7 +662,7 @@ def workers_server(tmp_path):
         manifest = build_manifest(event)
         db.session.remove()
         db.engine.dispose()
-    server = WorkersServer(instance=instance, database_url=url, workers=2)
+    server = WorkersServer(instance=instance, database_url=url, workers=2, limits_url=redis_url)
     server.token, server.codes, server.manifest = token, codes, manifest
     try:
         yield server
