@@ -152,6 +152,7 @@ class _Inputs:
 
     observations: Observations
     image: Any = None  # the photo, BGR
+    encoded: tuple[bytes, bytes] | None = None  # the photo and its annotated copy, as JPEG
     result: Any = None  # the scanner's result when the server scanned the photo itself
     pending: str | None = None  # a previewed photo whose files wait in pending/
     views: list = field(default_factory=list)  # sticky views (app.services.pictures.View)
@@ -205,7 +206,8 @@ def ingest_scan(
             _drop_pending(settings, pending)
             return Ingested(existing, duplicate=True)
     turns = settings.turns()
-    # A photo is decoded, perhaps scanned, and encoded twice: in one turn, from decoding to the end.
+    # A photo is decoded, perhaps scanned, and encoded twice, in one turn, before the board's write
+    # lock is taken: the lock is held for the database's work and the writing of ready files only.
     with turns.turn() if photo is not None else nullcontext():
         inputs = _check(
             event=event,
@@ -218,9 +220,9 @@ def ingest_scan(
             decoder=decoder,
             turns=turns,
         )
-        return _apply(
-            event=event, source=source, settings=settings, inputs=inputs, pending=pending, now=now
-        )
+    return _apply(
+        event=event, source=source, settings=settings, inputs=inputs, pending=pending, now=now
+    )
 
 
 def _apply(*, event, source, settings, inputs, pending, now) -> Ingested:
@@ -238,7 +240,7 @@ def _apply(*, event, source, settings, inputs, pending, now) -> Ingested:
             db.session.rollback()
             _drop_pending(settings, pending)
             return Ingested(outcome.scan, duplicate=True)
-        _store(outcome.scan, inputs, settings, written, turns=settings.turns())
+        _store(outcome.scan, inputs, settings, written)
         pictures = _store_pictures(event, inputs, settings, now, locked=outcome.stickies)
         scan_key, board_found = outcome.scan.id, outcome.scan.board_found
         db.session.commit()
@@ -307,9 +309,14 @@ def _check(
         posted += pictures.load_pending_views(settings.pending_dir, pending)
     elif image is not None and result is not None and settings.picture_dir:
         posted += _cut_views(event, image, result, turns=turns)
+    encoded = None
+    if image is not None:
+        annotated = image if result is None else annotate(image, result, turns=turns)
+        encoded = encode_photo(image, annotated, turns=turns)
     return _Inputs(
         observations=observations,
         image=image,
+        encoded=encoded,
         result=result,
         pending=pending,
         views=posted,
@@ -346,9 +353,7 @@ def _cut_views(event: Event, image, result, *, turns: ScanTurns) -> list:
     return turns.run(pictures.cut_views, event=event, image=image, result=result, manifest=manifest)
 
 
-def _store(
-    scan: Scan, inputs: _Inputs, settings: ScanSettings, written: list[Path], *, turns: ScanTurns
-) -> None:
+def _store(scan: Scan, inputs: _Inputs, settings: ScanSettings, written: list[Path]) -> None:
     """Store the scan's photo with the scan; list every file written in ``written``."""
     stem = f"{scan.id}-{secrets.token_hex(4)}"
     if inputs.pending is not None:
@@ -360,14 +365,7 @@ def _store(
             written.append(target)
         scan.image_path = f"{stem}-annotated.jpg"
     elif inputs.image is not None:
-        scan.image_path = write_photo(
-            settings.scans_dir,
-            stem,
-            inputs.image,
-            _annotated(inputs, turns=turns),
-            written=written,
-            turns=turns,
-        )
+        scan.image_path = write_photo(settings.scans_dir, stem, inputs.encoded, written=written)
         if inputs.result is not None:
             path = outline_path(settings.scans_dir, scan.id)
             write_outline(path, inputs.image, inputs.result)
@@ -396,32 +394,26 @@ def write_outline(path: Path, image, result) -> dict:
     return found
 
 
-def _annotated(inputs: _Inputs, *, turns: ScanTurns):
-    if inputs.result is None:
-        return inputs.image
-    return annotate(inputs.image, inputs.result, turns=turns)
+def encode_photo(image, annotated, *, turns: ScanTurns | None = None) -> tuple[bytes, bytes]:
+    """Encode a photo and its annotated copy as JPEG, in ``turns``: seconds for a large photo,
+    so done before the board's write lock is taken."""
+    encode = (turns or scan_turns()).run
+    return tuple(
+        encode(encode_image, picture, quality=JPEG_QUALITY, what="the photo")
+        for picture in (image, annotated)
+    )
 
 
 def write_photo(
-    folder: Path,
-    stem: str,
-    image,
-    annotated,
-    *,
-    written: list[Path],
-    turns: ScanTurns | None = None,
+    folder: Path, stem: str, encoded: tuple[bytes, bytes], *, written: list[Path]
 ) -> str:
-    """Write a photo and its annotated copy as JPEG (``<stem>.jpg``, ``<stem>-annotated.jpg``).
-
-    Each file appears whole or not at all; the encoding runs in ``turns``. Return the annotated
-    copy's file name.
+    """Write a photo and its annotated copy (``encode_photo``) as ``<stem>.jpg`` and
+    ``<stem>-annotated.jpg``, each whole or not at all. Return the annotated copy's file name.
     """
     from app.services.storage import FolderStorage
 
     store = FolderStorage(folder)
-    encode = (turns or scan_turns()).run
-    for suffix, picture in ((".jpg", image), ("-annotated.jpg", annotated)):
-        data = encode(encode_image, picture, quality=JPEG_QUALITY, what="the photo")
+    for suffix, data in zip((".jpg", "-annotated.jpg"), encoded, strict=True):
         store.put(f"{stem}{suffix}", data)
         written.append(store.path(f"{stem}{suffix}"))
     return f"{stem}-annotated.jpg"
@@ -475,14 +467,8 @@ def _preview(*, event: Event, photo: bytes, settings: ScanSettings, decoder: str
     views = _cut_views(event, image, result, turns=turns)
     written: list[Path] = []
     try:
-        write_photo(
-            settings.pending_dir,
-            pending,
-            image,
-            annotate(image, result, turns=turns),
-            written=written,
-            turns=turns,
-        )
+        encoded = encode_photo(image, annotate(image, result, turns=turns), turns=turns)
+        write_photo(settings.pending_dir, pending, encoded, written=written)
         if settings.picture_dir:
             written += pictures.save_pending_views(settings.pending_dir, pending, views)
         path = settings.pending_dir / f"{pending}.json"

@@ -101,6 +101,34 @@ def test_ingest_same_scan_id_committed_meanwhile_is_a_duplicate(
     assert db.session.scalars(select(Scan.source)).all() == ["other"]
 
 
+def test_photo_is_encoded_before_the_board_is_locked(wall_event, settings, monkeypatch):
+    """Encoding a large photo takes seconds; other writers (claims, other cameras) must not wait
+    for it behind the board's write lock, or SQLite gives up on them ("database is locked")."""
+    from app.models import Event
+    from app.services import ingest
+
+    steps = []
+    encode, lock = ingest.encode_image, scans.write_lock_event
+
+    def encode_image(*args, **kwargs):
+        steps.append("encode")
+        return encode(*args, **kwargs)
+
+    def write_lock(event_id, **options):
+        steps.append("lock")
+        return lock(event_id, **options)
+
+    monkeypatch.setattr(ingest, "encode_image", encode_image)
+    monkeypatch.setattr(scans, "write_lock_event", write_lock)
+    event = db.session.scalars(select(Event)).one()
+    photo = photo_bytes(wall_event, layouts(wall_event)[0])
+    ingested = ingest_scan(event=event, source="camera", settings=settings, photo=photo)
+    assert ingested.to_json()["applied"] is True
+    # The photo as taken and its annotated copy, then the board's write lock.
+    assert steps == ["encode", "encode", "lock"]
+    assert len(list(settings.scans_dir.glob("*.jpg"))) == 2
+
+
 def test_api_photo_only_is_scanned_stored_and_annotated(client, wall_event, settings):
     layout = layouts(wall_event)[0]
     response = client.post(

@@ -41,11 +41,11 @@ def test_storage_from_url_names_a_folder_or_a_bucket(tmp_path):
 def test_scan_photos_are_written_through_the_folder_storage(tmp_path):
     import numpy as np
 
-    from app.services.ingest import write_photo
+    from app.services.ingest import encode_photo, write_photo
 
     written = []
     image = np.full((40, 60, 3), 200, dtype=np.uint8)
-    name = write_photo(tmp_path / "scans", "12-ab", image, image, written=written)
+    name = write_photo(tmp_path / "scans", "12-ab", encode_photo(image, image), written=written)
     assert name == "12-ab-annotated.jpg"
     assert sorted(p.name for p in (tmp_path / "scans").iterdir()) == [
         "12-ab-annotated.jpg",
