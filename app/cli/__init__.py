@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -12,10 +13,24 @@ import click
 from app.cli.common import fail_on_service_error, pass_app, with_event
 from app.services.text import plural
 
+
+def _read_timeout_s(default: int = 10) -> int:
+    """Return OPENSPACES_READ_TIMEOUT_S, whole seconds of at least 1, or ``default`` unset."""
+    value = os.environ.get("OPENSPACES_READ_TIMEOUT_S", "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SystemExit(
+            f"Error: OPENSPACES_READ_TIMEOUT_S must be whole seconds of at least 1, not {value!r}."
+        )
+    return int(value)
+
+
 # A client must send something at least this often while its request's headers and body come
 # in, and a kept-alive connection waits this long for its next request; then it is closed. Both
 # servers, each in its own way (waitress's channel_timeout, app.gevent_worker for gunicorn).
-READ_TIMEOUT_S = 10
+# OPENSPACES_READ_TIMEOUT_S sets it for a venue whose network is slow.
+READ_TIMEOUT_S = _read_timeout_s()
 
 # Connections one server process holds at once: every open live page keeps one, every phone
 # between two requests may keep one alive, and a slow or idle one must not shut out the next.

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.cli import READ_TIMEOUT_S
 from app.extensions import db
 from app.services.organizers import create_token
 from app.services.scanning import ScannerBusy, ScanTurns
@@ -102,31 +101,30 @@ def _read_until_closed(sock: socket.socket, seconds: float) -> tuple[bytes, floa
         received += chunk
 
 
+# The read deadline these servers are started with (OPENSPACES_READ_TIMEOUT_S; 10 s by default).
+READ_TIMEOUT_S = 3
+
+
 @pytest.mark.parametrize("server", SERVERS)
-def test_slow_post_is_dropped_after_the_read_timeout(serve, server):
-    served = serve(server)
-    with served.connect() as slow:
+def test_slow_headers_and_a_slow_post_are_dropped_after_the_read_timeout(serve, server):
+    served = serve(server, OPENSPACES_READ_TIMEOUT_S=str(READ_TIMEOUT_S))
+    with served.connect() as slow_post, served.connect() as slow_headers:
         # A log-in form that promises 100 kB and stops after a few bytes.
-        slow.sendall(
+        slow_post.sendall(
             b"POST /auth/login HTTP/1.1\r\nHost: board\r\n"
             b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n"
             b"username=a"
         )
-        received, took = _read_until_closed(slow, READ_TIMEOUT_S + 60)
-    # Dropped, not answered with the page: waitress closes it, gunicorn's app sees the body end.
-    assert b"200 OK" not in received
-    # waitress looks every 2 seconds; the rest is a busy machine's slack, not a speed target.
-    assert took < READ_TIMEOUT_S + 15
-
-
-@pytest.mark.parametrize("server", SERVERS)
-def test_slow_headers_are_dropped_after_the_read_timeout(serve, server):
-    served = serve(server)
-    with served.connect() as slow:
-        slow.sendall(b"GET /board HTTP/1.1\r\nHost: board\r\n")
-        received, took = _read_until_closed(slow, READ_TIMEOUT_S + 60)
-    assert received == b""
-    assert took < READ_TIMEOUT_S + 15
+        # Headers that never end.
+        slow_headers.sendall(b"GET /board HTTP/1.1\r\nHost: board\r\n")
+        received, took = _read_until_closed(slow_post, READ_TIMEOUT_S + 60)
+        # Dropped, not answered with the page: waitress closes it, gunicorn's app sees the body end.
+        assert b"200 OK" not in received
+        # waitress looks every 2 seconds; the rest is a busy machine's slack, not a speed target.
+        assert took < READ_TIMEOUT_S + 15
+        received, took = _read_until_closed(slow_headers, READ_TIMEOUT_S + 60)
+        assert received == b""
+        assert took < 15
 
 
 def test_waitress_holds_more_than_100_idle_connections_and_answers_the_board(serve):
@@ -272,3 +270,22 @@ def test_scan_turns_refuse_past_workers_and_queue():
     assert turns.admitted == 0
     assert refused.value.retry_after == 10
     assert str(refused.value) == "the server is scanning other photos; try again in 10 seconds"
+
+
+def test_a_read_timeout_that_is_not_whole_seconds_is_refused_in_one_line(tmp_path):
+    environ = {
+        **os.environ,
+        "OPENSPACES_INSTANCE": str(tmp_path),
+        "OPENSPACES_READ_TIMEOUT_S": "0.5",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "serve", "--port", str(free_port())],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        "Error: OPENSPACES_READ_TIMEOUT_S must be whole seconds of at least 1, not '0.5'.\n"
+    )
