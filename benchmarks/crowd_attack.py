@@ -31,9 +31,7 @@ import asyncio
 import datetime as dt
 import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,8 +39,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.servers import free_port
-from benchmarks.web_locust import ROOT, setup_instance, wait_for, write_labelled
+from benchmarks.servers import serving
+from benchmarks.web_locust import setup_instance, write_labelled
 
 HERE = Path(__file__).parent
 LABEL = "<!-- crowd-attack: written by benchmarks/crowd_attack.py -->"
@@ -274,27 +272,8 @@ def serve_and_attack(server: str, png: bytes, args) -> dict[str, Tally]:
         instance = str(Path(workdir, "instance"))
         Path(instance).mkdir()
         setup = setup_instance(instance, f"sqlite:///{instance}/openspaces.sqlite")
-        port = free_port()
-        env = {**os.environ, "OPENSPACES_INSTANCE": instance}
-        env.pop("OPENSPACES_DATABASE_URL", None)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--server", server, "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            wait_for(port)
+        with serving(instance, "--server", server) as (port, process):
             return asyncio.run(run_phases(port, process.pid, setup["tokens"][0], png, args))
-        finally:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
 
 
 def _p(values: list[float], q: float) -> float:

@@ -23,16 +23,14 @@ import datetime as dt
 import http.client
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.servers import free_port
-from benchmarks.web_locust import ROOT, postgres_database, setup_instance, wait_for, write_labelled
+from benchmarks.servers import serving
+from benchmarks.web_locust import postgres_database, setup_instance, write_labelled
 
 HERE = Path(__file__).parent
 WARM_UP = 20
@@ -104,22 +102,8 @@ def served(database_url: str, workdir: str):
     instance = str(Path(workdir, "instance"))
     Path(instance).mkdir()
     setup = setup_instance(instance, database_url)
-    port = free_port()
-    env = {**os.environ, "OPENSPACES_INSTANCE": instance, "OPENSPACES_DATABASE_URL": database_url}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_for(port)
+    with serving(instance, "--workers", "2", database_url=database_url) as (port, _):
         yield port, setup
-    finally:
-        os.killpg(server.pid, signal.SIGINT)  # gunicorn's quick shutdown
-        server.wait(30)
 
 
 def measure(cameras: dict[str, Camera], *, scans: int, idle_scans: int) -> dict:

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.servers import free_port, throwaway_postgres
+from benchmarks.servers import free_port, throwaway_postgres, wait_for
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -142,19 +142,6 @@ def side_by_side(
         }
         for name, found in runs.items()
     }
-
-
-def wait_for(port: int, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("the server did not start")
 
 
 def _copy_lines(pipe, path: Path) -> None:
