@@ -19,6 +19,7 @@ import requests
 from app.extensions import db
 from app.services.organizers import create_token
 from app.services.scanning import ScannerBusy, ScanTurns
+from benchmarks import crowd_attack
 from benchmarks.servers import free_port
 
 pytestmark = pytest.mark.slow
@@ -172,14 +173,7 @@ def test_live_streams_past_the_cap_per_address_are_refused_and_the_page_polls(se
 @pytest.fixture(scope="module")
 def giant_png() -> bytes:
     """A PNG of a few hundred kilobytes that decodes to 49 megapixels, plain grey with a word."""
-    import cv2
-    import numpy as np
-
-    image = np.full((7000, 7000), 200, np.uint8)
-    cv2.putText(image, "board", (100, 3000), cv2.FONT_HERSHEY_SIMPLEX, 20, 0, 40)
-    ok, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    assert ok
-    return data.tobytes()
+    return crowd_attack.giant_png(compression=1)
 
 
 def test_board_answers_on_gevent_while_a_big_photo_scans(serve, app, giant_png):
