@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+from functools import partial
 from pathlib import Path
 
 from flask import Flask, request
@@ -118,6 +119,28 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     app.session_interface = _HttpsAwareSessions()
+
+    # Imported here rather than at the top, as the views below: every `import app.…` runs this
+    # file first (the CLI's start, `openspaces --help`), and these load SQLAlchemy, Alembic and
+    # the models, more than a second.
+    from app import effects
+    from app.effects import Effect
+    from app.services import live, recognition
+    from app.services import pictures as picture_files
+
+    # Everything that happens once a transaction has ended, in this order: a service queues an
+    # effect on its transaction (app.effects.after_commit, after_rollback); these carry it out.
+    effects.init_app(
+        app,
+        # This process's live stamps, and the pages cached on them, show every commit at once.
+        effects.on_every_commit(live.forget_versions),
+        # A picture file goes once no committed row names it, and a file written by a transaction
+        # that rolled back goes then: the database never names a missing file.
+        effects.on_commit(Effect.DELETE_FILE, picture_files.delete_files),
+        effects.on_rollback(Effect.DELETE_FILE, picture_files.delete_files),
+        # The title on a new best picture is read by this app's recogniser, off the request path.
+        effects.on_commit(Effect.NEW_PICTURE, partial(recognition.read_new_pictures, app)),
+    )
     if app.config["BEHIND_PROXY"]:
         trust_proxy(app)
     # Ids in URLs are database keys: past 64 bits they cannot exist, so they are a 404, not a 500.

@@ -25,7 +25,6 @@ from sqlalchemy import (
     UniqueConstraint,
     inspect,
 )
-from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.extensions import db
@@ -88,7 +87,7 @@ class Event(db.Model):
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The instance serves the event that was loaded last.
     loaded_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Counts the changes of the rooms, the slots and the time zone (see `_count_layout_changes`):
+    # Counts the changes of the rooms, the slots and the time zone (see `count_layout_changes`):
     # what a scan has to read again to know the names it may use.
     layout_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Makes each sticky's claim key from its code (app.services.claim_keys): printed on the sticky
@@ -405,13 +404,13 @@ class CameraPairing(db.Model):
         return f"<CameraPairing {self.name!r}>"
 
 
-@sa_event.listens_for(Session, "before_flush")
-def _count_layout_changes(session: Session, flush_context, instances) -> None:
+def count_layout_changes(session: Session, flush_context, instances) -> None:
     """Count every change of an event's rooms, slots or time zone in its ``layout_version``.
 
     A scan keeps the event's room names and slot times between requests, and reads them again
     when the count it gets with the board's write lock differs (app.services.layout). The count
-    goes up in SQL, so that two changes at once never leave it where it was after one.
+    goes up in SQL, so that two changes at once never leave it where it was after one. It runs
+    before every flush: app.effects registers it with the session's other listeners.
     """
     changed: dict[int, Event] = {}
     for obj in (*session.new, *session.dirty, *session.deleted):

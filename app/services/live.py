@@ -8,9 +8,7 @@ import json
 import threading
 import time
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Event, Interest, Sticky
@@ -130,6 +128,10 @@ def next_change(event: Event, *, now: dt.datetime) -> dt.datetime | None:
 def forget_versions() -> None:
     """Mark cached stamps as due, so that the next read sees a change at once.
 
+    Runs after every commit (subscribed in create_app, app.effects): a change committed by this
+    process shows at once here; other processes (several workers) read the stored state again
+    within CACHE_SECONDS.
+
     They are kept, not dropped: while one request reads them again, the others serve the stamp just
     due instead of queueing behind it for a database connection.
     """
@@ -139,10 +141,3 @@ def forget_versions() -> None:
             _cache[key] = (due, stored, slots)
         for key, (_, event_id) in _current.items():
             _current[key] = (due, event_id)
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    # A change committed by this process shows at once here; other processes (several workers)
-    # read the stored state again within CACHE_SECONDS.
-    forget_versions()

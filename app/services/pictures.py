@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from app import effects
+from app.effects import Effect
 from app.extensions import db
 from app.models import Event, Sticky, utcnow
 from app.services import ServiceError
@@ -40,9 +40,6 @@ MAX_VIEW_BYTES = 2 * 1024 * 1024
 MAX_VIEW_PIXELS = 4_000_000
 # Narrower than this a view shows nothing of a sticky (a 76 mm one at 1 px/mm is 76 pixels wide).
 MIN_VIEW_SIDE = 8
-# Sessions naming a file to delete after commit, or to delete after rollback.
-_AFTER_COMMIT = "openspaces.pictures.obsolete"
-_AFTER_ROLLBACK = "openspaces.pictures.written"
 _capped_events: set[int] = set()
 # Each event's picture bytes as this process last counted and kept them: (bytes, when counted).
 _tally: dict[tuple[str, int], tuple[int, float]] = {}
@@ -124,19 +121,17 @@ def store_view(
     path = store.path(key)
     if not store.exists(key):
         store.put(key, data)
-        _remember(_AFTER_ROLLBACK, path)
+        effects.after_rollback(Effect.DELETE_FILE, path)
     old = picture_path(picture_dir, sticky)
     if old is not None and old != path:
-        _remember(_AFTER_COMMIT, old)
+        effects.after_commit(Effect.DELETE_FILE, old)
     sticky.picture_file = name
     sticky.picture_quality = quality
     sticky.picture_score = score.to_dict()
     sticky.picture_bytes = len(data)
     sticky.picture_dt = now or utcnow()
     # A new best picture: its title is read off the request path, once this transaction commits.
-    from app.services.recognition import recognise_after_commit
-
-    recognise_after_commit(sticky=sticky)
+    effects.after_commit(Effect.NEW_PICTURE, sticky.id)
     return True
 
 
@@ -363,7 +358,7 @@ def drop_picture(*, sticky: Sticky, picture_dir: str) -> None:
     """Forget the sticky's picture and its suggestion: the next view of it is kept, whatever it is."""
     old = picture_path(picture_dir, sticky)
     if old is not None:
-        _remember(_AFTER_COMMIT, old)
+        effects.after_commit(Effect.DELETE_FILE, old)
     sticky.picture_file = None
     sticky.picture_quality = None
     sticky.picture_score = None
@@ -526,19 +521,11 @@ def handwritten_people(event: Event) -> list[Sticky]:
 # -- files follow the transaction ---------------------------------------------------------------
 
 
-def _remember(key: str, path: Path) -> None:
-    db.session().info.setdefault(key, []).append(Path(path))
+def delete_files(paths: Iterable[Path]) -> None:
+    """Delete the files at ``paths``; one already gone is fine.
 
-
-@sa_event.listens_for(Session, "after_commit")
-def _after_commit(session) -> None:
-    for path in session.info.pop(_AFTER_COMMIT, []):
-        path.unlink(missing_ok=True)
-    session.info.pop(_AFTER_ROLLBACK, None)
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _after_rollback(session) -> None:
-    for path in session.info.pop(_AFTER_ROLLBACK, []):
-        path.unlink(missing_ok=True)
-    session.info.pop(_AFTER_COMMIT, None)
+    Subscribed in create_app (app.effects): it runs once the transaction that stopped naming the
+    files has committed, or once the one that wrote them has rolled back.
+    """
+    for path in paths:
+        Path(path).unlink(missing_ok=True)

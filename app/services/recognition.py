@@ -34,14 +34,12 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Sticky
@@ -51,7 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_PENDING = "openspaces.recognition.pending"
 _EXTENSION = "openspaces.recognition"
 MAX_SUGGESTION = 120  # Sticky.suggested_title's length
 QUIET_S = 0.5  # no request for this long: the server is quiet, a title may be read
@@ -59,10 +56,13 @@ LONGEST_WAIT_S = 10.0  # a server that is never quiet still gets a title read th
 _last_request = [0.0]  # time.monotonic() of the latest request in this process
 
 
-def note_request() -> None:
-    """Note that a request came in: reading titles waits until requests pause."""
+def note_request(app) -> None:
+    """Note that a request to ``app`` came in: reading titles waits until requests pause.
+
+    The app's first request also queues the pictures a stopped process left unread (``catch_up``).
+    """
     _last_request[0] = time.monotonic()
-    worker = current_recogniser()
+    worker = recogniser(app)
     if worker is not None:
         worker.catch_up()
 
@@ -130,34 +130,16 @@ def keep_suggestion(*, sticky: Sticky, picture_file: str, text: str | None) -> b
     return True
 
 
-def recognise_after_commit(*, sticky: Sticky) -> None:
-    """Read the sticky's new best picture once the current transaction has committed."""
-    db.session().info.setdefault(_PENDING, []).append(sticky.id)
+def read_new_pictures(app, sticky_ids: Iterable[int]) -> None:
+    """Have the app's recogniser read the stickies' new best pictures, each once; none without one.
 
-
-def _no_recogniser() -> Recogniser | None:
-    return None
-
-
-# Which recogniser serves the transaction that just committed: the app layer sets this to the
-# current app's (app.views.pictures.init_app), so that no service reaches for Flask's current_app.
-current_recogniser: Callable[[], Recogniser | None] = _no_recogniser
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _after_commit(session) -> None:
-    ids = session.info.pop(_PENDING, None)
-    if not ids:
-        return
-    worker = current_recogniser()
+    Subscribed in create_app (app.effects): it runs once a transaction that stored new best
+    pictures (app.services.pictures) has committed, with the ids of their stickies.
+    """
+    worker = recogniser(app)
     if worker is not None:
-        for sticky_id in dict.fromkeys(ids):
+        for sticky_id in dict.fromkeys(sticky_ids):
             worker.submit(sticky_id)
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _after_rollback(session) -> None:
-    session.info.pop(_PENDING, None)
 
 
 def recogniser(app) -> Recogniser | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from flask import (
@@ -9,7 +10,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    has_app_context,
     redirect,
     render_template,
     request,
@@ -27,21 +27,12 @@ from app.views.common import current_event_or_404, is_organizer, organizer_requi
 bp = Blueprint("pictures", __name__)
 
 
-def _app_recogniser():
-    """Return the current app's title recogniser, or None outside an app or without an engine."""
-    if not has_app_context():
-        return None
-    return recognition.recogniser(current_app._get_current_object())
-
-
 def init_app(app) -> None:
     """Offer the templates `sticky_picture(sticky, size)`: the picture, or nothing without one.
 
-    Also let title recognition find the app whose transaction committed a new picture, and
-    tell it when requests come in, so that it reads while the server is quiet.
+    Also tell title recognition when requests come in, so that it reads while the server is quiet.
     """
-    recognition.current_recogniser = _app_recogniser
-    app.before_request(recognition.note_request)
+    app.before_request(partial(recognition.note_request, app))
 
     def sticky_picture(sticky, size: str = "small") -> Markup:
         if not sticky.picture_file:

@@ -216,14 +216,14 @@ def test_writing_area_every_template_lies_inside_the_sticky():
         assert 0.2 < y0 < area.keepout[1] < y1 < 1, name
 
 
-def test_wait_for_quiet_waits_for_a_pause_in_requests_but_not_for_ever():
+def test_wait_for_quiet_waits_for_a_pause_in_requests_but_not_for_ever(app):
     import threading
     import time
 
     from app.services import recognition
 
     stop = threading.Event()
-    recognition.note_request()
+    recognition.note_request(app)
     started = time.monotonic()
     assert recognition.wait_for_quiet(stop, quiet_s=0.3, longest_s=5.0)
     assert 0.3 <= time.monotonic() - started < 1.0
@@ -232,7 +232,7 @@ def test_wait_for_quiet_waits_for_a_pause_in_requests_but_not_for_ever():
 
     def busy():
         while not keep_busy.is_set():
-            recognition.note_request()
+            recognition.note_request(app)
             time.sleep(0.02)
 
     thread = threading.Thread(target=busy)
