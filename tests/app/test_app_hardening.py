@@ -683,7 +683,7 @@ def test_readme_test_lines_add_the_test_stack_and_run_pytest():
         testing[0]
     )
     assert testing[0].endswith(
-        ".venv/bin/pip install -q uv && .venv/bin/uv pip install -q --python .venv/bin/python "
-        "-e '.[test]'"
+        ".venv/bin/pip install -q uv && .venv/bin/uv pip install -q --compile-bytecode "
+        "--python .venv/bin/python -e '.[test]'"
     )
     assert testing[1] == ".venv/bin/python -m pytest"
