@@ -85,6 +85,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Set by `openspaces serve --behind-proxy`: trust one proxy's X-Forwarded-* headers.
         BEHIND_PROXY=os.environ.get("OPENSPACES_BEHIND_PROXY", "") not in ("", "0"),
         PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 30,
+        # Board news (app.services.outbox) is told once a sticky has not changed for this long,
+        # so that a sticky flickering in and out of view, or an undone scan, says nothing twice.
+        OUTBOX_SETTLE_S=20.0,
+        # Webhooks (app.services.webhooks): one delivery thread per server process (False: none,
+        # as in the tests, which deliver by hand); tries per message and hook, the wait before the
+        # second try (doubling each time), and how long one try waits for an answer.
+        WEBHOOK_DELIVERY=True,
+        WEBHOOK_MAX_ATTEMPTS=12,
+        WEBHOOK_BACKOFF_S=5.0,
+        WEBHOOK_TIMEOUT_S=10.0,
         # What the pages take as "now": tests set a function of their own to move the clock.
         CLOCK=None,
     )
@@ -125,7 +135,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # the models, more than a second.
     from app import effects
     from app.effects import Effect
-    from app.services import live, recognition
+    from app.services import live, recognition, webhooks
     from app.services import pictures as picture_files
 
     # Everything that happens once a transaction has ended, in this order: a service queues an
@@ -140,7 +150,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         effects.on_rollback(Effect.DELETE_FILE, picture_files.delete_files),
         # The title on a new best picture is read by this app's recogniser, off the request path.
         effects.on_commit(Effect.NEW_PICTURE, partial(recognition.read_new_pictures, app)),
+        # Board news written by the transaction goes out from this app's delivery worker.
+        effects.on_commit(Effect.OUTBOX_MESSAGE, partial(webhooks.wake, app)),
     )
+    # The first request starts the delivery worker, which picks up what a stopped process left.
+    app.before_request(partial(webhooks.note_request, app))
     if app.config["BEHIND_PROXY"]:
         trust_proxy(app)
     # Ids in URLs are database keys: past 64 bits they cannot exist, so they are a 404, not a 500.

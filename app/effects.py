@@ -39,6 +39,8 @@ class Effect(StrEnum):
     DELETE_FILE = "delete-file"
     # Item: the id of a sticky whose new best picture the transaction stored.
     NEW_PICTURE = "new-picture"
+    # Item: the message_id of an outbox message the transaction wrote or replaced.
+    OUTBOX_MESSAGE = "outbox-message"
 
 
 class Ending(StrEnum):

@@ -404,6 +404,102 @@ class CameraPairing(db.Model):
         return f"<CameraPairing {self.name!r}>"
 
 
+class MessageType(enum.StrEnum):
+    """What a message of the outbox tells: the board news people care about."""
+
+    POSTED = "session.posted"  # a session sticky came onto the wall
+    TITLED = "session.titled"  # a session on the wall got its title, or a new one
+    MOVED = "session.moved"  # a session on the wall changed room or slot
+    REMOVED = "session.removed"  # a session sticky came off the wall
+
+
+class HookFormat(enum.StrEnum):
+    """How a hook's messages are written and signed."""
+
+    STANDARD = "standard"  # Standard Webhooks: JSON, signed with the hook's whsec_ secret
+
+
+class OutboxMessage(db.Model):
+    """One piece of board news, written in the transaction that made the change (app.services.outbox).
+
+    A message waits ``OUTBOX_SETTLE_S`` after its last change (``changed_dt``) before it is
+    released to the hooks: a newer change of the same sticky before then replaces it.
+    ``message_id`` is the ``webhook-id`` every delivery of it carries, on every retry.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_released_changed", "released_dt", "changed_dt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(40), unique=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    sticky_id: Mapped[int] = mapped_column(
+        ForeignKey("stickies.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[MessageType] = mapped_column(String(32))
+    # What the message says about the sticky, as it was at the change: code, title, room, start, end.
+    data: Mapped[dict] = mapped_column(JSON)
+    # The last change a message stands for, when it was written or replaced (the server's clock).
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the settled message was handed to the hooks (its deliveries made); null before.
+    released_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.message_id} {self.type} sticky {self.sticky_id}>"
+
+
+class Hook(db.Model):
+    """A URL that gets board news. The secret is stored as given: it is needed to sign each delivery."""
+
+    __tablename__ = "hooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    format: Mapped[HookFormat] = mapped_column(String(16), default=HookFormat.STANDARD)
+    # Comma-separated message types it gets; empty: every type.
+    events: Mapped[str] = mapped_column(String(300), default="")
+    secret: Mapped[str] = mapped_column(String(100))
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def event_list(self) -> list[str]:
+        return [name for name in self.events.split(",") if name]
+
+    def wants(self, message_type: str) -> bool:
+        return not self.events or message_type in self.event_list
+
+    def __repr__(self) -> str:
+        return f"<Hook {self.id} {self.url!r}>"
+
+
+class Delivery(db.Model):
+    """One message to one hook: tried until the hook answers 2xx, or dead after too many tries."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("message_id", "hook_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True
+    )
+    hook_id: Mapped[int] = mapped_column(ForeignKey("hooks.id", ondelete="CASCADE"), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the next try is due; null once delivered or dead. A worker trying it moves it on first,
+    # so that another worker leaves it alone meanwhile.
+    next_try_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    delivered_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    dead_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    message: Mapped[OutboxMessage] = relationship()
+    hook: Mapped[Hook] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Delivery {self.message_id} to hook {self.hook_id} x{self.attempts}>"
+
+
 def count_layout_changes(session: Session, flush_context, instances) -> None:
     """Count every change of an event's rooms, slots or time zone in its ``layout_version``.
 

@@ -18,10 +18,12 @@ from app.models import (
     Scan,
     Slot,
     Sticky,
+    StickyKind,
     utcnow,
 )
 from app.services import ServiceError
 from app.services.layout import Layout
+from app.services.outbox import note_place_change, sticky_data
 
 
 @dataclass
@@ -269,6 +271,8 @@ def set_place(
     left = place_of(sticky)
     if left == place:
         return None
+    # The board news of the move is written with it (app.services.outbox); a rebuild tells nothing.
+    was = sticky_data(sticky) if record and sticky.kind == StickyKind.SESSION else None
     status = place.status
     if place.in_cell:
         ahead = [
@@ -308,6 +312,8 @@ def set_place(
                 record=record,
                 wall=wall,
             )
+    if was is not None:
+        note_place_change(sticky=sticky, left=left.status, was=was)
     return placement
 
 

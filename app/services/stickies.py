@@ -22,6 +22,7 @@ from app.services import ServiceError
 from app.services.claim_keys import key_matches
 from app.services.codes import hash_secret, new_code, new_secret, normalize_code, secret_matches
 from app.services.events import next_marker_id
+from app.services.outbox import note_title
 
 MAX_PRINT_COUNT = 10_000
 # The marker dictionary holds 1000 ids; ids 0-3 are the corners.
@@ -166,6 +167,8 @@ def claim_sticky(
     if claimed.rowcount != 1:
         raise AlreadyClaimed("this sticky has been claimed already")
     db.session.expire(sticky)
+    if values["title"]:
+        note_title(sticky=sticky)
     return secret
 
 
@@ -177,8 +180,12 @@ def edit_sticky(
         raise ServiceError("a blank sticky is claimed, not edited")
     if sticky.hidden and not by_organizer:
         raise ServiceError(HIDDEN_MESSAGE)
-    for attr, value in _field_values(sticky, fields).items():
+    values = _field_values(sticky, fields)
+    retitled = values["title"] != (sticky.title or "")
+    for attr, value in values.items():
         setattr(sticky, attr, value)
+    if retitled:
+        note_title(sticky=sticky)
 
 
 def _field_values(sticky: Sticky, fields: SessionFields | PersonFields) -> dict[str, object]:

@@ -1,13 +1,20 @@
-"""Helpers the app tests share: the sample event, UTC times, CSRF tokens, races, a live server.
+"""Helpers the app tests share: the sample event, UTC times, CSRF tokens, races, a live server,
+a webhook receiver.
 
 Fixtures live in conftest.py; these are plain functions and values that tests import.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
+import json
 import re
 import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from werkzeug.serving import make_server
@@ -108,3 +115,50 @@ def log_in(page, base_url: str, *, password: str = "correct horse") -> None:
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
+
+
+class WebhookReceiver:
+    """A local HTTP server that keeps every webhook it gets and answers the statuses it is given."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.answers: list[int] = []  # answered in order; 204 once they run out
+        self.arrived = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(receiver.answers.pop(0) if receiver.answers else 204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                receiver.arrived.set()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def messages(self, secret: str) -> list[dict]:
+        """Return every body received, after checking its Standard Webhooks signature."""
+        return [verified_webhook(secret, headers, body) for headers, body in self.received]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def verified_webhook(secret: str, headers: dict[str, str], body: bytes) -> dict:
+    """Check a webhook as a receiver does (standardwebhooks.com), and return its JSON body."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    signatures = [s.split(",", 1)[1] for s in headers["webhook-signature"].split()]
+    assert any(hmac.compare_digest(expected, s) for s in signatures), "bad signature"
+    assert abs(time.time() - int(headers["webhook-timestamp"])) < 60
+    assert headers["content-type"] == "application/json"
+    return json.loads(body)

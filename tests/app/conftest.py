@@ -64,6 +64,8 @@ def app(tmp_path, tmp_path_factory):
             "WTF_CSRF_ENABLED": False,
             # Recognition costs a second of CPU per picture: only its own tests turn it on.
             "OCR_ENGINE": None,
+            # Webhooks are delivered by hand (app.services.webhooks.deliver_due), but in one test.
+            "WEBHOOK_DELIVERY": False,
         }
     )
     with app.app_context():
@@ -334,7 +336,12 @@ def live_server(request, tmp_path, tmp_path_factory, event_file):
     drop = None
     instance = tmp_path / "instance"
     instance.mkdir()
-    config = {"INSTANCE_PATH": str(instance), "SECRET_KEY": "live-test", "OCR_ENGINE": None}
+    config = {
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "live-test",
+        "OCR_ENGINE": None,
+        "WEBHOOK_DELIVERY": False,
+    }
     # Both databases start as copies of one migrated per run, as the ``app`` fixture's do.
     if backend == "postgresql":
         if not POSTGRES_URL:

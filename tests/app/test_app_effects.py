@@ -63,6 +63,7 @@ def test_effects_every_kind_has_a_subscriber(app):
         (Ending.COMMIT, Effect.DELETE_FILE),
         (Ending.ROLLBACK, Effect.DELETE_FILE),
         (Ending.COMMIT, Effect.NEW_PICTURE),
+        (Ending.COMMIT, Effect.OUTBOX_MESSAGE),
     }
 
 

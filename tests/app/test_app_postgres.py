@@ -283,3 +283,43 @@ def test_postgres_waits_in_place_and_lets_a_lock_holder_of_its_worker_go_on(pg_a
     assert answer["read"] == "main"  # the committed name, read past the lock
     assert answer["in_place"] is True  # no other request ran while the read was answered
     assert answer["order"] == ["read", "holder", "writer"]
+
+
+def test_postgres_outbox_delivers_a_scanned_session_to_a_hook(pg_app):
+    from app_helpers import WebhookReceiver
+
+    from app.services.events import apply_event_data
+    from app.services.webhooks import DeliverySettings, add_hook, deliver_due
+
+    data = parse_event_data(
+        {
+            "event": {"name": "PG", "slug": "pg", "timezone": "UTC", "base_url": "http://b"},
+            "rooms": [{"name": "A"}],
+            "slots": [{"start": "2026-03-29T10:00", "end": "2026-03-29T10:45"}],
+        }
+    )
+    event = apply_event_data(data).event
+    (sticky,) = allocate_stickies(
+        event=event, count=1, kind=StickyKind.SESSION, template="note-76", paper="a4"
+    ).stickies
+    receiver = WebhookReceiver()
+    try:
+        hook = add_hook(url=receiver.url)
+        body = {
+            "scan_id": "1",
+            "board_found": True,
+            "stickies": [{"code": sticky.code, "room": "A", "slot": "2026-03-29T10:00"}],
+        }
+        apply_scan(event=event, observations=parse_observations(body), source="pg", remove_after=3)
+        db.session.commit()
+        settings = DeliverySettings(settle_s=0, backoff_s=1)
+        receiver.answers = [500]
+        now = dt.datetime.now(dt.UTC)
+        assert deliver_due(settings=settings, now=now) == 0
+        assert deliver_due(settings=settings, now=now + dt.timedelta(seconds=1)) == 1
+        first, second = receiver.messages(hook.secret)
+        assert first == second
+        assert first["data"]["room"] == "A"
+        assert first["data"]["start"] == "2026-03-29T10:00:00+00:00"
+    finally:
+        receiver.close()

@@ -1,0 +1,158 @@
+"""The outbox of board news: one message per change people care about, written with the change.
+
+Every change of a session sticky's place (app.services.board.set_place) and of the title of a
+session on the wall (app.services.stickies) calls ``note_change`` in its own transaction, so a
+change and its message commit, or roll back, together; nothing is lost when a process dies, and
+app.services.webhooks delivers what the database holds.
+
+Changes settle before they are told: a message is released to the hooks only once its sticky has
+not changed for ``OUTBOX_SETTLE_S`` seconds (``release_settled``). Until then a newer change of the
+same sticky replaces it (``note_change``), so a sticky flickering in and out of view, or a scan that
+is undone, does not spam the receivers: they hear of the state that settled, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import select
+
+from app.effects import Effect, after_commit
+from app.extensions import db
+from app.models import BoardStatus, MessageType, OutboxMessage, Sticky, StickyKind, utcnow
+
+DEFAULT_SETTLE_S = 20.0
+
+
+def new_message_id() -> str:
+    """Return a fresh message id, the ``webhook-id`` of every delivery of the message."""
+    return "msg_" + secrets.token_urlsafe(18)
+
+
+def sticky_data(sticky: Sticky) -> dict:
+    """Return what a message says about a sticky now: its code, title and cell (ids, or None).
+
+    Ids, not names: a scan moves stickies by ids alone, and the names are read when the message
+    goes out (app.services.webhooks.payload).
+    """
+    return {
+        "code": sticky.code,
+        "title": sticky.title or None,
+        "room_id": sticky.room_id,
+        "slot_id": sticky.slot_id,
+    }
+
+
+def _merged(
+    pending: MessageType, newer: MessageType, *, back_where_it_was: bool
+) -> MessageType | None:
+    """Return what one message says for two changes in a row, or None when together they say nothing.
+
+    Receivers know the state before ``pending``: a session posted and then moved, titled or removed
+    before anyone heard of it was posted where it ended, or never there at all.
+    """
+    if pending == MessageType.POSTED:
+        return None if newer == MessageType.REMOVED else MessageType.POSTED
+    if pending == MessageType.REMOVED and newer == MessageType.POSTED:
+        return None if back_where_it_was else MessageType.MOVED
+    if newer == MessageType.TITLED:
+        return pending
+    return newer
+
+
+def note_change(
+    *,
+    sticky: Sticky,
+    type: MessageType,
+    data: dict | None = None,
+    now: dt.datetime | None = None,
+) -> OutboxMessage | None:
+    """Write the message of a change of a session sticky, in the change's transaction.
+
+    The one rule of settling: a message of the same sticky that has not been released yet is
+    replaced by this one (or both go, when together they say nothing, ``_merged``); its id stays.
+    ``data``: what the message says, when not the sticky as it is now (``sticky_data``). Person
+    stickies make no news. Return the message written, None when there is none.
+    """
+    if sticky.kind != StickyKind.SESSION:
+        return None
+    now = now or utcnow()
+    data = data or sticky_data(sticky)
+    pending = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.sticky_id == sticky.id, OutboxMessage.released_dt.is_(None))
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).first()
+    if pending is not None:
+        back = all(pending.data.get(k) == data[k] for k in ("room_id", "slot_id"))
+        merged = _merged(MessageType(pending.type), type, back_where_it_was=back)
+        if merged is None:
+            db.session.delete(pending)
+            return None
+        pending.type, pending.data, pending.changed_dt = merged, data, now
+        after_commit(Effect.OUTBOX_MESSAGE, pending.message_id)
+        return pending
+    message = OutboxMessage(
+        message_id=new_message_id(),
+        event_id=sticky.event_id,
+        sticky_id=sticky.id,
+        type=type,
+        data=data,
+        created_dt=now,
+        changed_dt=now,
+    )
+    db.session.add(message)
+    after_commit(Effect.OUTBOX_MESSAGE, message.message_id)
+    return message
+
+
+def note_place_change(*, sticky: Sticky, left: BoardStatus, was: dict) -> OutboxMessage | None:
+    """Note a sticky's move from a place of status ``left`` to where it is now.
+
+    ``was``: the ``sticky_data`` before the move; a removal tells where the sticky was (and
+    the title it has now).
+    """
+    if sticky.board_status == BoardStatus.NONE:
+        data = {**was, "title": sticky.title or None}
+        return note_change(sticky=sticky, type=MessageType.REMOVED, data=data)
+    if left == BoardStatus.NONE:
+        return note_change(sticky=sticky, type=MessageType.POSTED)
+    return note_change(sticky=sticky, type=MessageType.MOVED)
+
+
+def note_title(*, sticky: Sticky) -> OutboxMessage | None:
+    """Note a new title of a sticky; only a session on the wall makes news of it."""
+    if sticky.board_status == BoardStatus.NONE:
+        return None
+    return note_change(sticky=sticky, type=MessageType.TITLED)
+
+
+def release_settled(*, settle_s: float, now: dt.datetime | None = None) -> list[OutboxMessage]:
+    """Return the messages whose sticky has not changed for ``settle_s``, marked released now."""
+    now = now or utcnow()
+    settled = list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.released_dt.is_(None),
+                OutboxMessage.changed_dt <= now - dt.timedelta(seconds=settle_s),
+            )
+            .order_by(OutboxMessage.id)
+        )
+    )
+    for message in settled:
+        message.released_dt = now
+    return settled
+
+
+def next_settled_dt(*, settle_s: float) -> dt.datetime | None:
+    """Return when the next unreleased message settles, None when there is none."""
+    oldest = db.session.scalar(
+        select(OutboxMessage.changed_dt)
+        .where(OutboxMessage.released_dt.is_(None))
+        .order_by(OutboxMessage.changed_dt)
+        .limit(1)
+    )
+    return oldest + dt.timedelta(seconds=settle_s) if oldest else None
