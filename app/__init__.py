@@ -88,10 +88,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Board news (app.services.outbox) is told once a sticky has not changed for this long,
         # so that a sticky flickering in and out of view, or an undone scan, says nothing twice.
         OUTBOX_SETTLE_S=20.0,
-        # Webhooks (app.services.webhooks): one delivery thread per server process (False: none,
-        # as in the tests, which deliver by hand); tries per message and hook, the wait before the
-        # second try (doubling each time), and how long one try waits for an answer.
-        WEBHOOK_DELIVERY=True,
+        # Webhooks (app.services.webhooks): one delivery thread per server process (False, or
+        # OPENSPACES_WEBHOOK_DELIVERY=0: none, as in the tests, which deliver by hand); tries per
+        # message and hook, the wait before the second try (doubling each time), and how long one
+        # try waits for an answer.
+        WEBHOOK_DELIVERY=os.environ.get("OPENSPACES_WEBHOOK_DELIVERY", "1") not in ("", "0"),
         WEBHOOK_MAX_ATTEMPTS=12,
         WEBHOOK_BACKOFF_S=5.0,
         WEBHOOK_TIMEOUT_S=10.0,
