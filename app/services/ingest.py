@@ -309,10 +309,7 @@ def _check(
         posted += pictures.load_pending_views(settings.pending_dir, pending)
     elif image is not None and result is not None and settings.picture_dir:
         posted += _cut_views(event, image, result, turns=turns)
-    encoded = None
-    if image is not None:
-        annotated = image if result is None else annotate(image, result, turns=turns)
-        encoded = encode_photo(image, annotated, turns=turns)
+    encoded = encode_photo(image, result, turns=turns) if image is not None else None
     return _Inputs(
         observations=observations,
         image=image,
@@ -394,12 +391,14 @@ def write_outline(path: Path, image, result) -> dict:
     return found
 
 
-def encode_photo(image, annotated, *, turns: ScanTurns | None = None) -> tuple[bytes, bytes]:
-    """Encode a photo and its annotated copy as JPEG, in ``turns``: seconds for a large photo,
-    so done before the board's write lock is taken."""
-    encode = (turns or scan_turns()).run
+def encode_photo(image, result=None, *, turns: ScanTurns | None = None) -> tuple[bytes, bytes]:
+    """Encode a photo and its copy annotated with the scanner's ``result`` (the photo itself
+    without one) as JPEG, in ``turns``: seconds for a large photo, so done before the board's
+    write lock is taken."""
+    turns = turns or scan_turns()
+    annotated = image if result is None else annotate(image, result, turns=turns)
     return tuple(
-        encode(encode_image, picture, quality=JPEG_QUALITY, what="the photo")
+        turns.run(encode_image, picture, quality=JPEG_QUALITY, what="the photo")
         for picture in (image, annotated)
     )
 
@@ -467,8 +466,9 @@ def _preview(*, event: Event, photo: bytes, settings: ScanSettings, decoder: str
     views = _cut_views(event, image, result, turns=turns)
     written: list[Path] = []
     try:
-        encoded = encode_photo(image, annotate(image, result, turns=turns), turns=turns)
-        write_photo(settings.pending_dir, pending, encoded, written=written)
+        write_photo(
+            settings.pending_dir, pending, encode_photo(image, result, turns=turns), written=written
+        )
         if settings.picture_dir:
             written += pictures.save_pending_views(settings.pending_dir, pending, views)
         path = settings.pending_dir / f"{pending}.json"

@@ -45,7 +45,7 @@ def test_scan_photos_are_written_through_the_folder_storage(tmp_path):
 
     written = []
     image = np.full((40, 60, 3), 200, dtype=np.uint8)
-    name = write_photo(tmp_path / "scans", "12-ab", encode_photo(image, image), written=written)
+    name = write_photo(tmp_path / "scans", "12-ab", encode_photo(image), written=written)
     assert name == "12-ab-annotated.jpg"
     assert sorted(p.name for p in (tmp_path / "scans").iterdir()) == [
         "12-ab-annotated.jpg",
