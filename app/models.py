@@ -220,6 +220,8 @@ class Sticky(db.Model):
     placed_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Scans in a row in which the sticky's cell was visible and the sticky was not seen.
     missed_scans: Mapped[int] = mapped_column(Integer, default=0)
+    # When the first of those scans was captured: a sticky gone long enough comes off sooner.
+    missed_since_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     # The best picture of the sticky so far, cut from a scan (app/services/pictures.py): its file in
     # the instance's picture folder, its score (scanner.ViewScore) and size on disk.

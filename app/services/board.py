@@ -268,6 +268,7 @@ def set_place(
     if wall is not None:
         wall.add(sticky)
     sticky.missed_scans = 0
+    sticky.missed_since_dt = None
     left = place_of(sticky)
     if left == place:
         return None
@@ -359,6 +360,12 @@ def remove_sticky(
     return set_place(sticky=sticky, place=NOT_ON_WALL, source=source, scan=scan, now=now)
 
 
+# A sticky missed in two scans in a row that were captured this many seconds apart or more comes off
+# without waiting for ``remove_after`` scans: a camera that posts only when the wall changed, and
+# confirms a change with its next frames, takes it off within seconds instead of heartbeats.
+MISSING_FOR_S = 4.0
+
+
 def count_miss(
     *,
     sticky: Sticky,
@@ -367,19 +374,27 @@ def count_miss(
     scan: Scan,
     now: dt.datetime,
     wall: Wall | None = None,
+    missing_for_s: float = MISSING_FOR_S,
 ) -> Placement | None:
     """Count a scan that found the board but not this sticky; remove it after enough in a row.
 
     A sticky comes off only after its cell was visible, and not hidden, in ``remove_after`` scans
-    in a row: someone standing in front of it starts the row again.
+    in a row, or in at least two scans in a row the first and last of which were captured
+    ``missing_for_s`` seconds apart or more (``now`` is when this scan was captured): someone
+    standing in front of it starts the row again, and one bad frame never takes a sticky off.
     """
     if sticky.board_status == BoardStatus.NONE:
         return None
     if cell_hidden:
         sticky.missed_scans = 0
+        sticky.missed_since_dt = None
         return None
     sticky.missed_scans += 1
-    if sticky.missed_scans < remove_after:
+    if sticky.missed_scans == 1 or sticky.missed_since_dt is None:
+        sticky.missed_since_dt = now
+    missing_s = (now - sticky.missed_since_dt).total_seconds()
+    long_enough = sticky.missed_scans >= 2 and missing_s >= missing_for_s
+    if sticky.missed_scans < remove_after and not long_enough:
         return None
     return set_place(
         sticky=sticky,
@@ -524,7 +539,8 @@ def rebuild_from_history(event: Event) -> int:
     moves = list(db.session.scalars(query))
     stickies = list(db.session.scalars(select(Sticky).filter_by(event_id=event.id)))
     before = {
-        s.id: (s.board_status, s.room_id, s.slot_id, s.placed_dt, s.missed_scans) for s in stickies
+        s.id: (s.board_status, s.room_id, s.slot_id, s.placed_dt, s.missed_scans, s.missed_since_dt)
+        for s in stickies
     }
     for sticky in stickies:
         sticky.board_status, sticky.room_id, sticky.slot_id, sticky.placed_dt = (
@@ -550,6 +566,7 @@ def rebuild_from_history(event: Event) -> int:
     differed = 0
     for sticky in stickies:
         sticky.missed_scans = before[sticky.id][4]
+        sticky.missed_since_dt = before[sticky.id][5]
         if (sticky.board_status, sticky.room_id, sticky.slot_id, sticky.placed_dt) != before[
             sticky.id
         ][:4]:
