@@ -35,6 +35,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Each sticky's best picture; all pictures of one event together stay under the cap.
         PICTURE_DIR=str(instance / "pictures"),
         PICTURES_MAX_BYTES=500 * 1024 * 1024,
+        # Where wall photos and pictures are kept instead (app.services.storage): s3://BUCKET/PREFIX,
+        # which every app machine shares, with the endpoint and credentials from boto3's own AWS_*
+        # variables (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...); unset, the instance folder.
+        STORAGE_URL=os.environ.get("OPENSPACES_STORAGE_URL") or None,
         # Handwritten titles on new best pictures are read by this engine (scanner.ocr) in one
         # low-priority child process, while requests pause; None reads nothing. A full queue
         # skips pictures, never waits.
@@ -136,7 +140,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # the models, more than a second.
     from app import effects
     from app.effects import Effect
-    from app.services import live, recognition, webhooks
+    from app.services import live, recognition, storage, webhooks
     from app.services import pictures as picture_files
 
     # Everything that happens once a transaction has ended, in this order: a service queues an
@@ -154,6 +158,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Board news written by the transaction goes out from this app's delivery worker.
         effects.on_commit(Effect.OUTBOX_MESSAGE, partial(webhooks.wake, app)),
     )
+    # A storage URL without a bucket, or boto3 missing for one, fails at start, not at a photo.
+    storage.stores_for(app.config)
     # The first request starts the delivery worker, which picks up what a stopped process left.
     app.before_request(partial(webhooks.note_request, app))
     if app.config["BEHIND_PROXY"]:

@@ -38,7 +38,7 @@ def purge(app, days: int | None, dry_run: bool) -> None:
         days = int(app.config.get("PHOTO_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
     with app.app_context():
         done = purge_photos(
-            scans_dir=ScanSettings.from_config(app.config).scans_dir,
+            store=ScanSettings.from_config(app.config).scans_store,
             retention_days=days,
             dry_run=dry_run,
         )

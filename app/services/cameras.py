@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
@@ -23,6 +22,7 @@ from app.services import ServiceError
 from app.services.codes import new_code
 from app.services.images import encode_image
 from app.services.organizers import create_token
+from app.services.storage import Storage
 from app.services.text import plural
 
 PAIRING_SALT = "openspaces.camera-pairing"
@@ -139,7 +139,7 @@ def cameras(
     return sorted(rows, key=lambda r: r.revoked)
 
 
-def last_scan_report(*, event: Event, token: ApiToken, upload_dir: str) -> dict | None:
+def last_scan_report(*, event: Event, token: ApiToken, store: Storage) -> dict | None:
     """Return what the camera's last scan saw, for the camera page; None before its first scan.
 
     ``outline`` is the board through the corner markers (tl, tr, br, bl) in the photo's pixels and
@@ -159,7 +159,7 @@ def last_scan_report(*, event: Event, token: ApiToken, upload_dir: str) -> dict 
     titles = dict(
         db.session.execute(select(Sticky.code, Sticky.title).where(Sticky.code.in_(codes))).all()
     )
-    outline = _outline(event=event, scan=scan, upload_dir=upload_dir)
+    outline = _outline(event=event, scan=scan, store=store)
     return {
         "scan": scan.id,
         "scan_id": scan.client_scan_id,
@@ -183,47 +183,49 @@ def last_scan_report(*, event: Event, token: ApiToken, upload_dir: str) -> dict 
     }
 
 
-def _outline(*, event: Event, scan: Scan, upload_dir: str) -> dict | None:
+def _outline(*, event: Event, scan: Scan, store: Storage) -> dict | None:
     """Return the board outline of a scan's photo: kept by ingest when the server scanned the
-    photo, otherwise found once here and kept beside the photo."""
+    photo, otherwise found once here and kept beside the photo (``store``: the scans' store)."""
     if not scan.image_path or not scan.board_found:
         return None
-    from app.services.ingest import outline_path, write_outline
+    from app.services.ingest import outline_key, write_outline
 
-    folder = Path(upload_dir) / "scans"
-    kept = outline_path(folder, scan.id)
-    if kept.exists():
-        return json.loads(kept.read_text())
+    kept = store.get(outline_key(scan.id))
+    if kept is not None:
+        return json.loads(kept)
     # The photo as taken lies beside its annotated copy (app/services/ingest.py).
-    photo = folder / scan.image_path.replace("-annotated.jpg", ".jpg")
-    if not photo.is_file():
+    image = _decode(store.get(scan.image_path.replace("-annotated.jpg", ".jpg")))
+    if image is None:
         return None
-    import cv2
-
     from app.services.scanning import scan_photo
 
-    image = cv2.imread(str(photo))
-    if image is None:
+    return write_outline(store, outline_key(scan.id), image, scan_photo(event, image))
+
+
+def _decode(data: bytes | None):
+    """Return the JPEG ``data`` as a BGR array, or None when there is none or it is unreadable."""
+    if data is None:
         return None
-    return write_outline(kept, image, scan_photo(event, image))
+    import cv2  # slow imports, kept off the web app's start
+    import numpy as np
+
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
 
 
-def scan_thumbnail(*, scan: Scan, upload_dir: str, width: int = THUMB_WIDTH) -> Path | None:
-    """Return a small JPEG of the scan's annotated photo, made once and kept beside it."""
+def scan_thumbnail(*, scan: Scan, store: Storage, width: int = THUMB_WIDTH) -> str | None:
+    """Return the key of a small JPEG of the scan's annotated photo in ``store`` (the scans'
+    store), made once and kept beside it."""
     if not scan.image_path:
         return None
-    folder = Path(upload_dir) / "scans"
-    thumb = folder / f"{scan.id}-thumb.jpg"
-    if thumb.exists():
+    thumb = f"{scan.id}-thumb.jpg"
+    if store.exists(thumb):
         return thumb
-    import cv2
-
-    image = cv2.imread(str(folder / scan.image_path))
+    image = _decode(store.get(scan.image_path))
     if image is None:
         return None
+    import cv2
+
     height = max(1, round(image.shape[0] * width / image.shape[1]))
     small = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-    from app.services.storage import FolderStorage
-
-    FolderStorage(folder).put(thumb.name, encode_image(small, quality=80, what="the thumbnail"))
+    store.put(thumb, encode_image(small, quality=80, what="the thumbnail"))
     return thumb

@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import secrets
-import shutil
 import time
 from collections.abc import Mapping
 from contextlib import nullcontext
@@ -53,6 +51,7 @@ from app.services.scans import (
     parse_observations,
     preview_scan,
 )
+from app.services.storage import FolderStorage, Storage, Stored, Stores, delete_stored, stores_for
 from app.services.uploads import read_photo
 
 JPEG_QUALITY = 85
@@ -77,6 +76,9 @@ class ScanSettings:
     # past both a photo is refused with ScannerBusy (app.services.scanning).
     scan_workers: int | None = None
     scan_queue: int | None = None
+    # Where the scans' photos and the pictures are kept (app.services.storage); None: the folders
+    # ``<upload_dir>/scans`` and ``picture_dir``.
+    stores: Stores | None = None
 
     @classmethod
     def from_config(cls, config: Mapping) -> ScanSettings:
@@ -89,6 +91,7 @@ class ScanSettings:
             pictures_max_bytes=config.get("PICTURES_MAX_BYTES", 0),
             scan_workers=config.get("SCAN_WORKERS"),
             scan_queue=config.get("SCAN_QUEUE"),
+            stores=stores_for(config),
         )
 
     def turns(self) -> ScanTurns:
@@ -98,6 +101,16 @@ class ScanSettings:
     @property
     def scans_dir(self) -> Path:
         return Path(self.upload_dir) / "scans"
+
+    @property
+    def scans_store(self) -> Storage:
+        """The store of the scans' photos, thumbnails and outlines."""
+        return self.stores.scans if self.stores else FolderStorage(self.scans_dir)
+
+    @property
+    def pictures_store(self) -> Storage:
+        """The store of the sticky pictures."""
+        return self.stores.pictures if self.stores else FolderStorage(self.picture_dir)
 
     @property
     def pending_dir(self) -> Path:
@@ -227,7 +240,7 @@ def ingest_scan(
 
 def _apply(*, event, source, settings, inputs, pending, now) -> Ingested:
     """Apply checked inputs to the board and store their files, in one transaction."""
-    written: list[Path] = []
+    written: list[Stored | Path] = []
     try:
         outcome = apply_scan(
             event=event,
@@ -332,7 +345,7 @@ def _store_pictures(
     return store_views(
         event=event,
         views=inputs.views,
-        picture_dir=settings.picture_dir,
+        store=settings.pictures_store,
         cap_bytes=settings.pictures_max_bytes,
         now=now,
         must_be_issued=inputs.posted,
@@ -350,32 +363,35 @@ def _cut_views(event: Event, image, result, *, turns: ScanTurns) -> list:
     return turns.run(pictures.cut_views, event=event, image=image, result=result, manifest=manifest)
 
 
-def _store(scan: Scan, inputs: _Inputs, settings: ScanSettings, written: list[Path]) -> None:
+def _store(scan: Scan, inputs: _Inputs, settings: ScanSettings, written: list) -> None:
     """Store the scan's photo with the scan; list every file written in ``written``."""
     stem = f"{scan.id}-{secrets.token_hex(4)}"
+    store = settings.scans_store
     if inputs.pending is not None:
-        folder = settings.pending_dir
-        settings.scans_dir.mkdir(parents=True, exist_ok=True)
         for suffix in (".jpg", "-annotated.jpg"):
-            target = settings.scans_dir / f"{stem}{suffix}"
-            _link_or_copy(folder / f"{inputs.pending}{suffix}", target)
-            written.append(target)
+            try:
+                store.put_file(
+                    f"{stem}{suffix}", settings.pending_dir / f"{inputs.pending}{suffix}"
+                )
+            except FileNotFoundError:
+                raise PendingGone("this scan was applied already or has expired") from None
+            written.append(Stored(store, f"{stem}{suffix}"))
         scan.image_path = f"{stem}-annotated.jpg"
     elif inputs.image is not None:
-        scan.image_path = write_photo(settings.scans_dir, stem, inputs.encoded, written=written)
+        scan.image_path = write_photo(store, stem, inputs.encoded, written=written)
         if inputs.result is not None:
-            path = outline_path(settings.scans_dir, scan.id)
-            write_outline(path, inputs.image, inputs.result)
-            written.append(path)
+            key = outline_key(scan.id)
+            write_outline(store, key, inputs.image, inputs.result)
+            written.append(Stored(store, key))
     db.session.flush()
 
 
-def outline_path(scans_dir: Path, scan_key: int) -> Path:
-    """Return where the board outline of a scan's photo is kept (JSON, beside the photo)."""
-    return scans_dir / f"{scan_key}-outline.json"
+def outline_key(scan_key: int) -> str:
+    """Return the key of the board outline of a scan's photo (JSON, beside the photo)."""
+    return f"{scan_key}-outline.json"
 
 
-def write_outline(path: Path, image, result) -> dict:
+def write_outline(store: Storage, key: str, image, result) -> dict:
     """Keep the board outline a scan found in its photo; return it.
 
     ``outline`` is the board through the corner markers (tl, tr, br, bl) in photo pixels, or None
@@ -387,7 +403,7 @@ def write_outline(path: Path, image, result) -> dict:
         "outline": [[round(x, 1), round(y, 1)] for x, y in quad] if quad else None,
         "size": [width, height],
     }
-    path.write_text(json.dumps(found))
+    store.put(key, json.dumps(found).encode(), content_type="application/json")
     return found
 
 
@@ -403,33 +419,19 @@ def encode_photo(image, result=None, *, turns: ScanTurns | None = None) -> tuple
     )
 
 
-def write_photo(
-    folder: Path, stem: str, encoded: tuple[bytes, bytes], *, written: list[Path]
-) -> str:
+def write_photo(store: Storage, stem: str, encoded: tuple[bytes, bytes], *, written: list) -> str:
     """Write a photo and its annotated copy (``encode_photo``) as ``<stem>.jpg`` and
-    ``<stem>-annotated.jpg``, each whole or not at all. Return the annotated copy's file name.
+    ``<stem>-annotated.jpg`` into ``store``, each whole or not at all; list them in ``written``.
+    Return the annotated copy's key.
     """
-    from app.services.storage import FolderStorage
-
-    store = FolderStorage(folder)
     for suffix, data in zip((".jpg", "-annotated.jpg"), encoded, strict=True):
         store.put(f"{stem}{suffix}", data)
-        written.append(store.path(f"{stem}{suffix}"))
+        written.append(Stored(store, f"{stem}{suffix}"))
     return f"{stem}-annotated.jpg"
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except FileNotFoundError:
-        raise PendingGone("this scan was applied already or has expired") from None
-    except OSError:
-        shutil.copyfile(source, target)
-
-
-def _unlink(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
+def _unlink(written: list) -> None:
+    delete_stored(written)
 
 
 # -- previews waiting in pending/ -----------------------------------------------------------------
@@ -464,10 +466,13 @@ def _preview(*, event: Event, photo: bytes, settings: ScanSettings, decoder: str
     from app.services import pictures
 
     views = _cut_views(event, image, result, turns=turns)
-    written: list[Path] = []
+    written: list[Stored | Path] = []
     try:
         write_photo(
-            settings.pending_dir, pending, encode_photo(image, result, turns=turns), written=written
+            FolderStorage(settings.pending_dir),
+            pending,
+            encode_photo(image, result, turns=turns),
+            written=written,
         )
         if settings.picture_dir:
             written += pictures.save_pending_views(settings.pending_dir, pending, views)

@@ -1,7 +1,7 @@
 """Wall photos: the organizer's as taken, a copy with the faces blurred, and how long each is kept.
 
-The wall camera photographs whoever stands at the board. The files of a scan, in the scans folder
-(``<upload dir>/scans/``, app.services.ingest):
+The wall camera photographs whoever stands at the board. The files of a scan, in the scans' store
+(``<upload dir>/scans/`` or a bucket, app.services.storage and app.services.ingest):
 
 - ``<stem>.jpg``, the photo as taken, ``<stem>-annotated.jpg``, the same with what the scanner read
   drawn on it, and ``<scan id>-thumb.jpg`` (app.services.cameras): the organizer's, with faces as
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -27,6 +26,7 @@ from app.extensions import db
 from app.models import Event, Scan, utcnow
 from app.services.images import encode_image
 from app.services.scanning import ScanTurns, scan_turns
+from app.services.storage import Storage
 from app.services.text import plural
 
 DEFAULT_RETENTION_DAYS = 7
@@ -47,16 +47,12 @@ def public_name(image_path: str) -> str:
     return image_path.removesuffix("-annotated.jpg").removesuffix(".jpg") + "-public.jpg"
 
 
-def organizer_files(scans_dir: Path, scan: Scan) -> list[Path]:
-    """Return the files of a scan that show the wall as photographed (which may not exist)."""
+def organizer_files(scan: Scan) -> list[str]:
+    """Return the keys of a scan's files that show the wall as photographed (which may not exist)."""
     if not scan.image_path:
         return []
     stem = scan.image_path.removesuffix("-annotated.jpg").removesuffix(".jpg")
-    return [
-        scans_dir / f"{stem}.jpg",
-        scans_dir / f"{stem}-annotated.jpg",
-        scans_dir / f"{scan.id}-thumb.jpg",
-    ]
+    return [f"{stem}.jpg", f"{stem}-annotated.jpg", f"{scan.id}-thumb.jpg"]
 
 
 def blurred_copy(*, photo, shown=None) -> bytes:
@@ -73,36 +69,39 @@ def blurred_copy(*, photo, shown=None) -> bytes:
     return encode_image(blur_faces(shown, find_in=photo).image, what="the public photo")
 
 
-def public_photo(*, scans_dir: Path, scan: Scan, turns: ScanTurns | None = None) -> Path | None:
-    """Return the public copy of a scan's photo, made now if it was not yet; None without one.
+def public_photo(*, store: Storage, scan: Scan, turns: ScanTurns | None = None) -> str | None:
+    """Return the key of the public copy of a scan's photo in ``store`` (the scans' store), made
+    now if it was not yet; None without one.
 
     Finding faces takes a second or more of CPU: a copy is made in one of ``turns`` (a photo's
     turn, app.services.scanning), and ScannerBusy says that none is free.
     """
     if not scan.image_path:
         return None
-    from app.services.storage import FolderStorage
-
-    store = FolderStorage(scans_dir)
     name = public_name(scan.image_path)
     if store.exists(name):
-        return store.path(name)
-    raw, annotated, _ = organizer_files(scans_dir, scan)
+        return name
+    raw, annotated, _ = organizer_files(scan)
     turns = turns or scan_turns()
     with turns.turn():
-        data = turns.run(_make_public_copy, raw, annotated)
+        data = turns.run(_make_public_copy, store.get(raw), store.get(annotated))
     if data is None:
         return None
     store.put(name, data)
-    return store.path(name)
+    return name
 
 
-def _make_public_copy(raw: Path, annotated: Path) -> bytes | None:
+def _make_public_copy(raw: bytes | None, annotated: bytes | None) -> bytes | None:
     """Return the blurred copy of the annotated photo, its faces found in the photo as taken."""
-    import cv2  # slow import, kept off the web app's start
+    import cv2  # slow imports, kept off the web app's start
+    import numpy as np
 
-    shown = cv2.imread(str(annotated)) if annotated.is_file() else None
-    photo = cv2.imread(str(raw)) if raw.is_file() else None
+    def decode(data):
+        return (
+            None if data is None else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        )
+
+    shown, photo = decode(annotated), decode(raw)
     if shown is None and photo is None:
         return None
     if shown is None or photo is None or photo.shape != shown.shape:
@@ -110,14 +109,15 @@ def _make_public_copy(raw: Path, annotated: Path) -> bytes | None:
     return blurred_copy(photo=photo, shown=shown)
 
 
-def organizer_photo(*, scans_dir: Path, scan: Scan, turns: ScanTurns | None = None) -> Path | None:
-    """Return the scan's annotated photo as taken, or its public copy once it has been deleted."""
+def organizer_photo(*, store: Storage, scan: Scan, turns: ScanTurns | None = None) -> str | None:
+    """Return the key of the scan's annotated photo as taken, or of its public copy once it has
+    been deleted; None without a photo."""
     if not scan.image_path:
         return None
-    _, annotated, _ = organizer_files(scans_dir, scan)
-    if annotated.is_file():
+    _, annotated, _ = organizer_files(scan)
+    if store.exists(annotated):
         return annotated
-    return public_photo(scans_dir=scans_dir, scan=scan, turns=turns)
+    return public_photo(store=store, scan=scan, turns=turns)
 
 
 def retention_end(event: Event, *, days: int, received_dt: dt.datetime) -> dt.datetime:
@@ -154,7 +154,7 @@ def photo_notice(event: Event, *, retention_days: int) -> str:
 
 def purge_photos(
     *,
-    scans_dir: Path,
+    store: Storage,
     retention_days: int = DEFAULT_RETENTION_DAYS,
     now: dt.datetime | None = None,
     dry_run: bool = False,
@@ -167,7 +167,6 @@ def purge_photos(
     if retention_days < 0:
         raise ValueError(f"the retention period is {retention_days} days; it cannot be negative")
     now = now or utcnow()
-    scans_dir = Path(scans_dir)
     scans = files = size = 0
     query = select(Scan).where(Scan.image_path.is_not(None)).order_by(Scan.id)
     for scan in db.session.scalars(query):
@@ -175,15 +174,16 @@ def purge_photos(
         end = retention_end(event, days=retention_days, received_dt=scan.received_dt)
         if now < end:
             continue
-        found = [path for path in organizer_files(scans_dir, scan) if path.is_file()]
+        found = {key: store.size(key) for key in organizer_files(scan)}
+        found = {key: found_size for key, found_size in found.items() if found_size is not None}
         if not found:
             continue
         if not dry_run:
-            public_photo(scans_dir=scans_dir, scan=scan)
+            public_photo(store=store, scan=scan)
         scans += 1
-        for path in found:
+        for key, found_size in found.items():
             files += 1
-            size += path.stat().st_size
+            size += found_size
             if not dry_run:
-                path.unlink(missing_ok=True)
+                store.delete(key)
     return Purge(scans=scans, files=files, bytes=size)

@@ -2,7 +2,8 @@
 
 - Of two views of a sticky the one with the higher quality (scanner.ViewScore.quality: pixels per
   mm, sharpness, glare, how much of it showed) is kept; a worse or equal view never replaces it.
-- Pictures live in ``<picture_dir>/<event id>/``; an event's pictures together stay under a size
+- Pictures live in the pictures' store (app.services.storage: ``<picture_dir>`` or a bucket) as
+  ``<event id>/<file>``; an event's pictures together stay under a size
   cap. A view that would pass it is not kept, and the log says so once per event.
 - Pictures belong to the sticky, not to a scan or a place: undoing a scan or rebuilding the board
   leaves them alone. An organizer can drop a sticky's picture; the next view of it is then kept.
@@ -30,6 +31,7 @@ from app.extensions import db
 from app.models import Event, Sticky, utcnow
 from app.services import ServiceError
 from app.services.images import ImageEncodeError, encode_image
+from app.services.storage import Storage, Stored, delete_stored
 from app.services.uploads import InvalidUpload
 
 log = logging.getLogger(__name__)
@@ -64,11 +66,17 @@ class View:
     jpeg: bytes | None = None
 
 
-def picture_path(picture_dir: str, sticky: Sticky) -> Path | None:
-    """Return the file of the sticky's picture, or None when it has none."""
+def picture_key(sticky: Sticky) -> str | None:
+    """Return the key of the sticky's picture in the pictures' store, or None when it has none."""
     if not sticky.picture_file:
         return None
-    return Path(picture_dir) / str(sticky.event_id) / sticky.picture_file
+    return f"{sticky.event_id}/{sticky.picture_file}"
+
+
+def picture_path(picture_dir: str, sticky: Sticky) -> Path | None:
+    """Return the file of the sticky's picture in the folder ``picture_dir``, or None."""
+    key = picture_key(sticky)
+    return None if key is None else Path(picture_dir) / key
 
 
 def event_picture_bytes(event_id: int) -> int:
@@ -84,7 +92,7 @@ def store_view(
     sticky: Sticky,
     image=None,
     score,
-    picture_dir: str,
+    store: Storage,
     cap_bytes: int,
     jpeg: bytes | None = None,
     event_bytes: int | None = None,
@@ -114,17 +122,13 @@ def store_view(
             )
         return False
     name = f"{sticky.code}-{hashlib.blake2b(data, digest_size=8).hexdigest()}.jpg"
-    from app.services.storage import FolderStorage
-
-    store = FolderStorage(picture_dir)
     key = f"{sticky.event_id}/{name}"
-    path = store.path(key)
     if not store.exists(key):
         store.put(key, data)
-        effects.after_rollback(Effect.DELETE_FILE, path)
-    old = picture_path(picture_dir, sticky)
-    if old is not None and old != path:
-        effects.after_commit(Effect.DELETE_FILE, old)
+        effects.after_rollback(Effect.DELETE_FILE, Stored(store, key))
+    old = picture_key(sticky)
+    if old is not None and old != key:
+        effects.after_commit(Effect.DELETE_FILE, Stored(store, old))
     sticky.picture_file = name
     sticky.picture_quality = quality
     sticky.picture_score = score.to_dict()
@@ -176,7 +180,7 @@ def store_views(
     *,
     event: Event,
     views: Iterable[View],
-    picture_dir: str,
+    store: Storage,
     cap_bytes: int,
     now: dt.datetime | None = None,
     must_be_issued: Iterable[str] = (),
@@ -228,7 +232,7 @@ def store_views(
             image=view.image,
             jpeg=view.jpeg,
             score=view.score,
-            picture_dir=picture_dir,
+            store=store,
             cap_bytes=cap_bytes,
             event_bytes=total,
             now=now,
@@ -354,11 +358,11 @@ def pending_view_files(folder: Path, pending: str) -> list[Path]:
     return [*folder.glob(f"{pending}-view-*.png"), folder / f"{pending}-views.json"]
 
 
-def drop_picture(*, sticky: Sticky, picture_dir: str) -> None:
+def drop_picture(*, sticky: Sticky, store: Storage) -> None:
     """Forget the sticky's picture and its suggestion: the next view of it is kept, whatever it is."""
-    old = picture_path(picture_dir, sticky)
+    old = picture_key(sticky)
     if old is not None:
-        effects.after_commit(Effect.DELETE_FILE, old)
+        effects.after_commit(Effect.DELETE_FILE, Stored(store, old))
     sticky.picture_file = None
     sticky.picture_quality = None
     sticky.picture_score = None
@@ -521,11 +525,10 @@ def handwritten_people(event: Event) -> list[Sticky]:
 # -- files follow the transaction ---------------------------------------------------------------
 
 
-def delete_files(paths: Iterable[Path]) -> None:
-    """Delete the files at ``paths``; one already gone is fine.
+def delete_files(files: Iterable[Stored | Path]) -> None:
+    """Delete the stored files (app.services.storage.Stored) or local paths; one gone is fine.
 
     Subscribed in create_app (app.effects): it runs once the transaction that stopped naming the
     files has committed, or once the one that wrote them has rolled back.
     """
-    for path in paths:
-        Path(path).unlink(missing_ok=True)
+    delete_stored(files)

@@ -43,6 +43,7 @@ from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.models import Sticky
+from app.services.storage import Storage, local_copy, stores_for
 
 if TYPE_CHECKING:
     from scanner.ocr_process import TitleReader
@@ -154,7 +155,7 @@ def recogniser(app) -> Recogniser | None:
             Recogniser(
                 app,
                 engine=engine,
-                picture_dir=app.config["PICTURE_DIR"],
+                store=stores_for(app.config).pictures,
                 queue_size=app.config.get("OCR_QUEUE_SIZE", 500),
             ),
         )
@@ -164,13 +165,13 @@ def recogniser(app) -> Recogniser | None:
 class Recogniser:
     """Read suggested titles in one daemon thread, from a bounded queue of sticky ids."""
 
-    def __init__(self, app, *, engine: str, picture_dir: str, queue_size: int):
+    def __init__(self, app, *, engine: str, store: Storage, queue_size: int):
         self.app = app
         self.engine = engine
         from scanner.ocr_process import TitleReader
 
         self.reader = TitleReader(engine=engine)
-        self.picture_dir = picture_dir
+        self.store = store
         self.queue: queue.Queue[int] = queue.Queue(maxsize=queue_size)
         self._queued: set[int] = set()
         self._lock = threading.Lock()
@@ -292,7 +293,7 @@ class Recogniser:
                 self.queue.task_done()
 
     def _read(self, sticky_id: int) -> None:
-        from app.services.pictures import picture_path
+        from app.services.pictures import picture_key
 
         sticky = db.session.get(Sticky, sticky_id)
         with self._lock:
@@ -302,14 +303,16 @@ class Recogniser:
         picture_file = sticky.picture_file
         if sticky.suggested_title and picture_file == unread_at_start:
             return  # another process has read this picture since catch_up queued it
-        path = picture_path(self.picture_dir, sticky)
+        key = picture_key(sticky)
         template = sticky.batch.template if sticky.batch else DEFAULT_TEMPLATE
         px_per_mm = (sticky.picture_score or {}).get("px_per_mm")
         # Reading takes a second: hold no transaction open meanwhile.
         db.session.rollback()
-        guess = read_picture_title(
-            path=path, template=template, reader=self.reader, px_per_mm=px_per_mm
-        )
+        # A bucket's picture is read from a temporary copy.
+        with local_copy(self.store, key) as path:
+            guess = read_picture_title(
+                path=path, template=template, reader=self.reader, px_per_mm=px_per_mm
+            )
         if guess is None:
             return
         sticky = db.session.get(Sticky, sticky_id)

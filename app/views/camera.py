@@ -10,7 +10,6 @@ from flask import (
     jsonify,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from markupsafe import Markup
@@ -21,8 +20,10 @@ from app.forms import ActionForm
 from app.models import Scan, utcnow
 from app.services import cameras as camera_service
 from app.services.organizers import revoke_token
+from app.services.storage import stores_for
 from app.views.api import token_required
 from app.views.common import current_event_or_404, organizer_required, run_action
+from app.views.files import send_stored
 
 bp = Blueprint("camera", __name__)
 
@@ -81,7 +82,7 @@ def status():
     """Say which camera this token is and what its last scan saw."""
     event = current_event_or_404()
     report = camera_service.last_scan_report(
-        event=event, token=g.api_token, upload_dir=current_app.config["UPLOAD_DIR"]
+        event=event, token=g.api_token, store=stores_for(current_app.config).scans
     )
     db.session.commit()
     return jsonify(camera=g.api_token.name, last=report)
@@ -91,10 +92,12 @@ def status():
 @organizer_required
 def thumbnail(scan_id: int):
     scan = db.get_or_404(Scan, scan_id)
-    path = camera_service.scan_thumbnail(scan=scan, upload_dir=current_app.config["UPLOAD_DIR"])
-    if path is None:
+    store = stores_for(current_app.config).scans
+    key = camera_service.scan_thumbnail(scan=scan, store=store)
+    response = None if key is None else send_stored(store, key, max_age=3600)
+    if response is None:
         abort(404, description="This scan came without a photo.")
-    return send_file(path, mimetype="image/jpeg", max_age=3600)
+    return response
 
 
 @bp.post("/admin/cameras/revoke")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -13,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from markupsafe import Markup
@@ -22,7 +20,9 @@ from app.extensions import db
 from app.forms import ActionForm, TranscribeForm
 from app.services import ServiceError, live, recognition
 from app.services import pictures as picture_service
+from app.services.storage import stores_for
 from app.views.common import current_event_or_404, is_organizer, organizer_required, sticky_or_404
+from app.views.files import send_stored
 
 bp = Blueprint("pictures", __name__)
 
@@ -57,11 +57,12 @@ def sticky_picture(code: str):
     sticky = sticky_or_404(code)
     if sticky.hidden and not is_organizer():
         abort(404)
-    path = picture_service.picture_path(current_app.config["PICTURE_DIR"], sticky)
-    if path is None or not Path(path).is_file():
-        abort(404, description=f"There is no picture of sticky {sticky.code} yet.")
+    key = picture_service.picture_key(sticky)
     current = request.args.get("v") == picture_service.picture_version(sticky)
-    response = send_file(path, mimetype="image/jpeg", max_age=31536000 if current else 0)
+    store = stores_for(current_app.config).pictures
+    response = None if key is None else send_stored(store, key, max_age=31536000 if current else 0)
+    if response is None:
+        abort(404, description=f"There is no picture of sticky {sticky.code} yet.")
     if current:
         response.cache_control.immutable = True
     return response
@@ -134,7 +135,7 @@ def drop(code: str):
     sticky = sticky_or_404(code)
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired. Reload the page and try again.")
-    picture_service.drop_picture(sticky=sticky, picture_dir=current_app.config["PICTURE_DIR"])
+    picture_service.drop_picture(sticky=sticky, store=stores_for(current_app.config).pictures)
     db.session.commit()
     live.forget_versions()
     flash(f"Picture of {sticky.code} dropped; the next scan that reads it takes a new one.", "ok")

@@ -31,6 +31,7 @@ from app.services.scans import (
 )
 from app.services.text import plural
 from app.views.common import current_event_or_404, organizer_required, run_action
+from app.views.files import send_stored
 
 bp = Blueprint("scans", __name__)
 
@@ -139,10 +140,12 @@ def scan_image(scan_id: int):
     if not scan.image_path:
         abort(404, description="This scan came without a photo.")
     settings = _settings()
-    path = organizer_photo(scans_dir=settings.scans_dir, scan=scan, turns=settings.turns())
-    if path is None:
+    store = settings.scans_store
+    key = organizer_photo(store=store, scan=scan, turns=settings.turns())
+    response = None if key is None else send_stored(store, key)
+    if response is None:
         abort(404, description="This scan's photo is gone.")
-    return send_from_directory(path.parent, path.name)
+    return response
 
 
 @bp.get("/admin/scans/<int:scan_id>/public.jpg")
@@ -150,10 +153,12 @@ def scan_frame(scan_id: int):
     """The scan's photo as the time-lapse shows it: annotated, every face blurred."""
     scan = db.get_or_404(Scan, scan_id)
     settings = _settings()
-    path = public_photo(scans_dir=settings.scans_dir, scan=scan, turns=settings.turns())
-    if path is None:
+    store = settings.scans_store
+    key = public_photo(store=store, scan=scan, turns=settings.turns())
+    response = None if key is None else send_stored(store, key)
+    if response is None:
         abort(404, description="This scan has no photo.")
-    return send_from_directory(path.parent, path.name)
+    return response
 
 
 @bp.post("/admin/scans/<int:scan_id>/undo")

@@ -21,6 +21,7 @@ from app.services.claim_keys import claim_key
 from app.services.pictures import View, store_views
 from app.services.scanning import scan_photo
 from app.services.stickies import SessionFields, claim_sticky, get_sticky
+from app.services.storage import stores_for
 from printables import get_template, sticky_image
 from scanner import ViewScore
 
@@ -304,7 +305,7 @@ def test_stored_picture_leaves_out_the_qr_code_and_the_key(app, client, create_s
     kept = store_views(
         event=sticky.event,
         views=[View(code=sticky.code, image=flat, score=score)],
-        picture_dir=app.config["PICTURE_DIR"],
+        store=stores_for(app.config).pictures,
         cap_bytes=app.config["PICTURES_MAX_BYTES"],
     )
     db.session.commit()

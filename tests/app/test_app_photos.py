@@ -21,6 +21,7 @@ from app.services.images import encode_image
 from app.services.ingest import ScanSettings
 from app.services.photos import Purge, organizer_photo, public_name, purge_photos
 from app.services.printing import kit_spec
+from app.services.storage import FolderStorage
 from benchmarks.demo_wall import event_toml
 from printables.drawing import Text
 from printables.kit import poster_drawing
@@ -192,11 +193,15 @@ def test_purge_deletes_photos_past_retention_and_keeps_the_rest(app, event, late
     size += sum((scans_dir / name).stat().st_size for name in before if name.startswith("2-"))
 
     # The event's last slot ends on 26 September at 11:45 in Kolkata, 06:15 UTC.
-    within = purge_photos(scans_dir=scans_dir, retention_days=7, now=utc(2026, 10, 3, 6, 14))
+    within = purge_photos(
+        store=FolderStorage(scans_dir), retention_days=7, now=utc(2026, 10, 3, 6, 14)
+    )
     assert within == Purge(scans=0, files=0, bytes=0)
     assert files_of(scans_dir) == before
 
-    done = purge_photos(scans_dir=scans_dir, retention_days=7, now=utc(2026, 10, 3, 6, 15))
+    done = purge_photos(
+        store=FolderStorage(scans_dir), retention_days=7, now=utc(2026, 10, 3, 6, 15)
+    )
     assert done == Purge(scans=2, files=6, bytes=size)
     assert files_of(scans_dir) == sorted(
         [public_name(scan.image_path) for scan in past]
@@ -204,10 +209,12 @@ def test_purge_deletes_photos_past_retention_and_keeps_the_rest(app, event, late
     )
     # The scan page shows the blurred copy once the photo as taken is gone.
     gone = past[0]
-    assert organizer_photo(scans_dir=scans_dir, scan=gone) == scans_dir / public_name(
+    assert organizer_photo(store=FolderStorage(scans_dir), scan=gone) == public_name(
         gone.image_path
     )
-    again = purge_photos(scans_dir=scans_dir, retention_days=7, now=utc(2026, 10, 3, 6, 15))
+    again = purge_photos(
+        store=FolderStorage(scans_dir), retention_days=7, now=utc(2026, 10, 3, 6, 15)
+    )
     assert again == Purge(scans=0, files=0, bytes=0)
 
 
@@ -216,7 +223,9 @@ def test_purge_dry_run_deletes_nothing(app, event):
     store_scan(event, scans_dir, "past-1")
     before = files_of(scans_dir)
     size = sum((scans_dir / name).stat().st_size for name in before)
-    done = purge_photos(scans_dir=scans_dir, retention_days=7, now=utc(2026, 12, 1), dry_run=True)
+    done = purge_photos(
+        store=FolderStorage(scans_dir), retention_days=7, now=utc(2026, 12, 1), dry_run=True
+    )
     assert done == Purge(scans=1, files=3, bytes=size)
     assert files_of(scans_dir) == before
 

@@ -8,13 +8,14 @@ from app.extensions import db
 from app.models import StickyKind
 from app.services.board import place_sticky, put_off_grid
 from app.services.pictures import store_views
+from app.services.storage import stores_for
 
 
 def _picture(app, event, sticky, make_view, **score):
     store_views(
         event=event,
         views=[make_view(sticky.code, **score)],
-        picture_dir=app.config["PICTURE_DIR"],
+        store=stores_for(app.config).pictures,
         cap_bytes=app.config["PICTURES_MAX_BYTES"],
     )
     db.session.commit()

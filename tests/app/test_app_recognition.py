@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Sticky
 from app.services.pictures import View, store_views
 from app.services.recognition import keep_suggestion, recogniser, writing_area
+from app.services.storage import stores_for
 from scanner import ViewScore, ocr
 
 WAIT_S = 120  # a bound, not a pace: the first reading loads the models
@@ -28,7 +29,7 @@ def _store(app, event, *views):
     kept = store_views(
         event=event,
         views=views,
-        picture_dir=app.config["PICTURE_DIR"],
+        store=stores_for(app.config).pictures,
         cap_bytes=app.config["PICTURES_MAX_BYTES"],
     )
     db.session.commit()
@@ -164,7 +165,7 @@ def test_recognition_rolled_back_picture_is_not_queued(app, event, create_sticki
     store_views(
         event=event,
         views=[_handwritten_view(sticky.code, "Open data", px_per_mm=2.0)],
-        picture_dir=app.config["PICTURE_DIR"],
+        store=stores_for(app.config).pictures,
         cap_bytes=app.config["PICTURES_MAX_BYTES"],
     )
     db.session.rollback()

@@ -45,13 +45,15 @@ def test_scan_photos_are_written_through_the_folder_storage(tmp_path):
 
     written = []
     image = np.full((40, 60, 3), 200, dtype=np.uint8)
-    name = write_photo(tmp_path / "scans", "12-ab", encode_photo(image), written=written)
+    store = FolderStorage(tmp_path / "scans")
+    name = write_photo(store, "12-ab", encode_photo(image), written=written)
     assert name == "12-ab-annotated.jpg"
     assert sorted(p.name for p in (tmp_path / "scans").iterdir()) == [
         "12-ab-annotated.jpg",
         "12-ab.jpg",
     ]
-    assert FolderStorage(tmp_path / "scans").get("12-ab.jpg")[:2] == b"\xff\xd8"
+    assert store.get("12-ab.jpg")[:2] == b"\xff\xd8"
+    assert [item.key for item in written] == ["12-ab.jpg", "12-ab-annotated.jpg"]
 
 
 def test_s3_storage_keeps_what_it_was_given(s3_bucket):
