@@ -176,6 +176,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         camera,
         errors,
         exports,
+        news,
         pictures,
         printing,
         public,
@@ -191,6 +192,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(printing.bp)
     app.register_blueprint(camera.bp)
     app.register_blueprint(pictures.bp)
+    app.register_blueprint(news.bp)
     pictures.init_app(app)
     from app.views import pages
 

@@ -123,3 +123,34 @@ class PrintForm(FlaskForm):
     kind = SelectField("Kind", choices=["session", "person"])
     template = SelectField("Template", choices=[])
     paper = SelectField("Paper", choices=["a4", "letter"])
+
+
+class HookForm(FlaskForm):
+    """A hook to add on the news page; the service checks what a format needs (app.services.webhooks)."""
+
+    url = StringField(
+        "URL",
+        filters=LINE,
+        validators=[DataRequired(), Length(max=400)],
+        render_kw={"type": "url", "placeholder": "https://hooks.slack.com/services/…"},
+    )
+    format = SelectField(
+        "Format",
+        choices=[
+            ("standard", "Standard Webhooks (signed JSON)"),
+            ("slack", "Slack or Mattermost"),
+            ("discord", "Discord"),
+            ("matrix", "Matrix room"),
+        ],
+    )
+    events = StringField(
+        "Only these types (comma-separated; empty: all)", filters=LINE, validators=[Length(max=300)]
+    )
+    room = StringField("Matrix room id or alias", filters=LINE, validators=[Length(max=200)])
+    token = PasswordField("Matrix access token", validators=[Length(max=100)])
+
+
+class AnnouncementForm(FlaskForm):
+    text = TextAreaField(
+        "Announcement", filters=LINES, validators=[DataRequired(), Length(max=500)]
+    )

@@ -413,12 +413,24 @@ class MessageType(enum.StrEnum):
     TITLED = "session.titled"  # a session on the wall got its title, or a new one
     MOVED = "session.moved"  # a session on the wall changed room or slot
     REMOVED = "session.removed"  # a session sticky came off the wall
+    OVER_CAPACITY = "session.over_capacity"  # more people interested than its room has seats
+    STARTING = "session.starting"  # its slot starts in a few minutes
+    ANNOUNCEMENT = "announcement"  # an organizer's word to everyone, with no sticky
+
+
+# News that is told as soon as it is written: it is no change of the wall that could flicker.
+UNSETTLED_TYPES = (MessageType.STARTING, MessageType.ANNOUNCEMENT)
+# The changes of a sticky's place and title: a newer one replaces the one not yet told.
+PLACE_TYPES = (MessageType.POSTED, MessageType.TITLED, MessageType.MOVED, MessageType.REMOVED)
 
 
 class HookFormat(enum.StrEnum):
     """How a hook's messages are written and signed."""
 
     STANDARD = "standard"  # Standard Webhooks: JSON, signed with the hook's whsec_ secret
+    SLACK = "slack"  # a Slack (or Mattermost) incoming webhook: {"text": ...}
+    DISCORD = "discord"  # a Discord webhook: {"content": ...}
+    MATRIX = "matrix"  # a Matrix room, through the client-server API; the secret is the access token
 
 
 class OutboxMessage(db.Model):
@@ -435,7 +447,8 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(40), unique=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    sticky_id: Mapped[int] = mapped_column(
+    # The session the news is about; none for an announcement.
+    sticky_id: Mapped[int | None] = mapped_column(
         ForeignKey("stickies.id", ondelete="CASCADE"), index=True
     )
     type: Mapped[MessageType] = mapped_column(String(32))
@@ -473,6 +486,24 @@ class Hook(db.Model):
 
     def __repr__(self) -> str:
         return f"<Hook {self.id} {self.url!r}>"
+
+
+class Follower(db.Model):
+    """A browser that marked sessions: the private key of its calendar feed of them.
+
+    The key is not the browser's cookie: the feed's address can be handed to a calendar app
+    without handing over the browser's marks.
+    """
+
+    __tablename__ = "followers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    browser_id: Mapped[str] = mapped_column(String(64), unique=True)
+    feed_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Follower {self.id}>"
 
 
 class Delivery(db.Model):

@@ -625,6 +625,7 @@ def _register_optional_commands() -> None:
     main.add_command(scan_cmd.scan)
     main.add_command(photos_cmd.photos)
     main.add_command(hooks_cmd.hooks)
+    main.add_command(hooks_cmd.announce)
 
 
 _register_optional_commands()

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import BoardStatus, Event, Interest, Room, Sticky, StickyKind
+from app.models import BoardStatus, Event, Interest, MessageType, Room, Sticky, StickyKind
 from app.services.board import Grid
+from app.services.outbox import note_change, sticky_data, withdraw
 from app.services.text import plural
 
 
@@ -115,6 +116,27 @@ def suggest_room(*, sticky: Sticky, interested: int | None = None) -> Room | Non
     return _smallest_fitting(
         sticky.event.rooms, occupied=_occupied_rooms(sticky), needed=count, besides=sticky.room
     )
+
+
+def note_interest_change(*, sticky: Sticky, before: int, after: int) -> None:
+    """Tell that a session outgrew its room when its interest count passes the room's seats.
+
+    The news settles as a move does (app.services.outbox): a count that drops back to the seats
+    before it is told takes it back.
+    """
+    if not _holds_cell(sticky) or not sticky.room.capacity:
+        return
+    seats = sticky.room.capacity
+    if before <= seats < after:
+        free = suggest_room(sticky=sticky, interested=after)
+        data = sticky_data(sticky) | {
+            "interested": after,
+            "seats": seats,
+            "free_room": free.name if free else None,
+        }
+        note_change(sticky=sticky, type=MessageType.OVER_CAPACITY, data=data)
+    elif after <= seats < before:
+        withdraw(sticky=sticky, type=MessageType.OVER_CAPACITY)
 
 
 def capacity_mark(*, sticky: Sticky) -> CapacityMark | None:

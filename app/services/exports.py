@@ -21,9 +21,10 @@ import xml.etree.ElementTree as ET
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import BoardStatus, Event, Room, Slot, Sticky, StickyKind
+from app.models import BoardStatus, Event, Follower, Room, Slot, Sticky, StickyKind
 from app.services.board import board_stickies, room_url, sticky_url
 from app.services.capacity import interest_counts
+from app.services.following import followed_ids
 
 SESSION_TYPE = "Open Space"
 C3VOC_SCHEMA = "https://c3voc.de/schedule/schema.json"
@@ -135,6 +136,13 @@ def session_calendar(sticky: Sticky) -> bytes:
 def event_calendar(*, event: Event) -> bytes:
     """Return an .ics file with every scheduled session of the event."""
     return _calendar(event, event.name, scheduled_sessions(event=event))
+
+
+def followed_calendar(*, event: Event, follower: Follower) -> bytes:
+    """Return an .ics file with the scheduled sessions a browser follows (app.services.following)."""
+    followed = followed_ids(follower)
+    sessions = [s for s in scheduled_sessions(event=event) if s.id in followed]
+    return _calendar(event, f"{event.name}: my sessions", sessions)
 
 
 def room_calendar(*, event: Event, room: Room) -> bytes:

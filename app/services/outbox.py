@@ -8,7 +8,11 @@ app.services.webhooks delivers what the database holds.
 Changes settle before they are told: a message is released to the hooks only once its sticky has
 not changed for ``OUTBOX_SETTLE_S`` seconds (``release_settled``). Until then a newer change of the
 same sticky replaces it (``note_change``), so a sticky flickering in and out of view, or a scan that
-is undone, does not spam the receivers: they hear of the state that settled, once.
+is undone, does not spam the receivers: they hear of the state that settled, once. A session that
+outgrew its room (app.services.capacity) settles the same way, on its own.
+
+What is no change of the wall is told at once: a session about to start (``note_starting``, which
+the delivery worker calls on every round) and an organizer's announcement (``note_announcement``).
 """
 
 from __future__ import annotations
@@ -16,13 +20,28 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.effects import Effect, after_commit
 from app.extensions import db
-from app.models import BoardStatus, MessageType, OutboxMessage, Sticky, StickyKind, utcnow
+from app.models import (
+    PLACE_TYPES,
+    UNSETTLED_TYPES,
+    BoardStatus,
+    Event,
+    MessageType,
+    OutboxMessage,
+    Slot,
+    Sticky,
+    StickyKind,
+    utcnow,
+)
+from app.services import ServiceError
 
 DEFAULT_SETTLE_S = 20.0
+# A session's "starting" news goes out this long before its slot.
+STARTING_LEAD = dt.timedelta(minutes=5)
+ANNOUNCEMENT_MAX = 500
 
 
 def new_message_id() -> str:
@@ -79,12 +98,22 @@ def note_change(
         return None
     now = now or utcnow()
     data = data or sticky_data(sticky)
+    # Place and title news replace each other; other news of a sticky only its own kind.
+    kinds = PLACE_TYPES if type in PLACE_TYPES else (type,)
     pending = db.session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.sticky_id == sticky.id, OutboxMessage.released_dt.is_(None))
+        .where(
+            OutboxMessage.sticky_id == sticky.id,
+            OutboxMessage.released_dt.is_(None),
+            OutboxMessage.type.in_(kinds),
+        )
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     ).first()
+    if pending is not None and type not in PLACE_TYPES:
+        pending.data, pending.changed_dt = data, now
+        after_commit(Effect.OUTBOX_MESSAGE, pending.message_id)
+        return pending
     if pending is not None:
         back = all(pending.data.get(k) == data[k] for k in ("room_id", "slot_id"))
         merged = _merged(MessageType(pending.type), type, back_where_it_was=back)
@@ -94,10 +123,16 @@ def note_change(
         pending.type, pending.data, pending.changed_dt = merged, data, now
         after_commit(Effect.OUTBOX_MESSAGE, pending.message_id)
         return pending
+    return _write(event_id=sticky.event_id, sticky_id=sticky.id, type=type, data=data, now=now)
+
+
+def _write(
+    *, event_id: int, sticky_id: int | None, type: MessageType, data: dict, now: dt.datetime
+) -> OutboxMessage:
     message = OutboxMessage(
         message_id=new_message_id(),
-        event_id=sticky.event_id,
-        sticky_id=sticky.id,
+        event_id=event_id,
+        sticky_id=sticky_id,
         type=type,
         data=data,
         created_dt=now,
@@ -106,6 +141,97 @@ def note_change(
     db.session.add(message)
     after_commit(Effect.OUTBOX_MESSAGE, message.message_id)
     return message
+
+
+def note_announcement(*, event: Event, text: str, now: dt.datetime | None = None) -> OutboxMessage:
+    """Write an organizer's announcement to everyone: told at once, to every hook that wants it."""
+    text = " ".join((text or "").split())
+    if not text:
+        raise ServiceError("an announcement needs some text")
+    if len(text) > ANNOUNCEMENT_MAX:
+        raise ServiceError(f"an announcement is at most {ANNOUNCEMENT_MAX} characters")
+    return _write(
+        event_id=event.id,
+        sticky_id=None,
+        type=MessageType.ANNOUNCEMENT,
+        data={"text": text},
+        now=now or utcnow(),
+    )
+
+
+def recent_announcements(
+    *, event: Event, within: dt.timedelta, now: dt.datetime | None = None
+) -> list[OutboxMessage]:
+    """Return the event's announcements of the last ``within``, newest first (the wall screen's)."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.event_id == event.id,
+                OutboxMessage.type == MessageType.ANNOUNCEMENT,
+                OutboxMessage.created_dt > now - within,
+            )
+            .order_by(OutboxMessage.id.desc())
+        )
+    )
+
+
+def note_starting(*, now: dt.datetime | None = None, lead=STARTING_LEAD) -> list[OutboxMessage]:
+    """Write "starting" news of every session on the wall whose slot starts within ``lead``.
+
+    Once per session and slot start: the delivery worker calls this on every round, and a session
+    moved to a later slot is told again before that one.
+    """
+    now = now or utcnow()
+    slots = db.session.scalars(
+        select(Slot).where(Slot.start_dt > now, Slot.start_dt <= now + lead)
+    ).all()
+    written = []
+    for slot in slots:
+        stickies = db.session.scalars(
+            select(Sticky).where(
+                Sticky.slot_id == slot.id,
+                Sticky.board_status == BoardStatus.PLACED,
+                Sticky.kind == StickyKind.SESSION,
+                Sticky.hidden.is_(False),
+            )
+        ).all()
+        for sticky in stickies:
+            start = slot.start_dt.isoformat()
+            told = db.session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.sticky_id == sticky.id,
+                    OutboxMessage.type == MessageType.STARTING,
+                    OutboxMessage.data["start_dt"].as_string() == start,
+                )
+            )
+            if told is None:
+                data = {**sticky_data(sticky), "start_dt": start}
+                written.append(
+                    _write(
+                        event_id=sticky.event_id,
+                        sticky_id=sticky.id,
+                        type=MessageType.STARTING,
+                        data=data,
+                        now=now,
+                    )
+                )
+    return written
+
+
+def withdraw(*, sticky: Sticky, type: MessageType) -> int:
+    """Take back the news of a sticky of one type not yet told; return how many messages went."""
+    pending = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.sticky_id == sticky.id,
+            OutboxMessage.released_dt.is_(None),
+            OutboxMessage.type == type,
+        )
+    ).all()
+    for message in pending:
+        db.session.delete(message)
+    return len(pending)
 
 
 def note_place_change(*, sticky: Sticky, left: BoardStatus, was: dict) -> OutboxMessage | None:
@@ -137,7 +263,10 @@ def release_settled(*, settle_s: float, now: dt.datetime | None = None) -> list[
             select(OutboxMessage)
             .where(
                 OutboxMessage.released_dt.is_(None),
-                OutboxMessage.changed_dt <= now - dt.timedelta(seconds=settle_s),
+                or_(
+                    OutboxMessage.changed_dt <= now - dt.timedelta(seconds=settle_s),
+                    OutboxMessage.type.in_(UNSETTLED_TYPES),
+                ),
             )
             .order_by(OutboxMessage.id)
         )

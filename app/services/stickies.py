@@ -19,9 +19,11 @@ from app.models import (
     utcnow,
 )
 from app.services import ServiceError
+from app.services.capacity import note_interest_change
 from app.services.claim_keys import key_matches
 from app.services.codes import hash_secret, new_code, new_secret, normalize_code, secret_matches
 from app.services.events import next_marker_id
+from app.services.following import follow
 from app.services.outbox import note_title
 
 MAX_PRINT_COUNT = 10_000
@@ -236,12 +238,16 @@ def toggle_interest(*, sticky: Sticky, browser_id: str) -> bool:
     if sticky.hidden:
         raise ServiceError(HIDDEN_MESSAGE)
     mark = db.session.scalar(select(Interest).filter_by(sticky_id=sticky.id, browser_id=browser_id))
+    before = interest_count(sticky)
     if mark:
         db.session.delete(mark)
         db.session.flush()
+        note_interest_change(sticky=sticky, before=before, after=before - 1)
         return False
     db.session.add(Interest(sticky_id=sticky.id, browser_id=browser_id))
+    follow(browser_id=browser_id)
     db.session.flush()
+    note_interest_change(sticky=sticky, before=before, after=before + 1)
     return True
 
 

@@ -24,11 +24,13 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import html
 import json
 import logging
 import secrets
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,7 +52,12 @@ from app.models import (
 )
 from app.services import ServiceError
 from app.services.board import sticky_url
-from app.services.outbox import DEFAULT_SETTLE_S, next_settled_dt, release_settled
+from app.services.outbox import (
+    DEFAULT_SETTLE_S,
+    next_settled_dt,
+    note_starting,
+    release_settled,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +108,35 @@ def parse_events(text: str | None) -> list[str]:
 
 
 def add_hook(
-    *, url: str, events: Iterable[str] = (), format: HookFormat = HookFormat.STANDARD
+    *,
+    url: str,
+    events: Iterable[str] = (),
+    format: HookFormat = HookFormat.STANDARD,
+    room: str | None = None,
+    token: str | None = None,
 ) -> Hook:
-    """Add a hook for ``url`` with a fresh secret; it gets the messages released from now on."""
+    """Add a hook for ``url``; it gets the messages released from now on.
+
+    A ``standard`` hook gets a fresh signing secret. A ``matrix`` hook posts to ``room`` (its id,
+    ``!...:server``, or alias) on the homeserver at ``url``, with the access ``token`` of the
+    account that posts; both are refused when missing.
+    """
+    url = url.strip().rstrip("/") if format == HookFormat.MATRIX else url.strip()
     if not url.startswith(("http://", "https://")):
         raise ServiceError("a hook's URL starts with http:// or https://")
+    secret = new_hook_secret() if format == HookFormat.STANDARD else ""
+    if format == HookFormat.MATRIX:
+        if not room or room[0] not in "!#" or ":" not in room:
+            raise ServiceError("a Matrix hook needs the room's id (!id:server) or alias (#name:server)")
+        if not token:
+            raise ServiceError("a Matrix hook needs the access token of the account that posts")
+        if len(token) > 100:
+            raise ServiceError("a Matrix access token is at most 100 characters")
+        url = f"{url}/_matrix/client/v3/rooms/{urllib.parse.quote(room, safe='')}"
+        secret = token
     if len(url) > 500:
         raise ServiceError("a hook's URL is at most 500 characters")
-    hook = Hook(url=url, format=format, events=",".join(events), secret=new_hook_secret())
+    hook = Hook(url=url, format=format, events=",".join(events), secret=secret)
     db.session.add(hook)
     db.session.flush()
     return hook
@@ -134,6 +162,7 @@ class HookState:
 
     hook_id: int
     url: str
+    format: str
     events: str
     delivered: int
     waiting: int
@@ -163,6 +192,7 @@ def hook_states() -> list[HookState]:
             HookState(
                 hook.id,
                 hook.url,
+                hook.format,
                 hook.events,
                 *counts,
                 last_status=last[0] if last else None,
@@ -170,6 +200,57 @@ def hook_states() -> list[HookState]:
             )
         )
     return states
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message a hook never took: what it was, and the last answer or error."""
+
+    delivery_id: int
+    type: str
+    code: str | None
+    title: str | None
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    dead_dt: dt.datetime
+
+
+def dead_letters(*, hook_id: int, limit: int = 20) -> list[DeadLetter]:
+    """Return the hook's newest dead deliveries, newest first."""
+    rows = db.session.execute(
+        select(Delivery, OutboxMessage)
+        .join(OutboxMessage, OutboxMessage.id == Delivery.message_id)
+        .where(Delivery.hook_id == hook_id, Delivery.dead_dt.is_not(None))
+        .order_by(Delivery.dead_dt.desc(), Delivery.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        DeadLetter(
+            delivery.id,
+            message.type,
+            message.data.get("code"),
+            message.data.get("title") or message.data.get("text"),
+            delivery.attempts,
+            delivery.last_status,
+            delivery.last_error,
+            delivery.dead_dt,
+        )
+        for delivery, message in rows
+    ]
+
+
+def retry_dead(*, hook_id: int, now: dt.datetime | None = None) -> int:
+    """Make the hook's dead deliveries due again, with a fresh count of tries; return how many."""
+    if db.session.get(Hook, hook_id) is None:
+        raise ServiceError(f"there is no hook {hook_id}")
+    revived = db.session.execute(
+        update(Delivery)
+        .where(Delivery.hook_id == hook_id, Delivery.dead_dt.is_not(None))
+        .values(dead_dt=None, attempts=0, next_try_dt=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return revived.rowcount
 
 
 # Signing and the payload ---------------------------------------------------------------------
@@ -186,15 +267,18 @@ def sign(*, secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
 
 
-def payload(message: OutboxMessage) -> bytes:
-    """Return the JSON body of a message: its type, when it was written, and the session's data.
+def news_data(message: OutboxMessage) -> dict:
+    """Return what a message tells, as the ``data`` of its Standard Webhooks body.
 
-    The data: the session's code, title, room name, local start and end (ISO 8601 with the
-    event's offset), page URL and picture URL (None without a picture). A removed session names
-    the cell it left.
+    For a session: its code, title, room name, local start and end (ISO 8601 with the event's
+    offset), page URL and picture URL (None without a picture); a removed session names the cell
+    it left. A full room adds ``interested``, ``seats`` and ``free_room`` (a larger room free in its
+    slot, or None). An announcement: its ``text``.
     """
+    if message.type == MessageType.ANNOUNCEMENT:
+        return {"text": message.data["text"]}
     event = db.session.get(Event, message.event_id)
-    sticky = db.session.get(Sticky, message.sticky_id)
+    sticky = db.session.get(Sticky, message.sticky_id) if message.sticky_id else None
     room_id, slot_id = message.data.get("room_id"), message.data.get("slot_id")
     room = db.session.get(Room, room_id) if room_id else None
     slot = db.session.get(Slot, slot_id) if slot_id else None
@@ -212,15 +296,135 @@ def payload(message: OutboxMessage) -> bytes:
         if sticky is not None and sticky.picture_file
         else None,
     }
+    if message.type == MessageType.OVER_CAPACITY:
+        data |= {k: message.data.get(k) for k in ("interested", "seats", "free_room")}
+    return data
+
+
+def payload(message: OutboxMessage) -> bytes:
+    """Return the Standard Webhooks body of a message: its type, when it was written, its data."""
     stamp = message.created_dt.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    return json.dumps({"type": message.type, "timestamp": stamp, "data": data}).encode()
+    body = {"type": message.type, "timestamp": stamp, "data": news_data(message)}
+    return json.dumps(body).encode()
 
 
-def _post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
-    """POST the body; return the answer's status, or raise OSError when none came."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+@dataclass(frozen=True)
+class Line:
+    """A message as one short line for people: its words and the session page it links to."""
+
+    text: str
+    title: str | None = None
+    url: str | None = None
+
+
+def _when(data: dict) -> str:
+    if not data.get("start"):
+        return ""
+    start, end = dt.datetime.fromisoformat(data["start"]), dt.datetime.fromisoformat(data["end"])
+    return f"{start:%a %H:%M}–{end:%H:%M}"
+
+
+def _where(data: dict) -> str:
+    return ", ".join(part for part in (data.get("room"), _when(data)) if part)
+
+
+def human_line(type: str, data: dict) -> Line:
+    """Return a message as people read it in a chat: what happened, to which session, where and when."""
+    if type == MessageType.ANNOUNCEMENT:
+        return Line(f"📣 {data['text']}")
+    title = data.get("title") or f"Session {data['code']}"
+    where = _where(data)
+    words = {
+        MessageType.POSTED: ("New session: {}", f" — {where}"),
+        MessageType.TITLED: ("Session titled: {}", f" — {where}"),
+        MessageType.MOVED: ("Session moved: {}", f" is now in {where}"),
+        MessageType.REMOVED: ("Session taken off the wall: {}", f" (was {where})"),
+        MessageType.STARTING: ("Starting in 5 minutes: {}", f" — {where}"),
+    }
+    if type == MessageType.OVER_CAPACITY:
+        free = f"; {data['free_room']} is free" if data.get("free_room") else ""
+        lead = f" — {data.get('interested')} interested, {data.get('seats')} seats{free}"
+        return Line("Full room: {}" + lead, title, data["url"])
+    head, tail = words[MessageType(type)]
+    return Line(head + (tail if where else ""), title, data["url"])
+
+
+def _defused(text: str) -> str:
+    """Return user text that pings nobody: a zero-width space after every @ (Mattermost's @channel)."""
+    return text.replace("@", "@\u200b")
+
+
+def _slack_text(line: Line) -> str:
+    def escape(text: str) -> str:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    if line.title is None:
+        return escape(_defused(line.text))
+    link = f"<{line.url}|{escape(_defused(line.title)).replace('|', '¦')}>"
+    return escape(_defused(line.text)).replace("{}", link, 1)
+
+
+def _plain_text(line: Line) -> str:
+    if line.title is None:
+        return line.text
+    return line.text.replace("{}", f"“{line.title}”", 1) + f" {line.url}"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One delivery try as it goes on the wire."""
+
+    method: str
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+def request_for(hook: Hook, message: OutboxMessage, *, timestamp: int) -> Request:
+    """Return the request that delivers a message to a hook in the hook's format.
+
+    ``standard`` is signed; ``slack`` and ``discord`` post a short line to the hook's URL (which
+    is their secret); ``matrix`` sends an ``m.notice`` to the room with the hook's access token,
+    under the message id as its transaction id, so that a retry posts nothing twice.
+    """
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+    message_id = message.message_id
+    if hook.format == HookFormat.STANDARD:
+        body = payload(message)
+        headers |= {
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(
+                secret=hook.secret, message_id=message_id, timestamp=timestamp, body=body
+            ),
+        }
+        return Request("POST", hook.url, body, headers)
+    line = human_line(message.type, news_data(message))
+    if hook.format == HookFormat.SLACK:
+        body = {"text": _slack_text(line)}
+        return Request("POST", hook.url, json.dumps(body).encode(), headers)
+    if hook.format == HookFormat.DISCORD:
+        body = {"content": _plain_text(line), "allowed_mentions": {"parse": []}}
+        return Request("POST", hook.url, json.dumps(body).encode(), headers)
+    body = {"msgtype": "m.notice", "body": _plain_text(line), "m.mentions": {}}
+    if line.title is not None:
+        link = f'<a href="{html.escape(line.url)}">{html.escape(line.title)}</a>'
+        body |= {
+            "format": "org.matrix.custom.html",
+            "formatted_body": html.escape(line.text).replace("{}", link, 1),
+        }
+    headers["Authorization"] = f"Bearer {hook.secret}"
+    url = f"{hook.url}/send/m.room.message/{urllib.parse.quote(message_id)}"
+    return Request("PUT", url, json.dumps(body).encode(), headers)
+
+
+def _post(request: Request, timeout_s: float) -> int:
+    """Send the request; return the answer's status, or raise OSError when none came."""
+    sent = urllib.request.Request(
+        request.url, data=request.body, headers=request.headers, method=request.method
+    )
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - http(s) only
+        with urllib.request.urlopen(sent, timeout=timeout_s) as response:  # noqa: S310 - http(s) only
             return response.status
     except urllib.error.HTTPError as answer:
         answer.close()
@@ -241,8 +445,8 @@ def release(*, settings: DeliverySettings, now: dt.datetime) -> int:
     hooks = list_hooks()
     made = 0
     for message in released:
-        sticky = db.session.get(Sticky, message.sticky_id)
-        if sticky is None or sticky.hidden:
+        sticky = db.session.get(Sticky, message.sticky_id) if message.sticky_id else None
+        if message.sticky_id and (sticky is None or sticky.hidden):
             continue
         for hook in hooks:
             if hook.wants(message.type):
@@ -254,6 +458,7 @@ def release(*, settings: DeliverySettings, now: dt.datetime) -> int:
 def deliver_due(*, settings: DeliverySettings, now: dt.datetime | None = None) -> int:
     """Release settled messages, then try every delivery that is due; return how many got through."""
     now = now or utcnow()
+    note_starting(now=now)
     release(settings=settings, now=now)
     db.session.commit()
     due = db.session.scalars(
@@ -283,23 +488,13 @@ def _try(delivery_id: int, *, settings: DeliverySettings, now: dt.datetime) -> b
         db.session.rollback()
         return False
     message, hook = delivery.message, delivery.hook
-    body = payload(message)
-    secret, url, message_id = hook.secret, hook.url, message.message_id
+    request = request_for(hook, message, timestamp=int(utcnow().timestamp()))
+    url, message_id = hook.url, message.message_id
     db.session.commit()
 
-    timestamp = int(utcnow().timestamp())
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "webhook-id": message_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(
-            secret=secret, message_id=message_id, timestamp=timestamp, body=body
-        ),
-    }
     status, error = None, None
     try:
-        status = _post(url, body, headers, settings.timeout_s)
+        status = _post(request, settings.timeout_s)
     except (OSError, ValueError) as exc:
         error = str(exc) or type(exc).__name__
     delivery = db.session.get(Delivery, delivery_id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, abort
 
 from app.models import Sticky, utcnow
-from app.services import capacity
+from app.services import capacity, following
 from app.services import exports as export_service
 from app.views.common import current_event_or_404, organizer_required, room_or_404
 
@@ -46,6 +46,25 @@ def room_ics(number: int):
         mimetype="text/calendar",
         filename=f"{event.slug}-room-{number}.ics",
     )
+
+
+@bp.get("/my/<feed_key>/calendar.ics")
+def followed_ics(feed_key: str):
+    """The private calendar feed of the sessions one browser follows (app.services.following)."""
+    event = current_event_or_404()
+    follower = following.follower_by_key(feed_key)
+    if follower is None:
+        abort(404, description="There is no such calendar. Mark a session “I'm interested” to get one.")
+    response = _download(
+        export_service.followed_calendar(event=event, follower=follower),
+        mimetype="text/calendar",
+        filename=f"{event.slug}-my-sessions.ics",
+        inline=True,
+    )
+    # Private: no shared cache keeps it, and no search engine lists it.
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def _feed(body: bytes | str, mimetype: str) -> Response:

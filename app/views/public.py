@@ -26,7 +26,7 @@ from sqlalchemy import inspect as sa_inspect
 from app.extensions import db, limiter
 from app.forms import InterestForm, PersonForm, SessionForm
 from app.models import BoardStatus, StickyKind
-from app.services import ServiceError, claim_keys, live
+from app.services import ServiceError, claim_keys, following, live
 from app.services import board as board_service
 from app.services import stickies as sticky_service
 from app.services.events import current_and_next_slot
@@ -533,7 +533,28 @@ def interest(code: str):
     except ServiceError as exc:
         abort(409, description=str(exc))
     db.session.commit()
-    return redirect(url_for(".sticky", code=sticky.code))
+    response = redirect(url_for(".sticky", code=sticky.code))
+    _remember_feed(response)
+    return response
+
+
+FEED_COOKIE = "openspaces_feed"
+
+
+def _remember_feed(response) -> None:
+    """Tell the browser its followed-sessions feed, for the link every page shows (follow.js).
+
+    A cookie that scripts read, not part of the page: pages stay the same for everyone and cached.
+    """
+    key = following.feed_key_of(browser_id())
+    if key:
+        response.set_cookie(
+            FEED_COOKIE,
+            key,
+            max_age=60 * 60 * 24 * 365,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
 
 
 @bp.get("/s/<code>/calendar.ics")

@@ -122,6 +122,7 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
+        self.requests: list[tuple[str, str]] = []  # (method, path) of each, in order
         self.answers: list[int] = []  # answered in order; 204 once they run out
         self.arrived = threading.Event()
         receiver = self
@@ -129,11 +130,14 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((self.command, self.path))
                 receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(receiver.answers.pop(0) if receiver.answers else 204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 receiver.arrived.set()
+
+            do_PUT = do_POST
 
             def log_message(self, *args):
                 pass

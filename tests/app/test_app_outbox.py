@@ -284,7 +284,7 @@ def test_outbox_hooks_add_list_and_remove_from_the_command_line(event, runner):
 
     listed = runner.invoke("hooks", "list")
     assert listed.output.splitlines() == [
-        "1\thttps://chat.example.org/in\tsession.moved\t"
+        "1\thttps://chat.example.org/in\tstandard\tsession.moved\t"
         "0 delivered, 0 waiting, 0 dead; no answer yet"
     ]
     removed = runner.invoke("hooks", "remove", "1")
