@@ -10,6 +10,12 @@
 - A file is deleted only once the transaction that stopped using it has committed, and a file
   written by a transaction that rolled back is deleted then, so the database never names a
   missing file.
+- A picture is made to be read (``make_picture``): a view with handwriting on it is cut to the
+  ink (the printed band, marker, prompt and QR code left out), enlarged to PICTURE_PX_PER_MM and
+  sharpened where it was enlarged. A view with no writing found is kept whole. Where the picture
+  was cut and how large it is goes into ``picture_score["picture"]`` (``PictureShape``), so that
+  pages reserve its size before it loads and title reading knows what it reads; pictures kept
+  before that have no such entry and are served as they are.
 """
 
 from __future__ import annotations
@@ -107,7 +113,7 @@ def store_view(
     quality = float(score.quality)
     if sticky.picture_quality is not None and quality <= sticky.picture_quality:
         return False
-    data = _without_key_areas(sticky, image=image, jpeg=jpeg)
+    data, shape = make_picture(sticky, image=image, jpeg=jpeg, px_per_mm=float(score.px_per_mm))
     if event_bytes is None:
         event_bytes = event_picture_bytes(sticky.event_id)
     total = event_bytes - (sticky.picture_bytes or 0) + len(data)
@@ -131,7 +137,7 @@ def store_view(
         effects.after_commit(Effect.DELETE_FILE, Stored(store, old))
     sticky.picture_file = name
     sticky.picture_quality = quality
-    sticky.picture_score = score.to_dict()
+    sticky.picture_score = {**score.to_dict(), "picture": shape.to_dict()}
     sticky.picture_bytes = len(data)
     sticky.picture_dt = now or utcnow()
     # A new best picture: its title is read off the request path, once this transaction commits.
@@ -144,14 +150,74 @@ def store_view(
 # for a view whose pose is a few millimetres off.
 KEY_AREA_MARGIN_MM = 3.0
 KEY_AREA_GREY = 176
+# A picture cut to the writing: this much paper all round the ink, enlarged to this resolution
+# (a 60 x 25 mm title becomes 600 x 250 pixels), never by more than MAX_ENLARGE nor past
+# MAX_PICTURE_SIDE pixels.
+INK_MARGIN_MM = 2.0
+PICTURE_PX_PER_MM = 10.0
+MAX_ENLARGE = 5.0
+MAX_PICTURE_SIDE = 1200
+# Ink is darker than this share of the paper around it: a marker pen is below 0.4, the printed
+# rules (grey 200) are above 0.75; the grey prompt (150) is left out by where it is printed.
+INK_SHARE = 0.6
+PAPER_SHARE = 0.93  # and paper is at least this bright
+# Writing covers between these shares of the writing area; less is a speck, more is no writing
+# (a shadow across the sticky, a torn-off photo, noise).
+MIN_INK_SHARE, MAX_INK_SHARE = 0.002, 0.35
+# A blot of ink smaller than this (mm²) is dust or noise, not a stroke.
+MIN_BLOT_MM2 = 0.6
+# A picture drawn from fewer camera pixels than this per picture pixel is sharpened: an unsharp
+# mask this strong, of one camera pixel.
+SHARPEN_FROM_PX = 1.5
+SHARPEN = 0.6
 
 
-def _without_key_areas(sticky: Sticky, *, image=None, jpeg: bytes | None = None) -> bytes:
-    """Return the view as JPEG bytes, its QR code and printed claim key painted over.
+@dataclass(frozen=True)
+class PictureShape:
+    """Say what a kept picture shows: its size in pixels and the part of the sticky it shows.
+
+    `crop_mm` is (left, top, right, bottom) in mm from the sticky's top-left corner; a picture of
+    the whole sticky has (0, 0, width, height). `cut` says whether it was cut to the writing.
+    """
+
+    width: int
+    height: int
+    crop_mm: tuple[float, float, float, float]
+    cut: bool
+
+    def to_dict(self) -> dict:
+        return {
+            "width": self.width,
+            "height": self.height,
+            "crop_mm": [round(v, 2) for v in self.crop_mm],
+            "cut": self.cut,
+        }
+
+
+def picture_shape(sticky: Sticky) -> PictureShape | None:
+    """Return the shape of the sticky's picture, or None for none or one kept before shapes were."""
+    shown = (sticky.picture_score or {}).get("picture") if sticky.picture_file else None
+    if not shown:
+        return None
+    return PictureShape(
+        width=int(shown["width"]),
+        height=int(shown["height"]),
+        crop_mm=tuple(float(v) for v in shown["crop_mm"]),
+        cut=bool(shown["cut"]),
+    )
+
+
+def make_picture(
+    sticky: Sticky, *, image=None, jpeg: bytes | None = None, px_per_mm: float | None = None
+) -> tuple[bytes, PictureShape]:
+    """Return the picture kept of a view, as JPEG bytes, and its shape.
 
     A view shows the whole sticky edge to edge: its pixel (i, j) shows the point ((i + 0.5) / sx,
     (j + 0.5) / sy) mm from the sticky's top-left corner, sx and sy its pixels per mm across and
-    down. Where the QR code and the key are printed, the template says (``key_areas``).
+    down. The view's handwriting is cut out, with INK_MARGIN_MM of paper round it, and enlarged;
+    without writing the whole view is kept. Either way the QR code and the printed claim key are
+    painted over (``key_areas`` of the template). `px_per_mm` is the camera's resolution on the
+    sticky (the view's score): an enlarged coarse view is sharpened.
     """
     import cv2  # slow imports, kept off the web app's start
     import numpy as np
@@ -167,13 +233,147 @@ def _without_key_areas(sticky: Sticky, *, image=None, jpeg: bytes | None = None)
     template = get_template(sticky.batch.template if sticky.batch else "note-76")
     height, width = image.shape[:2]
     sx, sy = width / template.sticky_w_mm, height / template.sticky_h_mm
+    keys = _key_mask(image.shape[:2], template, sx, sy)
+    prompts = _prompt_mask(image.shape[:2], template, sx, sy)
+    shade = _shade(image, sx)
+    dark = shade < INK_SHARE
+    writing = _writing_mask(image.shape[:2], template, sx, sy) & ~keys & ~prompts
+    box = _ink_box(dark & writing, writing_px=int(writing.sum()), sx=sx, sy=sy)
+    what = f"the view of {sticky.code}"
+    if box is None:
+        image[keys] = KEY_AREA_GREY
+        shape = PictureShape(
+            width, height, (0.0, 0.0, template.sticky_w_mm, template.sticky_h_mm), cut=False
+        )
+        # Encoded afresh: a camera's JPEG keeps none of its EXIF (its GPS position) or trailing
+        # bytes.
+        return encode_image(image, quality=JPEG_QUALITY, what=what), shape
+    x0, y0, x1, y1 = box
+    # The key areas and the printed prompts take the colour of the paper round the writing
+    # (ink that crosses a prompt stays): the writing reads as if they were never printed.
+    near = np.zeros_like(keys)
+    near[y0:y1, x0:x1] = True
+    image[keys | (prompts & ~dark)] = np.median(image[near & ~keys & (shade > PAPER_SHARE)], axis=0)
+    scale = _scale(x1 - x0, y1 - y0, sx)
+    seen = min(px_per_mm or sx, sx)
+    crop = _enlarge(image[y0:y1, x0:x1], scale=scale, camera_px=sx * scale / seen)
+    shape = PictureShape(
+        crop.shape[1], crop.shape[0], (x0 / sx, y0 / sy, x1 / sx, y1 / sy), cut=True
+    )
+    return encode_image(crop, quality=JPEG_QUALITY, what=what), shape
+
+
+def _key_mask(size: tuple[int, int], template, sx: float, sy: float):
+    """Return where the QR code and the key are printed, KEY_AREA_MARGIN_MM wider, as a mask."""
+    import numpy as np
+
+    mask = np.zeros(size, bool)
     for left, top, _, _ in template.key_areas:
         # Each area reaches the sticky's right and bottom edges, and so the view's.
         x0 = max(0, int((left - KEY_AREA_MARGIN_MM) * sx))
         y0 = max(0, int((top - KEY_AREA_MARGIN_MM) * sy))
-        image[y0:, x0:] = KEY_AREA_GREY
-    # Encoded afresh: a camera's JPEG keeps none of its EXIF (its GPS position) or trailing bytes.
-    return encode_image(image, quality=JPEG_QUALITY, what=f"the view of {sticky.code}")
+        mask[y0:, x0:] = True
+    return mask
+
+
+def _writing_top_mm(template) -> float:
+    """Return where the writing area starts, in mm from the sticky's top: under the marker block."""
+    return template.marker_origin[1] + template.marker_side_mm + template.marker_cell_mm
+
+
+def _writing_mask(size: tuple[int, int], template, sx: float, sy: float):
+    """Return where a hand writes on the sticky: under the marker block, inside the margins."""
+    import numpy as np
+
+    w_mm, h_mm, m = template.sticky_w_mm, template.sticky_h_mm, template.margin_mm
+    top = _writing_top_mm(template)
+    mask = np.zeros(size, bool)
+    mask[
+        int((top + 0.5) * sy) : int((h_mm - m / 2) * sy), int(m / 2 * sx) : int((w_mm - m / 2) * sx)
+    ] = True
+    return mask
+
+
+def _prompt_mask(size: tuple[int, int], template, sx: float, sy: float):
+    """Return where printables may print a prompt ("session title"; "name", "interests"): 6 pt
+    grey text at the left margin, its foot 2.6 mm under the top of its line, lines RULE_PITCH_MM
+    apart."""
+    import numpy as np
+
+    from printables.sticky import RULE_PITCH_MM
+
+    m = template.margin_mm
+    mask = np.zeros(size, bool)
+    for line in range(2):
+        y = _writing_top_mm(template) + line * RULE_PITCH_MM
+        mask[int(y * sy) : int((y + 3.4) * sy), int((m - 1) * sx) : int((m + 20) * sx)] = True
+    return mask
+
+
+def _shade(image, px_per_mm: float):
+    """Return each pixel's brightness as a share of the paper's round it (a closing and a blur
+    wider than a stroke take the ink out to leave the paper)."""
+    import cv2
+    import numpy as np
+
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    k = max(3, int(6 * px_per_mm) | 1)
+    paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    paper = cv2.GaussianBlur(paper, (0, 0), k / 3)
+    return gray.astype(np.float32) / np.maximum(paper.astype(np.float32), 1.0)
+
+
+def _ink_box(ink, *, writing_px: int, sx: float, sy: float) -> tuple[int, int, int, int] | None:
+    """Return the box (x0, y0, x1, y1), in view pixels, round the handwriting in the `ink` mask
+    (the dark pixels of the writing area, `writing_px` pixels) with INK_MARGIN_MM all round; None
+    without writing.
+
+    Blots under MIN_BLOT_MM2 do not count; writing covers MIN_INK_SHARE to MAX_INK_SHARE of the
+    writing area.
+    """
+    import cv2
+
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype("uint8"), connectivity=8)
+    blots = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= MIN_BLOT_MM2 * sx * sy]
+    inked = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in blots)
+    if not MIN_INK_SHARE <= inked / max(1, writing_px) <= MAX_INK_SHARE:
+        return None
+    left = min(stats[i, cv2.CC_STAT_LEFT] for i in blots)
+    top = min(stats[i, cv2.CC_STAT_TOP] for i in blots)
+    right = max(stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] for i in blots)
+    bottom = max(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in blots)
+    mx, my = INK_MARGIN_MM * sx, INK_MARGIN_MM * sy
+    height, width = ink.shape
+    return (
+        max(0, int(left - mx)),
+        max(0, int(top - my)),
+        min(width, round(right + mx)),
+        min(height, round(bottom + my)),
+    )
+
+
+def _scale(width: int, height: int, px_per_mm: float) -> float:
+    """Return how much to enlarge a crop of a view at `px_per_mm`: to PICTURE_PX_PER_MM, within
+    MAX_ENLARGE and MAX_PICTURE_SIDE, and never to shrink it."""
+    scale = min(PICTURE_PX_PER_MM / px_per_mm, MAX_ENLARGE, MAX_PICTURE_SIDE / max(width, height))
+    return max(1.0, scale)
+
+
+def _enlarge(crop, *, scale: float, camera_px: float):
+    """Return the crop enlarged `scale` times (Lanczos) and, where that softened it, sharpened.
+
+    `camera_px` is one camera pixel's width in pixels of the enlarged picture: a picture drawn
+    larger than the camera saw is soft, and an unsharp mask of about one camera pixel brings its
+    strokes' edges back.
+    """
+    import cv2
+
+    if scale > 1.0:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LANCZOS4)
+    if camera_px < SHARPEN_FROM_PX:
+        return crop
+    blurred = cv2.GaussianBlur(crop, (0, 0), min(camera_px, 4.0))
+    return cv2.addWeighted(crop, 1 + SHARPEN, blurred, -SHARPEN, 0)
 
 
 def store_views(
@@ -309,53 +509,54 @@ def improved(*, event: Event, views: Iterable[View]) -> list[str]:
     )
 
 
-# A previewed photo's views wait beside it in pending/ until it is applied: lossless PNG each, and
-# one JSON of their scores.
+# A previewed photo's views wait beside it in the previews' store (app.services.storage) until it
+# is applied: lossless PNG each, and one JSON of their scores.
 
 
-def save_pending_views(folder: Path, pending: str, views: Iterable[View]) -> list[Path]:
-    """Write a preview's views next to its photo; return the files written."""
+def save_pending_views(store: Storage, pending: str, views: Iterable[View]) -> list[Stored]:
+    """Write a preview's views next to its photo in ``store``; return the files written."""
     import json
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     written, scores = [], {}
     for view in views:
-        path = folder / f"{pending}-view-{view.code}.png"
-        path.write_bytes(encode_image(view.image, suffix=".png", what=f"the view of {view.code}"))
-        written.append(path)
+        key = f"{pending}-view-{view.code}.png"
+        data = encode_image(view.image, suffix=".png", what=f"the view of {view.code}")
+        store.put(key, data, content_type="image/png")
+        written.append(Stored(store, key))
         scores[view.code] = view.score.to_dict()
-    path = folder / f"{pending}-views.json"
-    path.write_text(json.dumps(scores))
-    written.append(path)
+    key = f"{pending}-views.json"
+    store.put(key, json.dumps(scores).encode(), content_type="application/json")
+    written.append(Stored(store, key))
     return written
 
 
-def load_pending_views(folder: Path, pending: str) -> list[View]:
-    """Read back the views a preview saved; none when it saved none."""
+def load_pending_views(store: Storage, pending: str) -> list[View]:
+    """Read back the views a preview saved in ``store``; none when it saved none."""
     import json
 
     import cv2
+    import numpy as np
 
     import scanner
 
-    folder = Path(folder)
-    try:
-        scores = json.loads((folder / f"{pending}-views.json").read_text())
-    except FileNotFoundError:
+    saved = store.get(f"{pending}-views.json")
+    if saved is None:
         return []
     views = []
-    for code, score in sorted(scores.items()):
-        image = cv2.imread(str(folder / f"{pending}-view-{code}.png"), cv2.IMREAD_COLOR)
+    for code, score in sorted(json.loads(saved).items()):
+        data = store.get(f"{pending}-view-{code}.png")
+        if data is None:
+            continue
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if image is not None:
             views.append(View(code=code, image=image, score=scanner.ViewScore.from_dict(score)))
     return views
 
 
-def pending_view_files(folder: Path, pending: str) -> list[Path]:
-    """Return the files of a preview's views."""
-    folder = Path(folder)
-    return [*folder.glob(f"{pending}-view-*.png"), folder / f"{pending}-views.json"]
+def pending_view_files(store: Storage, pending: str) -> list[str]:
+    """Return the keys of a preview's views in ``store``."""
+    views = [key for key, _ in store.listing(prefix=f"{pending}-view-") if key.endswith(".png")]
+    return [*views, f"{pending}-views.json"]
 
 
 def drop_picture(*, sticky: Sticky, store: Storage) -> None:

@@ -105,17 +105,31 @@ def writing_area(template: str):
 
 
 def read_picture_title(
-    *, path: Path, template: str, reader: TitleReader, px_per_mm: float | None = None
+    *,
+    path: Path,
+    template: str,
+    reader: TitleReader,
+    px_per_mm: float | None = None,
+    cut_mm: tuple[float, float, float, float] | None = None,
 ):
     """Return the title (scanner.ocr.TitleGuess) written on the picture at `path`, or None.
 
     `reader` reads it in its low-priority process. `px_per_mm` is the camera's resolution on the
     sticky (the picture's score): a view is never stored coarser than 2 px/mm, even when the
-    camera saw less.
+    camera saw less. `cut_mm` is the part of the sticky a picture cut to its writing shows
+    (app.services.pictures.PictureShape.crop_mm): it is read whole.
     """
     if not path.is_file():
         return None
-    return reader.read(path, area=writing_area(template), px_per_mm=px_per_mm)
+    if cut_mm is not None:
+        from scanner.ocr import WritingArea
+
+        area = WritingArea(
+            box=(0.0, 0.0, 1.0, 1.0), keepout=(1.0, 1.0), width_mm=cut_mm[2] - cut_mm[0]
+        )
+    else:
+        area = writing_area(template)
+    return reader.read(path, area=area, px_per_mm=px_per_mm)
 
 
 def keep_suggestion(*, sticky: Sticky, picture_file: str, text: str | None) -> bool:
@@ -293,7 +307,7 @@ class Recogniser:
                 self.queue.task_done()
 
     def _read(self, sticky_id: int) -> None:
-        from app.services.pictures import picture_key
+        from app.services.pictures import picture_key, picture_shape
 
         sticky = db.session.get(Sticky, sticky_id)
         with self._lock:
@@ -306,12 +320,17 @@ class Recogniser:
         key = picture_key(sticky)
         template = sticky.batch.template if sticky.batch else DEFAULT_TEMPLATE
         px_per_mm = (sticky.picture_score or {}).get("px_per_mm")
+        shape = picture_shape(sticky)
         # Reading takes a second: hold no transaction open meanwhile.
         db.session.rollback()
         # A bucket's picture is read from a temporary copy.
         with local_copy(self.store, key) as path:
             guess = read_picture_title(
-                path=path, template=template, reader=self.reader, px_per_mm=px_per_mm
+                path=path,
+                template=template,
+                reader=self.reader,
+                px_per_mm=px_per_mm,
+                cut_mm=shape.crop_mm if shape is not None and shape.cut else None,
             )
         if guess is None:
             return

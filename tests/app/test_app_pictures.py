@@ -9,6 +9,7 @@ from app.models import Sticky
 from app.services.board import rebuild_from_history
 from app.services.pictures import (
     InvalidView,
+    View,
     drop_picture,
     picture_path,
     read_posted_views,
@@ -42,6 +43,7 @@ def test_store_views_first_view_is_kept(app, event, create_stickies, make_view):
         "glare": 0.0,
         "coverage": 1.0,
         "quality": 1.4,
+        "picture": {"width": 152, "height": 152, "crop_mm": [0.0, 0.0, 76.0, 76.0], "cut": False},
     }
     assert cv2.imread(str(path)).shape == (152, 152, 3)
 
@@ -218,3 +220,67 @@ def test_read_posted_views_bad_view_raises(app, event, create_stickies, files, s
     with pytest.raises(InvalidView) as exc:
         read_posted_views(event=event, files=files, scores=scores, max_bytes=2000)
     assert str(exc.value).startswith(message.format(code=sticky.code))
+
+
+def _written_view(code, title, *, px_per_mm, seed=1):
+    from benchmarks.ocr_bench import HANDS, photograph_sticky, sticky_with_title
+    from scanner import ViewScore
+
+    flat, _ = sticky_with_title(title, HANDS[0], seed=seed)
+    image = photograph_sticky(flat, px_per_mm=px_per_mm, seed=seed)
+    score = ViewScore(px_per_mm=px_per_mm, sharpness=0.7, glare=0.0, coverage=1.0)
+    return View(code=code, image=image, score=score)
+
+
+def _ink_rows(picture) -> tuple[int, int]:
+    """Return the first and last row of the picture with dark ink in it."""
+    gray = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+    rows = np.flatnonzero((gray < 0.6 * np.median(gray)).sum(axis=1) >= 2)
+    return int(rows[0]), int(rows[-1])
+
+
+@pytest.mark.parametrize("px_per_mm", [2.0, 4.0])
+def test_store_views_handwriting_is_cut_to_the_ink_and_enlarged(
+    app, event, create_stickies, px_per_mm
+):
+    (sticky,) = create_stickies(1)
+    _store(app, event, _written_view(sticky.code, "Open data", px_per_mm=px_per_mm))
+    shown = sticky.picture_score["picture"]
+    x0, y0, x1, y1 = shown["crop_mm"]
+    # Under the marker block (29.2 mm and its 4.2 mm quiet zone), within the sticky's margins.
+    assert shown["cut"] is True
+    assert 31.0 <= y0 < y1 <= 72.0 and 0.0 <= x0 < x1 <= 76.0
+    # One title line: a crop about as tall as the writing and its margins, not the sticky.
+    assert 12.0 <= y1 - y0 <= 24.0
+    picture = cv2.imread(str(picture_path(app.config["PICTURE_DIR"], sticky)))
+    assert picture.shape[:2] == (shown["height"], shown["width"])
+    # Enlarged to 10 px/mm of sticky, at most 5 times the view.
+    assert abs(shown["width"] - (x1 - x0) * min(10.0, 5 * px_per_mm)) <= 2
+    first, last = _ink_rows(picture)
+    assert first <= 0.25 * shown["height"] and last >= 0.6 * shown["height"]
+
+
+def test_store_views_printed_sticky_without_writing_is_kept_whole(app, event, create_stickies):
+    (sticky,) = create_stickies(1)
+    _store(app, event, _written_view(sticky.code, "", px_per_mm=3.0, seed=3))
+    assert sticky.picture_score["picture"] == {
+        "width": 228,
+        "height": 228,
+        "crop_mm": [0.0, 0.0, 76.0, 76.0],
+        "cut": False,
+    }
+
+
+def test_store_views_cut_picture_shows_no_qr_code_or_key(app, event, create_stickies):
+    from printables import get_template
+
+    (sticky,) = create_stickies(1)
+    # A title whose last word runs into the QR code's corner.
+    _store(app, event, _written_view(sticky.code, "Pair programming kata", px_per_mm=6.0, seed=2))
+    picture = cv2.imread(str(picture_path(app.config["PICTURE_DIR"], sticky)))
+    x0, y0, x1, _ = sticky.picture_score["picture"]["crop_mm"]
+    scale = picture.shape[1] / (x1 - x0)
+    assert x1 > 50.0  # the crop reaches over the QR code's column
+    for left, top, _, _ in get_template("note-76").key_areas:
+        area = picture[max(0, round((top - y0) * scale)) :, max(0, round((left - x0) * scale)) :]
+        assert area.size == 0 or float(area.reshape(-1, 3).std(axis=0).max()) < 6.0
