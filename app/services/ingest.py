@@ -15,7 +15,7 @@ input, call ``ingest_scan`` and format its answer. Everything in between happens
    the other request's scan, as a duplicate.
 
 A photo can also be previewed first (``preview_photo``, the phone page): it waits in
-``<upload_dir>/pending/`` until ``ingest_scan(pending=...)`` applies it, and previews nobody applied
+``<upload_dir>/pending/`` (or the bucket's ``pending/``, app.services.storage) until ``ingest_scan(pending=...)`` applies it, and previews nobody applied
 are deleted after ``ScanSettings.keep_pending_s``.
 
 More per-scan inputs (sticky pictures, say) come in as further keyword arguments that default to
@@ -51,7 +51,15 @@ from app.services.scans import (
     parse_observations,
     preview_scan,
 )
-from app.services.storage import FolderStorage, Storage, Stored, Stores, delete_stored, stores_for
+from app.services.storage import (
+    FolderStorage,
+    Storage,
+    Stored,
+    Stores,
+    copy_stored,
+    delete_stored,
+    stores_for,
+)
 from app.services.uploads import read_photo
 
 JPEG_QUALITY = 85
@@ -111,6 +119,11 @@ class ScanSettings:
     def pictures_store(self) -> Storage:
         """The store of the sticky pictures."""
         return self.stores.pictures if self.stores else FolderStorage(self.picture_dir)
+
+    @property
+    def pending_store(self) -> Storage:
+        """The store of the previewed photos that wait to be applied."""
+        return self.stores.pending if self.stores else FolderStorage(self.pending_dir)
 
     @property
     def pending_dir(self) -> Path:
@@ -319,7 +332,7 @@ def _check(
     else:
         observations = parse_observations(observations)
     if pending is not None and settings.picture_dir:
-        posted += pictures.load_pending_views(settings.pending_dir, pending)
+        posted += pictures.load_pending_views(settings.pending_store, pending)
     elif image is not None and result is not None and settings.picture_dir:
         posted += _cut_views(event, image, result, turns=turns)
     encoded = encode_photo(image, result, turns=turns) if image is not None else None
@@ -370,8 +383,8 @@ def _store(scan: Scan, inputs: _Inputs, settings: ScanSettings, written: list) -
     if inputs.pending is not None:
         for suffix in (".jpg", "-annotated.jpg"):
             try:
-                store.put_file(
-                    f"{stem}{suffix}", settings.pending_dir / f"{inputs.pending}{suffix}"
+                copy_stored(
+                    settings.pending_store, f"{inputs.pending}{suffix}", store, f"{stem}{suffix}"
                 )
             except FileNotFoundError:
                 raise PendingGone("this scan was applied already or has expired") from None
@@ -466,19 +479,14 @@ def _preview(*, event: Event, photo: bytes, settings: ScanSettings, decoder: str
     from app.services import pictures
 
     views = _cut_views(event, image, result, turns=turns)
+    store = settings.pending_store
     written: list[Stored | Path] = []
     try:
-        write_photo(
-            FolderStorage(settings.pending_dir),
-            pending,
-            encode_photo(image, result, turns=turns),
-            written=written,
-        )
+        write_photo(store, pending, encode_photo(image, result, turns=turns), written=written)
         if settings.picture_dir:
-            written += pictures.save_pending_views(settings.pending_dir, pending, views)
-        path = settings.pending_dir / f"{pending}.json"
-        path.with_name(path.name + ".part").write_text(json.dumps(body))
-        path.with_name(path.name + ".part").replace(path)
+            written += pictures.save_pending_views(store, pending, views)
+        # Written last, whole: a preview without its body is no preview.
+        store.put(f"{pending}.json", json.dumps(body).encode(), content_type="application/json")
     except BaseException:
         _unlink(written)
         raise
@@ -490,29 +498,23 @@ def _preview(*, event: Event, photo: bytes, settings: ScanSettings, decoder: str
     )
 
 
-def pending_image(settings: ScanSettings, pending: str) -> Path:
-    """Return the annotated photo of a preview; raise PendingGone for an unknown id."""
-    path = settings.pending_dir / f"{_pending_id(pending)}-annotated.jpg"
-    if not path.is_file():
+def pending_image(settings: ScanSettings, pending: str) -> str:
+    """Return the key of a preview's annotated photo in ``settings.pending_store``; raise
+    PendingGone for an unknown id."""
+    key = f"{_pending_id(pending)}-annotated.jpg"
+    if not settings.pending_store.exists(key):
         raise PendingGone("this scan was applied already or has expired")
-    return path
+    return key
 
 
 def prune_pending(settings: ScanSettings) -> int:
     """Delete previews nobody applied within ``keep_pending_s``; return how many files went."""
-    folder = settings.pending_dir
-    if not folder.is_dir():
-        return 0
+    store = settings.pending_store
     oldest = time.time() - settings.keep_pending_s
-    removed = 0
-    for path in folder.iterdir():
-        try:
-            if path.stat().st_mtime < oldest:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:
-            continue  # another request removed it first
-    return removed
+    stale = [key for key, modified in store.listing() if modified < oldest]
+    for key in stale:
+        store.delete(key)  # one another request removed first is fine
+    return len(stale)
 
 
 def _pending_id(pending: str) -> str:
@@ -522,18 +524,18 @@ def _pending_id(pending: str) -> str:
 
 
 def _pending_body(settings: ScanSettings, pending: str) -> dict:
-    path = settings.pending_dir / f"{_pending_id(pending)}.json"
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise PendingGone("this scan was applied already or has expired") from None
+    body = settings.pending_store.get(f"{_pending_id(pending)}.json")
+    if body is None:
+        raise PendingGone("this scan was applied already or has expired")
+    return json.loads(body)
 
 
 def _drop_pending(settings: ScanSettings, pending: str | None) -> None:
     if pending is not None:
+        store = settings.pending_store
         for suffix in (".json", ".jpg", "-annotated.jpg"):
-            (settings.pending_dir / f"{pending}{suffix}").unlink(missing_ok=True)
+            store.delete(f"{pending}{suffix}")
         from app.services.pictures import pending_view_files
 
-        for path in pending_view_files(settings.pending_dir, pending):
-            path.unlink(missing_ok=True)
+        for key in pending_view_files(store, pending):
+            store.delete(key)

@@ -11,9 +11,10 @@ Every backend stores a value whole or not at all: a reader never sees half a fil
   ``AWS_DEFAULT_REGION``, ``~/.aws``).
 
 ``stores_for(config)`` picks them from the settings: ``STORAGE_URL`` (``OPENSPACES_STORAGE_URL``)
-``s3://bucket/prefix`` keeps pictures under ``prefix/pictures/`` and scan photos under
-``prefix/scans/``, so that every app machine reads what any of them wrote; unset, the folders
-``PICTURE_DIR`` and ``UPLOAD_DIR/scans``.
+``s3://bucket/prefix`` keeps pictures under ``prefix/pictures/``, scan photos under
+``prefix/scans/`` and previewed photos under ``prefix/pending/``, so that every app machine reads
+what any of them wrote; unset, the folders ``PICTURE_DIR``, ``UPLOAD_DIR/scans`` and
+``UPLOAD_DIR/pending``.
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ class Storage(Protocol):
         self, key: str, *, if_none_match: str | None = None, if_modified_since=None
     ) -> Fetched | None: ...
 
+    def listing(self, *, prefix: str = "") -> Iterator[tuple[str, float]]: ...
+
 
 class Stored(NamedTuple):
     """One stored file, to delete after a transaction ends (app.effects.Effect.DELETE_FILE)."""
@@ -93,6 +96,19 @@ def delete_stored(items: Iterable[Stored | os.PathLike]) -> None:
             item.store.delete(item.key)
         else:
             Path(item).unlink(missing_ok=True)
+
+
+def copy_stored(source: Storage, key: str, target: Storage, target_key: str) -> None:
+    """Store ``key`` of ``source`` as ``target_key`` in ``target``; raise FileNotFoundError when
+    ``source`` has no ``key``. A folder's file goes to another folder as a link, not a copy."""
+    path = source.local_path(key)
+    if path is not None:
+        target.put_file(target_key, path)
+        return
+    data = source.get(key)
+    if data is None:
+        raise FileNotFoundError(key)
+    target.put(target_key, data, content_type=_content_type(key))
 
 
 @contextmanager
@@ -177,6 +193,21 @@ class FolderStorage:
         modified = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
         return Fetched(body, stat.st_size, f"{stat.st_mtime}-{stat.st_size}", modified)
 
+    def listing(self, *, prefix: str = "") -> Iterator[tuple[str, float]]:
+        """Yield the key and modification time (seconds since the epoch) of each file whose key
+        begins with ``prefix``, half-written ones included."""
+        if not self.root.is_dir():
+            return
+        for path in self.root.rglob("*"):
+            key = path.relative_to(self.root).as_posix()
+            if not key.startswith(prefix):
+                continue
+            try:
+                if path.is_file():
+                    yield key, path.stat().st_mtime
+            except FileNotFoundError:
+                continue  # deleted meanwhile
+
     def __repr__(self) -> str:
         return f"<FolderStorage {self.root}>"
 
@@ -259,6 +290,16 @@ class S3Storage:
             answer.get("LastModified"),
         )
 
+    def listing(self, *, prefix: str = "") -> Iterator[tuple[str, float]]:
+        """Yield the key and modification time (seconds since the epoch) of each object whose key
+        begins with ``prefix``."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix + prefix
+        )
+        for page in pages:
+            for found in page.get("Contents", []):
+                yield found["Key"][len(self.prefix) :], found["LastModified"].timestamp()
+
     def __repr__(self) -> str:
         return f"<S3Storage s3://{self.bucket}/{self.prefix}>"
 
@@ -294,10 +335,12 @@ def storage_from_url(url: str, *, endpoint_url: str | None = None) -> Storage:
 
 @dataclass(frozen=True)
 class Stores:
-    """The instance's stores: sticky pictures, and scan photos (with thumbnails and outlines)."""
+    """The instance's stores: sticky pictures, scan photos (with thumbnails and outlines), and
+    the previews of photos waiting for an organizer to apply them."""
 
     pictures: Storage
     scans: Storage
+    pending: Storage
 
 
 def stores_for(config: Mapping) -> Stores:
@@ -312,12 +355,16 @@ def stores_for(config: Mapping) -> Stores:
 def _stores(url: str | None, picture_dir: str, upload_dir: str) -> Stores:
     if url is None:
         return Stores(
-            pictures=FolderStorage(picture_dir), scans=FolderStorage(Path(upload_dir) / "scans")
+            pictures=FolderStorage(picture_dir),
+            scans=FolderStorage(Path(upload_dir) / "scans"),
+            pending=FolderStorage(Path(upload_dir) / "pending"),
         )
     if not url.startswith("s3://"):
         root = Path(url.removeprefix("file://"))
         return Stores(
-            pictures=FolderStorage(root / "pictures"), scans=FolderStorage(root / "scans")
+            pictures=FolderStorage(root / "pictures"),
+            scans=FolderStorage(root / "scans"),
+            pending=FolderStorage(root / "pending"),
         )
     bucket, _, prefix = url[len("s3://") :].partition("/")
     if not bucket:
@@ -327,4 +374,5 @@ def _stores(url: str | None, picture_dir: str, upload_dir: str) -> Stores:
     return Stores(
         pictures=S3Storage(bucket=bucket, prefix=f"{prefix}/pictures", client=client),
         scans=S3Storage(bucket=bucket, prefix=f"{prefix}/scans", client=client),
+        pending=S3Storage(bucket=bucket, prefix=f"{prefix}/pending", client=client),
     )

@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 
@@ -21,7 +20,7 @@ from app.forms import ActionForm
 from app.models import Scan
 from app.services import ServiceError
 from app.services.ingest import PendingGone, ScanSettings, ingest_scan, preview_photo
-from app.services.ingest import pending_image as pending_image_path
+from app.services.ingest import pending_image as pending_image_key
 from app.services.photos import organizer_photo, public_photo
 from app.services.scans import (
     changes_per_scan,
@@ -79,11 +78,15 @@ def scan_photo():
 
 @bp.get("/scan/pending/<pending>.jpg")
 def pending_image(pending: str):
+    settings = _settings()
     try:
-        path = pending_image_path(_settings(), pending)
+        key = pending_image_key(settings, pending)
     except PendingGone:
         abort(404)
-    return send_from_directory(path.parent, path.name)
+    response = send_stored(settings.pending_store, key)
+    if response is None:  # applied by another request meanwhile
+        abort(404)
+    return response
 
 
 @bp.post("/scan/<pending>/apply")
