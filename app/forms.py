@@ -146,7 +146,7 @@ class HookForm(FlaskForm):
     events = StringField(
         "Only these types (comma-separated; empty: all)", filters=LINE, validators=[Length(max=300)]
     )
-    room = StringField("Matrix room id or alias", filters=LINE, validators=[Length(max=200)])
+    room = StringField("Matrix room id (starts with !)", filters=LINE, validators=[Length(max=200)])
     token = PasswordField("Matrix access token", validators=[Length(max=100)])
 
 

@@ -33,7 +33,7 @@ def hooks() -> None:
     "session.moved, session.removed, session.over_capacity, session.starting, announcement "
     "[default: all].",
 )
-@click.option("--room", metavar="ROOM", help="Matrix: the room's id (!id:server) or alias.")
+@click.option("--room", metavar="ROOM", help="Matrix: the room's id, which starts with ! (in Element: room settings, Advanced).")
 @click.option(
     "--token",
     envvar="OPENSPACES_MATRIX_TOKEN",

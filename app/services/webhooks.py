@@ -118,16 +118,19 @@ def add_hook(
     """Add a hook for ``url``; it gets the messages released from now on.
 
     A ``standard`` hook gets a fresh signing secret. A ``matrix`` hook posts to ``room`` (its id,
-    ``!...:server``, or alias) on the homeserver at ``url``, with the access ``token`` of the
-    account that posts; both are refused when missing.
+    ``!...``; the API takes no alias) on the homeserver at ``url``, with the access ``token`` of
+    the account that posts; both are refused when missing.
     """
     url = url.strip().rstrip("/") if format == HookFormat.MATRIX else url.strip()
     if not url.startswith(("http://", "https://")):
         raise ServiceError("a hook's URL starts with http:// or https://")
     secret = new_hook_secret() if format == HookFormat.STANDARD else ""
     if format == HookFormat.MATRIX:
-        if not room or room[0] not in "!#" or ":" not in room:
-            raise ServiceError("a Matrix hook needs the room's id (!id:server) or alias (#name:server)")
+        if not room or not room.startswith("!") or len(room) > 255:
+            raise ServiceError(
+                "a Matrix hook needs the room's id, which starts with ! "
+                "(in Element: the room's settings, Advanced)"
+            )
         if not token:
             raise ServiceError("a Matrix hook needs the access token of the account that posts")
         if len(token) > 100:

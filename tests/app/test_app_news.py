@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Delivery, HookFormat, MessageType, OutboxMessage, Slot, utcnow
 from app.services import ServiceError
-from app.services.outbox import note_announcement, note_starting
+from app.services.outbox import note_starting
 from app.services.stickies import toggle_interest
 from app.services.webhooks import (
     DeliverySettings,
@@ -138,7 +138,7 @@ def test_news_matrix_hook_puts_a_notice_under_the_message_id_with_the_token(
     ("room", "token", "error"),
     [
         (None, "syt_x", "room's id"),
-        ("abc", "syt_x", "room's id"),
+        ("#board:example.org", "syt_x", "room's id"),
         ("!abc:example.org", None, "access token"),
     ],
 )
