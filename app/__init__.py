@@ -177,6 +177,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         errors,
         exports,
         news,
+        offline,
         pictures,
         printing,
         public,
@@ -192,6 +193,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(printing.bp)
     app.register_blueprint(camera.bp)
     app.register_blueprint(pictures.bp)
+    app.register_blueprint(offline.bp)
     app.register_blueprint(news.bp)
     pictures.init_app(app)
     from app.views import pages

@@ -1,6 +1,6 @@
 // Keep live regions current without a reload. Every element with data-live="URL" is refetched when
-// the server says the board changed (server-sent events on data-events); when streaming is not
-// possible the page polls. A region with data-parts gets the parts that changed in the stream
+// the server says the board changed (server-sent events on data-events, one stream shared by every
+// page of the browser); when streaming is not possible the page polls. A region with data-parts gets the parts that changed in the stream
 // itself and swaps just those (app/views/parts.py), with no fetch. Stickies that moved or are new
 // flash briefly.
 (function () {
@@ -68,8 +68,9 @@
     var headers = { "Accept": "text/html" };
     if (etags[url]) headers["If-None-Match"] = etags[url];
     return fetch(url, { headers: headers, cache: "no-store" }).then(function (r) {
-      if (r.status === 304) return;
+      if (r.status === 304) { fresh(); return; }
       if (!r.ok) throw new Error(r.status);
+      fresh();
       etags[url] = r.headers.get("ETag");
       if (region === partsRegion && etags[url]) shown = etags[url].replace(/"/g, "");
       return r.text().then(function (html) {
@@ -80,6 +81,9 @@
       });
     }).catch(function () { /* offline for a moment: the next tick tries again */ });
   }
+
+  // The page is as the server has it now (app/static/offline.js shows the time when offline).
+  function fresh() { document.dispatchEvent(new CustomEvent("openspaces:fresh")); }
 
   function updated(region, before) {
     var after = positions(region);
@@ -120,32 +124,112 @@
   var pollTimer = null;
   function poll(ms) {
     if (pollTimer) clearInterval(pollTimer);
-    pollTimer = setInterval(refresh, ms);
+    pollTimer = ms ? setInterval(refresh, ms) : null;
   }
 
+  // What the browser's one stream says, through the shared worker or the leading tab.
+  function heard(msg) {
+    if (msg.type === "live") { poll(msg.on ? SAFETY_POLL_MS : POLL_MS); return; }
+    if (msg.type !== "hello") fresh();  // a hello may be old news; the others are the server's
+    if (msg.type === "hello") {
+      if (shown && msg.version && msg.version !== shown) refresh();
+    } else if (msg.type === "board") {
+      if (!shown || msg.version !== shown) refresh();
+    } else if (msg.type === "parts") {
+      if (!applyParts(msg.data)) refresh();
+    }
+  }
+
+  // One stream per browser, whatever the number of open pages: over HTTP/1.1 a browser opens at
+  // most six connections to one host, and a stream per page left the seventh page loading for ever.
   var eventsUrl = regions[0].getAttribute("data-events");
-  if (window.EventSource && eventsUrl) {
-    var query = [];
-    if (shown) query.push("v=" + encodeURIComponent(shown));
-    if (partsRegion) query.push("parts=" + encodeURIComponent(partsRegion.getAttribute("data-parts")));
-    var source = new EventSource(eventsUrl + (query.length ? "?" + query.join("&") : ""));
-    var first = !shown;
-    source.addEventListener("board", function () {
-      if (first) { first = false; return; }  // the stream's first stamp is what the page shows
-      refresh();
-    });
-    source.addEventListener("parts", function (e) {
-      var data = null;
-      try { data = JSON.parse(e.data); } catch (err) { /* refetched below */ }
-      if (!data || !applyParts(data)) refresh();
-    });
-    source.onopen = function () { poll(SAFETY_POLL_MS); };
-    source.onerror = function () {
-      // The browser reconnects by itself; a refused stream (503) closes for good: poll instead.
-      if (source.readyState === EventSource.CLOSED) poll(POLL_MS);
+  var link = eventsUrl && window.EventSource ? (viaWorker(eventsUrl) || viaLeader(eventsUrl)) : null;
+  var joined = false;
+  // A hidden page lets go of its share (and stops polling); shown again, it catches up at once.
+  function present(on) {
+    if (on === joined) return;
+    joined = on;
+    if (!on) { poll(0); if (link) link.leave(); return; }
+    if (link) { link.join(); poll(SAFETY_POLL_MS); } else { poll(POLL_MS); }
+  }
+  document.addEventListener("visibilitychange", function () {
+    present(!document.hidden);
+    if (!document.hidden) refresh();
+  });
+  window.addEventListener("pagehide", function () { present(false); });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted && !document.hidden) { present(true); refresh(); }
+  });
+  present(!document.hidden);
+
+  // A SharedWorker holds the stream for every page of this browser (app/static/live-worker.js).
+  function viaWorker(url) {
+    var script = document.body.getAttribute("data-live-worker");
+    if (!window.SharedWorker || !script) return null;
+    var worker;
+    try { worker = new SharedWorker(script, { name: "openspaces-live" }); } catch (e) { return null; }
+    worker.port.onmessage = function (e) { heard(e.data || {}); };
+    return {
+      join: function () { worker.port.postMessage({ type: "join", events: url, version: shown }); },
+      leave: function () { worker.port.postMessage({ type: "leave" }); }
     };
-    poll(POLL_MS);
-  } else {
-    poll(POLL_MS);
+  }
+
+  // Without SharedWorker (Chrome on Android until recently): the visible page that holds a Web
+  // Lock leads, opens the stream and tells the others on a BroadcastChannel; when it is hidden or
+  // closed, the lock passes to the next page that waits for it.
+  function viaLeader(url) {
+    if (!window.BroadcastChannel || !(navigator.locks && navigator.locks.request)) return null;
+    var channel = new BroadcastChannel("openspaces-live");
+    var waiting = null, release = null, source = null, known = null, live = null;
+    function share(msg) {
+      if (msg.type === "live") live = msg.on;
+      channel.postMessage(msg);
+      heard(msg);
+    }
+    channel.onmessage = function (e) {
+      var msg = e.data || {};
+      if (msg.type === "ask") {
+        if (source) { channel.postMessage({ type: "hello", version: known }); channel.postMessage({ type: "live", on: !!live }); }
+        return;
+      }
+      if (!source) heard(msg);
+    };
+    function lead() {
+      var query = ["parts=grid"];
+      if (shown) query.push("v=" + encodeURIComponent(shown));
+      var quiet = !shown, opened = false;
+      source = new EventSource(url + "?" + query.join("&"));
+      source.addEventListener("board", function (e) {
+        known = e.data;
+        share({ type: quiet ? "hello" : "board", version: known });
+        quiet = false;
+      });
+      source.addEventListener("parts", function (e) {
+        var data = null;
+        try { data = JSON.parse(e.data); } catch (err) { /* a bare "board" below */ }
+        quiet = false;
+        if (data) known = data.to;
+        share(data ? { type: "parts", data: data } : { type: "board", version: known });
+      });
+      source.onopen = function () { opened = true; share({ type: "live", on: true }); };
+      source.onerror = function () {
+        // The browser reconnects by itself; a refused stream (503) closes for good: poll instead.
+        if (source && source.readyState === EventSource.CLOSED && !opened) share({ type: "live", on: false });
+      };
+      return new Promise(function (resolve) { release = resolve; });
+    }
+    return {
+      join: function () {
+        waiting = new AbortController();
+        navigator.locks.request("openspaces-live", { signal: waiting.signal }, lead).catch(function () { /* left before leading */ });
+        channel.postMessage({ type: "ask" });
+      },
+      leave: function () {
+        if (waiting) { waiting.abort(); waiting = null; }
+        if (source) { source.close(); source = null; }
+        if (release) { release(); release = null; }
+      }
+    };
   }
 })();

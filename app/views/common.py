@@ -133,6 +133,10 @@ def session_limits(app=None) -> dict[str, dt.timedelta]:
     }
 
 
+# Where a request keeps the organizer it was found to come from (None: a visitor).
+ORGANIZER_ENVIRON = "openspaces.organizer"
+
+
 def current_organizer() -> Organizer | None:
     """Return the organizer this browser is logged in as, or None; read once per request.
 
@@ -140,7 +144,7 @@ def current_organizer() -> Organizer | None:
     cookie is no use once its session has ended.
     """
     environ = request.environ
-    if "openspaces.organizer" not in environ:
+    if ORGANIZER_ENVIRON not in environ:
         key = session.get(ORGANIZER_KEY)
         organizer = None
         if isinstance(key, str):
@@ -148,8 +152,8 @@ def current_organizer() -> Organizer | None:
             if organizer is None:
                 session.pop(ORGANIZER_KEY, None)
                 environ["openspaces.organizer_ended"] = True
-        environ["openspaces.organizer"] = organizer
-    return environ["openspaces.organizer"]
+        environ[ORGANIZER_ENVIRON] = organizer
+    return environ[ORGANIZER_ENVIRON]
 
 
 def is_organizer() -> bool:

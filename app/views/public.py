@@ -354,7 +354,10 @@ def sticky(code: str):
     def render() -> str:
         return _sticky_page(sticky, can_edit=can_edit, interested=interested, edit_link=edit_link)
 
-    if edit_link or not shared_view():
+    if edit_link:
+        # The private edit link is shown once: no copy is kept, by the phone's offline pages either.
+        return _private(render())
+    if not shared_view():
         return render()
     # Everyone who may not edit sees the same page, but for the form's token and their own mark.
     # The current event's stamp, kept in memory: a sticky of an older event is renewed by age.
@@ -528,8 +531,15 @@ def interest(code: str):
     form = InterestForm()
     if not form.validate_on_submit():
         abort(400, description="The form expired. Reload the page and try again.")
+    # The mark the tap asks for: a tap a phone kept while offline may arrive twice, and must not
+    # undo itself then. Without it (an older page), the tap toggles.
+    wanted = request.form.get("state")
+    if wanted not in (None, "on", "off"):
+        abort(400, description="The interest mark must be on or off.")
+    already = sticky_service.is_interested(sticky, browser_id())
     try:
-        sticky_service.toggle_interest(sticky=sticky, browser_id=browser_id())
+        if wanted is None or (wanted == "on") != already:
+            sticky_service.toggle_interest(sticky=sticky, browser_id=browser_id())
     except ServiceError as exc:
         abort(409, description=str(exc))
     db.session.commit()
