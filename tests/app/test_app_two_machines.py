@@ -8,6 +8,7 @@ made on one is valid on the other; a change made on one reaches a live page on t
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
 import socket
@@ -253,6 +254,27 @@ def test_two_machines_serve_what_the_other_stored(machines, tmp_path):
         timeout=10,
     ).json()
     assert status["last"]["scan"] == scan and len(status["last"]["outline"]) == 4
+
+    # A photo the organizer previews on A shows on B, and applies there.
+    ok, data = cv2.imencode(".jpg", wall_for(manifest).photo(layouts(manifest)[1]))
+    form = organizer.get(f"{a.url}/scan", timeout=10)
+    preview = organizer.post(
+        f"{a.url}/scan",
+        data={"csrf_token": csrf_token(form.text)},
+        files={"photo": ("wall.jpg", data.tobytes(), "image/jpeg")},
+        timeout=120,
+    )
+    assert preview.status_code == 200, preview.text
+    pending = re.search(r"/scan/pending/([0-9a-f]{32})\.jpg", preview.text).group(1)
+    shown = organizer.get(f"{b.url}/scan/pending/{pending}.jpg", timeout=10)
+    assert (shown.status_code, shown.content[:3]) == (200, b"\xff\xd8\xff")
+    applied = organizer.post(
+        f"{b.url}/scan/{pending}/apply",
+        data={"csrf_token": csrf_token(preview.text)},
+        timeout=60,
+    )
+    assert applied.status_code == 200 and "Scan applied: 1 change." in applied.text
+    assert organizer.get(f"{a.url}/scan/pending/{pending}.jpg", timeout=10).status_code == 404
 
     # Nothing of it lies in either machine's instance folder: all of it is in the bucket.
     for name in ("a", "b"):
