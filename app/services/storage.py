@@ -348,11 +348,14 @@ def stores_for(config: Mapping) -> Stores:
 
     Made once per process and setting: a bucket's client takes a while to make.
     """
-    return _stores(config.get("STORAGE_URL") or None, config["PICTURE_DIR"], config["UPLOAD_DIR"])
+    url = config.get("STORAGE_URL") or None
+    # boto3 reads its endpoint when the client is made: a new one makes a new client.
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") if url else None
+    return _stores(url, config["PICTURE_DIR"], config["UPLOAD_DIR"], endpoint)
 
 
 @functools.lru_cache(maxsize=16)
-def _stores(url: str | None, picture_dir: str, upload_dir: str) -> Stores:
+def _stores(url: str | None, picture_dir: str, upload_dir: str, endpoint: str | None) -> Stores:
     if url is None:
         return Stores(
             pictures=FolderStorage(picture_dir),

@@ -1,8 +1,20 @@
 """The storage of photos and pictures: the folder backend, and an S3 bucket on moto's server."""
 
+import time
+from pathlib import Path
+
 import pytest
 
-from app.services.storage import FolderStorage, S3Storage, StorageError, storage_from_url
+from app.extensions import db
+from app.services.pictures import picture_version, store_views
+from app.services.storage import (
+    FolderStorage,
+    S3Storage,
+    StorageError,
+    copy_stored,
+    storage_from_url,
+    stores_for,
+)
 
 JPEG = b"\xff\xd8\xff\xe0 not really a photo \xff\xd9"
 
@@ -65,3 +77,108 @@ def test_s3_storage_keeps_what_it_was_given(s3_bucket):
     assert [o["Key"] for o in listed] == ["board/pictures/3/7KQ2XM-ab.jpg"]
     store.delete("3/7KQ2XM-ab.jpg")
     assert (store.get("3/7KQ2XM-ab.jpg"), store.exists("3/7KQ2XM-ab.jpg")) == (None, False)
+
+
+@pytest.mark.parametrize("kind", ["folder", "bucket"])
+def test_storage_lists_copies_and_refuses_a_missing_source(kind, tmp_path, request):
+    if kind == "folder":
+        source, target = FolderStorage(tmp_path / "pending"), FolderStorage(tmp_path / "scans")
+    else:
+        endpoint = request.getfixturevalue("s3_bucket")
+        source = S3Storage(bucket="pictures", prefix="board/pending", endpoint_url=endpoint)
+        target = S3Storage(bucket="pictures", prefix="board/scans", endpoint_url=endpoint)
+    source.put("ab-annotated.jpg", JPEG)
+    source.put("ab-view-7KQ2XM.png", b"png")
+    source.put("cd.jpg", b"other")
+    assert sorted(key for key, _ in source.listing(prefix="ab-")) == [
+        "ab-annotated.jpg",
+        "ab-view-7KQ2XM.png",
+    ]
+    assert all(abs(when - time.time()) < 60 for _, when in source.listing())
+    copy_stored(source, "ab-annotated.jpg", target, "12-ab-annotated.jpg")
+    assert (target.get("12-ab-annotated.jpg"), target.size("12-ab-annotated.jpg")) == (
+        JPEG,
+        len(JPEG),
+    )
+    with pytest.raises(FileNotFoundError):
+        copy_stored(source, "gone.jpg", target, "12-gone.jpg")
+    assert target.exists("12-gone.jpg") is False
+
+
+def test_folder_copy_is_a_link_not_a_second_file(tmp_path):
+    source, target = FolderStorage(tmp_path / "pending"), FolderStorage(tmp_path / "scans")
+    source.put("ab.jpg", JPEG)
+    copy_stored(source, "ab.jpg", target, "12-ab.jpg")
+    assert target.path("12-ab.jpg").stat().st_ino == source.path("ab.jpg").stat().st_ino
+
+
+def test_stores_for_picks_the_instance_folders_or_one_bucket(tmp_path, s3_bucket, monkeypatch):
+    config = {"PICTURE_DIR": str(tmp_path / "pictures"), "UPLOAD_DIR": str(tmp_path / "uploads")}
+    folders = stores_for(config)
+    assert (folders.pictures.root, folders.scans.root, folders.pending.root) == (
+        tmp_path / "pictures",
+        tmp_path / "uploads" / "scans",
+        tmp_path / "uploads" / "pending",
+    )
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_bucket)
+    bucket = stores_for({**config, "STORAGE_URL": "s3://pictures/board/"})
+    assert [repr(bucket.pictures), repr(bucket.scans), repr(bucket.pending)] == [
+        "<S3Storage s3://pictures/board/pictures/>",
+        "<S3Storage s3://pictures/board/scans/>",
+        "<S3Storage s3://pictures/board/pending/>",
+    ]
+    assert stores_for({**config, "STORAGE_URL": "s3://pictures/board/"}) is bucket
+    with pytest.raises(StorageError, match="no bucket"):
+        stores_for({**config, "STORAGE_URL": "s3:///board"})
+
+
+@pytest.fixture
+def bucket_app(app, s3_bucket, monkeypatch):
+    """The test app with its photos and pictures in moto's bucket ``pictures`` under ``board/``."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_bucket)
+    app.config["STORAGE_URL"] = "s3://pictures/board"
+    return app
+
+
+def test_bucket_picture_is_streamed_with_etag_and_answered_304(
+    bucket_app, client, event, create_stickies, make_view
+):
+    (sticky,) = create_stickies(1)
+    store = stores_for(bucket_app.config).pictures
+    store_views(event=event, views=[make_view(sticky.code)], store=store, cap_bytes=10**7)
+    db.session.commit()
+    key = f"{event.id}/{sticky.picture_file}"
+    assert store.get(key) is not None
+    assert not (Path(bucket_app.config["PICTURE_DIR"]) / key).exists()
+
+    url = f"/s/{sticky.code}/picture.jpg?v={picture_version(sticky)}"
+    response = client.get(url)
+    assert (response.status_code, response.mimetype) == (200, "image/jpeg")
+    assert response.data == store.get(key)
+    assert response.content_length == sticky.picture_bytes
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.last_modified is not None
+    etag = response.headers["ETag"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert (again.status_code, again.data, again.headers["ETag"]) == (304, b"", etag)
+    since = client.get(url, headers={"If-Modified-Since": response.headers["Last-Modified"]})
+    assert (since.status_code, since.data) == (304, b"")
+    part = client.get(url, headers={"Range": "bytes=0-9"})
+    assert (part.status_code, part.data) == (206, response.data[:10])
+    assert client.get(f"/s/{sticky.code}/picture.jpg").headers["Cache-Control"] == (
+        "no-cache, max-age=0"
+    )
+
+
+def test_bucket_picture_dropped_is_deleted_from_the_bucket_after_commit(
+    bucket_app, organizer_client, event, create_stickies, make_view
+):
+    (sticky,) = create_stickies(1)
+    store = stores_for(bucket_app.config).pictures
+    store_views(event=event, views=[make_view(sticky.code)], store=store, cap_bytes=10**7)
+    db.session.commit()
+    key = f"{event.id}/{sticky.picture_file}"
+    response = organizer_client.post(f"/admin/stickies/{sticky.code}/picture/drop")
+    assert response.status_code == 302
+    assert store.exists(key) is False
+    assert organizer_client.get(f"/s/{sticky.code}/picture.jpg").status_code == 404
