@@ -11,6 +11,7 @@ from scanner.imageio import ImageHeader, check_size, load_image, read_header
 from scanner.manifest import Manifest
 from scanner.pipeline import decode_all, scan, scan_frames
 from scanner.results import BoardView, Cell, DecodedCode, ScanResult, SeenSticky, Unplaced
+from scanner.timing import StageTime, timings_dict
 from scanner.views import StickyView, ViewScore, correlation, cut_views
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ScanError",
     "ScanResult",
     "SeenSticky",
+    "StageTime",
     "StickyView",
     "Unplaced",
     "ViewScore",
@@ -35,4 +37,5 @@ __all__ = [
     "read_header",
     "scan",
     "scan_frames",
+    "timings_dict",
 ]

@@ -6,14 +6,19 @@ are in the marker's own order: top-left, top-right, bottom-right, bottom-left of
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from scanner.imageio import halved
+
 # Marker detection cost grows with pixels; on a 12 MP photo the markers stay large enough when
-# detected at this long side, and the corners are then refined at full resolution.
+# detected at this long side, and the corners are then refined at full resolution. Larger
+# photos are halved until they fit: halving averages whole 2 x 2 blocks, which costs a
+# twentieth of a resize to an arbitrary size.
 DETECT_LONG_SIDE = 2304
 # Undecoded marker-sized quads looked at again, enlarged, per photo (about 20 ms on a 2-core
 # machine).
@@ -27,12 +32,13 @@ class Marker:
     id: int
     corners: np.ndarray
 
-    @property
+    # Markers are frozen: their centre and side are worked out once.
+    @functools.cached_property
     def centre(self) -> tuple[float, float]:
         c = self.corners.mean(axis=0)
         return float(c[0]), float(c[1])
 
-    @property
+    @functools.cached_property
     def side(self) -> float:
         d = np.diff(np.vstack([self.corners, self.corners[:1]]), axis=0)
         return float(np.hypot(d[:, 0], d[:, 1]).mean())
@@ -90,6 +96,7 @@ def detect(
     dictionary: str,
     long_side: int = DETECT_LONG_SIDE,
     retries: int = RETRY_LIMIT,
+    reduced: tuple[np.ndarray, float] | None = None,
 ) -> tuple[list[Marker], list[np.ndarray]]:
     """Return the markers decoded in a grey photo and the marker-like quads that did not decode.
 
@@ -98,13 +105,9 @@ def detect(
     enlarged, at most `retries` of them (a count, not a time, so that a busy machine reads
     what an idle one does). Every marker's bits are checked once more with
     a clear margin between black and white, because a misread id would put a sticky where it
-    is not.
+    is not. `reduced` is `halved(gray, long_side)` when the caller has it already.
     """
-    h, w = gray.shape[:2]
-    scale = min(1.0, max(long_side, 16) / max(h, w))
-    small = gray
-    if scale < 1.0:
-        small = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    small, scale = reduced or halved(gray, long_side)
     pts, ids, rej = _detect_once(small, dictionary)
     markers: list[Marker] = []
     if len(ids):
@@ -114,10 +117,16 @@ def detect(
         markers = [Marker(id=int(i), corners=p) for i, p in zip(ids, pts, strict=True)]
     if scale < 1.0:
         rej = [(r + 0.5) / scale - 0.5 for r in rej]
-    d = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, dictionary))
-    markers = [m for m in markers if _bits_clear(gray, m, d)]
-    markers, rej = _retry(gray, markers, rej, dictionary, d, retries)
+    markers = _clear_ones(gray, markers, dictionary)
+    markers, rej = _retry(gray, markers, rej, dictionary, retries)
     return markers, rej
+
+
+def _dictionary(name: str):
+    cache = _local.__dict__.setdefault("dictionaries", {})
+    if name not in cache:
+        cache[name] = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, name))
+    return cache[name]
 
 
 def detect_enlarged(
@@ -137,7 +146,7 @@ def detect_enlarged(
     return back, [(q + 0.5) / factor - 0.5 for q in rej]
 
 
-def _retry(gray, markers, rej, dictionary, d, limit):
+def _retry(gray, markers, rej, dictionary, limit):
     """Look again at undecoded quads of a marker's size, enlarged so each cell gets 8 px."""
     if not markers or not rej or limit <= 0:
         return markers, rej
@@ -171,7 +180,7 @@ def _retry(gray, markers, rej, dictionary, d, limit):
             pts = (cc + 0.5) / f - 0.5 + (x0, y0)
             if np.linalg.norm(pts.mean(axis=0) - c) < 0.5 * s and int(i) not in found_ids:
                 got = Marker(id=int(i), corners=pts.astype(np.float32))
-        if got is not None and _bits_clear(gray, got, d):
+        if got is not None and _clear_ones(gray, [got], dictionary):
             markers.append(got)
             found_ids.add(got.id)
             centres = np.vstack([centres, got.corners.mean(axis=0)])
@@ -185,6 +194,12 @@ def quad_side(q: np.ndarray) -> float:
     return _side(q)
 
 
+def quad_sides(quads: np.ndarray) -> np.ndarray:
+    """Return the mean side length of each of K quads (K x 4 x 2)."""
+    d = np.roll(quads, -1, axis=1) - quads
+    return np.hypot(d[..., 0], d[..., 1]).mean(axis=1)
+
+
 def _side(q: np.ndarray) -> float:
     d = np.diff(np.vstack([q, q[:1]]), axis=0)
     return float(np.hypot(d[:, 0], d[:, 1]).mean())
@@ -193,27 +208,75 @@ def _side(q: np.ndarray) -> float:
 _CELL = 8
 
 
-def _bits_clear(gray: np.ndarray, m: Marker, d) -> bool:
-    """Check a marker's cells against its id's pattern with a clear black/white margin."""
-    n = int(d.markerSize) + 2
-    return _margin(_cell_means(gray, m.corners, n), _pattern(d, m.id)) > CLEAR_MARGIN
+def _clear_ones(gray: np.ndarray, markers: list[Marker], dictionary: str) -> list[Marker]:
+    """Return the markers whose cells match their id's pattern with a clear black/white margin."""
+    if not markers:
+        return []
+    n = int(_dictionary(dictionary).markerSize) + 2
+    cells = _cell_means_many(gray, [m.corners for m in markers], n)
+    expect = np.stack([_pattern(dictionary, m.id) for m in markers])
+    margins = _margin_many(cells, expect)
+    return [m for m, margin in zip(markers, margins, strict=True) if margin > CLEAR_MARGIN]
 
 
 # The darkest white cell must stay above the lightest black cell by this share of the contrast.
 CLEAR_MARGIN = 0.15
 
 
-def _cell_means(gray: np.ndarray, corners: np.ndarray, n: int, flags=cv2.INTER_LINEAR):
-    """Return the mean grey of the middle of each of a marker's n x n cells (border included)."""
+def _cell_means_many(
+    gray: np.ndarray, quads: list[np.ndarray], n: int, flags=cv2.INTER_LINEAR
+) -> np.ndarray:
+    """Return the mean grey of the middle of each of n x n cells of every quad (K x n x n).
+
+    Each cell is sampled at the 4 x 4 middle pixels of an 8 x 8 pixel tile between the quad's
+    corners, as a warp of the quad to a square would sample it; all quads are sampled in one
+    remap.
+    """
+    if not quads:
+        return np.zeros((0, n, n), np.float32)
     size = n * _CELL
-    dst = np.array([[0, 0], [size, 0], [size, size], [0, size]], dtype=np.float32) - 0.5
-    h = cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
-    tile = cv2.warpPerspective(gray, h, (size, size), flags=flags).astype(np.float32)
-    return tile.reshape(n, _CELL, n, _CELL)[:, 2:-2, :, 2:-2].mean(axis=(1, 3))
+    square = np.array([[0, 0], [size, 0], [size, size], [0, size]], dtype=np.float32) - 0.5
+    hs = _homographies(square, np.asarray(quads, dtype=np.float64).reshape(-1, 4, 2))
+    pts = hs @ _tile_points(n).T  # K x 3 x P, photo pixels (homogeneous)
+    xy = (pts[:, :2] / pts[:, 2:3]).astype(np.float32)  # K x 2 x P
+    h, w = gray.shape[:2]
+    # Outside the photo reads black, as the warp's constant border does.
+    sampled = cv2.remap(
+        gray, xy[:, 0], xy[:, 1], flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    ).astype(np.float32)
+    return sampled.reshape(len(quads), n, n, 16).mean(axis=3)
 
 
-def _pattern(d, marker_id: int) -> np.ndarray:
-    """Return a marker's n x n cells, border included, True where white."""
+def _homographies(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Return the K homographies (K x 3 x 3) that take the 4 points `src` to each of `dst`."""
+    k = len(dst)
+    a = np.zeros((k, 8, 8))
+    x, y = src[:, 0].astype(np.float64), src[:, 1].astype(np.float64)
+    u, v = dst[:, :, 0], dst[:, :, 1]
+    a[:, 0:4, 0], a[:, 0:4, 1], a[:, 0:4, 2] = x, y, 1.0
+    a[:, 0:4, 6], a[:, 0:4, 7] = -x * u, -y * u
+    a[:, 4:8, 3], a[:, 4:8, 4], a[:, 4:8, 5] = x, y, 1.0
+    a[:, 4:8, 6], a[:, 4:8, 7] = -x * v, -y * v
+    b = np.concatenate([u, v], axis=1)
+    h = np.linalg.solve(a, b[:, :, None])[:, :, 0]
+    return np.concatenate([h, np.ones((k, 1))], axis=1).reshape(k, 3, 3)
+
+
+@functools.cache
+def _tile_points(n: int) -> np.ndarray:
+    """Return the sampled tile pixels (P x 3, homogeneous), cell by cell, row-major."""
+    inner = np.arange(2, _CELL - 2, dtype=np.float64)
+    cells = np.arange(n, dtype=np.float64) * _CELL
+    ys = (cells[:, None, None, None] + inner[None, None, :, None]) * np.ones((1, n, 1, 4))
+    xs = (cells[None, :, None, None] + inner[None, None, None, :]) * np.ones((n, 1, 4, 1))
+    pts = np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)], axis=1)
+    return pts
+
+
+@functools.cache
+def _pattern(dictionary: str, marker_id: int) -> np.ndarray:
+    """Return a marker's n x n cells, border included, True where white (do not change it)."""
+    d = _dictionary(dictionary)
     n = int(d.markerSize) + 2
     expect = np.zeros((n, n), bool)
     bits = cv2.aruco.Dictionary.getBitsFromByteList(
@@ -225,13 +288,30 @@ def _pattern(d, marker_id: int) -> np.ndarray:
 
 def _margin(cells: np.ndarray, expect: np.ndarray) -> float:
     """Return (darkest white - lightest black) / contrast, or -1 without a clear contrast."""
-    white, black = cells[expect], cells[~expect]
-    if not len(white) or not len(black):
-        return -1.0
-    span = float(np.median(white) - np.median(black))
-    if span <= 8.0:
-        return -1.0
-    return float(white.min() - black.max()) / span
+    return float(_margin_many(cells[None], expect[None])[0])
+
+
+def _margin_many(cells: np.ndarray, expect: np.ndarray) -> np.ndarray:
+    """Return `_margin` of K markers' cells (K x n x n) against their patterns (K x n x n)."""
+    k = len(cells)
+    c = cells.reshape(k, -1).astype(np.float64)
+    e = expect.reshape(k, -1)
+    both = e.any(axis=1) & (~e).any(axis=1)
+    # Rows without white (or black) cells get a dummy value; they answer -1 below.
+    span = _median_where(c, e) - _median_where(c, ~e)
+    gap = np.where(e, c, np.inf).min(axis=1) - np.where(e, -np.inf, c).max(axis=1)
+    ok = both & (span > 8.0)
+    return np.where(ok, gap / np.where(ok, span, 1.0), -1.0)
+
+
+def _median_where(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Return each row's median of the values where mask holds (K x m); NaN for none."""
+    count = mask.sum(axis=1)
+    ordered = np.sort(np.where(mask, values, np.inf), axis=1)
+    rows = np.arange(len(values))
+    lo = ordered[rows, np.maximum(count - 1, 0) // 2]
+    hi = ordered[rows, np.minimum(count // 2, values.shape[1] - 1)]
+    return np.where(count > 0, (lo + hi) / 2, np.nan)
 
 
 def decode_quads(
@@ -242,20 +322,21 @@ def decode_quads(
     Each quad's cells are sampled between its corners (cubic, sub-pixel) and compared with the
     patterns of `ids` only (an event's issued markers), in each of the four turns. A quad is a
     marker when exactly one id and turn separates every white cell from every black cell with a
-    clear margin (as every decoded marker must, `_bits_clear`), and no other does at all.
+    clear margin (as every decoded marker must, `_clear_ones`), and no other does at all.
     """
-    d = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, dictionary))
-    n = int(d.markerSize) + 2
-    if not ids:
+    n = int(_dictionary(dictionary).markerSize) + 2
+    if not ids or not quads:
         return []
-    expect = np.stack([_pattern(d, i) for i in ids])  # K x n x n, True = white
+    expect = np.stack([_pattern(dictionary, i) for i in ids])  # K x n x n, True = white
     out = []
+    turned = []
     for q in quads:
         q = np.asarray(q, dtype=np.float32).reshape(4, 2)
-        if _signed_area(q) < 0:
-            q = q[::-1].copy()
+        turned.append(q[::-1].copy() if _signed_area(q) < 0 else q)
+    for q, cells in zip(
+        turned, _cell_means_many(gray, turned, n, flags=cv2.INTER_CUBIC), strict=True
+    ):
         best = []
-        cells = _cell_means(gray, q, n, flags=cv2.INTER_CUBIC)
         for turn in range(4):
             # Starting the corners one later turns the sampled cells by a quarter.
             margins = _margins(np.rot90(cells, turn), expect)

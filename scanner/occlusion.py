@@ -8,6 +8,7 @@ read, so the cell is reported hidden and no sticky in it is taken for gone.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import cv2
@@ -15,6 +16,7 @@ import numpy as np
 
 from scanner.board import BoardFrame
 from scanner.grid import Grid
+from scanner.imageio import halved
 
 RECTIFIED_WIDTH = 480  # pixels across the board, at least
 MIN_MARKER_PX = 7.0  # a sticky marker's side in the rectified copy, at least
@@ -49,14 +51,10 @@ def occluded_cells(
         scale = min(MAX_RECTIFIED_WIDTH, max(scale, round(MIN_MARKER_PX / float(np.median(sides)))))
     out_w, out_h = scale, max(8, round(frame.aspect * scale))
     h, w = img.shape[:2]
-    # Warp from a reduced photo: the statistics need no more than a few pixels per millimetre.
-    shrink = min(1.0, 2.0 * scale / max(1.0, _quad_width(frame.quad)))
-    small = img
-    if shrink < 0.8:
-        size = (round(w * shrink), round(h * shrink))
-        small = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-    else:
-        shrink = 1.0
+    # Warp from a halved photo: the statistics need no more than a few pixels per millimetre,
+    # and the board keeps two to four photo pixels per output pixel.
+    want = 2.0 * scale / max(1.0, _quad_width(frame.quad))
+    small, shrink = halved(img, math.ceil(2.0 * want * max(h, w)))
     # Output pixels from board coordinates, and the reduced photo's pixels from the photo's.
     to_out = np.diag([scale, scale, 1.0])
     small_frame = _scaled(frame, shrink)
@@ -64,8 +62,7 @@ def occluded_cells(
         np.full(small.shape[:2], 255, np.uint8), to_out, (out_w, out_h), flags=cv2.INTER_NEAREST
     )
     rect = small_frame.warp(small, to_out, (out_w, out_h), flags=cv2.INTER_LINEAR)
-    hsv = cv2.cvtColor(rect, cv2.COLOR_BGR2HSV)
-    sat, val = hsv[:, :, 1], hsv[:, :, 2]
+    sat, val = _saturation_value(rect)
 
     mask = np.zeros((out_h, out_w), np.uint8)
     unit = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=np.float64)
@@ -115,6 +112,7 @@ def occluded_cells(
     )
     dark = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
     dark = (dark > 0) & (inside > 0)
+    dark, glare, other, detail = (_Sums(m) for m in (dark, glare, other, detail))
     out: dict[tuple[int, int], str] = {}
     for col in range(len(grid.columns.centres)):
         for row in range(len(grid.rows.centres)):
@@ -132,12 +130,11 @@ def occluded_cells(
             if full is None or inner is None:
                 continue
             a0, b0, a1, b1 = full
-            d = float(dark[b0:b1, a0:a1].mean())
-            a0, b0, a1, b1 = inner
+            d = dark.share(full)
             # Shares of the whole cell interior, so that a cell mostly filled by a read sticky
             # is not judged by the few pixels around it.
-            g = float(glare[b0:b1, a0:a1].mean())
-            c = float(other[b0:b1, a0:a1].mean())
+            g = glare.share(inner)
+            c = other.share(inner)
             # The grid's far edges are a guess (half a spacing beyond the last header): a
             # sticky there may reach past them, up to where the grid ends for certain.
             last_col = col == len(grid.columns.centres) - 1
@@ -151,7 +148,7 @@ def occluded_cells(
                 out_h,
             )
             box = near_edge or inner
-            t = _share(detail, box)
+            t = detail.share(box)
             # Or a quarter of a marker's area, whichever is less: on a wide board a cell is many
             # markers large, and one unread marker is all that may show of a sticky.
             area = (box[2] - box[0]) * (box[3] - box[1])
@@ -165,9 +162,32 @@ def occluded_cells(
     return out
 
 
-def _share(mask: np.ndarray, box: tuple[int, int, int, int]) -> float:
-    a0, b0, a1, b1 = box
-    return float(mask[b0:b1, a0:a1].mean())
+class _Sums:
+    """Answer the share of set pixels in boxes of a mask, each in constant time."""
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self._sums = cv2.integral((mask > 0).astype(np.uint8), sdepth=cv2.CV_32S)
+
+    def share(self, box: tuple[int, int, int, int]) -> float:
+        """Return the share of set pixels in box (a0, b0, a1, b1): columns a0..a1, rows b0..b1."""
+        a0, b0, a1, b1 = box
+        s = self._sums
+        total = int(s[b1, a1]) - int(s[b0, a1]) - int(s[b1, a0]) + int(s[b0, a0])
+        return total / ((a1 - a0) * (b1 - b0))
+
+
+def _saturation_value(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return HSV saturation and value (0..255) of a BGR image, as cv2.COLOR_BGR2HSV gives them
+    (saturation within one level: rounding).
+
+    Value is the largest channel and saturation 255 * (value - smallest) / value; two channel
+    extremes and one division cost a fraction of the full conversion, whose hue is not used.
+    """
+    b, g, r = cv2.split(bgr)
+    val = cv2.max(cv2.max(b, g), r)
+    low = cv2.min(cv2.min(b, g), r)
+    sat = cv2.divide(cv2.subtract(val, low), val, scale=255.0)
+    return sat, val
 
 
 def _clip(a0, b0, a1, b1, w, h):

@@ -26,7 +26,7 @@ from scanner.closeup import read_cells_again
 from scanner.errors import ScanError
 from scanner.fuse import fuse_frames
 from scanner.grid import Grid, build_grid
-from scanner.imageio import load_image
+from scanner.imageio import halved, load_image
 from scanner.locate import HeaderCentres, header_centres, locate_board
 from scanner.manifest import Manifest
 from scanner.memory import board_view, recall
@@ -35,6 +35,7 @@ from scanner.qrcodes import decode_crop, dedupe, read_qr
 from scanner.results import BoardView, DecodedCode, ScanResult, Unplaced
 from scanner.roles import Roles, SortedMarkers, marker_code, sort_markers
 from scanner.stickies import sticky_reads
+from scanner.timing import Stopwatch
 
 # Photos whose sticky markers are smaller than this (px) are also searched enlarged twice, when
 # their long side is at most ENLARGE_MAX_SIDE (720p); larger ones have their leftover quads read.
@@ -65,10 +66,13 @@ def scan(
             raise ScanError(f"manifest must be a Manifest or a dict, got {type(manifest).__name__}")
         manifest = Manifest.from_dict(manifest)
     chain = decoders.chain(decoder)
-    img = load_image(image)
-    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    clock = Stopwatch()
+    with clock.stage("decode"):
+        img = load_image(image)
+        gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     try:
-        return _scan(img, gray, manifest, chain, view)
+        result = _scan(img, gray, manifest, chain, view, clock)
+        return replace(result, timings=clock.times())
     except (cv2.error, np.linalg.LinAlgError) as exc:
         # Callers handle one exception type; a numeric failure on odd pixels is reported as one.
         h, w = gray.shape
@@ -89,10 +93,14 @@ def scan_frames(
     (scanner.fuse); positions are in the first frame's pixels. Frames that moved are left out
     and the warnings say how many frames were fused.
     """
-    fused, used = fuse_frames(images)
+    clock = Stopwatch()
+    with clock.stage("fuse"):
+        fused, used = fuse_frames(images)
     result = scan(fused, manifest, decoder=decoder, previous=previous)
     note = f"fused {used} of {len(images)} frames"
-    return replace(result, warnings=(*result.warnings, note))
+    return replace(
+        result, warnings=(*result.warnings, note), timings=(*clock.times(), *result.timings)
+    )
 
 
 def decode_all(
@@ -133,52 +141,76 @@ class _Analysis:
 
 
 def _scan(
-    img: np.ndarray, gray: np.ndarray, manifest: Manifest, chain, view: BoardView | None
+    img: np.ndarray,
+    gray: np.ndarray,
+    manifest: Manifest,
+    chain,
+    view: BoardView | None,
+    clock: Stopwatch,
 ) -> ScanResult:
     roles = Roles.of(manifest)
-    found, candidates = find_markers(gray, manifest=manifest, roles=roles)
-    memory = _Memory(view)
-    if view is not None:
-        memory = _Memory(
-            view, *recall(found, view, manifest=manifest, roles=roles, shape=gray.shape)
+    with clock.stage("markers"):
+        # One reduced copy of a large photo serves the marker search and the whole-frame QR read.
+        reduced = halved(gray, markers.DETECT_LONG_SIDE)
+        found, candidates = find_markers(gray, manifest=manifest, roles=roles, reduced=reduced)
+        memory = _Memory(view)
+        if view is not None:
+            memory = _Memory(
+                view, *recall(found, view, manifest=manifest, roles=roles, shape=gray.shape)
+            )
+    with clock.stage("qr"):
+        first = sort_markers(found, manifest, roles)
+        qr, qr_warnings = read_qr(
+            gray,
+            chain,
+            sticky_markers=[mk for ms in first.stickies.values() for mk in ms],
+            unknown_markers=first.unknown,
+            candidates=candidates,
+            manifest=manifest,
+            other_markers=[
+                mk for mk in found if mk.id in roles.by_marker and not roles.is_sticky_marker(mk.id)
+            ],
+            reduced=reduced,
         )
-    first = sort_markers(found, manifest, roles)
-    qr, qr_warnings = read_qr(
-        gray,
-        chain,
-        sticky_markers=[mk for ms in first.stickies.values() for mk in ms],
-        unknown_markers=first.unknown,
-        candidates=candidates,
-        manifest=manifest,
-    )
-    seen = _analyse(img, found, qr, qr_warnings, memory, manifest=manifest, roles=roles)
+    ctx = _Context(img, qr, qr_warnings, memory, manifest, roles, clock)
+    seen = _analyse(ctx, found)
     if seen.frame is None or seen.grid is None:
         return seen.result
-    more = read_cells_again(
-        gray,
-        seen.frame,
-        seen.grid,
-        seen.result.cells,
-        found=found,
-        sticky_side=seen.sticky_side,
-        manifest=manifest,
-        roles=roles,
-    )
+    with clock.stage("closeup"):
+        more = read_cells_again(
+            gray,
+            seen.frame,
+            seen.grid,
+            seen.result.cells,
+            found=found,
+            sticky_side=seen.sticky_side,
+            manifest=manifest,
+            roles=roles,
+        )
     if more:
-        seen = _analyse(img, found + more, qr, qr_warnings, memory, manifest=manifest, roles=roles)
+        seen = _analyse(ctx, found + more)
     return seen.result
 
 
 def find_markers(
-    gray: np.ndarray, *, manifest: Manifest, roles: Roles
+    gray: np.ndarray,
+    *,
+    manifest: Manifest,
+    roles: Roles,
+    reduced: tuple[np.ndarray, float] | None = None,
 ) -> tuple[list[markers.Marker], list[np.ndarray]]:
-    """Return the markers decoded in the photo and the marker-like quads that did not decode."""
+    """Return the markers decoded in the photo and the marker-like quads that did not decode.
+
+    `reduced` is imageio.halved(gray, markers.DETECT_LONG_SIDE), when the caller has it already.
+    """
     dictionary = manifest.marker_dictionary
     h, w = gray.shape
     # On frames larger than 720p, quads that did not decode are read against the event's own
     # ids below, which costs less there than looking at each again enlarged.
     retries = markers.RETRY_LIMIT if max(h, w) <= ENLARGE_MAX_SIDE else 0
-    found, candidates = markers.detect(gray, dictionary=dictionary, retries=retries)
+    found, candidates = markers.detect(
+        gray, dictionary=dictionary, retries=retries, reduced=reduced
+    )
     have = {m.id for m in found}
     missing = [n for n, mid in manifest.corners.items() if mid not in have]
     if max(h, w) >= 64 and missing:
@@ -250,17 +282,38 @@ def _decode_leftovers(
     if not sides:
         return []
     ref = float(np.median(sides))
-    centres = np.array([m.centre for m in found])
     have = {m.id for m in found}
-    spots = []
-    for q in quads:
-        s = markers.quad_side(q)
-        c = q.mean(axis=0)
-        if 0.7 * ref <= s <= 1.4 * ref and np.min(np.linalg.norm(centres - c, axis=1)) >= 2.2 * s:
-            spots.append(q)
+    if not quads:
+        return []
+    qs = np.asarray(quads, dtype=np.float64).reshape(-1, 4, 2)
+    s = markers.quad_sides(qs)
+    near = _nearest(qs.mean(axis=1), np.array([m.corners.mean(axis=0) for m in found]))
+    keep = (0.7 * ref <= s) & (s <= 1.4 * ref) & (near >= 2.2 * s)
+    spots = [q for q, k in zip(quads, keep, strict=True) if k]
     ids = sorted(i for i in roles.by_marker if i not in have)
     # An id decoded twice is refused downstream like any marker seen twice.
     return markers.decode_quads(gray, spots, ids=ids, dictionary=dictionary)
+
+
+def _nearest(points: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Return each point's distance to the nearest of `others` (inf without any)."""
+    if not len(others):
+        return np.full(len(points), np.inf)
+    d = points[:, None, :] - others[None, :, :]
+    return np.sqrt((d**2).sum(axis=2)).min(axis=1)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Hold what every analysis of one photo shares: the photo, the QR codes read, the memory."""
+
+    img: np.ndarray
+    qr: Sequence[DecodedCode]
+    qr_warnings: Sequence[str]
+    memory: _Memory
+    manifest: Manifest
+    roles: Roles
+    clock: Stopwatch
 
 
 @dataclass(frozen=True)
@@ -272,30 +325,25 @@ class _Memory:
     warnings: list[str] = field(default_factory=list)
 
 
-def _analyse(
-    img: np.ndarray,
-    found: list[markers.Marker],
-    qr: Sequence[DecodedCode],
-    qr_warnings: Sequence[str],
-    memory: _Memory,
-    *,
-    manifest: Manifest,
-    roles: Roles,
-) -> _Analysis:
+def _analyse(ctx: _Context, found: list[markers.Marker]) -> _Analysis:
     """Turn the markers and QR codes read into a result, through the board, grid and cells.
 
     Markers recalled from a previous view count as seen for the board and grid, but are not
     reported among the codes read.
     """
-    by_role = sort_markers([*found, *memory.recalled], manifest, roles)
-    recalled = {markers.marker_text(manifest.marker_dictionary, m.id) for m in memory.recalled}
-    qr_known = [c for c in qr if c.text in roles.by_qr]
-    codes = (*(c for c in by_role.known if c.text not in recalled), *qr_known)
-    rejected = (*by_role.unknown, *(c for c in qr if c.text not in roles.by_qr))
-    warnings = [*qr_warnings, *by_role.warnings, *memory.warnings]
-    headers = header_centres(by_role, manifest)
-    known = [mk for mk in [*found, *memory.recalled] if mk.id in roles.by_marker]
-    located = locate_board(by_role, headers, known=known, manifest=manifest, shape=img.shape[:2])
+    manifest, roles, memory, clock, img = ctx.manifest, ctx.roles, ctx.memory, ctx.clock, ctx.img
+    with clock.stage("locate"):
+        by_role = sort_markers([*found, *memory.recalled], manifest, roles)
+        recalled = {markers.marker_text(manifest.marker_dictionary, m.id) for m in memory.recalled}
+        qr_known = [c for c in ctx.qr if c.text in roles.by_qr]
+        codes = (*(c for c in by_role.known if c.text not in recalled), *qr_known)
+        rejected = (*by_role.unknown, *(c for c in ctx.qr if c.text not in roles.by_qr))
+        warnings = [*ctx.qr_warnings, *by_role.warnings, *memory.warnings]
+        headers = header_centres(by_role, manifest)
+        known = [mk for mk in [*found, *memory.recalled] if mk.id in roles.by_marker]
+        located = locate_board(
+            by_role, headers, known=known, manifest=manifest, shape=img.shape[:2]
+        )
     warnings += located.warnings
     frame = located.frame
     if frame is None:
@@ -310,15 +358,19 @@ def _analyse(
                 view=memory.view,
             )
         )
-    grid, grid_warnings = _grid(frame, headers, manifest)
+    with clock.stage("grid"):
+        grid, grid_warnings = _grid(frame, headers, manifest)
     warnings += grid_warnings + _missing_headers(by_role, manifest)
-    reads, refusals = sticky_reads(
-        frame, by_role.stickies, qr_known, manifest=manifest, roles=roles
-    )
-    stickies, more = place_stickies(frame, grid, reads, manifest=manifest)
+    with clock.stage("stickies"):
+        reads, refusals = sticky_reads(
+            frame, by_role.stickies, qr_known, manifest=manifest, roles=roles
+        )
+    with clock.stage("placement"):
+        stickies, more = place_stickies(frame, grid, reads, manifest=manifest)
     refusals += more
     warnings += [r.warning for r in refusals]
-    cells = cell_states(img, frame, grid, reads, refusals, manifest=manifest)
+    with clock.stage("cells"):
+        cells = cell_states(img, frame, grid, reads, refusals, manifest=manifest)
     result = ScanResult(
         board_found=True,
         stickies=tuple(stickies),

@@ -23,6 +23,14 @@ CROPS_MIN = 4
 # however enlarged, reads.
 QR_MODULES = 29
 MIN_PX_PER_MODULE = 1.3
+# The whole frame is read at full resolution only when the stickies' QR codes have at least
+# this many pixels per module there (zxing-cpp reads the test's close photos at 1.9; the 12 MP
+# benchmark frames, at 1.5, give it nothing) and fewer than READ_REDUCED_PX_PER_MODULE on the
+# reduced photo that the markers were found on; otherwise on the reduced photo, where large
+# codes (posters, close stickies) read at a quarter of the cost. Below it, only an enlarged
+# crop reads.
+READ_FULL_PX_PER_MODULE = 1.7
+READ_REDUCED_PX_PER_MODULE = 2.5
 
 
 def read_qr(
@@ -33,26 +41,35 @@ def read_qr(
     unknown_markers: Sequence[DecodedCode],
     candidates: Sequence[np.ndarray],
     manifest: Manifest,
+    other_markers: Sequence[Marker] = (),
+    reduced: tuple[np.ndarray, float] | None = None,
 ) -> tuple[list[DecodedCode], list[str]]:
     """Return the QR codes read and warnings about crops left unread.
 
-    The whole frame is read with the chain's first decoder; then crops around marker-like shapes
-    that no marker or QR explains (`candidates`: undecoded quads; `unknown_markers`: markers the
-    manifest does not know, perhaps misread stickies) are read with every decoder of the chain.
+    The whole frame is read with the chain's first decoder, on `reduced` (the photo halved, and
+    its scale) unless the stickies' codes are legible only at full size; then crops around
+    marker-like shapes that no marker or QR explains (`candidates`: undecoded quads;
+    `unknown_markers`: markers the manifest does not know, perhaps misread stickies) are read
+    with every decoder of the chain. A shape on or beside one of `other_markers` (the corner
+    and header cards' markers) is part of its card.
     """
-    reads = dedupe(chain[0](gray))
+    ref = float(np.median([mk.side for mk in sticky_markers])) if sticky_markers else 0.0
+    reads = dedupe(_whole_frame(gray, chain[0], ref, reduced))
     h, w = gray.shape
     limit = max(CROPS_MIN, round(CROPS_PER_MP * h * w / 1e6))
-    ref = float(np.median([mk.side for mk in sticky_markers])) if sticky_markers else 0.0
     offsets = {s.marker_offset for s in manifest.stickies}
     reach = max((max(abs(a), abs(b)) for a, b in offsets), default=1.0) + 1.2
     known = [np.array(mk.centre) for mk in sticky_markers]
     known += [np.array((c.x, c.y)) for c in reads]
+    cards = np.array([mk.centre for mk in other_markers]).reshape(-1, 2)
+    card_sides = np.array([mk.side for mk in other_markers])
     spots = _crop_spots(ref, unknown_markers, candidates)
     warnings: list[str] = []
     crops = 0
     for centre, side in spots:
         if known and np.min(np.linalg.norm(np.asarray(known) - centre, axis=1)) < reach * side:
+            continue
+        if np.any(np.hypot(*(cards - centre).T) < CARD_REACH * card_sides):
             continue
         if crops >= limit:
             warnings.append("QR crop limit reached; some crops not read")
@@ -62,6 +79,29 @@ def read_qr(
         reads += [g for g in got if g.text not in {r.text for r in reads}]
         known += [np.array((g.x, g.y)) for g in got]
     return reads, warnings
+
+
+# A shape closer to a card marker's centre than this many of its sides is part of the card.
+CARD_REACH = 1.2
+
+
+def _whole_frame(
+    gray: np.ndarray, decode, ref: float, reduced: tuple[np.ndarray, float] | None
+) -> list[DecodedCode]:
+    """Read the whole frame, on the reduced photo unless only the full one shows the codes.
+
+    `ref` is the sticky marker side in photo pixels (0: none read). Positions are photo pixels.
+    """
+    if reduced is None or reduced[1] >= 1.0:
+        return decode(gray)
+    small, scale = reduced
+    px_per_module = 0.9 * ref / QR_MODULES
+    if not ref or (
+        px_per_module >= READ_FULL_PX_PER_MODULE
+        and px_per_module * scale < READ_REDUCED_PX_PER_MODULE
+    ):
+        return decode(gray)
+    return [_from_crop(g, 0, 0, scale) for g in decode(small)]
 
 
 def _crop_spots(

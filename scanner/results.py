@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scanner.timing import StageTime
+
 Point = tuple[float, float]
 
 
@@ -99,6 +101,8 @@ class ScanResult:
     corners); `rejected` the codes read that the manifest does not know; `unplaced` the stickies
     seen but left out (their reasons are also in `warnings`). `view` is where the corner and
     header markers were, for the next scan from the same place (`scan(..., previous=result)`).
+    `timings` holds each stage's wall and processor milliseconds, in the order the stages ran
+    (scanner.timing); two results of the same photo differ only there.
     """
 
     board_found: bool
@@ -112,6 +116,7 @@ class ScanResult:
     transposed: bool = False
     unplaced: tuple[Unplaced, ...] = ()
     view: BoardView | None = None
+    timings: tuple[StageTime, ...] = field(default=(), compare=False, repr=False)
 
     def to_dict(self) -> dict:
         """Return the scan-result JSON of docs/contracts.md."""

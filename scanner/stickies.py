@@ -109,12 +109,18 @@ def _sightings(
     qr_by_code: Mapping[str, Sequence[DecodedCode]],
 ) -> dict[str, tuple[np.ndarray, ...]]:
     """Return every place each sticky was seen, markers first, in board coordinates."""
-    out = {}
-    for code in [*sticky_markers, *qr_by_code]:
-        pts = [frame.board([mk.centre])[0] for mk in sticky_markers.get(code, [])]
-        pts += [frame.board([(c.x, c.y)])[0] for c in qr_by_code.get(code, [])]
-        out[code] = tuple(pts)
-    return out
+    codes = list(dict.fromkeys([*sticky_markers, *qr_by_code]))
+    owners, pts = [], []
+    for code in codes:
+        spots = [mk.centre for mk in sticky_markers.get(code, [])]
+        spots += [(c.x, c.y) for c in qr_by_code.get(code, [])]
+        owners += [code] * len(spots)
+        pts += spots
+    out: dict[str, list[np.ndarray]] = {code: [] for code in codes}
+    # One mapping of every point: the frame's cost is per call, not per point.
+    for code, p in zip(owners, frame.board(pts) if pts else [], strict=True):
+        out[code].append(p)
+    return {code: tuple(v) for code, v in out.items()}
 
 
 def _marker_reads(
@@ -129,12 +135,16 @@ def _marker_reads(
     is left out.
     """
     refusals = []
-    poses = {}
+    single = {}
     for code, ms in sticky_markers.items():
         if len(ms) > 1:
             refusals.append(Refusal(code, f"its marker was seen {len(ms)} times", seen[code]))
             continue
-        poses[code] = pose(frame.board(ms[0].corners))
+        single[code] = ms[0].corners
+    poses = {}
+    if single:
+        board = frame.board(np.concatenate(list(single.values()))).reshape(-1, 4, 2)
+        poses = {code: pose(qb) for code, qb in zip(single, board, strict=True)}
     sides = [p.side for p in poses.values()]
     med = float(np.median(sides)) if sides else 0.0
     reads = {}
@@ -275,11 +285,13 @@ def _drop_overlaps(
     """Drop both of two readings that share a centre: a misread is likelier than a pile-up."""
     codes = sorted(reads)
     clash = set()
-    for i, a in enumerate(codes):
-        for b in codes[i + 1 :]:
-            ra, rb = reads[a], reads[b]
-            if np.linalg.norm(ra.centre - rb.centre) < OVERLAP_SIDES * min(ra.side, rb.side):
-                clash |= {a, b}
+    if len(codes) > 1:
+        centres = np.array([reads[c].centre for c in codes], dtype=np.float64)
+        sides = np.array([reads[c].side for c in codes], dtype=np.float64)
+        d = np.hypot(*(centres[:, None, :] - centres[None, :, :]).transpose(2, 0, 1))
+        hit = d < OVERLAP_SIDES * np.minimum(sides[:, None], sides[None, :])
+        np.fill_diagonal(hit, False)
+        clash = {codes[i] for i in np.flatnonzero(hit.any(axis=1))}
     kept = {c: r for c, r in reads.items() if c not in clash}
     return kept, [Refusal(c, "overlaps another sticky's reading", seen[c]) for c in sorted(clash)]
 

@@ -197,6 +197,10 @@ def _scan_photos(ctx, photos, as_json, annotate, manifest_path, decoder, all_cod
             click.echo(f"{photo}: {exc}", err=True)
             continue
         payload = result.to_dict()
+        if as_json:
+            # Where the scan's time went, stage by stage (scanner.timing); not part of the
+            # scan-result contract that cameras post.
+            payload["timings"] = scanner.timings_dict(result.timings)
         lines = [
             f"{s['code']}  {s['room'] or 'off grid'}  {s['slot'] or ''}  ({s['via']})"
             for s in payload["stickies"]

@@ -166,6 +166,21 @@ def test_scan_all_codes_json_lists_every_code_known_or_not(runner, wall_event, t
     assert {f"marker:DICT_4X4_1000:{i}" for i in expected_ids} <= markers
 
 
+def test_scan_json_says_where_the_time_went_stage_by_stage(runner, wall_event, tmp_path):
+    photo = tmp_path / "wall.png"
+    cv2.imwrite(str(photo), wall_for(wall_event).photo(layouts(wall_event)[0]))
+    result = runner.invoke("scan", str(photo), "--json")
+    assert result.exit_code == 0, result.output
+    timings = json.loads(result.output)["timings"]
+    stages = ["decode", "markers", "qr", "locate", "grid", "stickies", "placement", "cells"]
+    assert list(timings)[: len(stages)] == stages and list(timings)[-1] == "total"
+    assert all(set(t) == {"wall_ms", "cpu_ms"} for t in timings.values())
+    wall = sum(t["wall_ms"] for name, t in timings.items() if name != "total")
+    assert abs(timings["total"]["wall_ms"] - wall) < 0.1 * len(timings)
+    # The text output stays as it was: the timings are for --json.
+    assert "wall_ms" not in runner.invoke("scan", str(photo)).output
+
+
 def test_scan_not_an_image_says_so_and_exits_1(runner, wall_event, tmp_path):
     bogus = tmp_path / "notes.jpg"
     bogus.write_text("these are my notes, not a photo")
