@@ -68,16 +68,19 @@
 
   window.addEventListener("offline", function () { showOffline(true); });
   window.addEventListener("online", backOnline);
+  // The live parts of the page came from the server: it is current again, kept copy or not (a
+  // reload here could come back to the copy when the signal is too weak for a whole page).
   document.addEventListener("openspaces:fresh", function () {
-    if (kept) { location.reload(); return; }
     lastFresh = Date.now();
+    if (kept && navigator.onLine) { kept = false; showOffline(false); sendTaps(); }
   });
   if (kept) {
     // The phone may say it is online while the server is out of reach: ask it now and then.
-    setInterval(function () {
+    var asking = setInterval(function () {
+      if (!kept) { clearInterval(asking); return; }
       if (!navigator.onLine) return;
       fetch(location.href, { method: "HEAD", cache: "no-store" }).then(function (r) {
-        if (r.ok) location.reload();
+        if (r.ok && kept) location.reload();
       }, function () { /* still out of reach */ });
     }, RETRY_MS);
   }

@@ -122,6 +122,9 @@ def test_ten_board_tabs_share_one_stream_and_all_show_a_scan_within_2_s(
     if sharing == "leading-tab":
         # A browser without SharedWorker (Chrome on Android): one tab leads through a Web Lock.
         context.add_init_script("delete window.SharedWorker;")
+    context.add_init_script(
+        'document.addEventListener("openspaces:updated", () => { window.updatedAt = Date.now(); });'
+    )
     code = live_server.session_sticky(title="Ten tabs")
     token = camera_token(live_server)
     pages = []
@@ -138,12 +141,14 @@ def test_ten_board_tabs_share_one_stream_and_all_show_a_scan_within_2_s(
     for page in pages:
         assert page.locator(CELL).inner_text().strip() == ""
 
+    posted_ms = time.time() * 1000
     post_scan(live_server, token, code, f"ten-tabs-{sharing}")
-    posted = time.monotonic()
     for page in pages:
-        left = max(0.05, 2.0 - (time.monotonic() - posted))
-        page.locator(CELL).locator(".note-title", has_text="Ten tabs").wait_for(timeout=left * 1000)
-    assert time.monotonic() - posted <= 2.0
+        page.locator(CELL).locator(".note-title", has_text="Ten tabs").wait_for(timeout=10000)
+    # Each page notes when it showed the change (its own clock is this machine's): asking ten pages
+    # one after another would add Playwright's round trips to the time measured.
+    shown_ms = [page.evaluate("window.updatedAt") for page in pages]
+    assert max(shown_ms) - posted_ms <= 2000, [round(ms - posted_ms) for ms in shown_ms]
     assert streams_held(live_server) == 1
 
 
@@ -271,13 +276,14 @@ def test_claim_form_offline_says_it_needs_the_network_and_keeps_the_text(live_se
     page.goto(live_server.url + live_server.claim_path(code))
     notice = page.locator(".needs-network")
     assert notice.is_hidden()
-    page.get_by_label("Title").fill("Typed without signal")
+    page.get_by_label("Session title").fill("Typed without signal")
+    page.get_by_label("Your name").fill("Priya")
     context.set_offline(True)
     notice.wait_for(state="visible", timeout=5000)
     page.get_by_role("button", name="Claim this sticky").click()
     time.sleep(0.5)
     assert notice.inner_text().startswith("No network: claiming needs it")
-    assert page.get_by_label("Title").input_value() == "Typed without signal"
+    assert page.get_by_label("Session title").input_value() == "Typed without signal"
     assert posts.count(f"/s/{code}") == 0
     # The claim page holds its key: the phone keeps no copy of it.
     assert page.evaluate("caches.match(location.href).then(r => r === undefined)") is True
