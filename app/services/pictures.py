@@ -166,6 +166,7 @@ PAPER_SHARE = 0.93  # and paper is at least this bright
 MIN_INK_SHARE, MAX_INK_SHARE = 0.002, 0.35
 # A blot of ink smaller than this (mm²) is dust or noise, not a stroke.
 MIN_BLOT_MM2 = 0.6
+REACH_MM = 6.0
 # A picture drawn from fewer camera pixels than this per picture pixel is sharpened: an unsharp
 # mask this strong, of one camera pixel.
 SHARPEN_FROM_PX = 1.5
@@ -237,8 +238,12 @@ def make_picture(
     prompts = _prompt_mask(image.shape[:2], template, sx, sy)
     shade = _shade(image, sx)
     dark = shade < INK_SHARE
-    writing = _writing_mask(image.shape[:2], template, sx, sy) & ~keys & ~prompts
-    box = _ink_box(dark & writing, writing_px=int(writing.sum()), sx=sx, sy=sy)
+    writing = _writing_mask(image.shape[:2], template, sx, sy) & ~keys
+    # A hand's first line often starts higher: strokes that reach up out of the writing area
+    # are followed up to REACH_MM (and count only by their pixels inside it).
+    marker = _marker_mask(image.shape[:2], template, sx, sy)
+    reach = _writing_mask(image.shape[:2], template, sx, sy, above_mm=REACH_MM) & ~keys & ~marker
+    box = _ink_box(dark & reach, counted=writing & ~prompts, sx=sx, sy=sy)
     what = f"the view of {sticky.code}"
     if box is None:
         image[keys] = KEY_AREA_GREY
@@ -249,11 +254,13 @@ def make_picture(
         # bytes.
         return encode_image(image, quality=JPEG_QUALITY, what=what), shape
     x0, y0, x1, y1 = box
-    # The key areas and the printed prompts take the colour of the paper round the writing
-    # (ink that crosses a prompt stays): the writing reads as if they were never printed.
+    # The key areas, the marker and the printed prompts take the colour of the paper round the
+    # writing (ink that crosses a prompt stays): the writing reads as if they were never printed.
     near = np.zeros_like(keys)
     near[y0:y1, x0:x1] = True
-    image[keys | (prompts & ~dark)] = np.median(image[near & ~keys & (shade > PAPER_SHARE)], axis=0)
+    image[keys | marker | (prompts & ~dark)] = np.median(
+        image[near & ~keys & (shade > PAPER_SHARE)], axis=0
+    )
     scale = _scale(x1 - x0, y1 - y0, sx)
     seen = min(px_per_mm or sx, sx)
     crop = _enlarge(image[y0:y1, x0:x1], scale=scale, camera_px=sx * scale / seen)
@@ -276,17 +283,28 @@ def _key_mask(size: tuple[int, int], template, sx: float, sy: float):
     return mask
 
 
+def _marker_mask(size: tuple[int, int], template, sx: float, sy: float):
+    """Return where the marker and its quiet zone are printed, in the sticky's top-right corner."""
+    import numpy as np
+
+    mask = np.zeros(size, bool)
+    left = template.marker_origin[0] - template.marker_cell_mm
+    mask[: int(_writing_top_mm(template) * sy) + 1, max(0, int(left * sx)) :] = True
+    return mask
+
+
 def _writing_top_mm(template) -> float:
     """Return where the writing area starts, in mm from the sticky's top: under the marker block."""
     return template.marker_origin[1] + template.marker_side_mm + template.marker_cell_mm
 
 
-def _writing_mask(size: tuple[int, int], template, sx: float, sy: float):
-    """Return where a hand writes on the sticky: under the marker block, inside the margins."""
+def _writing_mask(size: tuple[int, int], template, sx: float, sy: float, above_mm: float = 0.0):
+    """Return where a hand writes on the sticky: under the marker block (or `above_mm` higher),
+    inside the margins."""
     import numpy as np
 
     w_mm, h_mm, m = template.sticky_w_mm, template.sticky_h_mm, template.margin_mm
-    top = _writing_top_mm(template)
+    top = _writing_top_mm(template) - above_mm
     mask = np.zeros(size, bool)
     mask[
         int((top + 0.5) * sy) : int((h_mm - m / 2) * sy), int(m / 2 * sx) : int((w_mm - m / 2) * sx)
@@ -323,20 +341,23 @@ def _shade(image, px_per_mm: float):
     return gray.astype(np.float32) / np.maximum(paper.astype(np.float32), 1.0)
 
 
-def _ink_box(ink, *, writing_px: int, sx: float, sy: float) -> tuple[int, int, int, int] | None:
+def _ink_box(ink, *, counted, sx: float, sy: float) -> tuple[int, int, int, int] | None:
     """Return the box (x0, y0, x1, y1), in view pixels, round the handwriting in the `ink` mask
-    (the dark pixels of the writing area, `writing_px` pixels) with INK_MARGIN_MM all round; None
-    without writing.
+    (dark pixels) with INK_MARGIN_MM all round; None without writing.
 
-    Blots under MIN_BLOT_MM2 do not count; writing covers MIN_INK_SHARE to MAX_INK_SHARE of the
-    writing area.
+    A blot counts by its pixels in `counted` (the writing area off the printed prompts), at least
+    MIN_BLOT_MM2: the prompts' own letters do not count, and a stroke that crosses a prompt or
+    reaches out of the area counts whole. Writing covers MIN_INK_SHARE to MAX_INK_SHARE of
+    `counted`.
     """
     import cv2
+    import numpy as np
 
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype("uint8"), connectivity=8)
-    blots = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= MIN_BLOT_MM2 * sx * sy]
-    inked = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in blots)
-    if not MIN_INK_SHARE <= inked / max(1, writing_px) <= MAX_INK_SHARE:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype("uint8"), connectivity=8)
+    inside = np.bincount(labels[ink & counted], minlength=count)
+    blots = [i for i in range(1, count) if inside[i] >= MIN_BLOT_MM2 * sx * sy]
+    inked = sum(int(inside[i]) for i in blots)
+    if not MIN_INK_SHARE <= inked / max(1, int(counted.sum())) <= MAX_INK_SHARE:
         return None
     left = min(stats[i, cv2.CC_STAT_LEFT] for i in blots)
     top = min(stats[i, cv2.CC_STAT_TOP] for i in blots)
