@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 
 from app.extensions import db
-from app.models import ApiToken, CameraPairing, Event, Scan, Sticky
+from app.models import ApiToken, BoardStatus, CameraPairing, Event, Scan, Sticky
 from app.services import ServiceError
 from app.services.codes import new_code
 from app.services.images import encode_image
@@ -110,7 +110,8 @@ def cameras(
 ) -> list[CameraRow]:
     """Return every camera token, live ones first, with its last scan of the event.
 
-    A live camera whose last scan is older than ``quiet_after_s``, or that never sent one, is quiet.
+    A live camera whose last scan is older than ``quiet_after_s`` is quiet, and so is one that
+    sent none in the ``quiet_after_s`` since its token was made: a camera just paired is not.
     """
     tokens = list(db.session.scalars(select(ApiToken).order_by(ApiToken.id)))
     last_ids = (
@@ -123,7 +124,7 @@ def cameras(
     for token in tokens:
         scan = last.get(token.name)
         revoked = token.revoked_dt is not None
-        seen = scan.received_dt if scan else None
+        seen = scan.received_dt if scan else token.created_dt
         rows.append(
             CameraRow(
                 name=token.name,
@@ -132,8 +133,7 @@ def cameras(
                 last_scan=scan,
                 placed=_placed(scan) if scan else 0,
                 warnings=tuple(scan.observations.get("warnings", [])) if scan else (),
-                quiet=not revoked
-                and (seen is None or (now - seen).total_seconds() > quiet_after_s),
+                quiet=not revoked and (now - seen).total_seconds() > quiet_after_s,
             )
         )
     return sorted(rows, key=lambda r: r.revoked)
@@ -144,7 +144,8 @@ def last_scan_report(*, event: Event, token: ApiToken, store: Storage) -> dict |
 
     ``outline`` is the board through the corner markers (tl, tr, br, bl) in the photo's pixels and
     ``size`` the photo's width and height, both null when the board was not found or the scan came
-    without a photo.
+    without a photo. ``placed`` is what the scan saw in cells, ``on_board`` how many stickies the
+    board has in cells now, as the board and the kiosk show them.
     """
     scan = db.session.scalar(
         select(Scan)
@@ -161,6 +162,7 @@ def last_scan_report(*, event: Event, token: ApiToken, store: Storage) -> dict |
     )
     outline = _outline(event=event, scan=scan, store=store)
     return {
+        "on_board": _on_board(event),
         "scan": scan.id,
         "scan_id": scan.client_scan_id,
         "received": scan.received_dt.isoformat().replace("+00:00", "Z"),
@@ -181,6 +183,14 @@ def last_scan_report(*, event: Event, token: ApiToken, store: Storage) -> dict |
         "outline": outline["outline"] if outline else None,
         "size": outline["size"] if outline else None,
     }
+
+
+def _on_board(event: Event) -> int:
+    in_cells = (BoardStatus.PLACED, BoardStatus.CONFLICT)
+    query = select(func.count(Sticky.id)).where(
+        Sticky.event_id == event.id, Sticky.board_status.in_(in_cells)
+    )
+    return db.session.scalar(query)
 
 
 def _outline(*, event: Event, scan: Scan, store: Storage) -> dict | None:

@@ -197,6 +197,7 @@ def ingest_scan(
     views: Mapping[str, tuple[bytes, Any]] | None = None,
     decoder: str = "auto",
     now: dt.datetime | None = None,
+    captured_dt: str | None = None,
 ) -> Ingested:
     """Apply one scan to the board and store its photo, once per scan id; commit.
 
@@ -206,6 +207,8 @@ def ingest_scan(
     - ``pending``: the id of a photo ``preview_photo`` scanned, instead of observations and photo.
     - ``scan_id``: the client's id for the scan; by default the observations' own, and for a photo
       the server scans, a fresh one.
+    - ``captured_dt``: when the photo was taken (ISO 8601 with its offset), for a photo the
+      server scans; observations carry their own.
     - ``views``: sticky views a camera cut itself, code -> (JPEG or PNG bytes, score dict).
       A photo with the scanner's result (scanned here, or a ``ScanResult`` given) has its views
       cut here.
@@ -245,6 +248,7 @@ def ingest_scan(
             settings=settings,
             decoder=decoder,
             turns=turns,
+            captured_dt=captured_dt,
         )
     return _apply(
         event=event, source=source, settings=settings, inputs=inputs, pending=pending, now=now
@@ -297,7 +301,7 @@ def _apply(*, event, source, settings, inputs, pending, now) -> Ingested:
 
 
 def _check(
-    *, event, scan_id, observations, photo, pending, views, settings, decoder, turns
+    *, event, scan_id, observations, photo, pending, views, settings, decoder, turns, captured_dt
 ) -> _Inputs:
     """Read the photo, the observations and the views; raise InvalidUpload, InvalidScan or
     InvalidView before any write. The photo's work runs in ``turns``."""
@@ -321,6 +325,8 @@ def _check(
             raise InvalidScan("send the observations, a photo, or both")
         result = scan_photo(event, image, decoder=decoder, turns=turns)
         observations = result.to_dict()
+        if captured_dt is not None:
+            observations["captured_dt"] = captured_dt
     elif hasattr(observations, "to_dict"):
         result = observations  # a scanner.ScanResult
         observations = result.to_dict()

@@ -1,6 +1,9 @@
 // The phone as a wall camera. Pairs with the code from the organizer dashboard's QR, films the wall
-// with the rear camera, and every few seconds uploads the frame to POST /api/scans when it changed
-// (or once a minute as a heartbeat); the server scans it. Frames wait in IndexedDB while the
+// with the rear camera, and every few seconds uploads the frame to POST /api/scans when it changed,
+// and one frame CONFIRM_MS later to confirm the change (the server takes a sticky off once two
+// scans that many seconds apart missed it), or once a minute as a heartbeat; the server scans it. A changed wall is photographed
+// at the camera's highest still resolution (ImageCapture.takePhoto) so that handwriting reads;
+// every frame carries the time it was taken (captured_dt). Frames wait in IndexedDB while the
 // network or the server is away and are sent oldest first, each under its own scan id, so a frame
 // sent twice is applied once. One frame never holds up the frames behind it: a frame the board
 // refuses (4xx) is dropped at once, and one it keeps failing on (5xx) after SERVER_TRIES answers.
@@ -45,6 +48,14 @@
   var QUEUE_FRAMES = Number(cfg.queueFrames);
   var QUEUE_BYTES = Number(cfg.queueMb) * 1024 * 1024;
   var JPEG_QUALITY = Number(cfg.jpegQuality);
+  var CONFIRM_MS = Number(cfg.confirmAfter) * 1000;
+  // A tick may come a little early: a confirmation is due this much before CONFIRM_MS is up.
+  var TICK_SLACK_MS = 250;
+  // The page asks the board's /healthz this often, so that it says within two seconds that the
+  // board is out of reach instead of "Watching the wall".
+  var PING_MS = 1000;
+  // A still photo that takes longer than this is given up for a frame of the video.
+  var PHOTO_TIMEOUT_MS = 8000;
   var STORE_KEY = "openspaces-camera";
   // Answers that mean "not now" rather than "not this frame", as the webcam loop reads them
   // (camera/delivery.py): no event loaded yet, a timeout, too early, too many requests. And a proxy's
@@ -61,15 +72,22 @@
   // What a test or a curious organizer can read: every scan id queued, and the answers.
   var state = window.openspacesCamera = {
     queued: [], delivered: [], duplicates: 0, dropped: 0, droppedIds: [], stopped: false,
-    rejected: 0, rejectedIds: [], refusal: "", givenUp: 0, givenUpIds: []
+    rejected: 0, rejectedIds: [], refusal: "", givenUp: 0, givenUpIds: [], photos: 0
   };
   var serverErrors = {};   // frame seq -> 5xx answers to it so far
   var camera = null;       // {name, token}
-  var stream = null, wakeLock = null, timer = null, db = null;
-  var lastThumb = null, lastQueuedMs = 0, lastScanIdMs = 0, sending = false;
+  var stream = null, wakeLock = null, timer = null, pinger = null, db = null, imageCapture = null, photoSize = null;
+  var lastThumb = null, lastQueuedMs = 0, lastScanIdMs = 0, sending = false, changedMs = 0;
+  var reachable = true, watching = false, posting = null;  // posting: the seq of the frame on its way
   var outline = null;      // {outline: [[x, y] x 4], size: [w, h]} from the last scan
 
   function clamp(v, lo, hi) { return Math.min(hi, Math.max(lo, v)); }
+
+  // "HH:MM:SS" in 24-hour time whatever the phone's locale, as every page of the board shows times.
+  function clock(date) {
+    var two = function (n) { return (n < 10 ? "0" : "") + n; };
+    return two(date.getHours()) + ":" + two(date.getMinutes()) + ":" + two(date.getSeconds());
+  }
 
   function say(text, kind) {
     var p = el("camera-state");
@@ -120,9 +138,11 @@
     state.stopped = true;
     localStorage.removeItem(STORE_KEY);
     if (timer) clearInterval(timer);
+    if (pinger) clearInterval(pinger);
     if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
     if (wakeLock) wakeLock.release().catch(function () {});
     wakeLock = null;
+    showAwake();
     // Frames taken under a revoked token are not sent under another one.
     if (db) tx("readwrite", function (store) { store.clear(); }).catch(function () {});
     el("camera-name").textContent = "not paired";
@@ -167,14 +187,17 @@
     return tx("readwrite", function (store) { store.delete(seq); });
   }
 
-  // Keep the queue bounded: past its frame count or its size, the oldest frames go first.
+  // Keep the queue bounded: past its frame count or its size, the oldest frames go first, all but
+  // the one on its way to the board, which may arrive.
   function enqueue(frame) {
     return tx("readwrite", function (store) { store.add(frame); })
       .then(allFrames)
-      .then(function (frames) {
-        var bytes = frames.reduce(function (sum, f) { return sum + f.bytes; }, 0);
+      .then(function (all) {
+        var frames = all.filter(function (f) { return f.seq !== posting; });
+        var bytes = all.reduce(function (sum, f) { return sum + f.bytes; }, 0);
         var drop = [];
-        while (frames.length - drop.length > QUEUE_FRAMES || bytes > QUEUE_BYTES) {
+        while (all.length - drop.length > QUEUE_FRAMES || bytes > QUEUE_BYTES) {
+          if (drop.length >= frames.length - 1) break;  // the newest frame stays
           var oldest = frames[drop.length];
           drop.push(oldest.seq);
           state.droppedIds.push(oldest.scanId);
@@ -214,12 +237,15 @@
 
   function forget(frame) {
     delete serverErrors[frame.seq];
+    posting = null;
     return removeFrame(frame.seq);
   }
 
   function post(frame) {
     var form = new FormData();
     form.append("scan_id", frame.scanId);
+    // When the frame was taken, not when it arrives: a frame that waited offline keeps its time.
+    if (frame.takenMs) form.append("captured_dt", new Date(frame.takenMs).toISOString());
     form.append("photo", frame.blob, frame.scanId + ".jpg");
     var abort = new AbortController();
     var timeout = setTimeout(function () { abort.abort(); }, 60000);
@@ -242,6 +268,7 @@
         // The board's view is asked for once the queue is empty, not after every old frame.
         if (!frames.length) return delivered ? refreshStatus() : undefined;
         var frame = frames[0];
+        posting = frame.seq;
         return post(frame).then(function (r) {
           if (r.status === 401) {
             unpaired("This camera was unpaired on the board. Scan a new pairing code on the organizer dashboard.");
@@ -283,12 +310,13 @@
           }
           say("The board failed on a frame (" + r.status + "); it is sent again shortly.", "wait");
         }, function () {
-          say("The board is out of reach; frames wait here and are sent when it is back.", "wait");
+          outOfReach();
         });
       });
     };
     return step().finally(function () {
       sending = false;
+      posting = null;
       if (!state.stopped) allFrames().then(function (f) { showQueue(f.length); });
     });
   }
@@ -303,7 +331,7 @@
 
   function showChanges(changes) {
     if (!changes.length) return;
-    var now = new Date().toLocaleTimeString();
+    var now = clock(new Date());
     list("camera-changes", changes.map(function (c) {
       return { text: now + " · " + (c.title || c.code) + ": " + where(c.from) + " → " + where(c.to) };
     }));
@@ -325,10 +353,12 @@
   }
 
   function showLast(last) {
-    el("camera-placed").textContent = String(last.placed.length);
-    el("camera-placed-label").textContent = last.placed.length === 1 ? "sticky placed" : "stickies placed";
-    el("camera-last").textContent = "Last scan " + new Date(last.received).toLocaleTimeString() +
-      (last.board_found ? "" : ": the board is not in view") +
+    // The board's count, which is what the board and the kiosk show; the scan's own may differ for
+    // the few seconds until the server takes a missing sticky off.
+    el("camera-placed").textContent = String(last.on_board);
+    el("camera-placed-label").textContent = last.on_board === 1 ? "sticky placed" : "stickies placed";
+    el("camera-last").textContent = "Last scan " + clock(new Date(last.received)) +
+      (last.board_found ? ": " + plural(last.placed.length, "sticky", "stickies") + " in cells" : ": the board is not in view") +
       (last.hidden ? " · " + plural(last.hidden, "cell", "cells") + " hidden" : "") +
       (last.off_grid ? " · " + last.off_grid + " off the grid" : "");
     var warnings = last.warnings.slice();
@@ -339,7 +369,28 @@
     }), "No sticky in a cell.");
     outline = last.outline ? { outline: last.outline, size: last.size } : null;
     drawOutline();
-    if (!state.stopped) say("Watching the wall", "ok");
+    if (!state.stopped && reachable) say("Watching the wall", "ok");
+  }
+
+  // --- is the board there? ----------------------------------------------------------------------
+
+  function outOfReach() {
+    reachable = false;
+    if (!state.stopped) say("The board is out of reach; frames wait here and are sent when it is back.", "wait");
+  }
+
+  function ping() {
+    if (state.stopped) return;
+    var abort = new AbortController();
+    var timeout = setTimeout(function () { abort.abort(); }, PING_MS);
+    fetch(cfg.healthz, { cache: "no-store", signal: abort.signal }).then(function (r) {
+      if (!r.ok) throw new Error(String(r.status));
+      if (!reachable) {
+        reachable = true;
+        if (watching && !state.stopped) say("Watching the wall", "ok");
+        flush();
+      }
+    }).catch(outOfReach).finally(function () { clearTimeout(timeout); });
   }
 
   function drawOutline() {
@@ -380,7 +431,34 @@
       return better.then(function () {
         video.srcObject = s;
         return video.play();
-      });
+      }).then(function () { return stillCamera(track); });
+    });
+  }
+
+  // The camera's still photos, where the browser offers them (ImageCapture): often 12 MP where the
+  // video gives 2, enough for the server to read handwriting on the stickies. A camera whose
+  // photos are no larger than its video frames is left to the video.
+  function stillCamera(track) {
+    if (typeof ImageCapture === "undefined") return;
+    var capture;
+    try { capture = new ImageCapture(track); } catch (e) { return; }
+    return capture.getPhotoCapabilities().then(function (caps) {
+      var w = caps.imageWidth && caps.imageWidth.max, h = caps.imageHeight && caps.imageHeight.max;
+      if (!w || !h || w * h <= video.videoWidth * video.videoHeight) return;
+      imageCapture = capture;
+      photoSize = { imageWidth: w, imageHeight: h };
+    }).catch(function () {});
+  }
+
+  // The board keeps JPEG photos: a still in another format is encoded again.
+  function asJpeg(blob) {
+    if (!blob || !blob.size) return Promise.reject(new Error("an empty photo"));
+    if (blob.type === "image/jpeg") return Promise.resolve(blob);
+    return createImageBitmap(blob).then(function (bitmap) {
+      var canvas = document.createElement("canvas");
+      canvas.width = bitmap.width; canvas.height = bitmap.height;
+      canvas.getContext("2d").drawImage(bitmap, 0, 0);
+      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", JPEG_QUALITY); });
     });
   }
 
@@ -388,9 +466,16 @@
     if (!("wakeLock" in navigator) || state.stopped) return Promise.resolve(false);
     return navigator.wakeLock.request("screen").then(function (lock) {
       wakeLock = lock;
-      lock.addEventListener("release", function () { wakeLock = null; });
+      showAwake();
+      lock.addEventListener("release", function () { wakeLock = null; showAwake(); });
       return true;
     }, function () { return false; });
+  }
+
+  // The warning stays up as long as the screen may go dark, whatever else the page says.
+  function showAwake() {
+    var p = el("camera-awake");
+    p.hidden = !!wakeLock || state.stopped;
   }
 
   function thumbnail() {
@@ -404,19 +489,41 @@
     return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", JPEG_QUALITY); });
   }
 
+  // A still photo at the camera's highest resolution when the browser offers one; else, or when it
+  // fails or takes too long, the video's frame.
+  function takePhoto() {
+    if (!imageCapture) return grabFrame();
+    var photo = new Promise(function (resolve, reject) {
+      var timeout = setTimeout(function () { reject(new Error("the still photo took too long")); }, PHOTO_TIMEOUT_MS);
+      imageCapture.takePhoto(photoSize || undefined).then(function (blob) {
+        clearTimeout(timeout);
+        resolve(blob);
+      }, function (e) { clearTimeout(timeout); reject(e); });
+    });
+    return photo.then(asJpeg).then(function (blob) {
+      state.photos += 1;
+      return blob;
+    }).catch(function () { return grabFrame(); });
+  }
+
   function tick() {
     if (state.stopped || video.readyState < 2 || !video.videoWidth) return;
     var now = Date.now();
     var thumb = thumbnail();
     var changed = change.changedFraction(thumb, lastThumb, LEVEL_STEP) > CHANGE_FRACTION;
-    if (!changed && now - lastQueuedMs < HEARTBEAT_MS) { flush(); return; }
+    var confirming = !changed && changedMs && now - changedMs >= CONFIRM_MS - TICK_SLACK_MS;
+    if (!changed && !confirming && now - lastQueuedMs < HEARTBEAT_MS) { flush(); return; }
+    // A change is confirmed by a frame CONFIRM_MS later even when it matches, as the webcam loop
+    // confirms one (camera/loop.py): the server takes a missing sticky off only once two scans
+    // that far apart saw it gone.
+    changedMs = changed && lastThumb ? now : 0;
     lastThumb = thumb;
     lastQueuedMs = now;
     // The scan id names the camera and the moment; it goes with the frame through every retry.
     var ms = Math.max(now, lastScanIdMs + 1);
     lastScanIdMs = ms;
     var scanId = camera.name + "-" + ms;
-    grabFrame().then(function (blob) {
+    (changed ? takePhoto() : grabFrame()).then(function (blob) {
       if (!blob) return;
       state.queued.push(scanId);
       return enqueue({ scanId: scanId, blob: blob, bytes: blob.size, takenMs: now }).then(flush);
@@ -432,15 +539,18 @@
       return openQueue().then(function (opened) { db = opened; })
         .then(startCamera)
         .then(keepAwake)
-        .then(function (awake) {
+        .then(function () {
           if (state.stopped) return;
-          say(awake ? "Watching the wall; the screen stays on" : "Watching the wall; keep the screen on", "ok");
+          watching = true;
+          showAwake();
+          if (reachable) say("Watching the wall", "ok");
           window.addEventListener("resize", drawOutline);
           window.addEventListener("online", flush);
           document.addEventListener("visibilitychange", function () {
             if (document.visibilityState === "visible" && !wakeLock) keepAwake();
           });
           timer = setInterval(tick, EVERY_S * 1000);
+          pinger = setInterval(ping, PING_MS);
           tick();
           flush();
         });

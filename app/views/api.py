@@ -97,12 +97,14 @@ def post_scan():
             scan_field = request.form.get("scan")
             observations = read_json(scan_field) if scan_field is not None else None
             scan_id = request.form.get("scan_id") or None
+            # A photo the server scans carries its capture time as a field of its own.
+            captured = request.form.get("captured_dt") or None
             views = _posted_views()
         else:
             if not request.is_json:
                 raise InvalidScan("the body must be JSON (Content-Type: application/json)")
             photo, observations, scan_id = None, read_json(request.get_data()), None
-            views = None
+            views = captured = None
         ingested = ingest_scan(
             event=event,
             source=g.api_token.name,
@@ -111,6 +113,7 @@ def post_scan():
             observations=observations,
             photo=photo,
             views=views,
+            captured_dt=captured,
         )
     except ServiceError as exc:
         return _unprocessable(str(exc))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import (
     Blueprint,
     abort,
@@ -19,6 +21,7 @@ from app.extensions import db
 from app.forms import ActionForm
 from app.models import Scan, utcnow
 from app.services import cameras as camera_service
+from app.services.board import MISSING_FOR_S
 from app.services.organizers import revoke_token
 from app.services.storage import stores_for
 from app.views.api import token_required
@@ -38,6 +41,9 @@ def page_settings(config) -> dict:
     return {
         "every": 5,
         "heartbeat": 60,
+        # A change is confirmed by a frame this many seconds later: by then two scans that miss a
+        # sticky are far enough apart for the board to take it off (app.services.board).
+        "confirm-after": math.ceil(MISSING_FOR_S) + 1,
         "thumb-width": frames.THUMB_WIDTH,
         "level-step": frames.THUMB_LEVEL_STEP,
         "change-fraction": frames.CHANGE_FRACTION,

@@ -180,9 +180,10 @@ def test_camera_page_is_csp_clean_and_served_locally(client, wall):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
-    assert re.findall(r"<script[^>]*>", html) == [
-        re.search(r'<script src="/static/camera\.js\?v=[0-9a-f]{10}" defer>', html).group(0)
-    ]
+    scripts = re.findall(r"<script[^>]*>", html)
+    # Every script is a file of the board's own, the camera's among them; none is inline.
+    assert all(re.match(r'<script src="/static/[a-z-]+\.js\?v=[0-9a-f]{10}"', s) for s in scripts)
+    assert re.search(r'<script src="/static/camera\.js\?v=[0-9a-f]{10}" defer>', html)
     assert " style=" not in html and "<style" not in html
     assert "http" not in re.sub(r'href="[^"]*"', "", html.split("<body", 1)[1])
     assert client.get("/static/camera.js").status_code == 200
@@ -249,6 +250,18 @@ def test_dashboard_lists_cameras_with_last_scan_thumbnail_and_quiet_warning(
     assert "Gone quiet: no scan for more than 2 minutes" in rows["hall-cam"]
 
 
+def test_new_camera_is_not_quiet_before_its_first_scan(wall, organizer_client):
+    create_token(name="phone-BBBBBB")
+    old, _ = create_token(name="phone-CCCCCC")
+    old.created_dt = utcnow() - dt.timedelta(minutes=3)
+    db.session.commit()
+    html = organizer_client.get("/admin/").get_data(as_text=True)
+    rows = dict(re.findall(r'data-camera="([^"]+)">(.*?)</li>', html, re.S))
+    assert "No scan yet." in rows["phone-BBBBBB"]
+    assert "Gone quiet" not in rows["phone-BBBBBB"]
+    assert "Gone quiet: no scan for more than 2 minutes" in rows["phone-CCCCCC"]
+
+
 # ----------------------------------------------------------------------------------------------
 # A real browser as the phone
 
@@ -295,7 +308,7 @@ def test_browser_phone_pairs_fills_board_and_survives_server_outage(
 
         # A queue of three frames, so that the outage below fills it.
         app.config["CAMERA_QUEUE_FRAMES"] = 3
-        phone = browser.new_context().new_page()
+        phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
         refused = []
         phone.on(
             "console",
@@ -311,6 +324,11 @@ def test_browser_phone_pairs_fills_board_and_survives_server_outage(
             "() => document.getElementById('camera-placed').textContent === '3'", timeout=15000
         )
 
+        # Times in 24-hour format whatever the phone's locale.
+        assert re.fullmatch(
+            r"Last scan \d\d:\d\d:\d\d: \d stick(y|ies) in cells", phone.inner_text("#camera-last")
+        )
+
         board = browser.new_page()
         board.goto(f"{live.url}/board")
         for code in codes:
@@ -320,6 +338,9 @@ def test_browser_phone_pairs_fills_board_and_survives_server_outage(
         # A frame a second: the page keeps the newest three while the server is down.
         phone.wait_for_function("() => window.openspacesCamera.dropped >= 2", timeout=30000)
         assert phone.get_attribute("#camera-queue", "data-waiting") == "3"
+        # The queue line is on the screen of a phone mounted at the wall, above the lists.
+        box = phone.locator("#camera-queue").bounding_box()
+        assert box["y"] + box["height"] <= 844
         # The line counts the frames dropped when it was last drawn: one or more.
         queue = phone.inner_text("#camera-queue")
         assert re.search(r"; (1 older frame|\d+ older frames) dropped \(queue full\)", queue), queue
@@ -471,3 +492,130 @@ def test_browser_phone_refused_and_failing_frames_do_not_hold_up_the_queue(
         codes[1]: ("Hall B", "2026-09-26T11:00"),
         codes[2]: ("Hall C", "2026-09-26T12:00"),
     }
+
+
+# Watches the fake camera as the page sees it: the time (Date.now()) of the first frame that differs
+# from the first one it saw, by the page's own change test.
+FILM_WATCHER = """
+() => {
+  window.filmChangedAt = null;
+  const watch = setInterval(() => {
+    const video = document.getElementById("camera-video");
+    const test = window.openspacesChange;
+    if (!video || !test || video.readyState < 2 || !video.videoWidth) return;
+    const thumb = test.thumbnail(video, video.videoWidth, video.videoHeight, 320);
+    if (!window.filmFirst) { window.filmFirst = thumb; return; }
+    if (test.changedFraction(thumb, window.filmFirst, 12) > 0.0005) {
+      window.filmChangedAt = Date.now();
+      clearInterval(watch);
+    }
+  }, 100);
+}
+"""
+
+
+# A phone camera whose still photos have twice the video's width and height, as a phone's 12 MP
+# photos beside its 1080p video: Chromium's fake camera takes photos only at its video size.
+STILL_CAMERA = """
+window.ImageCapture = class {
+  constructor(track) { this.track = track; }
+  getPhotoCapabilities() {
+    const { width, height } = this.track.getSettings();
+    return Promise.resolve({ imageWidth: { max: 2 * width }, imageHeight: { max: 2 * height } });
+  }
+  takePhoto(size) {
+    const canvas = document.createElement("canvas");
+    canvas.width = size.imageWidth; canvas.height = size.imageHeight;
+    canvas.getContext("2d").drawImage(document.getElementById("camera-video"), 0, 0,
+                                      canvas.width, canvas.height);
+    return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  }
+};
+"""
+
+
+@pytest.fixture
+def removal_video(tmp_path, wall):
+    """An MJPEG of the wall: three stickies for 20 s, then the first one is gone for a minute."""
+    from benchmarks.wall_video import Wall, write_mjpeg
+
+    manifest = build_manifest(wall)
+    s1, s2, s3 = (s["code"] for s in manifest["stickies"])
+    scene = Wall(manifest, camera=WALL_CAMERA)
+    rest = {s2: ("Hall B", "2026-09-26T11:00"), s3: ("Hall C", "2026-09-26T12:00")}
+    before = scene.photo({s1: ("Hall A", "2026-09-26T10:00"), **rest})
+    after = scene.photo(rest)
+    photos = [before] * 2 + [after] * 6
+    return write_mjpeg(tmp_path / "removal.mjpeg", photos, seconds_each=10), (s1, s2, s3)
+
+
+def board_codes(url: str) -> set[str]:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/api/board", timeout=5) as answer:
+        return {s["code"] for s in json.load(answer)["stickies"] if s["room"] is not None}
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_browser_phone_sticky_taken_off_leaves_the_board_within_15_s(
+    app, live, wall, removal_video, playwright
+):
+    video, (gone, *kept) = removal_video
+    browser = playwright.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={video}"],
+    )
+    try:
+        organizer = browser.new_page()
+        log_in(organizer, live.url)
+        organizer.goto(f"{live.url}/admin/")
+        link = organizer.get_attribute("a.pairing-link", "href")
+        phone = browser.new_context().new_page()
+        phone.add_init_script(f"window.addEventListener('DOMContentLoaded', {FILM_WATCHER})")
+        phone.add_init_script(STILL_CAMERA)
+        phone.goto(link)  # the page's default settings: a frame every 5 s
+        phone.wait_for_function(
+            "() => document.getElementById('camera-placed').textContent === '3'", timeout=20000
+        )
+        assert board_codes(live.url) == {gone, *kept}
+        phone.wait_for_function("() => window.filmChangedAt !== null", timeout=30000)
+        left_wall_ms = phone.evaluate("window.filmChangedAt")
+        while gone in board_codes(live.url):
+            assert phone.evaluate("Date.now()") - left_wall_ms < 20000, "still on the board"
+            time.sleep(0.2)
+        left_board_ms = phone.evaluate("Date.now()")
+        assert board_codes(live.url) == set(kept)
+        phone.wait_for_function(
+            "() => document.getElementById('camera-placed').textContent === '2'", timeout=10000
+        )
+        name = phone.inner_text("#camera-name")
+        photos = phone.evaluate("window.openspacesCamera.photos")
+        assert phone.inner_text("#camera-state") == "Watching the wall"
+        live.stop()
+        # Between two frames, 5 s apart, the page asks the board every second whether it is there:
+        # it stops saying "Watching the wall" at once.
+        phone.wait_for_function(
+            "() => document.getElementById('camera-state').textContent.includes('out of reach')",
+            timeout=2500,
+        )
+    finally:
+        browser.close()
+    assert left_board_ms - left_wall_ms <= 15000
+    db.session.remove()
+    scans = list(db.session.scalars(select(Scan).filter_by(source=name).order_by(Scan.id)))
+    # The wall as first seen and as changed went as still photos, the frame confirming the change
+    # as a video frame.
+    folder = app.config["UPLOAD_DIR"] + "/scans/"
+    sizes = [
+        cv2.imread(folder + s.image_path.replace("-annotated.jpg", ".jpg")).shape[:2] for s in scans
+    ]
+    assert photos == sizes.count((1440, 1920)) >= 2
+    assert sizes[:3] == [(1440, 1920), (1440, 1920), (720, 960)]
+    # Every frame carries the time it was taken: the moment its scan id names.
+    assert [s.captured_dt for s in scans] == [
+        dt.datetime.fromtimestamp(int(s.client_scan_id.rsplit("-", 1)[1]) / 1000, dt.UTC)
+        for s in scans
+    ]
