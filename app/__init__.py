@@ -177,6 +177,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         errors,
         exports,
         news,
+        notifications,
         offline,
         pictures,
         printing,
@@ -195,11 +196,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pictures.bp)
     app.register_blueprint(offline.bp)
     app.register_blueprint(news.bp)
+    app.register_blueprint(notifications.bp)
     pictures.init_app(app)
     from app.views import pages
 
     pages.init_app(app)
     csrf.exempt(api.bp)
+    # JSON only (app.views.notifications): another site cannot send that without CORS, which
+    # the board does not grant.
+    csrf.exempt(notifications.bp)
     errors.init_app(app)
     app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(
         app.config["LIVE_STREAMS"]

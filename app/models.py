@@ -506,17 +506,61 @@ class Follower(db.Model):
         return f"<Follower {self.id}>"
 
 
+class InstanceKey(db.Model):
+    """A key the instance makes once and every one of its processes shares (the VAPID key pair)."""
+
+    __tablename__ = "instance_keys"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PushSubscription(db.Model):
+    """A browser's Web Push subscription (app.services.push).
+
+    Without ``person_id`` it tells the browser of the sessions it follows (moved, taken off,
+    starting); with one, of new sessions on that person sticky's interests.
+    """
+
+    __tablename__ = "push_subscriptions"
+    __table_args__ = (UniqueConstraint("endpoint", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    browser_id: Mapped[str] = mapped_column(String(64), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1000))
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stickies.id", ondelete="CASCADE"), index=True
+    )
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<PushSubscription {self.id}>"
+
+
 class Delivery(db.Model):
-    """One message to one hook: tried until the hook answers 2xx, or dead after too many tries."""
+    """One message to one hook or push subscription: tried until it answers 2xx, or dead after
+    too many tries."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("message_id", "hook_id"),)
+    __table_args__ = (
+        UniqueConstraint("message_id", "hook_id"),
+        UniqueConstraint("message_id", "subscription_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(
         ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True
     )
-    hook_id: Mapped[int] = mapped_column(ForeignKey("hooks.id", ondelete="CASCADE"), index=True)
+    # Exactly one of the two.
+    hook_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hooks.id", ondelete="CASCADE"), index=True
+    )
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("push_subscriptions.id", ondelete="CASCADE"), index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # When the next try is due; null once delivered or dead. A worker trying it moves it on first,
     # so that another worker leaves it alone meanwhile.
@@ -527,10 +571,12 @@ class Delivery(db.Model):
     dead_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     message: Mapped[OutboxMessage] = relationship()
-    hook: Mapped[Hook] = relationship()
+    hook: Mapped[Hook | None] = relationship()
+    subscription: Mapped[PushSubscription | None] = relationship()
 
     def __repr__(self) -> str:
-        return f"<Delivery {self.message_id} to hook {self.hook_id} x{self.attempts}>"
+        to = f"hook {self.hook_id}" if self.hook_id else f"push {self.subscription_id}"
+        return f"<Delivery {self.message_id} to {to} x{self.attempts}>"
 
 
 def count_layout_changes(session: Session, flush_context, instances) -> None:

@@ -122,9 +122,11 @@ def _calendar(event: Event, name: str, sessions: list[Sticky]) -> bytes:
             item.add("categories", sticky.tag_list)
         cal.add_component(item)
     # A calendar without sessions still names its zone, so subscribers see the right one.
-    if not sessions:
+    # (icalendar 6.1's add_missing_timezones fails on a zone that no event uses.)
+    if sessions:
+        cal.add_missing_timezones()
+    else:
         cal.add_component(icalendar.Timezone.from_tzid(event.timezone))
-    cal.add_missing_timezones()
     return cal.to_ical()
 
 

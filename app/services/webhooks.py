@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import html
@@ -32,10 +33,11 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from app.extensions import db
 from app.models import (
@@ -50,7 +52,7 @@ from app.models import (
     Sticky,
     utcnow,
 )
-from app.services import ServiceError
+from app.services import ServiceError, push
 from app.services.board import sticky_url
 from app.services.outbox import (
     DEFAULT_SETTLE_S,
@@ -373,6 +375,17 @@ def _plain_text(line: Line) -> str:
     return line.text.replace("{}", f"“{line.title}”", 1) + f" {line.url}"
 
 
+def notice_for(message: OutboxMessage) -> push.Notice:
+    """Return a message as a phone's notification: what happened as its heading, then the line."""
+    data = news_data(message)
+    line = human_line(message.type, data)
+    if line.title is None:
+        return push.Notice("Announcement", data["text"], None, message.message_id)
+    heading, _, rest = line.text.partition(": ")
+    body = rest.replace("{}", f"“{line.title}”", 1)
+    return push.Notice(heading, body, line.url, data["code"])
+
+
 @dataclass(frozen=True)
 class Request:
     """One delivery try as it goes on the wire."""
@@ -438,7 +451,8 @@ def _post(request: Request, timeout_s: float) -> int:
 
 
 def release(*, settings: DeliverySettings, now: dt.datetime) -> int:
-    """Make the deliveries of the messages that settled, one per hook that wants each.
+    """Make the deliveries of the messages that settled: one per hook that wants each, and one
+    per push subscription it is for (app.services.push.audience).
 
     A sticky an organizer hid when its message settled is news to nobody: it is not told.
     """
@@ -455,11 +469,24 @@ def release(*, settings: DeliverySettings, now: dt.datetime) -> int:
             if hook.wants(message.type):
                 db.session.add(Delivery(message_id=message.id, hook_id=hook.id, next_try_dt=now))
                 made += 1
+        subscribers = push.audience(message)
+        if subscribers:
+            rows = [
+                {"message_id": message.id, "subscription_id": i, "next_try_dt": now, "attempts": 0}
+                for i in subscribers
+            ]
+            db.session.execute(insert(Delivery), rows)
+            made += len(rows)
     return made
 
 
 def deliver_due(*, settings: DeliverySettings, now: dt.datetime | None = None) -> int:
-    """Release settled messages, then try every delivery that is due; return how many got through."""
+    """Release settled messages, then try every delivery that is due; return how many got through.
+
+    Deliveries go in batches: each batch is leased in one statement, sent by up to ``SENDERS``
+    threads at once (a slow receiver holds up only its own send), and its answers recorded in one
+    commit.
+    """
     now = now or utcnow()
     note_starting(now=now)
     release(settings=settings, now=now)
@@ -470,38 +497,89 @@ def deliver_due(*, settings: DeliverySettings, now: dt.datetime | None = None) -
         .order_by(Delivery.next_try_dt, Delivery.id)
     ).all()
     delivered = 0
-    for delivery_id in due:
-        delivered += _try(delivery_id, settings=settings, now=now)
+    for start in range(0, len(due), BATCH):
+        delivered += _try_batch(due[start : start + BATCH], settings=settings, now=now)
     return delivered
 
 
-def _try(delivery_id: int, *, settings: DeliverySettings, now: dt.datetime) -> bool:
-    delivery = db.session.get(Delivery, delivery_id)
-    if delivery is None or delivery.next_try_dt is None or delivery.next_try_dt > now:
-        return False
-    # Take the delivery: a worker elsewhere that read it as due finds it moved on and leaves it.
-    lease = now + dt.timedelta(seconds=settings.timeout_s + 30)
-    taken = db.session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.next_try_dt == delivery.next_try_dt)
-        .values(next_try_dt=lease)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:
-        db.session.rollback()
-        return False
-    message, hook = delivery.message, delivery.hook
-    request = request_for(hook, message, timestamp=int(utcnow().timestamp()))
-    url, message_id = hook.url, message.message_id
-    db.session.commit()
+BATCH = 64
+SENDERS = 16
+Send = Callable[[], int]
 
-    status, error = None, None
+
+def _try_batch(ids: list[int], *, settings: DeliverySettings, now: dt.datetime) -> int:
+    sends = _lease(ids, settings=settings, now=now)
+    if not sends:
+        return 0
+    answers = _send_all(sends)
+    delivered = sum(_record(i, *answers[i], settings=settings, now=now) for i in sends)
+    db.session.commit()
+    return delivered
+
+
+def _lease(ids: list[int], *, settings: DeliverySettings, now: dt.datetime) -> dict[int, Send]:
+    """Take the deliveries still due and make each one's send; a worker elsewhere leaves them."""
+    lease = now + dt.timedelta(seconds=settings.timeout_s + 30)
+    taken = db.session.scalars(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.next_try_dt <= now)
+        .values(next_try_dt=lease)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    sends: dict[int, Send] = {}
+    notices: dict[int, push.Notice] = {}
+    timestamp = int(utcnow().timestamp())
+    for delivery in db.session.scalars(select(Delivery).where(Delivery.id.in_(taken))):
+        message = delivery.message
+        if delivery.hook is not None:
+            request = request_for(delivery.hook, message, timestamp=timestamp)
+            sends[delivery.id] = functools.partial(_post, request, settings.timeout_s)
+        elif delivery.subscription is not None:
+            if message.id not in notices:
+                notices[message.id] = notice_for(message)
+            sends[delivery.id] = push.send_for(
+                delivery.subscription, message, notices[message.id], timeout_s=settings.timeout_s
+            )
+    db.session.commit()
+    return sends
+
+
+def _answer(send: Send) -> tuple[int | None, str | None]:
     try:
-        status = _post(request, settings.timeout_s)
+        return send(), None
     except (OSError, ValueError) as exc:
-        error = str(exc) or type(exc).__name__
+        return None, str(exc) or type(exc).__name__
+
+
+def _send_all(sends: dict[int, Send]) -> dict[int, tuple[int | None, str | None]]:
+    """Send each, at most ``SENDERS`` at once; return each one's status or error."""
+    if len(sends) == 1:
+        ((delivery_id, send),) = sends.items()
+        return {delivery_id: _answer(send)}
+    with ThreadPoolExecutor(max_workers=min(SENDERS, len(sends))) as pool:
+        answers = pool.map(_answer, sends.values())
+        return dict(zip(sends, answers, strict=True))
+
+
+def _record(
+    delivery_id: int,
+    status: int | None,
+    error: str | None,
+    *,
+    settings: DeliverySettings,
+    now: dt.datetime,
+) -> bool:
+    """Write down one try's answer: delivered, due again after a backoff, or dead."""
     delivery = db.session.get(Delivery, delivery_id)
-    if delivery is None:  # the hook was removed meanwhile
+    if delivery is None:  # its hook or subscription was removed meanwhile
+        return False
+    if delivery.subscription_id is not None and status in push.GONE:
+        # The push service forgot the subscription (the browser left): so does the board.
+        db.session.execute(
+            delete(Delivery).where(Delivery.subscription_id == delivery.subscription_id)
+        )
+        push.drop(delivery.subscription_id)
         return False
     delivery.attempts += 1
     delivery.last_status = status
@@ -511,11 +589,10 @@ def _try(delivery_id: int, *, settings: DeliverySettings, now: dt.datetime) -> b
         delivery.delivered_dt, delivery.next_try_dt = utcnow(), None
     elif delivery.attempts >= settings.max_attempts:
         delivery.dead_dt, delivery.next_try_dt = utcnow(), None
-        log.warning("webhook %s to %s is dead after %d tries", message_id, url, delivery.attempts)
+        log.warning("delivery %d is dead after %d tries", delivery_id, delivery.attempts)
     else:
         wait = min(settings.backoff_s * 2 ** (delivery.attempts - 1), MAX_BACKOFF_S)
         delivery.next_try_dt = now + dt.timedelta(seconds=wait)
-    db.session.commit()
     return ok
 
 

@@ -159,6 +159,30 @@ function forgetOtherVersions(cache, url) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Web Push (push, notificationclick): to come in its own issue; add the handlers here, apart from
-// the offline pages above.
+// Web Push: board news on the lock screen (app/services/push.py sends it, encrypted for this
+// browser). Each message is {title, body, url, tag}; a newer one of the same session replaces the
+// one still shown (its tag), and a tap opens the session's page, in a tab already open if any.
 // ---------------------------------------------------------------------------------------------
+self.addEventListener("push", function (event) {
+  var news = {};
+  try { news = event.data ? event.data.json() : {}; } catch (e) { news = { body: event.data.text() }; }
+  var title = news.title || "Open Spaces";
+  event.waitUntil(self.registration.showNotification(title, {
+    body: news.body || "",
+    tag: news.tag || undefined,
+    renotify: Boolean(news.tag),
+    icon: "/static/favicon.svg",
+    data: { url: news.url || "/board" }
+  }));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var url = new URL((event.notification.data && event.notification.data.url) || "/board", self.location.origin).href;
+  event.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+    for (var i = 0; i < windows.length; i++) {
+      if (windows[i].url === url && "focus" in windows[i]) return windows[i].focus();
+    }
+    return self.clients.openWindow(url);
+  }));
+});

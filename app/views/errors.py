@@ -26,7 +26,7 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         db.session.rollback()
-        if request.path.startswith("/api/"):
+        if request.path.startswith(("/api/", "/push/")):
             return jsonify(error=exc.description, status=exc.code), exc.code
         return render_template(
             "error.html",
