@@ -84,6 +84,9 @@ class Event(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     base_url: Mapped[str] = mapped_column(String(300))
+    # The demo's base URL is nobody's choice: it follows the address the board is served on
+    # (app.services.demo.follow_served_address) until an organizer sets one.
+    base_url_auto: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The instance serves the event that was loaded last.
     loaded_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -430,7 +433,9 @@ class HookFormat(enum.StrEnum):
     STANDARD = "standard"  # Standard Webhooks: JSON, signed with the hook's whsec_ secret
     SLACK = "slack"  # a Slack (or Mattermost) incoming webhook: {"text": ...}
     DISCORD = "discord"  # a Discord webhook: {"content": ...}
-    MATRIX = "matrix"  # a Matrix room, through the client-server API; the secret is the access token
+    MATRIX = (
+        "matrix"  # a Matrix room, through the client-server API; the secret is the access token
+    )
 
 
 class OutboxMessage(db.Model):

@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 
 from app.cli.common import fail_on_service_error, pass_app, with_event
+from app.extensions import db as database
+from app.services.demo import follow_served_address
 from app.services.text import plural
 
 
@@ -438,8 +440,39 @@ def _open_files_for(connections: int) -> int:
 
 
 def _shown_url(host: str, port: int) -> str:
-    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    """Return the address the board is served on: a LAN address when it listens on every one."""
+    if host in ("0.0.0.0", "::", ""):
+        shown = _lan_address() or "localhost"
+    elif host in ("127.0.0.1", "::1", "localhost"):
+        shown = "localhost"
+    else:
+        shown = host
+    if ":" in shown:
+        shown = f"[{shown}]"
     return f"http://{shown}:{port}/"
+
+
+def _lan_address() -> str | None:
+    """Return this machine's address on its network (the one its default route leaves from)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            # A UDP "connect" sends nothing: it only picks the route, and so the local address.
+            probe.connect(("198.51.100.1", 9))
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def _follow_served_address(app, url: str) -> None:
+    """Point an automatic base URL (the demo's) at ``url``; say where the links lead otherwise."""
+    with app.app_context():
+        base = follow_served_address(url=url)
+        database.session.commit()
+    if base is not None and base != url.rstrip("/"):
+        click.echo(f"QR codes and links point to {base}, the event's base_url.")
 
 
 def _serve(
@@ -478,6 +511,7 @@ def _serve(
         trust_proxy(app)
         click.echo("Trusting X-Forwarded-* headers from one reverse proxy.")
     url = _shown_url(host, port)
+    _follow_served_address(app, url)
     connections = _open_files_for(CONNECTIONS)
     if connections < CONNECTIONS:
         click.echo(

@@ -128,6 +128,7 @@ def seed_demo(*, base_url: str = "http://localhost:5000", switch: bool = False) 
         return False
     data = _demo_event_data(base_url=base_url, now=utcnow())
     event = apply_event_data(data, new_event=True, where="the demo").event
+    event.base_url_auto = True
     rooms, slots = event.rooms, event.slots
     sessions = allocate_stickies(
         event=event,
@@ -174,3 +175,19 @@ def seed_demo(*, base_url: str = "http://localhost:5000", switch: bool = False) 
             toggle_interest(sticky=sessions[index], browser_id=f"demo-visitor-{n:04d}")
     db.session.flush()
     return True
+
+
+def follow_served_address(*, url: str) -> str | None:
+    """Point the served event's links at ``url`` when its base URL is automatic; return the URL.
+
+    The demo's QR codes, pairing code and picture links then lead to where the board is served
+    now. An event whose base URL an organizer set keeps it: None when there is no event, else the
+    event's base URL as it is now.
+    """
+    event = get_current_event()
+    if event is None:
+        return None
+    if event.base_url_auto and event.base_url != url.rstrip("/"):
+        event.base_url = url.rstrip("/")
+        db.session.flush()
+    return event.base_url

@@ -281,6 +281,8 @@ def apply_event_data(
             if getattr(event, attr) != getattr(data, attr):
                 changes.append(f"{attr}: {getattr(event, attr)!r} -> {getattr(data, attr)!r}")
                 setattr(event, attr, getattr(data, attr))
+                if attr == "base_url":
+                    event.base_url_auto = False  # the event file's choice now
 
     _sync_rooms(event, data.rooms, changes)
     _sync_slots(event, data.slots, changes)
@@ -373,7 +375,9 @@ def update_event_settings(*, event: Event, name: str, timezone: str, base_url: s
     validate_timezone(timezone)
     event.name = name.strip()
     event.timezone = timezone
-    event.base_url = validate_base_url(base_url)
+    base_url = validate_base_url(base_url)
+    if base_url != event.base_url:
+        event.base_url, event.base_url_auto = base_url, False  # the organizer's choice now
 
 
 def add_room(*, event: Event, name: str, capacity: int | None) -> Room:
