@@ -1,8 +1,8 @@
-"""The wall screen in a real Chromium with handwritten stickies whose pictures load slowly.
+"""The wall screen and the board in a real Chromium, with handwritten stickies.
 
-A six-room event, now and next, five stickies written by hand (their pictures made by the app
-from photographed views) and the rest typed. Picture requests are held back in the browser, as
-on a busy conference network, so the kiosk lays out before and after they arrive.
+A six-room, eight-slot event; now and next hold five stickies written by hand (their pictures
+made by the app from photographed views) and seven typed ones. Picture requests are held back in
+the browser, as on a busy conference network, so the kiosk lays out before and after they arrive.
 """
 
 from __future__ import annotations
@@ -25,11 +25,8 @@ from benchmarks.demo_wall import event_toml
 pytestmark = pytest.mark.browser
 
 ROOMS = ["Hall A", "Hall B", "Hall C", "Terrace", "Library", "Garden"]
-SLOTS = [
-    ("2026-09-26T10:00", "2026-09-26T10:45"),
-    ("2026-09-26T11:00", "2026-09-26T11:45"),
-    ("2026-09-26T12:00", "2026-09-26T12:45"),
-]
+# Eight slots: the kiosk shows the first two (now and next), the board all of them.
+SLOTS = [(f"2026-09-26T{h:02}:00", f"2026-09-26T{h:02}:45") for h in range(10, 18)]
 NOW = dt.datetime(2026, 9, 26, 10, 15, tzinfo=dt.UTC)
 # (room, slot index): what is written by hand on the sticky there.
 WRITTEN = {
@@ -107,7 +104,10 @@ def _written_view(code: str, title: str, *, seed: int) -> View:
 
 @pytest.fixture
 def kiosk_server(app, tmp_path):
-    """Serve a six-room wall at 10:15, its now and next columns full; yield the server."""
+    """Serve a six-room wall at 10:15, its now and next columns full; yield the server.
+
+    The server's ``codes`` maps each handwritten title to its sticky's code.
+    """
     path = tmp_path / "kiosk.toml"
     path.write_text(
         event_toml(name="Kiosk Camp", slug="kiosk-camp", rooms=ROOMS, slots=SLOTS),
@@ -264,5 +264,54 @@ def test_kiosk_lays_out_again_when_a_picture_of_unknown_size_loads(browser, kios
         assert sorted(name for shown in pages for name, _, _ in shown) == sorted(ROOMS)
         assert all(bottom <= 720 for shown in pages for _, _, bottom in shown)
         assert page.evaluate("document.documentElement.scrollHeight") == 720
+    finally:
+        context.close()
+
+
+def test_desktop_board_with_pictures_shows_every_slot_in_even_columns(browser, kiosk_server):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(kiosk_server.url + "/board")
+        _wait_for = "[...document.querySelectorAll('.grid img')].every(i => i.complete)"
+        page.wait_for_function(_wait_for)
+        assert page.locator(".grid .note img.sticky-picture").count() == len(WRITTEN)
+        widths = page.evaluate(
+            "[...document.querySelectorAll('.grid thead .room-head')]"
+            ".map(th => th.getBoundingClientRect().width)"
+        )
+        assert len(widths) == len(ROOMS) and max(widths) - min(widths) < 1.0
+        # Every slot's row lies inside the grid's scrolling box, none below it.
+        box = page.locator(".grid-scroll").bounding_box()
+        rows = page.evaluate(
+            "[...document.querySelectorAll('.grid tbody tr')].map(r => r.getBoundingClientRect().bottom)"
+        )
+        assert len(rows) == len(SLOTS) and max(rows) <= box["y"] + box["height"]
+    finally:
+        context.close()
+
+
+def test_dashboard_no_title_warnings_show_the_picture(browser, kiosk_server, app):
+    from app_helpers import log_in
+
+    from app.services.organizers import set_password
+
+    set_password(username="admin", password="correct horse")
+    db.session.commit()
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        page = context.new_page()
+        log_in(page, kiosk_server.url)
+        page.goto(kiosk_server.url + "/admin/")
+        untitled = page.locator(".finding-untitled")
+        assert untitled.count() == len(WRITTEN)
+        for i in range(untitled.count()):
+            picture = untitled.nth(i).locator("img.sticky-picture")
+            assert picture.get_attribute("alt").endswith("written by hand")
+            assert picture.evaluate("img => img.complete && img.naturalWidth") > 0
+        # The transcription queue shows the same picture, cut to the writing, large.
+        untitled.first.get_by_role("link", name="Type its title").click()
+        shown = page.locator("article.transcribe img.sticky-picture")
+        assert shown.evaluate("img => img.getBoundingClientRect().width") >= 600
     finally:
         context.close()
