@@ -38,9 +38,11 @@
   }
 
   var mark = null;
+  // The phone camera page says what its own queue holds (app/static/camera.js): no second mark.
+  var ownMark = document.body.classList.contains("camera-body");
   function showOffline(on) {
     root.classList.toggle("is-offline", on);
-    if (on && !mark) {
+    if (on && !mark && !ownMark) {
       mark = document.createElement("p");
       mark.className = "offline-mark";
       mark.setAttribute("role", "status");
