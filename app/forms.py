@@ -132,7 +132,7 @@ class HookForm(FlaskForm):
         "URL",
         filters=LINE,
         validators=[DataRequired(), Length(max=400)],
-        render_kw={"type": "url", "placeholder": "https://hooks.slack.com/services/…"},
+        render_kw={"inputmode": "url", "placeholder": "https://hooks.slack.com/services/…"},
     )
     format = SelectField(
         "Format",

@@ -13,12 +13,20 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Event, Interest, Sticky
 from app.services.board import board_json
+from app.services.outbox import WALL_NEWS_FOR, wall_news
 
 # Many phones ask at once; one database read per half second serves them all.
 CACHE_SECONDS = 0.5
-# (database, event id) -> (read at, stamp of the stored state, slots as (id, start, end))
+# (database, event id) -> (read at, stamp of the stored state, slots as (id, start, end),
+# the wall screen's news as (id, changed))
 _cache: dict[
-    tuple[str, int], tuple[float, str, tuple[tuple[int, dt.datetime, dt.datetime], ...]]
+    tuple[str, int],
+    tuple[
+        float,
+        str,
+        tuple[tuple[int, dt.datetime, dt.datetime], ...],
+        tuple[tuple[int, dt.datetime], ...],
+    ],
 ] = {}
 # database -> (read at, id of the event served now, or None)
 _current: dict[str, tuple[float, int | None]] = {}
@@ -47,6 +55,11 @@ def _stored_state(event: Event) -> tuple[str, tuple[tuple[int, dt.datetime, dt.d
     return hashlib.sha1(payload.encode()).hexdigest()[:16], slots
 
 
+def _news(event: Event, now: dt.datetime) -> tuple[tuple[int, dt.datetime], ...]:
+    """Return the wall screen's news as (id, changed): it leaves the stamp a minute after it came."""
+    return tuple((m.id, m.changed_dt) for m in wall_news(event=event, now=now))
+
+
 def _now_and_next(
     slots: tuple[tuple[int, dt.datetime, dt.datetime], ...], now: dt.datetime
 ) -> tuple[int | None, int | None]:
@@ -66,17 +79,19 @@ def board_version(event: Event, *, now: dt.datetime) -> str:
     with _lock:
         cached = _cache.get(key)
     if cached and mono - cached[0] < CACHE_SECONDS:
-        stored, slots = cached[1], cached[2]
+        stored, slots, news = cached[1], cached[2], cached[3]
     else:
         stored, slots = _stored_state(event)
+        news = _news(event, now)
         with _lock:
-            _cache[key] = (mono, stored, slots)
-    return _combine(stored, slots, now)
+            _cache[key] = (mono, stored, slots, news)
+    return _combine(stored, slots, news, now)
 
 
-def _combine(stored: str, slots, now: dt.datetime) -> str:
+def _combine(stored: str, slots, news, now: dt.datetime) -> str:
     current, upcoming = _now_and_next(slots, now)
-    return hashlib.sha1(f"{stored}:{current}:{upcoming}".encode()).hexdigest()[:16]
+    shown = [i for i, changed in news if now - changed < WALL_NEWS_FOR]
+    return hashlib.sha1(f"{stored}:{current}:{upcoming}:{shown}".encode()).hexdigest()[:16]
 
 
 def current_event_version(*, now: dt.datetime) -> tuple[int, str] | None:
@@ -98,7 +113,7 @@ def current_event_version(*, now: dt.datetime) -> tuple[int, str] | None:
     if current and stamp:
         fresh = mono - current[0] < CACHE_SECONDS and mono - stamp[0] < CACHE_SECONDS
         if fresh or not _refreshing.acquire(blocking=False):
-            return current[1], _combine(stamp[1], stamp[2], now)
+            return current[1], _combine(stamp[1], stamp[2], stamp[3], now)
     else:
         _refreshing.acquire()
         # Another request may have read them while this one waited.
@@ -107,7 +122,7 @@ def current_event_version(*, now: dt.datetime) -> tuple[int, str] | None:
             stamp = _cache.get((url, current[1])) if current and current[1] is not None else None
         if current and stamp and time.monotonic() - stamp[0] < CACHE_SECONDS:
             _refreshing.release()
-            return current[1], _combine(stamp[1], stamp[2], now)
+            return current[1], _combine(stamp[1], stamp[2], stamp[3], now)
     try:
         event = get_current_event()
         with _lock:
@@ -120,8 +135,10 @@ def current_event_version(*, now: dt.datetime) -> tuple[int, str] | None:
 
 
 def next_change(event: Event, *, now: dt.datetime) -> dt.datetime | None:
-    """Return the next slot start or end after ``now``: when Now and Next move without a scan."""
+    """Return the next slot start or end after ``now``, or the moment the wall screen's news ends:
+    when a live page changes without a scan."""
     moments = [m for s in event.slots for m in (s.start_dt, s.end_dt) if m > now]
+    moments += [changed + WALL_NEWS_FOR for _, changed in _news(event, now)]
     return min(moments, default=None)
 
 
@@ -137,7 +154,7 @@ def forget_versions() -> None:
     """
     due = float("-inf")
     with _lock:
-        for key, (_, stored, slots) in _cache.items():
-            _cache[key] = (due, stored, slots)
+        for key, (_, *kept) in _cache.items():
+            _cache[key] = (due, *kept)
         for key, (_, event_id) in _current.items():
             _current[key] = (due, event_id)

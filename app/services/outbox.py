@@ -159,20 +159,28 @@ def note_announcement(*, event: Event, text: str, now: dt.datetime | None = None
     )
 
 
-def recent_announcements(
-    *, event: Event, within: dt.timedelta, now: dt.datetime | None = None
-) -> list[OutboxMessage]:
-    """Return the event's announcements of the last ``within``, newest first (the wall screen's)."""
-    now = now or utcnow()
+# What the wall screen shows for a minute: announcements, new sessions and moves.
+WALL_TYPES = (MessageType.ANNOUNCEMENT, MessageType.POSTED, MessageType.MOVED)
+WALL_NEWS_FOR = dt.timedelta(minutes=1)
+
+
+def wall_news(*, event: Event, now: dt.datetime) -> list[OutboxMessage]:
+    """Return the news the wall screen shows now: of the last minute, newest first.
+
+    A move or a new session shows as it happens, before it settles for the hooks; one that is
+    undone within the minute goes from the wall screen too (its message goes).
+    """
     return list(
         db.session.scalars(
             select(OutboxMessage)
             .where(
                 OutboxMessage.event_id == event.id,
-                OutboxMessage.type == MessageType.ANNOUNCEMENT,
-                OutboxMessage.created_dt > now - within,
+                OutboxMessage.type.in_(WALL_TYPES),
+                OutboxMessage.changed_dt > now - WALL_NEWS_FOR,
+                OutboxMessage.changed_dt <= now,
             )
-            .order_by(OutboxMessage.id.desc())
+            .order_by(OutboxMessage.changed_dt.desc(), OutboxMessage.id.desc())
+            .limit(5)
         )
     )
 

@@ -59,6 +59,7 @@ from app.services.outbox import (
     next_settled_dt,
     note_starting,
     release_settled,
+    wall_news,
 )
 
 log = logging.getLogger(__name__)
@@ -384,6 +385,26 @@ def notice_for(message: OutboxMessage) -> push.Notice:
     heading, _, rest = line.text.partition(": ")
     body = rest.replace("{}", f"“{line.title}”", 1)
     return push.Notice(heading, body, line.url, data["code"])
+
+
+@dataclass(frozen=True)
+class WallLine:
+    """One piece of news as the wall screen shows it."""
+
+    type: str
+    text: str
+
+
+def wall_lines(*, event: Event, now: dt.datetime) -> list[WallLine]:
+    """Return the wall screen's news of the last minute (outbox.wall_news) as lines, newest first."""
+    lines = []
+    for message in wall_news(event=event, now=now):
+        if message.type == MessageType.ANNOUNCEMENT:
+            lines.append(WallLine(message.type, message.data["text"]))
+            continue
+        line = human_line(message.type, news_data(message))
+        lines.append(WallLine(message.type, line.text.replace("{}", f"“{line.title}”", 1)))
+    return lines
 
 
 @dataclass(frozen=True)

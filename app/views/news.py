@@ -35,7 +35,8 @@ def _page(*, hook_form: HookForm | None = None, new_hook=None, status: int = 200
         event=event,
         hooks=states,
         dead={state.hook_id: webhooks.dead_letters(hook_id=state.hook_id) for state in states},
-        hook_form=hook_form or HookForm(prefix="hook"),
+        # A fresh form unless one comes back with its errors: not the one just sent.
+        hook_form=hook_form or HookForm(prefix="hook", formdata=None),
         announcement_form=AnnouncementForm(prefix="news"),
         action_form=ActionForm(),
         new_hook=new_hook,

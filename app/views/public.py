@@ -26,7 +26,7 @@ from sqlalchemy import inspect as sa_inspect
 from app.extensions import db, limiter
 from app.forms import InterestForm, PersonForm, SessionForm
 from app.models import BoardStatus, StickyKind
-from app.services import ServiceError, claim_keys, following, live
+from app.services import ServiceError, claim_keys, following, live, webhooks
 from app.services import board as board_service
 from app.services import stickies as sticky_service
 from app.services.events import current_and_next_slot
@@ -87,6 +87,7 @@ def _kiosk_context():
                 columns.append(("Later", later[0]))
     context["columns"] = columns
     context["board_url"] = event.base_url + url_for(".board")
+    context["news"] = webhooks.wall_lines(event=event, now=context["now"])
     return context
 
 

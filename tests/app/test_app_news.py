@@ -326,3 +326,26 @@ def test_news_marked_session_is_followed_in_a_calendar_feed_that_moves_with_the_
     client.post(f"/s/{s.code}/interest")
     assert _feed_locations(client, key) == {}
     assert client.get("/my/not-a-key/calendar.ics").status_code == 404
+
+
+# The wall screen -------------------------------------------------------------------------------
+
+
+def test_news_wall_screen_shows_announcements_and_moves_for_a_minute(
+    app, client, event, scan, create_session
+):
+    from app.services.outbox import note_announcement
+
+    s = create_session(title="Async deep dive")
+    scan({s: (A, TEN)})
+    note_announcement(event=event, text="Lunch is served on the terrace")
+    db.session.commit()
+    html = client.get("/kiosk").get_data(as_text=True)
+    assert '<li class="kiosk-news-announcement">Lunch is served on the terrace</li>' in html
+    assert "New session: “Async deep dive” — Hall A, Sat 10:00–10:45" in html
+    before = client.get("/kiosk").headers.get("ETag")
+
+    app.config["CLOCK"] = lambda: utcnow() + dt.timedelta(seconds=61)
+    later_html = client.get("/kiosk").get_data(as_text=True)
+    assert "kiosk-news" not in later_html and "Lunch is served" not in later_html
+    assert client.get("/kiosk").headers.get("ETag") != before

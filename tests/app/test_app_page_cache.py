@@ -50,8 +50,9 @@ def test_shared_page_reads_the_board_again_after_the_stamps_time(
     live.forget_versions()
     with count_queries() as run:
         assert client.get("/board").status_code == 200
-    # The current event, then the stamp: the interest marks and the stickies on the board.
-    assert len(run) == 3
+    # The current event, then the stamp: the interest marks, the stickies on the board and the
+    # wall screen's news of the last minute.
+    assert len(run) == 4
 
 
 def test_room_page_is_404_for_a_room_the_event_lacks(client, create_session):
