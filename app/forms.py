@@ -87,20 +87,32 @@ class RoomForm(FlaskForm):
     capacity = IntegerField("Capacity", validators=[Optional(), NumberRange(min=0, max=100000)])
 
 
+# Typed, not picked: a browser's date-time picker shows the 12-hour clock in some locales, beside
+# slot lists in 24-hour time.
+SLOT_TIME_INPUT = {
+    "placeholder": "2026-09-26 14:00",
+    "pattern": r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}",
+    "title": "date and 24-hour time, e.g. 2026-09-26 14:00",
+    "autocomplete": "off",
+}
+
+
 class SlotForm(FlaskForm):
-    """Local times as a browser's date-time input sends them: ``YYYY-MM-DDTHH:MM``."""
+    """Local times in 24-hour time: ``YYYY-MM-DD HH:MM`` (or with a ``T``)."""
 
     start = StringField(
         "Start",
         filters=LINE,
         validators=[DataRequired(), Length(max=16)],
-        render_kw={"type": "datetime-local"},
+        description="Date and 24-hour time, e.g. 2026-09-26 14:00",
+        render_kw=SLOT_TIME_INPUT,
     )
     end = StringField(
         "End",
         filters=LINE,
         validators=[DataRequired(), Length(max=16)],
-        render_kw={"type": "datetime-local"},
+        description="e.g. 2026-09-26 14:45",
+        render_kw=SLOT_TIME_INPUT | {"placeholder": "2026-09-26 14:45"},
     )
 
 

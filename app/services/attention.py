@@ -94,15 +94,15 @@ def needs_attention(*, event: Event, grid: Grid, now: dt.datetime) -> list[Findi
                 )
             )
     for mark in board_marks(grid=grid).values():
-        if mark.suggestion is None:
-            continue
         sticky = next(s for s in on_grid if s.code == mark.code)
+        # A full room stays on the list while the board says FULL, with a bigger room or without.
+        hint = mark.hint or f"no bigger room is free at {mark.local_start:%H:%M}"
         findings.append(
             Finding(
                 "over_capacity",
                 f"{_label(sticky)} has {mark.interested} interested for "
                 f"{plural(mark.capacity, 'seat')} "
-                f"in {sticky.room.name}; {mark.hint}.",
+                f"in {sticky.room.name}; {hint}.",
                 sticky=sticky,
                 room=mark.suggestion,
                 slot=sticky.slot,

@@ -100,12 +100,13 @@ def use_event(*, slug: str) -> Event:
 
 
 def parse_local_time(text: object, tz: ZoneInfo, *, where: str) -> dt.datetime:
-    """Parse ``YYYY-MM-DDTHH:MM`` local time into an aware UTC datetime."""
+    """Parse ``YYYY-MM-DDTHH:MM`` (or with a space for the ``T``) local time into an aware UTC
+    datetime."""
     if isinstance(text, dt.datetime):
         naive = text.replace(tzinfo=None)
     else:
         try:
-            naive = dt.datetime.strptime(str(text).strip(), SLOT_KEY_FORMAT)
+            naive = dt.datetime.strptime(str(text).strip().replace(" ", "T", 1), SLOT_KEY_FORMAT)
         except ValueError:
             raise ServiceError(
                 f"{where}: {text!r} is not a local time like 2026-09-26T10:00"

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from app.extensions import db
 from app.forms import ActionForm, EventForm, RoomForm, SlotForm
-from app.models import SLOT_KEY_FORMAT, PlacementSource, Room, Slot
+from app.models import PlacementSource, Room, Slot
 from app.services import ServiceError, attention
 from app.services import board as board_service
 from app.services import events as event_service
@@ -58,10 +58,9 @@ def dashboard():
         last = event.slots[-1]
         gap = last.start_dt - event.slots[-2].end_dt if len(event.slots) > 1 else dt.timedelta()
         start = last.end_dt + max(gap, dt.timedelta())
-        slot_form.start.data = event.local(start).strftime(SLOT_KEY_FORMAT)
-        slot_form.end.data = event.local(start + (last.end_dt - last.start_dt)).strftime(
-            SLOT_KEY_FORMAT
-        )
+        # Typed in 24-hour time, with a space as people write it (app.forms.SlotForm).
+        slot_form.start.data = f"{event.local(start):%Y-%m-%d %H:%M}"
+        slot_form.end.data = f"{event.local(start + (last.end_dt - last.start_dt)):%Y-%m-%d %H:%M}"
     return render_template(
         "admin/dashboard.html",
         event=event,

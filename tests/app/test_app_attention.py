@@ -1,6 +1,7 @@
 """The organizer's "needs attention" list and the scan detail page."""
 
 import datetime as dt
+import re
 
 from app_helpers import utc
 
@@ -55,7 +56,7 @@ def test_attention_lists_a_conflict_with_the_holder(event, create_session):
     ]
 
 
-def test_attention_lists_a_full_room_only_when_a_larger_room_is_free(event, create_session):
+def test_attention_lists_a_full_room_with_a_larger_free_room_or_without(event, create_session):
     record_scan(event)
     packed = create_session(title="Packed")
     place(packed, event.rooms[1], event.slots[0])  # Hall B seats 2
@@ -69,7 +70,29 @@ def test_attention_lists_a_full_room_only_when_a_larger_room_is_free(event, crea
     )
     assert (finding.room.name, finding.slot.id) == ("Hall A", event.slots[0].id)
     place(create_session(title="Hall A taken"), event.rooms[0], event.slots[0])
-    assert findings(event) == []
+    # The board still says FULL: the warning stays, without a room to move to.
+    (finding,) = needs_attention(event=event, grid=build_grid(event), now=DURING)
+    assert (finding.kind, finding.room) == ("over_capacity", None)
+    assert finding.text == (
+        "“Packed” has 3 interested for 2 seats in Hall B; no bigger room is free at 10:00."
+    )
+
+
+def test_dashboard_full_room_without_a_larger_room_offers_the_sticky(
+    event, create_session, organizer_client
+):
+    record_scan(event)
+    packed = create_session(title="Packed")
+    place(packed, event.rooms[1], event.slots[0])
+    place(create_session(title="Hall A taken"), event.rooms[0], event.slots[0])
+    for n in range(3):
+        toggle_interest(sticky=packed, browser_id=f"browser-{n:04d}")
+    db.session.commit()
+    html = organizer_client.get("/admin/").get_data(as_text=True)
+    item = html.split('<li class="finding finding-over_capacity">', 1)[1].split("</li>", 1)[0]
+    assert "no bigger room is free at 10:00." in item
+    assert "Move to" not in item
+    assert f'href="/admin/stickies/{packed.code}">Open it' in item
 
 
 def test_attention_lists_untitled_stickies_on_the_board(event, create_stickies):
@@ -120,13 +143,21 @@ def test_dashboard_offers_the_move_to_a_larger_room(app, organizer_client, event
     assert packed.room.name == "Hall A"
 
 
-def test_dashboard_offers_the_next_slot_as_date_time_inputs(organizer_client, event):
+def test_dashboard_offers_the_next_slot_in_24_hour_time(organizer_client, event):
     html = organizer_client.get("/admin/").get_data(as_text=True)
-    assert (
-        'id="slot-start" maxlength="16" name="slot-start" required type="datetime-local" value="2026-09-26T12:00"'
-        in html
+    start = re.search(r'<input [^>]*id="slot-start"[^>]*>', html).group(0)
+    assert 'value="2026-09-26 12:00"' in start
+    assert 'type="text"' in start and "datetime-local" not in html
+    assert 'placeholder="2026-09-26 14:00"' in start
+    assert re.search(r'<input [^>]*id="slot-end"[^>]*value="2026-09-26 12:45"', html)
+
+
+def test_organizer_adds_a_slot_typed_in_24_hour_time(organizer_client, event):
+    organizer_client.post(
+        "/admin/slots", data={"slot-start": "2026-09-26 13:00", "slot-end": "2026-09-26 13:45"}
     )
-    assert 'type="datetime-local" value="2026-09-26T12:45"' in html
+    db.session.expire_all()
+    assert (event.slots[-1].key, event.slots[-1].label) == ("2026-09-26T13:00", "13:00–13:45")
 
 
 def test_scan_page_shows_photo_changes_and_undo(organizer_client, event, create_session):
