@@ -22,7 +22,7 @@ def _load_manifest(ctx: click.Context, manifest_path: str | None):
         except ScanError as exc:
             raise click.ClickException(f"{manifest_path}: {exc}") from None
     from app import create_app
-    from app.services.manifest import build_manifest
+    from app.services.board import build_manifest
     from app.services.events import get_current_event
 
     root = ctx.find_root()

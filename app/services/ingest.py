@@ -41,7 +41,6 @@ from app.extensions import db
 from app.models import Event, Scan
 from app.services import ServiceError
 from app.services.images import encode_image
-from app.services.manifest import build_manifest
 from app.services.scanning import ScanTurns, annotate, scan_photo, scan_turns
 from app.services.scans import (
     InvalidScan,
@@ -376,6 +375,7 @@ def _store_pictures(
 def _cut_views(event: Event, image, result, *, turns: ScanTurns) -> list:
     """Cut the views of the stickies a scan read out of its photo, in ``turns``."""
     from app.services import pictures
+    from app.services.board import build_manifest
 
     # The manifest is read here: the cutting may run in another thread, without the database.
     manifest = build_manifest(event)
