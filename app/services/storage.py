@@ -280,8 +280,10 @@ class S3Storage:
             if code in ("404", "NoSuchKey", "NotFound"):
                 return None
             if code == "304":
+                # Its ETag is the one asked with, where a store's 304 leaves it out.
                 headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-                return Fetched(None, 0, headers.get("etag", "").strip('"'), None)
+                etag = headers.get("etag") or if_none_match or ""
+                return Fetched(None, 0, etag.strip('"'), None)
             raise
         return Fetched(
             answer["Body"],
