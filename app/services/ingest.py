@@ -7,16 +7,17 @@ input, call ``ingest_scan`` and format its answer. Everything in between happens
 2. Every input is checked before anything is stored: the photo (``read_photo``), then the
    observations. When no observations come with a photo, the server scans it.
 3. The observations are applied to the board (``apply_scan``: the scan rules).
-4. The photo and its annotated copy are stored under ``<upload_dir>/scans/``, and each sticky view
+4. The photo and its annotated copy are stored in the scans' store (``<upload_dir>/scans/`` or a
+   bucket, app.services.storage), and each sticky view
    (cut from the photo on the server, or posted by a camera) that beats the sticky's picture
    becomes its picture (``app.services.pictures``), whether the board was found or not.
 5. The transaction commits. When another request committed the same scan id at the same moment,
    the commit fails: everything is rolled back, the files written are deleted, and the answer is
    the other request's scan, as a duplicate.
 
-A photo can also be previewed first (``preview_photo``, the phone page): it waits in
-``<upload_dir>/pending/`` (or the bucket's ``pending/``, app.services.storage) until ``ingest_scan(pending=...)`` applies it, and previews nobody applied
-are deleted after ``ScanSettings.keep_pending_s``.
+A photo can also be previewed first (``preview_photo``, the phone page): it waits in the previews'
+store (``<upload_dir>/pending/`` or the bucket's ``pending/``) until ``ingest_scan(pending=...)``
+applies it, and previews nobody applied are deleted after ``ScanSettings.keep_pending_s``.
 
 More per-scan inputs (sticky pictures, say) come in as further keyword arguments that default to
 None: check them in ``_Inputs.check`` before anything is stored, and store them in ``_store``, in the
