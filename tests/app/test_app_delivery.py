@@ -304,3 +304,36 @@ def test_delivery_server_killed_between_scan_and_delivery_loses_nothing(
     assert receiver.ids() == [message.message_id]
     (told,) = receiver.messages(secret)
     assert (told["type"], told["data"]["code"]) == ("session.posted", code)
+
+
+def test_delivery_server_killed_while_retrying_a_receiver_that_is_down_loses_nothing(
+    token, create_session, receiver, serve
+):
+    code = create_session().code
+    secret = hook_for(receiver)
+    server = serve()
+
+    server.scan(token, "cam-1", {code: (A, TEN)})
+
+    def tries() -> int:
+        deliveries = stored()[1]
+        return deliveries[0].attempts if deliveries else 0
+
+    # Settled and tried twice, refused both times; the next try is a backoff away.
+    assert wait_until(lambda: tries() >= 2, 10.0)
+    server.kill()
+    (message,), (delivery,) = stored()
+    assert message.released_dt is not None
+    assert (delivery.delivered_dt, delivery.dead_dt, delivery.last_status) == (None, None, None)
+    killed_after = delivery.attempts
+
+    receiver.up()
+    serve()
+    assert receiver.wait_for(1, 10.0), "the message was lost"
+    assert wait_until(lambda: stored()[1][0].delivered_dt is not None, 5.0)
+    (message,), (delivery,) = stored()
+    assert (delivery.attempts, delivery.last_status) == (killed_after + 1, 204)
+    time.sleep(0.5)
+    assert receiver.ids() == [message.message_id]
+    (told,) = receiver.messages(secret)
+    assert (told["type"], told["data"]["code"]) == ("session.posted", code)
