@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from app.extensions import db
@@ -320,3 +321,21 @@ def test_claim_form_offline_says_it_needs_the_network_and_keeps_the_text(live_se
     assert page.evaluate("caches.match(location.href).then(r => r === undefined)") is True
     context.set_offline(False)
     notice.wait_for(state="hidden", timeout=5000)
+
+
+@SQLITE
+def test_organizer_log_in_page_is_never_kept_and_needs_the_network(live_server, context):
+    page = context.new_page()
+    page.goto(f"{live_server.url}/board")
+    keep_offline_ready(page)
+    page.goto(f"{live_server.url}/auth/login")
+    assert page.evaluate("navigator.serviceWorker.controller !== null") is True
+    kept = page.evaluate(
+        """() => caches.keys().then(names => Promise.all(names.map(n => caches.open(n)
+             .then(c => c.keys())))).then(all => all.flat().map(r => new URL(r.url).pathname))"""
+    )
+    assert "/auth/login" not in kept
+    assert "/board" in kept
+    context.set_offline(True)
+    with pytest.raises(PlaywrightError, match="ERR_INTERNET_DISCONNECTED"):
+        page.goto(f"{live_server.url}/auth/login")
