@@ -25,7 +25,7 @@ Web Push subscriptions are not built yet: ``add_receivers`` takes them as extra 
 (2,000 of them to a local push endpoint, for issue #22), each noting its arrivals in the same
 ``Arrivals`` as the hooks, so that the tables count them with the hooks.
 
-The tables go into their own section of benchmarks/WEB.md.
+The tables go into their own section of benchmarks/WEB.md, one per database.
 """
 
 from __future__ import annotations
@@ -509,12 +509,17 @@ def down_rows(result: dict) -> list[str]:
     return lines
 
 
+def label(db: str) -> str:
+    """Return the WEB.md section's label: one section per database."""
+    return LABEL if db == "sqlite" else LABEL.replace("news-latency", f"news-latency {db}")
+
+
 def report(args, result: dict) -> list[str]:
     loads = result["loads"]
     checks = result["checks"]
     return [
-        LABEL,
-        "## Board news latency",
+        label(args.db),
+        "## Board news latency" + (" on PostgreSQL" if args.db == "postgres" else ""),
         "",
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} cores, "
         f"load average {loads[0]:.1f} at the start and {loads[1]:.1f} at the end (other jobs "
@@ -552,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(HERE / "WEB.md"))
     args = parser.parse_args(argv)
     result = run(args)
-    write_labelled(args.out, report(args, result), LABEL)
+    write_labelled(args.out, report(args, result), label(args.db))
     return 0
 
 
