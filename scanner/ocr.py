@@ -40,6 +40,8 @@ DEFAULT_ENGINE = "rapidocr"
 VARIANTS = ("sticky", "crop", "gray", "contrast", "binary", "upscale")
 DEFAULT_VARIANT = "contrast"
 UPSCALE_PX_PER_MM = 10.0
+# The engine reads the writing area at this scale: marker letters some 20-40 px tall.
+READ_PX_PER_MM = 4.0
 # A picture coarser than this cannot hold a legible title (benchmarks/OCR.md).
 MIN_PX_PER_MM = 1.5
 # Recognised pieces lower than this share of the tallest piece are print (the prompt), not the title.
@@ -93,11 +95,13 @@ def writing_area(
     """Return the writing area of a sticky laid out as printables lays it out (all sizes in mm).
 
     Printables rules the writing area from one marker cell below the marker to the bottom margin,
-    margin to margin; the QR code and its quiet zone (4 modules, at most 4/21 of its side) sit
+    margin to margin, but people write over its prompt and above it, so the area starts just
+    under the marker; the QR code and its quiet zone (4 modules, at most 4/21 of its side) sit
     in the bottom-right corner.
     """
     w, h = sticky_mm
-    top = marker_origin_mm[1] + marker_side_mm + marker_cell_mm
+    # Writing reaches over the prompt, above the first rule: read from just under the marker.
+    top = marker_origin_mm[1] + marker_side_mm
     quiet = 4 * qr_side_mm / 21
     kx = qr_origin_mm[0] - quiet - 1.0
     ky = qr_origin_mm[1] - quiet - 1.0
@@ -114,13 +118,23 @@ def writing_area(
 # Preprocessing
 
 
-def prepare(image: np.ndarray, *, area: WritingArea | None, variant: str) -> np.ndarray:
+def prepare(
+    image: np.ndarray,
+    *,
+    area: WritingArea | None,
+    variant: str,
+    blank: np.ndarray | None = None,
+) -> np.ndarray:
     """Return the picture an engine reads, after the cumulative steps up to `variant`.
 
     `sticky`: the picture as it comes. `crop`: the writing area, with the QR code's corner filled
     with the paper's colour. `gray`: grayscale. `contrast`: divided by the paper's blurred
-    brightness (uneven light and coloured paper become white) and stretched. `binary`: Otsu's
-    threshold after `contrast`. `upscale`: `contrast` enlarged to UPSCALE_PX_PER_MM.
+    brightness (uneven light and coloured paper become white), what was printed taken away when
+    `blank` is given (see `drop_print`), and stretched. `binary`: Otsu's threshold after
+    `contrast`. `upscale`: `contrast` enlarged to UPSCALE_PX_PER_MM.
+
+    `blank` is the sticky as printed, before anyone wrote on it (grayscale or BGR, any size of
+    the same shape: it is scaled to the picture).
     """
     import cv2
 
@@ -140,7 +154,13 @@ def prepare(image: np.ndarray, *, area: WritingArea | None, variant: str) -> np.
     if variant == "gray":
         return gray
     px_per_mm = w / area.width_mm
-    contrast = _flatten(gray, px_per_mm)
+    ratio = _paper_ratio(gray, px_per_mm)
+    if blank is not None:
+        ink = _darkness(img, px_per_mm)[y0:y1, x0:x1]
+        printed = _blank_darkness(blank, (w, h))
+        ratio = drop_print(ratio, ink, printed, (x0, y0, x1, y1), px_per_mm)
+        ratio[max(0, ky - y0) :, max(0, kx - x0) :] = float(np.median(ratio))
+    contrast = _stretch(ratio)
     if variant == "contrast":
         return contrast
     if variant == "binary":
@@ -149,18 +169,83 @@ def prepare(image: np.ndarray, *, area: WritingArea | None, variant: str) -> np.
     return cv2.resize(contrast, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
 
 
-def _flatten(gray: np.ndarray, px_per_mm: float) -> np.ndarray:
-    """Divide by the paper's brightness (a blur wider than a stroke) and stretch to 0..255."""
+def _paper_ratio(gray: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Divide by the paper's brightness (a blur wider than a stroke): paper 255, ink lower."""
     import cv2
 
     k = max(3, int(8 * px_per_mm) | 1)
     # A closing removes the ink before the blur, so the background is paper only.
     paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
     paper = cv2.GaussianBlur(paper, (0, 0), k / 3)
-    flat = gray.astype(np.float32) / np.maximum(paper.astype(np.float32), 1) * 255
-    lo, hi = np.percentile(flat, 1), np.percentile(flat, 99.5)
-    out = (flat - lo) * (255.0 / max(hi - lo, 1.0))
+    return np.clip(gray.astype(np.float32) / np.maximum(paper.astype(np.float32), 1) * 255, 0, 255)
+
+
+def _stretch(ratio: np.ndarray) -> np.ndarray:
+    """Stretch so that the darkest ink is 0 and the paper 255."""
+    lo, hi = np.percentile(ratio, 1), np.percentile(ratio, 99.5)
+    out = (ratio - lo) * (255.0 / max(hi - lo, 1.0))
     return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _darkness(img: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Return how dark each pixel is against its paper, 0..255, in its darkest colour channel.
+
+    Printed grey darkens every channel alike; coloured ink darkens some channels much more.
+    """
+    ratios = [_paper_ratio(img[:, :, c], px_per_mm) for c in range(img.shape[2])]
+    return 255 - np.minimum.reduce(ratios)
+
+
+def _blank_darkness(blank: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Return the blank sticky's darkness at the picture's `size` (w, h), as blurred as a photo."""
+    import cv2
+
+    gray = blank if blank.ndim == 2 else cv2.cvtColor(blank, cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    return 255 - cv2.GaussianBlur(small, (0, 0), 0.7)
+
+
+# How far the picture may sit from the blank (mm): the rectification's error.
+PRINT_SEARCH_MM = 2.0
+# Ink is this much darker than the print under it (0..255 levels), after allowing for blur.
+PRINT_MARGIN = 40.0
+
+
+def drop_print(
+    ratio: np.ndarray,
+    ink: np.ndarray,
+    printed: np.ndarray,
+    box: tuple[int, int, int, int],
+    px_per_mm: float,
+) -> np.ndarray:
+    """Paint paper where the picture shows only what was printed there; keep ink that crosses it.
+
+    `ratio` and `ink` (darkness) cover the writing `box` of the picture; `printed` is the blank's
+    darkness over the whole sticky at the picture's scale. The blank is first aligned with the
+    picture by the shift (within PRINT_SEARCH_MM) that best matches the printed rules and prompt.
+    Then a pixel near print that is not clearly darker than the print near it becomes paper.
+    """
+    import cv2
+
+    x0, y0, x1, y1 = box
+    s = max(1, round(PRINT_SEARCH_MM * px_per_mm))
+    padded = cv2.copyMakeBorder(printed, s, s, s, s, cv2.BORDER_CONSTANT, value=0)
+    window = padded[y0 : y1 + 2 * s, x0 : x1 + 2 * s]
+    # The printed lines are faint against ink: match on clipped darkness, so ink weighs no more.
+    probe = np.minimum(ink, 120).astype(np.float32)
+    if float(window.std()) < 1.0 or float(probe.std()) < 1.0:
+        return ratio
+    score = cv2.matchTemplate(window, probe, cv2.TM_CCORR_NORMED)
+    _, _, _, (dx, dy) = cv2.minMaxLoc(score)
+    here = window[dy : dy + (y1 - y0), dx : dx + (x1 - x0)]
+    r = max(1, round(0.3 * px_per_mm))
+    near = cv2.dilate(here, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))
+    only_print = (near > 12) & (ink <= near * 1.3 + PRINT_MARGIN)
+    out = ratio.copy()
+    # The paper's own level (most of the area is paper), so that no lighter trace of the print
+    # is left for the detector to find.
+    out[only_print] = float(np.median(ratio))
+    return out
 
 
 def _otsu(gray: np.ndarray) -> np.ndarray:
@@ -176,11 +261,27 @@ def _otsu(gray: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Piece:
-    """Hold one recognised line or word: its text, score and box (x0, y0, x1, y1) in pixels."""
+    """Hold one recognised line or word: its text, score and box (x0, y0, x1, y1) in pixels.
+
+    `ends` is the height of the middle of its left and of its right edge, when the engine gives
+    a turned box (slanted writing); by default the box's middle.
+    """
 
     text: str
     score: float
     box: tuple[float, float, float, float]
+    ends: tuple[float, float] | None = None
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+    def middle_at(self, x: float) -> float:
+        """Return the height of the piece's middle line at `x`, extended beyond its ends."""
+        x0, y0, x1, y1 = self.box
+        left, right = self.ends or ((y0 + y1) / 2, (y0 + y1) / 2)
+        slope = (right - left) / max(x1 - x0, 1.0)
+        return left + slope * (x - x0)
 
 
 _lock = threading.Lock()
@@ -251,6 +352,11 @@ def _rapidocr():
         "Det.model_path": one("*_det_*.onnx"),
         "Rec.model_path": one("*_rec_*.onnx"),
         "Cls.model_path": one("*_cls_*.onnx"),
+        # The picture comes at READ_PX_PER_MM: no resizing (which made marker writing too tall
+        # to find), and no dilation, which joins lines written close together.
+        "Det.limit_type": "max",
+        "Det.limit_side_len": 2000,
+        "Det.use_dilation": False,
         "EngineConfig.onnxruntime.intra_op_num_threads": _threads,
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
     }
@@ -278,19 +384,29 @@ def _box(points) -> tuple[float, float, float, float]:
     return (pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
 
 
+def _ends(points) -> tuple[float, float] | None:
+    """Return the middle heights of a quadrilateral's left and right edges (corners clockwise
+    from the top-left, as the engines give them), or None for another shape."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(pts) != 4:
+        return None
+    return (float(pts[0, 1] + pts[3, 1]) / 2, float(pts[1, 1] + pts[2, 1]) / 2)
+
+
+def _piece(text: str, score: float, points) -> _Piece:
+    return _Piece(text, float(score), _box(points), _ends(points))
+
+
 def _run_rapidocr(img: np.ndarray) -> list[_Piece]:
     out = _engine("rapidocr")(img, use_cls=False)
     if out.txts is None or out.boxes is None:
         return []
-    return [
-        _Piece(t, float(s), _box(b))
-        for t, s, b in zip(out.txts, out.scores, out.boxes, strict=True)
-    ]
+    return [_piece(t, s, b) for t, s, b in zip(out.txts, out.scores, out.boxes, strict=True)]
 
 
 def _run_rapidocr_v4(img: np.ndarray) -> list[_Piece]:
     result, _ = _engine("rapidocr-v4")(img, use_cls=False)
-    return [_Piece(t, float(s), _box(b)) for b, t, s in (result or [])]
+    return [_piece(t, s, b) for b, t, s in (result or [])]
 
 
 def _run_tesseract(img: np.ndarray) -> list[_Piece]:
@@ -344,35 +460,49 @@ def _is_prompt(text: str) -> bool:
 
 
 def assemble(pieces: list[_Piece]) -> TitleGuess | None:
-    """Join recognised pieces into one line of title text, top to bottom and left to right.
+    """Join recognised pieces into one line of title text, in reading order.
 
-    Pieces much lower than the tallest one are printed text (the prompt), not handwriting.
+    Pieces much lower than the tallest one are printed text (the prompt), not handwriting. The
+    rest are put into lines (`reading_lines`): top to bottom, then left to right.
     """
     pieces = [p for p in pieces if _clean(p.text) and not _is_prompt(_clean(p.text))]
     if not pieces:
         return None
-    tallest = max(p.box[3] - p.box[1] for p in pieces)
-    pieces = [p for p in pieces if p.box[3] - p.box[1] >= MIN_HEIGHT_SHARE * tallest]
-    # Lines: pieces whose vertical middles lie within half the tallest height of each other.
-    pieces.sort(key=lambda p: (p.box[1] + p.box[3]) / 2)
-    lines: list[list[_Piece]] = []
-    for p in pieces:
-        mid = (p.box[1] + p.box[3]) / 2
-        if lines:
-            last = lines[-1]
-            last_mid = np.mean([(q.box[1] + q.box[3]) / 2 for q in last])
-            if abs(mid - last_mid) < tallest / 2:
-                last.append(p)
-                continue
-        lines.append([p])
-    words = [_clean(p.text) for line in lines for p in sorted(line, key=lambda q: q.box[0])]
-    text = " ".join(words).strip()
+    tallest = max(p.height for p in pieces)
+    pieces = [p for p in pieces if p.height >= MIN_HEIGHT_SHARE * tallest]
+    lines = reading_lines(pieces)
+    kept = [p for line in lines for p in line]
+    text = " ".join(_clean(p.text) for p in kept).strip()
     if not text:
         return None
-    kept = [p for line in lines for p in line]
     weights = [len(_clean(p.text)) for p in kept]
     confidence = float(np.average([p.score for p in kept], weights=weights))
     return TitleGuess(text=text, confidence=round(min(1.0, max(0.0, confidence)), 3))
+
+
+def reading_lines(pieces: list[_Piece]) -> list[list[_Piece]]:
+    """Return the pieces as lines of writing, top to bottom, each left to right.
+
+    Going left to right, a piece joins the line whose last piece, extended along its own slant,
+    passes closest to the piece's left end (within half the taller one's height) and ends
+    before it; otherwise it starts a line. So pieces on one baseline join even when the writing
+    slants or drifts, and a line that climbs to the right stays apart from the line above.
+    """
+    lines: list[list[_Piece]] = []
+    for p in sorted(pieces, key=lambda q: q.box[0]):
+        best, best_gap = None, None
+        for line in lines:
+            last = line[-1]
+            if last.box[2] > p.box[0] + 0.5 * min(p.height, last.height):
+                continue  # they overlap across: not one after the other on a line
+            gap = abs(last.middle_at(p.box[0]) - p.middle_at(p.box[0]))
+            if gap < 0.5 * max(p.height, last.height) and (best_gap is None or gap < best_gap):
+                best, best_gap = line, gap
+        if best is None:
+            lines.append([p])
+        else:
+            best.append(p)
+    return sorted(lines, key=lambda line: float(np.mean([q.middle_at(q.box[0]) for q in line])))
 
 
 def recognise(
@@ -381,11 +511,29 @@ def recognise(
     engine: str = DEFAULT_ENGINE,
     variant: str = DEFAULT_VARIANT,
     box: WritingArea | None = None,
+    blank: np.ndarray | None = None,
 ) -> TitleGuess | None:
-    """Read `image` with `engine` after `variant`; raise what the engine raises."""
+    """Read `image` with `engine` after `variant`, without what `blank` shows was printed;
+    raise what the engine raises."""
     if engine not in RUNNERS:
         raise ValueError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
-    return assemble(RUNNERS[engine](prepare(image, area=box, variant=variant)))
+    ready = prepare(image, area=box, variant=variant, blank=blank)
+    if box is not None and variant == DEFAULT_VARIANT:
+        ready = at_reading_scale(ready, image.shape[1] / box.width_mm)
+    return assemble(RUNNERS[engine](ready))
+
+
+def at_reading_scale(image: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Return `image` (at `px_per_mm`) scaled to READ_PX_PER_MM, where the detector finds
+    marker writing best (benchmarks/OCR.md)."""
+    import cv2
+
+    f = READ_PX_PER_MM / px_per_mm
+    if abs(f - 1) < 0.05:
+        return image
+    return cv2.resize(
+        image, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA
+    )
 
 
 def read_title(
@@ -395,11 +543,13 @@ def read_title(
     engine: str = DEFAULT_ENGINE,
     variant: str = DEFAULT_VARIANT,
     px_per_mm: float | None = None,
+    blank: Any = None,
 ) -> TitleGuess | None:
     """Return the handwritten title on a flat, upright picture of a whole sticky, or None.
 
     `image` is anything `scanner.load_image` takes. `area` is the sticky's writing area (None
-    reads the whole picture). `px_per_mm` is the resolution the camera had on the sticky when
+    reads the whole picture). `blank`, when given, is the same sticky as printed (anything
+    `scanner.load_image` takes): what was printed is taken away before reading (`drop_print`). `px_per_mm` is the resolution the camera had on the sticky when
     the picture was enlarged since (a view's score); by default the picture's own. None comes
     back when nothing legible is written, when the picture is too coarse (under
     MIN_PX_PER_MM), or when the engine is missing or fails; the last two are logged once per
@@ -410,6 +560,7 @@ def read_title(
 
     try:
         img = load_image(image)
+        blank_img = load_image(blank) if blank is not None else None
     except ScanError as exc:
         _log_once(engine, "the picture cannot be read", exc)
         return None
@@ -420,7 +571,59 @@ def read_title(
     if not engine_ready(engine):
         return None
     try:
-        return recognise(img, engine=engine, variant=variant, box=area)
+        return recognise(img, engine=engine, variant=variant, box=area, blank=blank_img)
     except Exception as exc:  # noqa: BLE001 - an engine failure must never reach the board
         _log_once(engine, f"failed: {type(exc).__name__}", exc)
         return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Several views of one sticky
+
+
+def _distance(a: str, b: str) -> int:
+    """Return the edit distance between `a` and `b` (case-folded)."""
+    a, b = a.casefold(), b.casefold()
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def vote(guesses: list[TitleGuess | None]) -> TitleGuess | None:
+    """Return the reading most views agree with, its confidence scaled by how many agree.
+
+    The chosen reading is the one nearest to all the others (least summed edit distance per
+    character, higher confidence first among equals). A view agrees when its reading is within
+    a quarter of the characters of it; a view that read nothing disagrees.
+    """
+    found = [g for g in guesses if g is not None]
+    if not found:
+        return None
+
+    def spread(g: TitleGuess) -> tuple[float, float]:
+        far = sum(_distance(g.text, o.text) / max(1, len(g.text)) for o in found)
+        return (far, -g.confidence)
+
+    best = min(found, key=spread)
+    agree = [g for g in found if _distance(best.text, g.text) <= 0.25 * max(1, len(best.text))]
+    share = len(agree) / len(guesses)
+    confidence = float(np.mean([g.confidence for g in agree])) * share
+    return TitleGuess(text=best.text, confidence=round(confidence, 3))
+
+
+def read_views(
+    images: list[np.ndarray],
+    *,
+    area: WritingArea | None,
+    blank: np.ndarray | None = None,
+    engine: str = DEFAULT_ENGINE,
+    variant: str = DEFAULT_VARIANT,
+) -> TitleGuess | None:
+    """Read every view of one sticky and return the reading they agree on (`vote`)."""
+    return vote(
+        [recognise(img, engine=engine, variant=variant, box=area, blank=blank) for img in images]
+    )

@@ -10,7 +10,8 @@ The child reads one request per line on its standard input and answers one line 
 output, both JSON:
 
 - request: ``{"path": "...", "area": {"box": [...], "keepout": [...], "width_mm": 76.0} or null,
-  "engine": "rapidocr", "px_per_mm": 4.0 or null}``
+  "engine": "rapidocr", "px_per_mm": 4.0 or null, "blank": "..." or null}``, where ``blank`` is
+  a picture of the same sticky as printed: what it shows is taken away before reading.
 - answer: ``{"text": "...", "confidence": 0.93}``, or ``{"text": null}`` when nothing was read.
 
 A child that dies or does not answer within `timeout_s` is killed and started again for the next
@@ -47,7 +48,12 @@ class TitleReader:
         self._lock = threading.Lock()
 
     def read(
-        self, path: str | Path, *, area: WritingArea | None, px_per_mm: float | None = None
+        self,
+        path: str | Path,
+        *,
+        area: WritingArea | None,
+        px_per_mm: float | None = None,
+        blank: str | Path | None = None,
     ) -> TitleGuess | None:
         """Return the title on the picture at `path`, or None (nothing legible, or a failure).
 
@@ -63,6 +69,7 @@ class TitleReader:
             "area": asdict(area) if area is not None else None,
             "engine": self.engine,
             "px_per_mm": px_per_mm,
+            "blank": str(blank) if blank is not None else None,
         }
         with self._lock:
             try:
@@ -130,6 +137,7 @@ def answer(request: dict) -> dict:
         else None,
         engine=request.get("engine") or DEFAULT_ENGINE,
         px_per_mm=request.get("px_per_mm"),
+        blank=Path(request["blank"]) if request.get("blank") else None,
     )
     if guess is None:
         return {"text": None}

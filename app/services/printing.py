@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Event, PrintBatch, StickyKind
+from app.models import Event, PrintBatch, Sticky, StickyKind
 from app.services import ServiceError
 from app.services.board import room_url
 from app.services.claim_keys import claim_key, claim_url
@@ -62,19 +62,21 @@ def sticky_specs(event: Event, batch: PrintBatch):
     The keys come from the codes, so a reprint prints the same ones; a batch printed before keys
     existed gets them now.
     """
+    return [sticky_spec(event, s) for s in batch.stickies]
+
+
+def sticky_spec(event: Event, sticky: Sticky):
+    """Return what printables draws for one sticky (printables.StickySpec), its claim key included."""
     from printables import StickySpec
 
-    return [
-        StickySpec(
-            code=s.code,
-            qr_text=claim_url(event=event, code=s.code),
-            marker_id=s.marker_id,
-            kind=str(s.kind),
-            label=event.name,
-            key=claim_key(event=event, code=s.code),
-        )
-        for s in batch.stickies
-    ]
+    return StickySpec(
+        code=sticky.code,
+        qr_text=claim_url(event=event, code=sticky.code),
+        marker_id=sticky.marker_id,
+        kind=str(sticky.kind),
+        label=event.name,
+        key=claim_key(event=event, code=sticky.code),
+    )
 
 
 def kit_spec(event: Event, *, photo_retention_days: int = DEFAULT_RETENTION_DAYS):

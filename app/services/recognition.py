@@ -32,6 +32,7 @@ import atexit
 import logging
 import queue
 import random
+import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -111,13 +112,15 @@ def read_picture_title(
     reader: TitleReader,
     px_per_mm: float | None = None,
     cut_mm: tuple[float, float, float, float] | None = None,
+    blank: Path | None = None,
 ):
     """Return the title (scanner.ocr.TitleGuess) written on the picture at `path`, or None.
 
     `reader` reads it in its low-priority process. `px_per_mm` is the camera's resolution on the
     sticky (the picture's score): a view is never stored coarser than 2 px/mm, even when the
     camera saw less. `cut_mm` is the part of the sticky a picture cut to its writing shows
-    (app.services.pictures.PictureShape.crop_mm): it is read whole.
+    (app.services.pictures.PictureShape.crop_mm): it is read whole. `blank` is the same part
+    of the sticky as printed (`write_blank`): what it shows is taken away before reading.
     """
     if not path.is_file():
         return None
@@ -129,20 +132,76 @@ def read_picture_title(
         )
     else:
         area = writing_area(template)
-    return reader.read(path, area=area, px_per_mm=px_per_mm)
+    return reader.read(path, area=area, px_per_mm=px_per_mm, blank=blank)
 
 
-def keep_suggestion(*, sticky: Sticky, picture_file: str, text: str | None) -> bool:
+BLANK_PX_PER_MM = 8.0  # the blank sticky is drawn this sharp; the reader scales it to the picture
+
+
+def write_blank(
+    *,
+    sticky: Sticky,
+    template: str,
+    folder: Path,
+    cut_mm: tuple[float, float, float, float] | None = None,
+) -> Path:
+    """Draw the sticky as it was printed, before anyone wrote on it, into a PNG in `folder`;
+    only the part `cut_mm` (left, top, right, bottom in mm) when its picture shows only that.
+
+    The reader takes away what this shows (the prompt, the rules, the label, the claim key)
+    before it reads, so that only the writing remains (scanner.ocr.drop_print).
+    """
+    # printing imports board, which is still loading when the app's start imports this module.
+    from app.services.printing import sticky_spec
+    from printables import sticky_image
+
+    image = sticky_image(
+        sticky_spec(sticky.event, sticky), template=template, dpi=BLANK_PX_PER_MM * 25.4
+    ).convert("L")
+    if cut_mm is not None:
+        image = image.crop(tuple(round(v * BLANK_PX_PER_MM) for v in cut_mm))
+    path = folder / f"blank-{sticky.id}.png"
+    image.save(path)
+    return path
+
+
+def keep_suggestion(
+    *, sticky: Sticky, picture_file: str, text: str | None, confidence: float | None = None
+) -> bool:
     """Keep `text`, read from `picture_file`, as the sticky's suggested title; return whether it did.
 
     Nothing changes when the sticky has a title, when its picture is no longer `picture_file`,
-    or when nothing was read.
+    or when nothing was read. The reader's `confidence` is kept with the picture's score
+    (``read_confidence``): it goes when the picture is replaced.
     """
     text = " ".join((text or "").split())[:MAX_SUGGESTION].strip()
     if not text or sticky.title or sticky.picture_file != picture_file:
         return False
     sticky.suggested_title = text
+    score = dict(sticky.picture_score or {})
+    score["read_confidence"] = None if confidence is None else round(float(confidence), 3)
+    sticky.picture_score = score
     return True
+
+
+# Suggestions read at this confidence or more were right (CER <= 0.25) at least 95% of the time in
+# benchmarks/OCR.md (section 4): they are shown as the title until someone types or confirms one.
+SHOW_CONFIDENCE = 0.95
+
+
+def wall_title(sticky: Sticky) -> str | None:
+    """Return the title read from the wall that is shown as the sticky's title, or None.
+
+    That is its suggestion when nobody has typed or confirmed a title and the reader was at least
+    SHOW_CONFIDENCE sure of it on its current picture; every other suggestion stays a suggestion
+    (shown as "looks like", and in the transcription queue).
+    """
+    if sticky.title or not sticky.suggested_title:
+        return None
+    confidence = (sticky.picture_score or {}).get("read_confidence")
+    if confidence is None or confidence < SHOW_CONFIDENCE:
+        return None
+    return sticky.suggested_title
 
 
 def read_new_pictures(app, sticky_ids: Iterable[int]) -> None:
@@ -186,6 +245,9 @@ class Recogniser:
 
         self.reader = TitleReader(engine=engine)
         self.store = store
+        # Blank stickies, each drawn for one reading.
+        self._blanks = tempfile.TemporaryDirectory(prefix="openspaces-blanks-")
+        self.blank_dir = Path(self._blanks.name)
         self.queue: queue.Queue[int] = queue.Queue(maxsize=queue_size)
         self._queued: set[int] = set()
         self._lock = threading.Lock()
@@ -321,21 +383,27 @@ class Recogniser:
         template = sticky.batch.template if sticky.batch else DEFAULT_TEMPLATE
         px_per_mm = (sticky.picture_score or {}).get("px_per_mm")
         shape = picture_shape(sticky)
+        cut_mm = shape.crop_mm if shape is not None and shape.cut else None
+        blank = write_blank(sticky=sticky, template=template, folder=self.blank_dir, cut_mm=cut_mm)
         # Reading takes a second: hold no transaction open meanwhile.
         db.session.rollback()
         # A bucket's picture is read from a temporary copy.
-        with local_copy(self.store, key) as path:
-            guess = read_picture_title(
-                path=path,
-                template=template,
-                reader=self.reader,
-                px_per_mm=px_per_mm,
-                cut_mm=shape.crop_mm if shape is not None and shape.cut else None,
-            )
+        try:
+            with local_copy(self.store, key) as path:
+                guess = read_picture_title(
+                    path=path,
+                    template=template,
+                    reader=self.reader,
+                    px_per_mm=px_per_mm,
+                    cut_mm=cut_mm,
+                    blank=blank,
+                )
+        finally:
+            blank.unlink(missing_ok=True)
         if guess is None:
             return
         sticky = db.session.get(Sticky, sticky_id)
         if sticky is not None and keep_suggestion(
-            sticky=sticky, picture_file=picture_file, text=guess.text
+            sticky=sticky, picture_file=picture_file, text=guess.text, confidence=guess.confidence
         ):
             db.session.commit()

@@ -15,8 +15,9 @@ from scanner import ocr
 
 def test_writing_area_note_76_matches_the_printed_rules():
     area = NOTE_76
-    # 76 mm square: rules from one marker cell under the marker (4.1667 + 25 + 4.1667 mm).
-    assert [round(v * 76, 2) for v in area.box] == [2.0, 33.83, 74.0, 74.0]
+    # 76 mm square: rules from one marker cell under the marker (4.1667 + 25 + 4.1667 mm), but
+    # writing reaches over the prompt and above it: read from half a mm under the marker.
+    assert [round(v * 76, 2) for v in area.box] == [2.0, 29.67, 74.0, 74.0]
     assert [round(v * 76, 2) for v in area.keepout] == [44.62, 44.62]
     assert area.width_mm == 76.0
 
@@ -26,7 +27,7 @@ def test_prepare_crop_blanks_the_qr_corner():
     img[600:700, 600:700] = 0  # the QR code
     img[400:420, 100:300] = 20  # a pen stroke
     crop = ocr.prepare(img, area=NOTE_76, variant="crop")
-    assert crop.shape == (402, 720, 3)
+    assert crop.shape == (443, 720, 3)
     assert int(crop.min()) == 20  # the stroke stays
     assert int(crop[-1, -1].min()) == 200  # the QR's corner is paper now
 
@@ -35,7 +36,7 @@ def test_prepare_upscale_enlarges_to_ten_px_per_mm():
     img = np.full((304, 304, 3), 200, np.uint8)  # 4 px/mm
     out = ocr.prepare(img, area=NOTE_76, variant="upscale")
     assert out.ndim == 2
-    assert out.shape == (402, 720)  # 161 x 288 px at 4 px/mm, times 2.5
+    assert out.shape == (442, 720)  # 177 x 288 px at 4 px/mm, times 2.5
 
 
 def test_prepare_unknown_variant_raises():
@@ -162,3 +163,110 @@ def test_read_title_loads_models_without_network(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "Local-first apps"
+
+
+def _blank_with_print():
+    """Return a blank note-76 at 4 px/mm (gray): white paper, a grey rule and a grey prompt."""
+    blank = np.full((304, 304), 255, np.uint8)
+    blank[168:170, 8:296] = 200  # the first rule, 42 mm down
+    blank[137:143, 16:60] = 150  # the prompt
+    return blank
+
+
+def test_prepare_drop_print_paints_print_over_and_keeps_ink_that_crosses_it():
+    blank = _blank_with_print()
+    # The picture: the same print on yellow paper, 2 px (half a mm) off, and a pen stroke that
+    # crosses the rule.
+    img = np.full((304, 304, 3), (130, 235, 255), np.uint8)
+    shifted = np.roll(blank, (2, 1), axis=(0, 1))
+    img[shifted < 255] = (np.array([130, 235, 255]) * (shifted[shifted < 255, None] / 255)).astype(
+        np.uint8
+    )
+    img[150:190, 100:106] = (40, 30, 30)  # the stroke
+    img[200:230, 40:160] = (40, 30, 30)  # more writing, lower down
+    noise = np.random.default_rng(1).normal(0, 3, img.shape)
+    img = np.clip(img + noise, 0, 255).astype(np.uint8)
+    kept = ocr.prepare(img, area=NOTE_76, variant="contrast")
+    dropped = ocr.prepare(img, area=NOTE_76, variant="contrast", blank=blank)
+    top = round(29.67 * 4)
+    rule = 170 - top, slice(20, 90)  # the rule's row, left of the stroke
+    assert kept[rule].max() < 200  # read as is, the rule is there
+    assert dropped[rule].min() >= 200  # taken away
+    assert dropped[139 - top, 20:56].min() >= 200  # and so is the prompt
+    stroke = dropped[170 - top, 93:97]  # where the stroke crosses the rule (x from 8 px)
+    assert stroke.max() < 60
+
+
+def test_prepare_drop_print_without_print_changes_nothing():
+    img = np.full((304, 304, 3), 220, np.uint8)
+    img[150:190, 100:106] = 30
+    blank = np.full((304, 304), 255, np.uint8)
+    assert np.array_equal(
+        ocr.prepare(img, area=NOTE_76, variant="contrast", blank=blank),
+        ocr.prepare(img, area=NOTE_76, variant="contrast"),
+    )
+
+
+def test_reading_lines_slanted_lines_in_reading_order():
+    p = ocr._Piece
+    pieces = [
+        # "open data": the second line, climbing to the right, its "data" as high as "with".
+        p("data", 0.9, (120, 40, 200, 80), ends=(62, 58)),
+        p("open", 0.9, (10, 55, 100, 95), ends=(76, 66)),
+        # "Maps with": the first line, falling to the right.
+        p("with", 0.9, (110, 10, 190, 50), ends=(28, 32)),
+        p("Maps", 0.9, (5, 0, 100, 45), ends=(20, 26)),
+    ]
+    lines = ocr.reading_lines(pieces)
+    assert [[q.text for q in line] for line in lines] == [["Maps", "with"], ["open", "data"]]
+    assert ocr.assemble(pieces).text == "Maps with open data"
+
+
+def test_reading_lines_four_lines_and_a_word_apart():
+    p = ocr._Piece
+    pieces = [
+        p("back", 0.9, (10, 160, 80, 190)),
+        p("From", 0.9, (10, 10, 80, 40)),
+        p("monolith", 0.9, (90, 12, 200, 42)),
+        p("to micro-", 0.9, (10, 60, 150, 90)),
+        p("services and", 0.9, (12, 110, 190, 140)),
+    ]
+    guess = ocr.assemble(pieces)
+    assert guess.text == "From monolith to micro- services and back"
+
+
+def test_vote_takes_the_reading_most_views_agree_with():
+    g = ocr.TitleGuess
+    guess = ocr.vote([g("Open data", 0.9), g("Opem data", 0.8), g("Qpen dat", 0.7), None])
+    assert guess.text == "Open data"
+    # Three views of four agree (within a quarter of the letters): 0.8 x 3/4.
+    assert guess.confidence == 0.6
+    assert ocr.vote([None, None]) is None
+
+
+@needs_engine
+@needs_hand("dkg")
+def test_read_title_writing_over_the_prompt_and_first_rule_reads_every_line():
+    from benchmarks.ocr_bench import Writing, blank_gray, picture_of
+
+    w = Writing(
+        title="Maps with open data",
+        hand="dkg",
+        case="as typed",
+        lines=2,
+        size_mm=10.0,
+        pitch=1.25,
+        top_mm=0.55,  # the first line's letters stand on the prompt and reach above it
+        left_mm=1.0,
+        slant=0.1,
+        drift_deg=(-2.0, 2.0),
+        crossed=False,
+        bleed_mm=0.0,
+        px_per_mm=8.0,
+        seed=3,
+    )
+    picture = picture_of(w)
+    guess = ocr.read_title(picture, area=NOTE_76, blank=blank_gray(8.0))
+    # Both lines, in order (the engine may add a comma).
+    assert cer(w.title, guess.text) <= 0.1
+    assert guess.text.replace(",", "") == "Maps with open data"
