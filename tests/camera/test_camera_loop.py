@@ -51,9 +51,10 @@ def test_camera_loop_confirms_a_removal_so_the_board_drops_it_in_seconds(
         on_board.append(live_server.board())
         clock.now += 5.0
     assert outcomes == ["posted", "unchanged", "posted", "posted", "posted", "unchanged"]
-    # The server takes a sticky off after three scans in a row miss it: the change and two more.
-    assert on_board[3] == expected(before)
-    assert on_board[4] == expected(after)
+    # The server takes a sticky off once two scans 4 s apart or more miss it: the change, and the
+    # confirmation one tick (5 s) later.
+    assert on_board[2] == expected(before)
+    assert on_board[3] == expected(after)
 
 
 def test_camera_loop_skips_unchanged_frames_and_posts_heartbeat(
