@@ -244,11 +244,11 @@ def frame_from_quad(quad: np.ndarray, squares: Sequence[np.ndarray]) -> BoardFra
         return None
     h_unit = _four_point(quad, _UNIT)
     ratios = []
-    for sq in squares:
-        r = _square_ratio(_apply(h_unit, sq))
-        if r is not None:
-            ratios.append(r)
-    aspect = float(np.median(ratios)) if ratios else _quad_aspect(quad)
+    if len(squares):
+        # Every outline in one mapping and one pass: the cost is per call, not per square.
+        unit = _apply(h_unit, np.concatenate([np.asarray(q).reshape(4, 2) for q in squares]))
+        ratios = _square_ratios(unit.reshape(-1, 4, 2))
+    aspect = float(np.median(ratios)) if len(ratios) else _quad_aspect(quad)
     scale = np.diag([1.0, aspect, 1.0])
     to_board = scale @ h_unit
     return BoardFrame(to_board=to_board, to_photo=np.linalg.inv(to_board), aspect=aspect, quad=quad)
@@ -266,25 +266,20 @@ def _four_point(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return np.append(h, 1.0).reshape(3, 3)
 
 
-def _square_ratio(q: np.ndarray) -> float | None:
-    """Return the y stretch that makes the quadrilateral q (unit-square coordinates) a square."""
-    num = 0.0
-    den = 0.0
-    for i in range(4):
-        e1 = q[(i + 1) % 4] - q[i]
-        e2 = q[(i + 3) % 4] - q[i]
-        p1, q1 = e1
-        p2, q2 = e2
-        # Perpendicular sides: p1*p2 + b*q1*q2 = 0; equal sides: p1^2 - p2^2 + b*(q1^2 - q2^2) = 0.
-        for a, c in ((q1 * q2, p1 * p2), (q1 * q1 - q2 * q2, p1 * p1 - p2 * p2)):
-            num -= a * c
-            den += a * a
-    if den <= 0:
-        return None
-    b = num / den
-    if b <= 0:
-        return None
-    return float(np.sqrt(b))
+def _square_ratios(quads: np.ndarray) -> np.ndarray:
+    """Return the y stretch that makes each quadrilateral (K x 4 x 2, unit-square coordinates)
+    a square; quads that no stretch makes one are left out."""
+    e1 = np.roll(quads, -1, axis=1) - quads  # to the next corner
+    e2 = np.roll(quads, 1, axis=1) - quads  # to the previous corner
+    p1, q1, p2, q2 = e1[..., 0], e1[..., 1], e2[..., 0], e2[..., 1]
+    # Perpendicular sides: p1*p2 + b*q1*q2 = 0; equal sides: p1^2 - p2^2 + b*(q1^2 - q2^2) = 0.
+    a1, c1 = q1 * q2, p1 * p2
+    a2, c2 = q1 * q1 - q2 * q2, p1 * p1 - p2 * p2
+    num = -(a1 * c1 + a2 * c2).sum(axis=1)
+    den = (a1 * a1 + a2 * a2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = np.where(den > 0, num / np.where(den > 0, den, 1.0), -1.0)
+    return np.sqrt(b[b > 0])
 
 
 def _quad_aspect(quad: np.ndarray) -> float:

@@ -37,31 +37,38 @@ def cell_states(
     covered = occluded_cells(img, frame, grid, reads=list(reads.values()), offsets=reach)
     side = float(np.median([r.side for r in reads.values()])) if reads else 0.02
     near = _near_refused(grid, refusals, reach * side)
+    places = [
+        (room, slot, *grid.col_row(ri, si))
+        for ri, room in enumerate(manifest.rooms)
+        for si, slot in enumerate(manifest.slots)
+    ]
+    corners = []
+    for _, _, col, row in places:
+        x0, y0, x1, y1 = grid.cell_rect(col, row)
+        corners += [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    # Every cell's outline in one mapping: the frame's cost is per call, not per point.
+    quads = frame.photo(corners).reshape(-1, 4, 2) if corners else []
     cells = []
-    for ri, room in enumerate(manifest.rooms):
-        for si, slot in enumerate(manifest.slots):
-            col, row = grid.col_row(ri, si)
-            x0, y0, x1, y1 = grid.cell_rect(col, row)
-            quad = frame.photo([(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
-            reason = ""
-            if np.any(quad < -0.5) or np.any(quad[:, 0] > w - 0.5) or np.any(quad[:, 1] > h - 0.5):
-                reason = "outside the photo"
-            elif grid.columns.status[col] != SEEN or grid.rows.status[row] != SEEN:
-                unknown = UNKNOWN in (grid.columns.status[col], grid.rows.status[row])
-                reason = "no header card" if unknown else "header card interpolated"
-            elif (col, row) in near:
-                reason = f"sticky {near[(col, row)]} not placed"
-            elif (col, row) in covered:
-                reason = covered[(col, row)]
-            cells.append(
-                Cell(
-                    room=room.name,
-                    slot=slot.name,
-                    quad=tuple((float(a), float(b)) for a, b in quad),
-                    hidden=bool(reason),
-                    reason=reason,
-                )
+    for (room, slot, col, row), quad in zip(places, quads, strict=True):
+        reason = ""
+        if np.any(quad < -0.5) or np.any(quad[:, 0] > w - 0.5) or np.any(quad[:, 1] > h - 0.5):
+            reason = "outside the photo"
+        elif grid.columns.status[col] != SEEN or grid.rows.status[row] != SEEN:
+            unknown = UNKNOWN in (grid.columns.status[col], grid.rows.status[row])
+            reason = "no header card" if unknown else "header card interpolated"
+        elif (col, row) in near:
+            reason = f"sticky {near[(col, row)]} not placed"
+        elif (col, row) in covered:
+            reason = covered[(col, row)]
+        cells.append(
+            Cell(
+                room=room.name,
+                slot=slot.name,
+                quad=tuple((float(a), float(b)) for a, b in quad),
+                hidden=bool(reason),
+                reason=reason,
             )
+        )
     return cells
 
 

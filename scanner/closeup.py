@@ -82,7 +82,9 @@ def _read_cell(
         return []
     to_out = np.array([[ppu, 0, -x0 * ppu], [0, ppu, -y0 * ppu], [0, 0, 1.0]])
     close = frame.warp(gray, to_out, (w, h), flags=cv2.INTER_CUBIC)
-    got, quads = markers.detect(close, dictionary=manifest.marker_dictionary, retries=0)
+    got, quads = markers.detect(
+        close, dictionary=manifest.marker_dictionary, retries=0, thorough=True
+    )
     size = CLOSEUP_PX_PER_MARKER
     quads = [q for q in quads if 0.6 * size <= markers.quad_side(q) <= 1.5 * size]
     got += markers.decode_quads(close, quads, ids=ids, dictionary=manifest.marker_dictionary)

@@ -47,21 +47,30 @@ class Marker:
 _local = threading.local()
 
 
-def _detector(dictionary: str) -> cv2.aruco.ArucoDetector:
+# Adaptive threshold windows (px). One window of 9 px reads the markers of a whole wall photo at
+# 0.55 of the cost of the two below (the detector's cost is mostly one thresholding and contour
+# search per window); the two, 7 and 17 px, also read blurred, noisy and compressed markers that
+# the one misses (the benchmark's combined frames: 103 -> 107 of 109), so the second looks
+# (unreadable cells, missing corners, small markers enlarged, undecoded quads) use both.
+FAST_WINDOWS = (9,)
+THOROUGH_WINDOWS = (7, 17)
+
+
+def _detector(dictionary: str, thorough: bool = False) -> cv2.aruco.ArucoDetector:
     """Return this thread's detector for a dictionary; concurrent scans do not share one."""
     cache = _local.__dict__.setdefault("detectors", {})
-    if dictionary not in cache:
-        cache[dictionary] = _make_detector(dictionary)
-    return cache[dictionary]
+    key = (dictionary, thorough)
+    if key not in cache:
+        cache[key] = _make_detector(dictionary, THOROUGH_WINDOWS if thorough else FAST_WINDOWS)
+    return cache[key]
 
 
-def _make_detector(dictionary: str) -> cv2.aruco.ArucoDetector:
+def _make_detector(dictionary: str, windows: tuple[int, ...]) -> cv2.aruco.ArucoDetector:
     params = cv2.aruco.DetectorParameters()
-    # Two threshold windows read every marker of a wall photo in our benchmarks at 2/3 of the
-    # default three's cost; the perimeter floor admits 25 mm markers on a 1080p frame of a 2 m board.
-    params.adaptiveThreshWinSizeMin = 7
-    params.adaptiveThreshWinSizeMax = 17
-    params.adaptiveThreshWinSizeStep = 10
+    params.adaptiveThreshWinSizeMin = windows[0]
+    params.adaptiveThreshWinSizeMax = windows[-1]
+    params.adaptiveThreshWinSizeStep = max(1, windows[-1] - windows[0]) if len(windows) > 1 else 10
+    # The perimeter floor admits 25 mm markers on a 1080p frame of a 2 m board.
     params.minMarkerPerimeterRate = 0.02
     # Sampling each cell with 8 px and ignoring its outer 30 % reads small, blurred or slanted
     # markers that the default 4 px and 13 % miss (measured on the benchmark's defocus and 35 deg
@@ -74,7 +83,7 @@ def _make_detector(dictionary: str) -> cv2.aruco.ArucoDetector:
 
 
 def _detect_once(
-    gray: np.ndarray, dictionary: str
+    gray: np.ndarray, dictionary: str, thorough: bool = False
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """Run the ArUco detector once; return corners (N x 4 x 2), ids (N,) and rejected quads.
 
@@ -83,7 +92,7 @@ def _detect_once(
     on the version's return shapes. Corners are float32 photo pixels, origin at the top-left
     pixel's centre.
     """
-    corners, ids, rejected = _detector(dictionary).detectMarkers(gray)
+    corners, ids, rejected = _detector(dictionary, thorough).detectMarkers(gray)
     ids = np.zeros(0, dtype=np.int32) if ids is None else np.asarray(ids, dtype=np.int32).ravel()
     pts = np.asarray(corners, dtype=np.float32).reshape(-1, 4, 2)
     rej = [np.asarray(r, dtype=np.float32).reshape(4, 2) for r in rejected]
@@ -97,6 +106,7 @@ def detect(
     long_side: int = DETECT_LONG_SIDE,
     retries: int = RETRY_LIMIT,
     reduced: tuple[np.ndarray, float] | None = None,
+    thorough: bool = False,
 ) -> tuple[list[Marker], list[np.ndarray]]:
     """Return the markers decoded in a grey photo and the marker-like quads that did not decode.
 
@@ -105,10 +115,11 @@ def detect(
     enlarged, at most `retries` of them (a count, not a time, so that a busy machine reads
     what an idle one does). Every marker's bits are checked once more with
     a clear margin between black and white, because a misread id would put a sticky where it
-    is not. `reduced` is `halved(gray, long_side)` when the caller has it already.
+    is not. `reduced` is `halved(gray, long_side)` when the caller has it already. `thorough`
+    searches with THOROUGH_WINDOWS, for second looks.
     """
     small, scale = reduced or halved(gray, long_side)
-    pts, ids, rej = _detect_once(small, dictionary)
+    pts, ids, rej = _detect_once(small, dictionary, thorough)
     markers: list[Marker] = []
     if len(ids):
         if scale < 1.0:
@@ -138,7 +149,9 @@ def detect_enlarged(
     cubic enlargement read where the photo's own pixels do not.
     """
     big = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-    found, rej = detect(big, dictionary=dictionary, long_side=max(big.shape), retries=0)
+    found, rej = detect(
+        big, dictionary=dictionary, long_side=max(big.shape), retries=0, thorough=True
+    )
     back = [
         Marker(id=m.id, corners=((m.corners + 0.5) / factor - 0.5).astype(np.float32))
         for m in found
@@ -174,7 +187,7 @@ def _retry(gray, markers, rej, dictionary, limit):
         x1, y1 = int(min(w, c[0] + r + 1)), int(min(h, c[1] + r + 1))
         f = float(np.clip(48.0 / max(s, 1.0), 1.5, 4.0))
         crop = cv2.resize(gray[y0:y1, x0:x1], None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
-        crop_pts, crop_ids, _ = _detect_once(crop, dictionary)
+        crop_pts, crop_ids, _ = _detect_once(crop, dictionary, thorough=True)
         got = None
         for cc, i in zip(crop_pts, crop_ids, strict=True):
             pts = (cc + 0.5) / f - 0.5 + (x0, y0)

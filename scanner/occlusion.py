@@ -58,9 +58,7 @@ def occluded_cells(
     # Output pixels from board coordinates, and the reduced photo's pixels from the photo's.
     to_out = np.diag([scale, scale, 1.0])
     small_frame = _scaled(frame, shrink)
-    inside = small_frame.warp(
-        np.full(small.shape[:2], 255, np.uint8), to_out, (out_w, out_h), flags=cv2.INTER_NEAREST
-    )
+    inside = _inside(small_frame, small.shape[:2], scale, (out_w, out_h))
     rect = small_frame.warp(small, to_out, (out_w, out_h), flags=cv2.INTER_LINEAR)
     sat, val = _saturation_value(rect)
 
@@ -160,6 +158,30 @@ def occluded_cells(
             elif c > COVERED_FRACTION or t > detail_limit:
                 out[(col, row)] = UNREAD
     return out
+
+
+def _inside(
+    frame: BoardFrame, photo_shape: tuple[int, int], scale: float, size: tuple[int, int]
+) -> np.ndarray:
+    """Return the rectified copy's mask (255) of the pixels that the photo shows.
+
+    The photo's outline, sampled densely along its edges (the lens may bend them), is mapped
+    to the copy and filled: a polygon costs far less than warping a whole white photo.
+    """
+    h, w = photo_shape
+    t = np.linspace(0.0, 1.0, 65)[:-1]
+    x0, y0, x1, y1 = -0.5, -0.5, w - 0.5, h - 0.5
+    edges = [
+        np.column_stack([x0 + t * (x1 - x0), np.full_like(t, y0)]),
+        np.column_stack([np.full_like(t, x1), y0 + t * (y1 - y0)]),
+        np.column_stack([x1 - t * (x1 - x0), np.full_like(t, y1)]),
+        np.column_stack([np.full_like(t, x0), y1 - t * (y1 - y0)]),
+    ]
+    outline = frame.board(np.vstack(edges)) * scale
+    mask = np.zeros((size[1], size[0]), np.uint8)
+    if np.all(np.isfinite(outline)):
+        cv2.fillPoly(mask, [np.round(outline * 16).astype(np.int32)], 255, shift=4)
+    return mask
 
 
 class _Sums:

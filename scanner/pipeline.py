@@ -211,22 +211,17 @@ def find_markers(
     found, candidates = markers.detect(
         gray, dictionary=dictionary, retries=retries, reduced=reduced
     )
-    have = {m.id for m in found}
-    missing = [n for n, mid in manifest.corners.items() if mid not in have]
+    missing = [n for n, mid in manifest.corners.items() if mid not in {m.id for m in found}]
     if max(h, w) >= 64 and missing:
         # Large markers with wide black areas can defeat the fine threshold windows; at half
         # the size they read. Corners matter most, so look again where a missing one would be.
-        for x0, y0, x1, y1 in _corner_regions(found, missing, (h, w)):
-            crop = gray[y0:y1, x0:x1]
-            more, _ = markers.detect(
-                crop, dictionary=dictionary, long_side=max(crop.shape) // 2, retries=0
-            )
-            found += [
-                markers.Marker(id=m.id, corners=m.corners + np.float32((x0, y0)))
-                for m in more
-                if m.id not in have and m.id in roles.by_marker
-            ]
-            have |= {m.id for m in more}
+        found += _look_again(
+            gray, found, _corner_regions(found, missing, (h, w)), roles, dictionary, shrink=2
+        )
+    # A header card missed by the fast search (a person's shadow beside it, blur) hides its
+    # whole row or column: look again, thoroughly, along the band its seen neighbours lie in.
+    strips = _header_strips(found, manifest, roles, (h, w))
+    found += _look_again(gray, found, strips, roles, dictionary, shrink=1)
     stickies = [m.side for m in found if roles.is_sticky_marker(m.id)]
     quads = candidates
     small = not stickies or np.median(stickies) < SMALL_MARKER_PX
@@ -237,6 +232,68 @@ def find_markers(
         found += [m for m in more if m.id not in have and m.id in roles.by_marker]
     found += _decode_leftovers(gray, found, quads, roles=roles, dictionary=dictionary)
     return found, candidates
+
+
+def _look_again(
+    gray: np.ndarray,
+    found: list[markers.Marker],
+    boxes: list[tuple[int, int, int, int]],
+    roles: Roles,
+    dictionary: str,
+    *,
+    shrink: int,
+) -> list[markers.Marker]:
+    """Return the manifest's markers, not among `found`, read thoroughly in photo regions.
+
+    Each box (x0, y0, x1, y1) is searched with both threshold windows, reduced `shrink` times.
+    """
+    have = {m.id for m in found}
+    out = []
+    for x0, y0, x1, y1 in boxes:
+        crop = gray[y0:y1, x0:x1]
+        more, _ = markers.detect(
+            crop,
+            dictionary=dictionary,
+            long_side=max(crop.shape) // shrink,
+            retries=0,
+            thorough=True,
+        )
+        for m in more:
+            if m.id not in have and m.id in roles.by_marker:
+                out.append(markers.Marker(id=m.id, corners=m.corners + np.float32((x0, y0))))
+                have.add(m.id)
+    return out
+
+
+# A band of header cards is searched this many card-marker sides to either side of its cards.
+HEADER_BAND_SIDES = 1.5
+
+
+def _header_strips(
+    found: list[markers.Marker], manifest: Manifest, roles: Roles, shape: tuple[int, int]
+) -> list[tuple[int, int, int, int]]:
+    """Return (x0, y0, x1, y1) photo strips along each band of header cards missing one.
+
+    A band (room cards, slot cards) needs two cards seen: the strip spans their outlines,
+    widened by HEADER_BAND_SIDES marker sides and run out to the photo's edges along the band.
+    """
+    h, w = shape
+    out = []
+    for kind, items in (("room", manifest.rooms), ("slot", manifest.slots)):
+        seen = [m for m in found if roles.by_marker.get(m.id, ("", None))[0] == kind]
+        if len(seen) < 2 or len(seen) >= len(items):
+            continue
+        pts = np.vstack([m.corners for m in seen])
+        pad = HEADER_BAND_SIDES * float(np.median([m.side for m in seen]))
+        (x0, y0), (x1, y1) = pts.min(axis=0) - pad, pts.max(axis=0) + pad
+        if x1 - x0 >= y1 - y0:
+            x0, x1 = 0, w
+        else:
+            y0, y1 = 0, h
+        box = (int(max(0, x0)), int(max(0, y0)), int(min(w, x1)), int(min(h, y1)))
+        if box[2] - box[0] >= 32 and box[3] - box[1] >= 32:
+            out.append(box)
+    return out
 
 
 def _corner_regions(

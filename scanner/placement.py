@@ -33,7 +33,12 @@ def place_stickies(
     side = float(np.median(sides)) if sides else 0.0
     out = []
     refusals = []
-    for code in sorted(reads):
+    codes = sorted(reads)
+    # Every centre in one mapping: the frame's cost is per call, not per point.
+    photo = dict(
+        zip(codes, frame.photo([reads[c].centre for c in codes]) if codes else [], strict=True)
+    )
+    for code in codes:
         r = reads[code]
         where = _cell_of(grid, r, pad=BOUNDARY_MARGIN_SIDES * side + r.uncertain)
         if isinstance(where, str):
@@ -42,7 +47,7 @@ def place_stickies(
         room, slot = (None, None)
         if where is not None:
             room, slot = manifest.rooms[where[0]].name, manifest.slots[where[1]].name
-        x, y = frame.photo([r.centre])[0]
+        x, y = photo[code]
         out.append(
             SeenSticky(
                 code=code,

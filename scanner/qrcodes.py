@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from scanner.manifest import Manifest
-from scanner.markers import Marker
+from scanner.markers import Marker, quad_sides
 from scanner.results import DecodedCode
 
 # QR crops around marker-like shapes the marker decoder could not read, per megapixel and at
@@ -91,6 +91,7 @@ def _whole_frame(
     """Read the whole frame, on the reduced photo unless only the full one shows the codes.
 
     `ref` is the sticky marker side in photo pixels (0: none read). Positions are photo pixels.
+    A photo that was not reduced is read whole: a poster's code may need every pixel.
     """
     if reduced is None or reduced[1] >= 1.0:
         return decode(gray)
@@ -109,13 +110,11 @@ def _crop_spots(
 ) -> list[tuple[np.ndarray, float]]:
     """Return (centre, side) of the shapes worth a QR crop; `ref` is the sticky marker side."""
     spots = [(np.array((c.x, c.y)), _side(np.array(c.corners))) for c in unknown_markers]
-    for q in candidates:
-        s = _side(q)
-        if ref and not 0.7 * ref <= s <= 1.4 * ref:
-            continue
-        if not ref and s < 12:
-            continue
-        spots.append((q.mean(axis=0), s))
+    if len(candidates):
+        quads = np.asarray(candidates, dtype=np.float64).reshape(-1, 4, 2)
+        sides = quad_sides(quads)
+        keep = (0.7 * ref <= sides) & (sides <= 1.4 * ref) if ref else sides >= 12
+        spots += [(q.mean(axis=0), float(s)) for q, s in zip(quads[keep], sides[keep], strict=True)]
     # Small markers mean small QR codes: the markers alone must do.
     if ref and 0.9 * ref / QR_MODULES < MIN_PX_PER_MODULE:
         spots = [sp for sp in spots if sp[1] >= MIN_PX_PER_MODULE * QR_MODULES / 0.9]

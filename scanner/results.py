@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scanner.timing import StageTime
+from scanner.timing import StageTime, timings_dict
 
 Point = tuple[float, float]
 
@@ -117,6 +117,10 @@ class ScanResult:
     unplaced: tuple[Unplaced, ...] = ()
     view: BoardView | None = None
     timings: tuple[StageTime, ...] = field(default=(), compare=False, repr=False)
+
+    def timings_dict(self) -> dict[str, dict]:
+        """Return {stage: {"wall_ms", "cpu_ms"}} with a "total", rounded (scanner.timing)."""
+        return timings_dict(self.timings)
 
     def to_dict(self) -> dict:
         """Return the scan-result JSON of docs/contracts.md."""

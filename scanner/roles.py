@@ -120,7 +120,7 @@ def marker_code(m: markers.Marker, dictionary: str) -> DecodedCode:
         via="aruco",
         x=x,
         y=y,
-        corners=tuple((float(a), float(b)) for a, b in m.corners),
+        corners=tuple(map(tuple, m.corners.astype(float).tolist())),
     )
 
 

@@ -22,8 +22,8 @@ def _load_manifest(ctx: click.Context, manifest_path: str | None):
         except ScanError as exc:
             raise click.ClickException(f"{manifest_path}: {exc}") from None
     from app import create_app
-    from app.services.board import build_manifest
     from app.services.events import get_current_event
+    from app.services.manifest import build_manifest
 
     root = ctx.find_root()
     instance = (root.obj or {}).get("instance")
@@ -200,7 +200,7 @@ def _scan_photos(ctx, photos, as_json, annotate, manifest_path, decoder, all_cod
         if as_json:
             # Where the scan's time went, stage by stage (scanner.timing); not part of the
             # scan-result contract that cameras post.
-            payload["timings"] = scanner.timings_dict(result.timings)
+            payload["timings"] = result.timings_dict()
         lines = [
             f"{s['code']}  {s['room'] or 'off grid'}  {s['slot'] or ''}  ({s['via']})"
             for s in payload["stickies"]

@@ -42,6 +42,7 @@ from app.extensions import db
 from app.models import Event, Scan
 from app.services import ServiceError
 from app.services.images import encode_image
+from app.services.manifest import build_manifest
 from app.services.scanning import ScanTurns, annotate, scan_photo, scan_turns
 from app.services.scans import (
     InvalidScan,
@@ -376,7 +377,6 @@ def _store_pictures(
 def _cut_views(event: Event, image, result, *, turns: ScanTurns) -> list:
     """Cut the views of the stickies a scan read out of its photo, in ``turns``."""
     from app.services import pictures
-    from app.services.board import build_manifest
 
     # The manifest is read here: the cutting may run in another thread, without the database.
     manifest = build_manifest(event)
@@ -480,6 +480,8 @@ def _preview(*, event: Event, photo: bytes, settings: ScanSettings, decoder: str
     result = scan_photo(event, image, decoder=decoder, turns=turns)
     pending = secrets.token_hex(16)
     body = {**result.to_dict(), "scan_id": f"upload-{pending}"}
+    # Where the scan's time went, for the preview page; applying the preview ignores it.
+    body["timings"] = result.timings_dict()
     changes = preview_scan(
         event=event, observations=parse_observations(body), remove_after=settings.remove_after
     )

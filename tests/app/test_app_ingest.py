@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import threading
 import time
 
@@ -253,6 +254,8 @@ def test_preview_then_apply_moves_the_photo_and_empties_pending(
         "/scan", data={"photo": (io.BytesIO(photo_bytes(wall_event, layout)), "wall.jpg")}
     )
     assert preview.status_code == 200
+    # Where the scan's time went, stage by stage.
+    assert re.search(r"Read in \d+ ms\s+\(decode \d+, markers \d+, qr \d+,", preview.text)
     pending = sorted(p.name for p in settings.pending_dir.iterdir())
     token = pending[0].split("-")[0]
     # The photo, its annotated copy, the observations, and a picture of each sticky read.
