@@ -36,9 +36,10 @@ def demo_wall():
     """Return the demo event's manifest and its board as a layout, from a throwaway instance."""
     from app import create_app
     from app.extensions import db
-    from app.services.board import board_json, build_manifest
     from app.services.demo import seed_demo
     from app.services.events import get_current_event
+    from app.services.manifest import build_manifest
+    from app.services.published import board_json
 
     app = create_app({"INSTANCE_PATH": tempfile.mkdtemp(), "SECRET_KEY": "bench"})
     with app.app_context():

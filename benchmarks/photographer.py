@@ -92,6 +92,8 @@ class BoardSpec:
     n_person_stickies: int = 3
     n_unplaced: int = 2
     n_posters: int = 2
+    # Framed pictures hung on the wall around the board (the wall's margin grows to hold them).
+    n_pictures: int = 0
     missing_headers: tuple[str, ...] = ()
     missing_corners: tuple[str, ...] = ()
     max_rotation_deg: float = 8.0
@@ -402,6 +404,88 @@ def poster_art(*, text: str, px_per_mm: float, rng: np.random.Generator) -> Art:
     )
 
 
+PICTURE_MM = (240.0, 180.0)
+PICTURE_GAP_MM = 40.0
+
+
+def picture_art(*, px_per_mm: float, rng: np.random.Generator) -> Art:
+    """Render a framed picture: a black frame around busy shapes, lines, text and squares."""
+    p = px_per_mm
+    w, h = PICTURE_MM
+    img = np.empty((round(h * p), round(w * p), 3), np.uint8)
+    img[:] = tuple(int(v) for v in rng.integers(120, 250, 3))
+    for _ in range(14):
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        x0, y0 = rng.uniform(0, w), rng.uniform(0, h)
+        x1, y1 = x0 + rng.uniform(10, 90), y0 + rng.uniform(10, 70)
+        if rng.random() < 0.5:
+            cv2.rectangle(
+                img, (round(x0 * p), round(y0 * p)), (round(x1 * p), round(y1 * p)), colour, -1
+            )
+        else:
+            r = round(rng.uniform(8, 40) * p)
+            cv2.circle(img, (round(x0 * p), round(y0 * p)), r, colour, -1)
+    # Small dark squares and a checkerboard: shapes a marker search looks at twice.
+    for _ in range(6):
+        x0, y0, side = rng.uniform(10, w - 40), rng.uniform(10, h - 40), rng.uniform(12, 30)
+        cv2.rectangle(
+            img,
+            (round(x0 * p), round(y0 * p)),
+            (round((x0 + side) * p), round((y0 + side) * p)),
+            (20, 20, 20),
+            -1,
+        )
+        inner = side / 3
+        cv2.rectangle(
+            img,
+            (round((x0 + inner) * p), round((y0 + inner) * p)),
+            (round((x0 + 2 * inner) * p), round((y0 + 2 * inner) * p)),
+            (235, 235, 235),
+            -1,
+        )
+    cell = 8.0
+    cx, cy = rng.uniform(20, w - 60), rng.uniform(20, h - 60)
+    for i in range(5):
+        for j in range(5):
+            if (i + j) % 2 == 0:
+                a = (round((cx + i * cell) * p), round((cy + j * cell) * p))
+                b = (round((cx + (i + 1) * cell) * p), round((cy + (j + 1) * cell) * p))
+                cv2.rectangle(img, a, b, (15, 15, 15), -1)
+    cv2.putText(
+        img,
+        "EXHIBIT",
+        (round(12 * p), round((h - 14) * p)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.4 * p,
+        (10, 10, 10),
+        max(1, round(0.8 * p)),
+    )
+    frame = round(8 * p)
+    cv2.rectangle(img, (0, 0), (img.shape[1] - 1, img.shape[0] - 1), (25, 25, 25), frame)
+    return Art(
+        image=img,
+        size_mm=(w, h),
+        marker_corners_mm=np.zeros((4, 2)),
+        qr_corners_mm=np.zeros((4, 2)),
+        writing_box_mm=None,
+    )
+
+
+def _picture_spots(board_mm, margin: float, n: int) -> list[tuple[float, float]]:
+    """Return the centres (wall mm) of n pictures around a board at (margin, margin)."""
+    bw, bh = board_mm
+    w, h = PICTURE_MM
+    g = PICTURE_GAP_MM
+    left, right = margin - g - w / 2, margin + bw + g + w / 2
+    top, bottom = margin - g - h / 2, margin + bh + g + h / 2
+    rows = [margin + h / 2 + k * (h + g) for k in range(max(1, int(bh // (h + g))))]
+    cols = [margin + w / 2 + k * (w + g) for k in range(max(1, int(bw // (w + g))))]
+    spots = [(left, y) for y in rows] + [(right, y) for y in rows]
+    spots += [(x, top) for x in cols] + [(x, bottom) for x in cols]
+    order = np.argsort([(i * 7919) % 101 for i in range(len(spots))], kind="stable")
+    return [spots[i] for i in order[:n]]
+
+
 def scribble(img: np.ndarray, box_mm, p: float, rng: np.random.Generator) -> None:
     """Write two or three lines of pen strokes into `box_mm` (x0, y0, x1, y1)."""
     x0, y0, x1, y1 = box_mm
@@ -580,14 +664,17 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
     if len(widths) != n_cols or len(heights) != n_rows:
         raise PhotographerError("column_widths_mm and row_heights_mm must match the grid")
 
-    bx = by = WALL_MARGIN_MM
+    margin = WALL_MARGIN_MM
+    if spec.n_pictures:
+        margin = PICTURE_MM[0] + 2 * PICTURE_GAP_MM
+    bx = by = margin
     gx, gy = bx + LEFT_BAND_MM, by + HEADER_BAND_MM
     col_edges = gx + np.concatenate([[0.0], np.cumsum(widths)])
     row_edges = gy + np.concatenate([[0.0], np.cumsum(heights)])
     people_y0 = row_edges[-1] + PEOPLE_GAP_MM
     board_w = col_edges[-1] + LEFT_BAND_MM - bx
     board_h = people_y0 + PEOPLE_AREA_MM + HEADER_BAND_MM - by
-    wall_w, wall_h = board_w + 2 * WALL_MARGIN_MM, board_h + 2 * WALL_MARGIN_MM
+    wall_w, wall_h = board_w + 2 * margin, board_h + 2 * margin
 
     wall = np.empty((round(wall_h * p), round(wall_w * p), 3), np.uint8)
     wall[:] = WALL_BGR
@@ -796,6 +883,10 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
         centre = (gx + (spot + 0.5) * spot_w, people_y0 + PEOPLE_AREA_MM / 2)
         _paste(wall, art, centre, rng.uniform(-4, 4), p)
         poster_texts.append(text)
+
+    # Pictures hung around the board, close to its edges and corner cards.
+    for centre in _picture_spots((board_w, board_h), margin, spec.n_pictures):
+        _paste(wall, picture_art(px_per_mm=p, rng=rng), centre, rng.uniform(-3, 3), p)
 
     manifest = {
         "event": {"name": "Synthetic Open Space", "slug": "synthetic", "base_url": spec.base_url},

@@ -6,6 +6,12 @@ to write each frame with its truth as JSON. It writes `benchmarks/RESULTS.md` an
 `benchmarks/results.json` (or into `--out DIR`) and prints one progress line per condition on
 stderr.
 
+Speed: on every frame the scanner and one default ArUco pass on the decoded grey frame are
+timed one after the other, in processor time, once per OpenCV thread count of `--threads`
+(default: 1 and OpenCV's own). `--baseline DIR` also times (and scores) another version of the
+scanner on the same frames in the same run: DIR holds that version's `scanner` package, for
+example from `git archive REF scanner | tar -x -C DIR`; it runs in a child process.
+
 A sticky counts as placed correctly when the method reports its code in the sticky's true cell
 (or off the grid for a person sticky) and the sticky is visible: fully in frame and not covered
 by a person. Any placement that disagrees with the truth, of any sticky, counts as wrong. The
@@ -19,6 +25,7 @@ import argparse
 import contextlib
 import json
 import os
+import pickle
 import platform
 import statistics
 import subprocess
@@ -95,6 +102,8 @@ BIG_BOARD = BoardSpec(
 TRANSPOSED_BOARD = replace(
     WEBCAM_BOARD, transposed=True, column_width_mm=170.0, row_height_mm=130.0
 )
+# The webcam board hung amid framed pictures (busy shapes, dark squares, a checkerboard).
+PICTURES_BOARD = replace(WEBCAM_BOARD, n_pictures=10)
 MISSING_HEADER_BOARD = replace(
     WEBCAM_BOARD, missing_headers=(WEBCAM_BOARD.rooms[2], WEBCAM_BOARD.slots[5])
 )
@@ -290,6 +299,12 @@ CONDITIONS: tuple[Condition, ...] = (
         "1080p, rooms down the left, slots across the top",
     ),
     Condition(
+        "amid-pictures",
+        PICTURES_BOARD,
+        lambda rng: Camera.webcam_1080p(fill=0.72, **_mild(rng)),
+        "1080p of the webcam board hung amid ten framed pictures, the board filling 72 % of the frame",
+    ),
+    Condition(
         "missing-header",
         MISSING_HEADER_BOARD,
         lambda rng: Camera.webcam_1080p(**_mild(rng)),
@@ -311,6 +326,9 @@ class Placement:
     board_found: bool = True
     reports_hidden: bool = False
     result: object = None  # the scanner's ScanResult, for the sticky pictures
+    # (wall ms, processor ms) of the method's own work, when it times itself: the ArUco pass
+    # times detectMarkers alone, on the grey frame decoded before.
+    timed: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -324,6 +342,7 @@ class Take:
     shot: Shot
     frames: tuple[Shot, ...] = ()
     previous: object | None = None
+    clear: Shot | None = None  # the clear view `previous` was scanned from
 
 
 def _sticky_codes(board: Board) -> dict[str, str]:
@@ -387,21 +406,25 @@ def run_aruco(take: Take) -> Placement:
     """Read every marker with one default OpenCV ArUco pass; place its sticky by the truth.
 
     A sticky marker's centre goes through the true geometry to its cell. This is also the time
-    the scanner's is compared with.
+    the scanner's is compared with: detectMarkers alone, on the decoded grey frame (the scanner
+    is timed from the decoded colour frame, its own grey conversion included).
     """
     shot = take.shot
     gray = cv2.cvtColor(shot.image, cv2.COLOR_BGR2GRAY)
     dictionary = cv2.aruco.getPredefinedDictionary(
         getattr(cv2.aruco, shot.board.manifest.get("marker_dictionary", "DICT_4X4_1000"))
     )
-    corners, ids, _ = cv2.aruco.ArucoDetector(dictionary).detectMarkers(gray)
+    detector = cv2.aruco.ArucoDetector(dictionary)
+    t0, c0 = time.perf_counter(), time.process_time()
+    corners, ids, _ = detector.detectMarkers(gray)
+    timed = ((time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000)
     by_id = {s["marker_id"]: s["qr"] for s in shot.board.manifest["stickies"]}
     found = []
     if ids is not None:
         for c, i in zip(corners, ids.ravel(), strict=True):
             if int(i) in by_id:
                 found.append((by_id[int(i)], tuple(np.asarray(c).reshape(4, 2).mean(axis=0))))
-    return _place_by_truth(shot, found)
+    return replace(_place_by_truth(shot, found), timed=timed)
 
 
 def run_scanner(take: Take) -> Placement:
@@ -420,6 +443,90 @@ def run_scanner(take: Take) -> Placement:
         reports_hidden=True,
         result=result,
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# Another version of the scanner, in a child process, for before and after in one run
+
+_CHILD = r"""
+import pickle, sys, time
+import cv2
+from scanner import Manifest, scan, scan_frames
+
+inp, out = sys.stdin.buffer, sys.stdout.buffer
+while head := inp.read(8):
+    req = pickle.loads(inp.read(int.from_bytes(head, "big")))
+    cv2.setNumThreads(req["threads"])
+    manifest = Manifest.from_dict(req["manifest"])
+    prev = scan(req["clear"], manifest) if req["clear"] is not None else None
+    images = req["images"]
+
+    def run():
+        if len(images) > 1:
+            return scan_frames(images, manifest, previous=prev)
+        return scan(images[0], manifest, previous=prev)
+
+    if req["warm"]:
+        run()
+    t0, c0 = time.perf_counter(), time.process_time()
+    r = run()
+    ms, cpu_ms = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
+    data = pickle.dumps({
+        "placed": {s.code: (s.room, s.slot) for s in r.stickies},
+        "hidden": [tuple(c) for c in r.hidden_cells],
+        "board_found": bool(r.board_found),
+        "ms": ms,
+        "cpu_ms": cpu_ms,
+    })
+    out.write(len(data).to_bytes(8, "big") + data)
+    out.flush()
+"""
+
+
+class Baseline:
+    """Scan frames with another version's scanner: the `scanner` package in `folder`.
+
+    It runs in a child process of its own (one package name cannot hold two versions), which
+    times its scan in its own processor time, with the OpenCV thread count asked for.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        if not (folder / "scanner" / "__init__.py").is_file():
+            raise BenchError(f"{folder} holds no scanner package (scanner/__init__.py)")
+        env = {**os.environ, "PYTHONPATH": str(folder.resolve())}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=folder,
+            env=env,
+        )
+
+    def scan(self, take: Take, *, threads: int, warm: bool = False) -> dict:
+        """Return the child's placements and its wall and processor ms for one frame."""
+        frames = take.frames or (take.shot,)
+        clear = take.clear.image if take.clear is not None else None
+        data = pickle.dumps(
+            {
+                "images": [f.image for f in frames],
+                "manifest": take.shot.board.manifest,
+                "clear": clear,
+                "threads": threads,
+                "warm": warm,
+            }
+        )
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(len(data).to_bytes(8, "big") + data)
+        self._proc.stdin.flush()
+        head = self._proc.stdout.read(8)
+        if len(head) < 8:
+            raise BenchError("the baseline scanner's process stopped")
+        return pickle.loads(self._proc.stdout.read(int.from_bytes(head, "big")))
+
+    def close(self) -> None:
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        self._proc.wait(timeout=30)
 
 
 def flat_sticky(board: Board, code: str, size: tuple[int, int]) -> np.ndarray:
@@ -453,12 +560,28 @@ def picture_scores(shot: Shot, result) -> tuple[tuple[float, ...], float]:
     return tuple(scores), ms
 
 
+_BASELINE: list[Baseline] = []  # the --baseline scanner's process, while a run has one
+
+
+def run_baseline(take: Take) -> Placement:
+    """Scan the frame with the --baseline version of the scanner (timed in its own process)."""
+    got = _BASELINE[0].scan(take, threads=cv2.getNumThreads())
+    return Placement(
+        placed=got["placed"],
+        hidden_cells=tuple(got["hidden"]),
+        board_found=got["board_found"],
+        reports_hidden=True,
+        timed=(got["ms"], got["cpu_ms"]),
+    )
+
+
 RUNNERS: dict[str, Callable[[Take], Placement]] = {
     "scanner": run_scanner,
     "aruco": run_aruco,
     "zxing-cpp": run_zxing,
     "pyzbar": run_pyzbar,
     "opencv-qr": run_opencv_qr,
+    "scanner-before": run_baseline,
 }
 
 
@@ -489,6 +612,21 @@ class FrameScore:
     # Processor time of the method on this frame (every thread), steadier than wall time on a
     # shared machine.
     cpu_ms: float = 0.0
+    # The scanner's frames: its time and one ArUco pass's (and the baseline's), per thread count.
+    speed: tuple[SpeedSample, ...] = ()
+
+
+@dataclass(frozen=True)
+class SpeedSample:
+    """Time one frame with `threads` OpenCV threads: wall and processor ms of each method."""
+
+    threads: int
+    scanner_ms: float
+    scanner_cpu_ms: float
+    aruco_ms: float
+    aruco_cpu_ms: float
+    before_ms: float | None = None
+    before_cpu_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -555,8 +693,13 @@ def run_condition(
     seeds: list[int],
     methods: tuple[str, ...],
     save_frames: Path | None = None,
+    threads: tuple[int, ...] = (),
 ) -> list[Row]:
-    """Photograph `seeds` frames of the condition and score every method on each."""
+    """Photograph `seeds` frames of the condition and score every method on each.
+
+    With the scanner and ArUco among the methods, each frame is also timed once per OpenCV
+    thread count in `threads` (SpeedSample, on the scanner's frame score).
+    """
     per_method: dict[str, list[FrameScore]] = {m: [] for m in methods}
     for seed in seeds:
         board = make_board(condition.board, seed=seed)
@@ -566,13 +709,14 @@ def run_condition(
         if save_frames is not None:
             _save(save_frames, condition.name, seed, shot)
         for method in methods:
-            if seed == seeds[0] and method in ("scanner", "aruco"):
+            given = take if method.startswith("scanner") else Take(shot)
+            if seed == seeds[0] and method in ("scanner", "aruco", "scanner-before"):
                 # Once untimed: first calls build detectors and thread pools.
                 with contextlib.suppress(Exception):
-                    RUNNERS[method](take if method == "scanner" else Take(shot))
+                    RUNNERS[method](given)
             t0, c0 = time.perf_counter(), time.process_time()
             try:
-                placement = RUNNERS[method](take if method == "scanner" else Take(shot))
+                placement = RUNNERS[method](given)
             except Exception as exc:  # a crash is a result: the row shows it, the run goes on
                 per_method[method].append(
                     FrameScore(
@@ -588,11 +732,17 @@ def run_condition(
                 continue
             ms = (time.perf_counter() - t0) * 1000
             cpu_ms = (time.process_time() - c0) * 1000
+            if placement.timed is not None:
+                ms, cpu_ms = placement.timed
             frame = replace(score(shot, placement, seed=seed, ms=ms), cpu_ms=cpu_ms)
             if placement.result is not None:
                 pictures, picture_ms = picture_scores(shot, placement.result)
                 frame = replace(frame, pictures=pictures, picture_ms=picture_ms)
             per_method[method].append(frame)
+        scanned = per_method.get("scanner", [])
+        if threads and "aruco" in methods and scanned and not scanned[-1].error:
+            speed = time_frame(take, threads, before="scanner-before" in methods)
+            scanned[-1] = replace(scanned[-1], speed=speed)
     rows = []
     for method, frames in per_method.items():
         visible = sum(f.visible for f in frames)
@@ -611,11 +761,36 @@ def run_condition(
                 failing_seeds=tuple(
                     f.seed for f in frames if f.wrong or f.correct < f.visible or f.unsafe
                 ),
-                unsafe=sum(len(f.unsafe) for f in frames) if method == "scanner" else None,
+                unsafe=sum(len(f.unsafe) for f in frames) if method.startswith("scanner") else None,
                 details=tuple(frames),
             )
         )
     return rows
+
+
+def time_frame(take: Take, threads: tuple[int, ...], *, before: bool) -> tuple[SpeedSample, ...]:
+    """Time the scanner and one ArUco pass (and the baseline) on a frame, per thread count.
+
+    They run one after the other, so that the machine's load moves all of them alike; OpenCV's
+    thread count is restored after.
+    """
+    default = cv2.getNumThreads()
+    out = []
+    try:
+        for n in threads:
+            cv2.setNumThreads(n)
+            aruco_ms, aruco_cpu = run_aruco(Take(take.shot)).timed or (0.0, 0.0)
+            t0, c0 = time.perf_counter(), time.process_time()
+            run_scanner(take)
+            ms, cpu = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
+            sample = SpeedSample(n, ms, cpu, aruco_ms, aruco_cpu)
+            if before:
+                got = _BASELINE[0].scan(take, threads=n)
+                sample = replace(sample, before_ms=got["ms"], before_cpu_ms=got["cpu_ms"])
+            out.append(sample)
+    finally:
+        cv2.setNumThreads(default)
+    return tuple(out)
 
 
 def _take(condition: Condition, board: Board, camera: Camera, seed: int) -> Take:
@@ -634,7 +809,7 @@ def _take(condition: Condition, board: Board, camera: Camera, seed: int) -> Take
 
     # The same camera a moment before, nobody in front (the pose comes first from the seed).
     clear = photograph(board, replace(camera, people=0, people_at=()), seed=seed)
-    return Take(shot, previous=scan(clear.image, Manifest.from_dict(board.manifest)))
+    return Take(shot, previous=scan(clear.image, Manifest.from_dict(board.manifest)), clear=clear)
 
 
 def _save(root: Path, condition: str, seed: int, shot: Shot) -> None:
@@ -663,7 +838,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, OpenCV {cv2.__version__}"
+    return (
+        f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, "
+        f"OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads by default)"
+    )
 
 
 def _commit() -> str:
@@ -750,49 +928,84 @@ def markdown(rows: list[Row], *, command: str, when: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def speed_ratios(rows: list[Row]) -> dict[str, tuple[float, float, float, float]]:
-    """Return per condition (scanner CPU ms, ArUco CPU ms, median CPU ratio, median wall ratio).
+@dataclass(frozen=True)
+class Speed:
+    """Sum one condition's frames at one OpenCV thread count: medians over the frames.
 
-    Both methods ran on the same frames one after the other; the ratios are medians of the
-    per-frame ratios, so they hold on a machine whose load moves absolute times.
+    Ratios are medians of the per-frame ratios (each frame's methods ran one after the other),
+    so that they hold on a machine whose load moves absolute times.
     """
-    by = {(r.condition, r.method): r for r in rows}
-    out = {}
-    for (condition, method), r in by.items():
-        other = by.get((condition, "aruco"))
-        if method != "scanner" or other is None:
+
+    condition: str
+    threads: int
+    scanner_cpu_ms: float
+    aruco_cpu_ms: float
+    ratio_cpu: float
+    ratio_wall: float
+    before_ratio_cpu: float | None = None
+
+
+def speed_ratios(rows: list[Row]) -> list[Speed]:
+    """Return the scanner's speed against one ArUco pass per condition and thread count."""
+    out = []
+    for r in rows:
+        if r.method != "scanner":
             continue
-        theirs = {f.seed: f for f in other.details if not f.error and f.ms > 0 and f.cpu_ms > 0}
-        ours = [f for f in r.details if not f.error and f.seed in theirs]
-        if ours:
-            out[condition] = (
-                statistics.median(f.cpu_ms for f in ours),
-                statistics.median(theirs[f.seed].cpu_ms for f in ours),
-                statistics.median(f.cpu_ms / theirs[f.seed].cpu_ms for f in ours),
-                statistics.median(f.ms / theirs[f.seed].ms for f in ours),
+        samples = [s for f in r.details if not f.error for s in f.speed]
+        for n in sorted({s.threads for s in samples}):
+            at = [s for s in samples if s.threads == n and s.aruco_cpu_ms > 0 and s.aruco_ms > 0]
+            if not at:
+                continue
+            before = [s.before_cpu_ms / s.aruco_cpu_ms for s in at if s.before_cpu_ms is not None]
+            out.append(
+                Speed(
+                    condition=r.condition,
+                    threads=n,
+                    scanner_cpu_ms=statistics.median(s.scanner_cpu_ms for s in at),
+                    aruco_cpu_ms=statistics.median(s.aruco_cpu_ms for s in at),
+                    ratio_cpu=statistics.median(s.scanner_cpu_ms / s.aruco_cpu_ms for s in at),
+                    ratio_wall=statistics.median(s.scanner_ms / s.aruco_ms for s in at),
+                    before_ratio_cpu=statistics.median(before) if before else None,
+                )
             )
     return out
 
 
 def speed_lines(rows: list[Row]) -> list[str]:
     """Render the scanner's time per frame against one default ArUco pass on the same frame."""
-    ratios = speed_ratios(rows)
-    if not ratios:
+    speeds = speed_ratios(rows)
+    if not speeds:
         return []
+    before = any(s.before_ratio_cpu is not None for s in speeds)
     lines = [
         "",
         "## Speed against one ArUco pass",
         "",
-        "The scanner's time per frame against one default "
-        "`cv2.aruco.ArucoDetector(...).detectMarkers` pass on the same frame (grey conversion "
-        "included), run one after the other. Processor time (all threads) is steadier than wall "
-        "time on this shared machine; both ratios are medians of the per-frame ratios.",
+        "The scanner's time per frame (from the decoded colour frame, its grey conversion "
+        "included) against one default `cv2.aruco.ArucoDetector(dictionary).detectMarkers` pass "
+        "on the same decoded grey frame, run one after the other, once per OpenCV thread count "
+        "(`cv2.setNumThreads`). Processor time (`time.process_time`: all threads of the process) "
+        "is steadier than wall time on this shared machine; the ratios are medians of the "
+        "per-frame ratios."
+        + (
+            " *before*: the `--baseline` scanner on the same frames in the same run, timed in "
+            "its own process."
+            if before
+            else ""
+        ),
         "",
-        "| condition | scanner CPU ms | ArUco CPU ms | ratio (CPU) | ratio (wall) |",
-        "|---|---|---|---|---|",
+        "| condition | OpenCV threads | scanner CPU ms | ArUco CPU ms | ratio (CPU) | ratio (wall) "
+        + ("| before: ratio (CPU) |" if before else "|"),
+        "|---|---|---|---|---|---|" + ("---|" if before else ""),
     ]
-    for condition, (ms, aruco_ms, ratio, wall) in ratios.items():
-        lines.append(f"| {condition} | {ms:.0f} | {aruco_ms:.0f} | {ratio:.2f} | {wall:.2f} |")
+    for s in speeds:
+        tail = ""
+        if before:
+            tail = f" {s.before_ratio_cpu:.2f} |" if s.before_ratio_cpu is not None else " - |"
+        lines.append(
+            f"| {s.condition} | {s.threads} | {s.scanner_cpu_ms:.0f} | {s.aruco_cpu_ms:.0f} "
+            f"| {s.ratio_cpu:.2f} | {s.ratio_wall:.2f} |" + tail
+        )
     return lines
 
 
@@ -838,15 +1051,10 @@ def to_json(rows: list[Row], *, command: str, when: str) -> dict:
         "date": when,
         "machine": machine(),
         "command": command,
-        "speed_vs_aruco": {
-            c: {
-                "scanner_cpu_ms": round(a, 1),
-                "aruco_cpu_ms": round(b, 1),
-                "ratio_cpu": round(r, 3),
-                "ratio_wall": round(w, 3),
-            }
-            for c, (a, b, r, w) in speed_ratios(rows).items()
-        },
+        "speed_vs_aruco": [
+            {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(s).items()}
+            for s in speed_ratios(rows)
+        ],
         "rows": [
             {k: v for k, v in asdict(r).items() if k != "details"}
             | {
@@ -856,6 +1064,23 @@ def to_json(rows: list[Row], *, command: str, when: str) -> dict:
             for r in rows
         ],
     }
+
+
+def _run_one(condition, seeds, methods, save_frames, threads) -> list[Row]:
+    """Run one condition and print its progress line on stderr."""
+    t0 = time.perf_counter()
+    got = run_condition(
+        condition, seeds=seeds, methods=methods, save_frames=save_frames, threads=threads
+    )
+    summary = "  ".join(
+        f"{r.method} {r.correct}/{r.visible} wrong {r.wrong} {r.ms_median:.0f} ms" for r in got
+    )
+    print(
+        f"[{condition.name}] {len(seeds)} frames in {time.perf_counter() - t0:.1f} s: {summary}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return got
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -868,6 +1093,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods")
     parser.add_argument("--save-frames", type=Path, default=None, metavar="DIR")
     parser.add_argument("--out", type=Path, default=HERE, help="where RESULTS.md goes")
+    parser.add_argument(
+        "--threads",
+        default=f"1,{cv2.getNumThreads()}",
+        help="OpenCV thread counts the speed is measured at (default: 1 and OpenCV's own)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also run the scanner package in DIR (another version) on the same frames",
+    )
     args = parser.parse_args(argv)
 
     frames = args.frames or (2 if args.quick else 6)
@@ -877,6 +1114,16 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise BenchError(f"unknown condition {', '.join(unknown)}; choose from {', '.join(known)}")
     methods = tuple(m for m in args.methods.split(",") if m)
+    if args.baseline is not None and "scanner-before" not in methods:
+        methods = (*methods, "scanner-before")
+    if "scanner-before" in methods and args.baseline is None:
+        raise BenchError("the scanner-before method needs --baseline DIR")
+    try:
+        threads = tuple(dict.fromkeys(int(n) for n in args.threads.split(",") if n))
+    except ValueError:
+        raise BenchError(f"--threads takes counts like 1,2, not {args.threads!r}") from None
+    if any(n < 1 for n in threads):
+        raise BenchError("--threads counts are 1 or more")
     bad = [m for m in methods if m not in RUNNERS]
     if bad:
         raise BenchError(f"unknown method {', '.join(bad)}; choose from {', '.join(RUNNERS)}")
@@ -888,18 +1135,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     rows: list[Row] = []
-    for condition in chosen:
-        t0 = time.perf_counter()
-        got = run_condition(condition, seeds=seeds, methods=methods, save_frames=args.save_frames)
-        rows += got
-        summary = "  ".join(
-            f"{r.method} {r.correct}/{r.visible} wrong {r.wrong} {r.ms_median:.0f} ms" for r in got
-        )
-        print(
-            f"[{condition.name}] {len(seeds)} frames in {time.perf_counter() - t0:.1f} s: {summary}",
-            file=sys.stderr,
-            flush=True,
-        )
+    if args.baseline is not None:
+        _BASELINE[:] = [Baseline(args.baseline)]
+    try:
+        for condition in chosen:
+            rows += _run_one(condition, seeds, methods, args.save_frames, threads)
+    finally:
+        while _BASELINE:
+            _BASELINE.pop().close()
 
     table = markdown(rows, command=command.strip(), when=when)
     print(table)

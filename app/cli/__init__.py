@@ -303,7 +303,7 @@ def board_rebuild(app, event) -> None:
 @with_event
 def manifest(app, event, output: str) -> None:
     """Write the scanner's manifest: rooms, slots, kit cards and every issued sticky."""
-    from app.services.board import build_manifest
+    from app.services.manifest import build_manifest
 
     data = json.dumps(build_manifest(event), indent=1, ensure_ascii=False)
     if output == "-":

@@ -20,8 +20,8 @@ from limits import RateLimitItem, RateLimitItemPerMinute, parse_many
 
 from app.extensions import limiter
 from app.models import Event, Sticky
-from app.services.board import sticky_url
 from app.services.codes import keyed_code, normalize_code
+from app.services.published import sticky_url
 
 log = logging.getLogger(__name__)
 

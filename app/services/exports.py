@@ -22,9 +22,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import BoardStatus, Event, Follower, Room, Slot, Sticky, StickyKind
-from app.services.board import board_stickies, room_url, sticky_url
+from app.services.board import board_stickies
 from app.services.capacity import interest_counts
 from app.services.following import followed_ids
+from app.services.published import picture_url, room_url, sticky_url
 
 SESSION_TYPE = "Open Space"
 C3VOC_SCHEMA = "https://c3voc.de/schedule/schema.json"
@@ -74,8 +75,6 @@ def feed_picture(event: Event, sticky: Sticky) -> str | None:
     Until someone types or confirms a title, the picture is what the session is called: every
     feed links it where its format has room for a link.
     """
-    from app.services.pictures import picture_url
-
     return None if sticky.title else picture_url(event, sticky)
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Event, Interest, Sticky
-from app.services.board import board_json
 from app.services.outbox import WALL_NEWS_FOR, wall_news
+from app.services.published import board_json
 
 # Many phones ask at once; one database read per half second serves them all.
 CACHE_SECONDS = 0.5

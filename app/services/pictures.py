@@ -37,6 +37,7 @@ from app.extensions import db
 from app.models import Event, Sticky, utcnow
 from app.services import ServiceError
 from app.services.images import ImageEncodeError, encode_image
+from app.services.manifest import build_manifest
 from app.services.storage import Storage, Stored, delete_stored
 from app.services.uploads import InvalidUpload
 
@@ -502,7 +503,6 @@ def cut_views(*, event: Event, image, result, manifest: dict | None = None) -> l
     Raise InvalidUpload when the scanner cannot cut views out of this photo.
     """
     import scanner
-    from app.services.board import build_manifest
 
     try:
         found = scanner.cut_views(image, manifest or build_manifest(event), result)
@@ -676,21 +676,6 @@ def _refuse_unknown(codes: set[str]) -> None:
         raise InvalidView(
             f"views for codes never issued for this event: {', '.join(sorted(codes))}"
         )
-
-
-def picture_version(sticky: Sticky) -> str | None:
-    """Return a stamp that changes with the sticky's picture (for cache-busting URLs), or None."""
-    if not sticky.picture_file:
-        return None
-    return sticky.picture_file.rsplit("-", 1)[-1].removesuffix(".jpg")
-
-
-def picture_url(event: Event, sticky: Sticky) -> str | None:
-    """Return the picture's public URL under the event's base URL, or None without a picture."""
-    version = picture_version(sticky)
-    if version is None:
-        return None
-    return f"{event.base_url}/s/{sticky.code}/picture.jpg?v={version}"
 
 
 def transcription_queue(event: Event) -> list[Sticky]:

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Event, PrintBatch, Sticky, StickyKind
 from app.services import ServiceError
-from app.services.board import room_url
 from app.services.claim_keys import claim_key, claim_url
 from app.services.events import CORNER_MARKERS
 from app.services.photos import DEFAULT_RETENTION_DAYS, photo_notice
+from app.services.published import room_url
 from app.services.text import plural
 
 Progress = Callable[[int, int], None]

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from app.models import Event
-from app.services.board import build_manifest
+from app.services.manifest import build_manifest
 from app.services.uploads import InvalidUpload
 
 T = TypeVar("T")

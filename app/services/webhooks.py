@@ -53,7 +53,6 @@ from app.models import (
     utcnow,
 )
 from app.services import ServiceError, push
-from app.services.board import sticky_url
 from app.services.outbox import (
     DEFAULT_SETTLE_S,
     next_settled_dt,
@@ -61,6 +60,7 @@ from app.services.outbox import (
     release_settled,
     wall_news,
 )
+from app.services.published import sticky_url
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from functools import wraps
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
 from app.extensions import db
-from app.services import ServiceError, live
-from app.services import board as board_service
+from app.services import ServiceError, live, published
 from app.services.ingest import ScanSettings, ingest_scan
+from app.services.manifest import build_manifest
 from app.services.organizers import camera_and_event
 from app.services.pictures import InvalidView
 from app.services.scans import InvalidScan, read_json
@@ -60,7 +60,7 @@ def board():
     text = page_cache().get(
         ("api-board", event_id),
         version,
-        lambda: current_app.json.dumps(board_service.board_json(current_event_or_404())),
+        lambda: current_app.json.dumps(published.board_json(current_event_or_404())),
     )
     response = Response(text, mimetype="application/json")
     response.set_etag(etag)
@@ -76,7 +76,7 @@ def _camera_event():
 @bp.get("/manifest")
 @token_required
 def manifest():
-    return jsonify(board_service.build_manifest(_camera_event()))
+    return jsonify(build_manifest(_camera_event()))
 
 
 @bp.post("/scans")

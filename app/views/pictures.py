@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from app.extensions import db
 from app.forms import ActionForm, TranscribeForm
-from app.services import ServiceError, live, recognition
+from app.services import ServiceError, live, published, recognition
 from app.services import pictures as picture_service
 from app.services.storage import stores_for
 from app.views.common import current_event_or_404, is_organizer, organizer_required, sticky_or_404
@@ -47,7 +47,7 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(
         sticky_picture=sticky_picture,
         picture_suggestion=picture_suggestion,
-        picture_version=picture_service.picture_version,
+        picture_version=published.picture_version,
     )
 
 
@@ -58,7 +58,7 @@ def sticky_picture(code: str):
     if sticky.hidden and not is_organizer():
         abort(404)
     key = picture_service.picture_key(sticky)
-    current = request.args.get("v") == picture_service.picture_version(sticky)
+    current = request.args.get("v") == published.picture_version(sticky)
     store = stores_for(current_app.config).pictures
     response = None if key is None else send_stored(store, key, max_age=31536000 if current else 0)
     if response is None:

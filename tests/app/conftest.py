@@ -22,8 +22,8 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.extensions import db
 from app.models import StickyKind
-from app.services.board import build_manifest
 from app.services.events import load_event_file
+from app.services.manifest import build_manifest
 from app.services.organizers import create_token, set_password
 from app.services.stickies import PersonFields, SessionFields, allocate_stickies, claim_sticky
 from benchmarks.demo_wall import CHROMIUM_ARGS

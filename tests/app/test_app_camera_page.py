@@ -21,8 +21,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import CameraPairing, Scan, StickyKind, utcnow
 from app.services import cameras as camera_service
-from app.services.board import build_manifest
 from app.services.events import load_event_file
+from app.services.manifest import build_manifest
 from app.services.organizers import create_token, revoke_token, set_password
 from app.services.stickies import allocate_stickies
 from benchmarks.demo_wall import CAMERA as WALL_CAMERA

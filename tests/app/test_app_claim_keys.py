@@ -16,9 +16,9 @@ from sqlalchemy import inspect, select
 
 from app.extensions import db
 from app.models import Event, Scan
-from app.services.board import sticky_url
 from app.services.claim_keys import claim_key
 from app.services.pictures import View, store_views
+from app.services.published import sticky_url
 from app.services.scanning import scan_photo
 from app.services.stickies import SessionFields, claim_sticky, get_sticky
 from app.services.storage import stores_for
@@ -181,7 +181,7 @@ def test_organizer_claims_a_blank_sticky_without_its_key(organizer_client, creat
     assert (sticky.title, sticky.host) == ("On behalf", "Jo")
     # The organizer hands the author the edit link the page shows once.
     edit_link = re.search(
-        r'value="(http://localhost/s/\w+/edit\?key=[^"]+)"',
+        r'id="edit-link"[^>]*>(http://localhost/s/\w+/edit\?key=[^<]+)</textarea>',
         organizer_client.get(f"/s/{sticky.code}").get_data(as_text=True),
     )
     assert edit_link is not None

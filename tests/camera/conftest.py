@@ -26,8 +26,8 @@ from waitress import wasyncore
 from app import create_app
 from app.extensions import db
 from app.models import Scan, StickyKind
-from app.services.board import build_manifest
 from app.services.events import load_event_file
+from app.services.manifest import build_manifest
 from app.services.organizers import create_token
 from app.services.stickies import allocate_stickies
 from benchmarks.demo_wall import board_at
