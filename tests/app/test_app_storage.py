@@ -1,13 +1,13 @@
 """The storage of photos and pictures: the folder backend, and an S3 bucket on moto's server."""
 
+import secrets
 import time
 from pathlib import Path
 
 import pytest
 
 from app.extensions import db
-from app.services.pictures import store_views
-from app.services.published import picture_version
+from app.services.pictures import picture_version, store_views
 from app.services.storage import (
     FolderStorage,
     S3Storage,
@@ -74,7 +74,7 @@ def test_s3_storage_keeps_what_it_was_given(s3_bucket):
     store.put("3/7KQ2XM-ab.jpg", JPEG)
     assert store.get("3/7KQ2XM-ab.jpg") == JPEG
     assert store.exists("3/7KQ2XM-ab.jpg") is True
-    listed = store.client.list_objects_v2(Bucket="pictures")["Contents"]
+    listed = store.client.list_objects_v2(Bucket="pictures", Prefix="board/")["Contents"]
     assert [o["Key"] for o in listed] == ["board/pictures/3/7KQ2XM-ab.jpg"]
     store.delete("3/7KQ2XM-ab.jpg")
     assert (store.get("3/7KQ2XM-ab.jpg"), store.exists("3/7KQ2XM-ab.jpg")) == (None, False)
@@ -86,8 +86,10 @@ def test_storage_lists_copies_and_refuses_a_missing_source(kind, tmp_path, reque
         source, target = FolderStorage(tmp_path / "pending"), FolderStorage(tmp_path / "scans")
     else:
         endpoint = request.getfixturevalue("s3_bucket")
-        source = S3Storage(bucket="pictures", prefix="board/pending", endpoint_url=endpoint)
-        target = S3Storage(bucket="pictures", prefix="board/scans", endpoint_url=endpoint)
+        # Moto keeps one bucket per test process, whichever server: a prefix of this test's own.
+        prefix = secrets.token_hex(4)
+        source = S3Storage(bucket="pictures", prefix=f"{prefix}/pending", endpoint_url=endpoint)
+        target = S3Storage(bucket="pictures", prefix=f"{prefix}/scans", endpoint_url=endpoint)
     source.put("ab-annotated.jpg", JPEG)
     source.put("ab-view-7KQ2XM.png", b"png")
     source.put("cd.jpg", b"other")
@@ -135,9 +137,10 @@ def test_stores_for_picks_the_instance_folders_or_one_bucket(tmp_path, s3_bucket
 
 @pytest.fixture
 def bucket_app(app, s3_bucket, monkeypatch):
-    """The test app with its photos and pictures in moto's bucket ``pictures`` under ``board/``."""
+    """The test app with its photos and pictures in moto's bucket ``pictures``, under a prefix of
+    the test's own (moto keeps one bucket per test process, whichever server)."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", s3_bucket)
-    app.config["STORAGE_URL"] = "s3://pictures/board"
+    app.config["STORAGE_URL"] = f"s3://pictures/{secrets.token_hex(4)}"
     return app
 
 

@@ -29,14 +29,16 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.extensions import db
 from app.models import StickyKind
+from app.services.board import build_manifest
 from app.services.events import load_event_file
-from app.services.manifest import build_manifest
 from app.services.organizers import create_token, set_password
 from app.services.stickies import allocate_stickies
 
 pytestmark = pytest.mark.slow
 
-BUCKET_URL = "s3://pictures/board"
+# Moto keeps one bucket per test process, whichever server: a prefix of this run's own.
+PREFIX = f"machines-{secrets.token_hex(4)}"
+BUCKET_URL = f"s3://pictures/{PREFIX}"
 POSTGRES_URL = os.environ.get("OPENSPACES_TEST_POSTGRES_URL")
 
 
@@ -282,8 +284,8 @@ def test_two_machines_serve_what_the_other_stored(machines, tmp_path):
         assert kept == []
     import boto3
 
-    listed = boto3.client("s3").list_objects_v2(Bucket="pictures", Prefix="board/")
+    listed = boto3.client("s3").list_objects_v2(Bucket="pictures", Prefix=f"{PREFIX}/")
     keys = sorted(o["Key"] for o in listed["Contents"])
-    assert sum(k.startswith("board/pictures/") for k in keys) == len(WALL_CODES)
-    assert f"board/scans/{scan}-thumb.jpg" in keys
-    assert f"board/scans/{scan}-outline.json" in keys
+    assert sum(k.startswith(f"{PREFIX}/pictures/") for k in keys) == len(WALL_CODES)
+    assert f"{PREFIX}/scans/{scan}-thumb.jpg" in keys
+    assert f"{PREFIX}/scans/{scan}-outline.json" in keys
