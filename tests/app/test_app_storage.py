@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
-from app.services.pictures import picture_version, store_views
+from app.services.pictures import store_views
+from app.services.published import picture_version
 from app.services.storage import (
     FolderStorage,
     S3Storage,

@@ -29,8 +29,8 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.extensions import db
 from app.models import StickyKind
-from app.services.board import build_manifest
 from app.services.events import load_event_file
+from app.services.manifest import build_manifest
 from app.services.organizers import create_token, set_password
 from app.services.stickies import allocate_stickies
 
