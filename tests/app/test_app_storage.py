@@ -187,3 +187,37 @@ def test_bucket_picture_dropped_is_deleted_from_the_bucket_after_commit(
     assert response.status_code == 302
     assert store.exists(key) is False
     assert organizer_client.get(f"/s/{sticky.code}/picture.jpg").status_code == 404
+
+
+def test_purge_deletes_past_photos_from_the_bucket_and_keeps_the_blurred_copy(
+    bucket_app, runner, event, monkeypatch
+):
+    import numpy as np
+
+    from app.models import Scan
+    from app.services.images import encode_image
+
+    store = stores_for(bucket_app.config).scans
+    scan = Scan(
+        event_id=event.id,
+        client_scan_id="past-1",
+        source="wall-cam",
+        board_found=True,
+        observations={},
+    )
+    db.session.add(scan)
+    db.session.flush()
+    photo = encode_image(np.full((120, 160, 3), 90, np.uint8))
+    for key in (f"{scan.id}-abcd.jpg", f"{scan.id}-abcd-annotated.jpg", f"{scan.id}-thumb.jpg"):
+        store.put(key, photo)
+    scan.image_path = f"{scan.id}-abcd-annotated.jpg"
+    public = f"{scan.id}-abcd-public.jpg"
+    db.session.commit()
+    # The command makes its own app: the same bucket, named as an operator names it.
+    monkeypatch.setenv("OPENSPACES_STORAGE_URL", bucket_app.config["STORAGE_URL"])
+    done = runner.invoke("photos", "purge")
+    assert done.output == (
+        f"Deleted 3 photos of 1 scan more than 7 days past the event's end; "
+        f"freed {3 * len(photo) / 1000:.0f} kB.\n"
+    )
+    assert [key for key, _ in store.listing()] == [public]
