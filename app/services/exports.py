@@ -25,6 +25,7 @@ from app.models import BoardStatus, Event, Follower, Room, Slot, Sticky, StickyK
 from app.services.board import board_stickies
 from app.services.capacity import interest_counts
 from app.services.following import followed_ids
+from app.services.recognition import wall_title
 from app.services.published import picture_url, room_url, sticky_url
 
 SESSION_TYPE = "Open Space"
@@ -65,8 +66,14 @@ def scheduled_sessions(*, event: Event, room: Room | None = None) -> list[Sticky
 
 
 def feed_title(sticky: Sticky) -> str:
-    """Return the title a schedule shows: the typed one, or a name for a sticky written on by hand."""
-    return sticky.title or f"Session {sticky.code} (handwritten)"
+    """Return the title a schedule shows: the typed one, the one confidently read from the wall
+    (marked so), or a name for a sticky written on by hand."""
+    if sticky.title:
+        return sticky.title
+    read = wall_title(sticky)
+    if read:
+        return f"{read} (read from the wall)"
+    return f"Session {sticky.code} (handwritten)"
 
 
 def feed_picture(event: Event, sticky: Sticky) -> str | None:

@@ -41,6 +41,12 @@ def init_app(app) -> None:
         return Markup(macro(sticky, size))
 
     def picture_suggestion(sticky) -> Markup:
+        read = recognition.wall_title(sticky)
+        if read:  # confident enough to stand as the title until someone confirms or corrects it
+            return Markup(
+                '<span class="note-title read-from-wall">{}</span>'
+                '<span class="suggestion">read from the wall</span>'
+            ).format(read)
         macro = app.jinja_env.get_template("_picture.html").module.suggestion
         return Markup(macro(sticky))
 

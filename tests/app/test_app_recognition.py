@@ -7,7 +7,13 @@ import pytest
 from app.extensions import db
 from app.models import Sticky
 from app.services.pictures import View, store_views
-from app.services.recognition import keep_suggestion, recogniser, writing_area
+from app.services.recognition import (
+    SHOW_CONFIDENCE,
+    keep_suggestion,
+    recogniser,
+    wall_title,
+    writing_area,
+)
 from app.services.storage import stores_for
 from scanner import ViewScore, ocr
 
@@ -331,3 +337,74 @@ def test_recognition_runs_in_the_served_app_with_gevent_workers(
     finally:
         os.killpg(server.pid, signal.SIGINT)  # gunicorn's quick shutdown
         server.wait(30)
+
+
+def _placed_with_reading(app, event, sticky, make_view, text, confidence):
+    from app.services.board import place_sticky
+
+    place_sticky(
+        sticky=sticky, room=event.rooms[0], slot=event.slots[0], source="organizer", scan=None
+    )
+    store_views(
+        event=event,
+        views=[make_view(sticky.code)],
+        store=stores_for(app.config).pictures,
+        cap_bytes=app.config["PICTURES_MAX_BYTES"],
+    )
+    assert keep_suggestion(
+        sticky=sticky, picture_file=sticky.picture_file, text=text, confidence=confidence
+    )
+    db.session.commit()
+
+
+def _summaries(client):
+    import icalendar
+
+    return [
+        str(e["SUMMARY"])
+        for e in icalendar.Calendar.from_ical(client.get("/schedule.ics").data).walk("VEVENT")
+    ]
+
+
+def test_confident_reading_is_the_title_on_board_and_feeds_until_a_title_is_typed(
+    app, client, event, create_stickies, make_view
+):
+    (sticky,) = create_stickies(1)
+    _placed_with_reading(app, event, sticky, make_view, "Rust for <Pythonistas>", 0.97)
+    assert wall_title(sticky) == "Rust for <Pythonistas>"
+    html = client.get("/board").get_data(as_text=True)
+    assert (
+        '<span class="note-title read-from-wall">Rust for &lt;Pythonistas&gt;</span>'
+        '<span class="suggestion">read from the wall</span>'
+    ) in html
+    assert "looks like" not in html
+    assert _summaries(client)[0] == "Rust for <Pythonistas> (read from the wall)"
+    # Someone types (or confirms) the title: that is the title from now on.
+    sticky.title = "Rust for Pythonistas"
+    db.session.commit()
+    assert wall_title(sticky) is None
+    assert _summaries(client)[0] == "Rust for Pythonistas"
+    assert "read from the wall" not in client.get("/board").get_data(as_text=True)
+
+
+def test_unsure_reading_stays_a_suggestion(app, client, event, create_stickies, make_view):
+    (sticky,) = create_stickies(1)
+    _placed_with_reading(
+        app, event, sticky, make_view, "Rust for Pythonistas", SHOW_CONFIDENCE - 0.01
+    )
+    assert wall_title(sticky) is None
+    html = client.get("/board").get_data(as_text=True)
+    assert "looks like: Rust for Pythonistas" in html
+    assert "read from the wall" not in html
+    assert _summaries(client)[0] == f"Session {sticky.code} (handwritten)"
+
+
+def test_reading_of_a_replaced_picture_is_not_shown_as_title(
+    app, event, create_stickies, make_view
+):
+    (sticky,) = create_stickies(1)
+    _placed_with_reading(app, event, sticky, make_view, "Rust for Pythonistas", 0.99)
+    # A new best picture comes with a score of its own: the old reading's confidence goes.
+    sticky.picture_score = {"px_per_mm": 9.0}
+    assert wall_title(sticky) is None
+    assert sticky.suggested_title == "Rust for Pythonistas"
