@@ -25,8 +25,8 @@ from app.models import BoardStatus, Event, Follower, Room, Slot, Sticky, StickyK
 from app.services.board import board_stickies
 from app.services.capacity import interest_counts
 from app.services.following import followed_ids
-from app.services.recognition import wall_title
 from app.services.published import picture_url, room_url, sticky_url
+from app.services.recognition import wall_title
 
 SESSION_TYPE = "Open Space"
 C3VOC_SCHEMA = "https://c3voc.de/schedule/schema.json"
