@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+import requests
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
@@ -173,17 +175,36 @@ def audience(message: OutboxMessage) -> list[int]:
 
 @dataclass(frozen=True)
 class Notice:
-    """What the notification shows: a heading, a line, the page it opens, and its tag."""
+    """What the notification shows: a heading, a line, the page it opens, and its tag; and the
+    message's id, the same on every try, for a browser to drop a repeat."""
 
     title: str
     body: str
     url: str | None
     tag: str
+    id: str
 
     def json(self) -> str:
         return json.dumps(
-            {"title": self.title, "body": self.body, "url": self.url, "tag": self.tag}
+            {
+                "title": self.title,
+                "body": self.body,
+                "url": self.url,
+                "tag": self.tag,
+                "id": self.id,
+            }
         )
+
+
+_connections = threading.local()
+
+
+def _session() -> requests.Session:
+    """Return this thread's HTTP session: pushes to one push service reuse its connections."""
+    session = getattr(_connections, "session", None)
+    if session is None:
+        session = _connections.session = requests.Session()
+    return session
 
 
 @dataclass(frozen=True)
@@ -210,6 +231,7 @@ class PushSend:
                 ttl=self.ttl,
                 timeout=self.timeout_s,
                 headers={"Topic": self.topic, "Urgency": "high"},
+                requests_session=_session(),
             )
         except WebPushException as exc:
             if exc.response is None:

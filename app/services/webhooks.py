@@ -381,10 +381,12 @@ def notice_for(message: OutboxMessage) -> push.Notice:
     data = news_data(message)
     line = human_line(message.type, data)
     if line.title is None:
-        return push.Notice("Announcement", data["text"], None, message.message_id)
+        return push.Notice(
+            "Announcement", data["text"], None, message.message_id, message.message_id
+        )
     heading, _, rest = line.text.partition(": ")
     body = rest.replace("{}", f"“{line.title}”", 1)
-    return push.Notice(heading, body, line.url, data["code"])
+    return push.Notice(heading, body, line.url, data["code"], message.message_id)
 
 
 @dataclass(frozen=True)

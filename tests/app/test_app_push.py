@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Delivery, PushSubscription, utcnow
+from app.models import Delivery, OutboxMessage, PushSubscription, utcnow
 from app.services.outbox import note_announcement
 from app.services.webhooks import DeliverySettings, deliver_due
 
@@ -122,11 +122,15 @@ def test_push_follower_is_told_of_a_move_encrypted_for_its_browser_and_signed(
     origin = push_service.url.removesuffix("/hook")
     claims = check_vapid(headers, server_key=server_key, audience=origin)
     assert claims["sub"].startswith(("mailto:", "https://"))
+    moved = db.session.scalars(
+        select(OutboxMessage.message_id).where(OutboxMessage.type == "session.moved")
+    ).one()
     assert browser.read(body) == {
         "title": "Session moved",
         "body": "“Rust for Pythonistas” is now in Hall B, Sat 11:00–11:45",
         "url": f"{event.base_url}/s/{s.code}",
         "tag": s.code,
+        "id": moved,
     }
 
 
