@@ -60,9 +60,16 @@
 
   function offline() { return kept || !navigator.onLine; }
 
+  // Load the page anew once the server answers (a page the worker answered with its copy).
+  function reloadWhenReachable() {
+    fetch(location.href, { method: "HEAD", cache: "no-store" }).then(function (r) {
+      if (r.ok && kept) location.reload();
+    }, function () { /* still out of reach */ });
+  }
+
   // Back online: a kept copy is loaded anew, a live page catches up, kept taps go out.
   function backOnline() {
-    if (kept) { location.reload(); return; }
+    if (kept) { reloadWhenReachable(); return; }
     showOffline(false);
     if (window.openspacesRefresh) window.openspacesRefresh();
     sendTaps();
@@ -80,10 +87,7 @@
     // The phone may say it is online while the server is out of reach: ask it now and then.
     var asking = setInterval(function () {
       if (!kept) { clearInterval(asking); return; }
-      if (!navigator.onLine) return;
-      fetch(location.href, { method: "HEAD", cache: "no-store" }).then(function (r) {
-        if (r.ok && kept) location.reload();
-      }, function () { /* still out of reach */ });
+      if (navigator.onLine) reloadWhenReachable();
     }, RETRY_MS);
   }
 
