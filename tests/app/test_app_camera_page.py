@@ -576,6 +576,11 @@ def test_browser_phone_sticky_taken_off_leaves_the_board_within_15_s(
         phone = browser.new_context().new_page()
         phone.add_init_script(f"window.addEventListener('DOMContentLoaded', {FILM_WATCHER})")
         phone.add_init_script(STILL_CAMERA)
+        # A browser that will not keep the screen on: the page says so, and keeps saying it.
+        phone.add_init_script(
+            "Object.defineProperty(navigator, 'wakeLock', "
+            "{value: {request: () => Promise.reject(new Error('not allowed'))}})"
+        )
         phone.goto(link)  # the page's default settings: a frame every 5 s
         phone.wait_for_function(
             "() => document.getElementById('camera-placed').textContent === '3'", timeout=20000
@@ -593,6 +598,10 @@ def test_browser_phone_sticky_taken_off_leaves_the_board_within_15_s(
         )
         name = phone.inner_text("#camera-name")
         photos = phone.evaluate("window.openspacesCamera.photos")
+        assert phone.is_visible("#camera-awake")
+        assert phone.inner_text("#camera-awake").startswith("The screen may go dark")
+        change = phone.inner_text("#camera-changes li")
+        assert re.fullmatch(rf"\d\d:\d\d:\d\d · {gone}: Hall A 10:00 → off the board", change)
         assert phone.inner_text("#camera-state") == "Watching the wall"
         live.stop()
         # Between two frames, 5 s apart, the page asks the board every second whether it is there:
