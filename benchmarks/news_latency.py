@@ -21,9 +21,12 @@ served by ``openspaces serve`` as it starts with no options, with its delivery w
    its scan's answer and from the receiver coming up, the tries the database counted, and whether
    every hook got it under one ``webhook-id``, the one the outbox wrote.
 
-Web Push subscriptions are not built yet: ``add_receivers`` takes them as extra subscribers
-(2,000 of them to a local push endpoint, for issue #22), each noting its arrivals in the same
-``Arrivals`` as the hooks, so that the tables count them with the hooks.
+4. The same as 1 with ``--push`` (2,000) Web Push subscriptions beside the 20 hooks, all to a
+   local push endpoint in this process that decrypts each push with its browser's keys (RFC 8291)
+   and notes the message's id from it. Each browser follows every session (it marked them all
+   "I'm interested": moves reach it) and has a subscription for new sessions on a person sticky's
+   interests, which every session shares (new sessions reach it): every message reaches 2,020
+   subscribers. Fewer scans (``--push-scans``): each one is 2,020 deliveries.
 
 The tables go into their own section of benchmarks/WEB.md, one per database.
 """
@@ -45,7 +48,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -109,6 +112,7 @@ class Listener(ThreadingHTTPServer):
 
 class Receiver:
     """The hooks' receiver: ``/hook/<n>`` is hook n; checks each Standard Webhooks signature.
+    ``/push/<n>`` is browser n's push endpoint: it decrypts the push with that browser's keys.
 
     ``down`` closes the port, so that every try is refused; ``up`` listens on it again.
     """
@@ -117,6 +121,7 @@ class Receiver:
         self.arrivals = arrivals
         self.port = free_port()
         self.secrets: dict[str, str] = {}  # hook name -> whsec_ secret
+        self.browsers: dict[str, tuple] = {}  # push subscriber name -> (private key, auth secret)
         self.server: ThreadingHTTPServer | None = None
 
     def url(self, n: int) -> str:
@@ -131,6 +136,14 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 arrived = time.monotonic()
+                if self.path.startswith("/push/"):
+                    name = "push-" + self.path.rsplit("/", 1)[-1]
+                    message_id = receiver.decrypted(name, body)["id"]
+                    self.send_response(201)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    receiver.arrivals.note(message_id, name, arrived)
+                    return
                 name = "hook-" + self.path.rsplit("/", 1)[-1]
                 message_id = self.headers["webhook-id"]
                 if not receiver.signed(name, message_id, self.headers, body):
@@ -153,6 +166,17 @@ class Receiver:
             self.server.server_close()
             self.server = None
 
+    def push_url(self, n: int) -> str:
+        return f"http://127.0.0.1:{self.port}/push/{n}"
+
+    def decrypted(self, name: str, body: bytes) -> dict:
+        import http_ece
+
+        private, auth = self.browsers[name]
+        return json.loads(
+            http_ece.decrypt(body, private_key=private, auth_secret=auth, version="aes128gcm")
+        )
+
     def signed(self, name: str, message_id: str, headers, body: bytes) -> bool:
         key = base64.b64decode(self.secrets[name].removeprefix("whsec_"))
         content = f"{message_id}.{headers['webhook-timestamp']}.".encode() + body
@@ -161,22 +185,67 @@ class Receiver:
         return any(hmac.compare_digest(expected, s) for s in given)
 
 
-def add_receivers(
-    receiver: Receiver, *, hooks: int, subscriptions: Sequence[Callable[[], str]] = ()
-) -> int:
-    """Register ``hooks`` standard hooks at the receiver, then each extra subscription; return how
-    many subscribers each message reaches. Runs in the set-up app's context, before it commits.
-
-    The place for Web Push: each of ``subscriptions`` stores one subscription (a browser's, to a
-    local push endpoint) and returns its subscriber name; the push endpoint calls
-    ``Arrivals.note(message_id, name)`` when a push arrives, as the receiver does for each hook.
-    """
+def add_receivers(receiver: Receiver, *, hooks: int, push: int = 0, event=None) -> int:
+    """Register ``hooks`` standard hooks at the receiver, then ``push`` browsers' Web Push
+    subscriptions to its push endpoint; return how many subscribers each message reaches. Runs in
+    the set-up app's context, before it commits."""
     from app.services.webhooks import add_hook
 
     for n in range(hooks):
         receiver.secrets[f"hook-{n}"] = add_hook(url=receiver.url(n)).secret
-    names = [subscribe() for subscribe in subscriptions]
-    return hooks + len(names)
+    if push:
+        add_push_browsers(receiver, push, event)
+    return hooks + push
+
+
+def add_push_browsers(receiver: Receiver, count: int, event) -> None:
+    """Subscribe ``count`` browsers, each following every session and every new session on the
+    interests of a person sticky that every session shares (so every message reaches each)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from sqlalchemy import insert, select
+
+    from app.extensions import db
+    from app.models import Interest, PushSubscription, Sticky, StickyKind
+    from app.services.claim_keys import claim_key
+    from app.services.stickies import (
+        PersonFields,
+        SessionFields,
+        allocate_stickies,
+        claim_sticky,
+    )
+
+    sessions = db.session.scalars(select(Sticky).filter_by(kind=StickyKind.SESSION)).all()
+    for n, sticky in enumerate(sessions):
+        fields = SessionFields(title=f"Session {n + 1}", host="Host", tags="news")
+        claim_sticky(sticky=sticky, fields=fields, key=claim_key(event=event, code=sticky.code))
+    (person,) = allocate_stickies(
+        event=event, count=1, kind=StickyKind.PERSON, template="note-76", paper="a4"
+    ).stickies
+    claim_sticky(
+        sticky=person,
+        fields=PersonFields(name="Reader", interests="news"),
+        key=claim_key(event=event, code=person.code),
+    )
+    subscriptions, interests = [], []
+    for n in range(count):
+        private = ec.generate_private_key(ec.SECP256R1())
+        auth = os.urandom(16)
+        public = private.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        receiver.browsers[f"push-{n}"] = (private, auth)
+        browser = f"news-browser-{n}"
+        keys = {
+            "browser_id": browser,
+            "endpoint": receiver.push_url(n),
+            "p256dh": base64.urlsafe_b64encode(public).rstrip(b"=").decode(),
+            "auth": base64.urlsafe_b64encode(auth).rstrip(b"=").decode(),
+        }
+        subscriptions += [keys | {"person_id": None}, keys | {"person_id": person.id}]
+        interests += [{"sticky_id": s.id, "browser_id": browser} for s in sessions]
+    db.session.execute(insert(PushSubscription), subscriptions)
+    db.session.execute(insert(Interest), interests)
 
 
 # The served instance -----------------------------------------------------------------------
@@ -192,7 +261,7 @@ class Instance:
 
 
 def setup_instance(
-    folder: str, database_url: str, receiver: Receiver, *, settle_s: float | None, subscriptions=()
+    folder: str, database_url: str, receiver: Receiver, *, settle_s: float | None, push: int = 0
 ) -> Instance:
     """Create the event, its stickies, a camera token and the receivers; write the settings."""
     from app import create_app
@@ -220,7 +289,7 @@ def setup_instance(
             event=event, count=STICKIES, kind=StickyKind.SESSION, template="note-76", paper="a4"
         )
         _, token = create_token(name="news-cam")
-        subscribers = add_receivers(receiver, hooks=HOOKS, subscriptions=subscriptions)
+        subscribers = add_receivers(receiver, hooks=HOOKS, push=push, event=event)
         db.session.commit()
         codes = [s.code for s in batch.stickies]
         db.session.remove()
@@ -295,24 +364,39 @@ def wait_for_news(arrivals: Arrivals, before: set[str], count: int, subscribers:
     return sorted(set(arrivals.complete(subscribers)) - before)
 
 
-def latencies(arrivals: Arrivals, ids: list[str], answered: float) -> list[float]:
-    """Each delivery of ``ids``: seconds from the scan's answer to its arrival."""
-    return [at - answered for mid in ids for at in arrivals.first[mid].values()]
+def latencies(arrivals: Arrivals, ids: list[str], answered: float, prefix: str = "") -> list[float]:
+    """Each delivery of ``ids`` (to subscribers named ``prefix...``): seconds from the scan's
+    answer to its arrival."""
+    return [
+        at - answered
+        for mid in ids
+        for name, at in arrivals.first[mid].items()
+        if name.startswith(prefix)
+    ]
 
 
-def measure_latency(camera: Camera, arrivals: Arrivals, *, scans: int, pause_s: float) -> dict:
+def measure_latency(
+    camera: Camera, arrivals: Arrivals, *, scans: int, pause_s: float, wait_s: float = 60
+) -> dict:
     """Post ``scans`` scans, each told to every subscriber before the next; return the times."""
     subscribers = camera.instance.subscribers
-    times: list[float] = []
+    times: dict[str, list[float]] = {"": [], "hook-": [], "push-": []}
     messages = 0
     for _ in range(scans):
         before = set(arrivals.first)
         changed, answered = camera.scan()
-        ids = wait_for_news(arrivals, before, len(changed), subscribers, 60)
-        times += latencies(arrivals, ids, answered)
+        ids = wait_for_news(arrivals, before, len(changed), subscribers, wait_s)
+        for prefix, kept in times.items():
+            kept += latencies(arrivals, ids, answered, prefix)
         messages += len(ids)
         time.sleep(pause_s)
-    return {"scans": scans, "messages": messages, "times": times}
+    return {
+        "scans": scans,
+        "messages": messages,
+        "times": times[""],
+        "hook_times": times["hook-"],
+        "push_times": times["push-"],
+    }
 
 
 def measure_settled(camera: Camera, arrivals: Arrivals, settle_s: float) -> dict:
@@ -389,7 +473,7 @@ def stored_deliveries(instance: Instance, ids: list[str]) -> dict[str, dict]:
 
 
 @contextlib.contextmanager
-def served_instance(db: str, receiver: Receiver, *, settle_s, subscriptions=()):
+def served_instance(db: str, receiver: Receiver, *, settle_s, push: int = 0):
     """Set up and serve a fresh instance on ``db`` (sqlite, postgres); yield it and its port."""
     with contextlib.ExitStack() as stack:
         folder = stack.enter_context(tempfile.TemporaryDirectory())
@@ -398,9 +482,7 @@ def served_instance(db: str, receiver: Receiver, *, settle_s, subscriptions=()):
             stack.callback(drop)
         else:
             database_url = f"sqlite:///{folder}/openspaces.sqlite"
-        instance = setup_instance(
-            folder, database_url, receiver, settle_s=settle_s, subscriptions=subscriptions
-        )
+        instance = setup_instance(folder, database_url, receiver, settle_s=settle_s, push=push)
         port, _ = stack.enter_context(serving(folder, database_url=database_url))
         yield instance, port
 
@@ -445,19 +527,37 @@ def run(args) -> dict:
         camera = Camera(port, instance)
         settled = measure_settled(camera, arrivals_20, DEFAULT_SETTLE_S)
     receiver_20.down()
+
+    pushed, arrivals_push = None, Arrivals()
+    if args.push:
+        receiver_push = Receiver(arrivals_push)
+        receiver_push.up()
+        with served_instance(args.db, receiver_push, settle_s=0, push=args.push) as (
+            instance_push,
+            port,
+        ):
+            camera = Camera(port, instance_push)
+            camera.scan()  # the first request starts the server's worker; not counted
+            wait_for_news(arrivals_push, set(), 1, instance_push.subscribers, 600)
+            pushed = measure_latency(
+                camera, arrivals_push, scans=args.push_scans, pause_s=args.pause_s, wait_s=600
+            )
+        receiver_push.down()
     loads.append(os.getloadavg()[0])
     checks = {
-        "repeats": arrivals.repeats + arrivals_20.repeats,
+        "repeats": arrivals.repeats + arrivals_20.repeats + arrivals_push.repeats,
         "bad_signatures": arrivals.bad_signatures + arrivals_20.bad_signatures,
     }
     return {
         "now": now,
         "settled": settled,
+        "pushed": pushed,
         "down": down,
         "arrivals": arrivals,
         "loads": loads,
         "checks": checks,
         "subscribers": instance.subscribers,
+        "push": args.push,
     }
 
 
@@ -474,7 +574,26 @@ def latency_rows(result: dict) -> list[str]:
         f"| the same, minus the 20 s settle time | 1 | {settled['messages']} | {len(late)} | "
         f"{ms(statistics.median(late) - DEFAULT_SETTLE_S)} | "
         f"{ms(percentile(late, 0.95) - DEFAULT_SETTLE_S)} | {ms(max(late) - DEFAULT_SETTLE_S)} |",
+        *push_rows(result),
     ]
+
+
+def push_rows(result: dict) -> list[str]:
+    pushed = result["pushed"]
+    if not pushed:
+        return []
+    rows = []
+    for label, times in (
+        ("hooks", pushed["hook_times"]),
+        ("Web Push", pushed["push_times"]),
+        ("all", pushed["times"]),
+    ):
+        rows.append(
+            f"| 0 s, {HOOKS} hooks + {result['push']:,} Web Push subscriptions: {label} | "
+            f"{pushed['scans']} | {pushed['messages']} | {len(times)} | "
+            f"{ms(statistics.median(times))} | {ms(percentile(times, 0.95))} | {ms(max(times))} |"
+        )
+    return rows
 
 
 def down_rows(result: dict) -> list[str]:
@@ -525,11 +644,15 @@ def report(args, result: dict) -> list[str]:
         f"load average {loads[0]:.1f} at the start and {loads[1]:.1f} at the end (other jobs "
         "share the cores); server, camera and receiver on the same machine",
         f"- command: `python -m benchmarks.news_latency --db {args.db} --scans {args.scans} "
-        f"--down-s {args.down_s:g}`",
+        f"--down-s {args.down_s:g} --push {args.push} --push-scans {args.push_scans}`",
         f"- `openspaces serve` as it starts with no options, {args.db}; {HOOKS} standard hooks "
         f"(Standard Webhooks, signed) to one receiver on loopback, {result['subscribers']} "
-        "subscribers in all (no Web Push subscriptions yet); a camera posts scans that each place "
-        "a sticky or move one or two, and waits until every hook has the scan's news",
+        "subscribers in all; a camera posts scans that each place a sticky or move one or two, and "
+        "waits until every subscriber has the scan's news",
+        f"- with Web Push: {args.push:,} browsers subscribed to a push endpoint on loopback that "
+        "decrypts every push (aes128gcm) with the browser's keys; each browser follows every "
+        "session and new sessions on interests they all share, so every message goes to "
+        f"{HOOKS + args.push:,} subscribers",
         "- time of a delivery: from the scan's answer to the camera to the hook's arrival",
         "",
         *latency_rows(result),
@@ -554,6 +677,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scans", type=int, default=40, help="scans told at once")
     parser.add_argument("--pause-s", type=float, default=0.5, help="pause after each scan's news")
     parser.add_argument("--down-s", type=float, default=30.0, help="how long the receiver is down")
+    parser.add_argument("--push", type=int, default=2000, help="Web Push subscriptions (0: none)")
+    parser.add_argument("--push-scans", type=int, default=6, help="scans with Web Push")
     parser.add_argument("--out", default=str(HERE / "WEB.md"))
     args = parser.parse_args(argv)
     result = run(args)
