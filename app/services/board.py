@@ -254,17 +254,7 @@ def set_place(
     Return the recorded move, or None when the sticky was there already.
     """
     now = now or utcnow()
-    room = slot = None
-    by_id = place.in_cell and wall is not None and wall.layout is not None
-    if by_id:
-        if not wall.layout.has_cell(place.room_id, place.slot_id):
-            raise ServiceError("that cell does not exist in the sticky's event")
-    elif place.in_cell:
-        room, slot = db.session.get(Room, place.room_id), db.session.get(Slot, place.slot_id)
-        if room is None or slot is None:
-            raise ServiceError("that cell does not exist")
-        if room.event_id != sticky.event_id or slot.event_id != sticky.event_id:
-            raise ServiceError("the room and slot must belong to the sticky's event")
+    room, slot, by_id = _target_cell(sticky, place, wall)
     if wall is not None:
         wall.add(sticky)
     sticky.missed_scans = 0
@@ -274,14 +264,7 @@ def set_place(
         return None
     # The board news of the move is written with it (app.services.outbox); a rebuild tells nothing.
     was = sticky_data(sticky) if record and sticky.kind == StickyKind.SESSION else None
-    status = place.status
-    if place.in_cell:
-        ahead = [
-            other
-            for other in _cell_queue(place.room_id, place.slot_id, wall)
-            if other.id != sticky.id and (other.placed_dt, other.id) < (now, sticky.id)
-        ]
-        status = BoardStatus.CONFLICT if ahead else BoardStatus.PLACED
+    status = _arriving_status(sticky, place, wall, now)
     placement = None
     if record:
         placement = history_entry(
@@ -316,6 +299,38 @@ def set_place(
     if was is not None:
         note_place_change(sticky=sticky, left=left.status, was=was)
     return placement
+
+
+def _target_cell(
+    sticky: Sticky, place: Place, wall: Wall | None
+) -> tuple[Room | None, Slot | None, bool]:
+    """Check that the place's cell is the sticky's event's; return its room and slot, loaded
+    unless the wall's layout knows the cell by ids (then the last value is True)."""
+    if not place.in_cell:
+        return None, None, False
+    if wall is not None and wall.layout is not None:
+        if not wall.layout.has_cell(place.room_id, place.slot_id):
+            raise ServiceError("that cell does not exist in the sticky's event")
+        return None, None, True
+    room, slot = db.session.get(Room, place.room_id), db.session.get(Slot, place.slot_id)
+    if room is None or slot is None:
+        raise ServiceError("that cell does not exist")
+    if room.event_id != sticky.event_id or slot.event_id != sticky.event_id:
+        raise ServiceError("the room and slot must belong to the sticky's event")
+    return room, slot, False
+
+
+def _arriving_status(sticky: Sticky, place: Place, wall: Wall | None, now: dt.datetime):
+    """Return the status a sticky arriving at ``place`` now takes: in a cell, conflict when a
+    sticky came there first."""
+    if not place.in_cell:
+        return place.status
+    ahead = [
+        other
+        for other in _cell_queue(place.room_id, place.slot_id, wall)
+        if other.id != sticky.id and (other.placed_dt, other.id) < (now, sticky.id)
+    ]
+    return BoardStatus.CONFLICT if ahead else BoardStatus.PLACED
 
 
 def place_sticky(

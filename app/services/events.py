@@ -183,12 +183,16 @@ def parse_event_data(raw: dict, *, where: str = "event file") -> EventData:
     base_url = validate_base_url(str(_require(event, "base_url", f"{where} [event]")))
     if len(name) > 200:
         raise ServiceError(f"{where} [event]: name is longer than 200 characters")
+    rooms = _parse_rooms(raw.get("rooms") or [], where)
+    slots = _parse_slots(raw.get("slots") or [], tz, where)
+    return EventData(name, slug, tz_name, base_url, rooms, slots)
 
-    rooms: list[RoomData] = []
-    seen_rooms: set[str] = set()
-    raw_rooms = raw.get("rooms") or []
+
+def _parse_rooms(raw_rooms, where: str) -> tuple[RoomData, ...]:
     if not isinstance(raw_rooms, list) or not raw_rooms:
         raise ServiceError(f"{where}: at least one [[rooms]] entry is needed")
+    rooms: list[RoomData] = []
+    seen_rooms: set[str] = set()
     for i, room in enumerate(raw_rooms, start=1):
         here = f"{where} room {i}"
         _refuse_unknown(room, ROOM_KEYS, here)
@@ -206,11 +210,13 @@ def parse_event_data(raw: dict, *, where: str = "event file") -> EventData:
         ):
             raise ServiceError(f"{here}: capacity must be a whole number of seats")
         rooms.append(RoomData(room_name, capacity))
+    return tuple(rooms)
 
-    slots: list[SlotData] = []
-    raw_slots = raw.get("slots") or []
+
+def _parse_slots(raw_slots, tz: ZoneInfo, where: str) -> tuple[SlotData, ...]:
     if not isinstance(raw_slots, list) or not raw_slots:
         raise ServiceError(f"{where}: at least one [[slots]] entry is needed")
+    slots: list[SlotData] = []
     for i, slot in enumerate(raw_slots, start=1):
         here = f"{where} slot {i}"
         _refuse_unknown(slot, SLOT_KEYS, here)
@@ -226,7 +232,7 @@ def parse_event_data(raw: dict, *, where: str = "event file") -> EventData:
                 f"{where}: slots overlap: {_local_key(before.start, tz)} "
                 f"and {_local_key(after.start, tz)}"
             )
-    return EventData(name, slug, tz_name, base_url, tuple(rooms), tuple(slots))
+    return tuple(slots)
 
 
 def _local_key(moment: dt.datetime, tz: ZoneInfo) -> str:
