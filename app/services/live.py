@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Event, Interest, Sticky
+from app.services.events import get_current_event
 from app.services.outbox import WALL_NEWS_FOR, wall_news
 from app.services.published import board_json
 
@@ -101,28 +102,22 @@ def current_event_version(*, now: dt.datetime) -> tuple[int, str] | None:
     kept in memory is served without a query. When they are due, one request reads them again and
     the requests meanwhile get the stamp just due: a thousand phones make one read, not a thousand.
     """
-    from app.services.events import get_current_event
-
     mono = time.monotonic()
     url = str(db.engine.url)
-    with _lock:
-        current = _current.get(url)
-        stamp = _cache.get((url, current[1])) if current and current[1] is not None else None
+    current, stamp = _kept(url)
     if current and current[1] is None and mono - current[0] < CACHE_SECONDS:
         return None
     if current and stamp:
         fresh = mono - current[0] < CACHE_SECONDS and mono - stamp[0] < CACHE_SECONDS
         if fresh or not _refreshing.acquire(blocking=False):
-            return current[1], _combine(stamp[1], stamp[2], stamp[3], now)
+            return current[1], _combine(*stamp[1:], now)
     else:
         _refreshing.acquire()
         # Another request may have read them while this one waited.
-        with _lock:
-            current = _current.get(url)
-            stamp = _cache.get((url, current[1])) if current and current[1] is not None else None
+        current, stamp = _kept(url)
         if current and stamp and time.monotonic() - stamp[0] < CACHE_SECONDS:
             _refreshing.release()
-            return current[1], _combine(stamp[1], stamp[2], stamp[3], now)
+            return current[1], _combine(*stamp[1:], now)
     try:
         event = get_current_event()
         with _lock:
@@ -132,6 +127,14 @@ def current_event_version(*, now: dt.datetime) -> tuple[int, str] | None:
         return event.id, board_version(event, now=now)
     finally:
         _refreshing.release()
+
+
+def _kept(url: str):
+    """Return the kept (read at, event id) of the database's current event, and its kept stamp."""
+    with _lock:
+        current = _current.get(url)
+        stamp = _cache.get((url, current[1])) if current and current[1] is not None else None
+    return current, stamp
 
 
 def next_change(event: Event, *, now: dt.datetime) -> dt.datetime | None:
