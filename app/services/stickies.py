@@ -233,11 +233,24 @@ def set_hidden(*, sticky: Sticky, hidden: bool) -> None:
 
 def toggle_interest(*, sticky: Sticky, browser_id: str) -> bool:
     """Toggle this browser's interest in a session; return whether it is interested now."""
+    return set_interest(sticky=sticky, browser_id=browser_id, interested=None)
+
+
+def set_interest(*, sticky: Sticky, browser_id: str, interested: bool | None) -> bool:
+    """Mark (True) or unmark (False) this browser's interest in a session, or toggle it (None);
+    return whether it is interested now.
+
+    Marking twice is marking once: a tap that a phone kept while offline may arrive again.
+    """
     if sticky.kind != StickyKind.SESSION or not sticky.is_claimed:
         raise ServiceError("interest can only be marked on a claimed session")
     if sticky.hidden:
         raise ServiceError(HIDDEN_MESSAGE)
     mark = db.session.scalar(select(Interest).filter_by(sticky_id=sticky.id, browser_id=browser_id))
+    if interested is None:
+        interested = mark is None
+    if interested == (mark is not None):
+        return interested
     before = interest_count(sticky)
     if mark:
         db.session.delete(mark)

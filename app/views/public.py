@@ -537,10 +537,12 @@ def interest(code: str):
     wanted = request.form.get("state")
     if wanted not in (None, "on", "off"):
         abort(400, description="The interest mark must be on or off.")
-    already = sticky_service.is_interested(sticky, browser_id())
     try:
-        if wanted is None or (wanted == "on") != already:
-            sticky_service.toggle_interest(sticky=sticky, browser_id=browser_id())
+        sticky_service.set_interest(
+            sticky=sticky,
+            browser_id=browser_id(),
+            interested=None if wanted is None else wanted == "on",
+        )
     except ServiceError as exc:
         abort(409, description=str(exc))
     db.session.commit()
