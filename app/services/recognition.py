@@ -22,8 +22,10 @@
   suggestion yet. Several workers share that work: each starts at a place of its own in the
   list and leaves a picture that another has read meanwhile.
 
-Settings: ``OCR_ENGINE`` (an engine of scanner.ocr, or None to read nothing) and
-``OCR_QUEUE_SIZE``.
+Settings: ``OCR_ENGINE`` (an engine of scanner.ocr, or None to read nothing),
+``OCR_QUEUE_SIZE`` and ``OCR_DROP_PRINT`` (take away what the sticky as printed shows before
+reading; off, since on the benchmark's pictures it read no more: benchmarks/OCR.md, section 1).
+A reading at SHOW_CONFIDENCE or more stands as the title until someone types one (`wall_title`).
 """
 
 from __future__ import annotations
@@ -230,6 +232,7 @@ def recogniser(app) -> Recogniser | None:
                 engine=engine,
                 store=stores_for(app.config).pictures,
                 queue_size=app.config.get("OCR_QUEUE_SIZE", 500),
+                drop_print=bool(app.config.get("OCR_DROP_PRINT", False)),
             ),
         )
     return worker
@@ -238,9 +241,13 @@ def recogniser(app) -> Recogniser | None:
 class Recogniser:
     """Read suggested titles in one daemon thread, from a bounded queue of sticky ids."""
 
-    def __init__(self, app, *, engine: str, store: Storage, queue_size: int):
+    def __init__(
+        self, app, *, engine: str, store: Storage, queue_size: int, drop_print: bool = False
+    ):
         self.app = app
         self.engine = engine
+        # Take away what the sticky as printed shows before reading (write_blank).
+        self.drop_print = drop_print
         from scanner.ocr_process import TitleReader
 
         self.reader = TitleReader(engine=engine)
@@ -384,7 +391,11 @@ class Recogniser:
         px_per_mm = (sticky.picture_score or {}).get("px_per_mm")
         shape = picture_shape(sticky)
         cut_mm = shape.crop_mm if shape is not None and shape.cut else None
-        blank = write_blank(sticky=sticky, template=template, folder=self.blank_dir, cut_mm=cut_mm)
+        blank = (
+            write_blank(sticky=sticky, template=template, folder=self.blank_dir, cut_mm=cut_mm)
+            if self.drop_print
+            else None
+        )
         # Reading takes a second: hold no transaction open meanwhile.
         db.session.rollback()
         # A bucket's picture is read from a temporary copy.
@@ -399,7 +410,8 @@ class Recogniser:
                     blank=blank,
                 )
         finally:
-            blank.unlink(missing_ok=True)
+            if blank is not None:
+                blank.unlink(missing_ok=True)
         if guess is None:
             return
         sticky = db.session.get(Sticky, sticky_id)

@@ -50,17 +50,23 @@ def _suggestion(sticky_id):
 @pytest.mark.skipif(
     not ocr.engine_available("rapidocr"), reason="RapidOCR is not installed (pyproject installs it)"
 )
-def test_recognition_stored_picture_leads_to_suggestion(app, event, create_stickies):
+@pytest.mark.parametrize("drop_print", [False, True])
+def test_recognition_stored_picture_leads_to_suggestion(app, event, create_stickies, drop_print):
     from benchmarks.ocr_bench import HANDS
 
     if not __import__("os").path.exists(HANDS[0].path):
         pytest.skip(f"font {HANDS[0].path} missing: apt-get install {HANDS[0].package}")
     app.config["OCR_ENGINE"] = "rapidocr"
+    # Taking the print away draws the sticky as printed for each reading, and leaves no file.
+    app.config["OCR_DROP_PRINT"] = drop_print
     (sticky,) = create_stickies(1)
     assert _store(app, event, _handwritten_view(sticky.code, "Open data")) == [sticky.code]
     assert recogniser(app).wait(WAIT_S)
     assert _suggestion(sticky.id) == "Open data"
     assert db.session.get(Sticky, sticky.id).title is None
+    worker = recogniser(app)
+    assert worker.drop_print is drop_print
+    assert list(worker.blank_dir.iterdir()) == []
 
 
 @pytest.mark.skipif(
