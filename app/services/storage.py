@@ -158,8 +158,6 @@ class FolderStorage:
         part = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
         try:
             os.link(source, part)
-        except FileExistsError:
-            raise
         except OSError:  # another file system, or none that links: a copy (a missing source raises)
             shutil.copyfile(source, part)
         part.replace(target)
