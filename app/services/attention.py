@@ -78,10 +78,23 @@ def needs_attention(*, event: Event, grid: Grid, now: dt.datetime) -> list[Findi
     ``grid`` is the event's board as ``build_grid`` made it; hidden stickies are not on it and need
     nothing.
     """
-    findings: list[Finding] = []
     on_grid = [s for cell in grid.cells.values() for s in cell.stickies]
     slot_order = {slot.id: i for i, slot in enumerate(event.slots)}
     on_grid.sort(key=lambda s: (slot_order[s.slot_id], s.room.position, s.placed_dt or now))
+    findings = _conflicts(on_grid, grid) + _full_rooms(on_grid, grid)
+    findings += [
+        Finding("untitled", f"Untitled sticky in {_where(sticky)}.", sticky=sticky)
+        for sticky in on_grid
+        if sticky.kind == StickyKind.SESSION and not sticky.title
+    ]
+    quiet = camera_quiet(event=event, now=now)
+    if quiet:
+        findings.append(quiet)
+    return findings + _strays(event)
+
+
+def _conflicts(on_grid: list[Sticky], grid: Grid) -> list[Finding]:
+    findings = []
     for sticky in on_grid:
         if sticky.board_status == BoardStatus.CONFLICT:
             holder = grid.cell(sticky.room, sticky.slot).holder
@@ -93,6 +106,11 @@ def needs_attention(*, event: Event, grid: Grid, now: dt.datetime) -> list[Findi
                     sticky=sticky,
                 )
             )
+    return findings
+
+
+def _full_rooms(on_grid: list[Sticky], grid: Grid) -> list[Finding]:
+    findings = []
     for mark in board_marks(grid=grid).values():
         sticky = next(s for s in on_grid if s.code == mark.code)
         # A full room stays on the list while the board says FULL, with a bigger room or without.
@@ -108,14 +126,11 @@ def needs_attention(*, event: Event, grid: Grid, now: dt.datetime) -> list[Findi
                 slot=sticky.slot,
             )
         )
-    for sticky in on_grid:
-        if sticky.kind == StickyKind.SESSION and not sticky.title:
-            findings.append(
-                Finding("untitled", f"Untitled sticky in {_where(sticky)}.", sticky=sticky)
-            )
-    quiet = camera_quiet(event=event, now=now)
-    if quiet:
-        findings.append(quiet)
+    return findings
+
+
+def _strays(event: Event) -> list[Finding]:
+    """Sessions on the wall but outside the grid, first seen first."""
     strays = db.session.scalars(
         select(Sticky)
         .where(
@@ -126,12 +141,11 @@ def needs_attention(*, event: Event, grid: Grid, now: dt.datetime) -> list[Findi
         )
         .order_by(Sticky.placed_dt, Sticky.id)
     )
-    for sticky in strays:
-        findings.append(
-            Finding(
-                "off_grid",
-                f"Session {_label(sticky)} is on the wall but outside the grid.",
-                sticky=sticky,
-            )
+    return [
+        Finding(
+            "off_grid",
+            f"Session {_label(sticky)} is on the wall but outside the grid.",
+            sticky=sticky,
         )
-    return findings
+        for sticky in strays
+    ]
