@@ -42,4 +42,7 @@ def send_stored(store: Storage, key: str, *, mimetype: str = "image/jpeg", max_a
         response.headers.pop("Content-Length", None)
         return response
     response.content_length = fetched.size
+    if request.method == "HEAD":
+        # No body goes out: give the store's connection back now.
+        fetched.body.close()
     return response.make_conditional(request, accept_ranges=True, complete_length=fetched.size)

@@ -170,6 +170,8 @@ def test_bucket_picture_is_streamed_with_etag_and_answered_304(
     assert (since.status_code, since.data) == (304, b"")
     part = client.get(url, headers={"Range": "bytes=0-9"})
     assert (part.status_code, part.data) == (206, response.data[:10])
+    head = client.head(url)
+    assert (head.status_code, head.data, head.content_length) == (200, b"", len(response.data))
     assert client.get(f"/s/{sticky.code}/picture.jpg").headers["Cache-Control"] == (
         "no-cache, max-age=0"
     )
