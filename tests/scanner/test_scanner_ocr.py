@@ -270,3 +270,27 @@ def test_read_title_writing_over_the_prompt_and_first_rule_reads_every_line():
     # Both lines, in order (the engine may add a comma).
     assert cer(w.title, guess.text) <= 0.1
     assert guess.text.replace(",", "") == "Maps with open data"
+
+
+@pytest.mark.slow
+@needs_engine
+@needs_hand("dkg")
+def test_ocr_bench_quick_writes_its_report(tmp_path):
+    import json
+
+    from benchmarks import ocr_bench
+
+    out, data = tmp_path / "OCR.md", tmp_path / "ocr.json"
+    assert ocr_bench.main(["--quick", "--jobs", "1", "--out", str(out), "--json", str(data)]) == 0
+    result = json.loads(data.read_text())
+    # 6 writings read three ways, 4 more read the chosen way, 2 read from one view and from three.
+    assert len(result["rows"]) == 6 * 3 + 4 + 2 * 2
+    assert result["chosen"] in ("printed, read as is", "printed, print taken away")
+    report = out.read_text()
+    for heading in (
+        "## 1. What is printed where people write",
+        "**Held-out styles:**",
+        "## 4. Precision of the suggestions shown",
+        "## 5. Wall scales: one view or three",
+    ):
+        assert heading in report
