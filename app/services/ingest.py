@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Event, Scan
-from app.services import ServiceError
+from app.services import ServiceError, pictures
 from app.services.images import encode_image
 from app.services.manifest import build_manifest
 from app.services.scanning import ScanTurns, annotate, scan_photo, scan_turns
@@ -307,19 +307,8 @@ def _check(
 ) -> _Inputs:
     """Read the photo, the observations and the views; raise InvalidUpload, InvalidScan or
     InvalidView before any write. The photo's work runs in ``turns``."""
-    from app.services import pictures
-
-    posted = []
+    posted = _read_views(event, views, settings)
     posted_codes = frozenset(views or ())
-    if views:
-        # The codes are checked when the views are stored, by the query that locks the stickies
-        # (here when pictures are not kept).
-        posted = pictures.read_posted_views(
-            event=event,
-            files={code: data for code, (data, _) in views.items()},
-            scores={code: score for code, (_, score) in views.items()},
-            check_issued=not settings.picture_dir,
-        )
     image = turns.run(read_photo, photo) if photo is not None else None
     result = None
     if observations is None:
@@ -332,13 +321,7 @@ def _check(
     elif hasattr(observations, "to_dict"):
         result = observations  # a scanner.ScanResult
         observations = result.to_dict()
-    if isinstance(observations, Observations):
-        if scan_id is not None and observations.scan_id != scan_id:
-            raise InvalidScan("the scan id and the observations' scan id differ")
-    elif isinstance(observations, Mapping) and scan_id is not None:
-        observations = parse_observations({**observations, "scan_id": scan_id})
-    else:
-        observations = parse_observations(observations)
+    observations = _parsed(observations, scan_id)
     if pending is not None and settings.picture_dir:
         posted += pictures.load_pending_views(settings.pending_store, pending)
     elif image is not None and result is not None and settings.picture_dir:
@@ -353,6 +336,30 @@ def _check(
         views=posted,
         posted=posted_codes,
     )
+
+
+def _read_views(event: Event, views, settings: ScanSettings) -> list:
+    """Read the views a camera cut itself; their codes are checked when the views are stored, by
+    the query that locks the stickies (here when pictures are not kept)."""
+    if not views:
+        return []
+    return pictures.read_posted_views(
+        event=event,
+        files={code: data for code, (data, _) in views.items()},
+        scores={code: score for code, (_, score) in views.items()},
+        check_issued=not settings.picture_dir,
+    )
+
+
+def _parsed(observations, scan_id: str | None) -> Observations:
+    """Return the observations parsed, under ``scan_id`` when one is given."""
+    if isinstance(observations, Observations):
+        if scan_id is not None and observations.scan_id != scan_id:
+            raise InvalidScan("the scan id and the observations' scan id differ")
+        return observations
+    if isinstance(observations, Mapping) and scan_id is not None:
+        return parse_observations({**observations, "scan_id": scan_id})
+    return parse_observations(observations)
 
 
 def _store_pictures(
@@ -376,8 +383,6 @@ def _store_pictures(
 
 def _cut_views(event: Event, image, result, *, turns: ScanTurns) -> list:
     """Cut the views of the stickies a scan read out of its photo, in ``turns``."""
-    from app.services import pictures
-
     # The manifest is read here: the cutting may run in another thread, without the database.
     manifest = build_manifest(event)
     return turns.run(pictures.cut_views, event=event, image=image, result=result, manifest=manifest)
@@ -485,8 +490,6 @@ def _preview(*, event: Event, photo: bytes, settings: ScanSettings, decoder: str
     changes = preview_scan(
         event=event, observations=parse_observations(body), remove_after=settings.remove_after
     )
-    from app.services import pictures
-
     views = _cut_views(event, image, result, turns=turns)
     store = settings.pending_store
     written: list[Stored | Path] = []

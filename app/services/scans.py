@@ -259,21 +259,23 @@ def _resolve(event: Event, observations: Observations, layout: Layout):
     if len(set(codes)) != len(codes):
         raise InvalidScan("a code appears twice in one scan")
     check_size(event, observations, layout=layout, issued_at_least=len(found))
-    seen = []
-    for obs in observations.stickies:
-        if obs.room is not None:
-            if obs.room not in rooms:
-                raise InvalidScan(f"unknown room {obs.room!r}")
-            if obs.slot not in slots:
-                raise InvalidScan(f"unknown slot {obs.slot!r}")
-            seen.append((found[obs.code], rooms[obs.room], slots[obs.slot]))
-        else:
-            seen.append((found[obs.code], None, None))
+    seen = [_seen_cell(obs, found[obs.code], layout) for obs in observations.stickies]
     for room, slot in observations.hidden_cells:
         if room not in rooms or slot not in slots:
             raise InvalidScan(f"unknown hidden cell [{room!r}, {slot!r}]")
     hidden = {(rooms[r], slots[s]) for r, s in observations.hidden_cells}
     return seen, hidden, on_board
+
+
+def _seen_cell(obs: SeenObservation, sticky: Sticky, layout: Layout) -> tuple:
+    """Return a seen sticky with its cell's room and slot ids (None, None off the grid)."""
+    if obs.room is None:
+        return sticky, None, None
+    if obs.room not in layout.rooms:
+        raise InvalidScan(f"unknown room {obs.room!r}")
+    if obs.slot not in layout.slots:
+        raise InvalidScan(f"unknown slot {obs.slot!r}")
+    return sticky, layout.rooms[obs.room], layout.slots[obs.slot]
 
 
 def find_scan(event: Event, scan_id: str) -> Scan | None:

@@ -335,17 +335,7 @@ def sticky(code: str):
     if request.method == "POST":
         return _claim(sticky)
     if not sticky.is_claimed:
-        refusal = _key_refusal(sticky)
-        if refusal is not None:
-            return refusal
-        form = _form_for(sticky)
-        # What the wall shows, read by a person or by text recognition, starts the title.
-        start = sticky.title or sticky.suggested_title or ""
-        if sticky.kind == StickyKind.SESSION:
-            form.title.data = start
-        else:
-            form.name.data = start
-        return _private(render_template("claim.html", sticky=sticky, form=form))
+        return _key_refusal(sticky) or _claim_page(sticky)
     edit_link = session.pop("new_edit_link", None)
     can_edit = _can_edit(sticky)
     interested = sticky.kind == StickyKind.SESSION and sticky_service.is_interested(
@@ -408,6 +398,18 @@ def _sticky_page(sticky, *, can_edit: bool, interested: bool, edit_link: str | N
         return render_template("session.html", **context)
     context["hosted"] = sticky_service.sessions_hosted_by(sticky)
     return render_template("person.html", **context)
+
+
+def _claim_page(sticky):
+    """The claim form of a blank sticky; what the wall shows, read by a person or by text
+    recognition, starts the title."""
+    form = _form_for(sticky)
+    start = sticky.title or sticky.suggested_title or ""
+    if sticky.kind == StickyKind.SESSION:
+        form.title.data = start
+    else:
+        form.name.data = start
+    return _private(render_template("claim.html", sticky=sticky, form=form))
 
 
 def _key_refusal(sticky):
