@@ -607,11 +607,6 @@ def read_posted_views(
     (docs/contracts.md). Nothing is stored here. `check_issued=False` leaves the codes to
     ``store_views(must_be_issued=...)``, which reads the stickies anyway (scan ingest).
     """
-    import cv2
-    import numpy as np
-
-    import scanner
-
     for code in sorted(set(files) | set(scores)):
         if not files.get(code):
             raise InvalidView(f"the view of {code} has no image (a file field view.{code})")
@@ -624,46 +619,50 @@ def read_posted_views(
             )
         )
         _refuse_unknown(set(files) - issued)
-    views = []
-    for code in sorted(files):
-        data = files[code]
-        if len(data) > max_bytes:
-            raise InvalidView(
-                f"the view of {code} is {len(data)} bytes; at most {max_bytes} bytes per view"
-            )
-        is_jpeg = data.startswith(b"\xff\xd8\xff")
-        if not (is_jpeg or data.startswith(b"\x89PNG\r\n\x1a\n")):
-            raise InvalidView(f"the view of {code} is not a JPEG or PNG image")
-        what = f"the view of {code}"
-        try:
-            # The header is enough to check a JPEG, which is decoded only if it is kept; a PNG
-            # is decoded only once its header's size is within the limits.
-            header = scanner.read_header(data, what=what)
-        except scanner.ScanError:
-            raise InvalidView(f"{what} is not a readable image") from None
-        if is_jpeg and header.mode not in ("RGB", "L"):
+    return [_posted_view(code, files[code], scores[code], max_bytes) for code in sorted(files)]
+
+
+def _posted_view(code: str, data: bytes, score: dict, max_bytes: int) -> View:
+    """Check one posted view's bytes and score; raise InvalidView naming the fault."""
+    import cv2
+    import numpy as np
+
+    import scanner
+
+    what = f"the view of {code}"
+    if len(data) > max_bytes:
+        raise InvalidView(f"{what} is {len(data)} bytes; at most {max_bytes} bytes per view")
+    is_jpeg = data.startswith(b"\xff\xd8\xff")
+    if not (is_jpeg or data.startswith(b"\x89PNG\r\n\x1a\n")):
+        raise InvalidView(f"{what} is not a JPEG or PNG image")
+    try:
+        # The header is enough to check a JPEG, which is decoded only if it is kept; a PNG
+        # is decoded only once its header's size is within the limits.
+        header = scanner.read_header(data, what=what)
+    except scanner.ScanError:
+        raise InvalidView(f"{what} is not a readable image") from None
+    if is_jpeg and header.mode not in ("RGB", "L"):
+        raise InvalidView(f"{what} is not a readable image")
+    try:
+        scanner.check_size(
+            header.width,
+            header.height,
+            what=what,
+            max_pixels=MAX_VIEW_PIXELS,
+            min_side=MIN_VIEW_SIDE,
+        )
+    except scanner.ScanError as exc:
+        raise InvalidView(str(exc)) from None
+    image = None
+    if not is_jpeg:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
             raise InvalidView(f"{what} is not a readable image")
-        try:
-            scanner.check_size(
-                header.width,
-                header.height,
-                what=what,
-                max_pixels=MAX_VIEW_PIXELS,
-                min_side=MIN_VIEW_SIDE,
-            )
-        except scanner.ScanError as exc:
-            raise InvalidView(str(exc)) from None
-        image = None
-        if not is_jpeg:
-            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-            if image is None:
-                raise InvalidView(f"the view of {code} is not a readable image")
-        try:
-            score = scanner.ViewScore.from_dict(scores[code])
-        except ValueError as exc:
-            raise InvalidView(f"the view of {code}: {exc}") from None
-        views.append(View(code=code, image=image, score=score, jpeg=data if is_jpeg else None))
-    return views
+    try:
+        view_score = scanner.ViewScore.from_dict(score)
+    except ValueError as exc:
+        raise InvalidView(f"{what}: {exc}") from None
+    return View(code=code, image=image, score=view_score, jpeg=data if is_jpeg else None)
 
 
 # -- showing and transcribing ---------------------------------------------------------------------
