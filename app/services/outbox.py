@@ -18,9 +18,11 @@ the delivery worker calls on every round) and an organizer's announcement (``not
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from app.effects import Effect, after_commit
 from app.extensions import db
@@ -206,26 +208,39 @@ def note_starting(*, now: dt.datetime | None = None, lead=STARTING_LEAD) -> list
             )
         ).all()
         for sticky in stickies:
-            start = slot.start_dt.isoformat()
-            told = db.session.scalar(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.sticky_id == sticky.id,
-                    OutboxMessage.type == MessageType.STARTING,
-                    OutboxMessage.data["start_dt"].as_string() == start,
-                )
-            )
-            if told is None:
-                data = {**sticky_data(sticky), "start_dt": start}
-                written.append(
-                    _write(
-                        event_id=sticky.event_id,
-                        sticky_id=sticky.id,
-                        type=MessageType.STARTING,
-                        data=data,
-                        now=now,
-                    )
-                )
+            message = _note_starting(sticky, slot, now)
+            if message is not None:
+                written.append(message)
     return written
+
+
+def _note_starting(sticky: Sticky, slot: Slot, now: dt.datetime) -> OutboxMessage | None:
+    """Write a session's "starting" news for this slot start, unless it is written already.
+
+    Its id is made from the session and the start, so that two workers writing it at once make
+    one message: the second one's insert fails, in a savepoint of its own, and is let go.
+    """
+    start = slot.start_dt.isoformat()
+    seed = f"{sticky.id}:{start}".encode()
+    message_id = "msg_start_" + hashlib.sha256(seed).hexdigest()[:24]
+    if db.session.scalar(select(OutboxMessage.id).filter_by(message_id=message_id)) is not None:
+        return None
+    message = OutboxMessage(
+        message_id=message_id,
+        event_id=sticky.event_id,
+        sticky_id=sticky.id,
+        type=MessageType.STARTING,
+        data={**sticky_data(sticky), "start_dt": start},
+        created_dt=now,
+        changed_dt=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        return None
+    after_commit(Effect.OUTBOX_MESSAGE, message_id)
+    return message
 
 
 def withdraw(*, sticky: Sticky, type: MessageType) -> int:
