@@ -6,11 +6,17 @@ the writing area only: a `WritingArea` holds it as fractions of the sticky's wid
 computed from the template's millimetres by `writing_area`, so that this module needs no template
 table of its own.
 
+Reading goes: the writing area is cut out and divided by the paper's brightness; what the blank
+sticky shows was printed is taken away when a blank is given (`drop_print`); the area is scaled
+to READ_PX_PER_MM and read; the pieces are put back into lines of writing (`reading_lines`).
+Several views of one sticky can be read and voted (`read_views`).
+
 Engines run offline with the models inside their packages; nothing is downloaded:
 
 - `rapidocr`: RapidOCR 3 (PP-OCRv6 small detection and recognition, ONNX Runtime); the default,
-  chosen by benchmarks/ocr_bench.py (benchmarks/OCR.md).
-- `rapidocr-v4`: rapidocr_onnxruntime 1.4 (PP-OCRv4); only for the benchmark.
+  chosen on 2026-12-01 by an earlier benchmarks/ocr_bench.py against the two below; the current
+  one measures it (benchmarks/OCR.md).
+- `rapidocr-v4`: rapidocr_onnxruntime 1.4 (PP-OCRv4); kept for comparison.
 - `tesseract`: the `tesseract` program from Debian's tesseract-ocr with its English LSTM model.
 
 Engines are imported lazily inside functions. A missing engine or a failing one makes
