@@ -682,8 +682,13 @@ def test_readme_test_lines_add_the_test_stack_and_run_pytest():
     assert {"chromium", "chromium-driver", "postgresql", "redis-server"} <= _apt_packages(
         testing[0]
     )
-    assert testing[0].endswith(
+    assert (
         ".venv/bin/pip install -q uv && .venv/bin/uv pip install -q --compile-bytecode "
         "--python .venv/bin/python -e '.[test]'"
+    ) in testing[0]
+    # The Matrix hook tests' homeserver, in an environment of its own.
+    assert testing[0].endswith(
+        ".venv/bin/uv venv -q --allow-existing .venv-synapse -p /usr/bin/python3 && "
+        ".venv/bin/uv pip install -q --python .venv-synapse/bin/python 'matrix-synapse>=1.100'"
     )
     assert testing[1] == ".venv/bin/python -m pytest"
