@@ -37,18 +37,7 @@ def annotate(image: Any, result: ScanResult) -> np.ndarray:
     marker = float(np.median(sides)) if sides else 30.0 * unit
     font_scale = float(np.clip(marker / 60.0, 0.35, 2.5))
     text_thick = max(1, round(font_scale * 2))
-    if result.cells:
-        shade = out.copy()
-        for cell in result.cells:
-            if cell.hidden:
-                cv2.fillPoly(shade, [_pts(cell.quad)], HIDDEN)
-        cv2.addWeighted(shade, 0.35, out, 0.65, 0, dst=out)
-        for cell in result.cells:
-            cv2.polylines(out, [_pts(cell.quad)], True, GRID, max(1, thick // 2), cv2.LINE_AA)
-        for cell in result.cells:
-            if cell.hidden:
-                x, y = np.mean(cell.quad, axis=0)
-                _label(out, cell.reason, (x, y), HIDDEN, font_scale * 0.8, text_thick, centre=True)
+    _draw_cells(out, result, thick, font_scale, text_thick)
     if result.board_quad is not None:
         cv2.polylines(out, [_pts(result.board_quad)], True, BOARD, thick * 2, cv2.LINE_AA)
     for c in result.codes:
@@ -64,33 +53,52 @@ def annotate(image: Any, result: ScanResult) -> np.ndarray:
     line = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, font_scale, text_thick)[0][1] * 1.6
     for s in result.stickies:
         colour = PLACED if s.room is not None else OFF_GRID
-        centre = (round(s.x), round(s.y))
-        cv2.circle(out, centre, dot, colour, -1, cv2.LINE_AA)
-        cv2.circle(out, centre, dot, (255, 255, 255), max(1, dot // 4), cv2.LINE_AA)
         where = (
             f"{s.room} {s.slot[11:16] or s.slot}" if s.room is not None and s.slot else "off grid"
         )
         code = s.code if s.via == "marker" else f"{s.code} (QR)"
-        below = s.y + dot + line
-        _label(out, code, (s.x, below), colour, font_scale, text_thick, centre=True)
-        _label(out, where, (s.x, below + line), colour, font_scale * 0.85, text_thick, centre=True)
+        _pin(out, (s.x, s.y), (code, where), colour, dot, line, font_scale, text_thick)
     for u in result.unplaced:
-        centre = (round(u.x), round(u.y))
-        cv2.circle(out, centre, dot, UNPLACED, -1, cv2.LINE_AA)
-        cv2.circle(out, centre, dot, (255, 255, 255), max(1, dot // 4), cv2.LINE_AA)
-        below = u.y + dot + line
-        _label(out, f"{u.code}?", (u.x, below), UNPLACED, font_scale, text_thick, centre=True)
-        _label(
+        _pin(
             out,
-            "not placed",
-            (u.x, below + line),
+            (u.x, u.y),
+            (f"{u.code}?", "not placed"),
             UNPLACED,
-            font_scale * 0.85,
+            dot,
+            line,
+            font_scale,
             text_thick,
-            centre=True,
         )
     _headline(out, _headline_text(result), unit=unit, scale=font_scale * 1.2, thick=text_thick)
     return out
+
+
+def _draw_cells(out, result: ScanResult, thick: int, font_scale: float, text_thick: int) -> None:
+    """Draw the grid's cells, the hidden ones shaded and labelled with the reason."""
+    if not result.cells:
+        return
+    shade = out.copy()
+    for cell in result.cells:
+        if cell.hidden:
+            cv2.fillPoly(shade, [_pts(cell.quad)], HIDDEN)
+    cv2.addWeighted(shade, 0.35, out, 0.65, 0, dst=out)
+    for cell in result.cells:
+        cv2.polylines(out, [_pts(cell.quad)], True, GRID, max(1, thick // 2), cv2.LINE_AA)
+    for cell in result.cells:
+        if cell.hidden:
+            x, y = np.mean(cell.quad, axis=0)
+            _label(out, cell.reason, (x, y), HIDDEN, font_scale * 0.8, text_thick, centre=True)
+
+
+def _pin(out, at, words, colour, dot: int, line: float, font_scale: float, text_thick: int):
+    """Draw a dot at a sticky's centre with its two lines of words below it."""
+    x, y = at
+    centre = (round(x), round(y))
+    cv2.circle(out, centre, dot, colour, -1, cv2.LINE_AA)
+    cv2.circle(out, centre, dot, (255, 255, 255), max(1, dot // 4), cv2.LINE_AA)
+    below = y + dot + line
+    _label(out, words[0], (x, below), colour, font_scale, text_thick, centre=True)
+    _label(out, words[1], (x, below + line), colour, font_scale * 0.85, text_thick, centre=True)
 
 
 def _headline_text(result: ScanResult) -> str:

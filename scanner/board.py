@@ -118,48 +118,72 @@ def complete_quad(
     squares = [np.asarray(q, dtype=np.float64).reshape(4, 2) for q in extent]
     if len(squares) < 4:
         return None, "corner markers missing and too few markers to rebuild them"
+    m = _wall_plane(corners, squares)
+    if m is None:
+        return None, "corner markers missing and the markers do not agree on the wall's plane"
+    r = {n: _apply(m, [corners[n]])[0] for n in seen}
+    axis = _axis_from_corners(r)
+    if axis is None:
+        axis = _axis_from_cards(m, upright, header_groups)
+    if axis is None:
+        return None, "corner markers missing and nothing shows the board's axes"
+    ang = float(np.arctan2(axis[1], axis[0]))
+    cs, sn = np.cos(-ang), np.sin(-ang)
+    rot = np.array([[cs, -sn, 0], [sn, cs, 0], [0, 0, 1]])
+    return _outline(rot @ m, corners, seen, squares)
+
+
+def _wall_plane(corners, squares: list[np.ndarray]) -> np.ndarray | None:
+    """Return the homography that makes every marker square (the wall plane up to a similarity),
+    or None when the markers do not agree on it."""
     allp = np.vstack(squares + [np.array(list(corners.values()), dtype=np.float64).reshape(-1, 2)])
     c = allp.mean(axis=0)
     s = max(float(np.ptp(allp, axis=0).max()), 1.0) / 2
     norm = np.array([[1 / s, 0, -c[0] / s], [0, 1 / s, -c[1] / s], [0, 0, 1]])
     rect, spread = _rectify([_apply(norm, q) for q in squares])
     if rect is None or spread > 0.08:
-        return None, "corner markers missing and the markers do not agree on the wall's plane"
-    m = rect @ norm
-    r = {n: _apply(m, [corners[n]])[0] for n in seen}
-    # The board's x axis in the rectified plane.
-    pairs_x = [("tl", "tr"), ("bl", "br")]
-    pairs_y = [("tl", "bl"), ("tr", "br")]
+        return None
+    return rect @ norm
+
+
+def _axis_from_corners(r: dict[str, np.ndarray]) -> np.ndarray | None:
+    """Return the board's x axis in the rectified plane from two seen corners of one edge."""
     axis = None
-    for a_, b_ in pairs_x:
+    for a_, b_ in (("tl", "tr"), ("bl", "br")):
         if a_ in r and b_ in r:
             axis = r[b_] - r[a_]
-    for a_, b_ in pairs_y:
+    for a_, b_ in (("tl", "bl"), ("tr", "br")):
         if axis is None and a_ in r and b_ in r:
             d = r[b_] - r[a_]
             axis = np.array([d[1], -d[0]])
-    if axis is None:
-        tops = [_apply(m, q[1:2])[0] - _apply(m, q[0:1])[0] for q in upright]
-        tops += [_apply(m, q[2:3])[0] - _apply(m, q[3:4])[0] for q in upright]
-        for g in header_groups:
-            g = np.asarray(g, dtype=np.float64).reshape(-1, 2)
-            if len(g) >= 2:
-                gr = _apply(m, g)
-                d = gr[-1] - gr[0]
-                if tops and abs(d @ np.mean(tops, axis=0)) < 0.7 * np.linalg.norm(
-                    d
-                ) * np.linalg.norm(np.mean(tops, axis=0)):
-                    d = np.array([d[1], -d[0]])  # a column of cards: turn it to the x axis
-                tops.append(
-                    d / max(np.linalg.norm(d), 1e-12) * np.linalg.norm(tops[0]) if tops else d
-                )
-        if not tops:
-            return None, "corner markers missing and nothing shows the board's axes"
-        axis = np.mean([t / max(np.linalg.norm(t), 1e-12) for t in tops], axis=0)
-    ang = float(np.arctan2(axis[1], axis[0]))
-    cs, sn = np.cos(-ang), np.sin(-ang)
-    rot = np.array([[cs, -sn, 0], [sn, cs, 0], [0, 0, 1]])
-    full = rot @ m
+    return axis
+
+
+def _axis_from_cards(m: np.ndarray, upright, header_groups) -> np.ndarray | None:
+    """Return the board's x axis from the cards taped upright and the rows of header cards."""
+    tops = [_apply(m, q[1:2])[0] - _apply(m, q[0:1])[0] for q in upright]
+    tops += [_apply(m, q[2:3])[0] - _apply(m, q[3:4])[0] for q in upright]
+    for g in header_groups:
+        g = np.asarray(g, dtype=np.float64).reshape(-1, 2)
+        if len(g) < 2:
+            continue
+        gr = _apply(m, g)
+        d = gr[-1] - gr[0]
+        if tops and abs(d @ np.mean(tops, axis=0)) < 0.7 * np.linalg.norm(d) * np.linalg.norm(
+            np.mean(tops, axis=0)
+        ):
+            d = np.array([d[1], -d[0]])  # a column of cards: turn it to the x axis
+        tops.append(d / max(np.linalg.norm(d), 1e-12) * np.linalg.norm(tops[0]) if tops else d)
+    if not tops:
+        return None
+    return np.mean([t / max(np.linalg.norm(t), 1e-12) for t in tops], axis=0)
+
+
+def _outline(
+    full: np.ndarray, corners, seen: list[str], squares: list[np.ndarray]
+) -> tuple[np.ndarray | None, str | None]:
+    """Return the board's outline in the photo: a rectangle in the board's own axes (``full``)
+    through the seen corners, reaching just past the farthest marker where corners are missing."""
     r = {n: _apply(full, [corners[n]])[0] for n in seen}
     marks = _apply(full, np.vstack(squares))
     lo, hi = marks.min(axis=0), marks.max(axis=0)

@@ -161,6 +161,15 @@ def _in_order(t: dict[int, float]) -> tuple[dict[int, float], list[int]]:
 
 
 def _axis(seen: dict[int, float], n: int, other_line: float | None) -> Axis:
+    centres, status = _centres(seen, n, other_line)
+    lo, hi = _bounds(centres, other_line)
+    return Axis(centres=tuple(centres), lo=tuple(lo), hi=tuple(hi), status=tuple(status))
+
+
+def _centres(
+    seen: dict[int, float], n: int, other_line: float | None
+) -> tuple[list[float], list[str]]:
+    """Return each column's (or row's) centre and how it is known, from the headers seen."""
     centres = [0.0] * n
     status = [UNKNOWN] * n
     idx = sorted(seen)
@@ -191,20 +200,23 @@ def _axis(seen: dict[int, float], n: int, other_line: float | None) -> Axis:
     else:
         # No header at all: a unit spacing keeps the geometry finite; everything is unknown.
         centres = [float(i) for i in range(n)]
-    lo, hi = [0.0] * n, [0.0] * n
-    for i in range(n):
-        if n == 1:
-            half = abs(centres[0] - other_line) / 2 if other_line is not None else 0.0
-            lo[i], hi[i] = centres[0] - half, centres[0] + half
-            continue
-        lo[i] = (
-            (centres[i - 1] + centres[i]) / 2
-            if i > 0
-            else centres[0] - (centres[1] - centres[0]) / 2
-        )
-        hi[i] = (
-            (centres[i] + centres[i + 1]) / 2
-            if i < n - 1
-            else centres[-1] + (centres[-1] - centres[-2]) / 2
-        )
-    return Axis(centres=tuple(centres), lo=tuple(lo), hi=tuple(hi), status=tuple(status))
+    return centres, status
+
+
+def _bounds(centres: list[float], other_line: float | None) -> tuple[list[float], list[float]]:
+    """Return each column's edges: halfway to its neighbours, as wide again at the ends."""
+    n = len(centres)
+    if n == 1:
+        half = abs(centres[0] - other_line) / 2 if other_line is not None else 0.0
+        return [centres[0] - half], [centres[0] + half]
+    lo = [
+        (centres[i - 1] + centres[i]) / 2 if i > 0 else centres[0] - (centres[1] - centres[0]) / 2
+        for i in range(n)
+    ]
+    hi = [
+        (centres[i] + centres[i + 1]) / 2
+        if i < n - 1
+        else centres[-1] + (centres[-1] - centres[-2]) / 2
+        for i in range(n)
+    ]
+    return lo, hi

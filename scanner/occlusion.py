@@ -62,15 +62,7 @@ def occluded_cells(
     rect = small_frame.warp(small, to_out, (out_w, out_h), flags=cv2.INTER_LINEAR)
     sat, val = _saturation_value(rect)
 
-    mask = np.zeros((out_h, out_w), np.uint8)
-    unit = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=np.float64)
-    for r in reads:
-        ex, ey = (
-            r.axes if r.axes is not None else (np.array([r.side, 0.0]), np.array([0.0, r.side]))
-        )
-        # The sticky is square in the marker's frame, turned with it.
-        box = (r.centre + offsets * (unit[:, :1] * ex + unit[:, 1:] * ey)) * scale
-        cv2.fillConvexPoly(mask, np.round(box).astype(np.int32), 255)
+    mask = _read_stickies(reads, offsets, scale, (out_h, out_w))
 
     # The board's own brightness near each cell: the bright end of a wide neighbourhood.
     widths = np.subtract(grid.columns.hi, grid.columns.lo)
@@ -158,6 +150,20 @@ def occluded_cells(
             elif c > COVERED_FRACTION or t > detail_limit:
                 out[(col, row)] = UNREAD
     return out
+
+
+def _read_stickies(reads: Sequence, offsets: float, scale: float, shape) -> np.ndarray:
+    """Return the rectified copy's mask (255) of the stickies that were read."""
+    mask = np.zeros(shape, np.uint8)
+    unit = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=np.float64)
+    for r in reads:
+        ex, ey = (
+            r.axes if r.axes is not None else (np.array([r.side, 0.0]), np.array([0.0, r.side]))
+        )
+        # The sticky is square in the marker's frame, turned with it.
+        box = (r.centre + offsets * (unit[:, :1] * ex + unit[:, 1:] * ey)) * scale
+        cv2.fillConvexPoly(mask, np.round(box).astype(np.int32), 255)
+    return mask
 
 
 def _inside(

@@ -167,7 +167,6 @@ def scan(
 
 
 def _scan_photos(ctx, photos, as_json, annotate, manifest_path, decoder, all_codes, apply_):
-
     import scanner
 
     manifest = None if all_codes else _load_manifest(ctx, manifest_path)
@@ -176,19 +175,10 @@ def _scan_photos(ctx, photos, as_json, annotate, manifest_path, decoder, all_cod
         try:
             image = scanner.load_image(photo)
             if all_codes:
-                dictionary = "DICT_4X4_1000"
-                codes = scanner.decode_all(image, decoder=decoder, marker_dictionary=dictionary)
-                payload = {
-                    "codes": [
-                        {"text": c.text, "via": c.via, "x": round(c.x, 1), "y": round(c.y, 1)}
-                        for c in codes
-                    ]
-                }
-                _emit(
+                _emit_codes(
                     photo,
-                    payload,
+                    scanner.decode_all(image, decoder=decoder, marker_dictionary="DICT_4X4_1000"),
                     as_json,
-                    lines=[f"{c.text}  ({c.via} at {c.x:.0f},{c.y:.0f})" for c in codes],
                 )
                 continue
             result = scanner.scan(image, manifest, decoder=decoder)
@@ -196,19 +186,7 @@ def _scan_photos(ctx, photos, as_json, annotate, manifest_path, decoder, all_cod
             failed += 1
             click.echo(f"{photo}: {exc}", err=True)
             continue
-        payload = result.to_dict()
-        if as_json:
-            # Where the scan's time went, stage by stage (scanner.timing); not part of the
-            # scan-result contract that cameras post.
-            payload["timings"] = result.timings_dict()
-        lines = [
-            f"{s['code']}  {s['room'] or 'off grid'}  {s['slot'] or ''}  ({s['via']})"
-            for s in payload["stickies"]
-        ]
-        lines += [f"hidden: {room} {slot}" for room, slot in payload["hidden_cells"]]
-        lines += [f"warning: {w}" for w in payload["warnings"]]
-        if not payload["board_found"]:
-            lines.insert(0, "board not found")
+        payload, lines = _result_lines(result, as_json)
         if apply_:
             applied = _apply(ctx, photo, result)
             lines += _applied_lines(applied)
@@ -220,6 +198,35 @@ def _scan_photos(ctx, photos, as_json, annotate, manifest_path, decoder, all_cod
             click.echo(f"annotated: {target}", err=True)
     if failed:
         ctx.exit(1)
+
+
+def _emit_codes(photo, codes, as_json: bool) -> None:
+    """Print every code found in a photo (``--all-codes``)."""
+    payload = {
+        "codes": [
+            {"text": c.text, "via": c.via, "x": round(c.x, 1), "y": round(c.y, 1)} for c in codes
+        ]
+    }
+    lines = [f"{c.text}  ({c.via} at {c.x:.0f},{c.y:.0f})" for c in codes]
+    _emit(photo, payload, as_json, lines=lines)
+
+
+def _result_lines(result, as_json: bool) -> tuple[dict, list[str]]:
+    """Return a scan's JSON and its lines for people: each sticky, hidden cell and warning."""
+    payload = result.to_dict()
+    if as_json:
+        # Where the scan's time went, stage by stage (scanner.timing); not part of the
+        # scan-result contract that cameras post.
+        payload["timings"] = result.timings_dict()
+    lines = [
+        f"{s['code']}  {s['room'] or 'off grid'}  {s['slot'] or ''}  ({s['via']})"
+        for s in payload["stickies"]
+    ]
+    lines += [f"hidden: {room} {slot}" for room, slot in payload["hidden_cells"]]
+    lines += [f"warning: {w}" for w in payload["warnings"]]
+    if not payload["board_found"]:
+        lines.insert(0, "board not found")
+    return payload, lines
 
 
 def _apply(ctx: click.Context, photo: str, result) -> dict:
