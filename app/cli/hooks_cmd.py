@@ -33,7 +33,11 @@ def hooks() -> None:
     "session.moved, session.removed, session.over_capacity, session.starting, announcement "
     "[default: all].",
 )
-@click.option("--room", metavar="ROOM", help="Matrix: the room's id, which starts with ! (in Element: room settings, Advanced).")
+@click.option(
+    "--room",
+    metavar="ROOM",
+    help="Matrix: the room's id, which starts with ! (in Element: room settings, Advanced).",
+)
 @click.option(
     "--token",
     envvar="OPENSPACES_MATRIX_TOKEN",
@@ -42,7 +46,9 @@ def hooks() -> None:
 )
 @pass_app
 @fail_on_service_error
-def hooks_add(app, url: str, format_: str, events: str, room: str | None, token: str | None) -> None:
+def hooks_add(
+    app, url: str, format_: str, events: str, room: str | None, token: str | None
+) -> None:
     """Add a hook that URL gets board news at. A standard hook's signing secret is printed last.
 
     The secret (``whsec_...``, Standard Webhooks) is stored as it is, since every delivery is

@@ -54,7 +54,10 @@ def followed_ics(feed_key: str):
     event = current_event_or_404()
     follower = following.follower_by_key(feed_key)
     if follower is None:
-        abort(404, description="There is no such calendar. Mark a session “I'm interested” to get one.")
+        abort(
+            404,
+            description="There is no such calendar. Mark a session “I'm interested” to get one.",
+        )
     response = _download(
         export_service.followed_calendar(event=event, follower=follower),
         mimetype="text/calendar",

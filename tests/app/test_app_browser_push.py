@@ -65,7 +65,10 @@ def test_push_message_shows_as_a_notification_that_a_newer_one_of_the_session_re
     cdp = context.new_cdp_session(page)
     registration = registration_id(page, cdp, f"{live_server.url}/")
     url = f"{live_server.url}/s/{code}"
-    for body in ("“Rust for Pythonistas” is now in Hall B", "“Rust for Pythonistas” is now in Hall A"):
+    for body in (
+        "“Rust for Pythonistas” is now in Hall B",
+        "“Rust for Pythonistas” is now in Hall A",
+    ):
         news = {"title": "Session moved", "body": body, "url": url, "tag": code}
         cdp.send(
             "ServiceWorker.deliverPushMessage",

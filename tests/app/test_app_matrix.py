@@ -85,7 +85,9 @@ rc_message: {{per_second: 100, burst_count: 100}}
         command = [str(python), "-m", "synapse.app.homeserver", "-c", str(config)]
         subprocess.run([*command, "--generate-keys"], check=True, capture_output=True, cwd=folder)
         self.log = (folder / "synapse.out").open("wb")
-        self.process = subprocess.Popen(command, cwd=folder, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, cwd=folder, stdout=self.log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -152,7 +154,9 @@ def test_matrix_hook_posts_each_settled_change_to_a_real_room_once(
     body = {
         "scan_id": "cam-1",
         "board_found": True,
-        "stickies": [{"code": s.code, "room": "Hall A", "slot": "2026-09-26T10:00", "via": "marker"}],
+        "stickies": [
+            {"code": s.code, "room": "Hall A", "slot": "2026-09-26T10:00", "via": "marker"}
+        ],
     }
     assert post(body).status_code == 201
     now = utcnow() + dt.timedelta(seconds=1)

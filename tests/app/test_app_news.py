@@ -255,9 +255,7 @@ def test_news_page_adds_a_hook_showing_its_secret_once_and_announces(
     assert (message.type, message.data) == (MessageType.ANNOUNCEMENT, {"text": "Doors close at 6"})
 
 
-def test_news_page_refuses_a_matrix_hook_without_a_room_and_keeps_the_form(
-    organizer_client, event
-):
+def test_news_page_refuses_a_matrix_hook_without_a_room_and_keeps_the_form(organizer_client, event):
     page = organizer_client.post(
         "/admin/news/hooks",
         data={"hook-url": "https://matrix.example.org", "hook-format": "matrix"},

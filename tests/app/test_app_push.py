@@ -175,9 +175,10 @@ def test_push_announcement_reaches_every_subscription_and_a_gone_one_is_dropped(
     note_announcement(event=event, text="Lunch is served")
     db.session.commit()
     assert deliver() == 2
-    notices = [phones[int(path.rsplit("/", 1)[1])].read(body) for (_, body), (_, path) in zip(
-        push_service.received, push_service.requests, strict=True
-    )]
+    notices = [
+        phones[int(path.rsplit("/", 1)[1])].read(body)
+        for (_, body), (_, path) in zip(push_service.received, push_service.requests, strict=True)
+    ]
     assert {(n["title"], n["body"], n["url"]) for n in notices} == {
         ("Announcement", "Lunch is served", None)
     }
