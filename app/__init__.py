@@ -89,9 +89,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Set by `openspaces serve --behind-proxy`: trust one proxy's X-Forwarded-* headers.
         BEHIND_PROXY=os.environ.get("OPENSPACES_BEHIND_PROXY", "") not in ("", "0"),
         PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 30,
-        # Board news (app.services.outbox) is told once a sticky has not changed for this long,
-        # so that a sticky flickering in and out of view, or an undone scan, says nothing twice.
-        OUTBOX_SETTLE_S=20.0,
+        # Board news (app.services.outbox) is told once a sticky has not changed for this long
+        # (a removal: the second), so that a sticky flickering in and out of view, or an undone
+        # scan, says nothing twice.
+        OUTBOX_SETTLE_S=5.0,
+        OUTBOX_REMOVAL_SETTLE_S=60.0,
         # Webhooks (app.services.webhooks): one delivery thread per server process (False, or
         # OPENSPACES_WEBHOOK_DELIVERY=0: none, as in the tests, which deliver by hand); tries per
         # message and hook, the wait before the second try (doubling each time), and how long one

@@ -6,7 +6,8 @@ change and its message commit, or roll back, together; nothing is lost when a pr
 app.services.webhooks delivers what the database holds.
 
 Changes settle before they are told: a message is released to the hooks only once its sticky has
-not changed for ``OUTBOX_SETTLE_S`` seconds (``release_settled``). Until then a newer change of the
+not changed for ``OUTBOX_SETTLE_S`` seconds (5), a removal for ``OUTBOX_REMOVAL_SETTLE_S`` (60;
+``release_settled``). Until then a newer change of the
 same sticky replaces it (``note_change``), so a sticky flickering in and out of view, or a scan that
 is undone, does not spam the receivers: they hear of the state that settled, once. A session that
 outgrew its room (app.services.capacity) settles the same way, on its own.
@@ -40,7 +41,10 @@ from app.models import (
 )
 from app.services import ServiceError
 
-DEFAULT_SETTLE_S = 20.0
+# A new session, a move or a title is told once it has held this long; a sticky gone from the
+# wall only after a minute, since a sticky flickering out of view and back is the usual spam.
+DEFAULT_SETTLE_S = 5.0
+DEFAULT_REMOVAL_SETTLE_S = 60.0
 # A session's "starting" news goes out this long before its slot.
 STARTING_LEAD = dt.timedelta(minutes=5)
 ANNOUNCEMENT_MAX = 500
@@ -278,18 +282,33 @@ def note_title(*, sticky: Sticky) -> OutboxMessage | None:
     return note_change(sticky=sticky, type=MessageType.TITLED)
 
 
-def release_settled(*, settle_s: float, now: dt.datetime | None = None) -> list[OutboxMessage]:
-    """Return the messages whose sticky has not changed for ``settle_s``, marked released now."""
+def _settled(settle_s: float, removal_settle_s: float, now: dt.datetime):
+    """The condition of a message that has settled: its sticky has not changed for ``settle_s``
+    (``removal_settle_s`` for a removal, at least ``settle_s``)."""
+    removal_s = max(settle_s, removal_settle_s)
+    return or_(
+        (OutboxMessage.type != MessageType.REMOVED)
+        & (OutboxMessage.changed_dt <= now - dt.timedelta(seconds=settle_s)),
+        (OutboxMessage.type == MessageType.REMOVED)
+        & (OutboxMessage.changed_dt <= now - dt.timedelta(seconds=removal_s)),
+        OutboxMessage.type.in_(UNSETTLED_TYPES),
+    )
+
+
+def release_settled(
+    *,
+    settle_s: float,
+    removal_settle_s: float = DEFAULT_REMOVAL_SETTLE_S,
+    now: dt.datetime | None = None,
+) -> list[OutboxMessage]:
+    """Return the messages that have settled (``_settled``), marked released now."""
     now = now or utcnow()
     settled = list(
         db.session.scalars(
             select(OutboxMessage)
             .where(
                 OutboxMessage.released_dt.is_(None),
-                or_(
-                    OutboxMessage.changed_dt <= now - dt.timedelta(seconds=settle_s),
-                    OutboxMessage.type.in_(UNSETTLED_TYPES),
-                ),
+                _settled(settle_s, removal_settle_s, now),
             )
             .order_by(OutboxMessage.id)
         )
@@ -299,12 +318,19 @@ def release_settled(*, settle_s: float, now: dt.datetime | None = None) -> list[
     return settled
 
 
-def next_settled_dt(*, settle_s: float) -> dt.datetime | None:
+def next_settled_dt(
+    *, settle_s: float, removal_settle_s: float = DEFAULT_REMOVAL_SETTLE_S
+) -> dt.datetime | None:
     """Return when the next unreleased message settles, None when there is none."""
-    oldest = db.session.scalar(
-        select(OutboxMessage.changed_dt)
-        .where(OutboxMessage.released_dt.is_(None))
-        .order_by(OutboxMessage.changed_dt)
-        .limit(1)
-    )
-    return oldest + dt.timedelta(seconds=settle_s) if oldest else None
+    times = []
+    for removal, wait_s in ((False, settle_s), (True, max(settle_s, removal_settle_s))):
+        kind = OutboxMessage.type == MessageType.REMOVED
+        oldest = db.session.scalar(
+            select(OutboxMessage.changed_dt)
+            .where(OutboxMessage.released_dt.is_(None), kind if removal else ~kind)
+            .order_by(OutboxMessage.changed_dt)
+            .limit(1)
+        )
+        if oldest is not None:
+            times.append(oldest + dt.timedelta(seconds=wait_s))
+    return min(times, default=None)

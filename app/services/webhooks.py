@@ -14,6 +14,7 @@ every commit that wrote a message; several processes may run one each: a worker
 moves a delivery's next try on before it posts, so no other worker posts it meanwhile.
 
 Settings: ``WEBHOOK_DELIVERY`` (False: no thread; tests call ``deliver_due``), ``OUTBOX_SETTLE_S``,
+``OUTBOX_REMOVAL_SETTLE_S``,
 ``WEBHOOK_MAX_ATTEMPTS``, ``WEBHOOK_BACKOFF_S``, ``WEBHOOK_TIMEOUT_S``.
 """
 
@@ -54,6 +55,7 @@ from app.models import (
 )
 from app.services import ServiceError, push
 from app.services.outbox import (
+    DEFAULT_REMOVAL_SETTLE_S,
     DEFAULT_SETTLE_S,
     next_settled_dt,
     note_starting,
@@ -78,6 +80,7 @@ class DeliverySettings:
     """How the outbox is delivered: from the app's config."""
 
     settle_s: float = DEFAULT_SETTLE_S
+    removal_settle_s: float = DEFAULT_REMOVAL_SETTLE_S
     max_attempts: int = 12
     backoff_s: float = 5.0
     timeout_s: float = 10.0
@@ -86,6 +89,7 @@ class DeliverySettings:
     def from_config(cls, config) -> DeliverySettings:
         return cls(
             settle_s=float(config.get("OUTBOX_SETTLE_S", DEFAULT_SETTLE_S)),
+            removal_settle_s=float(config.get("OUTBOX_REMOVAL_SETTLE_S", DEFAULT_REMOVAL_SETTLE_S)),
             max_attempts=int(config.get("WEBHOOK_MAX_ATTEMPTS", 12)),
             backoff_s=float(config.get("WEBHOOK_BACKOFF_S", 5.0)),
             timeout_s=float(config.get("WEBHOOK_TIMEOUT_S", 10.0)),
@@ -479,7 +483,9 @@ def release(*, settings: DeliverySettings, now: dt.datetime) -> int:
 
     A sticky an organizer hid when its message settled is news to nobody: it is not told.
     """
-    released = release_settled(settle_s=settings.settle_s, now=now)
+    released = release_settled(
+        settle_s=settings.settle_s, removal_settle_s=settings.removal_settle_s, now=now
+    )
     if not released:
         return 0
     hooks = list_hooks()
@@ -627,7 +633,10 @@ def next_due_dt(*, settings: DeliverySettings) -> dt.datetime | None:
         .order_by(Delivery.next_try_dt)
         .limit(1)
     )
-    times = [t for t in (tries, next_settled_dt(settle_s=settings.settle_s)) if t is not None]
+    settles = next_settled_dt(
+        settle_s=settings.settle_s, removal_settle_s=settings.removal_settle_s
+    )
+    times = [t for t in (tries, settles) if t is not None]
     return min(times) if times else None
 
 

@@ -27,7 +27,9 @@ from app.services.webhooks import (
 A, B = "Hall A", "Hall B"
 TEN, ELEVEN = "2026-09-26T10:00", "2026-09-26T11:00"
 SETTLE_S = 20.0
-SETTINGS = DeliverySettings(settle_s=SETTLE_S, max_attempts=3, backoff_s=5.0, timeout_s=5.0)
+SETTINGS = DeliverySettings(
+    settle_s=SETTLE_S, removal_settle_s=SETTLE_S, max_attempts=3, backoff_s=5.0, timeout_s=5.0
+)
 
 
 @pytest.fixture
@@ -188,6 +190,32 @@ def test_outbox_sticky_moved_and_removed_within_the_window_sends_the_final_state
     # A removed session names the cell it left.
     assert removed["data"] == data(s, event, room=B, start="11:00", end="11:45")
     assert len({headers["webhook-id"] for headers, _ in receiver.received}) == 2
+
+
+def test_outbox_by_default_a_new_session_is_told_in_seconds_and_a_flicker_off_the_wall_never(
+    event, hook, receiver, scan, create_session
+):
+    default = DeliverySettings()
+    assert (default.settle_s, default.removal_settle_s) == (5.0, 60.0)
+    s = create_session()
+    scan({s: (A, TEN)})
+    assert deliver_due(settings=default, now=later(4)) == 0
+    assert deliver_due(settings=default, now=later(6)) == 1
+    # Off the wall for a while (three empty scans), then back in its cell: nothing to tell.
+    for _ in range(3):
+        scan({})
+    assert deliver_due(settings=default, now=later(40)) == 0
+    scan({s: (A, TEN)})
+    assert deliver_due(settings=default, now=later(120)) == 0
+    # Off the wall for good: told once it has been gone a minute.
+    for _ in range(3):
+        scan({})
+    assert deliver_due(settings=default, now=later(50)) == 0
+    assert deliver_due(settings=default, now=later(61)) == 1
+    assert [m["type"] for m in receiver.messages(hook.secret)] == [
+        "session.posted",
+        "session.removed",
+    ]
 
 
 def test_outbox_session_moved_before_it_was_told_is_posted_where_it_ended(
