@@ -329,12 +329,16 @@ def test_organizer_log_in_page_is_never_kept_and_needs_the_network(live_server, 
     page.goto(f"{live_server.url}/board")
     keep_offline_ready(page)
     page.goto(f"{live_server.url}/auth/login")
-    kept = page.evaluate(
-        """() => caches.keys().then(names => Promise.all(names.map(n => caches.open(n)
-             .then(c => c.keys())))).then(all => all.flat().map(r => new URL(r.url).pathname))"""
-    )
-    assert "/auth/login" not in kept
-    assert "/board" in kept
+
+    def kept() -> list[str]:
+        return page.evaluate(
+            """() => caches.keys().then(names => Promise.all(names.map(n => caches.open(n)
+                 .then(c => c.keys())))).then(all => all.flat().map(r => new URL(r.url).pathname))"""
+        )
+
+    # The worker writes its copies in the background: wait for the board's before looking.
+    assert wait_until(lambda: "/board" in kept(), timeout=10)
+    assert "/auth/login" not in kept()
     context.set_offline(True)
     with pytest.raises(PlaywrightError, match="ERR_INTERNET_DISCONNECTED"):
         page.goto(f"{live_server.url}/auth/login")
