@@ -94,6 +94,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # scan, says nothing twice.
         OUTBOX_SETTLE_S=5.0,
         OUTBOX_REMOVAL_SETTLE_S=60.0,
+        # Web Push endpoints go to the browsers' push services only (app.services.push); more
+        # hosts here (a self-hosted push service). Never a host inside the board's own network.
+        PUSH_SERVICE_HOSTS=(),
         # Webhooks (app.services.webhooks): one delivery thread per server process (False, or
         # OPENSPACES_WEBHOOK_DELIVERY=0: none, as in the tests, which deliver by hand); tries per
         # message and hook, the wait before the second try (doubling each time), and how long one

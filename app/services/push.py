@@ -49,6 +49,16 @@ INTEREST_TYPES = (MessageType.POSTED,)
 TTL_S = {MessageType.STARTING: 5 * 60}
 DEFAULT_TTL_S = 6 * 60 * 60
 GONE = (404, 410)
+# The browsers' push services. The board posts to whatever endpoint a subscription names, so it
+# takes endpoints at these hosts (and their subdomains) only: never an address inside the board's
+# own network. ``PUSH_SERVICE_HOSTS`` adds hosts (a test's local endpoint, a self-hosted service).
+PUSH_SERVICE_HOSTS = (
+    "fcm.googleapis.com",  # Chrome, Edge, Opera, Samsung Internet
+    "android.googleapis.com",
+    "push.services.mozilla.com",  # Firefox (updates.push.services.mozilla.com)
+    "push.apple.com",  # Safari (web.push.apple.com)
+    "notify.windows.com",  # Edge on Windows (*.notify.windows.com)
+)
 
 
 # The instance's key ---------------------------------------------------------------------------
@@ -100,17 +110,38 @@ def _key_bytes(text: str, *, name: str, size: int) -> None:
         raise ServiceError(f"the subscription's {name} key is not a {size}-byte base64url value")
 
 
+def _known_service(endpoint: str, hosts: tuple[str, ...]) -> bool:
+    """Return whether the endpoint is at one of ``hosts`` (or a subdomain): https, or plain http
+    for a host named outright beyond the browsers' own services."""
+    parts = urlsplit(endpoint)
+    host = (parts.hostname or "").lower()
+    known = [h for h in hosts if host == h or host.endswith("." + h)]
+    if not known or len(endpoint) > 1000:
+        return False
+    return parts.scheme == "https" or (
+        parts.scheme == "http" and any(h not in PUSH_SERVICE_HOSTS for h in known)
+    )
+
+
 def subscribe(
-    *, browser_id: str, endpoint: str, p256dh: str, auth: str, person: Sticky | None = None
+    *,
+    browser_id: str,
+    endpoint: str,
+    p256dh: str,
+    auth: str,
+    person: Sticky | None = None,
+    extra_hosts: tuple[str, ...] = (),
 ) -> PushSubscription:
     """Keep a browser's push subscription (again: the keys of a known endpoint are renewed).
 
     ``person``: the person sticky whose interests the browser wants new sessions on; without
-    one, the subscription is for the sessions the browser follows.
+    one, the subscription is for the sessions the browser follows. The endpoint must be at a
+    browser's push service (``PUSH_SERVICE_HOSTS``) or one of ``extra_hosts``.
     """
-    parts = urlsplit(endpoint or "")
-    if parts.scheme not in ("https", "http") or not parts.netloc or len(endpoint) > 1000:
-        raise ServiceError("a push subscription's endpoint is an https:// URL")
+    if not _known_service(endpoint or "", PUSH_SERVICE_HOSTS + tuple(extra_hosts)):
+        raise ServiceError(
+            "a push subscription's endpoint is an https:// URL of a browser's push service"
+        )
     _key_bytes(p256dh or "", name="p256dh", size=65)
     _key_bytes(auth or "", name="auth", size=16)
     if person is not None and (person.kind != StickyKind.PERSON or person.hidden):

@@ -50,6 +50,7 @@ def subscribe():
             p256dh=str(keys.get("p256dh") or ""),
             auth=str(keys.get("auth") or ""),
             person=person,
+            extra_hosts=tuple(current_app.config.get("PUSH_SERVICE_HOSTS", ())),
         )
     except ServiceError as exc:
         db.session.rollback()

@@ -73,6 +73,12 @@ def check_vapid(headers: dict[str, str], *, server_key: str, audience: str) -> d
     return claims
 
 
+@pytest.fixture(autouse=True)
+def local_push_services(app):
+    """This test's push endpoints, on loopback and at an example host, count as push services."""
+    app.config["PUSH_SERVICE_HOSTS"] = ("127.0.0.1", "push.example")
+
+
 @pytest.fixture
 def push_service():
     service = WebhookReceiver()
@@ -191,6 +197,7 @@ def test_push_announcement_reaches_every_subscription_and_a_gone_one_is_dropped(
     ("change", "error"),
     [
         ({"endpoint": "ftp://push.example/1"}, "endpoint"),
+        ({"endpoint": "https://push.example.evil/1"}, "push service"),
         ({"keys": {"p256dh": "abc", "auth": b64url(os.urandom(16))}}, "p256dh"),
         ({"keys": {"p256dh": None, "auth": None}}, "p256dh"),
     ],
@@ -201,6 +208,26 @@ def test_push_bad_subscription_is_refused_and_keeps_nothing(client, event, chang
     assert answer.status_code == 400
     assert error in answer.get_json()["error"]
     assert db.session.scalar(select(func.count(PushSubscription.id))) == 0
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "kept"),
+    [
+        ("https://fcm.googleapis.com/fcm/send/abc", True),
+        ("https://updates.push.services.mozilla.com/wpush/v2/abc", True),
+        ("https://web.push.apple.com/QGZ", True),
+        ("http://fcm.googleapis.com/fcm/send/abc", False),  # a browser's service: https only
+        ("https://169.254.169.254/latest/meta-data", False),  # the board's own network
+        ("http://localhost:5432/", False),
+        ("https://fcm.googleapis.com.evil.example/send", False),
+        ("https://evilfcm.googleapis.com.example/", False),
+    ],
+)
+def test_push_endpoint_must_be_a_browsers_push_service(client, event, app, endpoint, kept):
+    app.config["PUSH_SERVICE_HOSTS"] = ()
+    answer = client.post("/push/subscriptions", json=Browser(endpoint).subscription)
+    assert answer.status_code == (201 if kept else 400)
+    assert db.session.scalar(select(func.count(PushSubscription.id))) == (1 if kept else 0)
 
 
 def test_push_subscription_is_json_only_and_can_be_withdrawn(client, event):
