@@ -167,6 +167,7 @@ ORGANIZER_PAGES = [
     "/admin/scans/SCAN",
     "/admin/timelapse",
     "/admin/transcribe",
+    "/admin/news/",
     "/s/SESSION/edit",
 ]
 
