@@ -14,7 +14,15 @@ import time
 from pathlib import Path
 
 import pytest
-from app_helpers import EVENT_TOML, LiveServer, claim_path, csrf_token, log_in, printed_key
+from app_helpers import (
+    EVENT_TOML,
+    LiveServer,
+    WebhookReceiver,
+    claim_path,
+    csrf_token,
+    log_in,
+    printed_key,
+)
 from app_wall import WALL_CODES, WALL_TOML
 from click.testing import CliRunner
 from werkzeug.serving import make_server
@@ -171,6 +179,34 @@ def post(client, token):
         return client.post("/api/scans", json=body, headers={"Authorization": f"Bearer {token}"})
 
     return send
+
+
+@pytest.fixture
+def scan(post):
+    """Post a camera scan that sees these stickies in these cells, {sticky: (room, slot)}, and
+    none other; return its answer's JSON."""
+    count = [0]
+
+    def send(cells):
+        count[0] += 1
+        stickies = [
+            {"code": s.code, "room": room, "slot": slot, "via": "marker"}
+            for s, (room, slot) in cells.items()
+        ]
+        body = {"scan_id": f"cam-{count[0]}", "board_found": True, "stickies": stickies}
+        response = post(body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return send
+
+
+@pytest.fixture
+def receiver():
+    """A local HTTP server that keeps every webhook (or push) it gets (app_helpers)."""
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import json
 
 import icalendar
 import pytest
-from app_helpers import WebhookReceiver
 from sqlalchemy import select
 
 from app.extensions import db
@@ -28,30 +27,6 @@ A, B = "Hall A", "Hall B"
 TEN, ELEVEN = "2026-09-26T10:00", "2026-09-26T11:00"
 SETTLE_S = 20.0
 SETTINGS = DeliverySettings(settle_s=SETTLE_S, max_attempts=2, backoff_s=5.0, timeout_s=5.0)
-
-
-@pytest.fixture
-def receiver():
-    receiver = WebhookReceiver()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
-def scan(post):
-    count = [0]
-
-    def send(cells):
-        count[0] += 1
-        stickies = [
-            {"code": s.code, "room": room, "slot": slot, "via": "marker"}
-            for s, (room, slot) in cells.items()
-        ]
-        body = {"scan_id": f"cam-{count[0]}", "board_found": True, "stickies": stickies}
-        response = post(body)
-        assert response.status_code == 201, response.get_json()
-
-    return send
 
 
 def later(seconds: float) -> dt.datetime:

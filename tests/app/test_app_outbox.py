@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 
 import pytest
-from app_helpers import WebhookReceiver, printed_key
+from app_helpers import printed_key
 from sqlalchemy import func, select
 
 from app import create_app
@@ -33,36 +33,10 @@ SETTINGS = DeliverySettings(
 
 
 @pytest.fixture
-def receiver():
-    receiver = WebhookReceiver()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
 def hook(event, receiver):
     made = add_hook(url=receiver.url)
     db.session.commit()
     return made
-
-
-@pytest.fixture
-def scan(post):
-    """Post a scan that sees these stickies in these cells: {sticky: (room, slot)}."""
-    count = [0]
-
-    def send(cells):
-        count[0] += 1
-        stickies = [
-            {"code": s.code, "room": room, "slot": slot, "via": "marker"}
-            for s, (room, slot) in cells.items()
-        ]
-        body = {"scan_id": f"cam-{count[0]}", "board_found": True, "stickies": stickies}
-        response = post(body)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
-
-    return send
 
 
 def later(seconds: float) -> dt.datetime:
