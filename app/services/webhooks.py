@@ -326,6 +326,10 @@ class Line:
     title: str | None = None
     url: str | None = None
 
+    def plain(self) -> str:
+        """Return the words with the title in quotes, where ``{}`` stands for it."""
+        return self.text if self.title is None else self.text.replace("{}", f"“{self.title}”", 1)
+
 
 def _when(data: dict) -> str:
     if not data.get("start"):
@@ -377,7 +381,7 @@ def _slack_text(line: Line) -> str:
 def _plain_text(line: Line) -> str:
     if line.title is None:
         return line.text
-    return line.text.replace("{}", f"“{line.title}”", 1) + f" {line.url}"
+    return line.plain() + f" {line.url}"
 
 
 def notice_for(message: OutboxMessage) -> push.Notice:
@@ -388,8 +392,7 @@ def notice_for(message: OutboxMessage) -> push.Notice:
         return push.Notice(
             "Announcement", data["text"], None, message.message_id, message.message_id
         )
-    heading, _, rest = line.text.partition(": ")
-    body = rest.replace("{}", f"“{line.title}”", 1)
+    heading, _, body = line.plain().partition(": ")
     return push.Notice(heading, body, line.url, data["code"], message.message_id)
 
 
@@ -409,7 +412,7 @@ def wall_lines(*, event: Event, now: dt.datetime) -> list[WallLine]:
             lines.append(WallLine(message.type, message.data["text"]))
             continue
         line = human_line(message.type, news_data(message))
-        lines.append(WallLine(message.type, line.text.replace("{}", f"“{line.title}”", 1)))
+        lines.append(WallLine(message.type, line.plain()))
     return lines
 
 
