@@ -9,20 +9,38 @@ from scanner.decoders import DECODERS
 from scanner.errors import ScanError
 from scanner.imageio import ImageHeader, check_size, load_image, read_header
 from scanner.manifest import Manifest
+from scanner.notes import (
+    FoundNote,
+    find_notes,
+    fingerprint_similarity,
+    ink_fingerprint,
+    note_picture,
+)
 from scanner.pipeline import decode_all, scan, scan_frames
-from scanner.results import BoardView, Cell, DecodedCode, ScanResult, SeenSticky, Unplaced
+from scanner.results import (
+    BoardView,
+    Cell,
+    DecodedCode,
+    ScanResult,
+    SeenNote,
+    SeenSticky,
+    Unplaced,
+)
 from scanner.timing import StageTime, timings_dict
-from scanner.views import StickyView, ViewScore, correlation, cut_views
+from scanner.views import NoteView, StickyView, ViewScore, correlation, cut_note_views, cut_views
 
 __all__ = [
     "BoardView",
     "DECODERS",
     "Cell",
     "DecodedCode",
+    "FoundNote",
     "ImageHeader",
     "Manifest",
+    "NoteView",
     "ScanError",
     "ScanResult",
+    "SeenNote",
     "SeenSticky",
     "StageTime",
     "StickyView",
@@ -31,9 +49,14 @@ __all__ = [
     "annotate",
     "check_size",
     "correlation",
+    "cut_note_views",
     "cut_views",
     "decode_all",
+    "find_notes",
+    "fingerprint_similarity",
+    "ink_fingerprint",
     "load_image",
+    "note_picture",
     "read_header",
     "scan",
     "scan_frames",

@@ -30,6 +30,7 @@ from scanner.imageio import halved, load_image
 from scanner.locate import HeaderCentres, header_centres, locate_board
 from scanner.manifest import Manifest
 from scanner.memory import board_view, recall
+from scanner.notes import notes_on_board
 from scanner.placement import place_stickies
 from scanner.qrcodes import decode_crop, dedupe, read_qr
 from scanner.results import BoardView, DecodedCode, ScanResult, Unplaced
@@ -189,7 +190,13 @@ def _scan(
         )
     if more:
         seen = _analyse(ctx, found + more)
-    return seen.result
+    with clock.stage("notes"):
+        notes, note_warnings = notes_on_board(
+            img, frame=seen.frame, grid=seen.grid, found=found + more, codes=qr, manifest=manifest
+        )
+    return replace(
+        seen.result, notes=tuple(notes), warnings=(*seen.result.warnings, *note_warnings)
+    )
 
 
 def find_markers(

@@ -58,6 +58,41 @@ class SeenSticky:
 
 
 @dataclass(frozen=True)
+class SeenNote:
+    """Describe a plain note (paper without a code of ours) found on the wall.
+
+    `quad` holds the note's corners in photo pixels (origin top-left), clockwise from its top-left:
+    the corner that is top-left once the note is turned upright by the smallest rotation. `x`, `y`
+    is its centre in photo pixels. `color` is one of scanner.notes.COLORS ("white" for pale or
+    unknown paper). `room`/`slot` are its cell, as for SeenSticky; None, None off the grid.
+    `fingerprint` is a hex perceptual hash of the ink on it, not of the paper
+    (scanner.notes.fingerprint_similarity compares two); `ink` the share of its area that is ink,
+    about 0 for a blank note.
+    """
+
+    quad: tuple[Point, Point, Point, Point]
+    x: float
+    y: float
+    color: str
+    room: str | None
+    slot: str | None
+    fingerprint: str
+    ink: float
+
+    def to_dict(self) -> dict:
+        return {
+            "quad": [[_r(x), _r(y)] for x, y in self.quad],
+            "x": _r(self.x),
+            "y": _r(self.y),
+            "color": self.color,
+            "room": self.room,
+            "slot": self.slot,
+            "fingerprint": self.fingerprint,
+            "ink": round(float(self.ink), 4),
+        }
+
+
+@dataclass(frozen=True)
 class Unplaced:
     """Describe a sticky seen but not placed: its code, where it was seen (photo px) and why."""
 
@@ -101,6 +136,8 @@ class ScanResult:
     corners); `rejected` the codes read that the manifest does not know; `unplaced` the stickies
     seen but left out (their reasons are also in `warnings`). `view` is where the corner and
     header markers were, for the next scan from the same place (`scan(..., previous=result)`).
+    `notes` are the plain notes on the board (paper without a code of ours), each in its cell
+    or off the grid; notes too close to a cell boundary are left out and named in `warnings`.
     `timings` holds each stage's wall and processor milliseconds, in the order the stages ran
     (scanner.timing); two results of the same photo differ only there.
     """
@@ -116,6 +153,7 @@ class ScanResult:
     transposed: bool = False
     unplaced: tuple[Unplaced, ...] = ()
     view: BoardView | None = None
+    notes: tuple[SeenNote, ...] = ()
     timings: tuple[StageTime, ...] = field(default=(), compare=False, repr=False)
 
     def timings_dict(self) -> dict[str, dict]:

@@ -23,6 +23,7 @@ import numpy as np
 from scanner.imageio import load_image
 from scanner.manifest import Manifest
 from scanner.markers import marker_text
+from scanner.notes import note_picture
 from scanner.results import Point, ScanResult
 
 # A view is drawn at the photo's own resolution on the sticky, within these bounds: below the
@@ -36,6 +37,8 @@ MIN_COVERAGE = 0.5
 HIDDEN_CELL_SHARE = 0.5
 # A pixel this bright in every channel is glare, not paper.
 GLARE_LEVEL = 250
+# A plain note of unknown scale is taken for the usual 76 mm sticky note.
+NOTE_GUESS_MM = 76.0
 # The manifest may omit the marker's printed side; printables' 76 mm note has 25 mm.
 DEFAULT_MARKER_MM = 25.0
 
@@ -230,6 +233,70 @@ def cut_view(
         px_per_mm=scale,
         quad=tuple((float(x), float(y)) for x, y in quad),
     )
+
+
+@dataclass(frozen=True)
+class NoteView:
+    """Hold one plain note's picture: its index in `ScanResult.notes`, the BGR image, its score.
+
+    `image` is upright and square-on (scanner.notes.note_picture), `px_per_mm` view pixels per
+    millimetre of the note (0.0 when the photo's scale is unknown), `quad` the note's outline in
+    photo pixels (clockwise from its top-left), as in the note.
+    """
+
+    index: int
+    image: np.ndarray = field(repr=False, compare=False)
+    score: ViewScore
+    px_per_mm: float
+    quad: tuple[Point, Point, Point, Point]
+
+    def jpeg(self, quality: int = 85) -> bytes:
+        """Return the view as JPEG bytes."""
+        ok, buf = cv2.imencode(".jpg", self.image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+        if not ok:  # pragma: no cover - OpenCV encodes any BGR uint8 image
+            raise ValueError("cannot encode the view as JPEG")
+        return buf.tobytes()
+
+
+def cut_note_views(
+    image: Any, result: ScanResult, *, px_per_mm: float | None = None
+) -> list[NoteView]:
+    """Return a picture of every plain note in `result`, in the order of `result.notes`.
+
+    `image` is the photo the result came from (anything load_image accepts). `px_per_mm` is the
+    photo's scale on the wall (scanner.notes.board_scale) when known: the score's resolution is
+    then the photo's pixels per mm on the note; without it, the note is taken as 76 mm wide.
+    Coverage counts what of the note lies in the photo and outside the cells the scan reports
+    hidden, as for sticky views.
+    """
+    img = load_image(image)
+    hidden = [np.asarray(c.quad, np.float32) for c in result.cells if c.hidden]
+    out = []
+    for i, note in enumerate(result.notes):
+        quad = np.asarray(note.quad, np.float64)
+        picture = note_picture(img, note.quad, px_per_mm=px_per_mm)
+        side_px = float(np.sqrt(abs(_area(quad))))
+        photo_scale = px_per_mm if px_per_mm else side_px / NOTE_GUESS_MM
+        ph, pw = picture.shape[:2]
+        gray = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+        score = ViewScore(
+            px_per_mm=float(photo_scale),
+            sharpness=_sharpness(gray),
+            glare=cv2.countNonZero(cv2.inRange(picture, (GLARE_LEVEL,) * 3, (255,) * 3))
+            / max(1, pw * ph),
+            coverage=_coverage(quad, img.shape[1], img.shape[0], hidden),
+        )
+        view_scale = pw / max(1e-9, float(np.linalg.norm(quad[1] - quad[0])) / photo_scale)
+        out.append(
+            NoteView(
+                index=i,
+                image=picture,
+                score=score,
+                px_per_mm=float(view_scale) if px_per_mm else 0.0,
+                quad=note.quad,
+            )
+        )
+    return out
 
 
 def correlation(a: np.ndarray, b: np.ndarray) -> float:

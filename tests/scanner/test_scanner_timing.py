@@ -8,7 +8,18 @@ from scanner_shots import SMALL_CAMERA, shot_of
 from scanner import Manifest, StageTime, scan, scan_frames, timings_dict
 from scanner.timing import Stopwatch
 
-STAGES = ("decode", "markers", "qr", "locate", "grid", "stickies", "placement", "cells", "closeup")
+STAGES = (
+    "decode",
+    "markers",
+    "qr",
+    "locate",
+    "grid",
+    "stickies",
+    "placement",
+    "cells",
+    "closeup",
+    "notes",
+)
 
 
 def test_scan_times_every_stage_in_order(small_shot):
