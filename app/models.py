@@ -93,6 +93,9 @@ class Event(db.Model):
     # Counts the changes of the rooms, the slots and the time zone (see `count_layout_changes`):
     # what a scan has to read again to know the names it may use.
     layout_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Counts every change a live page shows (see `count_board_changes`): the live stamp
+    # (app.live.stamp) reads it instead of the whole board.
+    board_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Makes each sticky's claim key from its code (app.services.claim_keys): printed on the sticky
     # and nowhere else, so the same key prints again on a reprint.
     claim_secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(32))
@@ -610,3 +613,80 @@ def count_layout_changes(session: Session, flush_context, instances) -> None:
             changed[id(event)] = event
     for event in changed.values():
         event.layout_version = Event.layout_version + 1
+
+# A sticky's misses are the scanner's bookkeeping: a scan that only counts one shows nothing new.
+_UNSHOWN_STICKY_FIELDS = frozenset({"missed_scans", "missed_since_dt"})
+# A message's release to the hooks is the delivery worker's bookkeeping; the wall shows the rest.
+_UNSHOWN_MESSAGE_FIELDS = frozenset({"released_dt"})
+# The wall screen's news: app.services.outbox.WALL_TYPES (a test holds them equal).
+_WALL_MESSAGE_TYPES = frozenset({MessageType.ANNOUNCEMENT, MessageType.POSTED, MessageType.MOVED})
+
+
+def count_board_changes(session: Session, flush_context, instances) -> None:
+    """Count every change a live page shows in its event's ``board_version``, once per flush.
+
+    Those are the stickies (placed, moved, removed, claimed, edited, hidden, pictures and
+    suggested titles), interest marks, rooms, slots, the event's settings and the wall screen's
+    news. The count goes up in SQL, in the flush's transaction: two changes at once never leave
+    it where it was after one, and a rollback takes it back. It runs before every flush:
+    app.effects registers it with the session's other listeners.
+    """
+    with session.no_autoflush:
+        event_ids = {
+            event_id
+            for obj in (*session.new, *session.dirty, *session.deleted)
+            if (event_id := _shown_event_id(session, obj)) is not None
+        }
+    if not event_ids:
+        return
+    events = Event.__table__
+    session.execute(
+        events.update()
+        .where(events.c.id.in_(sorted(event_ids)))
+        .values(board_version=events.c.board_version + 1)
+    )
+    for event_id in event_ids:
+        kept = session.identity_map.get(inspect(Event).identity_key_from_primary_key((event_id,)))
+        if kept is not None:
+            session.expire(kept, ["board_version"])
+
+
+def _shown_event_id(session: Session, obj) -> int | None:
+    """Return the id of the event whose live pages show this change of ``obj``, or None."""
+    if obj in session.dirty and not _changed(obj, ignoring=_unshown_fields(obj)):
+        return None
+    if isinstance(obj, Event):
+        return obj.id if obj in session.dirty else None
+    if isinstance(obj, Room | Slot | Sticky):
+        return _event_id_of(obj)
+    if isinstance(obj, OutboxMessage):
+        return obj.event_id if obj.type in _WALL_MESSAGE_TYPES else None
+    if isinstance(obj, Interest):
+        sticky = obj.sticky or (session.get(Sticky, obj.sticky_id) if obj.sticky_id else None)
+        return sticky.event_id if sticky is not None else None
+    return None
+
+
+def _event_id_of(obj: Room | Slot | Sticky) -> int | None:
+    # A new row may know its event by the relationship only, before the flush fills event_id.
+    if obj.event_id is not None:
+        return obj.event_id
+    return obj.event.id if obj.event is not None else None
+
+
+def _unshown_fields(obj) -> frozenset[str]:
+    if isinstance(obj, Sticky):
+        return _UNSHOWN_STICKY_FIELDS
+    if isinstance(obj, OutboxMessage):
+        return _UNSHOWN_MESSAGE_FIELDS
+    return frozenset()
+
+
+def _changed(obj, *, ignoring: frozenset[str]) -> bool:
+    """Return whether a column of ``obj`` outside ``ignoring`` holds a change to flush."""
+    attrs = inspect(obj).attrs
+    return any(
+        attrs[column.key].history.has_changes()
+        for column in inspect(obj).mapper.column_attrs
+        if column.key not in ignoring
+    )
