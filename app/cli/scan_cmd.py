@@ -188,7 +188,7 @@ def _scan_photos(ctx, photos, as_json, annotate, manifest_path, decoder, all_cod
             continue
         payload, lines = _result_lines(result, as_json)
         if apply_:
-            applied = _apply(ctx, photo, result)
+            applied = _apply(ctx, photo, result, manifest)
             lines += _applied_lines(applied)
             payload = {**payload, "applied": applied}
         _emit(photo, payload, as_json, lines=lines)
@@ -229,8 +229,9 @@ def _result_lines(result, as_json: bool) -> tuple[dict, list[str]]:
     return payload, lines
 
 
-def _apply(ctx: click.Context, photo: str, result) -> dict:
-    """Apply a photo's scan result to the local board, once per photo content.
+def _apply(ctx: click.Context, photo: str, result, manifest) -> dict:
+    """Apply a photo's scan result (scanned against ``manifest``) to the local board, once per
+    photo content.
 
     The scan id is ``cli-<sha256 of the file>``, so that applying the same photo again is a no-op.
     Return ``{"scan", "duplicate", "changes"}`` as ``POST /api/scans`` answers.
@@ -238,7 +239,7 @@ def _apply(ctx: click.Context, photo: str, result) -> dict:
     import hashlib
 
     from app.services.events import get_current_event
-    from app.services.ingest import ScanSettings, ingest_scan
+    from app.services.ingest import ScanSettings, ingest_result
     from app.services.scans import InvalidScan
     from app.services.uploads import InvalidUpload
 
@@ -246,13 +247,14 @@ def _apply(ctx: click.Context, photo: str, result) -> dict:
     app = ctx.find_root().meta["openspaces.app"]
     with app.app_context():
         try:
-            ingested = ingest_scan(
+            ingested = ingest_result(
                 event=get_current_event(),
                 source="cli",
-                settings=ScanSettings.from_config(app.config),
-                scan_id=f"cli-{hashlib.sha256(data).hexdigest()}",
-                observations=result,
+                result=result,
                 photo=data,
+                scan_id=f"cli-{hashlib.sha256(data).hexdigest()}",
+                settings=ScanSettings.from_config(app.config),
+                manifest=manifest,
             )
         except (InvalidScan, InvalidUpload) as exc:
             raise click.ClickException(f"{photo}: not applied: {exc}") from None

@@ -1,27 +1,37 @@
 """Scan ingest: the one way a scan reaches the board, whoever sends it.
 
 ``POST /api/scans``, the organizer's phone page and ``openspaces scan --apply`` only parse their
-input, call ``ingest_scan`` and format its answer. Everything in between happens here, once:
+input and call the entry point named for it, each of which builds the scan's typed
+``Observations`` once:
+
+- ``ingest_observations``: a camera's observations, parsed at the edge
+  (``scans.parse_observations``), perhaps with its photo and the sticky views it cut;
+- ``ingest_photo``: a photo scanned here, against the event's manifest read once for the scan and
+  the views cut from it (``scanning.event_manifest``);
+- ``ingest_result``: a photo the caller scanned already, with its ``scanner.ScanResult``;
+- ``ingest_pending``: a photo ``preview_photo`` scanned and keeps in the previews' store.
+
+Then every entry point goes through ``_apply_and_commit``, once:
 
 1. A scan id seen before is answered as a duplicate at once: nothing is read, scanned or stored.
 2. Every input is checked before anything is stored: the photo (``read_photo``), then the
-   observations. When no observations come with a photo, the server scans it.
+   observations.
 3. The observations are applied to the board (``apply_scan``: the scan rules).
 4. The photo and its annotated copy are stored in the scans' store (``<upload_dir>/scans/`` or a
-   bucket, app.services.storage), and each sticky view
-   (cut from the photo on the server, or posted by a camera) that beats the sticky's picture
-   becomes its picture (``app.services.pictures``), whether the board was found or not.
+   bucket, app.services.storage), and each sticky view (cut from the photo on the server, or posted
+   by a camera) that beats the sticky's picture becomes its picture (``app.services.pictures``),
+   whether the board was found or not.
 5. The transaction commits. When another request committed the same scan id at the same moment,
    the commit fails: everything is rolled back, the files written are deleted, and the answer is
    the other request's scan, as a duplicate.
 
-A photo can also be previewed first (``preview_photo``, the phone page): it waits in the previews'
-store (``<upload_dir>/pending/`` or the bucket's ``pending/``) until ``ingest_scan(pending=...)``
-applies it, and previews nobody applied are deleted after ``ScanSettings.keep_pending_s``.
+A preview waits in the previews' store (``<upload_dir>/pending/`` or the bucket's ``pending/``)
+until ``ingest_pending`` applies it; previews nobody applied are deleted after
+``ScanSettings.keep_pending_s``.
 
-More per-scan inputs (sticky pictures, say) come in as further keyword arguments that default to
-None: check them in ``_Inputs.check`` before anything is stored, and store them in ``_store``, in the
-same transaction, so that a duplicate or a refused scan leaves nothing behind.
+More per-scan inputs come in as further keyword arguments that default to None: check them before
+anything is stored, into ``_Inputs``, and store them in ``_store``, in the same transaction, so
+that a duplicate or a refused scan leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -31,10 +41,9 @@ import json
 import secrets
 import time
 from collections.abc import Mapping
-from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -42,14 +51,13 @@ from app.extensions import db
 from app.models import Event, Scan
 from app.services import ServiceError, pictures
 from app.services.images import encode_image
-from app.services.manifest import build_manifest
-from app.services.scanning import ScanTurns, annotate, scan_photo, scan_turns
+from app.services.scanning import ScanTurns, annotate, event_manifest, scan_photo, scan_turns
 from app.services.scans import (
-    InvalidScan,
     Observations,
     apply_scan,
     check_scan_id,
     find_scan,
+    observations_from_result,
     parse_observations,
     preview_scan,
 )
@@ -63,6 +71,9 @@ from app.services.storage import (
     stores_for,
 )
 from app.services.uploads import read_photo
+
+if TYPE_CHECKING:
+    from scanner import Manifest, ScanResult
 
 JPEG_QUALITY = 85
 PENDING_NAME_CHARS = frozenset("0123456789abcdef")
@@ -181,85 +192,162 @@ class _Inputs:
     observations: Observations
     image: Any = None  # the photo, BGR
     encoded: tuple[bytes, bytes] | None = None  # the photo and its annotated copy, as JPEG
-    result: Any = None  # the scanner's result when the server scanned the photo itself
+    result: Any = None  # the scanner's result when the photo was scanned on this side
     pending: str | None = None  # a previewed photo whose files wait in pending/
     views: list = field(default_factory=list)  # sticky views (app.services.pictures.View)
     posted: frozenset = frozenset()  # the codes of the views a camera posted: issued, or refused
 
 
-def ingest_scan(
+# -- the entry points: one per kind of input, all around _apply_and_commit -----------------------
+
+
+def ingest_observations(
     *,
     event: Event,
     source: str,
+    observations: Observations,
+    settings: ScanSettings,
+    photo: bytes | None = None,
+    views: Mapping[str, tuple[bytes, Any]] | None = None,
+    now: dt.datetime | None = None,
+) -> Ingested:
+    """Apply a camera's observations (parsed at the edge, ``scans.parse_observations``); commit.
+
+    - ``photo``: the photo the camera scanned, kept with the scan as it is (no annotation).
+    - ``views``: sticky views the camera cut itself, code -> (JPEG or PNG bytes, score dict).
+
+    Raise InvalidScan, InvalidUpload or InvalidView (nothing stored) for input that does not fit,
+    and ScannerBusy (app.services.scanning) when a photo finds every turn taken and the queue full.
+    """
+    # Plain observations (and the few kilobytes of a camera's views) meet their duplicate once,
+    # under the board's write lock, in apply_scan; a photo is not read for a duplicate.
+    if photo is not None and (existing := _seen_before(event, observations.scan_id)):
+        return existing
+    posted = _read_views(event, views, settings)
+    inputs = _Inputs(observations=observations, views=posted, posted=frozenset(views or ()))
+    if photo is not None:
+        turns = settings.turns()
+        with turns.turn():
+            inputs.image = turns.run(read_photo, photo)
+            inputs.encoded = encode_photo(inputs.image, turns=turns)
+    return _apply_and_commit(event=event, source=source, settings=settings, inputs=inputs, now=now)
+
+
+def ingest_photo(
+    *,
+    event: Event,
+    source: str,
+    photo: bytes,
     settings: ScanSettings,
     scan_id: str | None = None,
-    observations: Mapping | Observations | Any | None = None,
-    photo: bytes | None = None,
-    pending: str | None = None,
+    captured_dt: dt.datetime | None = None,
     views: Mapping[str, tuple[bytes, Any]] | None = None,
     decoder: str = "auto",
     now: dt.datetime | None = None,
-    captured_dt: str | None = None,
 ) -> Ingested:
-    """Apply one scan to the board and store its photo, once per scan id; commit.
+    """Scan a photo here against the event's manifest, apply what it shows and keep it; commit.
 
-    - ``observations``: the scanner's JSON (docs/contracts.md, with or without ``scan_id``), or a
-      ``scanner.ScanResult``, which also annotates the photo.
-    - ``photo``: the photo file's bytes. Without observations the server scans it (``decoder``).
-    - ``pending``: the id of a photo ``preview_photo`` scanned, instead of observations and photo.
-    - ``scan_id``: the client's id for the scan; by default the observations' own, and for a photo
-      the server scans, a fresh one.
-    - ``captured_dt``: when the photo was taken (ISO 8601 with its offset), for a photo the
-      server scans; observations carry their own.
-    - ``views``: sticky views a camera cut itself, code -> (JPEG or PNG bytes, score dict).
-      A photo with the scanner's result (scanned here, or a ``ScanResult`` given) has its views
-      cut here.
-
-    Raise InvalidScan, InvalidUpload or InvalidView (nothing stored) for input that does not fit,
-    PendingGone for a pending photo that is not there, and ScannerBusy (app.services.scanning) when
-    a photo finds every turn taken and the queue full.
+    ``scan_id``: the client's id for the scan (a fresh one by default); ``captured_dt``: when the
+    photo was taken; ``views``: as for ``ingest_observations``, besides the views cut here.
+    Raise as ``ingest_observations`` does.
     """
-    if pending is not None:
-        observations = _pending_body(settings, pending)
-        scan_id = observations["scan_id"]
-    elif scan_id is None and isinstance(observations, Mapping):
-        scan_id = observations.get("scan_id")
-    elif scan_id is None and observations is None and photo is not None:
-        scan_id = f"photo-{secrets.token_hex(8)}"
-    # A scan with a photo answers a duplicate before reading it; plain observations (and the
-    # few kilobytes of a camera's views) are checked once, under the board's write lock, in
-    # apply_scan.
-    early = photo is not None or pending is not None or not isinstance(observations, Mapping)
-    if early and (scan_id is not None or pending is not None):
-        check_scan_id(scan_id)
-        existing = find_scan(event, scan_id)
-        if existing is not None:
-            _drop_pending(settings, pending)
-            return Ingested(existing, duplicate=True)
+    scan_id = check_scan_id(scan_id or f"photo-{secrets.token_hex(8)}")
+    if existing := _seen_before(event, scan_id):
+        return existing
+    posted = _read_views(event, views, settings)
     turns = settings.turns()
-    # A photo is decoded, perhaps scanned, and encoded twice, in one turn, before the board's write
-    # lock is taken: the lock is held for the database's work and the writing of ready files only.
-    with turns.turn() if photo is not None else nullcontext():
-        inputs = _check(
-            event=event,
-            scan_id=scan_id,
-            observations=observations,
-            photo=photo,
-            pending=pending,
-            views=views,
-            settings=settings,
-            decoder=decoder,
-            turns=turns,
-            captured_dt=captured_dt,
+    # A photo is decoded, scanned and encoded twice, in one turn, before the board's write lock
+    # is taken: the lock is held for the database's work and the writing of ready files only.
+    with turns.turn():
+        image = turns.run(read_photo, photo)
+        manifest = event_manifest(event)
+        result = scan_photo(event, image, manifest=manifest, decoder=decoder, turns=turns)
+        observations = observations_from_result(result, scan_id=scan_id, captured_dt=captured_dt)
+        inputs = _scanned(event, observations, image, result, manifest, settings, turns)
+    inputs.views, inputs.posted = posted + inputs.views, frozenset(views or ())
+    return _apply_and_commit(event=event, source=source, settings=settings, inputs=inputs, now=now)
+
+
+def ingest_result(
+    *,
+    event: Event,
+    source: str,
+    result: ScanResult,
+    photo: bytes,
+    scan_id: str,
+    settings: ScanSettings,
+    manifest: Manifest | None = None,
+    now: dt.datetime | None = None,
+) -> Ingested:
+    """Apply a photo the caller scanned already (``openspaces scan --apply``), keep it; commit.
+
+    ``manifest``: the one the photo was scanned against, for cutting the stickies' views (read
+    here when not given). Raise as ``ingest_observations`` does.
+    """
+    if existing := _seen_before(event, check_scan_id(scan_id)):
+        return existing
+    turns = settings.turns()
+    with turns.turn():
+        image = turns.run(read_photo, photo)
+        observations = observations_from_result(result, scan_id=scan_id)
+        if manifest is None and settings.picture_dir:
+            manifest = event_manifest(event)
+        inputs = _scanned(event, observations, image, result, manifest, settings, turns)
+    return _apply_and_commit(event=event, source=source, settings=settings, inputs=inputs, now=now)
+
+
+def ingest_pending(
+    *,
+    event: Event,
+    source: str,
+    pending: str,
+    settings: ScanSettings,
+    now: dt.datetime | None = None,
+) -> Ingested:
+    """Apply a photo ``preview_photo`` scanned and keeps in ``pending/``; commit.
+
+    Raise PendingGone when it is not there (applied already, or expired), InvalidScan when the
+    board no longer has what it saw.
+    """
+    observations = _pending_observations(settings, pending)
+    if existing := _seen_before(event, observations.scan_id):
+        _drop_pending(settings, pending)
+        return existing
+    inputs = _Inputs(observations=observations, pending=pending)
+    if settings.picture_dir:
+        inputs.views = pictures.load_pending_views(settings.pending_store, pending)
+    return _apply_and_commit(event=event, source=source, settings=settings, inputs=inputs, now=now)
+
+
+def _seen_before(event: Event, scan_id: str) -> Ingested | None:
+    """Answer a scan id the event has already as a duplicate, before any photo is read."""
+    existing = find_scan(event, scan_id)
+    return None if existing is None else Ingested(existing, duplicate=True)
+
+
+def _scanned(event, observations, image, result, manifest, settings, turns) -> _Inputs:
+    """Return the inputs of a photo scanned on this side: its stickies' views cut (against the
+    photo's own ``manifest``) and the photo encoded with its annotated copy, in ``turns``."""
+    views = []
+    if settings.picture_dir:
+        views = turns.run(
+            pictures.cut_views, event=event, image=image, result=result, manifest=manifest
         )
-    return _apply(
-        event=event, source=source, settings=settings, inputs=inputs, pending=pending, now=now
+    return _Inputs(
+        observations=observations,
+        image=image,
+        encoded=encode_photo(image, result, turns=turns),
+        result=result,
+        views=views,
     )
 
 
-def _apply(*, event, source, settings, inputs, pending, now) -> Ingested:
-    """Apply checked inputs to the board and store their files, in one transaction."""
+def _apply_and_commit(
+    *, event: Event, source: str, settings: ScanSettings, inputs: _Inputs, now
+) -> Ingested:
+    """Apply checked inputs to the board (``scans.apply_scan``) and store their files; commit once."""
     written: list[Stored | Path] = []
+    pending = inputs.pending
     try:
         outcome = apply_scan(
             event=event,
@@ -302,42 +390,6 @@ def _apply(*, event, source, settings, inputs, pending, now) -> Ingested:
     )
 
 
-def _check(
-    *, event, scan_id, observations, photo, pending, views, settings, decoder, turns, captured_dt
-) -> _Inputs:
-    """Read the photo, the observations and the views; raise InvalidUpload, InvalidScan or
-    InvalidView before any write. The photo's work runs in ``turns``."""
-    posted = _read_views(event, views, settings)
-    posted_codes = frozenset(views or ())
-    image = turns.run(read_photo, photo) if photo is not None else None
-    result = None
-    if observations is None:
-        if image is None:
-            raise InvalidScan("send the observations, a photo, or both")
-        result = scan_photo(event, image, decoder=decoder, turns=turns)
-        observations = result.to_dict()
-        if captured_dt is not None:
-            observations["captured_dt"] = captured_dt
-    elif hasattr(observations, "to_dict"):
-        result = observations  # a scanner.ScanResult
-        observations = result.to_dict()
-    observations = _parsed(observations, scan_id)
-    if pending is not None and settings.picture_dir:
-        posted += pictures.load_pending_views(settings.pending_store, pending)
-    elif image is not None and result is not None and settings.picture_dir:
-        posted += _cut_views(event, image, result, turns=turns)
-    encoded = encode_photo(image, result, turns=turns) if image is not None else None
-    return _Inputs(
-        observations=observations,
-        image=image,
-        encoded=encoded,
-        result=result,
-        pending=pending,
-        views=posted,
-        posted=posted_codes,
-    )
-
-
 def _read_views(event: Event, views, settings: ScanSettings) -> list:
     """Read the views a camera cut itself; their codes are checked when the views are stored, by
     the query that locks the stickies (here when pictures are not kept)."""
@@ -349,17 +401,6 @@ def _read_views(event: Event, views, settings: ScanSettings) -> list:
         scores={code: score for code, (_, score) in views.items()},
         check_issued=not settings.picture_dir,
     )
-
-
-def _parsed(observations, scan_id: str | None) -> Observations:
-    """Return the observations parsed, under ``scan_id`` when one is given."""
-    if isinstance(observations, Observations):
-        if scan_id is not None and observations.scan_id != scan_id:
-            raise InvalidScan("the scan id and the observations' scan id differ")
-        return observations
-    if isinstance(observations, Mapping) and scan_id is not None:
-        return parse_observations({**observations, "scan_id": scan_id})
-    return parse_observations(observations)
 
 
 def _store_pictures(
@@ -379,13 +420,6 @@ def _store_pictures(
         must_be_issued=inputs.posted,
         locked=locked,
     )
-
-
-def _cut_views(event: Event, image, result, *, turns: ScanTurns) -> list:
-    """Cut the views of the stickies a scan read out of its photo, in ``turns``."""
-    # The manifest is read here: the cutting may run in another thread, without the database.
-    manifest = build_manifest(event)
-    return turns.run(pictures.cut_views, event=event, image=image, result=result, manifest=manifest)
 
 
 def _store(scan: Scan, inputs: _Inputs, settings: ScanSettings, written: list) -> None:
@@ -482,15 +516,18 @@ def preview_photo(
 
 def _preview(*, event: Event, photo: bytes, settings: ScanSettings, decoder: str, turns) -> Preview:
     image = turns.run(read_photo, photo)
-    result = scan_photo(event, image, decoder=decoder, turns=turns)
+    manifest = event_manifest(event)
+    result = scan_photo(event, image, manifest=manifest, decoder=decoder, turns=turns)
     pending = secrets.token_hex(16)
-    body = {**result.to_dict(), "scan_id": f"upload-{pending}"}
-    # Where the scan's time went, for the preview page; applying the preview ignores it.
-    body["timings"] = result.timings_dict()
+    observations = observations_from_result(result, scan_id=f"upload-{pending}")
     changes = preview_scan(
-        event=event, observations=parse_observations(body), remove_after=settings.remove_after
+        event=event, observations=observations, remove_after=settings.remove_after
     )
-    views = _cut_views(event, image, result, turns=turns)
+    views = turns.run(
+        pictures.cut_views, event=event, image=image, result=result, manifest=manifest
+    )
+    # The preview's record, and where the scan's time went, for the preview page and the scan.
+    body = observations.to_json()
     store = settings.pending_store
     written: list[Stored | Path] = []
     try:
@@ -535,11 +572,16 @@ def _pending_id(pending: str) -> str:
     return pending
 
 
-def _pending_body(settings: ScanSettings, pending: str) -> dict:
+def _pending_observations(settings: ScanSettings, pending: str) -> Observations:
+    """Return the observations a preview keeps, read back from its JSON record."""
     body = settings.pending_store.get(f"{_pending_id(pending)}.json")
     if body is None:
         raise PendingGone("this scan was applied already or has expired")
-    return json.loads(body)
+    record = json.loads(body)
+    timings = record.get("timings")
+    return replace(
+        parse_observations(record), timings=timings if isinstance(timings, dict) else None
+    )
 
 
 def _drop_pending(settings: ScanSettings, pending: str | None) -> None:
@@ -547,7 +589,5 @@ def _drop_pending(settings: ScanSettings, pending: str | None) -> None:
         store = settings.pending_store
         for suffix in (".json", ".jpg", "-annotated.jpg"):
             store.delete(f"{pending}{suffix}")
-        from app.services.pictures import pending_view_files
-
-        for key in pending_view_files(store, pending):
+        for key in pictures.pending_view_files(store, pending):
             store.delete(key)

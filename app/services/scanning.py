@@ -140,11 +140,27 @@ def scan_turns(*, workers: int | None = None, queue: int | None = None) -> ScanT
         return _turns[key]
 
 
-def scan_photo(event: Event, image, *, decoder: str = "auto", turns: ScanTurns | None = None):
-    """Scan a BGR photo against the event's manifest; return the scanner's result."""
+def event_manifest(event: Event):
+    """Return the event's manifest as the scanner takes it (``scanner.Manifest``), read once per
+    photo: scanning it and cutting its stickies' views share it."""
     import scanner
 
-    manifest = scanner.Manifest.from_dict(build_manifest(event))
+    return scanner.Manifest.from_dict(build_manifest(event))
+
+
+def scan_photo(
+    event: Event,
+    image,
+    *,
+    manifest=None,
+    decoder: str = "auto",
+    turns: ScanTurns | None = None,
+):
+    """Scan a BGR photo against the event's manifest (``event_manifest``, read here when not
+    given); return the scanner's result."""
+    import scanner
+
+    manifest = manifest if manifest is not None else event_manifest(event)
     try:
         return (turns or scan_turns()).run(scanner.scan, image, manifest, decoder=decoder)
     except scanner.ScanError as exc:

@@ -16,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, func, or_, select
 
@@ -34,7 +36,17 @@ from app.models import (
 from app.services import ServiceError
 from app.services.board import OFF_GRID, Place, Wall, count_miss, set_place, undo_placements
 from app.services.layout import Layout, event_layout
+from app.services.plain_notes import (
+    InvalidNote,
+    NoteObservation,
+    identify_notes,
+    notes_from_result,
+    parse_notes,
+)
 from app.services.text import unprintable_in
+
+if TYPE_CHECKING:
+    from scanner import ScanResult
 
 MAX_SCAN_ID = 100
 MAX_STICKIES = 2000
@@ -67,15 +79,26 @@ class Observations:
     hidden_cells: tuple[tuple[str, str], ...]
     warnings: tuple[str, ...]
     captured_dt: dt.datetime | None = None
+    # Where the scanner's time went, {stage: {"wall_ms", "cpu_ms"}} (scanner.timing), when the
+    # server scanned the photo: kept with the scan for its page, not part of the scan contract.
+    timings: Mapping[str, Mapping[str, float]] | None = field(default=None, compare=False)
+    # The plain notes seen (paper without our print): told apart by app.services.plain_notes.
+    notes: tuple[NoteObservation, ...] = ()
 
     def to_json(self) -> dict:
-        return {
+        """Return the scan's record as the ``Scan.observations`` column keeps it."""
+        record = {
             "scan_id": self.scan_id,
             "board_found": self.board_found,
             "stickies": [s.__dict__ for s in self.stickies],
             "hidden_cells": [list(c) for c in self.hidden_cells],
             "warnings": list(self.warnings),
         }
+        if self.notes:
+            record["notes"] = [n.to_json() for n in self.notes]
+        if self.timings:
+            record["timings"] = {stage: dict(t) for stage, t in self.timings.items()}
+        return record
 
 
 @dataclass
@@ -88,6 +111,8 @@ class ScanOutcome:
     late: bool = False
     # The stickies the scan saw, by code, read under the board's write lock (write_lock_event).
     stickies: dict[str, Sticky] = field(default_factory=dict)
+    # The plain note each of the scan's note views (``note:<index>``) shows.
+    note_views: dict[str, Sticky] = field(default_factory=dict)
 
 
 def _expect(condition: bool, message: str) -> None:
@@ -137,10 +162,14 @@ def _number(value: object) -> bool:
         return False  # an int too large for any float: 1 followed by 400 zeros
 
 
-def parse_observations(data: object) -> Observations:
-    """Validate a scan body against the scan-result contract; raise InvalidScan naming the problem."""
+def parse_observations(data: object, *, scan_id: str | None = None) -> Observations:
+    """Validate a scan body against the scan-result contract; raise InvalidScan naming the problem.
+
+    ``scan_id``: the client's id for the scan when it comes beside the body (a form field),
+    instead of the body's own.
+    """
     _expect(isinstance(data, dict), "the body must be a JSON object")
-    scan_id = check_scan_id(data.get("scan_id"))
+    scan_id = check_scan_id(data.get("scan_id") if scan_id is None else scan_id)
     _expect(isinstance(data.get("board_found"), bool), "board_found must be true or false")
     raw_stickies = data.get("stickies", [])
     _expect(isinstance(raw_stickies, list), "stickies must be a list")
@@ -182,17 +211,50 @@ def parse_observations(data: object) -> Observations:
         all(len(w) <= MAX_WARNING_CHARS for w in warnings),
         f"a warning has at most {MAX_WARNING_CHARS} characters",
     )
+    try:
+        notes = parse_notes(data.get("notes", []))
+    except InvalidNote as exc:
+        raise InvalidScan(str(exc)) from None
     return Observations(
         scan_id,
         data["board_found"],
         tuple(stickies),
         tuple(hidden_cells),
         tuple(warnings),
-        _parse_captured(data.get("captured_dt")),
+        parse_captured(data.get("captured_dt")),
+        notes=notes,
     )
 
 
-def _parse_captured(value: object) -> dt.datetime | None:
+def observations_from_result(
+    result: ScanResult,
+    *,
+    scan_id: str,
+    captured_dt: dt.datetime | None = None,
+) -> Observations:
+    """Return the observations of a scan the server ran itself, straight from the scanner's result.
+
+    Positions are rounded to 0.1 px, as the scan-result JSON has them (``ScanResult.to_dict``),
+    so that a photo scanned here is recorded as a camera that scanned it would post it.
+    """
+    return Observations(
+        check_scan_id(scan_id),
+        result.board_found,
+        tuple(
+            SeenObservation(
+                s.code, s.room, s.slot, round(float(s.x), 1), round(float(s.y), 1), s.via
+            )
+            for s in result.stickies
+        ),
+        tuple(result.hidden_cells),
+        tuple(result.warnings),
+        captured_dt,
+        timings=result.timings_dict() or None,
+        notes=notes_from_result(result.notes),
+    )
+
+
+def parse_captured(value: object) -> dt.datetime | None:
     """Return ``captured_dt`` (ISO 8601 with a UTC offset or ``Z``) as an aware UTC datetime."""
     if value is None:
         return None
@@ -326,6 +388,15 @@ def apply_scan(
     outcome = ScanOutcome(scan, late=late, stickies={s.code: s for s, _, _ in seen})
     if not observations.board_found or late:
         return outcome
+    try:
+        notes = identify_notes(
+            event=event, notes=observations.notes, scan=scan, layout=layout, now=now
+        )
+    except InvalidNote as exc:
+        raise InvalidScan(str(exc)) from None
+    seen += notes.seen
+    outcome.stickies.update({s.code: s for s, _, _ in notes.seen})
+    outcome.note_views = notes.by_view
 
     def note(sticky: Sticky, placement: Placement | None) -> None:
         if placement is not None:
@@ -336,7 +407,8 @@ def apply_scan(
     seen.sort(key=lambda item: (not _already_there(*item), item[0].id))
     # Every sticky with a place on the wall was read in _resolve, under the write lock.
     wall = Wall(on_board, layout=layout)
-    seen_ids = set()
+    # A note held for an organizer to tell apart changes nothing: its look-alikes are not missed.
+    seen_ids = set(notes.held)
     for sticky, room_id, slot_id in seen:
         seen_ids.add(sticky.id)
         place = OFF_GRID if room_id is None else Place.cell(room_id, slot_id)

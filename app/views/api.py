@@ -9,11 +9,11 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
 from app.extensions import db
 from app.services import ServiceError, live, published
-from app.services.ingest import ScanSettings, ingest_scan
+from app.services.ingest import ScanSettings, ingest_observations, ingest_photo
 from app.services.manifest import build_manifest
 from app.services.organizers import camera_and_event
 from app.services.pictures import InvalidView
-from app.services.scans import InvalidScan, read_json
+from app.services.scans import InvalidScan, parse_captured, parse_observations, read_json
 from app.views.common import current_event_or_404, now
 from app.views.pages import not_modified, page_cache
 
@@ -90,34 +90,53 @@ def post_scan():
     a 422 with the reason, and nothing is stored.
     """
     event = _camera_event()
+    settings = ScanSettings.from_config(current_app.config)
     try:
         if request.mimetype == "multipart/form-data":
-            upload = request.files.get("photo")
-            photo = upload.read() if upload is not None else None
-            scan_field = request.form.get("scan")
-            observations = read_json(scan_field) if scan_field is not None else None
-            scan_id = request.form.get("scan_id") or None
-            # A photo the server scans carries its capture time as a field of its own.
-            captured = request.form.get("captured_dt") or None
-            views = _posted_views()
+            ingested = _ingest_form(event, settings)
         else:
             if not request.is_json:
                 raise InvalidScan("the body must be JSON (Content-Type: application/json)")
-            photo, observations, scan_id = None, read_json(request.get_data()), None
-            views = captured = None
-        ingested = ingest_scan(
-            event=event,
-            source=g.api_token.name,
-            settings=ScanSettings.from_config(current_app.config),
-            scan_id=scan_id,
-            observations=observations,
-            photo=photo,
-            views=views,
-            captured_dt=captured,
-        )
+            ingested = ingest_observations(
+                event=event,
+                source=g.api_token.name,
+                observations=parse_observations(read_json(request.get_data())),
+                settings=settings,
+            )
     except ServiceError as exc:
         return _unprocessable(str(exc))
     return jsonify(ingested.to_json()), 200 if ingested.duplicate else 201
+
+
+def _ingest_form(event, settings: ScanSettings):
+    """Ingest a multipart scan: the photo, with the camera's observations or for the server to scan."""
+    upload = request.files.get("photo")
+    photo = upload.read() if upload is not None else None
+    scan_field = request.form.get("scan")
+    scan_id = request.form.get("scan_id") or None
+    views = _posted_views()
+    if scan_field is not None:
+        observations = parse_observations(read_json(scan_field), scan_id=scan_id)
+        return ingest_observations(
+            event=event,
+            source=g.api_token.name,
+            observations=observations,
+            settings=settings,
+            photo=photo,
+            views=views,
+        )
+    if photo is None:
+        raise InvalidScan("send the observations, a photo, or both")
+    return ingest_photo(
+        event=event,
+        source=g.api_token.name,
+        photo=photo,
+        settings=settings,
+        scan_id=scan_id,
+        # A photo the server scans carries its capture time as a field of its own.
+        captured_dt=parse_captured(request.form.get("captured_dt") or None),
+        views=views,
+    )
 
 
 def _posted_views() -> dict[str, tuple[bytes, object]]:

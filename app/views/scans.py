@@ -19,7 +19,7 @@ from app.extensions import db
 from app.forms import ActionForm
 from app.models import Scan
 from app.services import ServiceError
-from app.services.ingest import PendingGone, ScanSettings, ingest_scan, preview_photo
+from app.services.ingest import PendingGone, ScanSettings, ingest_pending, preview_photo
 from app.services.ingest import pending_image as pending_image_key
 from app.services.photos import organizer_photo, public_photo
 from app.services.scans import (
@@ -95,8 +95,8 @@ def apply_pending(pending: str):
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired. Reload the page and try again.")
     try:
-        ingested = ingest_scan(
-            event=event, source="organizer", settings=_settings(), pending=pending
+        ingested = ingest_pending(
+            event=event, source="organizer", pending=pending, settings=_settings()
         )
     except PendingGone as exc:
         abort(404, description=f"{str(exc).capitalize()}.")

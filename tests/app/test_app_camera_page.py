@@ -423,7 +423,7 @@ def test_browser_phone_refused_and_failing_frames_do_not_hold_up_the_queue(
     ]
     # The board fails on one frame, as a bug in it would: the request ends in a 500.
     failed = []
-    ingest = api_views.ingest_scan
+    ingest = api_views.ingest_photo
 
     def ingest_or_fail(**kwargs):
         if kwargs["scan_id"] == "seed-failing":
@@ -431,7 +431,7 @@ def test_browser_phone_refused_and_failing_frames_do_not_hold_up_the_queue(
             raise RuntimeError("the board fails on this frame")
         return ingest(**kwargs)
 
-    monkeypatch.setattr(api_views, "ingest_scan", ingest_or_fail)
+    monkeypatch.setattr(api_views, "ingest_photo", ingest_or_fail)
     browser = playwright.chromium.launch(
         executable_path="/usr/bin/chromium",
         args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={video}"],

@@ -18,7 +18,14 @@ from app.db import write_lock_event
 from app.extensions import db
 from app.models import Placement, Scan
 from app.services import scans
-from app.services.ingest import ScanSettings, ingest_scan, preview_photo, prune_pending
+from app.services.ingest import (
+    ScanSettings,
+    ingest_observations,
+    ingest_photo,
+    preview_photo,
+    prune_pending,
+)
+from app.services.scans import parse_observations
 
 A, TEN = "Hall A", "2026-09-26T10:00"
 
@@ -70,8 +77,11 @@ def test_ingest_same_scan_id_committed_meanwhile_is_a_duplicate(
     def other_request():
         with app.app_context():
             event = db.session.scalars(select(Event)).one()
-            other["answer"] = ingest_scan(
-                event=event, source="other", settings=settings, observations=body
+            other["answer"] = ingest_observations(
+                event=event,
+                source="other",
+                settings=settings,
+                observations=parse_observations(body),
             ).to_json()
 
     def race():
@@ -88,7 +98,9 @@ def test_ingest_same_scan_id_committed_meanwhile_is_a_duplicate(
 
     event = db.session.scalars(select(Event)).one()
     monkeypatch.setattr(scans, "write_lock_event", lock_after_race)
-    mine = ingest_scan(event=event, source="mine", settings=settings, observations=body)
+    mine = ingest_observations(
+        event=event, source="mine", settings=settings, observations=parse_observations(body)
+    )
     assert other["answer"]["duplicate"] is False and len(other["answer"]["changes"]) == 4
     assert mine.to_json() == {
         "scan": other["answer"]["scan"],
@@ -123,7 +135,7 @@ def test_photo_is_encoded_before_the_board_is_locked(wall_event, settings, monke
     monkeypatch.setattr(scans, "write_lock_event", write_lock)
     event = db.session.scalars(select(Event)).one()
     photo = photo_bytes(wall_event, layouts(wall_event)[0])
-    ingested = ingest_scan(event=event, source="camera", settings=settings, photo=photo)
+    ingested = ingest_photo(event=event, source="camera", settings=settings, photo=photo)
     assert ingested.to_json()["applied"] is True
     # The photo as taken and its annotated copy, then the board's write lock.
     assert steps == ["encode", "encode", "lock"]
