@@ -193,8 +193,12 @@ class PrintBatch(db.Model):
 
 
 class Sticky(db.Model):
-    """A printed sticky. Session stickies keep the title in ``title``; person stickies keep the name there
-    and their interests in ``tags``."""
+    """A sticky on the wall. Session stickies keep the title in ``title``; person stickies keep the name
+    there and their interests in ``tags``.
+
+    A printed sticky carries its code and marker; a plain note (``plain``: paper without our print)
+    has no marker and is known by the look of its ink (``fingerprint``, app.services.plain_notes).
+    """
 
     __tablename__ = "stickies"
     __table_args__ = (UniqueConstraint("event_id", "marker_id"),)
@@ -203,7 +207,8 @@ class Sticky(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     kind: Mapped[StickyKind] = mapped_column(String(16))
-    marker_id: Mapped[int] = mapped_column(Integer)
+    # None for a plain note: the scanner finds it by its look, not by a marker.
+    marker_id: Mapped[int | None] = mapped_column(Integer)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("print_batches.id"), index=True)
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -238,6 +243,18 @@ class Sticky(db.Model):
     picture_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # What text recognition read on the picture; shown as a suggestion, never as the title.
     suggested_title: Mapped[str | None] = mapped_column(String(120))
+
+    # A plain note: its ink's perceptual fingerprint (hex, scanner.notes), the paper's colour and
+    # when a scan first saw it.
+    plain: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    fingerprint: Mapped[str | None] = mapped_column(String(256))
+    color: Mapped[str | None] = mapped_column(String(16))
+    first_seen_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A plain note's one-time claim code, shown on the wall screen beside it: only its hash is
+    # kept, it works once, until ``claim_code_expires_dt``; ``claim_code_dt`` is when it was made.
+    claim_code_hash: Mapped[str | None] = mapped_column(String(64))
+    claim_code_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claim_code_expires_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
     batch: Mapped[PrintBatch | None] = relationship(back_populates="stickies")
@@ -300,6 +317,38 @@ class Placement(db.Model):
 
     def __repr__(self) -> str:
         return f"<Placement {self.sticky_id} {self.from_status}->{self.to_status}>"
+
+
+class NoteCheck(db.Model):
+    """A plain note a scan could not tell apart from others: held for an organizer to say which it
+    is (app.services.plain_notes). The board does not change for it meanwhile."""
+
+    __tablename__ = "note_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    # The scan that saw it last.
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id", ondelete="SET NULL"))
+    fingerprint: Mapped[str] = mapped_column(String(256))
+    color: Mapped[str | None] = mapped_column(String(16))
+    # Where it was seen: a cell, or off the grid (both None).
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="SET NULL"))
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id", ondelete="SET NULL"))
+    # The ids of the known notes it looks like.
+    candidates: Mapped[list] = mapped_column(JSON)
+    # Its picture in the pictures' store, under the event's folder, when the scan had one.
+    picture_file: Mapped[str | None] = mapped_column(String(100))
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The organizer's answer: the note it is (an old one, or a new one made for it).
+    resolved_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sticky_id: Mapped[int | None] = mapped_column(ForeignKey("stickies.id", ondelete="SET NULL"))
+
+    room: Mapped[Room | None] = relationship()
+    slot: Mapped[Slot | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<NoteCheck {self.id} of {len(self.candidates)} notes>"
 
 
 class Interest(db.Model):
@@ -613,6 +662,7 @@ def count_layout_changes(session: Session, flush_context, instances) -> None:
             changed[id(event)] = event
     for event in changed.values():
         event.layout_version = Event.layout_version + 1
+
 
 # A sticky's misses are the scanner's bookkeeping: a scan that only counts one shows nothing new.
 _UNSHOWN_STICKY_FIELDS = frozenset({"missed_scans", "missed_since_dt"})

@@ -21,6 +21,7 @@ from limits import RateLimitItem, RateLimitItemPerMinute, parse_many
 from app.extensions import limiter
 from app.models import Event, Sticky
 from app.services.codes import keyed_code, normalize_code
+from app.services.plain_notes import claim_code_matches
 from app.services.published import sticky_url
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,13 @@ def claim_url(*, event: Event, code: str) -> str:
 
 
 def key_matches(*, sticky: Sticky, key: str | None) -> bool:
-    """Tell whether ``key`` (scanned or typed, in any case, with spaces) is the sticky's claim key."""
+    """Tell whether ``key`` (scanned or typed, in any case, with spaces) is the sticky's claim key.
+
+    A plain note has no printed key: its key is the one-time code the wall screen shows beside it
+    (app.services.plain_notes), while it lasts.
+    """
+    if sticky.plain:
+        return claim_code_matches(sticky=sticky, code=key)
     typed = normalize_code(key or "", length=KEY_LENGTH)
     if typed is None:
         return False

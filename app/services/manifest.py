@@ -17,7 +17,8 @@ def build_manifest(event: Event) -> dict:
 
     geometry: dict[str, dict] = {}
     stickies = db.session.scalars(
-        select(Sticky).filter_by(event_id=event.id).order_by(Sticky.marker_id)
+        # Plain notes have no marker: the scanner finds them by their look, not in the manifest.
+        select(Sticky).filter_by(event_id=event.id, plain=False).order_by(Sticky.marker_id)
     )
     entries = []
     for sticky in stickies:

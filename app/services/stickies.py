@@ -159,7 +159,8 @@ def claim_sticky(
         raise WrongClaimKey("this is not the key printed on this sticky")
     values = _field_values(sticky, fields)
     secret = new_secret()
-    values.update(edit_secret_hash=hash_secret(secret), claimed_dt=utcnow())
+    # A plain note's one-time claim code is spent with the claim.
+    values.update(edit_secret_hash=hash_secret(secret), claimed_dt=utcnow(), claim_code_hash=None)
     claimed = db.session.execute(
         update(Sticky)
         .where(Sticky.id == sticky.id, Sticky.claimed_dt.is_(None))

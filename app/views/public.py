@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import time
 
 from flask import (
     Blueprint,
@@ -16,7 +14,6 @@ from flask import (
     render_template,
     request,
     session,
-    stream_with_context,
     url_for,
 )
 from flask_limiter.util import get_remote_address
@@ -25,8 +22,9 @@ from sqlalchemy import inspect as sa_inspect
 
 from app.extensions import db, limiter
 from app.forms import InterestForm, PersonForm, SessionForm
+from app.live import cache, stamp, stream
 from app.models import BoardStatus, StickyKind
-from app.services import ServiceError, claim_keys, following, live, webhooks
+from app.services import ServiceError, claim_keys, following, webhooks
 from app.services import board as board_service
 from app.services import stickies as sticky_service
 from app.services.events import current_and_next_slot
@@ -36,18 +34,16 @@ from app.views.common import (
     browser_id,
     cookie_options,
     current_event_or_404,
+    current_version_or_404,
     is_organizer,
     now,
     room_or_404,
     set_cookies,
+    shared_view,
     sticky_or_404,
 )
-from app.views.pages import not_modified, page_cache, shared_view
-from app.views.streams import address_streams, board_watch
 
 bp = Blueprint("public", __name__)
-# A live stream writes at least this often, so that a closed connection shows up soon.
-HEARTBEAT_SECONDS = 5
 bp.after_app_request(set_cookies)
 
 
@@ -68,7 +64,7 @@ def _board_context():
         "current_slot": current,
         "next_slot": upcoming,
         "off_grid": off_grid,
-        "next_change": live.next_change(event, now=moment),
+        "next_change": stamp.next_change(event, now=moment),
     }
 
 
@@ -91,40 +87,22 @@ def _kiosk_context():
     return context
 
 
-def _current_version() -> tuple[int, str]:
-    """Return the current event's id and live stamp; 404 when no event is loaded."""
-    current = live.current_event_version(now=now())
-    if current is None:
-        current_event_or_404()
-    return current
-
-
 def _shared_page(name: str, template: str, make_context, *, key=()):
-    """Render ``template`` once per board version for everyone; organizers get their own copy.
-
-    A page kept in memory is answered without a database query.
-    """
-    event_id, version = _current_version()
-    if not shared_view():
-        return render_template(template, version=version, **make_context())
-    return _revalidated(
-        "-".join([version, name, *map(str, key)]),
-        lambda: page_cache().get(
-            (name, event_id, *key),
-            version,
-            lambda: render_template(template, version=version, **make_context()),
-        ),
+    """Render ``template`` once per live stamp for everyone (app.live.cache); organizers get their
+    own copy."""
+    event_id, version = current_version_or_404()
+    return cache.shared_page(
+        (name, event_id, *key),
+        version,
+        lambda: render_template(template, version=version, **make_context()),
+        shared=shared_view(),
     )
 
 
-def _revalidated(etag: str, render) -> Response:
-    """Answer 304 when the browser holds ``etag``, else ``render()``'s page for it to revalidate."""
-    if not_modified(etag):
-        return Response(status=304, headers={"ETag": f'"{etag}"'})
-    response = Response(render())
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+def _render_grid(kiosk: bool) -> str:
+    if kiosk:
+        return render_template("_kiosk.html", **_kiosk_context())
+    return render_template("_grid.html", **_board_context())
 
 
 @bp.get("/healthz")
@@ -147,114 +125,50 @@ def kiosk():
     return _shared_page("kiosk", "kiosk.html", _kiosk_context)
 
 
-def _render_grid(kiosk: bool) -> str:
-    if kiosk:
-        return render_template("_kiosk.html", **_kiosk_context())
-    return render_template("_grid.html", **_board_context())
-
-
 @bp.get("/board/grid")
 def board_grid():
     """Return just the board (or the kiosk's content), for the page to refresh itself in place."""
-    event_id, version = _current_version()
+    event_id, version = current_version_or_404()
     kiosk = request.args.get("kiosk") == "1"
-
-    def render() -> str:
-        if shared_view():
-            return page_cache().get(("grid", event_id, kiosk), version, lambda: _render_grid(kiosk))
-        return _render_grid(kiosk)
-
-    return _revalidated(f"{version}-k" if kiosk else version, render)
+    return cache.revalidated(
+        f"{version}-k" if kiosk else version,
+        lambda: cache.kept(
+            ("grid", event_id, kiosk), version, lambda: _render_grid(kiosk), shared=shared_view()
+        ),
+    )
 
 
 @bp.get("/board/events")
 def board_events():
-    """Stream a ``board`` event whenever the board changes (server-sent events).
+    """Stream a ``board`` event whenever the board changes (server-sent events, app.live.stream).
 
     With ``parts=grid`` (the board page) a change that only touched some of the grid's parts
-    comes as a ``parts`` event instead, holding those parts (app.views.parts), so that the page
+    comes as a ``parts`` event instead, holding those parts (app.live.parts), so that the page
     need not fetch the grid: ``{"from": version shown, "to": new version, "etag": the grid's,
-    "parts": {key: html}}``. The parts are worked out once per change and process.
+    "parts": {key: html}}``.
 
     Each stream ends after a while and the browser reconnects, so that no worker thread is held for
     ever. When every stream slot is taken, or the client's address holds
     ``LIVE_STREAMS_PER_ADDRESS`` streams already, the answer is 503 and the page falls back to
     polling.
     """
-    event_id, current = _current_version()
+    event_id, current = current_version_or_404()
     last = request.args.get("v", "")
-    grid_key = None
+    grid = None
     if request.args.get("parts") == "grid" and shared_view():
-        grid_key = ("grid", event_id, False)
+        grid = stream.GridParts(("grid", event_id, False), lambda: _render_grid(False))
         if last == current:
-            # The grid the page shows, kept to compare the next version with.
-            page_cache().get(grid_key, current, lambda: _render_grid(False))
-            db.session.remove()
-    app = current_app._get_current_object()
-    # Behind a trusted proxy (--behind-proxy) this is the phone's address, not the proxy's.
-    address, per_address = request.remote_addr or "", address_streams(app)
-    if not per_address.take(address):
-        return Response("too many live pages from one address; poll /board/grid instead", 503)
-    streams = current_app.extensions["openspaces.live_streams"]
-    if not streams.acquire(blocking=False):
-        per_address.give(address)
-        return Response("too many live pages; poll /board/grid instead", status=503)
-    watch = board_watch(app, event_id)
-
-    def changes(since: str, version: str) -> str:
-        """The event that tells the page about ``version``: its changed parts, or just that."""
-        if grid_key is not None:
-
-            def as_text(parts: dict[str, str]) -> str:
-                data = {"from": since, "to": version, "etag": version, "parts": parts}
-                return f"event: parts\ndata: {json.dumps(data)}\n\n"
-
-            try:
-                text = page_cache().changes(
-                    grid_key, since, version, lambda: _render_grid(False), as_text
-                )
-            finally:
-                db.session.remove()  # no connection held while the stream waits
-            if text is not None:
-                return text
-        return f"event: board\ndata: {version}\n\n"
-
-    seconds = app.config["LIVE_STREAM_SECONDS"]
-    # waitress tells a running response that its client went away (see serve's lookahead option).
-    client_gone = request.environ.get("waitress.client_disconnected")
-    # waitress frees a closed stream's thread when it looks; elsewhere (gevent) a wait costs no
-    # thread, and a write every heartbeat finds a closed connection.
-    wait_s = 1.0 if client_gone else HEARTBEAT_SECONDS
-    client_gone = client_gone or (lambda: False)
-
-    def stream():
-        nonlocal last
-        yield "retry: 1500\n\n"
-        deadline = time.monotonic() + seconds
-        quiet_since = time.monotonic()
-        while time.monotonic() < deadline and not client_gone():
-            version = watch.wait(last, timeout=wait_s)
-            if version is not None and version != last:
-                since, last = last, version
-                quiet_since = time.monotonic()
-                yield changes(since, version)
-            elif time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
-                # Writing is how other servers find a closed connection: do it often.
-                quiet_since = time.monotonic()
-                yield ": still here\n\n"
-
-    def release() -> None:
-        streams.release()
-        per_address.give(address)
-
-    response = Response(
-        stream_with_context(stream()) if grid_key is not None else stream(),
-        mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            grid.keep(current)
+    return stream.board_stream(
+        current_app._get_current_object(),
+        event_id,
+        last=last,
+        # Behind a trusted proxy (--behind-proxy) this is the phone's address, not the proxy's.
+        address=request.remote_addr or "",
+        grid=grid,
+        # waitress tells a running response that its client went away (see serve's lookahead).
+        client_gone=request.environ.get("waitress.client_disconnected"),
     )
-    # The server closes every answer once, even one whose stream never began.
-    response.call_on_close(release)
-    return response
 
 
 def _fields_from(form, kind):
@@ -352,20 +266,10 @@ def sticky(code: str):
         return render()
     # Everyone who may not edit sees the same page, but for the form's token and their own mark.
     # The current event's stamp, kept in memory: a sticky of an older event is renewed by age.
-    _, version = _current_version()
+    _, version = current_version_or_404()
     key = ("sticky", sticky.code, _fingerprint(sticky), can_edit, interested)
     token = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else None
-
-    def render_shared() -> str:
-        html = render()
-        return html.replace(token, CSRF_PLACEHOLDER) if token else html
-
-    html = page_cache().get(key, version, render_shared)
-    return html.replace(CSRF_PLACEHOLDER, token) if token else html
-
-
-# Stands for the form token in a kept sticky page; each request puts its own token back in.
-CSRF_PLACEHOLDER = "__openspaces_csrf_token__"
+    return cache.with_token(key, version, render, token=token)
 
 
 def _fingerprint(sticky) -> str:

@@ -1,0 +1,466 @@
+"""Plain notes: sticky notes without our print, known by the look of their ink (docs/plain-notes.md).
+
+A plain note is a ``Sticky`` with ``plain`` set and no marker, so that every board rule, page, feed,
+interest and picture works for it as for a printed one. A scan's notes (``scanner.SeenNote``, or
+the ``notes`` of a camera's JSON) are told apart here, and only here, by their fingerprint
+(``scanner.notes.fingerprint_similarity``) and by where they were:
+
+- A note in the cell (or off the grid) where exactly one known note that looks like it sits is
+  that note.
+- Any other note that looks like exactly one known note, which looks like no other note of the
+  scan, is that note moved: its page, its interest marks and its history go with it.
+- A note that looks like no known note, or like one that another note of the scan already is (a
+  copy in another cell), is a new note: a fresh code, and a one-time claim code for the wall
+  screen. A blank note (no ink) is left alone.
+- Whatever cannot be told (two known notes for one seen note, or one known note for two seen ones
+  with neither in its cell) is held for an organizer as a ``NoteCheck``: the board does not change
+  for it, and the known notes it looks like are not counted as missed meanwhile.
+
+The scan then places each note with ``board.set_place`` and counts misses with ``board.count_miss``
+(app.services.scans), as for printed stickies: first come, first served between both kinds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    BoardStatus,
+    Event,
+    NoteCheck,
+    PlacementSource,
+    Scan,
+    Sticky,
+    StickyKind,
+    utcnow,
+)
+from app.services import ServiceError
+from app.services.board import OFF_GRID, Place, set_place
+from app.services.codes import hash_secret, keyed_code, new_code, normalize_code
+from app.services.layout import Layout
+
+# Below this share of ink a note is blank: nothing written identifies it.
+BLANK_INK = 0.003
+# The wall screen shows a new note's claim code this long; an organizer can make a new one.
+CLAIM_CODE_MINUTES = 10
+CLAIM_CODE_LENGTH = 6
+MAX_NOTES = 2000
+MAX_FINGERPRINT = 256
+MAX_COLOR = 16
+# What a view of a note is keyed by among a scan's views: its place in the scan's notes.
+VIEW_PREFIX = "note:"
+_HEX = re.compile(r"[0-9a-f]+")
+# The place of a note off the grid, beside (room id, slot id) for a cell.
+_OFF = "off"
+
+
+class InvalidNote(ValueError):
+    """A scan's note does not fit the contract, or names a room or slot the event lacks."""
+
+
+@dataclass(frozen=True)
+class NoteObservation:
+    """A plain note a scan saw (docs/contracts.md, ``notes``).
+
+    ``index`` is its place in the scan's list (its view is ``note:<index>``); ``quad`` its corners
+    in photo px, clockwise from its top-left, and ``x``, ``y`` its centre, when known;
+    ``fingerprint`` the hex hash of its ink and ``ink`` the share of it that is ink.
+    """
+
+    index: int
+    fingerprint: str
+    ink: float
+    color: str | None = None
+    room: str | None = None
+    slot: str | None = None
+    x: float | None = None
+    y: float | None = None
+    quad: tuple[tuple[float, float], ...] | None = None
+
+    @property
+    def view_key(self) -> str:
+        return f"{VIEW_PREFIX}{self.index}"
+
+    def to_json(self) -> dict:
+        return {
+            "fingerprint": self.fingerprint,
+            "ink": self.ink,
+            "color": self.color,
+            "room": self.room,
+            "slot": self.slot,
+            "x": self.x,
+            "y": self.y,
+            "quad": [list(p) for p in self.quad] if self.quad else None,
+        }
+
+
+def _expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvalidNote(message)
+
+
+def _finite(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and abs(value) < 1e9
+        and value == value  # not NaN
+    )
+
+
+def parse_notes(raw: object) -> tuple[NoteObservation, ...]:
+    """Check a scan body's ``notes`` list; raise InvalidNote naming the first fault."""
+    _expect(isinstance(raw, list), "notes must be a list")
+    _expect(len(raw) <= MAX_NOTES, f"at most {MAX_NOTES} notes in one scan")
+    return tuple(_parse_note(i, item) for i, item in enumerate(raw))
+
+
+def _parse_note(i: int, item: object) -> NoteObservation:
+    where = f"notes[{i}]"
+    _expect(isinstance(item, dict), f"{where} must be an object")
+    fingerprint = item.get("fingerprint")
+    _expect(
+        isinstance(fingerprint, str)
+        and 0 < len(fingerprint) <= MAX_FINGERPRINT
+        and _HEX.fullmatch(fingerprint.lower()) is not None,
+        f"{where}.fingerprint must be hex of 1 to {MAX_FINGERPRINT} characters",
+    )
+    ink = item.get("ink")
+    _expect(_finite(ink) and 0 <= ink <= 1, f"{where}.ink must be a number from 0 to 1")
+    color, room, slot = item.get("color"), item.get("room"), item.get("slot")
+    _expect(
+        color is None or (isinstance(color, str) and color.isalpha() and len(color) <= MAX_COLOR),
+        f"{where}.color must be a colour's name",
+    )
+    _expect(room is None or isinstance(room, str), f"{where}.room must be a string or null")
+    _expect(slot is None or isinstance(slot, str), f"{where}.slot must be a string or null")
+    _expect((room is None) == (slot is None), f"{where}: room and slot go together")
+    x, y = item.get("x"), item.get("y")
+    _expect(x is None or _finite(x), f"{where}.x must be a finite number")
+    _expect(y is None or _finite(y), f"{where}.y must be a finite number")
+    quad = item.get("quad")
+    _expect(
+        quad is None
+        or (
+            isinstance(quad, list)
+            and len(quad) == 4
+            and all(isinstance(p, list) and len(p) == 2 and all(map(_finite, p)) for p in quad)
+        ),
+        f"{where}.quad must be four [x, y] corners",
+    )
+    return NoteObservation(
+        index=i,
+        fingerprint=fingerprint.lower(),
+        ink=float(ink),
+        color=color,
+        room=room,
+        slot=slot,
+        x=x,
+        y=y,
+        quad=tuple((float(px), float(py)) for px, py in quad) if quad else None,
+    )
+
+
+def notes_from_result(notes) -> tuple[NoteObservation, ...]:
+    """Return the scanner's ``SeenNote``s (``ScanResult.notes``) as a scan's note observations."""
+    return tuple(
+        NoteObservation(
+            index=i,
+            fingerprint=n.fingerprint,
+            ink=round(float(n.ink), 4),
+            color=n.color,
+            room=n.room,
+            slot=n.slot,
+            x=round(float(n.x), 1),
+            y=round(float(n.y), 1),
+            quad=tuple((round(float(px), 1), round(float(py), 1)) for px, py in n.quad),
+        )
+        for i, n in enumerate(notes)
+    )
+
+
+@dataclass
+class NoteOutcome:
+    """What a scan's notes are: each with its place for the board rules, and what was held."""
+
+    # (sticky, room id, slot id) as scans.apply_scan places its stickies; None, None off the grid.
+    seen: list[tuple[Sticky, int | None, int | None]] = field(default_factory=list)
+    # The note each view key (``note:<index>``) shows, for its picture.
+    by_view: dict[str, Sticky] = field(default_factory=dict)
+    # The notes made on this scan's first sight of them.
+    new: list[Sticky] = field(default_factory=list)
+    # The known notes a held note looks like: not counted as missed while it is checked.
+    held: set[int] = field(default_factory=set)
+    # The checks this scan opened or saw again, by view key.
+    checks: dict[str, NoteCheck] = field(default_factory=dict)
+
+
+def _similarity():
+    # scanner loads OpenCV: only a scan with notes pays for it.
+    from scanner.notes import SAME_NOTE_SIMILARITY, fingerprint_similarity
+
+    return fingerprint_similarity, SAME_NOTE_SIMILARITY
+
+
+def _cell(note: NoteObservation, layout: Layout):
+    if note.room is None:
+        return _OFF
+    _expect(note.room in layout.rooms, f"unknown room {note.room!r}")
+    _expect(note.slot in layout.slots, f"unknown slot {note.slot!r}")
+    return (layout.rooms[note.room], layout.slots[note.slot])
+
+
+def _place_of(sticky: Sticky):
+    if sticky.on_grid:
+        return (sticky.room_id, sticky.slot_id)
+    return _OFF if sticky.board_status == BoardStatus.OFF_GRID else None
+
+
+def plain_notes(event: Event) -> list[Sticky]:
+    """Return every plain note of the event, on the wall or not, in the order they were first seen."""
+    query = select(Sticky).filter_by(event_id=event.id, plain=True).order_by(Sticky.id)
+    return list(db.session.scalars(query))
+
+
+def identify_notes(
+    *,
+    event: Event,
+    notes: tuple[NoteObservation, ...],
+    scan: Scan,
+    layout: Layout,
+    now: dt.datetime,
+) -> NoteOutcome:
+    """Tell which note each of a scan's notes is, making new ones on first sight.
+
+    Return the notes with their cells for the scan to place, and hold what cannot be told
+    (module docstring). Raise InvalidNote for a room or slot the event lacks.
+    """
+    outcome = NoteOutcome()
+    inked = [n for n in notes if n.ink >= BLANK_INK]
+    cells = [_cell(n, layout) for n in inked]
+    if not inked:
+        return outcome
+    similarity, same = _similarity()
+    known = plain_notes(event)
+    matches = [
+        [k for k in known if k.fingerprint and similarity(n.fingerprint, k.fingerprint) >= same]
+        for n in inked
+    ]
+    found = _match_in_place(matches, cells)
+    taken = {k.id for k in found.values()}
+    left = {i: [k for k in matches[i] if k.id not in taken] for i in range(len(inked))}
+    wanted = Counter(k.id for i, ks in left.items() if i not in found for k in ks)
+    for i, note in enumerate(inked):
+        if i in found:
+            sticky = found[i]
+        elif not left[i]:
+            sticky = _new_note(event=event, note=note, now=now)
+            outcome.new.append(sticky)
+        elif len(left[i]) == 1 and wanted[left[i][0].id] == 1:
+            sticky = left[i][0]
+        else:
+            outcome.held |= {k.id for k in matches[i]}
+            outcome.checks[note.view_key] = _hold(
+                event=event, note=note, cell=cells[i], candidates=left[i], scan=scan, now=now
+            )
+            continue
+        sticky.fingerprint, sticky.color = note.fingerprint, note.color or sticky.color
+        room_id, slot_id = (None, None) if cells[i] == _OFF else cells[i]
+        outcome.seen.append((sticky, room_id, slot_id))
+        outcome.by_view[note.view_key] = sticky
+    db.session.flush()
+    return outcome
+
+
+def _match_in_place(matches: list[list[Sticky]], cells: list) -> dict[int, Sticky]:
+    """Return the seen notes that are the one known look-alike in their own place, by index.
+
+    A known note that two seen notes in its place look like is neither's here.
+    """
+    here = {}
+    for i, candidates in enumerate(matches):
+        there = [k for k in candidates if _place_of(k) == cells[i]]
+        if len(there) == 1:
+            here[i] = there[0]
+    claimed = Counter(k.id for k in here.values())
+    return {i: k for i, k in here.items() if claimed[k.id] == 1}
+
+
+def _unique_code() -> str:
+    while True:
+        code = new_code()
+        if db.session.scalar(select(Sticky.id).filter_by(code=code)) is None:
+            return code
+
+
+def _new_note(*, event: Event, note: NoteObservation, now: dt.datetime) -> Sticky:
+    """Make a plain note on its first sight: a session sticky with a code and no marker."""
+    sticky = Sticky(
+        event_id=event.id,
+        code=_unique_code(),
+        kind=StickyKind.SESSION,
+        marker_id=None,
+        plain=True,
+        fingerprint=note.fingerprint,
+        color=note.color,
+        first_seen_dt=now,
+        created_dt=now,
+        board_status=BoardStatus.NONE,
+    )
+    db.session.add(sticky)
+    db.session.flush()
+    issue_claim_code(sticky=sticky, now=now)
+    return sticky
+
+
+def _hold(
+    *,
+    event: Event,
+    note: NoteObservation,
+    cell,
+    candidates: list[Sticky],
+    scan: Scan,
+    now: dt.datetime,
+) -> NoteCheck:
+    """Open a check of a note that cannot be told, or find the open one of the same note."""
+    room_id, slot_id = (None, None) if cell == _OFF else cell
+    similarity, same = _similarity()
+    ids = sorted(k.id for k in candidates)
+    for check in open_checks(event):
+        if (check.room_id, check.slot_id) == (room_id, slot_id) and (
+            similarity(check.fingerprint, note.fingerprint) >= same
+        ):
+            check.scan_id, check.seen_dt, check.candidates = scan.id, now, ids
+            return check
+    check = NoteCheck(
+        event_id=event.id,
+        scan_id=scan.id,
+        fingerprint=note.fingerprint,
+        color=note.color,
+        room_id=room_id,
+        slot_id=slot_id,
+        candidates=ids,
+        created_dt=now,
+        seen_dt=now,
+    )
+    db.session.add(check)
+    return check
+
+
+def open_checks(event: Event) -> list[NoteCheck]:
+    """Return the notes held for an organizer to tell apart, oldest first."""
+    query = (
+        select(NoteCheck)
+        .filter_by(event_id=event.id)
+        .where(NoteCheck.resolved_dt.is_(None))
+        .order_by(NoteCheck.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def check_candidates(check: NoteCheck) -> list[Sticky]:
+    """Return the known notes a held note looks like."""
+    if not check.candidates:
+        return []
+    query = select(Sticky).where(Sticky.id.in_(check.candidates)).order_by(Sticky.id)
+    return list(db.session.scalars(query))
+
+
+def resolve_check(
+    *, check: NoteCheck, same_as: Sticky | None, now: dt.datetime | None = None
+) -> Sticky:
+    """Settle a held note: it is ``same_as`` (one of its candidates), or a new note (None).
+
+    The note takes the place where it was seen, by the board's rules, as an organizer's move.
+    Its place then tells it apart in the scans that follow.
+    """
+    now = now or utcnow()
+    if check.resolved_dt is not None:
+        raise ServiceError("this note has been settled already")
+    if same_as is not None and same_as.id not in check.candidates:
+        raise ServiceError(f"the note is not one of those it looks like ({same_as.code})")
+    event = db.session.get(Event, check.event_id)
+    note = NoteObservation(index=0, fingerprint=check.fingerprint, ink=1.0, color=check.color)
+    sticky = same_as or _new_note(event=event, note=note, now=now)
+    sticky.fingerprint = check.fingerprint
+    place = OFF_GRID if check.room_id is None else Place.cell(check.room_id, check.slot_id)
+    set_place(sticky=sticky, place=place, source=PlacementSource.ORGANIZER, now=now)
+    check.resolved_dt, check.sticky_id = now, sticky.id
+    db.session.flush()
+    return sticky
+
+
+# -- the one-time claim code the wall screen shows beside a new note ---------------------------------
+
+
+def _claim_code(sticky: Sticky) -> str:
+    """Return the claim code made for the note at ``claim_code_dt``: the wall screen makes it
+    again from the event's secret, so that only its hash need be kept."""
+    made = sticky.claim_code_dt.astimezone(dt.UTC).isoformat()
+    return keyed_code(
+        sticky.event.claim_secret, f"note-claim:{sticky.code}:{made}", length=CLAIM_CODE_LENGTH
+    )
+
+
+def issue_claim_code(*, sticky: Sticky, now: dt.datetime | None = None) -> str:
+    """Make a new one-time claim code for a plain note; return it. An older one stops working."""
+    if not sticky.plain:
+        raise ServiceError("a printed sticky is claimed with the key printed on it")
+    if sticky.is_claimed:
+        raise ServiceError("this note has been claimed already")
+    now = now or utcnow()
+    # A second apart at least, so that two codes made in one second differ.
+    if sticky.claim_code_dt is not None and now <= sticky.claim_code_dt:
+        now = sticky.claim_code_dt + dt.timedelta(seconds=1)
+    sticky.claim_code_dt = now.replace(microsecond=0)
+    sticky.claim_code_expires_dt = sticky.claim_code_dt + dt.timedelta(minutes=CLAIM_CODE_MINUTES)
+    code = _claim_code(sticky)
+    sticky.claim_code_hash = hash_secret(code)
+    return code
+
+
+def claim_code_matches(*, sticky: Sticky, code: str | None, now: dt.datetime | None = None) -> bool:
+    """Tell whether ``code`` (typed, any case) is the note's live claim code."""
+    typed = normalize_code(code or "", length=CLAIM_CODE_LENGTH)
+    if typed is None or not sticky.plain or sticky.claim_code_hash is None:
+        return False
+    if (now or utcnow()) >= sticky.claim_code_expires_dt:
+        return False
+    return hash_secret(typed) == sticky.claim_code_hash
+
+
+@dataclass(frozen=True)
+class ShownCode:
+    """A claim code the wall screen shows beside its note, until ``expires_dt``."""
+
+    sticky: Sticky
+    code: str
+    expires_dt: dt.datetime
+
+
+def wall_claim_codes(*, event: Event, now: dt.datetime | None = None) -> list[ShownCode]:
+    """Return the live claim codes of the event's unclaimed notes, newest first, for the wall screen."""
+    now = now or utcnow()
+    query = (
+        select(Sticky)
+        .filter_by(event_id=event.id, plain=True, hidden=False)
+        .where(
+            Sticky.claim_code_hash.is_not(None),
+            Sticky.claim_code_expires_dt > now,
+            Sticky.claimed_dt.is_(None),
+        )
+        .order_by(Sticky.claim_code_dt.desc(), Sticky.id.desc())
+    )
+    shown = []
+    for sticky in db.session.scalars(query):
+        code = _claim_code(sticky)
+        # A code made under another secret (the event's was changed) would not be the one kept.
+        if hash_secret(code) == sticky.claim_code_hash:
+            shown.append(ShownCode(sticky, code, sticky.claim_code_expires_dt))
+    return shown

@@ -1,0 +1,307 @@
+"""Plain notes on the board: who each one is, scan after scan, and who may claim it.
+
+The notes' fingerprints come from real pictures: the writing is drawn on a note's paper and
+fingerprinted by the scanner (scanner.notes.ink_fingerprint), at other sizes and colours when a
+note is seen again, as a camera would see it from another distance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+
+import cv2
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Interest, NoteCheck, Placement, Sticky
+from app.services import plain_notes
+from app.services.codes import ALPHABET
+from app.services.manifest import build_manifest
+from app.services.scans import apply_scan, parse_observations
+from scanner.notes import SAME_NOTE_SIMILARITY, fingerprint_similarity, ink_fingerprint, ink_share
+
+A, B, T = "Hall A", "Hall B", "Terrace"
+TEN, ELEVEN = "2026-09-26T10:00", "2026-09-26T11:00"
+PAPER = {"yellow": (120, 230, 250), "pink": (200, 150, 250), "green": (150, 235, 170)}
+# Titles whose fingerprints are far apart (checked in test_titles_look_unlike_each_other).
+TITLES = (
+    "Rust for Pythonistas",
+    "Testing without mocks",
+    "Open source funding",
+    "Home automation",
+    "Coffee & chaos",
+    "Type hints",
+)
+
+
+def written(text: str, *, side: int = 300, color: str = "yellow"):
+    """Return a flat picture of a note with ``text`` on it, a word a line, in marker pen."""
+    picture = np.full((side, side, 3), PAPER[color], np.uint8)
+    for line, word in enumerate(text.split()):
+        origin = (int(side * 0.08), int(side * (0.3 + 0.22 * line)))
+        cv2.putText(
+            picture, word, origin, cv2.FONT_HERSHEY_SIMPLEX, side / 220, (40, 40, 40), side // 80
+        )
+    return picture
+
+
+def seen_note(text: str, cell=None, *, side: int = 300, color: str = "yellow") -> dict:
+    """Return a note as a camera's scan lists it, fingerprinted from its picture."""
+    picture = written(text, side=side, color=color)
+    return {
+        "fingerprint": ink_fingerprint(picture),
+        "ink": round(ink_share(picture), 4),
+        "color": color,
+        "room": cell[0] if cell else None,
+        "slot": cell[1] if cell else None,
+    }
+
+
+@pytest.fixture
+def scan(event):
+    """Apply a scan of plain notes (and printed stickies, by code); return the outcome."""
+    counter = iter(range(1, 1000))
+    start = dt.datetime(2026, 9, 26, 4, 0, tzinfo=dt.UTC)
+
+    def apply(notes=(), *, stickies=None, hidden=(), board_found=True):
+        number = next(counter)
+        body = {
+            "scan_id": f"s{number}",
+            "board_found": board_found,
+            "stickies": [
+                {"code": code, "room": cell[0], "slot": cell[1], "via": "marker"}
+                for code, cell in (stickies or {}).items()
+            ],
+            "hidden_cells": [list(c) for c in hidden],
+            "warnings": [],
+            "notes": list(notes),
+        }
+        outcome = apply_scan(
+            event=event,
+            observations=parse_observations(body),
+            source="test",
+            remove_after=3,
+            now=start + dt.timedelta(seconds=number),
+        )
+        db.session.commit()
+        return outcome
+
+    return apply
+
+
+def notes_of(event) -> list[Sticky]:
+    return plain_notes.plain_notes(event)
+
+
+def where(sticky):
+    db.session.refresh(sticky)
+    if sticky.on_grid:
+        return (sticky.board_status, sticky.room.name, sticky.slot.key)
+    return (sticky.board_status,)
+
+
+def test_titles_look_unlike_each_other():
+    prints = [seen_note(t)["fingerprint"] for t in TITLES]
+    worst = max(fingerprint_similarity(a, b) for i, a in enumerate(prints) for b in prints[i + 1 :])
+    assert worst < SAME_NOTE_SIMILARITY
+
+
+def test_plain_note_first_sight_makes_one_sticky_with_a_code(scan, event):
+    outcome = scan([seen_note(TITLES[0], (A, TEN))])
+    (note,) = notes_of(event)
+    assert re.fullmatch(f"[{ALPHABET}]{{6}}", note.code)
+    assert (note.plain, note.marker_id, note.kind, note.color) == (True, None, "session", "yellow")
+    assert note.first_seen_dt == dt.datetime(2026, 9, 26, 4, 0, 1, tzinfo=dt.UTC)
+    assert where(note) == ("placed", A, TEN)
+    assert outcome.changes == [
+        {
+            "code": note.code,
+            "title": None,
+            "from": {"status": "none", "room": None, "slot": None},
+            "to": {"status": "placed", "room": A, "slot": TEN},
+        }
+    ]
+    # Its page is reached like a printed sticky's.
+    assert outcome.stickies[note.code] is note
+
+
+def test_plain_note_seen_again_keeps_its_code(scan, event):
+    scan([seen_note(TITLES[0], (A, TEN))])
+    (first,) = notes_of(event)
+    # Farther away and on another paper: the ink is the same.
+    outcome = scan([seen_note(TITLES[0], (A, TEN), side=180, color="pink")])
+    assert [n.code for n in notes_of(event)] == [first.code]
+    assert outcome.changes == []
+    assert where(first) == ("placed", A, TEN)
+
+
+def test_plain_note_move_keeps_code_interests_and_history(scan, event, client):
+    scan([seen_note(TITLES[1], (A, TEN)), seen_note(TITLES[2], (B, TEN))])
+    moved, other = notes_of(event)
+    moved.claimed_dt, moved.title = dt.datetime(2026, 9, 26, 4, 1, tzinfo=dt.UTC), "Mocks"
+    db.session.add(Interest(sticky_id=moved.id, browser_id="b" * 32))
+    db.session.commit()
+    outcome = scan([seen_note(TITLES[1], (T, ELEVEN), side=240), seen_note(TITLES[2], (B, TEN))])
+    assert [n.code for n in notes_of(event)] == [moved.code, other.code]
+    assert where(moved) == ("placed", T, ELEVEN)
+    assert [c["code"] for c in outcome.changes] == [moved.code]
+    assert db.session.scalar(select(func.count(Interest.id)).filter_by(sticky_id=moved.id)) == 1
+    history = db.session.scalars(
+        select(Placement).filter_by(sticky_id=moved.id).order_by(Placement.id)
+    ).all()
+    assert [(p.from_status, p.to_status, p.scan_id) for p in history] == [
+        ("none", "placed", 1),
+        ("placed", "placed", 2),
+    ]
+    assert client.get(f"/s/{moved.code}").status_code == 200
+
+
+def test_blank_plain_note_is_ignored(scan, event):
+    blank = seen_note("", (A, TEN))
+    assert blank["ink"] == 0.0
+    outcome = scan([blank])
+    assert notes_of(event) == []
+    assert outcome.changes == []
+
+
+def test_look_alike_notes_in_two_cells_stay_two(scan, event):
+    scan([seen_note(TITLES[3], (A, TEN))])
+    (original,) = notes_of(event)
+    # A copy of the same writing turns up in another cell while the first stays in its own.
+    scan([seen_note(TITLES[3], (A, TEN)), seen_note(TITLES[3], (B, ELEVEN), color="green")])
+    first, copy = notes_of(event)
+    assert first.code == original.code
+    assert (where(first), where(copy)) == (("placed", A, TEN), ("placed", B, ELEVEN))
+    # Seen again, each is told by its place.
+    scan([seen_note(TITLES[3], (B, ELEVEN), side=200), seen_note(TITLES[3], (A, TEN), side=260)])
+    assert [n.code for n in notes_of(event)] == [first.code, copy.code]
+    assert (where(first), where(copy)) == (("placed", A, TEN), ("placed", B, ELEVEN))
+    assert plain_notes.open_checks(event) == []
+
+
+def test_note_like_two_known_notes_is_held_and_changes_nothing(scan, event):
+    scan([seen_note(TITLES[3], (A, TEN))])
+    scan([seen_note(TITLES[3], (A, TEN)), seen_note(TITLES[3], (B, ELEVEN))])
+    first, second = notes_of(event)
+    # One of them is seen in a third cell, neither in its own: which one cannot be told.
+    outcome = scan([seen_note(TITLES[3], (T, TEN))])
+    assert outcome.changes == []
+    assert len(notes_of(event)) == 2
+    assert (where(first), where(second)) == (("placed", A, TEN), ("placed", B, ELEVEN))
+    assert (first.missed_scans, second.missed_scans) == (0, 0)
+    (check,) = plain_notes.open_checks(event)
+    assert (check.room.name, check.slot.key, check.candidates) == (T, TEN, [first.id, second.id])
+    # The same sight again is the same check, not another one.
+    scan([seen_note(TITLES[3], (T, TEN), side=220)])
+    assert [c.id for c in plain_notes.open_checks(event)] == [check.id]
+    # The organizer says which it is: it moves there, and its place tells it apart from now on.
+    assert plain_notes.resolve_check(check=check, same_as=second) is second
+    db.session.commit()
+    assert where(second) == ("placed", T, TEN)
+    scan([seen_note(TITLES[3], (T, TEN)), seen_note(TITLES[3], (A, TEN))])
+    assert (where(first), where(second)) == (("placed", A, TEN), ("placed", T, TEN))
+    assert plain_notes.open_checks(event) == []
+
+
+def test_two_notes_like_one_known_note_away_from_its_cell_are_held(scan, event):
+    scan([seen_note(TITLES[4], (A, TEN))])
+    (known,) = notes_of(event)
+    outcome = scan([seen_note(TITLES[4], (B, TEN)), seen_note(TITLES[4], (T, ELEVEN))])
+    assert outcome.changes == []
+    assert notes_of(event) == [known]
+    assert (where(known), known.missed_scans) == (("placed", A, TEN), 0)
+    checks = plain_notes.open_checks(event)
+    assert [(c.room.name, c.slot.key, c.candidates) for c in checks] == [
+        (B, TEN, [known.id]),
+        (T, ELEVEN, [known.id]),
+    ]
+    # "A new note": the organizer's answer makes one, in the cell where it was seen.
+    new = plain_notes.resolve_check(check=checks[1], same_as=None)
+    db.session.commit()
+    assert (new.plain, where(new), new.fingerprint) == (
+        True,
+        ("placed", T, ELEVEN),
+        checks[1].fingerprint,
+    )
+    assert [c.id for c in plain_notes.open_checks(event)] == [checks[0].id]
+
+
+def test_plain_note_removed_after_misses(scan, event):
+    scan([seen_note(TITLES[5], (A, TEN)), seen_note(TITLES[0], (B, TEN))])
+    gone, stays = notes_of(event)
+    scan([seen_note(TITLES[0], (B, TEN))])
+    # A person in front of it breaks the row.
+    scan([seen_note(TITLES[0], (B, TEN))], hidden=[(A, TEN)])
+    scan([seen_note(TITLES[0], (B, TEN))])
+    scan([seen_note(TITLES[0], (B, TEN))])
+    assert (where(gone), gone.missed_scans) == (("placed", A, TEN), 2)
+    outcome = scan([seen_note(TITLES[0], (B, TEN))])
+    assert where(gone) == ("none",)
+    assert [c["to"]["status"] for c in outcome.changes] == ["none"]
+    assert where(stays) == ("placed", B, TEN)
+    # Back on the wall, it is the same note again.
+    scan([seen_note(TITLES[5], (T, TEN)), seen_note(TITLES[0], (B, TEN))])
+    assert [n.code for n in notes_of(event)] == [gone.code, stays.code]
+    assert where(gone) == ("placed", T, TEN)
+
+
+def test_mixed_wall_first_come_first_served(scan, event, create_session):
+    printed = create_session(title="Printed first")
+    scan(stickies={printed.code: (A, TEN)})
+    scan(
+        [seen_note(TITLES[1], (A, TEN)), seen_note(TITLES[2], (B, TEN))],
+        stickies={printed.code: (A, TEN)},
+    )
+    note, other = notes_of(event)
+    assert where(printed) == ("placed", A, TEN)
+    assert where(note) == ("conflict", A, TEN)
+    # The printed sticky leaves: the note was next in line.
+    scan(
+        [seen_note(TITLES[1], (A, TEN)), seen_note(TITLES[2], (B, TEN))],
+        stickies={printed.code: (T, TEN)},
+    )
+    assert (where(printed), where(note)) == (("placed", T, TEN), ("placed", A, TEN))
+    # A printed sticky arriving in a note's cell queues behind it.
+    scan(
+        [seen_note(TITLES[1], (A, TEN)), seen_note(TITLES[2], (B, TEN))],
+        stickies={printed.code: (B, TEN)},
+    )
+    assert (where(printed), where(other)) == (("conflict", B, TEN), ("placed", B, TEN))
+    # The scanner's manifest lists the printed sticky only: a note has no marker to find.
+    assert [s["code"] for s in build_manifest(event)["stickies"]] == [printed.code]
+    assert db.session.scalar(select(func.count(Sticky.id)).filter_by(plain=True)) == 2
+
+
+def test_twenty_scans_with_moves_swap_no_identity(scan, event):
+    rng = random.Random(26)
+    cells = [(room, slot) for room in (A, B, T) for slot in (TEN, ELEVEN)]
+    titles = TITLES[:5]  # five notes in six cells: a free cell to move into
+    placed = dict(zip(titles, rng.sample(cells, len(titles)), strict=True))
+    scan([seen_note(t, c) for t, c in placed.items()])
+    code_of = {t: n.code for t, n in zip(titles, notes_of(event), strict=True)}
+    by_code = {n.code: n for n in notes_of(event)}
+    swaps = moved = 0
+    for number in range(2, 21):
+        if number % 2:  # two notes trade places
+            a, b = rng.sample(titles, 2)
+            placed[a], placed[b] = placed[b], placed[a]
+            moved += 2
+        else:  # one note goes to the free cell
+            (free,) = set(cells) - set(placed.values())
+            placed[rng.choice(titles)] = free
+            moved += 1
+        sights = [
+            seen_note(t, c, side=rng.choice((160, 220, 300, 380)), color=rng.choice(list(PAPER)))
+            for t, c in placed.items()
+        ]
+        rng.shuffle(sights)
+        scan(sights)
+        for title, cell in placed.items():
+            swaps += where(by_code[code_of[title]]) != ("placed", *cell)
+    assert (swaps, moved) == (0, 28)
+    assert [n.code for n in notes_of(event)] == list(code_of.values())
+    assert db.session.scalar(select(func.count(NoteCheck.id))) == 0
