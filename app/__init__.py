@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 from functools import partial
 from pathlib import Path
 
@@ -145,15 +144,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     # the models, more than a second.
     from app import effects
     from app.effects import Effect
-    from app.services import live, recognition, storage, webhooks
+    from app.live import cache, stamp, stream
     from app.services import pictures as picture_files
+    from app.services import recognition, storage, webhooks
 
     # Everything that happens once a transaction has ended, in this order: a service queues an
     # effect on its transaction (app.effects.after_commit, after_rollback); these carry it out.
     effects.init_app(
         app,
         # This process's live stamps, and the pages cached on them, show every commit at once.
-        effects.on_every_commit(live.forget_versions),
+        effects.on_every_commit(stamp.forget_versions),
         # A picture file goes once no committed row names it, and a file written by a transaction
         # that rolled back goes then: the database never names a missing file.
         effects.on_commit(Effect.DELETE_FILE, picture_files.delete_files),
@@ -182,6 +182,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         errors,
         exports,
         news,
+        notes,
         notifications,
         offline,
         pictures,
@@ -202,18 +203,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(offline.bp)
     app.register_blueprint(news.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(notes.bp)
     pictures.init_app(app)
-    from app.views import pages
-
-    pages.init_app(app)
+    cache.init_app(app)
     csrf.exempt(api.bp)
     # JSON only (app.views.notifications): another site cannot send that without CORS, which
     # the board does not grant.
     csrf.exempt(notifications.bp)
     errors.init_app(app)
-    app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(
-        app.config["LIVE_STREAMS"]
-    )
+    stream.init_app(app)
 
     @app.after_request
     def security_headers(response):

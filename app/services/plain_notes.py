@@ -364,6 +364,12 @@ def open_checks(event: Event) -> list[NoteCheck]:
     return list(db.session.scalars(query))
 
 
+def find_check(*, event: Event, check_id: int) -> NoteCheck | None:
+    """Return the event's check with this id, settled or not; None when there is none."""
+    check = db.session.get(NoteCheck, check_id)
+    return check if check is not None and check.event_id == event.id else None
+
+
 def check_candidates(check: NoteCheck) -> list[Sticky]:
     """Return the known notes a held note looks like."""
     if not check.candidates:
@@ -414,11 +420,11 @@ def issue_claim_code(*, sticky: Sticky, now: dt.datetime | None = None) -> str:
         raise ServiceError("a printed sticky is claimed with the key printed on it")
     if sticky.is_claimed:
         raise ServiceError("this note has been claimed already")
-    now = now or utcnow()
-    # A second apart at least, so that two codes made in one second differ.
-    if sticky.claim_code_dt is not None and now <= sticky.claim_code_dt:
-        now = sticky.claim_code_dt + dt.timedelta(seconds=1)
-    sticky.claim_code_dt = now.replace(microsecond=0)
+    made = (now or utcnow()).replace(microsecond=0)
+    # The code is made from its second: a second code in the same second must differ.
+    if made == sticky.claim_code_dt:
+        made += dt.timedelta(seconds=1)
+    sticky.claim_code_dt = made
     sticky.claim_code_expires_dt = sticky.claim_code_dt + dt.timedelta(minutes=CLAIM_CODE_MINUTES)
     code = _claim_code(sticky)
     sticky.claim_code_hash = hash_secret(code)

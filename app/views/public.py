@@ -24,7 +24,7 @@ from app.extensions import db, limiter
 from app.forms import InterestForm, PersonForm, SessionForm
 from app.live import cache, stamp, stream
 from app.models import BoardStatus, StickyKind
-from app.services import ServiceError, claim_keys, following, webhooks
+from app.services import ServiceError, claim_keys, following, plain_notes, webhooks
 from app.services import board as board_service
 from app.services import stickies as sticky_service
 from app.services.events import current_and_next_slot
@@ -84,6 +84,10 @@ def _kiosk_context():
     context["columns"] = columns
     context["board_url"] = event.base_url + url_for(".board")
     context["news"] = webhooks.wall_lines(event=event, now=context["now"])
+    # New plain notes' one-time claim codes: only a wall screen an organizer logged in shows them.
+    context["claim_codes"] = (
+        plain_notes.wall_claim_codes(event=event, now=context["now"]) if is_organizer() else []
+    )
     return context
 
 

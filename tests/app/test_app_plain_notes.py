@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Interest, NoteCheck, Placement, Sticky
+from app.models import Interest, NoteCheck, Placement, Sticky, utcnow
 from app.services import plain_notes
-from app.services.codes import ALPHABET
+from app.services.codes import ALPHABET, hash_secret
 from app.services.manifest import build_manifest
 from app.services.scans import apply_scan, parse_observations
 from scanner.notes import SAME_NOTE_SIMILARITY, fingerprint_similarity, ink_fingerprint, ink_share
@@ -67,7 +67,7 @@ def scan(event):
     counter = iter(range(1, 1000))
     start = dt.datetime(2026, 9, 26, 4, 0, tzinfo=dt.UTC)
 
-    def apply(notes=(), *, stickies=None, hidden=(), board_found=True):
+    def apply(notes=(), *, stickies=None, hidden=(), board_found=True, wall_clock=False):
         number = next(counter)
         body = {
             "scan_id": f"s{number}",
@@ -85,7 +85,8 @@ def scan(event):
             observations=parse_observations(body),
             source="test",
             remove_after=3,
-            now=start + dt.timedelta(seconds=number),
+            # The wall clock for a claim code to be shown and used now; else a clock of its own.
+            now=None if wall_clock else start + dt.timedelta(seconds=number),
         )
         db.session.commit()
         return outcome
@@ -305,3 +306,111 @@ def test_twenty_scans_with_moves_swap_no_identity(scan, event):
     assert (swaps, moved) == (0, 28)
     assert [n.code for n in notes_of(event)] == list(code_of.values())
     assert db.session.scalar(select(func.count(NoteCheck.id))) == 0
+
+
+PUBLIC_PAGES = ("/", "/kiosk", "/board/grid", "/board/grid?kiosk=1", "/api/board", "/schedule.ics")
+
+
+def test_plain_note_claim_code_works_once_and_only_the_wall_screen_shows_it(
+    app, scan, event, organizer_client
+):
+    scan([seen_note(TITLES[0], (A, TEN))], wall_clock=True)
+    (note,) = notes_of(event)
+    (shown,) = plain_notes.wall_claim_codes(event=event)
+    code = shown.code
+    assert (shown.sticky, len(code), note.claim_code_hash) == (note, 6, hash_secret(code))
+    assert shown.expires_dt - note.claim_code_dt == dt.timedelta(minutes=10)
+    # Nothing public shows it: not the board, its feeds, the note's page, nor the wall screen
+    # that nobody logged in to.
+    public = app.test_client()
+    for path in (*PUBLIC_PAGES, f"/s/{note.code}"):
+        page = public.get(path)
+        assert page.status_code == 200, path
+        assert code not in page.get_data(as_text=True), path
+    wall = organizer_client.get("/kiosk").get_data(as_text=True)
+    assert f'<code class="kiosk-claim-code">{code}</code>' in wall
+    assert f"/s/{note.code}" in wall
+    # The author types it on the note's page (any case), and claims the note with it.
+    phone = app.test_client()
+    form = phone.get(f"/s/{note.code}?k={code.lower()}")
+    assert (form.status_code, "Claim" in form.get_data(as_text=True)) == (200, True)
+    claimed = phone.post(f"/s/{note.code}?k={code}", data={"title": "Rust", "host": "Ann"})
+    assert claimed.status_code == 302
+    db.session.refresh(note)
+    assert (note.title, note.host, note.claim_code_hash) == ("Rust", "Ann", None)
+    assert plain_notes.wall_claim_codes(event=event) == []
+    # Once only: the code is spent, even on a note made blank again.
+    note.claimed_dt = note.title = note.host = note.edit_secret_hash = None
+    db.session.commit()
+    again = app.test_client().post(f"/s/{note.code}?k={code}", data={"title": "Mine", "host": "Bo"})
+    assert again.status_code == 403
+    db.session.refresh(note)
+    assert note.title is None
+
+
+def test_plain_note_claim_code_expires_and_the_organizer_makes_a_new_one(
+    app, scan, event, organizer_client
+):
+    scan([seen_note(TITLES[1], (B, TEN))], wall_clock=True)
+    (note,) = notes_of(event)
+    old = plain_notes.issue_claim_code(sticky=note, now=utcnow() - dt.timedelta(minutes=10))
+    db.session.commit()
+    assert plain_notes.wall_claim_codes(event=event) == []
+    assert app.test_client().get(f"/s/{note.code}?k={old}").status_code == 403
+    page = organizer_client.get("/admin/notes").get_data(as_text=True)
+    assert f'action="/admin/notes/claim-code/{note.code}"' in page
+    made = organizer_client.post(f"/admin/notes/claim-code/{note.code}", follow_redirects=True)
+    (shown,) = plain_notes.wall_claim_codes(event=event)
+    assert shown.code != old
+    assert f"Claim code for {note.code}: {shown.code}, for 10 minutes" in made.get_data(
+        as_text=True
+    )
+    assert app.test_client().get(f"/s/{note.code}?k={shown.code}").status_code == 200
+    assert app.test_client().get(f"/s/{note.code}?k={old}").status_code == 403
+    # A printed sticky is claimed with its printed key: no code is made for it.
+    assert app.test_client().post("/admin/notes/claim-code/" + note.code).status_code == 302
+
+
+def test_wrong_claim_codes_are_rate_limited_like_claim_keys(app, scan, event):
+    app.config["CLAIM_KEY_LIMIT_PER_ADDRESS"] = "3 per minute"
+    scan([seen_note(TITLES[2], (T, TEN))], wall_clock=True)
+    (note,) = notes_of(event)
+    (shown,) = plain_notes.wall_claim_codes(event=event)
+    hall = {"REMOTE_ADDR": "198.51.100.26"}
+    statuses = [
+        app.test_client().get(f"/s/{note.code}?k=AAAAA{n}", environ_base=hall).status_code
+        for n in range(4)
+    ]
+    assert statuses == [403, 403, 403, 429]
+    refused = app.test_client().post(
+        f"/s/{note.code}?k={shown.code}", data={"title": "Mine", "host": "Bo"}, environ_base=hall
+    )
+    assert refused.status_code == 429
+    db.session.refresh(note)
+    assert (note.is_claimed, note.claim_code_hash) == (False, hash_secret(shown.code))
+
+
+def test_organizer_settles_a_held_note_on_the_notes_page(app, scan, event, organizer_client):
+    scan([seen_note(TITLES[3], (A, TEN))])
+    scan([seen_note(TITLES[3], (A, TEN)), seen_note(TITLES[3], (B, ELEVEN))])
+    first, second = notes_of(event)
+    scan([seen_note(TITLES[3], (T, TEN))])
+    (check,) = plain_notes.open_checks(event)
+    page = organizer_client.get("/admin/notes").get_data(as_text=True)
+    assert f"Same as {first.code}" in page and f"Same as {second.code}" in page
+    assert 'value="new">A new note</button>' in page
+    assert app.test_client().get("/admin/notes").status_code == 302  # organizers only
+    # Not one of the notes it looks like: refused, nothing changes.
+    assert (
+        organizer_client.post(f"/admin/notes/{check.id}", data={"same_as": "999"}).status_code
+        == 400
+    )
+    done = organizer_client.post(f"/admin/notes/{check.id}", data={"same_as": str(first.id)})
+    assert done.status_code == 302
+    assert (where(first), where(second)) == (("placed", T, TEN), ("placed", B, ELEVEN))
+    assert plain_notes.open_checks(event) == []
+    assert (
+        organizer_client.post(f"/admin/notes/{check.id}", data={"same_as": "new"}).status_code
+        == 302
+    )
+    assert len(notes_of(event)) == 2  # settled already: nothing made
