@@ -120,7 +120,7 @@ class Server:
         response.raise_for_status()
 
     def streams(self) -> int:
-        from app.views.streams import address_streams
+        from app.live.stream import address_streams
 
         return address_streams(self.app).held("127.0.0.1")
 

@@ -1,7 +1,7 @@
 // Keep live regions current without a reload. Every element with data-live="URL" is refetched when
 // the server says the board changed (server-sent events on data-events, one stream shared by every
 // page of the browser); when streaming is not possible the page polls. A region with data-parts gets the parts that changed in the stream
-// itself and swaps just those (app/views/parts.py), with no fetch. Stickies that moved or are new
+// itself and swaps just those (app/live/parts.py), with no fetch. Stickies that moved or are new
 // flash briefly.
 (function () {
   "use strict";

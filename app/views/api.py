@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 from functools import wraps
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request
 
 from app.extensions import db
-from app.services import ServiceError, live, published
+from app.live import cache
+from app.services import ServiceError, published
 from app.services.ingest import ScanSettings, ingest_observations, ingest_photo
 from app.services.manifest import build_manifest
 from app.services.organizers import camera_and_event
 from app.services.pictures import InvalidView
 from app.services.scans import InvalidScan, parse_captured, parse_observations, read_json
-from app.views.common import current_event_or_404, now
-from app.views.pages import not_modified, page_cache
+from app.views.common import current_event_or_404, current_version_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -50,22 +50,16 @@ def _unprocessable(message: str):
 
 @bp.get("/board")
 def board():
-    current = live.current_event_version(now=now())
-    if current is None:
-        current_event_or_404()
-    event_id, version = current
-    etag = f"{version}-api"
-    if not_modified(etag):
-        return Response(status=304, headers={"ETag": f'"{etag}"'})
-    text = page_cache().get(
-        ("api-board", event_id),
-        version,
-        lambda: current_app.json.dumps(published.board_json(current_event_or_404())),
+    event_id, version = current_version_or_404()
+    return cache.revalidated(
+        f"{version}-api",
+        lambda: cache.page_cache().get(
+            ("api-board", event_id),
+            version,
+            lambda: current_app.json.dumps(published.board_json(current_event_or_404())),
+        ),
+        mimetype="application/json",
     )
-    response = Response(text, mimetype="application/json")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
 
 
 def _camera_event():

@@ -10,7 +10,9 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
-from app.models import Event, Organizer, Room, Sticky, utcnow
+from app.live import stamp
+from app.live.stream import pages_now
+from app.models import Event, Organizer, Room, Sticky
 from app.services import ServiceError
 from app.services.events import get_current_event
 from app.services.organizers import session_organizer
@@ -63,8 +65,20 @@ def cookie_options() -> dict:
 
 def now(app=None) -> dt.datetime:
     """Return the time the pages go by: the wall clock, or the ``CLOCK`` function a test set."""
-    clock = (app or current_app).config.get("CLOCK")
-    return clock() if clock else utcnow()
+    return pages_now(app or current_app)
+
+
+def current_version_or_404() -> tuple[int, str]:
+    """Return the current event's id and live stamp (app.live.stamp); 404 when none is loaded."""
+    current = stamp.current_event_version(now=now())
+    if current is None:
+        current_event_or_404()
+    return current
+
+
+def shared_view() -> bool:
+    """Return whether this request sees what everyone sees: no organizer, no message waiting."""
+    return not is_organizer() and not session.get("_flashes")
 
 
 def current_event_or_404() -> Event:

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from app.extensions import db
 from app.forms import ActionForm, TranscribeForm
-from app.services import ServiceError, live, published, recognition
+from app.services import ServiceError, published, recognition
 from app.services import pictures as picture_service
 from app.services.storage import stores_for
 from app.views.common import current_event_or_404, is_organizer, organizer_required, sticky_or_404
@@ -130,7 +130,6 @@ def confirm(code: str):
             action_form=ActionForm(),
         ), 400
     db.session.commit()
-    live.forget_versions()
     flash(f"{sticky.code}: “{sticky.title}”", "ok")
     return redirect(url_for(".transcribe", after=sticky.id))
 
@@ -143,6 +142,5 @@ def drop(code: str):
         abort(400, description="The form expired. Reload the page and try again.")
     picture_service.drop_picture(sticky=sticky, store=stores_for(current_app.config).pictures)
     db.session.commit()
-    live.forget_versions()
     flash(f"Picture of {sticky.code} dropped; the next scan that reads it takes a new one.", "ok")
     return redirect(url_for("admin.sticky", code=sticky.code))

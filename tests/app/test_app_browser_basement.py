@@ -15,10 +15,10 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from app.extensions import db
+from app.live.stream import address_streams
 from app.models import Interest
 from app.services.organizers import create_token
 from app.services.stickies import get_sticky
-from app.views.streams import address_streams
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from app import effects
 from app.effects import Effect, Ending
 from app.extensions import db
+from app.live import stamp
 from app.models import PlacementSource, Sticky
-from app.services import live
 from app.services.board import place_sticky
 from app.services.recognition import recogniser
 
@@ -106,23 +106,23 @@ def test_effects_rollback_deletes_the_files_it_wrote_and_keeps_those_it_stopped_
 def test_effects_commit_makes_live_stamps_due_and_rollback_does_not(
     app, event, create_session, monkeypatch
 ):
-    monkeypatch.setattr(live, "CACHE_SECONDS", 3600.0)
+    monkeypatch.setattr(stamp, "CACHE_SECONDS", 3600.0)
     sticky = create_session(title="Before")
     place_sticky(
         sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
     )
     db.session.commit()
-    live.forget_versions()
-    before = live.board_version(event, now=NOW)
+    stamp.forget_versions()
+    before = stamp.board_version(event, now=NOW)
     # Changed behind the session's back: the stamp stays cached, and a rollback leaves it so.
     with db.engine.begin() as connection:
         connection.execute(update(Sticky).where(Sticky.id == sticky.id).values(title="Behind"))
     db.session.execute(select(1))
     db.session.rollback()
-    assert live.board_version(event, now=NOW) == before
+    assert stamp.board_version(event, now=NOW) == before
     sticky.title = "Committed"
     db.session.commit()
-    assert live.board_version(event, now=NOW) != before
+    assert stamp.board_version(event, now=NOW) != before
 
 
 def test_effects_new_pictures_are_read_after_commit_once_each_and_not_after_rollback(app):

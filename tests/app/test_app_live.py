@@ -8,8 +8,9 @@ import threading
 import pytest
 
 from app.extensions import db
+from app.live import stamp
+from app.live.parts import split_parts
 from app.models import Event, PlacementSource, Sticky
-from app.services import live
 from app.services.board import place_sticky
 
 NOW = dt.datetime(2026, 9, 26, 4, 40, tzinfo=dt.UTC)
@@ -17,9 +18,9 @@ NOW = dt.datetime(2026, 9, 26, 4, 40, tzinfo=dt.UTC)
 
 @pytest.fixture(autouse=True)
 def fresh_versions():
-    live.forget_versions()
+    stamp.forget_versions()
     yield
-    live.forget_versions()
+    stamp.forget_versions()
 
 
 def test_grid_answers_304_when_nothing_changed(client, event, create_session):
@@ -32,7 +33,7 @@ def test_grid_answers_304_when_nothing_changed(client, event, create_session):
         sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
     )
     db.session.commit()
-    live.forget_versions()
+    stamp.forget_versions()
     changed = client.get("/board/grid", headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert "Testing without mocks" in changed.get_data(as_text=True)
@@ -44,27 +45,27 @@ def test_version_changes_with_title_and_interest(client, event, create_session):
         sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
     )
     db.session.commit()
-    before = live.board_version(event, now=NOW)
-    live.forget_versions()
+    before = stamp.board_version(event, now=NOW)
+    stamp.forget_versions()
     client.post(f"/s/{sticky.code}/interest")
-    live.forget_versions()
-    after_interest = live.board_version(event, now=NOW)
+    stamp.forget_versions()
+    after_interest = stamp.board_version(event, now=NOW)
     sticky.title = "Renamed"
     db.session.commit()
-    live.forget_versions()
-    assert len({before, after_interest, live.board_version(event, now=NOW)}) == 3
+    stamp.forget_versions()
+    assert len({before, after_interest, stamp.board_version(event, now=NOW)}) == 3
 
 
 def test_version_changes_at_a_slot_boundary_alone(event):
-    inside = live.board_version(event, now=NOW)
-    assert live.board_version(event, now=NOW + dt.timedelta(minutes=4)) == inside
-    assert live.board_version(event, now=dt.datetime(2026, 9, 26, 5, 15, tzinfo=dt.UTC)) != inside
+    inside = stamp.board_version(event, now=NOW)
+    assert stamp.board_version(event, now=NOW + dt.timedelta(minutes=4)) == inside
+    assert stamp.board_version(event, now=dt.datetime(2026, 9, 26, 5, 15, tzinfo=dt.UTC)) != inside
 
 
 def test_version_changes_with_rooms_slots_and_settings(event):
     from app.services import events as event_service
 
-    seen = {live.board_version(event, now=NOW)}
+    seen = {stamp.board_version(event, now=NOW)}
     for change in (
         lambda: event_service.add_room(event=event, name="Roof", capacity=10),
         lambda: event_service.add_slot(
@@ -76,14 +77,14 @@ def test_version_changes_with_rooms_slots_and_settings(event):
     ):
         change()
         db.session.commit()
-        live.forget_versions()
-        seen.add(live.board_version(event, now=NOW))
+        stamp.forget_versions()
+        seen.add(stamp.board_version(event, now=NOW))
     assert len(seen) == 4
 
 
 def test_event_stream_sends_board_event_after_change(app, client, event, create_session):
     app.config["LIVE_STREAM_SECONDS"] = 3
-    version = live.board_version(event, now=NOW)
+    version = stamp.board_version(event, now=NOW)
     response = client.get(f"/board/events?v={version}", buffered=False)
     assert response.mimetype == "text/event-stream"
     chunks = iter(response.response)
@@ -94,7 +95,7 @@ def test_event_stream_sends_board_event_after_change(app, client, event, create_
         sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
     )
     db.session.commit()
-    live.forget_versions()
+    stamp.forget_versions()
     received = b""
     for chunk in chunks:
         received += chunk if isinstance(chunk, bytes) else chunk.encode()
@@ -114,7 +115,6 @@ def _read_event(chunks, name: bytes) -> bytes:
 
 
 def test_event_stream_sends_changed_cells_to_the_board_page(app, client, event, create_session):
-    from app.views.parts import split_parts
 
     app.config["LIVE_STREAM_SECONDS"] = 3
     sticky = create_session(title="Parts, not pages")
@@ -131,7 +131,7 @@ def test_event_stream_sends_changed_cells_to_the_board_page(app, client, event, 
         sticky=sticky, room=event.rooms[1], slot=event.slots[0], source=PlacementSource.CAMERA
     )
     db.session.commit()
-    live.forget_versions()
+    stamp.forget_versions()
     received = _read_event(chunks, b"parts")
     response.close()
     data = json.loads(received.split(b"data: ", 1)[1])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.views.parts import changed_parts, split_parts
+from app.live.parts import changed_parts, split_parts
 
 OLD = (
     '<span hidden data-part="clock" data-now="1"></span>'

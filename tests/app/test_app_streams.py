@@ -5,9 +5,9 @@ import time
 
 from app import create_app
 from app.extensions import db
+from app.live.stream import board_watch
 from app.models import PlacementSource
 from app.services.board import place_sticky
-from app.views.streams import board_watch
 
 
 def test_watch_wakes_a_waiting_stream_after_a_change_through_another_app(
