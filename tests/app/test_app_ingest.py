@@ -329,3 +329,182 @@ def test_ingest_api_and_cli_reach_the_same_board(client, runner, wall_event, tmp
     assert {s["code"]: (s["room"], s["slot"], s["status"]) for s in via_cli["stickies"]} == (
         expected(layout)
     )
+
+
+# -- the entry points, one per input ---------------------------------------------------------------
+
+
+def manifest_reads(monkeypatch) -> list[int]:
+    """Count the manifest's reads from the database from now on (app.services.manifest)."""
+    from app.services import manifest, pictures, scanning
+
+    reads: list[int] = []
+    build = manifest.build_manifest
+
+    def counted(event):
+        reads.append(event.id)
+        return build(event)
+
+    for module in (scanning, pictures):
+        monkeypatch.setattr(module, "build_manifest", counted)
+    return reads
+
+
+def stored_scan() -> Scan:
+    db.session.remove()
+    return db.session.scalars(select(Scan)).one()
+
+
+def test_ingest_observations_applies_and_records_them_as_posted(wall_event, settings):
+    from app.services.events import get_current_event
+
+    layout = layouts(wall_event)[0]
+    body = body_for(wall_event, layout, "cam-typed")
+    ingested = ingest_observations(
+        event=get_current_event(),
+        source="wall-cam",
+        observations=parse_observations(body),
+        settings=settings,
+    )
+    answer = ingested.to_json()
+    assert (answer["duplicate"], answer["applied"], answer["pictures"]) == (False, True, [])
+    assert sorted(c["code"] for c in answer["changes"]) == sorted(layout)
+    scan = stored_scan()
+    assert (scan.id, scan.client_scan_id, scan.source, scan.image_path) == (
+        answer["scan"],
+        "cam-typed",
+        "wall-cam",
+        None,
+    )
+    # The record is the typed observations' own JSON: positions absent in the body are null.
+    assert scan.observations == {
+        "scan_id": "cam-typed",
+        "board_found": True,
+        "stickies": [
+            {"code": code, "room": room, "slot": slot, "x": None, "y": None, "via": "marker"}
+            for code, (room, slot) in layout.items()
+        ],
+        "hidden_cells": [],
+        "warnings": [],
+    }
+
+
+def test_ingest_observations_form_scan_id_stands_for_the_body_s_own(wall_event):
+    body = body_for(wall_event, layouts(wall_event)[0], "cam-own")
+    assert parse_observations(body, scan_id="cam-form").scan_id == "cam-form"
+    assert parse_observations({**body, "scan_id": None}, scan_id="cam-form").scan_id == "cam-form"
+
+
+def test_ingest_photo_reads_the_manifest_once_and_keeps_the_timings(
+    wall_event, settings, monkeypatch
+):
+    import datetime as dt
+
+    from app.services.events import get_current_event
+
+    layout = layouts(wall_event)[0]
+    event = get_current_event()
+    reads = manifest_reads(monkeypatch)
+    taken = dt.datetime(2026, 9, 26, 8, 0, 5, tzinfo=dt.UTC)
+    ingested = ingest_photo(
+        event=event,
+        source="wall-cam",
+        photo=photo_bytes(wall_event, layout),
+        settings=settings,
+        scan_id="cam-photo",
+        captured_dt=taken,
+    )
+    # One read for scanning the photo and cutting its stickies' views alike.
+    assert reads == [event.id]
+    assert ingested.pictures == sorted(layout)
+    scan = stored_scan()
+    assert (scan.client_scan_id, scan.captured_dt.replace(tzinfo=dt.UTC)) == ("cam-photo", taken)
+    seen = {s["code"]: (s["room"], s["slot"], s["via"]) for s in scan.observations["stickies"]}
+    assert seen == {code: (room, slot, "marker") for code, (room, slot) in layout.items()}
+    # Positions as the scan-result JSON rounds them, and where the scanner's time went.
+    assert all(round(s["x"], 1) == s["x"] for s in scan.observations["stickies"])
+    assert list(scan.observations["timings"])[:3] == ["decode", "markers", "qr"]
+    assert scan.observations["timings"]["total"]["wall_ms"] > 0
+
+
+def test_ingest_photo_seen_before_reads_neither_photo_nor_manifest(
+    wall_event, settings, monkeypatch
+):
+    from app.services.events import get_current_event
+
+    event = get_current_event()
+    photo = photo_bytes(wall_event, layouts(wall_event)[0])
+    first = ingest_photo(event=event, source="cam", photo=photo, settings=settings, scan_id="p-1")
+    reads = manifest_reads(monkeypatch)
+    again = ingest_photo(
+        event=event, source="cam", photo=b"not a photo", settings=settings, scan_id="p-1"
+    )
+    assert (again.duplicate, again.scan.id, reads) == (True, first.scan.id, [])
+
+
+def test_ingest_result_uses_the_callers_manifest(wall_event, settings, monkeypatch):
+    import scanner
+    from app.services.events import get_current_event
+    from app.services.ingest import ingest_result
+    from app.services.scanning import event_manifest
+
+    layout = layouts(wall_event)[1]
+    event = get_current_event()
+    photo = photo_bytes(wall_event, layout, ".png")
+    manifest = event_manifest(event)
+    result = scanner.scan(scanner.load_image(photo), manifest)
+    reads = manifest_reads(monkeypatch)
+    ingested = ingest_result(
+        event=event,
+        source="cli",
+        result=result,
+        photo=photo,
+        scan_id="cli-typed",
+        settings=settings,
+        manifest=manifest,
+    )
+    assert reads == []
+    assert (ingested.duplicate, ingested.pictures) == (False, sorted(layout))
+    scan = stored_scan()
+    assert scan.observations["stickies"] == [s.to_dict() for s in result.stickies]
+    assert scan.observations["timings"] == result.timings_dict()
+
+
+def test_ingest_pending_applies_the_preview_once(wall_event, settings, monkeypatch):
+    from app.services.events import get_current_event
+    from app.services.ingest import PendingGone, ingest_pending
+
+    layout = layouts(wall_event)[2]
+    event = get_current_event()
+    reads = manifest_reads(monkeypatch)
+    preview = preview_photo(event=event, photo=photo_bytes(wall_event, layout), settings=settings)
+    assert reads == [event.id]
+    ingested = ingest_pending(
+        event=event, source="organizer", pending=preview.pending, settings=settings
+    )
+    assert reads == [event.id]
+    assert (ingested.duplicate, ingested.changes) == (False, preview.changes)
+    assert ingested.pictures == preview.pictures == sorted(layout)
+    scan = stored_scan()
+    assert scan.client_scan_id == f"upload-{preview.pending}"
+    assert scan.observations == preview.result
+    assert list(settings.pending_dir.iterdir()) == []
+    with pytest.raises(PendingGone, match="^this scan was applied already or has expired$"):
+        ingest_pending(event=event, source="organizer", pending=preview.pending, settings=settings)
+
+
+def test_observations_from_result_match_the_result_s_json_parsed(wall_event):
+    import scanner
+    from app.services.events import get_current_event
+    from app.services.scanning import event_manifest
+    from app.services.scans import observations_from_result
+
+    image = scanner.load_image(photo_bytes(wall_event, layouts(wall_event)[0]))
+    result = scanner.scan(image, event_manifest(get_current_event()))
+    typed = observations_from_result(result, scan_id="cam-1")
+    assert typed == parse_observations({**result.to_dict(), "scan_id": "cam-1"})
+    assert typed.to_json() == {
+        **result.to_dict(),
+        "scan_id": "cam-1",
+        "timings": result.timings_dict(),
+    }

@@ -86,3 +86,36 @@ def test_scan_page_photo_without_board_changes_nothing(client, wall_event):
 def test_scan_pages_require_login(client, wall_event):
     for url in ("/scan", "/admin/scans", "/admin/timelapse"):
         assert client.get(url).status_code == 302
+
+
+def test_scan_detail_shows_where_the_scan_s_time_went(client, wall_event):
+    login(client)
+    layout = layouts(wall_event)[0]
+    preview = client.post(
+        "/scan", data={"photo": (io.BytesIO(photo_bytes(wall_event, layout)), "wall.jpg")}
+    )
+    apply_url = re.search(r'action="(/scan/[0-9a-f]{32}/apply)"', preview.text).group(1)
+    client.post(apply_url)
+    scan = db.session.query(Scan).one()
+    timings = scan.observations["timings"]
+    html = client.get(f"/admin/scans/{scan.id}").get_data(as_text=True)
+    assert f"<h2>Read in {timings['total']['wall_ms']:.0f} ms</h2>" in html
+    stages = re.findall(r'<tr><th scope="row">([a-z_ ]+)</th>', html)
+    assert stages == [stage for stage in timings if stage != "total"]
+    # One bar per stage, each its share of the whole.
+    bars = re.findall(r'<meter min="0" max="([0-9.]+)" value="([0-9.]+)"', html)
+    assert bars == [
+        (str(timings["total"]["wall_ms"]), str(t["wall_ms"]))
+        for stage, t in timings.items()
+        if stage != "total"
+    ]
+
+
+def test_scan_detail_of_posted_observations_has_no_timings(client, wall_event):
+    login(client)
+    body = {"scan_id": "cam-1", "board_found": True, "stickies": [], "hidden_cells": []}
+    headers = {"Authorization": f"Bearer {wall_event['token']}"}
+    assert client.post("/api/scans", json=body, headers=headers).status_code == 201
+    scan = db.session.query(Scan).one()
+    html = client.get(f"/admin/scans/{scan.id}").get_data(as_text=True)
+    assert "Read in" not in html and "<meter" not in html
