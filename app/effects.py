@@ -12,10 +12,10 @@ The app is Flask's current one: Flask-SQLAlchemy keeps one session per app conte
 whose transaction ends is the current app. A session that ends outside any app context (none of
 this app's do) runs nothing.
 
-Every listener on SQLAlchemy's ``Session`` is registered here, the two rules that run before each
-flush too (``app.models.count_layout_changes`` and ``count_board_changes``). The ``Engine``
-listeners of ``app.db`` stay there: they are the database's plumbing (SQLite's writer queue and its
-settings), not effects.
+Every listener on SQLAlchemy's ``Session`` is registered here, the rules that count changes too
+(``app.models.count_layout_changes``, ``count_board_changes`` and ``count_bulk_board_changes``,
+before each flush and around each bulk statement). The ``Engine`` listeners of ``app.db`` stay
+there: they are the database's plumbing (SQLite's writer queue and its settings), not effects.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import count_board_changes, count_layout_changes
+from app.models import count_board_changes, count_bulk_board_changes, count_layout_changes
 
 
 class Effect(StrEnum):
@@ -139,6 +139,7 @@ def _rolled_back(session: Session) -> None:
 _SESSION_LISTENERS = (
     ("before_flush", count_layout_changes),
     ("before_flush", count_board_changes),
+    ("do_orm_execute", count_bulk_board_changes),
     ("after_commit", _committed),
     ("after_rollback", _rolled_back),
 )

@@ -24,8 +24,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     inspect,
+    select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
 
 from app.extensions import db
 
@@ -672,13 +673,17 @@ _UNSHOWN_MESSAGE_FIELDS = frozenset({"released_dt"})
 _WALL_MESSAGE_TYPES = frozenset({MessageType.ANNOUNCEMENT, MessageType.POSTED, MessageType.MOVED})
 
 
+# The session's transaction, and the events whose count it went up in already.
+_COUNTED = "openspaces.board_version_counted"
+
+
 def count_board_changes(session: Session, flush_context, instances) -> None:
-    """Count every change a live page shows in its event's ``board_version``, once per flush.
+    """Count every change a live page shows in its event's ``board_version``, once per transaction.
 
     Those are the stickies (placed, moved, removed, claimed, edited, hidden, pictures and
     suggested titles), interest marks, rooms, slots, the event's settings and the wall screen's
-    news. The count goes up in SQL, in the flush's transaction: two changes at once never leave
-    it where it was after one, and a rollback takes it back. It runs before every flush:
+    news. The count goes up once per transaction and event, in SQL: two changes at once never
+    leave it where it was after one, and a rollback takes it back. It runs before every flush:
     app.effects registers it with the session's other listeners.
     """
     with session.no_autoflush:
@@ -687,6 +692,43 @@ def count_board_changes(session: Session, flush_context, instances) -> None:
             for obj in (*session.new, *session.dirty, *session.deleted)
             if (event_id := _shown_event_id(session, obj)) is not None
         }
+    _count(session, event_ids)
+
+
+def count_bulk_board_changes(state: ORMExecuteState):
+    """Count a bulk UPDATE or DELETE of stickies, interest marks, rooms or slots, which no flush
+    sees (a claim is one conditional UPDATE), in the ``board_version`` of the events it touched.
+
+    The events are read with the statement's own condition before it runs; they count only when
+    it changed a row. app.effects registers this with the session's other listeners.
+    """
+    if not (state.is_update or state.is_delete) or state.bind_mapper is None:
+        return None
+    model = state.bind_mapper.class_
+    if model not in (Sticky, Interest, Room, Slot):
+        return None
+    touched = (
+        select(Sticky.event_id).join(Interest) if model is Interest else select(model.event_id)
+    )
+    if state.statement.whereclause is not None:
+        touched = touched.where(state.statement.whereclause)
+    event_ids = set(state.session.scalars(touched.distinct()))
+    result = state.invoke_statement()
+    if result.rowcount:
+        _count(state.session, event_ids)
+    return result
+
+
+def _count(session: Session, event_ids: set[int]) -> None:
+    """Put each event's ``board_version`` up by one, unless this transaction did so already."""
+    # Once per transaction is enough: nobody sees the count before the commit. A savepoint's count
+    # is its own, so that rolling it back does not take away a count the outer change needs.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    counted_in, counted = session.info.get(_COUNTED, (None, set()))
+    if counted_in is not transaction:
+        counted = set()
+    event_ids = event_ids - counted
+    session.info[_COUNTED] = (transaction, counted | event_ids)
     if not event_ids:
         return
     events = Event.__table__
