@@ -71,3 +71,28 @@ def test_layers_views_and_cli_leave_queries_to_services(path):
 def test_layers_services_are_below_views_and_cli(path):
     """No service imports a view or a command, so calls run one way: down."""
     assert not {n for n in imported(path) if n.startswith(("app.views", "app.cli"))}
+
+
+@pytest.mark.parametrize("path", modules("services"), ids=lambda p: p.name)
+def test_layers_services_are_below_the_live_layer(path):
+    """No service imports the live layer (app/live): it reads the services, not the other way."""
+    assert not {n for n in imported(path) if n.startswith("app.live")}
+
+
+@pytest.mark.parametrize("path", modules("live"), ids=lambda p: p.name)
+def test_layers_live_layer_sits_beside_the_views_not_in_them(path):
+    """The live layer (page cache, parts, stamp, stream) imports services and models, never a view
+    or a command: the views import it."""
+    assert not {n for n in imported(path) if n.startswith(("app.views", "app.cli"))}
+
+
+def test_layers_the_live_layer_is_its_own_room():
+    assert [p.name for p in modules("live")] == [
+        "__init__.py",
+        "cache.py",
+        "parts.py",
+        "stamp.py",
+        "stream.py",
+    ]
+    assert not (APP / "services" / "live.py").exists()
+    assert not {"pages.py", "parts.py", "streams.py"} & {p.name for p in modules("views")}
