@@ -58,6 +58,79 @@ WALL_BGR = (196, 204, 210)
 BOARD_BGR = (236, 240, 242)
 TAPE_BGR = (170, 120, 60)
 STICKY_COLOURS_BGR = ((130, 235, 255), (160, 210, 255), (210, 240, 170), (240, 200, 255))
+# Plain notes' paper (BGR) by the colour name the scanner reports (scanner.notes.COLORS); the pale
+# ones are the hard case on a white board.
+NOTE_COLOURS_BGR = {
+    "yellow": (120, 230, 255),
+    "pink": (200, 150, 255),
+    "orange": (80, 170, 255),
+    "green": (150, 235, 170),
+    "blue": (240, 200, 140),
+    "white": (250, 251, 252),
+    "pale yellow": (205, 245, 255),
+    "pale pink": (230, 225, 255),
+    "pale blue": (252, 238, 220),
+}
+NOTE_TEXTS = (
+    "Testing in production",
+    "Rust for Pythonistas",
+    "Async all the way down",
+    "Type hints: love or hate",
+    "Packaging in 2026",
+    "Teaching kids to code",
+    "Data pipelines that last",
+    "Burnout and open source",
+    "Web accessibility now",
+    "Static sites are back",
+    "Home automation hacks",
+    "GraphQL vs REST",
+    "Our first PyPI release",
+    "Refactoring legacy code",
+    "Mentoring juniors",
+    "Security for small teams",
+    "Notebooks in prod?",
+    "Docs that people read",
+    "Maps with Python",
+    "Speed up your tests",
+    "Remote pairing tips",
+    "Music from code",
+    "Game jams",
+    "Hiring without whiteboards",
+)
+
+
+@dataclass(frozen=True)
+class NoteSpec:
+    """Describe one plain note (paper without our codes) to put on the board.
+
+    `color` names a paper in NOTE_COLOURS_BGR; `size_mm` is (width, height). It sits in the cell
+    of `room` and `slot`, `offset_mm` from the cell's centre, or in the people area below the
+    grid when both are None. `curl` (0 to 1) lifts its bottom edge: a shaded band and a deeper
+    shadow. `writing` is the text handwritten on it ("" for a blank note), `writing_seed` the
+    hand's wobble: one text and seed give the same ink wherever the note goes.
+    """
+
+    text: str
+    color: str = "yellow"
+    size_mm: tuple[float, float] = (76.0, 76.0)
+    room: str | None = None
+    slot: str | None = None
+    angle_deg: float = 0.0
+    offset_mm: tuple[float, float] = (0.0, 0.0)
+    curl: float = 0.0
+    writing_seed: int = 0
+
+
+@dataclass(frozen=True)
+class PlacedNote:
+    """Hold one plain note on the wall: its spec, cell and corners (tl, tr, br, bl, wall mm)."""
+
+    index: int
+    spec: NoteSpec
+    room: str | None
+    slot: str | None
+    centre_mm: tuple[float, float]
+    corners_mm: np.ndarray
 
 
 class PhotographerError(Exception):
@@ -102,6 +175,15 @@ class BoardSpec:
     template: str = "note-76"
     base_url: str = BASE_URL
     claim_keys: bool = False
+    # Plain notes: `notes` as given, and `n_notes` more laid out at random in cells without a
+    # printed sticky (sizes within `note_sizes_mm`, colours from `note_colors`, turned by up to
+    # `max_rotation_deg`); `n_note_overlaps` of them are stuck half over another note.
+    notes: tuple[NoteSpec, ...] = ()
+    n_notes: int = 0
+    n_note_overlaps: int = 0
+    note_colors: tuple[str, ...] = ("yellow", "pink", "orange", "green", "blue", "white")
+    note_sizes_mm: tuple[float, float] = (50.0, 125.0)
+    note_curl: float = 0.0
 
     @classmethod
     def grid(cls, rooms: int, slots: int, **changes) -> BoardSpec:
@@ -145,6 +227,7 @@ class Board:
     board_corners_mm: np.ndarray
     marker_corners_mm: dict[int, np.ndarray]
     poster_texts: tuple[str, ...]
+    notes: tuple[PlacedNote, ...] = ()
     _blurred: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -248,6 +331,28 @@ class StickyInPhoto:
 
 
 @dataclass(frozen=True)
+class NoteInPhoto:
+    """Hold one plain note's truth in photo pixels.
+
+    `corners_px` run tl, tr, br, bl of the note as stuck. `in_frame`: all four corners inside the
+    photo. `occluded`: the share covered by people; `covered`: the share under notes stuck over
+    it. `visible`: in frame and covered by neither.
+    """
+
+    index: int
+    color: str
+    text: str
+    room: str | None
+    slot: str | None
+    centre_px: tuple[float, float]
+    corners_px: np.ndarray
+    in_frame: bool
+    occluded: float
+    covered: float
+    visible: bool
+
+
+@dataclass(frozen=True)
 class Shot:
     """Hold one photo of a board and its truth in photo pixels.
 
@@ -263,6 +368,7 @@ class Shot:
     stickies: tuple[StickyInPhoto, ...]
     hidden_cells: tuple[tuple[str, str], ...]
     people_mask: np.ndarray = field(repr=False)
+    notes: tuple[NoteInPhoto, ...] = ()
 
     @property
     def visible_codes(self) -> frozenset[str]:
@@ -912,6 +1018,9 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
     board_corners = np.array(
         [[bx, by], [bx + board_w, by], [bx + board_w, by + board_h], [bx, by + board_h]]
     )
+    layout = _Layout(col_names, row_names, col_edges, row_edges, gx, people_y0, spec.transposed)
+    specs = list(spec.notes) + _random_notes(spec, layout, stickies, seed=seed)
+    notes = _put_notes(wall, specs, layout, p)
     return Board(
         spec=spec,
         wall=wall,
@@ -923,7 +1032,180 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
         board_corners_mm=board_corners,
         marker_corners_mm=marker_corners,
         poster_texts=tuple(poster_texts),
+        notes=tuple(notes),
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# Plain notes
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Hold where the grid lies on the wall, for laying out plain notes (wall mm)."""
+
+    col_names: tuple[str, ...]
+    row_names: tuple[str, ...]
+    col_edges: np.ndarray
+    row_edges: np.ndarray
+    grid_x: float
+    people_y0: float
+    transposed: bool
+
+    def cell(self, room: str, slot: str) -> tuple[float, float, float, float]:
+        """Return the cell's x0, y0, x1, y1."""
+        col, row = (slot, room) if self.transposed else (room, slot)
+        i, j = self.col_names.index(col), self.row_names.index(row)
+        return self.col_edges[i], self.row_edges[j], self.col_edges[i + 1], self.row_edges[j + 1]
+
+
+def note_art(note: NoteSpec, *, px_per_mm: float) -> Art:
+    """Render a plain note: paper of its colour, its text handwritten, its curl shaded."""
+    p = px_per_mm
+    w, h = note.size_mm
+    img = np.empty((round(h * p), round(w * p), 3), np.uint8)
+    img[:] = NOTE_COLOURS_BGR[note.color]
+    if note.text:
+        # People write to fill the note: letters grow with it (6 mm high on a 76 mm note).
+        f = min(w, h) / 76.0
+        box = (4.0 / f, 2.0 / f, (w - 4.0) / f, (h - 4.0) / f)
+        handwrite(img, note.text, box, p * f, seed=note.writing_seed)
+    if note.curl > 0:
+        # The curled bottom band turns away from the light.
+        band = np.linspace(0.0, 1.0, img.shape[0], dtype=np.float32) ** 6
+        shade = 1.0 - 0.35 * note.curl * band
+        img[:] = (img.astype(np.float32) * shade[:, None, None]).astype(np.uint8)
+    return Art(
+        image=img,
+        size_mm=(w, h),
+        marker_corners_mm=np.zeros((4, 2)),
+        qr_corners_mm=None,
+        writing_box_mm=None,
+    )
+
+
+def _random_notes(
+    spec: BoardSpec, layout: _Layout, stickies: list[PlacedSticky], *, seed: int
+) -> list[NoteSpec]:
+    """Return `spec.n_notes` notes in cells without a printed sticky, a few overlapping."""
+    if not spec.n_notes:
+        return []
+    # A generator of their own: boards without plain notes keep every pixel they had.
+    rng = np.random.default_rng(seed + 7919)
+    taken = {(s.room, s.slot) for s in stickies}
+    free = [(room, slot) for slot in spec.slots for room in spec.rooms if (room, slot) not in taken]
+    if spec.n_notes - spec.n_note_overlaps > len(free):
+        raise PhotographerError(f"{spec.n_notes} plain notes do not fit into {len(free)} cells")
+    order = rng.permutation(len(free))
+    out: list[NoteSpec] = []
+    lo, hi = spec.note_sizes_mm
+    for k in range(spec.n_notes - spec.n_note_overlaps):
+        room, slot = free[order[k]]
+        x0, y0, x1, y1 = layout.cell(room, slot)
+        side = float(rng.uniform(lo, hi))
+        aspect = float(rng.choice([1.0, 1.0, 1.0, 1.5, 1 / 1.5]))
+        w, h = (side, side / aspect) if aspect >= 1 else (side * aspect, side)
+        w, h = max(w, lo), max(h, lo)
+        # Fit the note's turned outline into its cell, less a margin, as people stick them.
+        angle = float(rng.uniform(-spec.max_rotation_deg, spec.max_rotation_deg))
+        a = math.radians(angle)
+        bw = w * abs(math.cos(a)) + h * abs(math.sin(a))
+        bh = w * abs(math.sin(a)) + h * abs(math.cos(a))
+        fit = min(1.0, (x1 - x0 - 14) / bw, (y1 - y0 - 14) / bh)
+        w, h, bw, bh = w * fit, h * fit, bw * fit, bh * fit
+        slack_x, slack_y = max(0.0, (x1 - x0 - bw) / 2 - 7), max(0.0, (y1 - y0 - bh) / 2 - 7)
+        out.append(
+            NoteSpec(
+                text="" if rng.random() < 0.1 else str(rng.choice(NOTE_TEXTS)),
+                color=str(rng.choice(list(spec.note_colors))),
+                size_mm=(round(w, 1), round(h, 1)),
+                room=room,
+                slot=slot,
+                angle_deg=angle,
+                offset_mm=(
+                    float(rng.uniform(-slack_x, slack_x)),
+                    float(rng.uniform(-slack_y, slack_y)),
+                ),
+                curl=float(rng.uniform(0, spec.note_curl)),
+                writing_seed=int(rng.integers(1 << 30)),
+            )
+        )
+    for _ in range(spec.n_note_overlaps):
+        # Half over another note of the same cell, shifted down and aside.
+        base = out[int(rng.integers(len(out)))]
+        w, h = base.size_mm
+        out.append(
+            NoteSpec(
+                text=str(rng.choice(NOTE_TEXTS)),
+                color=str(
+                    rng.choice([c for c in spec.note_colors if c != base.color] or [base.color])
+                ),
+                size_mm=base.size_mm,
+                room=base.room,
+                slot=base.slot,
+                angle_deg=float(rng.uniform(-spec.max_rotation_deg, spec.max_rotation_deg)),
+                offset_mm=(
+                    base.offset_mm[0] + float(rng.choice([-1, 1])) * 0.45 * w,
+                    base.offset_mm[1] + 0.4 * h,
+                ),
+                curl=float(rng.uniform(0, spec.note_curl)),
+                writing_seed=int(rng.integers(1 << 30)),
+            )
+        )
+    return out
+
+
+def _put_notes(
+    wall: np.ndarray, specs: list[NoteSpec], layout: _Layout, p: float
+) -> list[PlacedNote]:
+    """Stick the notes on the wall in order, each with a soft shadow; return where they are."""
+    out = []
+    spot = 0
+    for i, note in enumerate(specs):
+        w, h = note.size_mm
+        if note.room is not None and note.slot is not None:
+            x0, y0, x1, y1 = layout.cell(note.room, note.slot)
+            centre = ((x0 + x1) / 2 + note.offset_mm[0], (y0 + y1) / 2 + note.offset_mm[1])
+        else:
+            # The people area, from its right end leftwards: person stickies fill it from anywhere.
+            centre = (
+                layout.col_edges[-1] - 60.0 - 110.0 * spot + note.offset_mm[0],
+                layout.people_y0 + PEOPLE_AREA_MM / 2 + note.offset_mm[1],
+            )
+            spot += 1
+        a = math.radians(note.angle_deg)
+        rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+        local = np.array([[-w / 2, -h / 2], [w / 2, -h / 2], [w / 2, h / 2], [-w / 2, h / 2]])
+        corners = local @ rot.T + centre
+        _shadow(wall, corners, p, depth=0.18 + 0.25 * note.curl)
+        _paste(wall, note_art(note, px_per_mm=p), centre, note.angle_deg, p)
+        out.append(
+            PlacedNote(
+                index=i,
+                spec=note,
+                room=note.room,
+                slot=note.slot,
+                centre_mm=(float(centre[0]), float(centre[1])),
+                corners_mm=corners,
+            )
+        )
+    return out
+
+
+def _shadow(wall: np.ndarray, corners_mm: np.ndarray, p: float, *, depth: float) -> None:
+    """Darken the wall under a note's outline shifted down and right, softly: paper stands off."""
+    shifted = (corners_mm + (0.8, 1.5)) * p
+    x0, y0 = np.floor(shifted.min(axis=0) - 6 * p).astype(int)
+    x1, y1 = np.ceil(shifted.max(axis=0) + 6 * p).astype(int)
+    hh, ww = wall.shape[:2]
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, ww), min(y1, hh)
+    if x1 <= x0 or y1 <= y0:
+        return
+    mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cv2.fillPoly(mask, [np.round((shifted - (x0, y0)) * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
+    mask = cv2.GaussianBlur(mask, (0, 0), 1.2 * p)
+    roi = wall[y0:y1, x0:x1].astype(np.float32)
+    wall[y0:y1, x0:x1] = (roi * (1.0 - depth * mask[..., None])).astype(np.uint8)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1134,6 +1416,7 @@ def photograph(board: Board, camera: Camera, *, seed: int) -> Shot:
                 visible=in_frame and occluded == 0.0,
             )
         )
+    notes = _notes_in_photo(board, small, lambda pts: _wall_to_photo(pts, hom, camera, f), (w, h))
     hidden = []
     if camera.people:
         for room in board.spec.rooms:
@@ -1150,7 +1433,41 @@ def photograph(board: Board, camera: Camera, *, seed: int) -> Shot:
         stickies=tuple(truth),
         hidden_cells=tuple(hidden),
         people_mask=people_mask,
+        notes=notes,
     )
+
+
+def _notes_in_photo(board: Board, small: np.ndarray, to_photo, size) -> tuple[NoteInPhoto, ...]:
+    """Return each plain note's truth in the photo; `small` is the quarter-size people mask."""
+    w, h = size
+    out = []
+    for note in board.notes:
+        corners = to_photo(note.corners_mm)
+        in_frame = bool(np.all((corners >= 0) & (corners <= (w - 1, h - 1))))
+        occluded = _covered_fraction(small, corners / 4)
+        covered = 0.0
+        area = note.spec.size_mm[0] * note.spec.size_mm[1]
+        for other in board.notes[note.index + 1 :]:
+            inter, _ = cv2.intersectConvexConvex(
+                note.corners_mm.astype(np.float32), other.corners_mm.astype(np.float32)
+            )
+            covered += float(inter) / area
+        out.append(
+            NoteInPhoto(
+                index=note.index,
+                color=note.spec.color,
+                text=note.spec.text,
+                room=note.room,
+                slot=note.slot,
+                centre_px=tuple(float(v) for v in to_photo(np.array([note.centre_mm]))[0]),
+                corners_px=corners,
+                in_frame=in_frame,
+                occluded=occluded,
+                covered=min(1.0, covered),
+                visible=in_frame and occluded == 0.0 and covered == 0.0,
+            )
+        )
+    return tuple(out)
 
 
 def _covered_fraction(mask: np.ndarray, polygon: np.ndarray) -> float:

@@ -61,21 +61,48 @@ MIN_RECTANGULARITY = 0.8
 # A note's sides: from square sticky notes to index cards and A6 (148 / 105 = 1.41), a little more
 # for a rectangle fragment of a covered note.
 MAX_ASPECT = 2.2
-# Lab chroma (sqrt(a^2 + b^2), 8-bit Lab) above which paper counts as coloured.
-CHROMA_LEVELS = (14, 24, 36)
-# Lightness above the local background by this much: a white note on a darker wall.
-LIGHT_LEVELS = (10, 20)
+# The search runs on a copy of the photo in which the smallest note is this many pixels a side.
+WORK_NOTE_PX = 20.0
+# A fragment of a covered note: at least this share of its rectangle, and this share of its
+# outline on the rectangle's sides (a whole note: MIN_SUPPORT).
+MIN_FRAGMENT_FILL = 0.55
+MIN_FRAGMENT_SUPPORT = 0.62
+MIN_SUPPORT = 0.6
+# Strokes thinner than this share of the smallest note are writing, painted over in the search.
+INK_STROKE_SHARE = 0.12
+# An outline's support is measured on about this many of its points.
+EDGE_SAMPLES = 120
+# Lines thinner than this share of the smallest note are opened out of the masks.
+OPEN_SHARE = 0.2
+# Colour difference from the local background that counts as standing out: the sum of the
+# differences of the three 8-bit Lab channels.
+DELTA_LEVELS = (12, 24)
+# Chroma (|a - 128| + |b - 128|, 8-bit Lab) from which paper counts as coloured.
+CHROMA_LEVEL = 15
+# Paper of less chroma than this is reported "white" (pale notes included).
+WHITE_CHROMA = 10.0
+# Lightness above the local background by this much: a white note on a darker wall or board.
+LIGHT_LEVELS = (6, 14)
 # Two candidates overlapping by more than this share of the smaller are one note.
 SAME_CANDIDATE_OVERLAP = 0.5
 # At or above this fingerprint similarity two pictures show the same note (benchmarks/plain_notes.py
 # measures it; see benchmarks/PLAIN_NOTES.md).
 SAME_NOTE_SIMILARITY = 0.75
-# A picture pixel this much darker than the paper around it is ink.
-INK_CONTRAST = 40
+# Ink is read on the note's picture brought to this many pixels along its longer side (about
+# 1.3 px/mm on a 76 mm note, as a 1080p camera sees a wall), closed over this many pixels to
+# find the paper; a pixel this much darker than the paper is ink.
+INK_SIZE = 96
+ANALYSIS_PX = 2 * INK_SIZE
+INK_CLOSE = 9
+INK_CONTRAST = 24
 # The margin of a note's picture left out of the fingerprint: edges, shadows, curl.
-FINGERPRINT_MARGIN = 0.08
-FINGERPRINT_SIZE = 32
-FINGERPRINT_KEEP = 12  # DCT coefficients kept along each axis (the DC term is left out)
+FINGERPRINT_MARGIN = 0.04
+# The fingerprint: cells a side; its smoothing and the layout taken out, in cells; how far two
+# are slid over each other when compared, in cells (6 % of the note).
+FINGERPRINT_SIZE = 64
+FINGERPRINT_SMOOTH = 1.5
+FINGERPRINT_LAYOUT = 4.0
+FINGERPRINT_SHIFT = 4
 
 Quad = tuple[Point, Point, Point, Point]
 
@@ -121,25 +148,25 @@ def find_notes(
 
     `image` is anything load_image accepts: any photo, of a board or not. `exclude` holds
     outlines (photo px, any polygon) of things that are not plain notes, such as our printed
-    stickies and kit cards: a candidate with its centre in one, or mostly inside one, is left
-    out. `px_per_mm` is the photo's scale on the wall when known (from the board), which bounds a
-    note's size to 45-160 mm; without it, sizes are bounded by the photo's.
+    stickies' markers and kit cards: a candidate with its centre in one, holding one's centre, or
+    mostly over one is left out. `px_per_mm` is the photo's scale on the wall when known (from
+    the board), which bounds a note's size to MIN_NOTE_MM-MAX_NOTE_MM; without it, sizes are
+    bounded by the photo's.
     """
     img = load_image(image)
-    small, scale = _reduced(img)
+    small, scale = _reduced(img, px_per_mm)
     lo, hi = _size_bounds(small.shape[:2], px_per_mm, scale)
     candidates = []
-    for mask in _masks(small):
-        candidates += _rectangles(mask, lo, hi)
-    picked = _merge(candidates)
+    seen: set[tuple[int, ...]] = set()
+    for mask in _masks(small, lo, hi):
+        candidates += _rectangles(mask, lo, hi, seen)
     polys = [np.asarray(p, np.float64).reshape(-1, 2) for p in exclude]
     out = []
-    for quad, partial in picked:
+    for quad, partial in _merge(candidates):
         q = _upright(quad * (1.0 / scale))
-        if _excluded(q, polys):
-            continue
-        out.append(_describe(img, small, q, scale, partial))
-    out.sort(key=lambda n: (round(n.y / max(1.0, n.size_px[1])), n.x))
+        if not _excluded(q, polys):
+            out.append(_describe(img, q, partial))
+    out.sort(key=lambda n: (n.y, n.x))
     return tuple(out)
 
 
@@ -152,8 +179,11 @@ def note_picture(
     pixels per mm, kept within 2 to 8 as a sticky's view (scanner.views). Without it the picture
     keeps the photo's own pixels, at least 64 along the note's longer side. BGR, uint8.
     """
-    img = load_image(image)
-    q = np.asarray(quad, np.float64).reshape(4, 2)
+    return _warp(load_image(image), np.asarray(quad, np.float64).reshape(4, 2), px_per_mm)
+
+
+def _warp(img: np.ndarray, q: np.ndarray, px_per_mm: float | None) -> np.ndarray:
+    """Return note_picture of a BGR array, whatever its size."""
     w = 0.5 * (np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3]))
     h = 0.5 * (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1]))
     if px_per_mm is not None and px_per_mm > 0:
@@ -168,16 +198,12 @@ def note_picture(
 
 
 def ink_mask(picture: np.ndarray) -> np.ndarray:
-    """Return a uint8 mask (255 = ink) of the strokes darker than the paper around them."""
-    gray = picture if picture.ndim == 2 else cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
-    h, w = gray.shape
-    k = max(3, (min(h, w) // 6) | 1)
-    # The paper's own lightness, strokes closed over: a light closing of the picture.
-    paper = cv2.morphologyEx(
-        gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    )
-    diff = cv2.subtract(paper, gray)
-    return cv2.compare(diff, INK_CONTRAST, cv2.CMP_GE)
+    """Return a uint8 mask (255 = ink) of the strokes darker than the paper around them.
+
+    The picture is first brought to INK_SIZE pixels along its longer side, so that the mask
+    means the same at any photo resolution.
+    """
+    return cv2.compare(_darkness(picture), INK_CONTRAST, cv2.CMP_GE)
 
 
 def ink_share(picture: np.ndarray) -> float:
@@ -187,36 +213,74 @@ def ink_share(picture: np.ndarray) -> float:
 
 
 def ink_fingerprint(picture: np.ndarray) -> str:
-    """Return a hex perceptual hash of the ink on a note's flat, upright picture.
+    """Return a hex perceptual fingerprint of the ink on a note's flat, upright picture.
 
-    The ink's darkness below the paper, the margin left out, is brought to a fixed size, and the
-    signs of its low-frequency DCT coefficients against their median make the bits: a hash
-    of where the writing is and how it is shaped, not of the paper's colour or the picture's size.
+    The ink's darkness below its paper (not the paper's colour), the margin left out, is brought
+    to FINGERPRINT_SIZE x FINGERPRINT_SIZE and band-passed: smoothed to what a 1080p camera
+    resolves, less its layout at large (where the lines of writing are, which most notes share).
+    What remains is the shape of the words; each cell is one hex digit (0 to 15, 8 is none), so
+    that fingerprint_similarity can slide one over the other a little.
     """
-    gray = picture if picture.ndim == 2 else cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
-    h, w = gray.shape
-    k = max(3, (min(h, w) // 6) | 1)
-    paper = cv2.morphologyEx(
-        gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    )
-    dark = _inner(cv2.subtract(paper, gray)).astype(np.float32)
+    dark = _inner(_darkness(picture)).astype(np.float32)
     n = FINGERPRINT_SIZE
-    small = cv2.resize(dark, (n, n), interpolation=cv2.INTER_AREA)
-    coeffs = cv2.dct(small)[:FINGERPRINT_KEEP, :FINGERPRINT_KEEP].flatten()[1:]
-    bits = coeffs > np.median(coeffs)
-    return _hex(bits)
+    grid = cv2.resize(dark, (n, n), interpolation=cv2.INTER_AREA)
+    grid = cv2.GaussianBlur(grid, (0, 0), FINGERPRINT_SMOOTH)
+    band = grid - cv2.GaussianBlur(grid, (0, 0), FINGERPRINT_LAYOUT)
+    spread = float(band.std())
+    if spread < 1e-3:
+        return "8" * (n * n)
+    digits = np.clip(np.round(band * (7.0 / (2.0 * spread))), -7, 7).astype(int) + 8
+    return _HEX_DIGITS[digits.flatten()].tobytes().decode("ascii")
 
 
 def fingerprint_similarity(a: str, b: str) -> float:
-    """Return how alike two fingerprints are: 1.0 for the same ink, about 0.5 for unrelated notes.
+    """Return how alike the ink of two fingerprints is: 1.0 the same, about 0.4 unrelated notes.
 
-    The share of equal bits. At or above SAME_NOTE_SIMILARITY the two are the same note's
-    (measured in benchmarks/PLAIN_NOTES.md); blank notes (ink about 0) all look alike.
+    The normalised correlation of the two, the better of their alignments within
+    FINGERPRINT_SHIFT cells (a note's outline found a few millimetres apart), 0 when negative.
+    At or above SAME_NOTE_SIMILARITY two fingerprints are one note's (benchmarks/PLAIN_NOTES.md
+    measures the separation). A blank note (no ink) is like nothing: 0.0.
     """
-    if len(a) != len(b) or not a:
+    fa, fb = _grid_of(a), _grid_of(b)
+    if fa is None or fb is None or fa.shape != fb.shape:
         return 0.0
-    x = int(a, 16) ^ int(b, 16)
-    return 1.0 - bin(x).count("1") / (4 * len(a))
+    r = FINGERPRINT_SHIFT
+    n = fa.shape[0]
+    best = -1.0
+    for x, y in ((fa, fb), (fb, fa)):
+        core = y[r : n - r, r : n - r]
+        if float(core.std()) < 1e-6 or float(x.std()) < 1e-6:
+            return 0.0
+        best = max(best, float(cv2.matchTemplate(x, core, cv2.TM_CCOEFF_NORMED).max()))
+    return round(max(0.0, best), 4)
+
+
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", np.uint8)
+
+
+def _grid_of(fingerprint: str) -> np.ndarray | None:
+    """Return a fingerprint's cells as a square float32 array, or None when it is not one."""
+    n = int(round(len(fingerprint) ** 0.5))
+    if n < 2 * FINGERPRINT_SHIFT + 2 or n * n != len(fingerprint):
+        return None
+    try:
+        raw = bytes.fromhex("".join("0" + c for c in fingerprint))
+    except ValueError:
+        return None
+    return (np.frombuffer(raw, np.uint8).astype(np.float32) - 8.0).reshape(n, n)
+
+
+def _darkness(picture: np.ndarray) -> np.ndarray:
+    """Return how much darker than its paper each pixel is, at INK_SIZE px along the longer side."""
+    gray = picture if picture.ndim == 2 else cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+    h, w = gray.shape
+    f = INK_SIZE / max(h, w, 1)
+    size = (max(8, round(w * f)), max(8, round(h * f)))
+    inter = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
+    gray = cv2.resize(gray, size, interpolation=inter)
+    # The paper's own lightness, strokes closed over: a closing wider than a stroke.
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (INK_CLOSE, INK_CLOSE))
+    return cv2.subtract(cv2.morphologyEx(gray, cv2.MORPH_CLOSE, k), gray)
 
 
 def notes_on_board(
@@ -235,7 +299,8 @@ def notes_on_board(
     (scanner.placement): by its centre, left out when that is near a cell boundary or in a
     column or row whose header card is missing.
     """
-    exclude = [m.corners for m in found] + [c.corners for c in codes if len(c.corners) == 4]
+    exclude = [_paper_of(m, manifest) for m in found]
+    exclude += [c.corners for c in codes if len(c.corners) == 4]
     notes = find_notes(img, exclude=exclude, px_per_mm=board_scale(found, manifest))
     if not notes:
         return [], []
@@ -267,6 +332,31 @@ def notes_on_board(
     return out, warnings
 
 
+# The unit square of a marker's own frame (marker sides), corners tl, tr, br, bl.
+_UNIT_SQUARE = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]])
+# Paper around a marker that is not a sticky's with a known outline: a kit card reaches about
+# this many marker sides out (a header card is 100 x 90 mm around a 40 mm marker).
+CARD_SIDES = 2.6
+
+
+def _paper_of(marker: Marker, manifest: Manifest) -> np.ndarray:
+    """Return the outline (photo px) of the paper a marker is printed on, as far as known.
+
+    A sticky's outline comes from the manifest, in marker sides in the marker's frame, carried
+    into the photo by the marker's pose; any other marker gets a square of CARD_SIDES sides.
+    """
+    corners = np.asarray(marker.corners, np.float64).reshape(4, 2)
+    entry = next((s for s in manifest.stickies if s.marker_id == marker.id), None)
+    outline = (
+        np.asarray(entry.outline, np.float64).reshape(-1, 2)
+        if entry is not None and entry.outline is not None
+        else _UNIT_SQUARE * CARD_SIDES
+    )
+    ones = np.hstack([_UNIT_SQUARE, np.ones((4, 1))])
+    affine, *_ = np.linalg.lstsq(ones, corners, rcond=None)
+    return np.hstack([outline, np.ones((len(outline), 1))]) @ affine
+
+
 def board_scale(found: Sequence[Marker], manifest: Manifest) -> float | None:
     """Return the photo's pixels per mm on the wall from the kit's markers read, or None."""
     headers = {r.marker_id for r in manifest.rooms} | {s.marker_id for s in manifest.slots}
@@ -292,62 +382,137 @@ def _note_cell(grid: Grid, centre: np.ndarray, *, pad: float) -> tuple[int, int]
 # ----------------------------------------------------------------------------------------------
 
 
-def _reduced(img: np.ndarray) -> tuple[np.ndarray, float]:
-    """Return the photo reduced to WORK_LONG_SIDE at most, and its scale (reduced px per photo px)."""
+def _reduced(img: np.ndarray, px_per_mm: float | None) -> tuple[np.ndarray, float]:
+    """Return the photo reduced for the search, and its scale (reduced px per photo px).
+
+    With the photo's scale known, the smallest note keeps at least WORK_NOTE_PX pixels a side;
+    without it, the photo is brought to about WORK_LONG_SIDE. The reduction is by a whole
+    factor, which costs a fraction of an arbitrary one.
+    """
     h, w = img.shape[:2]
     scale = min(1.0, WORK_LONG_SIDE / max(h, w))
-    if scale >= 1.0:
+    if px_per_mm:
+        scale = min(1.0, WORK_NOTE_PX / (MIN_NOTE_MM * px_per_mm))
+    k = max(1, int(1.0 / scale)) if scale < 1.0 else 1
+    if k == 1:
         return img, 1.0
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(img, size, interpolation=cv2.INTER_AREA), scale
+    size = (w // k, h // k)
+    return cv2.resize(
+        img[: size[1] * k, : size[0] * k], size, interpolation=cv2.INTER_AREA
+    ), 1.0 / k
 
 
 def _size_bounds(shape, px_per_mm: float | None, scale: float) -> tuple[float, float]:
     """Return the shortest and longest side (reduced px) a note may have."""
     if px_per_mm:
-        return MIN_NOTE_MM * px_per_mm * scale * 0.8, MAX_NOTE_MM * px_per_mm * scale * 1.15
+        # Perspective makes the near end of a tilted board larger than its middle.
+        return MIN_NOTE_MM * px_per_mm * scale * 0.75, MAX_NOTE_MM * px_per_mm * scale * 1.2
     short = min(shape)
     return max(8.0, MIN_NOTE_SHARE * short), MAX_NOTE_SHARE * short
 
 
-def _masks(small: np.ndarray) -> list[np.ndarray]:
-    """Return binary masks in which paper stands out from what is around it."""
-    lab = cv2.cvtColor(cv2.GaussianBlur(small, (3, 3), 0), cv2.COLOR_BGR2LAB)
-    light, a, b = cv2.split(lab)
-    chroma = cv2.magnitude(a.astype(np.float32) - 128, b.astype(np.float32) - 128)
-    out = [cv2.compare(chroma, float(level), cv2.CMP_GE) for level in CHROMA_LEVELS]
-    h, w = light.shape
-    k = max(15, (max(h, w) // 8) | 1)
-    background = cv2.blur(
-        cv2.medianBlur(cv2.resize(light, None, fx=0.25, fy=0.25), 5), (k // 4 | 1,) * 2
-    )
-    background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
-    lift = cv2.subtract(light, background)
-    out += [cv2.compare(lift, level, cv2.CMP_GE) for level in LIGHT_LEVELS]
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
-    return [cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel) for m in out]
+def _masks(small: np.ndarray, lo: float, hi: float) -> list[np.ndarray]:
+    """Return binary masks in which paper stands out from the wall or board around it.
+
+    The background is the median colour over a window of two large notes: mostly the board's paper
+    or the wall, whatever lies on it. A note differs from it in colour and lightness (all
+    notes), in chroma (coloured ones), in hue (one colour from another where notes overlap), or
+    in lightness (white ones). Lines thinner than a fifth of the smallest note (tape, pen strokes,
+    the gap between two notes) are opened away.
+    """
+    # Writing is thin and darker than its paper: a closing of the photo paints it over with the
+    # paper around it, so that a line written near a note's edge does not bite into its outline.
+    stroke = max(3, round(INK_STROKE_SHARE * lo)) | 1
+    small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((stroke, stroke), np.uint8))
+    lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB)
+    h, w = lab.shape[:2]
+    quarter = cv2.resize(lab, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    # The window (a quarter-size pixel is 4 px) spans two of the largest notes: their middles too
+    # see mostly what is around them.
+    k = min(255, max(5, round(2.2 * min(hi, 6 * lo) / 4)) | 1)
+    back = np.dstack([cv2.medianBlur(quarter[..., c], k) for c in range(3)])
+    back = cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR)
+    # Distances in 8-bit Lab as sums of channel differences: integer work, and a note's
+    # difference from its background adds up the same way whatever its colour.
+    delta = cv2.transform(cv2.absdiff(lab, back), np.ones((1, 3), np.float32))
+    chroma = cv2.transform(cv2.absdiff(lab, (0, 128, 128, 0)), np.float32([[0, 1, 1]]))
+    lift = cv2.subtract(lab[..., 0], back[..., 0])
+    side = max(3, round(OPEN_SHARE * lo)) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
+
+    def opened(m: np.ndarray) -> np.ndarray:
+        return cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel)
+
+    out = [opened(cv2.compare(delta, t, cv2.CMP_GE)) for t in DELTA_LEVELS]
+    out += [opened(cv2.compare(lift, t, cv2.CMP_GE)) for t in LIGHT_LEVELS]
+    coloured = opened(cv2.compare(chroma, CHROMA_LEVEL, cv2.CMP_GE))
+    out.append(coloured)
+    hue = cv2.cvtColor(small, cv2.COLOR_BGR2HSV_FULL)[..., 0]
+    # Hue splits notes of two colours that touch; it is read only where paper is coloured.
+    hue = cv2.bitwise_and(hue, coloured)
+    out += [opened(cv2.inRange(hue, max(1, h0), h1 - 1)) for _, h0, h1 in _HUE_BANDS]
+    return out
 
 
-def _rectangles(mask: np.ndarray, lo: float, hi: float) -> list[tuple[np.ndarray, bool, float]]:
-    """Return (quad in reduced px, partial, rectangularity) of every note-like outline in mask."""
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+def _rectangles(
+    mask: np.ndarray, lo: float, hi: float, seen: set[tuple[int, ...]]
+) -> list[tuple[np.ndarray, bool, float]]:
+    """Return (quad in reduced px, partial, score) of every note-like outline in the mask.
+
+    A whole note fills its minimum rectangle; a note partly covered (by a person, another note,
+    the photo's edge) leaves a fragment whose outline still runs along most of its rectangle's
+    sides. Anything else (heads, bodies, blobs of several notes) does neither. `seen` holds the
+    rounded rectangles of whole notes found in other masks: most notes stand out in several,
+    and one look at each is enough.
+    """
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    hh, ww = mask.shape
     out = []
     for c in contours:
-        area = cv2.contourArea(c)
-        if area < lo * lo * 0.5:
+        # An outline shorter than three of the smallest note's sides cannot be a note's.
+        if len(c) < 3 * lo:
             continue
         (cx, cy), (rw, rh), ang = cv2.minAreaRect(c)
         short, long_ = min(rw, rh), max(rw, rh)
         if short < lo or long_ > hi or long_ > MAX_ASPECT * short:
             continue
-        hull = cv2.convexHull(c)
-        rect = cv2.boxPoints(((cx, cy), (rw, rh), ang))
-        fill = area / max(1.0, rw * rh)
-        if fill < MIN_RECTANGULARITY:
+        key = (round(cx / 3), round(cy / 3), round(short / 3), round(long_ / 3))
+        if key in seen:
             continue
-        quad = _quad_of(hull, rect)
-        out.append((quad, False, fill))
+        area = cv2.contourArea(c)
+        fill = area / max(1.0, rw * rh)
+        if fill < MIN_FRAGMENT_FILL:
+            continue
+        rect = cv2.boxPoints(((cx, cy), (rw, rh), ang)).astype(np.float64)
+        pts = c.reshape(-1, 2)[:: max(1, len(c) // EDGE_SAMPLES)].astype(np.float64)
+        support = _edge_support(pts, rect, (ww, hh))
+        whole = fill >= MIN_RECTANGULARITY and support >= MIN_SUPPORT
+        if not whole and support < MIN_FRAGMENT_SUPPORT:
+            continue
+        quad = _quad_of(cv2.convexHull(c), rect) if whole else rect
+        if whole:
+            seen.add(key)
+        out.append((quad, not whole, fill * support))
     return out
+
+
+def _edge_support(pts: np.ndarray, rect: np.ndarray, size: tuple[int, int]) -> float:
+    """Return the share of the outline's points that lie on the rectangle's sides.
+
+    Points along the photo's border count as support: a note cut by the frame is a fragment.
+    """
+    tol = max(
+        1.5, 0.03 * float(np.linalg.norm(rect[1] - rect[0]) + np.linalg.norm(rect[2] - rect[1])) / 2
+    )
+    p0 = rect[:, None, :]
+    d = (np.roll(rect, -1, axis=0) - rect)[:, None, :]
+    t = np.clip(((pts[None] - p0) * d).sum(axis=2) / np.maximum((d * d).sum(axis=2), 1e-9), 0, 1)
+    off = pts[None] - (p0 + t[..., None] * d)
+    best = np.sqrt((off * off).sum(axis=2)).min(axis=0)
+    on = best <= tol
+    w, h = size
+    on |= (pts[:, 0] <= 1) | (pts[:, 1] <= 1) | (pts[:, 0] >= w - 2) | (pts[:, 1] >= h - 2)
+    return float(np.count_nonzero(on)) / max(1, len(pts))
 
 
 def _quad_of(hull: np.ndarray, rect: np.ndarray) -> np.ndarray:
@@ -364,13 +529,19 @@ def _quad_of(hull: np.ndarray, rect: np.ndarray) -> np.ndarray:
 
 
 def _merge(cands: list[tuple[np.ndarray, bool, float]]) -> list[tuple[np.ndarray, bool]]:
-    """Return one candidate per note: the most rectangular of those that overlap."""
-    cands = sorted(cands, key=lambda c: -c[2])
+    """Return one candidate per note: whole ones before fragments, the best scored first."""
+    cands = sorted(cands, key=lambda c: (c[1], -c[2]))
     kept: list[tuple[np.ndarray, bool, float]] = []
-    for quad, partial, fill in cands:
-        if any(_overlap(quad, k[0]) > SAME_CANDIDATE_OVERLAP for k in kept):
+    boxes = np.zeros((0, 4))
+    for quad, partial, score in cands:
+        box = np.concatenate([quad.min(axis=0), quad.max(axis=0)])
+        # Only candidates whose boxes meet can overlap: most pairs are ruled out at once.
+        meet = (boxes[:, 0] < box[2]) & (boxes[:, 2] > box[0]) & (boxes[:, 1] < box[3])
+        meet &= boxes[:, 3] > box[1]
+        if any(_overlap(quad, kept[i][0]) > SAME_CANDIDATE_OVERLAP for i in np.flatnonzero(meet)):
             continue
-        kept.append((quad, partial, fill))
+        kept.append((quad, partial, score))
+        boxes = np.vstack([boxes, box])
     return [(q, p) for q, p, _ in kept]
 
 
@@ -420,10 +591,9 @@ def _upright(quad: np.ndarray) -> np.ndarray:
     return np.roll(q, -best, axis=0)
 
 
-def _describe(
-    img: np.ndarray, small: np.ndarray, q: np.ndarray, scale: float, partial: bool
-) -> FoundNote:
-    picture = note_picture(img, q)
+def _describe(img: np.ndarray, q: np.ndarray, partial: bool) -> FoundNote:
+    """Return the note of outline `q` (photo px) with its colour, ink and fingerprint."""
+    picture = _analysis_picture(img, q)
     w = 0.5 * (np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3]))
     h = 0.5 * (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1]))
     return FoundNote(
@@ -438,6 +608,34 @@ def _describe(
     )
 
 
+def _analysis_picture(img: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Return the note's flat picture at about ANALYSIS_PX or more along its longer side.
+
+    Its colour and ink are read at INK_SIZE: a picture cut from a 12 MP photo at full size
+    would cost more and say no more. The photo is reduced by a whole factor around the note first,
+    which also keeps the warp from aliasing.
+    """
+    hh, ww = img.shape[:2]
+    x0, y0 = np.maximum(np.floor(q.min(axis=0)).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(q.max(axis=0)).astype(int) + 2, (ww, hh))
+    crop, local = img[y0:y1, x0:x1], q - (x0, y0)
+    longest = max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[3] - q[0]))
+    k = int(longest / ANALYSIS_PX)
+    if k >= 2 and min(crop.shape[:2]) >= 2 * k:
+        ch, cw = crop.shape[0] // k, crop.shape[1] // k
+        crop = cv2.resize(crop[: ch * k, : cw * k], (cw, ch), interpolation=cv2.INTER_AREA)
+        local = (local + 0.5) / k - 0.5
+    return _warp(crop, local, None)
+
+
+# Hue bands (OpenCV's full range, 0-255) that separate notes of different colours that touch.
+_HUE_BANDS = (
+    ("red", 0, 21),
+    ("yellow", 21, 60),
+    ("green", 60, 120),
+    ("blue", 120, 190),
+    ("pink", 190, 256),
+)
 # Hue (OpenCV's 0-180) ranges of the usual note colours.
 _HUES = (
     ("orange", 5, 19),
@@ -449,12 +647,17 @@ _HUES = (
 
 
 def paper_color(picture: np.ndarray) -> str:
-    """Return the colour name (COLORS) of a note's paper: the median of its lighter half."""
+    """Return the colour name (COLORS) of a note's paper: the median of its lighter half.
+
+    Paper of little chroma (white, and pale notes) is "white".
+    """
+    # The paper's colour is the same at any size: 32 x 32 pixels tell it.
+    picture = cv2.resize(picture, (32, 32), interpolation=cv2.INTER_AREA)
     lab = cv2.cvtColor(picture, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
     light = lab[:, 0]
     paper = lab[light >= np.median(light)]
     a, b = float(np.median(paper[:, 1])) - 128, float(np.median(paper[:, 2])) - 128
-    if np.hypot(a, b) < CHROMA_LEVELS[0]:
+    if np.hypot(a, b) < WHITE_CHROMA:
         return "white"
     hsv = cv2.cvtColor(picture, cv2.COLOR_BGR2HSV).reshape(-1, 3)
     hsv = hsv[light >= np.median(light)]
@@ -473,12 +676,6 @@ def _inner(a: np.ndarray) -> np.ndarray:
     return a[my : h - my, mx : w - mx] if h - 2 * my > 2 and w - 2 * mx > 2 else a
 
 
-def _hex(bits: np.ndarray) -> str:
-    n = len(bits)
-    value = int("".join("1" if b else "0" for b in bits), 2) if n else 0
-    return f"{value:0{(n + 3) // 4}x}"
-
-
 def _area(q: np.ndarray) -> float:
-    x, y = q[:, 0], q[:, 1]
-    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
+    """Return the polygon's signed area: positive when it runs clockwise on screen (y down)."""
+    return float(cv2.contourArea(np.asarray(q, np.float32).reshape(-1, 1, 2), oriented=True))
