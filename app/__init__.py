@@ -20,93 +20,15 @@ def instance_folder(configured: str | None = None) -> Path:
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the app for the instance folder named by ``OPENSPACES_INSTANCE`` (default ``./instance``)."""
+    # Imported here, as the views below: the settings' parts name the services' types, which load
+    # SQLAlchemy and the models, and `openspaces --help` imports this file.
+    from app.settings import EXTENSION_KEY, Settings, config_defaults
+
     instance = instance_folder((test_config or {}).get("INSTANCE_PATH"))
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
     instance.mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(
-        SQLALCHEMY_DATABASE_URI=os.environ.get(
-            "OPENSPACES_DATABASE_URL", f"sqlite:///{instance / 'openspaces.sqlite'}"
-        ),
-        UPLOAD_DIR=str(instance / "uploads"),
-        # Wall photos show the people at the wall: `openspaces photos purge` deletes them this many
-        # days after the event's last slot ends, and keeps their copies with faces blurred.
-        PHOTO_RETENTION_DAYS=7,
-        # Each sticky's best picture; all pictures of one event together stay under the cap.
-        PICTURE_DIR=str(instance / "pictures"),
-        PICTURES_MAX_BYTES=500 * 1024 * 1024,
-        # Where wall photos and pictures are kept instead (app.services.storage): s3://BUCKET/PREFIX,
-        # which every app machine shares, with the endpoint and credentials from boto3's own AWS_*
-        # variables (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...); unset, the instance folder.
-        STORAGE_URL=os.environ.get("OPENSPACES_STORAGE_URL") or None,
-        # Handwritten titles on new best pictures are read by this engine (scanner.ocr) in one
-        # low-priority child process, while requests pause; None reads nothing. A full queue
-        # skips pictures, never waits.
-        OCR_ENGINE="rapidocr",
-        OCR_QUEUE_SIZE=500,
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
-        # A phone as the wall camera keeps frames in its browser while the server is out of reach,
-        # up to this many (a minute at one a second) and this many megabytes; the oldest go first.
-        CAMERA_QUEUE_FRAMES=60,
-        CAMERA_QUEUE_MB=150,
-        # Scans in a row that must see a sticky's cell empty before the sticky comes off the board.
-        REMOVE_AFTER_SCANS=3,
-        AUTO_MIGRATE=True,
-        # Under waitress live pages hold one server thread each while they stream; past this many
-        # they poll. gevent workers (`openspaces serve` with gunicorn) raise it to thousands.
-        LIVE_STREAMS=int(os.environ.get("OPENSPACES_LIVE_STREAMS", "24")),
-        LIVE_STREAM_SECONDS=55,
-        # One client address holds at most this many live streams; its further pages poll. A venue
-        # behind one address (its Wi-Fi's NAT) shares them: raise it there (docs/deploy.md).
-        LIVE_STREAMS_PER_ADDRESS=int(os.environ.get("OPENSPACES_LIVE_STREAMS_PER_ADDRESS", "64")),
-        # Photos the server decodes and scans at once (None: one per core), and how many more
-        # wait (None: twice that); past both, an upload is answered 503 with Retry-After.
-        SCAN_WORKERS=None,
-        SCAN_QUEUE=None,
-        WTF_CSRF_TIME_LIMIT=None,
-        SESSION_COOKIE_SAMESITE="Lax",
-        # Rate limits (Flask-Limiter notation), counted in one store that every server process
-        # shares (memory:// is one process's own: `serve --workers 2` refuses it). Log-in attempts
-        # count per client address, and per user name at one address; interest marks per client
-        # address, since a fresh cookie is a fresh browser, and a whole venue may share an address.
-        RATELIMIT_STORAGE_URI=os.environ.get("OPENSPACES_RATELIMIT_STORAGE_URI", "memory://"),
-        RATELIMIT_HEADERS_ENABLED=True,
-        LOGIN_LIMIT_PER_ADDRESS="20 per minute; 100 per hour",
-        LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS="10 per minute; 50 per hour",
-        INTEREST_LIMIT_PER_ADDRESS="120 per minute",
-        # Wrong claim keys (app.services.claim_keys) per client address; past them the address
-        # gets no answer about any key for the rest of the minute or hour.
-        CLAIM_KEY_LIMIT_PER_ADDRESS="20 per minute; 100 per hour",
-        # An account is never locked: past this many failed log-ins to it (from any address), each
-        # log-in to it waits LOGIN_SLOWDOWN_STEP_S longer per failure, up to LOGIN_SLOWDOWN_MAX_S.
-        LOGIN_SLOWDOWN_PER_ACCOUNT="10 per 10 minutes",
-        LOGIN_SLOWDOWN_STEP_S=0.25,
-        LOGIN_SLOWDOWN_MAX_S=2.0,
-        # An organizer's log-in ends after this long without a request, and this long after it
-        # began, whatever its cookie says: an event day, not a month.
-        ORGANIZER_SESSION_IDLE_S=2 * 60 * 60,
-        ORGANIZER_SESSION_MAX_S=12 * 60 * 60,
-        # Set by `openspaces serve --behind-proxy`: trust one proxy's X-Forwarded-* headers.
-        BEHIND_PROXY=os.environ.get("OPENSPACES_BEHIND_PROXY", "") not in ("", "0"),
-        PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 30,
-        # Board news (app.services.outbox) is told once a sticky has not changed for this long
-        # (a removal: the second), so that a sticky flickering in and out of view, or an undone
-        # scan, says nothing twice.
-        OUTBOX_SETTLE_S=5.0,
-        OUTBOX_REMOVAL_SETTLE_S=60.0,
-        # Web Push endpoints go to the browsers' push services only (app.services.push); more
-        # hosts here (a self-hosted push service). Never a host inside the board's own network.
-        PUSH_SERVICE_HOSTS=(),
-        # Webhooks (app.services.webhooks): one delivery thread per server process (False, or
-        # OPENSPACES_WEBHOOK_DELIVERY=0: none, as in the tests, which deliver by hand); tries per
-        # message and hook, the wait before the second try (doubling each time), and how long one
-        # try waits for an answer.
-        WEBHOOK_DELIVERY=os.environ.get("OPENSPACES_WEBHOOK_DELIVERY", "1") not in ("", "0"),
-        WEBHOOK_MAX_ATTEMPTS=12,
-        WEBHOOK_BACKOFF_S=5.0,
-        WEBHOOK_TIMEOUT_S=10.0,
-        # What the pages take as "now": tests set a function of their own to move the clock.
-        CLOCK=None,
-    )
+    # Defaults and OPENSPACES_* variables, then the instance's config.py, then test_config.
+    app.config.from_mapping(config_defaults(instance))
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
         app.config.update(test_config)
@@ -146,7 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.effects import Effect
     from app.live import cache, stamp, stream
     from app.services import pictures as picture_files
-    from app.services import recognition, storage, webhooks
+    from app.services import recognition, webhooks
 
     # Everything that happens once a transaction has ended, in this order: a service queues an
     # effect on its transaction (app.effects.after_commit, after_rollback); these carry it out.
@@ -163,8 +85,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Board news written by the transaction goes out from this app's delivery worker.
         effects.on_commit(Effect.OUTBOX_MESSAGE, partial(webhooks.wake, app)),
     )
-    # A storage URL without a bucket, or boto3 missing for one, fails at start, not at a photo.
-    storage.stores_for(app.config)
+    # Read once; a storage URL without a bucket, or boto3 missing for one, fails here.
+    app.extensions[EXTENSION_KEY] = Settings.from_config(app.config)
     # The first request starts the delivery worker, which picks up what a stopped process left.
     app.before_request(partial(webhooks.note_request, app))
     if app.config["BEHIND_PROXY"]:

@@ -31,14 +31,14 @@ def purge(app, days: int | None, dry_run: bool) -> None:
     once the retention period after the event's end is over. The time-lapse keeps each photo's
     copy with the faces blurred, made before the photo goes; sticky pictures are kept.
     """
-    from app.services.ingest import ScanSettings
     from app.services.photos import DEFAULT_RETENTION_DAYS, purge_photos
+    from app.settings import app_settings
 
     if days is None:
         days = int(app.config.get("PHOTO_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
     with app.app_context():
         done = purge_photos(
-            store=ScanSettings.from_config(app.config).scans_store,
+            store=app_settings(app).scan.scans_store,
             retention_days=days,
             dry_run=dry_run,
         )

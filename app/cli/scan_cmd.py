@@ -239,9 +239,10 @@ def _apply(ctx: click.Context, photo: str, result, manifest) -> dict:
     import hashlib
 
     from app.services.events import get_current_event
-    from app.services.ingest import ScanSettings, ingest_result
+    from app.services.ingest import ingest_result
     from app.services.scans import InvalidScan
     from app.services.uploads import InvalidUpload
+    from app.settings import app_settings
 
     data = Path(photo).read_bytes()
     app = ctx.find_root().meta["openspaces.app"]
@@ -253,7 +254,7 @@ def _apply(ctx: click.Context, photo: str, result, manifest) -> dict:
                 result=result,
                 photo=data,
                 scan_id=f"cli-{hashlib.sha256(data).hexdigest()}",
-                settings=ScanSettings.from_config(app.config),
+                settings=app_settings(app).scan,
                 manifest=manifest,
             )
         except (InvalidScan, InvalidUpload) as exc:

@@ -10,11 +10,12 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from app.extensions import db
 from app.live import cache
 from app.services import ServiceError, published
-from app.services.ingest import ScanSettings, ingest_observations, ingest_photo
+from app.services.ingest import ingest_observations, ingest_photo
 from app.services.manifest import build_manifest
 from app.services.organizers import camera_and_event
 from app.services.pictures import InvalidView
 from app.services.scans import InvalidScan, parse_captured, parse_observations, read_json
+from app.settings import ScanSettings, app_settings
 from app.views.common import current_event_or_404, current_version_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -84,7 +85,7 @@ def post_scan():
     a 422 with the reason, and nothing is stored.
     """
     event = _camera_event()
-    settings = ScanSettings.from_config(current_app.config)
+    settings = app_settings(current_app).scan
     try:
         if request.mimetype == "multipart/form-data":
             ingested = _ingest_form(event, settings)

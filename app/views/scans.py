@@ -19,7 +19,7 @@ from app.extensions import db
 from app.forms import ActionForm
 from app.models import Scan
 from app.services import ServiceError
-from app.services.ingest import PendingGone, ScanSettings, ingest_pending, preview_photo
+from app.services.ingest import PendingGone, ingest_pending, preview_photo
 from app.services.ingest import pending_image as pending_image_key
 from app.services.photos import organizer_photo, public_photo
 from app.services.scans import (
@@ -29,6 +29,7 @@ from app.services.scans import (
     undo_scan,
 )
 from app.services.text import plural
+from app.settings import ScanSettings, app_settings
 from app.views.common import current_event_or_404, organizer_required, run_action
 from app.views.files import send_stored
 
@@ -42,7 +43,7 @@ def _require_login():
 
 
 def _settings() -> ScanSettings:
-    return ScanSettings.from_config(current_app.config)
+    return app_settings(current_app).scan
 
 
 @bp.route("/scan", methods=["GET", "POST"])

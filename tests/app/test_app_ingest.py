@@ -19,13 +19,13 @@ from app.extensions import db
 from app.models import Placement, Scan
 from app.services import scans
 from app.services.ingest import (
-    ScanSettings,
     ingest_observations,
     ingest_photo,
     preview_photo,
     prune_pending,
 )
 from app.services.scans import parse_observations
+from app.settings import app_settings
 
 A, TEN = "Hall A", "2026-09-26T10:00"
 
@@ -60,7 +60,7 @@ def post_json(client, manifest, body):
 
 @pytest.fixture
 def settings(app):
-    return ScanSettings.from_config(app.config)
+    return app_settings(app).scan
 
 
 def test_ingest_same_scan_id_committed_meanwhile_is_a_duplicate(

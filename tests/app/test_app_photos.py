@@ -18,10 +18,10 @@ from app.extensions import db
 from app.models import Scan
 from app.services.events import load_event_file
 from app.services.images import encode_image
-from app.services.ingest import ScanSettings
 from app.services.photos import Purge, organizer_photo, public_name, purge_photos
 from app.services.printing import kit_spec
 from app.services.storage import FolderStorage
+from app.settings import app_settings
 from benchmarks.demo_wall import event_toml
 from printables.drawing import Text
 from printables.kit import poster_drawing
@@ -185,7 +185,7 @@ def files_of(scans_dir) -> list[str]:
 
 
 def test_purge_deletes_photos_past_retention_and_keeps_the_rest(app, event, later_event):
-    scans_dir = ScanSettings.from_config(app.config).scans_dir
+    scans_dir = app_settings(app).scan.scans_dir
     past = [store_scan(event, scans_dir, f"past-{i}") for i in range(2)]
     kept = store_scan(later_event, scans_dir, "later-1")
     before = files_of(scans_dir)
@@ -219,7 +219,7 @@ def test_purge_deletes_photos_past_retention_and_keeps_the_rest(app, event, late
 
 
 def test_purge_dry_run_deletes_nothing(app, event):
-    scans_dir = ScanSettings.from_config(app.config).scans_dir
+    scans_dir = app_settings(app).scan.scans_dir
     store_scan(event, scans_dir, "past-1")
     before = files_of(scans_dir)
     size = sum((scans_dir / name).stat().st_size for name in before)
@@ -231,7 +231,7 @@ def test_purge_dry_run_deletes_nothing(app, event):
 
 
 def test_purge_cli_says_what_it_deleted_and_frees(app, runner, event, later_event):
-    scans_dir = ScanSettings.from_config(app.config).scans_dir
+    scans_dir = app_settings(app).scan.scans_dir
     public = public_name(store_scan(event, scans_dir, "past-1").image_path)
     store_scan(later_event, scans_dir, "later-1")
     assert sum((scans_dir / name).stat().st_size for name in files_of(scans_dir)) == 2 * 2838
@@ -252,7 +252,7 @@ def test_purge_cli_says_what_it_deleted_and_frees(app, runner, event, later_even
 
 
 def test_purge_cli_days_option_keeps_photos_within_it(app, runner, event):
-    scans_dir = ScanSettings.from_config(app.config).scans_dir
+    scans_dir = app_settings(app).scan.scans_dir
     store_scan(event, scans_dir, "past-1")
     days = (dt.datetime.now(dt.UTC) - utc(2026, 9, 26)).days + 30
     done = runner.invoke("photos", "purge", "--days", str(days))
