@@ -12,12 +12,14 @@ pages with a message for this browser, are rendered for the request as before).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from flask import Flask, Response, current_app, request
+from sqlalchemy import inspect
 
 from app.live.parts import changed_parts
 
@@ -168,3 +170,10 @@ def with_token(key: Hashable, version: str, render: Callable[[], str], *, token:
 
     html = page_cache().get(key, version, render_shared)
     return html.replace(CSRF_PLACEHOLDER, token) if token else html
+
+
+def fingerprint(row) -> str:
+    """Return a digest of every stored field of ``row``: part of a kept page's key, so that an
+    edit makes a new one."""
+    values = [getattr(row, attr.key) for attr in inspect(row).mapper.column_attrs]
+    return hashlib.sha1(repr(values).encode()).hexdigest()

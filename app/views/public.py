@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import (
     Blueprint,
     Response,
@@ -18,7 +16,6 @@ from flask import (
 )
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import inspect as sa_inspect
 
 from app.extensions import db, limiter
 from app.forms import InterestForm, PersonForm, SessionForm
@@ -271,16 +268,9 @@ def sticky(code: str):
     # Everyone who may not edit sees the same page, but for the form's token and their own mark.
     # The current event's stamp, kept in memory: a sticky of an older event is renewed by age.
     _, version = current_version_or_404()
-    key = ("sticky", sticky.code, _fingerprint(sticky), can_edit, interested)
+    key = ("sticky", sticky.code, cache.fingerprint(sticky), can_edit, interested)
     token = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else None
     return cache.with_token(key, version, render, token=token)
-
-
-def _fingerprint(sticky) -> str:
-    """Return a digest of every stored field of ``sticky``: an edit makes a new one."""
-    state = sa_inspect(sticky)
-    values = [getattr(sticky, attr.key) for attr in state.mapper.column_attrs]
-    return hashlib.sha1(repr(values).encode()).hexdigest()
 
 
 def _sticky_page(sticky, *, can_edit: bool, interested: bool, edit_link: str | None) -> str:
