@@ -17,7 +17,7 @@ from app.services import stickies as sticky_service
 from app.services.board import place_sticky, remove_sticky
 from app.services.pictures import confirm_title
 from benchmarks.demo_wall import event_toml
-from tests.app.app_helpers import printed_key
+from tests.app.app_helpers import printed_key, run_together
 
 NOW = dt.datetime(2026, 9, 26, 4, 40, tzinfo=dt.UTC)
 TEN, ELEVEN = "2026-09-26T10:00", "2026-09-26T11:00"
@@ -224,3 +224,27 @@ def test_stamp_counts_a_bulk_update_that_changed_a_row(event, create_session):
         steps(event, lambda: db.session.execute(retitle)),
         steps(event, lambda: db.session.execute(nobody)),
     ] == [1, 0]
+
+
+RACERS = 8
+
+
+def test_stamp_counts_every_one_of_racing_claims(live_server):
+    codes = live_server.stickies(RACERS)
+    paths = [live_server.claim_path(code) for code in codes]
+    phones = [live_server.session() for _ in range(RACERS)]
+    tokens = [
+        live_server.form_token(phone, path) for phone, path in zip(phones, paths, strict=True)
+    ]
+    with live_server.app.app_context():
+        event_id = db.session.scalar(select(Sticky.event_id).filter_by(code=codes[0]))
+        before = counter(event_id)
+
+    def claim(index, barrier):
+        form = {"csrf_token": tokens[index], "title": f"Race {index}", "host": "R", "tags": ""}
+        barrier.wait()
+        return live_server.post(phones[index], paths[index], data=form).status_code
+
+    assert run_together(RACERS, claim) == [302] * RACERS
+    with live_server.app.app_context():
+        assert counter(event_id) == before + RACERS
