@@ -248,7 +248,7 @@ class Sticky(db.Model):
     # A plain note: its ink's perceptual fingerprint (hex, scanner.notes), the paper's colour and
     # when a scan first saw it.
     plain: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    fingerprint: Mapped[str | None] = mapped_column(String(256))
+    fingerprint: Mapped[str | None] = mapped_column(Text)
     color: Mapped[str | None] = mapped_column(String(16))
     first_seen_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # A plain note's one-time claim code, shown on the wall screen beside it: only its hash is
@@ -330,8 +330,11 @@ class NoteCheck(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     # The scan that saw it last.
     scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id", ondelete="SET NULL"))
-    fingerprint: Mapped[str] = mapped_column(String(256))
+    fingerprint: Mapped[str] = mapped_column(Text)
     color: Mapped[str | None] = mapped_column(String(16))
+    # A note that looks like no note, seen where another note sits: most likely that one seen
+    # badly. It waits for a second look instead of an organizer's answer.
+    waiting: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Where it was seen: a cell, or off the grid (both None).
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="SET NULL"))
     slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id", ondelete="SET NULL"))

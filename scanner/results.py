@@ -162,12 +162,15 @@ class ScanResult:
 
     def to_dict(self) -> dict:
         """Return the scan-result JSON of docs/contracts.md."""
-        return {
+        found = {
             "board_found": self.board_found,
             "stickies": [s.to_dict() for s in self.stickies],
             "hidden_cells": [[room, slot] for room, slot in self.hidden_cells],
             "warnings": list(self.warnings),
         }
+        if self.notes:  # a wall of printed stickies only answers as it always did
+            found["notes"] = [n.to_dict() for n in self.notes]
+        return found
 
 
 def _r(v: float) -> float:

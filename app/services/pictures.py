@@ -38,6 +38,7 @@ from app.models import Event, Sticky, utcnow
 from app.services import ServiceError
 from app.services.images import ImageEncodeError, encode_image
 from app.services.manifest import build_manifest
+from app.services.plain_notes import VIEW_PREFIX
 from app.services.storage import Storage, Stored, delete_stored
 from app.services.uploads import InvalidUpload
 
@@ -232,6 +233,8 @@ def make_picture(
             raise ImageEncodeError(f"the view of {sticky.code} is not a readable image")
     else:
         image = image.copy()
+    if sticky.plain:
+        return _plain_picture(sticky, image, px_per_mm=px_per_mm)
     template = get_template(sticky.batch.template if sticky.batch else "note-76")
     height, width = image.shape[:2]
     sx, sy = width / template.sticky_w_mm, height / template.sticky_h_mm
@@ -269,6 +272,24 @@ def make_picture(
         crop.shape[1], crop.shape[0], (x0 / sx, y0 / sy, x1 / sx, y1 / sy), cut=True
     )
     return encode_image(crop, quality=JPEG_QUALITY, what=what), shape
+
+
+def _plain_picture(sticky: Sticky, image, *, px_per_mm: float | None) -> tuple[bytes, PictureShape]:
+    """Return a plain note's picture: the whole note, nothing of ours printed on it to paint over,
+    at most MAX_PICTURE_SIDE pixels on a side."""
+    import cv2
+
+    height, width = image.shape[:2]
+    # Without the photo's scale, the note is taken for the usual 76 mm one.
+    per_mm = px_per_mm or max(width, height) / 76.0
+    shape_mm = (0.0, 0.0, width / per_mm, height / per_mm)
+    shrink = MAX_PICTURE_SIDE / max(width, height)
+    if shrink < 1:
+        size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    what = f"the view of {sticky.code}"
+    shape = PictureShape(image.shape[1], image.shape[0], shape_mm, cut=False)
+    return encode_image(image, quality=JPEG_QUALITY, what=what), shape
 
 
 def _key_mask(size: tuple[int, int], template, sx: float, sy: float):
@@ -508,7 +529,13 @@ def cut_views(*, event: Event, image, result, manifest: dict | None = None) -> l
         found = scanner.cut_views(image, manifest or build_manifest(event), result)
     except scanner.ScanError as exc:
         raise InvalidUpload(f"the stickies cannot be cut out of the photo: {exc}") from None
-    return [View(code=v.code, image=v.image, score=v.score) for v in found]
+    views = [View(code=v.code, image=v.image, score=v.score) for v in found]
+    # A plain note's view goes by its place in the scan's notes (``note:<index>``) until the scan
+    # tells which note it shows (app.services.plain_notes).
+    if getattr(result, "notes", ()):
+        notes = scanner.cut_note_views(image, result)
+        views += [View(code=f"{VIEW_PREFIX}{v.index}", image=v.image, score=v.score) for v in notes]
+    return views
 
 
 def improved(*, event: Event, views: Iterable[View]) -> list[str]:
@@ -618,7 +645,8 @@ def read_posted_views(
                 select(Sticky.code).where(Sticky.event_id == event.id, Sticky.code.in_(list(files)))
             )
         )
-        _refuse_unknown(set(files) - issued)
+        # A plain note's view goes by its place in the scan's notes: its code is not known yet.
+        _refuse_unknown({c for c in files if not c.startswith(VIEW_PREFIX)} - issued)
     return [_posted_view(code, files[code], scores[code], max_bytes) for code in sorted(files)]
 
 

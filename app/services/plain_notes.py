@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 
+from app import effects
+from app.effects import Effect
 from app.extensions import db
 from app.models import (
     BoardStatus,
@@ -43,7 +46,9 @@ from app.models import (
 from app.services import ServiceError
 from app.services.board import OFF_GRID, Place, set_place
 from app.services.codes import hash_secret, keyed_code, new_code, normalize_code
+from app.services.images import encode_image
 from app.services.layout import Layout
+from app.services.storage import Storage, Stored
 
 # Below this share of ink a note is blank: nothing written identifies it.
 BLANK_INK = 0.003
@@ -51,7 +56,8 @@ BLANK_INK = 0.003
 CLAIM_CODE_MINUTES = 10
 CLAIM_CODE_LENGTH = 6
 MAX_NOTES = 2000
-MAX_FINGERPRINT = 256
+# The scanner's fingerprint is a 64 x 64 grid of hex digits (scanner.notes.ink_fingerprint).
+MAX_FINGERPRINT = 8192
 MAX_COLOR = 16
 # What a view of a note is keyed by among a scan's views: its place in the scan's notes.
 VIEW_PREFIX = "note:"
@@ -88,8 +94,9 @@ class NoteObservation:
         return f"{VIEW_PREFIX}{self.index}"
 
     def to_json(self) -> dict:
+        """Return the note as the scan's record keeps it: without its fingerprint, kilobytes a
+        note, which the note itself keeps (``Sticky.fingerprint``)."""
         return {
-            "fingerprint": self.fingerprint,
             "ink": self.ink,
             "color": self.color,
             "room": self.room,
@@ -252,30 +259,82 @@ def identify_notes(
         [k for k in known if k.fingerprint and similarity(n.fingerprint, k.fingerprint) >= same]
         for n in inked
     ]
-    found = _match_in_place(matches, cells)
-    taken = {k.id for k in found.values()}
-    left = {i: [k for k in matches[i] if k.id not in taken] for i in range(len(inked))}
-    wanted = Counter(k.id for i, ks in left.items() if i not in found for k in ks)
+    found, left = _match(matches, cells)
+    seen_ids = {k.id for k in found.values()}
+    waiting = {(c.room_id, c.slot_id): c for c in _open_checks(event, waiting=True)}
     for i, note in enumerate(inked):
         if i in found:
             sticky = found[i]
-        elif not left[i]:
-            sticky = _new_note(event=event, note=note, now=now)
-            outcome.new.append(sticky)
-        elif len(left[i]) == 1 and wanted[left[i][0].id] == 1:
-            sticky = left[i][0]
-        else:
+        elif left[i]:
             outcome.held |= {k.id for k in matches[i]}
             outcome.checks[note.view_key] = _hold(
                 event=event, note=note, cell=cells[i], candidates=left[i], scan=scan, now=now
             )
             continue
+        else:
+            sitting = [k for k in known if k.id not in seen_ids and _place_of(k) == cells[i]]
+            there = waiting.get(_ids(cells[i]))
+            if sitting and not (there and similarity(there.fingerprint, note.fingerprint) >= same):
+                # Most likely the note sitting there, seen badly (half covered, curled): a new
+                # note there is made on its second sight, and the one there is not missed now.
+                outcome.held |= {k.id for k in sitting}
+                waiting[_ids(cells[i])] = _wait(
+                    event=event, note=note, cell=cells[i], check=there, scan=scan, now=now
+                )
+                continue
+            sticky = _new_note(event=event, note=note, now=now)
+            outcome.new.append(sticky)
         sticky.fingerprint, sticky.color = note.fingerprint, note.color or sticky.color
-        room_id, slot_id = (None, None) if cells[i] == _OFF else cells[i]
+        room_id, slot_id = _ids(cells[i])
         outcome.seen.append((sticky, room_id, slot_id))
         outcome.by_view[note.view_key] = sticky
+        # A sighting that waited in this cell is told now: the note seen there, or a new one.
+        if (room_id, slot_id) in waiting:
+            waiting.pop((room_id, slot_id)).resolved_dt = now
     db.session.flush()
     return outcome
+
+
+def _ids(cell) -> tuple[int | None, int | None]:
+    """Return a place's room and slot ids; None, None off the grid."""
+    return (None, None) if cell == _OFF else cell
+
+
+def _wait(
+    *,
+    event: Event,
+    note: NoteObservation,
+    cell,
+    check: NoteCheck | None,
+    scan: Scan,
+    now: dt.datetime,
+) -> NoteCheck:
+    """Keep a sighting that waits for a second look in its cell: the newest look only."""
+    if check is None:
+        room_id, slot_id = _ids(cell)
+        check = NoteCheck(
+            event_id=event.id, room_id=room_id, slot_id=slot_id, waiting=True, created_dt=now
+        )
+        db.session.add(check)
+    check.fingerprint, check.color, check.candidates = note.fingerprint, note.color, []
+    check.scan_id, check.seen_dt = scan.id, now
+    return check
+
+
+def _match(matches: list[list[Sticky]], cells: list) -> tuple[dict[int, Sticky], dict]:
+    """Return the seen notes told apart, by index, and what each one not told may still be.
+
+    In its own place first (``_match_in_place``), then a move: the one known look-alike left,
+    which no other seen note looks like.
+    """
+    found = _match_in_place(matches, cells)
+    taken = {k.id for k in found.values()}
+    left = {i: [k for k in matches[i] if k.id not in taken] for i in range(len(matches))}
+    wanted = Counter(k.id for i, ks in left.items() if i not in found for k in ks)
+    for i, candidates in left.items():
+        if i not in found and len(candidates) == 1 and wanted[candidates[0].id] == 1:
+            found[i] = candidates[0]
+    return found, {i: ks for i, ks in left.items() if i not in found}
 
 
 def _match_in_place(matches: list[list[Sticky]], cells: list) -> dict[int, Sticky]:
@@ -355,9 +414,13 @@ def _hold(
 
 def open_checks(event: Event) -> list[NoteCheck]:
     """Return the notes held for an organizer to tell apart, oldest first."""
+    return _open_checks(event, waiting=False)
+
+
+def _open_checks(event: Event, *, waiting: bool) -> list[NoteCheck]:
     query = (
         select(NoteCheck)
-        .filter_by(event_id=event.id)
+        .filter_by(event_id=event.id, waiting=waiting)
         .where(NoteCheck.resolved_dt.is_(None))
         .order_by(NoteCheck.id)
     )
@@ -389,6 +452,8 @@ def resolve_check(
     now = now or utcnow()
     if check.resolved_dt is not None:
         raise ServiceError("this note has been settled already")
+    if check.waiting:
+        raise ServiceError("this note waits for a second look of the camera, not for an answer")
     if same_as is not None and same_as.id not in check.candidates:
         raise ServiceError(f"the note is not one of those it looks like ({same_as.code})")
     event = db.session.get(Event, check.event_id)
@@ -400,6 +465,59 @@ def resolve_check(
     check.resolved_dt, check.sticky_id = now, sticky.id
     db.session.flush()
     return sticky
+
+
+def sort_note_views(
+    *,
+    views: list,
+    posted: frozenset,
+    notes: dict[str, Sticky],
+    checks: dict[str, NoteCheck],
+    store: Storage | None = None,
+) -> tuple[list, frozenset]:
+    """Return a scan's views with each note's view (``note:<index>``) under its note's code, for
+    the pictures' best-view rule, and the codes of the posted views so named.
+
+    A held note's view becomes its check's picture in ``store`` (when pictures are kept); views
+    of notes that are no note (blank ones) are left out.
+    """
+    named = []
+    for view in views:
+        if not view.code.startswith(VIEW_PREFIX):
+            named.append(view)
+        elif view.code in notes:
+            named.append(replace(view, code=notes[view.code].code))
+        elif view.code in checks and store is not None:
+            _keep_check_picture(checks[view.code], view, store)
+    codes = {key: sticky.code for key, sticky in notes.items()}
+    named_posted = frozenset(
+        codes.get(code, code)
+        for code in posted
+        if not code.startswith(VIEW_PREFIX) or code in codes
+    )
+    return named, named_posted
+
+
+def _keep_check_picture(check: NoteCheck, view, store: Storage) -> None:
+    """Keep a held note's view as its check's picture, for the organizer to compare."""
+    import cv2  # slow import, kept off the web app's start
+    import numpy as np
+
+    image = view.image
+    if image is None:
+        image = cv2.imdecode(np.frombuffer(view.jpeg, np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            return
+    data = encode_image(image, quality=85, what="the view of a held note")
+    name = f"check-{check.id}-{secrets.token_hex(4)}.jpg"
+    key = f"{check.event_id}/{name}"
+    store.put(key, data)
+    effects.after_rollback(Effect.DELETE_FILE, Stored(store, key))
+    if check.picture_file:
+        effects.after_commit(
+            Effect.DELETE_FILE, Stored(store, f"{check.event_id}/{check.picture_file}")
+        )
+    check.picture_file = name
 
 
 # -- the one-time claim code the wall screen shows beside a new note ---------------------------------

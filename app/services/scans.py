@@ -27,6 +27,7 @@ from app.extensions import db
 from app.models import (
     BoardStatus,
     Event,
+    NoteCheck,
     Placement,
     PlacementSource,
     Scan,
@@ -111,8 +112,9 @@ class ScanOutcome:
     late: bool = False
     # The stickies the scan saw, by code, read under the board's write lock (write_lock_event).
     stickies: dict[str, Sticky] = field(default_factory=dict)
-    # The plain note each of the scan's note views (``note:<index>``) shows.
+    # The plain note each of the scan's note views (``note:<index>``) shows, or the check it waits in.
     note_views: dict[str, Sticky] = field(default_factory=dict)
+    note_checks: dict[str, NoteCheck] = field(default_factory=dict)
 
 
 def _expect(condition: bool, message: str) -> None:
@@ -396,7 +398,7 @@ def apply_scan(
         raise InvalidScan(str(exc)) from None
     seen += notes.seen
     outcome.stickies.update({s.code: s for s, _, _ in notes.seen})
-    outcome.note_views = notes.by_view
+    outcome.note_views, outcome.note_checks = notes.by_view, notes.checks
 
     def note(sticky: Sticky, placement: Placement | None) -> None:
         if placement is not None:

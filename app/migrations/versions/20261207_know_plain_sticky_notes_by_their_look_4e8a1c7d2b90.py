@@ -20,7 +20,7 @@ def upgrade():
     with op.batch_alter_table("stickies", schema=None) as batch_op:
         batch_op.alter_column("marker_id", existing_type=sa.Integer(), nullable=True)
         batch_op.add_column(sa.Column("plain", sa.Boolean(), server_default="0", nullable=False))
-        batch_op.add_column(sa.Column("fingerprint", sa.String(length=256), nullable=True))
+        batch_op.add_column(sa.Column("fingerprint", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("color", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("first_seen_dt", app.models.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("claim_code_hash", sa.String(length=64), nullable=True))
@@ -33,8 +33,9 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=False),
         sa.Column("scan_id", sa.Integer(), nullable=True),
-        sa.Column("fingerprint", sa.String(length=256), nullable=False),
+        sa.Column("fingerprint", sa.Text(), nullable=False),
         sa.Column("color", sa.String(length=16), nullable=True),
+        sa.Column("waiting", sa.Boolean(), server_default="0", nullable=False),
         sa.Column("room_id", sa.Integer(), nullable=True),
         sa.Column("slot_id", sa.Integer(), nullable=True),
         sa.Column("candidates", sa.JSON(), nullable=False),
