@@ -81,6 +81,8 @@ DELTA_LEVELS = (12, 24)
 CHROMA_LEVEL = 15
 # Paper of less chroma than this is reported "white" (pale notes included).
 WHITE_CHROMA = 10.0
+# A white note is at least this much lighter (8-bit L) than most of what surrounds it.
+WHITE_LIFT = 4
 # Lightness above the local background by this much: a white note on a darker wall or board.
 LIGHT_LEVELS = (6, 14)
 # Two candidates overlapping by more than this share of the smaller are one note.
@@ -158,13 +160,14 @@ def find_notes(
     lo, hi = _size_bounds(small.shape[:2], px_per_mm, scale)
     candidates = []
     seen: set[tuple[int, ...]] = set()
-    for mask in _masks(small, lo, hi):
+    masks, lab = _masks(small, lo, hi)
+    for mask in masks:
         candidates += _rectangles(mask, lo, hi, seen)
     polys = [np.asarray(p, np.float64).reshape(-1, 2) for p in exclude]
     out = []
     for quad, partial in _merge(candidates):
         q = _upright(quad * (1.0 / scale))
-        if not _excluded(q, polys):
+        if not _excluded(q, polys) and _stands_out(lab, quad):
             out.append(_describe(img, q, partial))
     out.sort(key=lambda n: (n.y, n.x))
     return tuple(out)
@@ -337,6 +340,7 @@ _UNIT_SQUARE = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]])
 # Paper around a marker that is not a sticky's with a known outline: a kit card reaches about
 # this many marker sides out (a header card is 100 x 90 mm around a 40 mm marker).
 CARD_SIDES = 2.6
+CODE_PAPER_SIDES = 3.2
 
 
 def _paper_of(marker: Marker, manifest: Manifest) -> np.ndarray:
@@ -355,6 +359,18 @@ def _paper_of(marker: Marker, manifest: Manifest) -> np.ndarray:
     ones = np.hstack([_UNIT_SQUARE, np.ones((4, 1))])
     affine, *_ = np.linalg.lstsq(ones, corners, rcond=None)
     return np.hstack([outline, np.ones((len(outline), 1))]) @ affine
+
+
+def paper_around(corners: Sequence[Point], *, sides: float = CODE_PAPER_SIDES) -> np.ndarray:
+    """Return a square `sides` code sides across around a code's corners (photo px).
+
+    Without a manifest, where a code's paper reaches is unknown: a printed sticky reaches about
+    three marker sides from its marker, a kit card less.
+    """
+    c = np.asarray(corners, np.float64).reshape(-1, 2)
+    ones = np.hstack([_UNIT_SQUARE, np.ones((4, 1))])
+    affine, *_ = np.linalg.lstsq(ones, c[:4], rcond=None)
+    return np.hstack([_UNIT_SQUARE * sides, np.ones((4, 1))]) @ affine
 
 
 def board_scale(found: Sequence[Marker], manifest: Manifest) -> float | None:
@@ -411,8 +427,9 @@ def _size_bounds(shape, px_per_mm: float | None, scale: float) -> tuple[float, f
     return max(8.0, MIN_NOTE_SHARE * short), MAX_NOTE_SHARE * short
 
 
-def _masks(small: np.ndarray, lo: float, hi: float) -> list[np.ndarray]:
-    """Return binary masks in which paper stands out from the wall or board around it.
+def _masks(small: np.ndarray, lo: float, hi: float) -> tuple[list[np.ndarray], np.ndarray]:
+    """Return binary masks in which paper stands out from the wall or board around it, and the
+    reduced photo in Lab with its writing painted over.
 
     The background is the median colour over a window of two large notes: mostly the board's paper
     or the wall, whatever lies on it. A note differs from it in colour and lightness (all
@@ -451,7 +468,38 @@ def _masks(small: np.ndarray, lo: float, hi: float) -> list[np.ndarray]:
     # Hue splits notes of two colours that touch; it is read only where paper is coloured.
     hue = cv2.bitwise_and(hue, coloured)
     out += [opened(cv2.inRange(hue, max(1, h0), h1 - 1)) for _, h0, h1 in _HUE_BANDS]
-    return out
+    return out, lab
+
+
+def _stands_out(lab: np.ndarray, quad: np.ndarray) -> bool:
+    """Return True when the paper inside `quad` (reduced px) is coloured, or lighter than the
+    lightest common surface around it.
+
+    A patch of white board between tape and notes is rectangular and lighter than the median
+    around it, but no lighter than the board beyond its neighbours; a white note is.
+    """
+    centre = quad.mean(axis=0)
+    h, w = lab.shape[:2]
+    outer = centre + (quad - centre) * 1.5
+    x0, y0 = np.maximum(np.floor(outer.min(axis=0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(outer.max(axis=0)).astype(int) + 1, (w, h))
+    crop = lab[y0:y1, x0:x1]
+    if crop.size == 0:
+        return False
+
+    def fill(scale: float) -> np.ndarray:
+        m = np.zeros(crop.shape[:2], np.uint8)
+        poly = centre + (quad - centre) * scale - (x0, y0)
+        cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 255)
+        return m > 0
+
+    inside, ring = fill(0.8), fill(1.5) & ~fill(1.1)
+    if not inside.any() or not ring.any():
+        return True
+    paper = np.median(crop[inside].astype(np.float32), axis=0)
+    if abs(paper[1] - 128) + abs(paper[2] - 128) >= CHROMA_LEVEL:
+        return True
+    return bool(paper[0] >= np.percentile(crop[ring][:, 0], 75) + WHITE_LIFT)
 
 
 def _rectangles(

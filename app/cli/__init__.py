@@ -653,10 +653,11 @@ def demo(app, no_serve: bool, switch: bool, **serve_options) -> None:
 
 def _register_optional_commands() -> None:
     # Printing and scanning bring heavy imports; their modules load them only when a command runs.
-    from app.cli import hooks_cmd, photos_cmd, print_cmd, scan_cmd
+    from app.cli import hooks_cmd, notes_cmd, photos_cmd, print_cmd, scan_cmd
 
     main.add_command(print_cmd.print_group)
     main.add_command(scan_cmd.scan)
+    main.add_command(notes_cmd.notes)
     main.add_command(photos_cmd.photos)
     main.add_command(hooks_cmd.hooks)
     main.add_command(hooks_cmd.announce)
