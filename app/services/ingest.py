@@ -49,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Event, Scan
-from app.services import ServiceError, pictures
+from app.services import ServiceError, pictures, plain_notes
 from app.services.images import encode_image
 from app.services.scanning import ScanTurns, annotate, event_manifest, scan_photo, scan_turns
 from app.services.scans import (
@@ -62,15 +62,13 @@ from app.services.scans import (
     preview_scan,
 )
 from app.services.storage import (
-    FolderStorage,
     Storage,
     Stored,
-    Stores,
     copy_stored,
     delete_stored,
-    stores_for,
 )
 from app.services.uploads import read_photo
+from app.settings import ScanSettings
 
 if TYPE_CHECKING:
     from scanner import Manifest, ScanResult
@@ -81,66 +79,6 @@ PENDING_NAME_CHARS = frozenset("0123456789abcdef")
 
 class PendingGone(ServiceError):
     """The previewed photo was applied already, or has expired."""
-
-
-@dataclass(frozen=True)
-class ScanSettings:
-    """The instance settings that scan ingest follows, handed in by the view or the CLI."""
-
-    upload_dir: str
-    remove_after: int
-    keep_pending_s: float = 24 * 3600
-    # Where sticky pictures go, and the most bytes one event's pictures take; None: no pictures.
-    picture_dir: str | None = None
-    pictures_max_bytes: int = 0
-    # Photos worked on at once (None: one per core) and waiting beyond them (None: twice that);
-    # past both a photo is refused with ScannerBusy (app.services.scanning).
-    scan_workers: int | None = None
-    scan_queue: int | None = None
-    # Where the scans' photos and the pictures are kept (app.services.storage); None: the folders
-    # ``<upload_dir>/scans`` and ``picture_dir``.
-    stores: Stores | None = None
-
-    @classmethod
-    def from_config(cls, config: Mapping) -> ScanSettings:
-        """Take the settings from a Flask config (``UPLOAD_DIR``, ``REMOVE_AFTER_SCANS``,
-        ``PICTURE_DIR``, ``PICTURES_MAX_BYTES``, ``SCAN_WORKERS``, ``SCAN_QUEUE``)."""
-        return cls(
-            upload_dir=config["UPLOAD_DIR"],
-            remove_after=config["REMOVE_AFTER_SCANS"],
-            picture_dir=config.get("PICTURE_DIR"),
-            pictures_max_bytes=config.get("PICTURES_MAX_BYTES", 0),
-            scan_workers=config.get("SCAN_WORKERS"),
-            scan_queue=config.get("SCAN_QUEUE"),
-            stores=stores_for(config),
-        )
-
-    def turns(self) -> ScanTurns:
-        """Return this process's turns for working on photos, of the sizes set here."""
-        return scan_turns(workers=self.scan_workers, queue=self.scan_queue)
-
-    @property
-    def scans_dir(self) -> Path:
-        return Path(self.upload_dir) / "scans"
-
-    @property
-    def scans_store(self) -> Storage:
-        """The store of the scans' photos, thumbnails and outlines."""
-        return self.stores.scans if self.stores else FolderStorage(self.scans_dir)
-
-    @property
-    def pictures_store(self) -> Storage:
-        """The store of the sticky pictures."""
-        return self.stores.pictures if self.stores else FolderStorage(self.picture_dir)
-
-    @property
-    def pending_store(self) -> Storage:
-        """The store of the previewed photos that wait to be applied."""
-        return self.stores.pending if self.stores else FolderStorage(self.pending_dir)
-
-    @property
-    def pending_dir(self) -> Path:
-        return Path(self.upload_dir) / "pending"
 
 
 @dataclass(frozen=True)
@@ -361,6 +299,14 @@ def _apply_and_commit(
             _drop_pending(settings, pending)
             return Ingested(outcome.scan, duplicate=True)
         _store(outcome.scan, inputs, settings, written)
+        # Plain notes' views are named by the notes the scan told them to be.
+        inputs.views, inputs.posted = plain_notes.sort_note_views(
+            views=inputs.views,
+            posted=inputs.posted,
+            notes=outcome.note_views,
+            checks=outcome.note_checks,
+            store=settings.pictures_store if settings.picture_dir else None,
+        )
         pictures = _store_pictures(event, inputs, settings, now, locked=outcome.stickies)
         scan_key, board_found = outcome.scan.id, outcome.scan.board_found
         db.session.commit()

@@ -390,10 +390,13 @@ class Recogniser:
         template = sticky.batch.template if sticky.batch else DEFAULT_TEMPLATE
         px_per_mm = (sticky.picture_score or {}).get("px_per_mm")
         shape = picture_shape(sticky)
-        cut_mm = shape.crop_mm if shape is not None and shape.cut else None
+        # A plain note's picture is the whole note with nothing of ours printed on it: all of it
+        # is read, and there is no print to take away.
+        whole = shape is not None and (shape.cut or sticky.plain)
+        cut_mm = shape.crop_mm if whole else None
         blank = (
             write_blank(sticky=sticky, template=template, folder=self.blank_dir, cut_mm=cut_mm)
-            if self.drop_print
+            if self.drop_print and not sticky.plain
             else None
         )
         # Reading takes a second: hold no transaction open meanwhile.

@@ -24,7 +24,10 @@ from app.models import Interest, NoteCheck, Placement, Sticky, utcnow
 from app.services import plain_notes
 from app.services.codes import ALPHABET, hash_secret
 from app.services.manifest import build_manifest
+from app.services.pictures import View, picture_shape, store_views
+from app.services.recognition import recogniser
 from app.services.scans import apply_scan, parse_observations
+from app.services.storage import stores_for
 from benchmarks.photographer import (
     BoardSpec,
     Camera,
@@ -33,6 +36,7 @@ from benchmarks.photographer import (
     note_art,
     photograph,
 )
+from scanner import ocr
 from scanner.notes import SAME_NOTE_SIMILARITY, fingerprint_similarity, ink_fingerprint, ink_share
 
 A, B, T = "Hall A", "Hall B", "Terrace"
@@ -530,3 +534,39 @@ def test_camera_round_trip_of_twenty_scans_with_moves_swaps_no_identity(client, 
     # Each note shows its writing, on its page and on the board.
     for code in code_of.values():
         assert client.get(f"/s/{code}/picture.jpg").status_code == 200
+
+
+@pytest.mark.skipif(
+    not ocr.engine_available("rapidocr"),
+    reason="RapidOCR is not installed (pyproject installs it)",
+)
+def test_plain_note_picture_gets_a_title_suggestion(app, scan, event):
+    from PIL import Image
+
+    from benchmarks.ocr_bench import HANDS, HI_PX_PER_MM, photograph_sticky, write_title
+
+    if not __import__("os").path.exists(HANDS[0].path):
+        pytest.skip(f"font {HANDS[0].path} missing: apt-get install {HANDS[0].package}")
+    app.config["OCR_ENGINE"] = "rapidocr"
+    scan([seen_note(TITLES[0], (A, TEN))])
+    (note,) = notes_of(event)
+    # A yellow note with nothing printed on it, the title written by hand.
+    side = round(76 * HI_PX_PER_MM)
+    paper = Image.new("RGB", (side, side), (250, 230, 120))
+    write_title(paper, "Open data", HANDS[0], px_per_mm=HI_PX_PER_MM, rng=np.random.default_rng(2))
+    flat = cv2.cvtColor(np.asarray(paper), cv2.COLOR_RGB2BGR)
+    image = photograph_sticky(flat, px_per_mm=6.0, seed=2)
+    score = scanner.ViewScore(px_per_mm=6.0, sharpness=0.8, glare=0.0, coverage=1.0)
+    kept = store_views(
+        event=event,
+        views=[View(code=note.code, image=image, score=score)],
+        store=stores_for(app.config).pictures,
+        cap_bytes=app.config["PICTURES_MAX_BYTES"],
+    )
+    db.session.commit()
+    assert kept == [note.code]
+    # The whole note is kept, nothing painted over.
+    assert picture_shape(note).cut is False
+    assert recogniser(app).wait(120)
+    db.session.expire_all()
+    assert (note.suggested_title, note.title) == ("Open data", None)
