@@ -69,22 +69,23 @@ MIN_FRAGMENT_FILL = 0.55
 MIN_FRAGMENT_SUPPORT = 0.62
 MIN_SUPPORT = 0.6
 # Strokes thinner than this share of the smallest note are writing, painted over in the search.
-INK_STROKE_SHARE = 0.12
+INK_STROKE_SHARE = 0.25
 # An outline's support is measured on about this many of its points.
 EDGE_SAMPLES = 120
 # Lines thinner than this share of the smallest note are opened out of the masks.
 OPEN_SHARE = 0.2
 # Colour difference from the local background that counts as standing out: the sum of the
 # differences of the three 8-bit Lab channels.
-DELTA_LEVELS = (12, 24)
+DELTA_LEVELS = (10, 22)
 # Chroma (|a - 128| + |b - 128|, 8-bit Lab) from which paper counts as coloured.
 CHROMA_LEVEL = 15
 # Paper of less chroma than this is reported "white" (pale notes included).
 WHITE_CHROMA = 10.0
-# A white note is at least this much lighter (8-bit L) than most of what surrounds it.
-WHITE_LIFT = 4
+# A white or pale note differs from the surface around it by at least this much (8-bit Lab:
+# lightness gained plus the change in a and b).
+PALE_DIFFERENCE = 7
 # Lightness above the local background by this much: a white note on a darker wall or board.
-LIGHT_LEVELS = (6, 14)
+LIGHT_LEVELS = (6, 12)
 # Two candidates overlapping by more than this share of the smaller are one note.
 SAME_CANDIDATE_OVERLAP = 0.5
 # At or above this fingerprint similarity two pictures show the same note (benchmarks/plain_notes.py
@@ -97,6 +98,8 @@ INK_SIZE = 96
 ANALYSIS_PX = 2 * INK_SIZE
 INK_CLOSE = 9
 INK_CONTRAST = 24
+# Less ink than this share of a note is a blank note (noise, a crease, a speck).
+BLANK_INK = 0.002
 # The margin of a note's picture left out of the fingerprint: edges, shadows, curl.
 FINGERPRINT_MARGIN = 0.04
 # The fingerprint: cells a side; its smoothing and the layout taken out, in cells; how far two
@@ -224,8 +227,11 @@ def ink_fingerprint(picture: np.ndarray) -> str:
     What remains is the shape of the words; each cell is one hex digit (0 to 15, 8 is none), so
     that fingerprint_similarity can slide one over the other a little.
     """
-    dark = _inner(_darkness(picture)).astype(np.float32)
+    darkness = _darkness(picture)
+    dark = _inner(darkness).astype(np.float32)
     n = FINGERPRINT_SIZE
+    if np.count_nonzero(_inner(darkness) >= INK_CONTRAST) < BLANK_INK * dark.size:
+        return "8" * (n * n)  # blank: nothing to tell it by
     grid = cv2.resize(dark, (n, n), interpolation=cv2.INTER_AREA)
     grid = cv2.GaussianBlur(grid, (0, 0), FINGERPRINT_SMOOTH)
     band = grid - cv2.GaussianBlur(grid, (0, 0), FINGERPRINT_LAYOUT)
@@ -431,7 +437,7 @@ def _masks(small: np.ndarray, lo: float, hi: float) -> tuple[list[np.ndarray], n
     """Return binary masks in which paper stands out from the wall or board around it, and the
     reduced photo in Lab with its writing painted over.
 
-    The background is the median colour over a window of two large notes: mostly the board's paper
+    The background is the median colour over a window of 1.5 large notes: mostly the board's paper
     or the wall, whatever lies on it. A note differs from it in colour and lightness (all
     notes), in chroma (coloured ones), in hue (one colour from another where notes overlap), or
     in lightness (white ones). Lines thinner than a fifth of the smallest note (tape, pen strokes,
@@ -444,9 +450,9 @@ def _masks(small: np.ndarray, lo: float, hi: float) -> tuple[list[np.ndarray], n
     lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB)
     h, w = lab.shape[:2]
     quarter = cv2.resize(lab, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
-    # The window (a quarter-size pixel is 4 px) spans two of the largest notes: their middles too
-    # see mostly what is around them.
-    k = min(255, max(5, round(2.2 * min(hi, 6 * lo) / 4)) | 1)
+    # The window (a quarter-size pixel is 4 px) spans one and a half of the largest notes: their
+    # middles too see mostly what is around them, and it stays within a board's edges.
+    k = min(255, max(5, round(1.4 * min(hi, 16 * lo) / 4)) | 1)
     back = np.dstack([cv2.medianBlur(quarter[..., c], k) for c in range(3)])
     back = cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR)
     # Distances in 8-bit Lab as sums of channel differences: integer work, and a note's
@@ -472,11 +478,11 @@ def _masks(small: np.ndarray, lo: float, hi: float) -> tuple[list[np.ndarray], n
 
 
 def _stands_out(lab: np.ndarray, quad: np.ndarray) -> bool:
-    """Return True when the paper inside `quad` (reduced px) is coloured, or lighter than the
-    lightest common surface around it.
+    """Return True when the paper inside `quad` (reduced px) is coloured, or differs from the
+    lighter surface around it: lighter (white notes) or in hue (pale ones).
 
     A patch of white board between tape and notes is rectangular and lighter than the median
-    around it, but no lighter than the board beyond its neighbours; a white note is.
+    around it, but it is the board beyond its neighbours; a white or pale note is not.
     """
     centre = quad.mean(axis=0)
     h, w = lab.shape[:2]
@@ -499,7 +505,12 @@ def _stands_out(lab: np.ndarray, quad: np.ndarray) -> bool:
     paper = np.median(crop[inside].astype(np.float32), axis=0)
     if abs(paper[1] - 128) + abs(paper[2] - 128) >= CHROMA_LEVEL:
         return True
-    return bool(paper[0] >= np.percentile(crop[ring][:, 0], 75) + WHITE_LIFT)
+    # The surface around: the lighter part of the ring (board or wall, not tape, notes or shadow).
+    around = crop[ring].astype(np.float32)
+    around = np.median(around[around[:, 0] >= np.percentile(around[:, 0], 60)], axis=0)
+    # A pale note differs from it in hue, a white one in lightness (a darker one is a shadow).
+    lighter = max(0.0, float(paper[0] - around[0]))
+    return bool(lighter + abs(paper[1] - around[1]) + abs(paper[2] - around[2]) >= PALE_DIFFERENCE)
 
 
 def _rectangles(
