@@ -131,36 +131,15 @@ def parse_notes(raw: object) -> tuple[NoteObservation, ...]:
 def _parse_note(i: int, item: object) -> NoteObservation:
     where = f"notes[{i}]"
     _expect(isinstance(item, dict), f"{where} must be an object")
-    fingerprint = item.get("fingerprint")
+    fingerprint, ink, color = item.get("fingerprint"), item.get("ink"), item.get("color")
     _expect(
-        isinstance(fingerprint, str)
-        and 0 < len(fingerprint) <= MAX_FINGERPRINT
-        and _HEX.fullmatch(fingerprint.lower()) is not None,
+        _is_fingerprint(fingerprint),
         f"{where}.fingerprint must be hex of 1 to {MAX_FINGERPRINT} characters",
     )
-    ink = item.get("ink")
     _expect(_finite(ink) and 0 <= ink <= 1, f"{where}.ink must be a number from 0 to 1")
-    color, room, slot = item.get("color"), item.get("room"), item.get("slot")
-    _expect(
-        color is None or (isinstance(color, str) and color.isalpha() and len(color) <= MAX_COLOR),
-        f"{where}.color must be a colour's name",
-    )
-    _expect(room is None or isinstance(room, str), f"{where}.room must be a string or null")
-    _expect(slot is None or isinstance(slot, str), f"{where}.slot must be a string or null")
-    _expect((room is None) == (slot is None), f"{where}: room and slot go together")
-    x, y = item.get("x"), item.get("y")
-    _expect(x is None or _finite(x), f"{where}.x must be a finite number")
-    _expect(y is None or _finite(y), f"{where}.y must be a finite number")
-    quad = item.get("quad")
-    _expect(
-        quad is None
-        or (
-            isinstance(quad, list)
-            and len(quad) == 4
-            and all(isinstance(p, list) and len(p) == 2 and all(map(_finite, p)) for p in quad)
-        ),
-        f"{where}.quad must be four [x, y] corners",
-    )
+    _expect(_is_color(color), f"{where}.color must be a colour's name")
+    room, slot = _cell_names(where, item)
+    x, y, quad = _position(where, item)
     return NoteObservation(
         index=i,
         fingerprint=fingerprint.lower(),
@@ -170,8 +149,42 @@ def _parse_note(i: int, item: object) -> NoteObservation:
         slot=slot,
         x=x,
         y=y,
-        quad=tuple((float(px), float(py)) for px, py in quad) if quad else None,
+        quad=quad,
     )
+
+
+def _is_fingerprint(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_FINGERPRINT
+        and _HEX.fullmatch(value.lower()) is not None
+    )
+
+
+def _is_color(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value.isalpha() and len(value) <= MAX_COLOR)
+
+
+def _cell_names(where: str, item: dict) -> tuple[str | None, str | None]:
+    room, slot = item.get("room"), item.get("slot")
+    _expect(room is None or isinstance(room, str), f"{where}.room must be a string or null")
+    _expect(slot is None or isinstance(slot, str), f"{where}.slot must be a string or null")
+    _expect((room is None) == (slot is None), f"{where}: room and slot go together")
+    return room, slot
+
+
+def _position(where: str, item: dict):
+    """Return a note's centre and corners (photo px), each None when not sent."""
+    x, y, quad = item.get("x"), item.get("y"), item.get("quad")
+    _expect(x is None or _finite(x), f"{where}.x must be a finite number")
+    _expect(y is None or _finite(y), f"{where}.y must be a finite number")
+    corners = (
+        isinstance(quad, list)
+        and len(quad) == 4
+        and all(isinstance(p, list) and len(p) == 2 and all(map(_finite, p)) for p in quad)
+    )
+    _expect(quad is None or corners, f"{where}.quad must be four [x, y] corners")
+    return x, y, tuple((float(px), float(py)) for px, py in quad) if quad else None
 
 
 def notes_from_result(notes) -> tuple[NoteObservation, ...]:
@@ -253,16 +266,13 @@ def identify_notes(
     cells = [_cell(n, layout) for n in inked]
     if not inked:
         return outcome
-    similarity, same = _similarity()
     known = plain_notes(event)
-    matches = [
-        [k for k in known if k.fingerprint and similarity(n.fingerprint, k.fingerprint) >= same]
-        for n in inked
-    ]
+    matches = _look_alikes(inked, known)
     found, left = _match(matches, cells)
     seen_ids = {k.id for k in found.values()}
     waiting = {(c.room_id, c.slot_id): c for c in _open_checks(event, waiting=True)}
     for i, note in enumerate(inked):
+        ids = _ids(cells[i])
         if i in found:
             sticky = found[i]
         elif left[i]:
@@ -272,27 +282,52 @@ def identify_notes(
             )
             continue
         else:
-            sitting = [k for k in known if k.id not in seen_ids and _place_of(k) == cells[i]]
-            there = waiting.get(_ids(cells[i]))
-            if sitting and not (there and similarity(there.fingerprint, note.fingerprint) >= same):
+            sitting = _sitting(known, cells[i], seen=seen_ids)
+            if sitting and not _second_look(waiting.get(ids), note):
                 # Most likely the note sitting there, seen badly (half covered, curled): a new
                 # note there is made on its second sight, and the one there is not missed now.
                 outcome.held |= {k.id for k in sitting}
-                waiting[_ids(cells[i])] = _wait(
-                    event=event, note=note, cell=cells[i], check=there, scan=scan, now=now
+                waiting[ids] = _wait(
+                    event=event, note=note, cell=cells[i], waiting=waiting, scan=scan, now=now
                 )
                 continue
             sticky = _new_note(event=event, note=note, now=now)
             outcome.new.append(sticky)
-        sticky.fingerprint, sticky.color = note.fingerprint, note.color or sticky.color
-        room_id, slot_id = _ids(cells[i])
-        outcome.seen.append((sticky, room_id, slot_id))
-        outcome.by_view[note.view_key] = sticky
+        _seen(outcome, sticky, note, ids)
         # A sighting that waited in this cell is told now: the note seen there, or a new one.
-        if (room_id, slot_id) in waiting:
-            waiting.pop((room_id, slot_id)).resolved_dt = now
+        if ids in waiting:
+            waiting.pop(ids).resolved_dt = now
     db.session.flush()
     return outcome
+
+
+def _sitting(known: list[Sticky], cell, *, seen: set[int]) -> list[Sticky]:
+    """Return the known notes in this place that the scan has not seen elsewhere."""
+    return [k for k in known if k.id not in seen and _place_of(k) == cell]
+
+
+def _look_alikes(notes: list[NoteObservation], known: list[Sticky]) -> list[list[Sticky]]:
+    """Return, for each seen note, the known notes whose ink looks like its own."""
+    similarity, same = _similarity()
+    return [
+        [k for k in known if k.fingerprint and similarity(n.fingerprint, k.fingerprint) >= same]
+        for n in notes
+    ]
+
+
+def _seen(outcome: NoteOutcome, sticky: Sticky, note: NoteObservation, ids) -> None:
+    """Note down a note told apart: its newest look, and its place for the board's rules."""
+    sticky.fingerprint, sticky.color = note.fingerprint, note.color or sticky.color
+    outcome.seen.append((sticky, *ids))
+    outcome.by_view[note.view_key] = sticky
+
+
+def _second_look(check: NoteCheck | None, note: NoteObservation) -> bool:
+    """Tell whether a sighting waiting in the note's cell looked like it."""
+    if check is None:
+        return False
+    similarity, same = _similarity()
+    return similarity(check.fingerprint, note.fingerprint) >= same
 
 
 def _ids(cell) -> tuple[int | None, int | None]:
@@ -305,11 +340,12 @@ def _wait(
     event: Event,
     note: NoteObservation,
     cell,
-    check: NoteCheck | None,
+    waiting: dict,
     scan: Scan,
     now: dt.datetime,
 ) -> NoteCheck:
     """Keep a sighting that waits for a second look in its cell: the newest look only."""
+    check = waiting.get(_ids(cell))
     if check is None:
         room_id, slot_id = _ids(cell)
         check = NoteCheck(

@@ -167,6 +167,18 @@ def write_blank(
     return path
 
 
+def _part_read(sticky: Sticky, shape) -> tuple[float, float, float, float] | None:
+    """Return the part of the sticky (mm) its picture shows when the picture is read whole, or
+    None when the template's writing area is read.
+
+    A picture cut to its writing is read whole; so is a plain note's, the whole note with nothing
+    of ours printed on it.
+    """
+    if shape is None or not (shape.cut or sticky.plain):
+        return None
+    return shape.crop_mm
+
+
 def keep_suggestion(
     *, sticky: Sticky, picture_file: str, text: str | None, confidence: float | None = None
 ) -> bool:
@@ -390,10 +402,8 @@ class Recogniser:
         template = sticky.batch.template if sticky.batch else DEFAULT_TEMPLATE
         px_per_mm = (sticky.picture_score or {}).get("px_per_mm")
         shape = picture_shape(sticky)
-        # A plain note's picture is the whole note with nothing of ours printed on it: all of it
-        # is read, and there is no print to take away.
-        whole = shape is not None and (shape.cut or sticky.plain)
-        cut_mm = shape.crop_mm if whole else None
+        cut_mm = _part_read(sticky, shape)
+        # A plain note has no print to take away.
         blank = (
             write_blank(sticky=sticky, template=template, folder=self.blank_dir, cut_mm=cut_mm)
             if self.drop_print and not sticky.plain
