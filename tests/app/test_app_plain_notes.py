@@ -425,6 +425,8 @@ def test_organizer_settles_a_held_note_on_the_notes_page(app, scan, event, organ
     assert f"Same as {first.code}" in page and f"Same as {second.code}" in page
     assert 'value="new">A new note</button>' in page
     assert app.test_client().get("/admin/notes").status_code == 302  # organizers only
+    sticky_page = organizer_client.get(f"/admin/stickies/{first.code}").get_data(as_text=True)
+    assert f"<code>{first.code}</code> · plain note, yellow" in sticky_page
     # Not one of the notes it looks like: refused, nothing changes.
     assert (
         organizer_client.post(f"/admin/notes/{check.id}", data={"same_as": "999"}).status_code
