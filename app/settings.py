@@ -18,6 +18,7 @@ setting stays readable there too, under its old name.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -65,6 +66,9 @@ class ScanSettings:
     # past both a photo is refused with ScannerBusy (app.services.scanning) and answered 503.
     scan_workers: int | None = _setting("SCAN_WORKERS", None, _optional_int)
     scan_queue: int | None = _setting("SCAN_QUEUE", None, _optional_int)
+    # The scanner's knobs for the photos scanned here, by name (scanner.ScanParams: the unit and
+    # the reason of each there), e.g. {"closeup_cells": 24}; None: the scanner's own values.
+    scan_params: Mapping[str, float] | None = _setting("SCAN_PARAMS", None, json.loads)
     # Where the scans' photos and the pictures are kept (app.services.storage); None: the folders
     # ``<upload_dir>/scans`` and ``picture_dir``.
     stores: Stores | None = None

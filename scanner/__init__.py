@@ -16,6 +16,7 @@ from scanner.notes import (
     ink_fingerprint,
     note_picture,
 )
+from scanner.params import ScanParams
 from scanner.pipeline import decode_all, scan, scan_frames
 from scanner.results import (
     BoardView,
@@ -30,6 +31,7 @@ from scanner.timing import StageTime, timings_dict
 from scanner.views import NoteView, StickyView, ViewScore, correlation, cut_note_views, cut_views
 
 __all__ = [
+    "ScanParams",
     "BoardView",
     "DECODERS",
     "Cell",

@@ -14,6 +14,7 @@ from scanner.board import BoardFrame
 from scanner.grid import SEEN, UNKNOWN, Grid
 from scanner.manifest import Manifest
 from scanner.occlusion import occluded_cells
+from scanner.params import DEFAULT_PARAMS, ScanParams
 from scanner.results import Cell
 from scanner.stickies import Refusal, StickyRead
 
@@ -26,6 +27,7 @@ def cell_states(
     refusals: Sequence[Refusal],
     *,
     manifest: Manifest,
+    params: ScanParams = DEFAULT_PARAMS,
 ) -> list[Cell]:
     """Return every cell (rooms, then slots within a room) with its outline and visibility.
 
@@ -34,7 +36,9 @@ def cell_states(
     """
     h, w = img.shape[:2]
     reach = sticky_reach(manifest)
-    covered = occluded_cells(img, frame, grid, reads=list(reads.values()), offsets=reach)
+    covered = occluded_cells(
+        img, frame, grid, reads=list(reads.values()), offsets=reach, params=params
+    )
     side = float(np.median([r.side for r in reads.values()])) if reads else 0.02
     near = _near_refused(grid, refusals, reach * side)
     places = [

@@ -17,12 +17,11 @@ from scanner.board import BoardFrame
 from scanner.grid import Grid
 from scanner.manifest import Manifest
 from scanner.occlusion import UNREAD
+from scanner.params import DEFAULT_PARAMS, ScanParams
 from scanner.results import Cell
 from scanner.roles import Roles
 
-# Cells looked at again per photo (about 40 ms on a 2-core machine).
-CELL_RETRY_LIMIT = 12
-CLOSEUP_PX_PER_MARKER = 48.0
+# Cells looked at again per photo: ScanParams.closeup_cells (about 40 ms on a 2-core machine).
 
 
 def read_cells_again(
@@ -35,6 +34,7 @@ def read_cells_again(
     sticky_side: float,
     manifest: Manifest,
     roles: Roles,
+    params: ScanParams = DEFAULT_PARAMS,
 ) -> list[markers.Marker]:
     """Return sticky markers, not among `found`, read on close-ups of the unreadable cells.
 
@@ -44,16 +44,17 @@ def read_cells_again(
         return []
     targets = [c for c in cells if c.reason == UNREAD]
     have = {m.id for m in found}
-    ppu = CLOSEUP_PX_PER_MARKER / sticky_side  # output pixels per board unit
+    size = params.closeup_px_per_marker
+    ppu = size / sticky_side  # output pixels per board unit
     out: list[markers.Marker] = []
     rooms = {r.name: i for i, r in enumerate(manifest.rooms)}
     slots = {s.name: i for i, s in enumerate(manifest.slots)}
-    for cell in targets[:CELL_RETRY_LIMIT]:
+    for cell in targets[: params.closeup_cells]:
         col, row = grid.col_row(rooms[cell.room], slots[cell.slot])
         ids = sorted(
             i for i, (kind, _) in roles.by_marker.items() if kind == "sticky" and i not in have
         )
-        for g in _read_cell(gray, frame, grid.cell_rect(col, row), ppu, manifest, ids):
+        for g in _read_cell(gray, frame, grid.cell_rect(col, row), ppu, size, manifest, ids):
             if g.id in have or not roles.is_sticky_marker(g.id):
                 continue
             out.append(g)
@@ -66,13 +67,14 @@ def _read_cell(
     frame: BoardFrame,
     rect: tuple[float, float, float, float],
     ppu: float,
+    size: float,
     manifest: Manifest,
     ids: list[int],
 ) -> list[markers.Marker]:
     """Return the markers read on a close-up of one cell (a little beyond it), in photo px.
 
     Marker-sized quads the detector could not decode are tried against `ids` (the event's
-    sticky markers not read yet).
+    sticky markers not read yet); `size` is a marker's side in the close-up, px.
     """
     x0, y0, x1, y1 = rect
     mx, my = 0.15 * (x1 - x0), 0.15 * (y1 - y0)
@@ -85,7 +87,6 @@ def _read_cell(
     got, quads = markers.detect(
         close, dictionary=manifest.marker_dictionary, retries=0, thorough=True
     )
-    size = CLOSEUP_PX_PER_MARKER
     quads = [q for q in quads if 0.6 * size <= markers.quad_side(q) <= 1.5 * size]
     got += markers.decode_quads(close, quads, ids=ids, dictionary=manifest.marker_dictionary)
     back = np.linalg.inv(to_out)

@@ -14,15 +14,16 @@ import cv2
 import numpy as np
 
 from scanner.imageio import halved
+from scanner.params import DEFAULT_PARAMS
 
 # Marker detection cost grows with pixels; on a 12 MP photo the markers stay large enough when
 # detected at this long side, and the corners are then refined at full resolution. Larger
 # photos are halved until they fit: halving averages whole 2 x 2 blocks, which costs a
-# twentieth of a resize to an arbitrary size.
-DETECT_LONG_SIDE = 2304
+# twentieth of a resize to an arbitrary size. (scanner.params: a scan's own knobs.)
+DETECT_LONG_SIDE = DEFAULT_PARAMS.detect_long_side
 # Undecoded marker-sized quads looked at again, enlarged, per photo (about 20 ms on a 2-core
 # machine).
-RETRY_LIMIT = 40
+RETRY_LIMIT = DEFAULT_PARAMS.marker_retries
 
 
 @dataclass(frozen=True)

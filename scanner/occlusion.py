@@ -17,6 +17,7 @@ import numpy as np
 from scanner.board import BoardFrame
 from scanner.grid import Grid
 from scanner.imageio import halved
+from scanner.params import DEFAULT_PARAMS, ScanParams
 
 RECTIFIED_WIDTH = 480  # pixels across the board, at least
 MIN_MARKER_PX = 7.0  # a sticky marker's side in the rectified copy, at least
@@ -25,8 +26,6 @@ CELL_INSET = 0.1  # fraction of a cell kept clear of its edges (tape, neighbours
 # The grid's far edges are a guess, half a spacing beyond the last header: unexplained detail this
 # share of the end cell beyond them still counts for it (a sticky reaching past the guess).
 FAR_EDGE_DOUBT = 0.12
-COVERED_FRACTION = 0.15  # share of a cell's interior that may be coloured or glare
-DARK_FRACTION = 0.1  # share of a whole cell that a person may cover before it is hidden
 DETAIL_FRACTION = 0.01  # share of a cell's interior in unexplained dark detail (a code)
 DETAIL_MARKER_SHARE = 0.25  # or this share of a sticky marker's area, if less
 SATURATION_MIN = 45  # HSV saturation (0..255) above which a pixel is not bare board
@@ -36,12 +35,20 @@ UNREAD = "unreadable sticky or covered"
 
 
 def occluded_cells(
-    img: np.ndarray, frame: BoardFrame, grid: Grid, *, reads: Sequence, offsets: float
+    img: np.ndarray,
+    frame: BoardFrame,
+    grid: Grid,
+    *,
+    reads: Sequence,
+    offsets: float,
+    params: ScanParams = DEFAULT_PARAMS,
 ) -> dict[tuple[int, int], str]:
     """Return {(column, row): reason} for cells that look covered.
 
     `reads` are the sticky readings (board-coordinate centre and marker side); `offsets` is a
-    sticky's half-size in marker sides, used to mask the stickies that were read.
+    sticky's half-size in marker sides, used to mask the stickies that were read. A cell whose
+    interior is more than `params.covered_fraction` coloured or glare, or whose whole is more
+    than `params.dark_fraction` dark, is covered.
     """
     # A sticky's marker must stay a few pixels across to show as dark detail: wide boards get a
     # wider copy.
@@ -143,11 +150,11 @@ def occluded_cells(
             # markers large, and one unread marker is all that may show of a sticky.
             area = (box[2] - box[0]) * (box[3] - box[1])
             detail_limit = min(DETAIL_FRACTION, DETAIL_MARKER_SHARE * side * side / max(area, 1))
-            if g > COVERED_FRACTION:
+            if g > params.covered_fraction:
                 out[(col, row)] = "glare"
-            elif d > DARK_FRACTION:
+            elif d > params.dark_fraction:
                 out[(col, row)] = "covered"
-            elif c > COVERED_FRACTION or t > detail_limit:
+            elif c > params.covered_fraction or t > detail_limit:
                 out[(col, row)] = UNREAD
     return out
 

@@ -31,17 +31,13 @@ from scanner.locate import HeaderCentres, header_centres, locate_board
 from scanner.manifest import Manifest
 from scanner.memory import board_view, recall
 from scanner.notes import notes_on_board
+from scanner.params import DEFAULT_PARAMS, ScanParams
 from scanner.placement import place_stickies
 from scanner.qrcodes import decode_crop, dedupe, read_qr
 from scanner.results import BoardView, DecodedCode, ScanResult, Unplaced
 from scanner.roles import Roles, SortedMarkers, marker_code, sort_markers
 from scanner.stickies import sticky_reads
 from scanner.timing import Stopwatch
-
-# Photos whose sticky markers are smaller than this (px) are also searched enlarged twice, when
-# their long side is at most ENLARGE_MAX_SIDE (720p); larger ones have their leftover quads read.
-SMALL_MARKER_PX = 16.0
-ENLARGE_MAX_SIDE = 1280
 
 
 def scan(
@@ -50,6 +46,7 @@ def scan(
     *,
     decoder: str = "auto",
     previous: ScanResult | BoardView | None = None,
+    params: ScanParams = DEFAULT_PARAMS,
 ) -> ScanResult:
     """Return where every known sticky in the photo sits on the board.
 
@@ -60,6 +57,7 @@ def scan(
     `previous` is the last result (or its `view`) of a camera that has not moved: when the
     corner and header markers seen now lie where they were, hidden header cards and corners are
     taken from it (the warnings say so). The result's `view` is the one to pass next time.
+    `params` are the scanner's knobs (scanner.params), today's values by default.
     """
     view = previous.view if isinstance(previous, ScanResult) else previous
     if not isinstance(manifest, Manifest):
@@ -72,7 +70,7 @@ def scan(
         img = load_image(image)
         gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     try:
-        result = _scan(img, gray, manifest, chain, view, clock)
+        result = _scan(img, gray, manifest, chain, view, clock, params)
         return replace(result, timings=clock.times())
     except (cv2.error, np.linalg.LinAlgError) as exc:
         # Callers handle one exception type; a numeric failure on odd pixels is reported as one.
@@ -87,6 +85,7 @@ def scan_frames(
     *,
     decoder: str = "auto",
     previous: ScanResult | BoardView | None = None,
+    params: ScanParams = DEFAULT_PARAMS,
 ) -> ScanResult:
     """Scan several consecutive frames of a still wall as one photo with less noise.
 
@@ -97,7 +96,7 @@ def scan_frames(
     clock = Stopwatch()
     with clock.stage("fuse"):
         fused, used = fuse_frames(images)
-    result = scan(fused, manifest, decoder=decoder, previous=previous)
+    result = scan(fused, manifest, decoder=decoder, previous=previous, params=params)
     note = f"fused {used} of {len(images)} frames"
     return replace(
         result, warnings=(*result.warnings, note), timings=(*clock.times(), *result.timings)
@@ -148,12 +147,15 @@ def _scan(
     chain,
     view: BoardView | None,
     clock: Stopwatch,
+    params: ScanParams,
 ) -> ScanResult:
     roles = Roles.of(manifest)
     with clock.stage("markers"):
         # One reduced copy of a large photo serves the marker search and the whole-frame QR read.
-        reduced = halved(gray, markers.DETECT_LONG_SIDE)
-        found, candidates = find_markers(gray, manifest=manifest, roles=roles, reduced=reduced)
+        reduced = halved(gray, params.detect_long_side)
+        found, candidates = find_markers(
+            gray, manifest=manifest, roles=roles, reduced=reduced, params=params
+        )
         memory = _Memory(view)
         if view is not None:
             memory = _Memory(
@@ -172,8 +174,9 @@ def _scan(
                 mk for mk in found if mk.id in roles.by_marker and not roles.is_sticky_marker(mk.id)
             ],
             reduced=reduced,
+            params=params,
         )
-    ctx = _Context(img, qr, qr_warnings, memory, manifest, roles, clock)
+    ctx = _Context(img, qr, qr_warnings, memory, manifest, roles, clock, params)
     seen = _analyse(ctx, found)
     if seen.frame is None or seen.grid is None:
         return seen.result
@@ -187,6 +190,7 @@ def _scan(
             sticky_side=seen.sticky_side,
             manifest=manifest,
             roles=roles,
+            params=params,
         )
     if more:
         seen = _analyse(ctx, found + more)
@@ -205,18 +209,23 @@ def find_markers(
     manifest: Manifest,
     roles: Roles,
     reduced: tuple[np.ndarray, float] | None = None,
+    params: ScanParams = DEFAULT_PARAMS,
 ) -> tuple[list[markers.Marker], list[np.ndarray]]:
     """Return the markers decoded in the photo and the marker-like quads that did not decode.
 
-    `reduced` is imageio.halved(gray, markers.DETECT_LONG_SIDE), when the caller has it already.
+    `reduced` is imageio.halved(gray, params.detect_long_side), when the caller has it already.
     """
     dictionary = manifest.marker_dictionary
     h, w = gray.shape
     # On frames larger than 720p, quads that did not decode are read against the event's own
     # ids below, which costs less there than looking at each again enlarged.
-    retries = markers.RETRY_LIMIT if max(h, w) <= ENLARGE_MAX_SIDE else 0
+    retries = params.marker_retries if max(h, w) <= params.enlarge_max_side else 0
     found, candidates = markers.detect(
-        gray, dictionary=dictionary, retries=retries, reduced=reduced
+        gray,
+        dictionary=dictionary,
+        long_side=params.detect_long_side,
+        retries=retries,
+        reduced=reduced,
     )
     missing = [n for n, mid in manifest.corners.items() if mid not in {m.id for m in found}]
     if max(h, w) >= 64 and missing:
@@ -231,8 +240,8 @@ def find_markers(
     found += _look_again(gray, found, strips, roles, dictionary, shrink=1)
     stickies = [m.side for m in found if roles.is_sticky_marker(m.id)]
     quads = candidates
-    small = not stickies or np.median(stickies) < SMALL_MARKER_PX
-    if small and max(h, w) <= ENLARGE_MAX_SIDE:
+    small = not stickies or np.median(stickies) < params.small_marker_px
+    if small and max(h, w) <= params.enlarge_max_side:
         # Small markers (a 720p webcam across a wide board) read better enlarged.
         more, quads = markers.detect_enlarged(gray, dictionary=dictionary)
         have = {m.id for m in found}
@@ -378,6 +387,7 @@ class _Context:
     manifest: Manifest
     roles: Roles
     clock: Stopwatch
+    params: ScanParams = DEFAULT_PARAMS
 
 
 @dataclass(frozen=True)
@@ -430,11 +440,13 @@ def _analyse(ctx: _Context, found: list[markers.Marker]) -> _Analysis:
             frame, by_role.stickies, qr_known, manifest=manifest, roles=roles
         )
     with clock.stage("placement"):
-        stickies, more = place_stickies(frame, grid, reads, manifest=manifest)
+        stickies, more = place_stickies(
+            frame, grid, reads, manifest=manifest, margin=ctx.params.boundary_margin
+        )
     refusals += more
     warnings += [r.warning for r in refusals]
     with clock.stage("cells"):
-        cells = cell_states(img, frame, grid, reads, refusals, manifest=manifest)
+        cells = cell_states(img, frame, grid, reads, refusals, manifest=manifest, params=ctx.params)
     result = ScanResult(
         board_found=True,
         stickies=tuple(stickies),

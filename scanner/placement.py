@@ -24,9 +24,19 @@ BOUNDARY_MARGIN_SIDES = 0.6
 
 
 def place_stickies(
-    frame: BoardFrame, grid: Grid, reads: Mapping[str, StickyRead], *, manifest: Manifest
+    frame: BoardFrame,
+    grid: Grid,
+    reads: Mapping[str, StickyRead],
+    *,
+    manifest: Manifest,
+    margin: float | None = None,
 ) -> tuple[list[SeenSticky], list[Refusal]]:
-    """Return the stickies placed (in code order) and those left out with the reason."""
+    """Return the stickies placed (in code order) and those left out with the reason.
+
+    `margin`: the share of a cell near its border where a centre is in doubt (ScanParams.
+    boundary_margin; BOUNDARY_MARGIN when not given).
+    """
+    margin = BOUNDARY_MARGIN if margin is None else margin
     entries = {s.code: s for s in manifest.stickies}
     # The marker side of a sticky, for the boundary margin; a QR read has no marker.
     sides = [r.side for r in reads.values() if r.via == "marker"]
@@ -40,7 +50,7 @@ def place_stickies(
     )
     for code in codes:
         r = reads[code]
-        where = _cell_of(grid, r, pad=BOUNDARY_MARGIN_SIDES * side + r.uncertain)
+        where = _cell_of(grid, r, pad=BOUNDARY_MARGIN_SIDES * side + r.uncertain, margin=margin)
         if isinstance(where, str):
             refusals.append(Refusal(code, where, (r.centre,)))
             continue
@@ -62,10 +72,12 @@ def place_stickies(
     return out, refusals
 
 
-def _cell_of(grid: Grid, r: StickyRead, *, pad: float) -> tuple[int, int] | None | str:
+def _cell_of(
+    grid: Grid, r: StickyRead, *, pad: float, margin: float
+) -> tuple[int, int] | None | str:
     """Return (room index, slot index), None for off the grid, or why the cell is in doubt."""
-    cs, ci = grid.columns.locate(r.centre[0], margin=BOUNDARY_MARGIN, pad=pad)
-    rs, ri = grid.rows.locate(r.centre[1], margin=BOUNDARY_MARGIN, pad=pad)
+    cs, ci = grid.columns.locate(r.centre[0], margin=margin, pad=pad)
+    rs, ri = grid.rows.locate(r.centre[1], margin=margin, pad=pad)
     if cs == "outside" or rs == "outside":
         return None
     if cs == "in" and rs == "in":

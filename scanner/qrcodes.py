@@ -12,13 +12,12 @@ import numpy as np
 
 from scanner.manifest import Manifest
 from scanner.markers import Marker, quad_sides
+from scanner.params import DEFAULT_PARAMS, ScanParams
 from scanner.results import DecodedCode
 
-# QR crops around marker-like shapes the marker decoder could not read, per megapixel and at
-# least (about 10 ms per megapixel on a 2-core machine). A count, not a time: a busy machine
-# reads what an idle one does.
-CROPS_PER_MP = 1.5
-CROPS_MIN = 4
+# QR crops around marker-like shapes the marker decoder could not read: ScanParams.qr_crops_per_mp
+# and qr_crops_min (about 10 ms per megapixel on a 2-core machine). A count, not a time: a busy
+# machine reads what an idle one does.
 # A QR about as wide as its sticky's marker has ~29 modules; below ~1.3 px per module no crop,
 # however enlarged, reads.
 QR_MODULES = 29
@@ -43,6 +42,7 @@ def read_qr(
     manifest: Manifest,
     other_markers: Sequence[Marker] = (),
     reduced: tuple[np.ndarray, float] | None = None,
+    params: ScanParams = DEFAULT_PARAMS,
 ) -> tuple[list[DecodedCode], list[str]]:
     """Return the QR codes read and warnings about crops left unread.
 
@@ -56,7 +56,7 @@ def read_qr(
     ref = float(np.median([mk.side for mk in sticky_markers])) if sticky_markers else 0.0
     reads = dedupe(_whole_frame(gray, chain[0], ref, reduced))
     h, w = gray.shape
-    limit = max(CROPS_MIN, round(CROPS_PER_MP * h * w / 1e6))
+    limit = max(params.qr_crops_min, round(params.qr_crops_per_mp * h * w / 1e6))
     offsets = {s.marker_offset for s in manifest.stickies}
     reach = max((max(abs(a), abs(b)) for a, b in offsets), default=1.0) + 1.2
     known = [np.array(mk.centre) for mk in sticky_markers]

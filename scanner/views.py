@@ -24,14 +24,13 @@ from scanner.imageio import load_image
 from scanner.manifest import Manifest
 from scanner.markers import marker_text
 from scanner.notes import note_picture
+from scanner.params import DEFAULT_PARAMS, ScanParams
 from scanner.results import Point, ScanResult
 
 # A view is drawn at the photo's own resolution on the sticky, within these bounds: below the
 # lower one the warp aliases, above the upper one pixels add bytes and no legibility.
 MIN_VIEW_PX_PER_MM = 2.0
 MAX_VIEW_PX_PER_MM = 8.0
-# Less of the sticky than this in frame and unhidden is not a picture of it.
-MIN_COVERAGE = 0.5
 # A sticky read in a cell the scan reports hidden may be partly covered: its view counts this much
 # of what showed.
 HIDDEN_CELL_SHARE = 0.5
@@ -115,11 +114,18 @@ class StickyView:
         return buf.tobytes()
 
 
-def cut_views(image: Any, manifest: Manifest | Mapping, result: ScanResult) -> list[StickyView]:
+def cut_views(
+    image: Any,
+    manifest: Manifest | Mapping,
+    result: ScanResult,
+    *,
+    params: ScanParams = DEFAULT_PARAMS,
+) -> list[StickyView]:
     """Return a view of every sticky in `result` whose marker was read, best read first per code.
 
     `image` is the photo the result came from (anything load_image accepts), `manifest` the one
-    it was scanned with. Works without a board: a close-up of a few stickies gives their views.
+    it was scanned with, `params` the scan's knobs (`view_min_coverage`). Works without a board:
+    a close-up of a few stickies gives their views.
     """
     if not isinstance(manifest, Manifest):
         manifest = Manifest.from_dict(manifest)
@@ -148,6 +154,7 @@ def cut_views(image: Any, manifest: Manifest | Mapping, result: ScanResult) -> l
             hidden=hidden,
             qr_outline=entry.qr_outline,
             qr_corners=qr_reads.get(entry.qr, ()),
+            min_coverage=params.view_min_coverage,
         )
         if view is None:
             continue
@@ -167,6 +174,7 @@ def cut_view(
     hidden=(),
     qr_outline=None,
     qr_corners=(),
+    min_coverage: float = DEFAULT_PARAMS.view_min_coverage,
 ) -> StickyView | None:
     """Return the view of one sticky from its marker's corners, or None when too little shows.
 
@@ -176,7 +184,8 @@ def cut_view(
     the coverage by HIDDEN_CELL_SHARE, so that a view from a clear scan wins over it. When the sticky's QR was read (`qr_corners`: the corners of each read,
     in any order) and `qr_outline` places it in the marker's frame, its corners pin the far side
     of the sticky; otherwise the marker alone gives an affine pose, since a marker's perspective
-    is too small to measure and extrapolating a guess of it bends the whole sticky.
+    is too small to measure and extrapolating a guess of it bends the whole sticky. Less of the
+    sticky than `min_coverage` in frame and unhidden is not a picture of it: None.
     """
     corners = np.asarray(marker_corners, np.float64).reshape(4, 2)
     out = np.asarray(outline, np.float64).reshape(4, 2)
@@ -196,7 +205,7 @@ def cut_view(
     coverage = _coverage(
         quad, img.shape[1], img.shape[0], [h for h, a in zip(hidden, around, strict=True) if not a]
     )
-    if coverage < MIN_COVERAGE:
+    if coverage < min_coverage:
         return None
     if any(around):
         coverage *= HIDDEN_CELL_SHARE
@@ -267,7 +276,8 @@ def cut_note_views(
     photo's scale on the wall (scanner.notes.board_scale) when known: the score's resolution is
     then the photo's pixels per mm on the note; without it, the note is taken as 76 mm wide.
     Coverage counts what of the note lies in the photo and outside the cells the scan reports
-    hidden, as for sticky views.
+    hidden, as for sticky views; a hidden cell around the note's centre (a plain note makes its
+    own cell look covered) scales it by HIDDEN_CELL_SHARE instead.
     """
     img = load_image(image)
     hidden = [np.asarray(c.quad, np.float32) for c in result.cells if c.hidden]
@@ -279,12 +289,21 @@ def cut_note_views(
         photo_scale = px_per_mm if px_per_mm else side_px / NOTE_GUESS_MM
         ph, pw = picture.shape[:2]
         gray = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+        around = [
+            cv2.pointPolygonTest(h.reshape(-1, 1, 2), (note.x, note.y), False) >= 0 for h in hidden
+        ]
+        coverage = _coverage(
+            quad,
+            img.shape[1],
+            img.shape[0],
+            [h for h, a in zip(hidden, around, strict=True) if not a],
+        )
         score = ViewScore(
             px_per_mm=float(photo_scale),
             sharpness=_sharpness(gray),
             glare=cv2.countNonZero(cv2.inRange(picture, (GLARE_LEVEL,) * 3, (255,) * 3))
             / max(1, pw * ph),
-            coverage=_coverage(quad, img.shape[1], img.shape[0], hidden),
+            coverage=coverage * (HIDDEN_CELL_SHARE if any(around) else 1.0),
         )
         view_scale = pw / max(1e-9, float(np.linalg.norm(quad[1] - quad[0])) / photo_scale)
         out.append(

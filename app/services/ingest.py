@@ -199,7 +199,14 @@ def ingest_photo(
     with turns.turn():
         image = turns.run(read_photo, photo)
         manifest = event_manifest(event)
-        result = scan_photo(event, image, manifest=manifest, decoder=decoder, turns=turns)
+        result = scan_photo(
+            event,
+            image,
+            manifest=manifest,
+            decoder=decoder,
+            turns=turns,
+            params=settings.scan_params,
+        )
         observations = observations_from_result(result, scan_id=scan_id, captured_dt=captured_dt)
         inputs = _scanned(event, observations, image, result, manifest, settings, turns)
     inputs.views, inputs.posted = posted + inputs.views, frozenset(views or ())
@@ -463,7 +470,14 @@ def preview_photo(
 def _preview(*, event: Event, photo: bytes, settings: ScanSettings, decoder: str, turns) -> Preview:
     image = turns.run(read_photo, photo)
     manifest = event_manifest(event)
-    result = scan_photo(event, image, manifest=manifest, decoder=decoder, turns=turns)
+    result = scan_photo(
+        event,
+        image,
+        manifest=manifest,
+        decoder=decoder,
+        turns=turns,
+        params=settings.scan_params,
+    )
     pending = secrets.token_hex(16)
     observations = observations_from_result(result, scan_id=f"upload-{pending}")
     changes = preview_scan(

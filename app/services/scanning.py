@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -155,14 +155,19 @@ def scan_photo(
     manifest=None,
     decoder: str = "auto",
     turns: ScanTurns | None = None,
+    params: Mapping[str, float] | None = None,
 ):
     """Scan a BGR photo against the event's manifest (``event_manifest``, read here when not
-    given); return the scanner's result."""
+    given), with the scanner's knobs set as ``params`` names them (``ScanSettings.scan_params``);
+    return the scanner's result."""
     import scanner
 
     manifest = manifest if manifest is not None else event_manifest(event)
+    knobs = scanner.ScanParams(**(params or {}))
     try:
-        return (turns or scan_turns()).run(scanner.scan, image, manifest, decoder=decoder)
+        return (turns or scan_turns()).run(
+            scanner.scan, image, manifest, decoder=decoder, params=knobs
+        )
     except scanner.ScanError as exc:
         raise InvalidUpload(f"the photo cannot be scanned: {exc}") from None
 

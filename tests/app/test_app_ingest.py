@@ -508,3 +508,26 @@ def test_observations_from_result_match_the_result_s_json_parsed(wall_event):
         "scan_id": "cam-1",
         "timings": result.timings_dict(),
     }
+
+
+def test_ingest_photo_scans_with_the_settings_scanner_knobs(wall_event, settings):
+    import dataclasses
+
+    from app.services.events import get_current_event
+
+    layout = layouts(wall_event)[0]
+    # A boundary margin of half a cell leaves every sticky on the grid in doubt: none placed.
+    doubtful = dataclasses.replace(settings, scan_params={"boundary_margin": 0.5})
+    ingest_photo(
+        event=get_current_event(),
+        source="cam",
+        photo=photo_bytes(wall_event, layout),
+        settings=doubtful,
+        scan_id="cam-knobs",
+    )
+    scan = stored_scan()
+    on_grid = sorted(code for code, (room, _) in layout.items() if room is not None)
+    assert [s["code"] for s in scan.observations["stickies"] if s["room"]] == []
+    assert [w for w in scan.observations["warnings"] if "too close to a cell boundary" in w] == [
+        f"sticky {code}: too close to a cell boundary; not placed" for code in on_grid
+    ]

@@ -47,6 +47,7 @@ def test_settings_variables_then_config_py_then_test_config(tmp_path, monkeypatc
     monkeypatch.setenv("OPENSPACES_REMOVE_AFTER_SCANS", "5")
     monkeypatch.setenv("OPENSPACES_WEBHOOK_DELIVERY", "0")
     monkeypatch.setenv("OPENSPACES_SCAN_WORKERS", "2")
+    monkeypatch.setenv("OPENSPACES_SCAN_PARAMS", '{"closeup_cells": 24}')
     monkeypatch.setenv("OPENSPACES_PUSH_SERVICE_HOSTS", "push.example.org, push2.example.org")
     (tmp_path / "config.py").write_text("REMOVE_AFTER_SCANS = 4\nOUTBOX_SETTLE_S = 1.5\n")
     app = make(tmp_path, OUTBOX_SETTLE_S=0.5)
@@ -56,6 +57,7 @@ def test_settings_variables_then_config_py_then_test_config(tmp_path, monkeypatc
         4,
         2,
     )
+    assert settings.scan.scan_params == {"closeup_cells": 24}
     assert (settings.news.webhook_delivery, settings.news.outbox_settle_s) == (False, 0.5)
     assert settings.news.push_service_hosts == ("push.example.org", "push2.example.org")
     # Every setting stays readable in app.config under its key, as Flask's own keys are.

@@ -177,16 +177,11 @@ def test_scanner_imports_without_flask():
 
 
 def test_scan_sticky_refused_at_a_boundary_hides_its_cells(small_shot):
-    from scanner import placement
+    from scanner.params import ScanParams
 
     manifest = Manifest.from_dict(small_shot.board.manifest)
-    wide = placement.BOUNDARY_MARGIN
-    try:
-        # A margin of half a cell refuses every sticky: each must leave its cell hidden.
-        placement.BOUNDARY_MARGIN = 0.5
-        result = scan(small_shot.image, manifest)
-    finally:
-        placement.BOUNDARY_MARGIN = wide
+    # A margin of half a cell refuses every sticky: each must leave its cell hidden.
+    result = scan(small_shot.image, manifest, params=ScanParams(boundary_margin=0.5))
     on_grid = {c for c, cell in _truth(small_shot).items() if cell[0] is not None}
     assert {s.code for s in result.stickies if s.room is not None} == set()
     for code in on_grid:
