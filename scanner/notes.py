@@ -88,9 +88,10 @@ PALE_DIFFERENCE = 7
 LIGHT_LEVELS = (6,)
 # Two candidates overlapping by more than this share of the smaller are one note.
 SAME_CANDIDATE_OVERLAP = 0.5
-# At or above this fingerprint similarity two pictures show the same note (benchmarks/plain_notes.py
-# measures it; see benchmarks/PLAIN_NOTES.md).
-SAME_NOTE_SIMILARITY = 0.75
+# At or above this fingerprint similarity two pictures show the same note: benchmarks/plain_notes.py
+# measured the same note in two photographs (another camera; moved to another cell) at 0.86 or
+# more, and different notes at 0.79 at most (different texts; one text written twice looks alike).
+SAME_NOTE_SIMILARITY = 0.83
 # Ink is read on the note's picture brought to this many pixels along its longer side (about
 # 1.3 px/mm on a 76 mm note, as a 1080p camera sees a wall), closed over this many pixels to
 # find the paper; a pixel this much darker than the paper is ink.

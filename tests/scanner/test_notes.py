@@ -1,0 +1,212 @@
+"""Plain notes: laid out with printed stickies, photographed, scanned, compared with the truth."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import cv2
+import numpy as np
+import pytest
+
+from benchmarks.photographer import BoardSpec, Camera, NoteSpec, make_board, photograph
+from scanner import (
+    ScanResult,
+    cut_note_views,
+    find_notes,
+    fingerprint_similarity,
+    ink_fingerprint,
+    note_picture,
+    scan,
+)
+from scanner.notes import SAME_NOTE_SIMILARITY, ink_share
+
+A, B, C = "Hall A", "Hall B", "Hall C"
+# The board's two printed stickies sit in Hall B at 11:00 and Hall C at 10:00.
+TEN, ELEVEN = "2026-09-26T10:00", "2026-09-26T11:00"
+NOTES = (
+    NoteSpec("Rust for Pythonistas", "yellow", (76, 76), A, TEN, angle_deg=4.0, writing_seed=1),
+    NoteSpec("Async all the way down", "pink", (100, 70), B, TEN, angle_deg=-6.0, writing_seed=2),
+    NoteSpec("Maps with Python", "white", (90, 90), A, ELEVEN, angle_deg=2.0, writing_seed=3),
+    NoteSpec("Game jams", "blue", (60, 60), C, ELEVEN, curl=1.0, writing_seed=4),
+    NoteSpec("", "green", (76, 76), None, None, writing_seed=5),
+)
+SPEC = BoardSpec.grid(
+    3,
+    2,
+    column_width_mm=165.0,
+    row_height_mm=145.0,
+    unevenness=0.1,
+    n_stickies=2,
+    n_person_stickies=1,
+    n_unplaced=0,
+    n_posters=0,
+    notes=NOTES,
+    px_per_mm=2.5,
+)
+CAMERA = Camera(width=1600, height=1200, hfov_deg=60.0, yaw_deg=4.0, pitch_deg=2.0)
+# Another camera, from the other side and closer to the wall's own resolution.
+OTHER_CAMERA = Camera(width=2400, height=1800, hfov_deg=62.0, yaw_deg=-9.0, pitch_deg=-3.0)
+
+
+@cache
+def _board(seed: int = 4):
+    return make_board(SPEC, seed=seed)
+
+
+@cache
+def _shot(camera: Camera = CAMERA, seed: int = 4):
+    return photograph(_board(), camera, seed=seed)
+
+
+@cache
+def _scan(camera: Camera = CAMERA) -> ScanResult:
+    shot = _shot(camera)
+    return scan(shot.image, shot.board.manifest)
+
+
+def _truth_index(shot, note) -> int:
+    """Return the index of the plain note whose outline holds the found note's centre."""
+    for t in shot.notes:
+        if cv2.pointPolygonTest(t.corners_px.astype(np.float32), (note.x, note.y), False) >= 0:
+            return t.index
+    return -1
+
+
+def test_scan_finds_every_plain_note_in_its_cell():
+    shot, result = _shot(), _scan()
+    assert result.board_found
+    found = sorted((_truth_index(shot, n), n.room, n.slot, n.color) for n in result.notes)
+    assert found == [
+        (0, A, TEN, "yellow"),
+        (1, B, TEN, "pink"),
+        (2, A, ELEVEN, "white"),
+        (3, C, ELEVEN, "blue"),
+        (4, None, None, "green"),
+    ]
+    assert not [w for w in result.warnings if w.startswith("plain note")]
+
+
+def test_scan_keeps_printed_stickies_out_of_the_notes():
+    shot, result = _shot(), _scan()
+    assert sorted(s.code for s in result.stickies) == sorted(s.code for s in shot.stickies)
+    for sticky in shot.stickies:
+        outline = sticky.corners_px.astype(np.float32)
+        assert not [
+            n for n in result.notes if cv2.pointPolygonTest(outline, (n.x, n.y), False) >= 0
+        ]
+
+
+def test_scan_note_outline_matches_the_truth_within_seven_percent_of_its_side():
+    shot, result = _shot(), _scan()
+    for note in result.notes:
+        truth = shot.notes[_truth_index(shot, note)]
+        side = float(np.linalg.norm(truth.corners_px[1] - truth.corners_px[0]))
+        err = np.linalg.norm(np.asarray(note.quad) - truth.corners_px, axis=1).max()
+        # The outline is found on a copy of a third of the photo's size, and a note's shadow
+        # stands off it by 1.5 mm: its corners are within a few millimetres.
+        assert err <= 0.07 * side, (truth.index, err, side)
+
+
+def test_scan_reads_ink_and_a_blank_note():
+    shot, result = _shot(), _scan()
+    ink = {_truth_index(shot, n): n.ink for n in result.notes}
+    assert ink[4] < 0.002
+    assert min(ink[i] for i in range(4)) > 0.01
+
+
+def test_fingerprints_match_the_same_note_across_two_photographs():
+    first, second = _scan(), _scan(OTHER_CAMERA)
+    a = {_truth_index(_shot(), n): n.fingerprint for n in first.notes}
+    b = {_truth_index(_shot(OTHER_CAMERA), n): n.fingerprint for n in second.notes}
+    assert sorted(a) == sorted(b) == [0, 1, 2, 3, 4]
+    written = [0, 1, 2, 3]
+    for i in written:
+        assert fingerprint_similarity(a[i], b[i]) >= SAME_NOTE_SIMILARITY, i
+        for j in written:
+            if j != i:
+                assert fingerprint_similarity(a[i], b[j]) < SAME_NOTE_SIMILARITY, (i, j)
+    # A blank note has no ink to tell it by.
+    assert fingerprint_similarity(a[4], b[4]) == 0.0
+
+
+def test_scan_times_the_notes_stage():
+    assert "notes" in _scan().timings_dict()
+
+
+def test_find_notes_without_a_board_sees_paper_on_a_plain_wall():
+    wall = np.full((900, 1200, 3), (200, 205, 210), np.uint8)
+    rng = np.random.default_rng(1)
+    truth = []
+    for k, (colour, (cx, cy)) in enumerate(
+        [
+            ((120, 230, 255), (250, 250)),
+            ((200, 150, 255), (650, 300)),
+            ((250, 251, 252), (950, 600)),
+        ]
+    ):
+        side = 160 + 30 * k
+        rect = ((cx, cy), (side, side), float(rng.uniform(-8, 8)))
+        box = cv2.boxPoints(rect)
+        cv2.fillPoly(wall, [np.round(box).astype(np.int32)], colour, cv2.LINE_AA)
+        truth.append((cx, cy))
+    notes = find_notes(cv2.GaussianBlur(wall, (3, 3), 0))
+    assert [(round(n.x / 10), round(n.y / 10)) for n in notes] == [
+        (round(x / 10), round(y / 10)) for x, y in truth
+    ]
+    assert [n.color for n in notes] == ["yellow", "pink", "white"]
+    assert not any(n.partial for n in notes)
+
+
+def test_find_notes_leaves_out_what_is_excluded():
+    wall = np.full((600, 800, 3), (200, 205, 210), np.uint8)
+    cv2.rectangle(wall, (100, 100), (260, 260), (120, 230, 255), -1)
+    cv2.rectangle(wall, (450, 150), (610, 310), (120, 230, 255), -1)
+    marker = [(500.0, 200.0), (530.0, 200.0), (530.0, 230.0), (500.0, 230.0)]
+    notes = find_notes(wall, exclude=[marker])
+    assert [(round(n.x), round(n.y)) for n in notes] == [(180, 180)]
+
+
+def test_note_quad_runs_clockwise_from_the_top_left():
+    wall = np.full((600, 800, 3), (200, 205, 210), np.uint8)
+    box = cv2.boxPoints(((400, 300), (240, 160), 12.0))
+    cv2.fillPoly(wall, [np.round(box).astype(np.int32)], (120, 230, 255))
+    (note,) = find_notes(wall)
+    q = np.asarray(note.quad)
+    assert q[0, 0] < q[1, 0] and q[0, 1] < q[3, 1]  # top-left, then top-right; bottom-left last
+    w, h = note.size_px
+    assert (round(w / 10), round(h / 10)) == (24, 16)
+    picture = note_picture(wall, note.quad)
+    assert picture.shape[1] > picture.shape[0]  # upright: as wide as the note is
+
+
+def test_fingerprint_similarity_refuses_what_is_not_a_fingerprint():
+    paper = np.full((120, 120, 3), (120, 230, 255), np.uint8)
+    blank = ink_fingerprint(paper)
+    assert ink_share(paper) == 0.0
+    assert fingerprint_similarity(blank, blank) == 0.0
+    assert fingerprint_similarity("", "") == 0.0
+    assert fingerprint_similarity("zz" * 2048, blank) == 0.0
+    cv2.putText(paper, "Hello", (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (40, 40, 40), 3)
+    written = ink_fingerprint(paper)
+    assert fingerprint_similarity(written, written) == 1.0
+    assert fingerprint_similarity(written, ink_fingerprint(cv2.resize(paper, (300, 300)))) >= (
+        SAME_NOTE_SIMILARITY
+    )
+
+
+def test_cut_note_views_gives_a_picture_per_note_in_order():
+    shot, result = _shot(), _scan()
+    views = cut_note_views(shot.image, result)
+    assert [v.index for v in views] == list(range(len(result.notes)))
+    for view, note in zip(views, result.notes, strict=True):
+        assert view.quad == note.quad
+        assert view.image.ndim == 3 and min(view.image.shape[:2]) >= 32
+        # A plain note's cell looks covered to the scan (its paper is not bare board): its view
+        # counts half, as a sticky's in a hidden cell does.
+        in_hidden = any(
+            cv2.pointPolygonTest(np.float32(c.quad), (note.x, note.y), False) >= 0
+            for c in result.cells
+            if c.hidden
+        )
+        assert view.score.coverage == pytest.approx(0.5 if in_hidden else 1.0, abs=0.02)
+        assert view.jpeg()[:2] == b"\xff\xd8"
