@@ -9,6 +9,7 @@ import click
 
 from app.cli.common import fail_on_service_error, pass_app, with_event
 from app.services.text import plural
+from app.settings import app_settings
 
 
 class _Bar:
@@ -177,7 +178,7 @@ def print_kit(app, event, paper, fmt, dpi, output) -> None:
             output=output,
             dpi=dpi,
             progress=bar,
-            photo_retention_days=app.config["PHOTO_RETENTION_DAYS"],
+            photo_retention_days=app_settings(app).storage.photo_retention_days,
         ),
         output=output,
         fmt=fmt,

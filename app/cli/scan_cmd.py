@@ -23,7 +23,7 @@ def _load_manifest(ctx: click.Context, manifest_path: str | None):
             raise click.ClickException(f"{manifest_path}: {exc}") from None
     from app import create_app
     from app.services.events import get_current_event
-    from app.services.manifest import build_manifest
+    from app.services.scanning import event_manifest
 
     root = ctx.find_root()
     instance = (root.obj or {}).get("instance")
@@ -35,7 +35,7 @@ def _load_manifest(ctx: click.Context, manifest_path: str | None):
             raise click.ClickException(
                 "no event is loaded; run `openspaces event load FILE.toml` or pass --manifest FILE"
             )
-        return Manifest.from_dict(build_manifest(event))
+        return event_manifest(event)
 
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")

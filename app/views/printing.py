@@ -29,6 +29,7 @@ from app.services.printing import (
     render_kit,
 )
 from app.services.stickies import allocate_stickies, discard_batch
+from app.settings import app_settings
 from app.views.common import current_event_or_404, organizer_required
 
 bp = Blueprint("printing", __name__, url_prefix="/admin/print")
@@ -108,7 +109,7 @@ def kit():
             fmt="pdf",
             paper=paper,
             output=None,
-            photo_retention_days=current_app.config["PHOTO_RETENTION_DAYS"],
+            photo_retention_days=app_settings(current_app).storage.photo_retention_days,
         )
     except ServiceError as exc:
         flash(str(exc), "error")
@@ -152,7 +153,7 @@ def kit_png():
                 fmt="png",
                 paper="a4",
                 output=folder,
-                photo_retention_days=current_app.config["PHOTO_RETENTION_DAYS"],
+                photo_retention_days=app_settings(current_app).storage.photo_retention_days,
             )
         except ServiceError as exc:
             flash(str(exc), "error")
