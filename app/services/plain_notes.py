@@ -271,6 +271,7 @@ def identify_notes(
     found, left = _match(matches, cells)
     seen_ids = {k.id for k in found.values()}
     waiting = {(c.room_id, c.slot_id): c for c in _open_checks(event, waiting=True)}
+    missing = _missing(known, seen=seen_ids)
     for i, note in enumerate(inked):
         ids = _ids(cells[i])
         if i in found:
@@ -282,23 +283,58 @@ def identify_notes(
             )
             continue
         else:
-            sitting = _sitting(known, cells[i], seen=seen_ids)
-            if sitting and not _second_look(waiting.get(ids), note):
-                # Most likely the note sitting there, seen badly (half covered, curled): a new
-                # note there is made on its second sight, and the one there is not missed now.
-                outcome.held |= {k.id for k in sitting}
-                waiting[ids] = _wait(
-                    event=event, note=note, cell=cells[i], waiting=waiting, scan=scan, now=now
-                )
+            sticky = _first_sight(
+                event=event,
+                note=note,
+                cell=cells[i],
+                sitting=_sitting(known, cells[i], seen=seen_ids),
+                missing=missing,
+                waiting=waiting,
+                outcome=outcome,
+                scan=scan,
+                now=now,
+            )
+            if sticky is None:
                 continue
-            sticky = _new_note(event=event, note=note, now=now)
-            outcome.new.append(sticky)
         _seen(outcome, sticky, note, ids)
         # A sighting that waited in this cell is told now: the note seen there, or a new one.
         if ids in waiting:
             waiting.pop(ids).resolved_dt = now
     db.session.flush()
     return outcome
+
+
+def _first_sight(
+    *,
+    event: Event,
+    note: NoteObservation,
+    cell,
+    sitting: list[Sticky],
+    missing: bool,
+    waiting: dict,
+    outcome: NoteOutcome,
+    scan: Scan,
+    now: dt.datetime,
+) -> Sticky | None:
+    """Make a new note of a note that looks like no known one, or let it wait for a second look.
+
+    It waits when a note sits in its place, or a note on the wall went unseen: most likely that
+    one, seen badly (half covered, curled, cut out of the photo badly). The note sitting there is
+    not missed meanwhile. Return the new note, or None while it waits.
+    """
+    ids = _ids(cell)
+    if (sitting or missing) and not _second_look(waiting.get(ids), note):
+        outcome.held |= {k.id for k in sitting}
+        waiting[ids] = _wait(event=event, note=note, cell=cell, waiting=waiting, scan=scan, now=now)
+        return None
+    sticky = _new_note(event=event, note=note, now=now)
+    outcome.new.append(sticky)
+    return sticky
+
+
+def _missing(known: list[Sticky], *, seen: set[int]) -> bool:
+    """Tell whether a note on the wall went unseen by the scan: it may be one seen badly."""
+    return any(k.board_status != BoardStatus.NONE and k.id not in seen for k in known)
 
 
 def _sitting(known: list[Sticky], cell, *, seen: set[int]) -> list[Sticky]:
