@@ -55,6 +55,9 @@ BLANK_INK = 0.003
 # The wall screen shows a new note's claim code this long; an organizer can make a new one.
 CLAIM_CODE_MINUTES = 10
 CLAIM_CODE_LENGTH = 6
+# A sighting waiting for a second look is forgotten this long after it was seen: a look seen
+# again later is seen anew.
+SECOND_LOOK_S = 120
 MAX_NOTES = 2000
 # The scanner's fingerprint is a 64 x 64 grid of hex digits (scanner.notes.ink_fingerprint).
 MAX_FINGERPRINT = 8192
@@ -323,7 +326,7 @@ def _first_sight(
     not missed meanwhile. Return the new note, or None while it waits.
     """
     ids = _ids(cell)
-    if (sitting or missing) and not _second_look(waiting.get(ids), note):
+    if (sitting or missing) and not _second_look(waiting.get(ids), note, now=now):
         outcome.held |= {k.id for k in sitting}
         waiting[ids] = _wait(event=event, note=note, cell=cell, waiting=waiting, scan=scan, now=now)
         return None
@@ -358,9 +361,9 @@ def _seen(outcome: NoteOutcome, sticky: Sticky, note: NoteObservation, ids) -> N
     outcome.by_view[note.view_key] = sticky
 
 
-def _second_look(check: NoteCheck | None, note: NoteObservation) -> bool:
-    """Tell whether a sighting waiting in the note's cell looked like it."""
-    if check is None:
+def _second_look(check: NoteCheck | None, note: NoteObservation, *, now: dt.datetime) -> bool:
+    """Tell whether a sighting waiting in the note's cell, a little while ago, looked like it."""
+    if check is None or (now - check.seen_dt).total_seconds() > SECOND_LOOK_S:
         return False
     similarity, same = _similarity()
     return similarity(check.fingerprint, note.fingerprint) >= same

@@ -256,6 +256,21 @@ def test_note_seen_badly_where_a_note_sits_waits_for_a_second_look(scan, event):
     assert (first, where(new), first.missed_scans) == (sitting, ("conflict", A, TEN), 1)
 
 
+def test_moved_note_seen_badly_waits_instead_of_becoming_new(scan, event):
+    scan([seen_note(TITLES[5], (A, TEN)), seen_note(TITLES[0], (B, TEN))])
+    moved, stays = notes_of(event)
+    # It went to another cell and the camera saw its ink badly: no note is made of it yet.
+    outcome = scan([seen_note(TITLES[2], (T, ELEVEN)), seen_note(TITLES[0], (B, TEN))])
+    assert (outcome.changes, notes_of(event), moved.missed_scans) == ([], [moved, stays], 1)
+    # Seen well, it is the note that moved.
+    scan([seen_note(TITLES[5], (T, ELEVEN)), seen_note(TITLES[0], (B, TEN))])
+    assert notes_of(event) == [moved, stays]
+    assert (where(moved), moved.missed_scans) == (("placed", T, ELEVEN), 0)
+    # The sighting that waited is settled: it was that note.
+    (waited,) = db.session.scalars(select(NoteCheck).filter_by(waiting=True)).all()
+    assert waited.resolved_dt is not None
+
+
 def test_plain_note_removed_after_misses(scan, event):
     scan([seen_note(TITLES[5], (A, TEN)), seen_note(TITLES[0], (B, TEN))])
     gone, stays = notes_of(event)
