@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 import scanner
 from app.extensions import db
-from app.models import Interest, NoteCheck, Placement, Sticky, utcnow
+from app.models import Interest, NoteCheck, Placement, Scan, Sticky, utcnow
 from app.services import plain_notes
 from app.services.codes import ALPHABET, hash_secret
 from app.services.manifest import build_manifest
@@ -587,3 +587,55 @@ def test_plain_note_picture_gets_a_title_suggestion(app, scan, event):
     assert recogniser(app).wait(120)
     db.session.expire_all()
     assert (note.suggested_title, note.title) == ("Open data", None)
+
+
+def test_photo_scanned_on_the_server_puts_plain_notes_on_the_board_with_pictures(
+    client, event, token
+):
+    """A phone sends photos and the server scans them: notes, pictures and a printed sticky."""
+    notes = (
+        NoteSpec(text=TITLES[0], color="yellow", room=A, slot=TEN, writing_seed=1),
+        NoteSpec(text=TITLES[1], color="pink", room=B, slot=ELEVEN, writing_seed=2),
+        NoteSpec(text="", color="green", room=T, slot=TEN),  # blank: left alone
+    )
+    spec = BoardSpec(
+        rooms=(A, B, T),
+        slots=(TEN, ELEVEN),
+        n_stickies=0,
+        n_person_stickies=0,
+        n_unplaced=0,
+        n_posters=0,
+        notes=notes,
+    )
+    board = make_board(spec, seed=1)
+    # The board's markers are the event's own: the same kit, printed by the app.
+    kit = build_manifest(event)
+    assert [(r["name"], r["marker_id"]) for r in kit["rooms"]] == [
+        (r["name"], r["marker_id"]) for r in board.manifest["rooms"]
+    ]
+    assert [s["marker_id"] for s in kit["slots"]] == [
+        s["marker_id"] for s in board.manifest["slots"]
+    ]
+    photo = photograph(board, Camera.webcam_1080p(), seed=3).image
+    ok, data = cv2.imencode(".jpg", photo)
+    answer = client.post(
+        "/api/scans",
+        data={"scan_id": "phone-1", "photo": (io.BytesIO(data.tobytes()), "wall.jpg")},
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    ).get_json()
+    assert answer["applied"] is True
+    first, second = notes_of(event)
+    assert (where(first), where(second)) == (("placed", A, TEN), ("placed", B, ELEVEN))
+    assert (first.color, second.color) == ("yellow", "pink")
+    assert sorted(answer["pictures"]) == sorted([first.code, second.code])
+    picture = client.get(f"/s/{first.code}/picture.jpg")
+    assert (picture.status_code, picture.mimetype) == (200, "image/jpeg")
+    # The scan's record keeps where the notes were, not their fingerprints.
+    (record,) = db.session.scalars(select(Scan.observations)).all()
+    assert sorted((n["room"], n["slot"], n["color"]) for n in record["notes"]) == [
+        (A, TEN, "yellow"),
+        (B, ELEVEN, "pink"),
+        (T, TEN, "green"),
+    ]
+    assert all("fingerprint" not in n for n in record["notes"])
