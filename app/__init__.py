@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -86,10 +87,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         effects.on_commit(Effect.OUTBOX_MESSAGE, partial(webhooks.wake, app)),
     )
     # Read once; a storage URL without a bucket, or boto3 missing for one, fails here.
-    app.extensions[EXTENSION_KEY] = Settings.from_config(app.config)
+    app.extensions[EXTENSION_KEY] = settings = Settings.from_config(app.config)
     # The first request starts the delivery worker, which picks up what a stopped process left.
     app.before_request(partial(webhooks.note_request, app))
-    if app.config["BEHIND_PROXY"]:
+    if settings.server.behind_proxy:
         trust_proxy(app)
     # Ids in URLs are database keys: past 64 bits they cannot exist, so they are a 404, not a 500.
     from app.views.common import BoundedIntConverter
@@ -155,7 +156,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     templating.init_app(app)
 
-    if app.config["AUTO_MIGRATE"]:
+    if settings.server.auto_migrate:
         with app.app_context():
             upgrade_database()
     return app
@@ -169,7 +170,15 @@ def trust_proxy(app: Flask) -> None:
     """
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    # Here, as in create_app: the settings load the models.
+    from app.settings import EXTENSION_KEY
+
+    # The settings were read once; this one changes after: both places say so.
     app.config["BEHIND_PROXY"] = True
+    settings = app.extensions.get(EXTENSION_KEY)
+    if settings is not None and not settings.server.behind_proxy:
+        server = replace(settings.server, behind_proxy=True)
+        app.extensions[EXTENSION_KEY] = replace(settings, server=server)
     if not isinstance(app.wsgi_app, ProxyFix):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
 

@@ -71,3 +71,12 @@ def test_settings_scan_part_follows_test_config(tmp_path):
     scan = app_settings(app).scan
     assert (scan.remove_after, scan.picture_dir, scan.scan_queue) == (2, pictures, 0)
     assert scan.pictures_store.root == tmp_path / "elsewhere"
+
+
+def test_settings_trust_proxy_after_start_says_so_in_the_settings(tmp_path):
+    from app import trust_proxy
+
+    app = make(tmp_path)
+    assert app_settings(app).server.behind_proxy is False
+    trust_proxy(app)
+    assert (app_settings(app).server.behind_proxy, app.config["BEHIND_PROXY"]) == (True, True)
