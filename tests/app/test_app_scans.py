@@ -227,9 +227,10 @@ def test_api_scan_that_moves_a_holder_reads_the_board_once(post, create_session,
     ]
     # The token with the event, the board's write lock (with the layout's version: the rooms and
     # slots are known), the scan (stored unless its id is, and whether it is late), the stickies;
-    # then the two stickies' places and history rows; then the moved session's board news (its
-    # message not yet told, which the move replaces: app.services.outbox).
-    assert len(run) == 10, "\n".join(run)
+    # then the event's change counter, once for the whole scan (what live pages compare); the two
+    # stickies' places and history rows; then the moved session's board news (its message not yet
+    # told, which the move replaces: app.services.outbox).
+    assert len(run) == 11, "\n".join(run)
 
 
 def test_api_scan_uses_the_rooms_and_slots_as_they_are_now(app, post, create_session, event):
