@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import BoardStatus, Event, Room, Scan, Slot, Sticky, StickyKind
 from app.services.board import Grid
 from app.services.capacity import board_marks
+from app.services.plain_notes import open_checks
 from app.services.text import plural
 
 # A camera that sent nothing for this long has stopped, or cannot see the wall.
@@ -34,7 +35,7 @@ class Finding:
     last_scan: Scan | None = None
 
 
-KINDS = ("conflict", "over_capacity", "untitled", "camera_quiet", "off_grid")
+KINDS = ("conflict", "over_capacity", "untitled", "camera_quiet", "off_grid", "note_check")
 
 
 def _label(sticky: Sticky) -> str:
@@ -90,7 +91,16 @@ def needs_attention(*, event: Event, grid: Grid, now: dt.datetime) -> list[Findi
     quiet = camera_quiet(event=event, now=now)
     if quiet:
         findings.append(quiet)
-    return findings + _strays(event)
+    return findings + _notes_to_check(event) + _strays(event)
+
+
+def _notes_to_check(event: Event) -> list[Finding]:
+    """Return a finding for the plain notes held until an organizer tells them apart, if any."""
+    held = len(open_checks(event))
+    if not held:
+        return []
+    text = f"{plural(held, 'plain note')} the camera could not tell apart from others."
+    return [Finding("note_check", text)]
 
 
 def _conflicts(on_grid: list[Sticky], grid: Grid) -> list[Finding]:

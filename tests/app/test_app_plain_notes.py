@@ -439,6 +439,9 @@ def test_organizer_settles_a_held_note_on_the_notes_page(app, scan, event, organ
     page = organizer_client.get("/admin/notes").get_data(as_text=True)
     assert f"Same as {first.code}" in page and f"Same as {second.code}" in page
     assert 'value="new">A new note</button>' in page
+    dashboard = organizer_client.get("/admin/").get_data(as_text=True)
+    assert "1 plain note the camera could not tell apart from others." in dashboard
+    assert 'href="/admin/notes">Check them</a>' in dashboard
     assert app.test_client().get("/admin/notes").status_code == 302  # organizers only
     sticky_page = organizer_client.get(f"/admin/stickies/{first.code}").get_data(as_text=True)
     assert f"<code>{first.code}</code> · plain note, yellow" in sticky_page
