@@ -168,6 +168,7 @@ ORGANIZER_PAGES = [
     "/admin/timelapse",
     "/admin/transcribe",
     "/admin/news/",
+    "/admin/notes",
     "/s/SESSION/edit",
 ]
 
