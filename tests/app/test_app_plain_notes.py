@@ -367,9 +367,12 @@ def test_plain_note_claim_code_works_once_and_only_the_wall_screen_shows_it(
         page = public.get(path)
         assert page.status_code == 200, path
         assert code not in page.get_data(as_text=True), path
-    wall = organizer_client.get("/kiosk").get_data(as_text=True)
-    assert f'<code class="kiosk-claim-code">{code}</code>' in wall
-    assert f"/s/{note.code}" in wall
+    for path in ("/kiosk", "/board/grid?kiosk=1"):
+        wall = organizer_client.get(path).get_data(as_text=True)
+        assert f'<code class="kiosk-claim-code">{code}</code>' in wall
+        assert f"/s/{note.code}" in wall
+        # What the organizers' wall screen showed is kept for nobody else.
+        assert code not in app.test_client().get(path).get_data(as_text=True)
     # The author types it on the note's page (any case), and claims the note with it.
     phone = app.test_client()
     form = phone.get(f"/s/{note.code}?k={code.lower()}")
