@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from app.forms import ActionForm
 from app.models import NoteCheck
 from app.services import plain_notes
-from app.services.storage import stores_for
+from app.settings import app_settings
 from app.views.common import (
     current_event_or_404,
     now,
@@ -60,9 +60,7 @@ def resolve(check_id: int):
     same_as = None
     if chosen != "new":
         sticky_id = parse_id(chosen)
-        same_as = next(
-            (s for s in plain_notes.check_candidates(check) if s.id == sticky_id), None
-        )
+        same_as = next((s for s in plain_notes.check_candidates(check) if s.id == sticky_id), None)
         if same_as is None:
             abort(400, description="Choose one of the notes it looks like, or a new note.")
     return run_action(
@@ -78,7 +76,7 @@ def picture(check_id: int):
     check = _check_or_404(check_id)
     if not check.picture_file:
         abort(404)
-    store = stores_for(current_app.config).pictures
+    store = app_settings(current_app).scan.pictures_store
     sent = send_stored(store, f"{check.event_id}/{check.picture_file}")
     if sent is None:
         abort(404)
