@@ -19,6 +19,8 @@ VIEW_GAIN = 1.1
 MAX_VIEWS_PER_SCAN = 10
 MAX_VIEWS_BYTES = 4_000_000
 VIEW_JPEG_QUALITY = 85
+# The key of a plain note's view among a scan's views: its place in the scan's notes.
+NOTE_VIEW_PREFIX = "note:"
 
 
 class ViewPicker:
@@ -50,17 +52,37 @@ class ViewPicker:
             if view.score.quality > self._sent_quality.get(view.code, 0.0) * VIEW_GAIN
         ]
         better.sort(key=lambda view: view.score.quality, reverse=True)
+        picked = [(view.code, view) for view in better]
+        # A plain note's view goes by its place in this scan's notes (docs/contracts.md): the
+        # server tells which note it shows, so every scan sent carries its notes' views.
+        picked += [
+            (f"{NOTE_VIEW_PREFIX}{view.index}", view) for view in _note_views(frame, scanned)
+        ]
         views: dict[str, View] = {}
         total = 0
-        for view in better[: self.max_per_scan]:
+        for key, view in picked[: self.max_per_scan]:
             jpeg = view.jpeg(VIEW_JPEG_QUALITY)
             if total + len(jpeg) > self.max_bytes:
                 continue
-            views[view.code] = (jpeg, view.score.to_dict())
+            views[key] = (jpeg, view.score.to_dict())
             total += len(jpeg)
         return views
 
     def sent(self, views: dict[str, View]) -> None:
         """Note the views that went out (into the spool): later ones must beat them."""
         for code, (_, score) in views.items():
-            self._sent_quality[code] = score["quality"]
+            if not code.startswith(NOTE_VIEW_PREFIX):
+                self._sent_quality[code] = score["quality"]
+
+
+def _note_views(frame, scanned) -> list:
+    """Return the views of the plain notes in a scanned frame (none when it has none)."""
+    import scanner
+
+    if not getattr(scanned, "notes", ()):
+        return []
+    try:
+        return scanner.cut_note_views(frame, scanned)
+    except (scanner.ScanError, ValueError) as exc:
+        LOG.warning("note views not cut: %s", exc)
+        return []

@@ -36,6 +36,7 @@ from benchmarks.photographer import (
     note_art,
     photograph,
 )
+from camera.views import ViewPicker
 from scanner import ocr
 from scanner.notes import SAME_NOTE_SIMILARITY, fingerprint_similarity, ink_fingerprint, ink_share
 
@@ -497,10 +498,10 @@ def _camera_scan(client, token, assignment, *, number: int, rng) -> dict:
     photo = photograph(board, Camera.webcam_1080p(), seed=number).image
     result = scanner.scan(photo, board.manifest)
     fields = {"scan": json.dumps({**result.to_dict(), "scan_id": f"cam-{number}"})}
-    for view in scanner.cut_note_views(photo, result):
-        ok, data = cv2.imencode(".jpg", view.image)
-        fields[f"view.note:{view.index}"] = (io.BytesIO(data.tobytes()), f"note-{view.index}.jpg")
-        fields[f"score.note:{view.index}"] = json.dumps(view.score.to_dict())
+    # The views a wall camera sends with the scan: its notes' among them, as note:<index>.
+    for key, (jpeg, score) in ViewPicker().better_views(photo, board.manifest, result).items():
+        fields[f"view.{key}"] = (io.BytesIO(jpeg), f"{key}.jpg")
+        fields[f"score.{key}"] = json.dumps(score)
     response = client.post(
         "/api/scans",
         data=fields,
