@@ -156,7 +156,11 @@ def claim_sticky(
     if sticky.is_claimed:
         raise AlreadyClaimed("this sticky has been claimed already")
     if not by_organizer and not key_matches(sticky=sticky, key=key):
-        raise WrongClaimKey("this is not the key printed on this sticky")
+        raise WrongClaimKey(
+            "this is not the note's claim code, or it has been used or has run out"
+            if sticky.plain
+            else "this is not the key printed on this sticky"
+        )
     values = _field_values(sticky, fields)
     secret = new_secret()
     # A plain note's one-time claim code is spent with the claim.

@@ -22,11 +22,13 @@ import scanner
 from app.extensions import db
 from app.models import Interest, NoteCheck, Placement, Scan, Sticky, utcnow
 from app.services import plain_notes
+from app.services.claim_keys import claim_key
 from app.services.codes import ALPHABET, hash_secret
 from app.services.manifest import build_manifest
 from app.services.pictures import View, picture_shape, store_views
 from app.services.recognition import recogniser
 from app.services.scans import apply_scan, parse_observations
+from app.services.stickies import SessionFields, WrongClaimKey, claim_sticky
 from app.services.storage import stores_for
 from benchmarks.photographer import (
     BoardSpec,
@@ -646,3 +648,20 @@ def test_photo_scanned_on_the_server_puts_plain_notes_on_the_board_with_pictures
         (T, TEN, "green"),
     ]
     assert all("fingerprint" not in n for n in record["notes"])
+
+
+def test_claiming_a_plain_note_takes_its_claim_code_not_a_printed_key(scan, event):
+    scan([seen_note(TITLES[4], (B, TEN))], wall_clock=True)
+    (note,) = notes_of(event)
+    (shown,) = plain_notes.wall_claim_codes(event=event)
+    fields = SessionFields(title="Chaos", host="Ann")
+    # What a printed sticky of this code would carry is no key of a note's.
+    for key in (None, "", claim_key(event=event, code=note.code), note.code):
+        with pytest.raises(WrongClaimKey) as refused:
+            claim_sticky(sticky=note, fields=fields, key=key)
+        assert str(refused.value) == (
+            "this is not the note's claim code, or it has been used or has run out"
+        )
+    secret = claim_sticky(sticky=note, fields=fields, key=f" {shown.code.lower()} ")
+    db.session.commit()
+    assert (len(secret) > 20, note.title, note.claim_code_hash) == (True, "Chaos", None)
