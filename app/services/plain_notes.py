@@ -534,6 +534,11 @@ def resolve_check(
     event = db.session.get(Event, check.event_id)
     note = NoteObservation(index=0, fingerprint=check.fingerprint, ink=1.0, color=check.color)
     sticky = same_as or _new_note(event=event, note=note, now=now)
+    if same_as is None and check.picture_file:
+        # A new note starts with the picture the organizer told it by; any view beats it.
+        sticky.picture_file, sticky.picture_dt = check.picture_file, now
+        check.picture_file = None
+        effects.after_commit(Effect.NEW_PICTURE, sticky.id)
     sticky.fingerprint = check.fingerprint
     place = OFF_GRID if check.room_id is None else Place.cell(check.room_id, check.slot_id)
     set_place(sticky=sticky, place=place, source=PlacementSource.ORGANIZER, now=now)

@@ -665,3 +665,37 @@ def test_claiming_a_plain_note_takes_its_claim_code_not_a_printed_key(scan, even
     secret = claim_sticky(sticky=note, fields=fields, key=f" {shown.code.lower()} ")
     db.session.commit()
     assert (len(secret) > 20, note.title, note.claim_code_hash) == (True, "Chaos", None)
+
+
+def test_held_note_keeps_its_picture_for_the_organizer_and_a_new_note_starts_with_it(
+    app, scan, event, token, organizer_client
+):
+    scan([seen_note(TITLES[3], (A, TEN))])
+    scan([seen_note(TITLES[3], (A, TEN)), seen_note(TITLES[3], (B, ELEVEN))])
+    # A camera posts a third look-alike, in a third cell, with its view.
+    view = written(TITLES[3], side=228)
+    ok, jpeg = cv2.imencode(".jpg", view)
+    body = {"scan_id": "cam-held", "board_found": True, "notes": [seen_note(TITLES[3], (T, TEN))]}
+    score = {"px_per_mm": 3.0, "sharpness": 0.7, "glare": 0.0, "coverage": 1.0}
+    answer = organizer_client.post(
+        "/api/scans",
+        data={
+            "scan": json.dumps(body),
+            "view.note:0": (io.BytesIO(jpeg.tobytes()), "note-0.jpg"),
+            "score.note:0": json.dumps(score),
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    ).get_json()
+    assert (answer["applied"], answer["changes"], answer["pictures"]) == (True, [], [])
+    (check,) = plain_notes.open_checks(event)
+    shown = organizer_client.get(f"/admin/notes/{check.id}/picture.jpg")
+    assert (shown.status_code, shown.mimetype) == (200, "image/jpeg")
+    assert f'src="/admin/notes/{check.id}/picture.jpg"' in organizer_client.get(
+        "/admin/notes"
+    ).get_data(as_text=True)
+    assert app.test_client().get(f"/admin/notes/{check.id}/picture.jpg").status_code == 302
+    new = plain_notes.resolve_check(check=check, same_as=None)
+    db.session.commit()
+    assert where(new) == ("placed", T, TEN)
+    assert organizer_client.get(f"/s/{new.code}/picture.jpg").data == shown.data
