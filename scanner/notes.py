@@ -54,8 +54,9 @@ MAX_NOTE_MM = 160.0
 MIN_NOTE_SHARE = 0.02
 MAX_NOTE_SHARE = 0.7
 # The finder works on a copy of the photo reduced by a whole factor to at most this long side: a
-# 1080p photo is searched at 960 px, where a 50 mm note on a 2 m wide board is 24 px a side.
-WORK_LONG_SIDE = 1280
+# 1080p photo is searched at 960 px, where a 50 mm note on a 2 m wide board is 24 px a side, a
+# 720p one at 640 px.
+WORK_LONG_SIDE = 960
 # The outline's area over its minimum rectangle's: a note, even curled, fills its rectangle.
 MIN_RECTANGULARITY = 0.8
 # A note's sides: from square sticky notes to index cards and A6 (148 / 105 = 1.41), a little more
@@ -167,10 +168,12 @@ def find_notes(
     polys = [p for p in polys if len(p) >= 3]
     # The codes' centres in the reduced photo: a candidate holding one is not looked at further.
     seen: set[tuple[int, ...]] = set()
-    codes = np.array([(p.mean(axis=0) + 0.5) * scale - 0.5 for p in polys]).reshape(-1, 2)
-    masks, lab = _masks(small, lo, hi)
+    centres = np.array([p.mean(axis=0) for p in polys]).reshape(-1, 2)
+    codes = (centres + 0.5) * scale - 0.5
+    masks, lab, hue, kernel = _masks(small, lo, hi)
     for mask in masks:
         candidates += _rectangles(mask, lo, hi, seen, codes)
+    candidates += _hue_candidates(masks[-1], hue, kernel, lo, hi, seen, codes)
     boxes = np.array([[*p.min(axis=0), *p.max(axis=0)] for p in polys]).reshape(-1, 4)
     out = []
     for quad, partial in _merge(candidates):
@@ -321,7 +324,8 @@ def notes_on_board(
     (scanner.placement): by its centre, left out when that is near a cell boundary or in a
     column or row whose header card is missing.
     """
-    exclude = [_paper_of(m, manifest) for m in found]
+    outlines = {s.marker_id: s.outline for s in manifest.stickies if s.outline is not None}
+    exclude = [_paper_of(m, outlines.get(m.id)) for m in found]
     exclude += [c.corners for c in codes if len(c.corners) == 4]
     notes = find_notes(img, exclude=exclude, px_per_mm=board_scale(found, manifest))
     if not notes:
@@ -362,17 +366,16 @@ CARD_SIDES = 2.6
 CODE_PAPER_SIDES = 3.2
 
 
-def _paper_of(marker: Marker, manifest: Manifest) -> np.ndarray:
+def _paper_of(marker: Marker, outline) -> np.ndarray:
     """Return the outline (photo px) of the paper a marker is printed on, as far as known.
 
-    A sticky's outline comes from the manifest, in marker sides in the marker's frame, carried
-    into the photo by the marker's pose; any other marker gets a square of CARD_SIDES sides.
+    A sticky's `outline` comes from the manifest, in marker sides in the marker's frame, carried
+    into the photo by the marker's pose; any other marker (None) gets a square of CARD_SIDES sides.
     """
     corners = np.asarray(marker.corners, np.float64).reshape(4, 2)
-    entry = next((s for s in manifest.stickies if s.marker_id == marker.id), None)
     outline = (
-        np.asarray(entry.outline, np.float64).reshape(-1, 2)
-        if entry is not None and entry.outline is not None
+        np.asarray(outline, np.float64).reshape(-1, 2)
+        if outline is not None
         else _UNIT_SQUARE * CARD_SIDES
     )
     ones = np.hstack([_UNIT_SQUARE, np.ones((4, 1))])
@@ -424,7 +427,7 @@ def _reduced(img: np.ndarray, px_per_mm: float | None) -> tuple[np.ndarray, floa
     where the smallest note keeps WORK_NOTE_PX pixels a side. The reduction is by a whole factor.
     """
     h, w = img.shape[:2]
-    # Never larger than about WORK_LONG_SIDE: a wide board seen at 1080p is searched at half size.
+    # Never larger than WORK_LONG_SIDE: notes are large, and the search's cost is its pixels'.
     k = -(-max(h, w) // WORK_LONG_SIDE)
     if px_per_mm:
         k = max(k, int(max(1.0, MIN_NOTE_MM * px_per_mm / WORK_NOTE_PX)))
@@ -446,9 +449,10 @@ def _size_bounds(shape, px_per_mm: float | None, scale: float) -> tuple[float, f
     return max(8.0, MIN_NOTE_SHARE * short), MAX_NOTE_SHARE * short
 
 
-def _masks(small: np.ndarray, lo: float, hi: float) -> tuple[list[np.ndarray], np.ndarray]:
-    """Return binary masks in which paper stands out from the wall or board around it, and the
-    reduced photo in Lab with its writing painted over.
+def _masks(small: np.ndarray, lo: float, hi: float):
+    """Return binary masks in which paper stands out from the wall or board around it, the
+    reduced photo in Lab with its writing painted over, its hue where it is coloured, and the
+    opening's kernel.
 
     The background is the median colour over a window of 1.5 large notes: mostly the board's paper
     or the wall, whatever lies on it. A note differs from it in colour and lightness (all
@@ -483,11 +487,10 @@ def _masks(small: np.ndarray, lo: float, hi: float) -> tuple[list[np.ndarray], n
     out += [opened(cv2.compare(lift, t, cv2.CMP_GE)) for t in LIGHT_LEVELS]
     coloured = opened(cv2.compare(chroma, CHROMA_LEVEL, cv2.CMP_GE))
     out.append(coloured)
-    hue = cv2.cvtColor(small, cv2.COLOR_BGR2HSV_FULL)[..., 0]
-    # Hue splits notes of two colours that touch; it is read only where paper is coloured.
-    hue = cv2.bitwise_and(hue, coloured)
-    out += [opened(cv2.inRange(hue, max(1, h0), h1 - 1)) for _, h0, h1 in _HUE_BANDS]
-    return out, lab
+    # Hue splits notes of two colours that touch (_hue_candidates); it is read only where paper
+    # is coloured.
+    hue = cv2.bitwise_and(cv2.cvtColor(small, cv2.COLOR_BGR2HSV_FULL)[..., 0], coloured)
+    return out, lab, hue, kernel
 
 
 def _stands_out(lab: np.ndarray, quad: np.ndarray) -> bool:
@@ -526,12 +529,35 @@ def _stands_out(lab: np.ndarray, quad: np.ndarray) -> bool:
     return bool(lighter + abs(paper[1] - around[1]) + abs(paper[2] - around[2]) >= PALE_DIFFERENCE)
 
 
+def _hue_candidates(coloured, hue, kernel, lo, hi, seen, codes) -> list:
+    """Return the candidates of each hue band within the coloured patches of a note's size.
+
+    Each patch is looked at on its own crop: the hue bands cost what the patches' area does.
+    """
+    contours, _ = cv2.findContours(coloured, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    h, w = coloured.shape
+    out: list = []
+    for c in contours:
+        x, y, bw, bh = cv2.boundingRect(c)
+        if max(bw, bh) < lo:
+            continue
+        x0, y0, x1, y1 = max(x - 2, 0), max(y - 2, 0), min(x + bw + 2, w), min(y + bh + 2, h)
+        crop = hue[y0:y1, x0:x1]
+        for _, h0, h1 in _HUE_BANDS:
+            band = cv2.morphologyEx(cv2.inRange(crop, max(1, h0), h1 - 1), cv2.MORPH_OPEN, kernel)
+            out += _rectangles(band, lo, hi, seen, codes, offset=(x0, y0), size=(w, h))
+    return out
+
+
 def _rectangles(
     mask: np.ndarray,
     lo: float,
     hi: float,
     seen: set[tuple[int, ...]],
     codes: np.ndarray,
+    *,
+    offset: tuple[int, int] = (0, 0),
+    size: tuple[int, int] | None = None,
 ) -> list[tuple[np.ndarray, bool, float]]:
     """Return (quad in reduced px, partial, score) of every note-like outline in the mask.
 
@@ -540,10 +566,10 @@ def _rectangles(
     sides. Anything else (heads, bodies, blobs of several notes) does neither. `seen` holds the
     rounded rectangles of whole notes found in other masks: most notes stand out in several,
     and one look at each is enough. A rectangle holding one of `codes` (centres, reduced px) is
-    paper of ours.
+    paper of ours. `mask` may be a crop of the reduced photo at `offset`, whose (w, h) is `size`.
     """
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    hh, ww = mask.shape
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE, offset=offset)
+    ww, hh = size or mask.shape[::-1]
     out = []
     for c in contours:
         # An outline shorter than three of the smallest note's sides cannot be a note's.
