@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -171,14 +170,10 @@ def trust_proxy(app: Flask) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     # Here, as in create_app: the settings load the models.
-    from app.settings import EXTENSION_KEY
+    from app.settings import configure
 
-    # The settings were read once; this one changes after: both places say so.
-    app.config["BEHIND_PROXY"] = True
-    settings = app.extensions.get(EXTENSION_KEY)
-    if settings is not None and not settings.server.behind_proxy:
-        server = replace(settings.server, behind_proxy=True)
-        app.extensions[EXTENSION_KEY] = replace(settings, server=server)
+    # The settings were read once; this one changes after: app.config and the settings say so.
+    configure(app, BEHIND_PROXY=True)
     if not isinstance(app.wsgi_app, ProxyFix):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
 

@@ -13,15 +13,17 @@ Where a value comes from, last one wins:
 ingest, ``LiveSettings``, ``NewsSettings``, ...), kept at ``app.extensions["openspaces.settings"]``
 (``app_settings``). Flask and its extensions read their own keys (``SECRET_KEY``, ``SQLALCHEMY_*``,
 ``RATELIMIT_*``, ``MAX_CONTENT_LENGTH``, ``WTF_*``, ``SESSION_*``) from app.config, and every key of a
-setting stays readable there too, under its old name.
+setting stays readable there too, under its old name; but only this module reads a setting from
+there (tests/app/test_app_settings.py), and ``configure`` changes settings after start.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,13 @@ def _optional_int(text: str) -> int | None:
 
 def _optional_str(text: str) -> str | None:
     return text or None
+
+
+def _code_only(key: str) -> Callable[[str], Any]:
+    def refuse(text: str) -> Any:
+        raise ValueError(f"{key} is set in code (config.py, create_app), not by OPENSPACES_{key}")
+
+    return refuse
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,9 @@ class RecognitionSettings:
     ocr_engine: str | None = _setting("OCR_ENGINE", "rapidocr", _optional_str)
     # A full queue skips pictures, never waits.
     ocr_queue_size: int = _setting("OCR_QUEUE_SIZE", 500)
+    # Take away what the sticky as printed shows before reading: off, since on the benchmark's
+    # pictures it read no more (benchmarks/OCR.md, section 1).
+    ocr_drop_print: bool = _setting("OCR_DROP_PRINT", False)
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,9 @@ class LiveSettings:
     # One client address holds at most this many live streams; its further pages poll. A venue
     # behind one address (its Wi-Fi's NAT) shares them: raise it there (docs/deploy.md).
     streams_per_address: int = _setting("LIVE_STREAMS_PER_ADDRESS", 64)
+    # What the pages take as "now" (app.live.stream.pages_now): None, the wall clock; tests set
+    # a function of their own to move it. Code only: no variable sets it.
+    clock: Callable[[], dt.datetime] | None = _setting("CLOCK", None, _code_only("CLOCK"))
 
 
 @dataclass(frozen=True)
@@ -278,11 +293,31 @@ def _flask_defaults(instance: Path, environ: Mapping[str, str]) -> dict:
         # one process's own: `serve --workers 2` refuses it).
         "RATELIMIT_STORAGE_URI": environ.get("OPENSPACES_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        # What the pages take as "now": tests set a function of their own to move the clock.
-        "CLOCK": None,
     }
 
 
 def app_settings(app) -> Settings:
     """Return the settings ``create_app`` built for ``app`` (views and the CLI hand parts on)."""
     return app.extensions[EXTENSION_KEY]
+
+
+def configure(app, **changes: Any) -> Settings:
+    """Change settings of a running app: in app.config, and in its settings, read afresh.
+
+    The one way to change a setting after ``create_app`` (the tests', ``trust_proxy``). A part
+    that did not change stays the same object; code that keeps what it made from a part (the
+    live stream slots, the delivery worker, the title recogniser) compares the part it made it
+    from with ``app_settings(app)``'s and makes it afresh when they differ.
+    """
+    app.config.update(changes)
+    fresh = Settings.from_config(app.config)
+    old = app.extensions.get(EXTENSION_KEY)
+    if old is not None:
+        kept = {
+            name: getattr(old, name)
+            for name in _PARTS
+            if getattr(old, name) == getattr(fresh, name)
+        }
+        fresh = replace(fresh, **kept)
+    app.extensions[EXTENSION_KEY] = fresh
+    return fresh

@@ -531,12 +531,13 @@ def _serve(
             behind_proxy=behind_proxy,
             connections=connections,
         )
-    import threading
-
     from waitress import serve as waitress_serve
 
+    from app.settings import configure
+
     streams = threads - WAITRESS_THREADS_NOT_STREAMING
-    app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(streams)
+    # Each streaming page holds a thread: the threads left over for pages are the stream slots.
+    configure(app, LIVE_STREAMS=streams)
     click.echo(
         f"Serving the board on {url} with waitress, {threads} threads: "
         f"{streams} live pages stream, more poll  (Ctrl+C to stop)"

@@ -31,14 +31,15 @@ def purge(app, days: int | None, dry_run: bool) -> None:
     once the retention period after the event's end is over. The time-lapse keeps each photo's
     copy with the faces blurred, made before the photo goes; sticky pictures are kept.
     """
-    from app.services.photos import DEFAULT_RETENTION_DAYS, purge_photos
+    from app.services.photos import purge_photos
     from app.settings import app_settings
 
+    settings = app_settings(app)
     if days is None:
-        days = int(app.config.get("PHOTO_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+        days = settings.storage.photo_retention_days
     with app.app_context():
         done = purge_photos(
-            store=app_settings(app).scan.scans_store,
+            store=settings.scan.scans_store,
             retention_days=days,
             dry_run=dry_run,
         )

@@ -28,6 +28,7 @@ from app.extensions import db
 from app.live import stamp
 from app.live.cache import page_cache
 from app.models import Event, utcnow
+from app.settings import app_settings
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ HEARTBEAT_SECONDS = 5
 
 def pages_now(app: Flask) -> dt.datetime:
     """Return the time the pages go by: the wall clock, or the ``CLOCK`` function a test set."""
-    clock = app.config.get("CLOCK")
+    clock = app_settings(app).live.clock
     return clock() if clock else utcnow()
 
 
@@ -133,18 +134,33 @@ class AddressStreams:
 
 def init_app(app: Flask) -> None:
     """Give the app its stream slots (``LIVE_STREAMS``), shared by every address."""
-    app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(
-        app.config["LIVE_STREAMS"]
-    )
+    stream_slots(app)
+
+
+def stream_slots(app: Flask) -> threading.BoundedSemaphore:
+    """Return the app's stream slots, as many as ``LiveSettings.streams``.
+
+    A changed setting (app.settings.configure, `openspaces serve --threads`) gets fresh slots;
+    the streams open then give theirs back to the old ones.
+    """
+    streams = app_settings(app).live.streams
+    lock = app.extensions.setdefault("openspaces.board_watches_lock", threading.Lock())
+    with lock:
+        if app.extensions.get("openspaces.live_streams_size") != streams:
+            app.extensions["openspaces.live_streams"] = threading.BoundedSemaphore(streams)
+            app.extensions["openspaces.live_streams_size"] = streams
+        return app.extensions["openspaces.live_streams"]
 
 
 def address_streams(app: Flask) -> AddressStreams:
     """Return the app's count of live streams per client address (``LIVE_STREAMS_PER_ADDRESS``)."""
+    most = app_settings(app).live.streams_per_address
     lock = app.extensions.setdefault("openspaces.board_watches_lock", threading.Lock())
     with lock:
         counts = app.extensions.get("openspaces.address_streams")
-        if counts is None:
-            counts = AddressStreams(app.config.get("LIVE_STREAMS_PER_ADDRESS", 64))
+        if counts is None or counts.cap != most:
+            # A changed setting: the streams open give back to the old count.
+            counts = AddressStreams(most)
             app.extensions["openspaces.address_streams"] = counts
         return counts
 
@@ -203,14 +219,14 @@ def board_stream(
     per_address = address_streams(app)
     if not per_address.take(address):
         return Response("too many live pages from one address; poll /board/grid instead", 503)
-    streams = app.extensions["openspaces.live_streams"]
+    streams = stream_slots(app)
     if not streams.acquire(blocking=False):
         per_address.give(address)
         return Response("too many live pages; poll /board/grid instead", status=503)
     events = _events(
         board_watch(app, event_id),
         last=last,
-        seconds=app.config["LIVE_STREAM_SECONDS"],
+        seconds=app_settings(app).live.stream_seconds,
         grid=grid,
         client_gone=client_gone,
     )

@@ -22,9 +22,10 @@
   suggestion yet. Several workers share that work: each starts at a place of its own in the
   list and leaves a picture that another has read meanwhile.
 
-Settings: ``OCR_ENGINE`` (an engine of scanner.ocr, or None to read nothing),
-``OCR_QUEUE_SIZE`` and ``OCR_DROP_PRINT`` (take away what the sticky as printed shows before
-reading; off, since on the benchmark's pictures it read no more: benchmarks/OCR.md, section 1).
+Settings: the app's ``RecognitionSettings`` (app.settings): ``OCR_ENGINE`` (an engine of
+scanner.ocr, or None to read nothing), ``OCR_QUEUE_SIZE`` and ``OCR_DROP_PRINT`` (take away what
+the sticky as printed shows before reading; off, since on the benchmark's pictures it read no
+more: benchmarks/OCR.md, section 1).
 A reading at SHOW_CONFIDENCE or more stands as the title until someone types one (`wall_title`).
 """
 
@@ -46,7 +47,8 @@ from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.models import Sticky
-from app.services.storage import Storage, local_copy, stores_for
+from app.services.storage import Storage, local_copy
+from app.settings import RecognitionSettings, app_settings
 
 if TYPE_CHECKING:
     from scanner.ocr_process import TitleReader
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _EXTENSION = "openspaces.recognition"
+_MAKING = threading.Lock()  # one recogniser per app, even when two commits ask at once
 MAX_SUGGESTION = 120  # Sticky.suggested_title's length
 QUIET_S = 0.5  # no request for this long: the server is quiet, a title may be read
 LONGEST_WAIT_S = 10.0  # a server that is never quiet still gets a title read this often
@@ -232,42 +235,40 @@ def read_new_pictures(app, sticky_ids: Iterable[int]) -> None:
 
 def recogniser(app) -> Recogniser | None:
     """Return the app's recogniser, made on first use; None when ``OCR_ENGINE`` is None."""
-    engine = app.config.get("OCR_ENGINE")
-    if not engine:
+    settings = app_settings(app)
+    part = settings.recognition
+    if not part.ocr_engine:
         return None
-    worker = app.extensions.get(_EXTENSION)
-    if worker is None:
-        worker = app.extensions.setdefault(
-            _EXTENSION,
-            Recogniser(
-                app,
-                engine=engine,
-                store=stores_for(app.config).pictures,
-                queue_size=app.config.get("OCR_QUEUE_SIZE", 500),
-                drop_print=bool(app.config.get("OCR_DROP_PRINT", False)),
-            ),
-        )
+    with _MAKING:
+        worker = app.extensions.get(_EXTENSION)
+        if worker is not None and worker.settings != part:
+            # Settings changed since (app.settings.configure): read with the new ones.
+            worker.stop(timeout=1.0)
+            worker = None
+        if worker is None:
+            worker = app.extensions[_EXTENSION] = Recogniser(
+                app, settings=part, store=settings.scan.pictures_store
+            )
     return worker
 
 
 class Recogniser:
     """Read suggested titles in one daemon thread, from a bounded queue of sticky ids."""
 
-    def __init__(
-        self, app, *, engine: str, store: Storage, queue_size: int, drop_print: bool = False
-    ):
+    def __init__(self, app, *, settings: RecognitionSettings, store: Storage):
         self.app = app
-        self.engine = engine
+        self.settings = settings
+        self.engine = settings.ocr_engine
         # Take away what the sticky as printed shows before reading (write_blank).
-        self.drop_print = drop_print
+        self.drop_print = settings.ocr_drop_print
         from scanner.ocr_process import TitleReader
 
-        self.reader = TitleReader(engine=engine)
+        self.reader = TitleReader(engine=self.engine)
         self.store = store
         # Blank stickies, each drawn for one reading.
         self._blanks = tempfile.TemporaryDirectory(prefix="openspaces-blanks-")
         self.blank_dir = Path(self._blanks.name)
-        self.queue: queue.Queue[int] = queue.Queue(maxsize=queue_size)
+        self.queue: queue.Queue[int] = queue.Queue(maxsize=settings.ocr_queue_size)
         self._queued: set[int] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None

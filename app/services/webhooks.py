@@ -13,8 +13,8 @@ One worker thread per served app process (``Deliverer``), started by the app's f
 every commit that wrote a message; several processes may run one each: a worker
 moves a delivery's next try on before it posts, so no other worker posts it meanwhile.
 
-Settings: ``WEBHOOK_DELIVERY`` (False: no thread; tests call ``deliver_due``), ``OUTBOX_SETTLE_S``,
-``OUTBOX_REMOVAL_SETTLE_S``,
+Settings: the app's ``NewsSettings`` (app.settings): ``WEBHOOK_DELIVERY`` (False: no thread;
+tests call ``deliver_due``), ``OUTBOX_SETTLE_S``, ``OUTBOX_REMOVAL_SETTLE_S``,
 ``WEBHOOK_MAX_ATTEMPTS``, ``WEBHOOK_BACKOFF_S``, ``WEBHOOK_TIMEOUT_S``.
 """
 
@@ -63,6 +63,7 @@ from app.services.outbox import (
     wall_news,
 )
 from app.services.published import sticky_url
+from app.settings import NewsSettings, app_settings
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ USER_AGENT = "openspaces-webhooks"
 
 @dataclass(frozen=True)
 class DeliverySettings:
-    """How the outbox is delivered: from the app's config."""
+    """How the outbox is delivered: the app's ``NewsSettings`` (``from_news``), or a test's own."""
 
     settle_s: float = DEFAULT_SETTLE_S
     removal_settle_s: float = DEFAULT_REMOVAL_SETTLE_S
@@ -86,13 +87,13 @@ class DeliverySettings:
     timeout_s: float = 10.0
 
     @classmethod
-    def from_config(cls, config) -> DeliverySettings:
+    def from_news(cls, news: NewsSettings) -> DeliverySettings:
         return cls(
-            settle_s=float(config.get("OUTBOX_SETTLE_S", DEFAULT_SETTLE_S)),
-            removal_settle_s=float(config.get("OUTBOX_REMOVAL_SETTLE_S", DEFAULT_REMOVAL_SETTLE_S)),
-            max_attempts=int(config.get("WEBHOOK_MAX_ATTEMPTS", 12)),
-            backoff_s=float(config.get("WEBHOOK_BACKOFF_S", 5.0)),
-            timeout_s=float(config.get("WEBHOOK_TIMEOUT_S", 10.0)),
+            settle_s=news.outbox_settle_s,
+            removal_settle_s=news.outbox_removal_settle_s,
+            max_attempts=news.webhook_max_attempts,
+            backoff_s=news.webhook_backoff_s,
+            timeout_s=news.webhook_timeout_s,
         )
 
 
@@ -662,22 +663,19 @@ def wake(app, message_ids: Iterable[str]) -> None:
 
 def deliverer(app) -> Deliverer | None:
     """Return the app's delivery worker, made on first use; None when ``WEBHOOK_DELIVERY`` is off."""
-    if not app.config.get("WEBHOOK_DELIVERY", True):
+    if not app_settings(app).news.webhook_delivery:
         return None
     worker = app.extensions.get(_EXTENSION)
     if worker is None:
-        worker = app.extensions.setdefault(
-            _EXTENSION, Deliverer(app, settings=DeliverySettings.from_config(app.config))
-        )
+        worker = app.extensions.setdefault(_EXTENSION, Deliverer(app))
     return worker
 
 
 class Deliverer:
     """Deliver the outbox in one daemon thread: whenever woken, and when the next try is due."""
 
-    def __init__(self, app, *, settings: DeliverySettings):
+    def __init__(self, app):
         self.app = app
-        self.settings = settings
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
@@ -714,8 +712,11 @@ class Deliverer:
             wait = LONGEST_SLEEP_S
             with self.app.app_context():
                 try:
-                    deliver_due(settings=self.settings)
-                    upcoming = next_due_dt(settings=self.settings)
+                    # Read at each wake: a setting changed meanwhile (app.settings.configure)
+                    # holds from this round on.
+                    settings = DeliverySettings.from_news(app_settings(self.app).news)
+                    deliver_due(settings=settings)
+                    upcoming = next_due_dt(settings=settings)
                     if upcoming is not None:
                         left = (upcoming - utcnow()).total_seconds()
                         wait = min(max(left, 0.05), LONGEST_SLEEP_S)

@@ -23,6 +23,7 @@ from app.forms import ActionForm, LoginForm
 from app.services import logins
 from app.services.organizers import authenticate, end_session, start_session
 from app.services.text import clean_line
+from app.settings import app_settings
 from app.views.common import ORGANIZER_KEY, current_organizer, session_limits
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -73,13 +74,13 @@ def _check_organizer_session():
 # cannot keep its organizer out; its log-ins only slow down (app.services.logins).
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    lambda: app_settings(current_app).login.limit_per_address,
     methods=["POST"],
     error_message=TOO_MANY,
     on_breach=_log_lockout,
 )
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS"],
+    lambda: app_settings(current_app).login.limit_per_account_and_address,
     methods=["POST"],
     key_func=_account_at_address,
     error_message=TOO_MANY,
@@ -88,17 +89,14 @@ def _check_organizer_session():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        config = current_app.config
-        slowdown = {
-            "account": _account(),
-            "slow_after": config["LOGIN_SLOWDOWN_PER_ACCOUNT"],
-        }
+        limits = app_settings(current_app).login
+        slowdown = {"account": _account(), "slow_after": limits.slowdown_per_account}
         # gevent workers wait here without holding up their other requests.
         time.sleep(
             logins.delay_s(
                 **slowdown,
-                step_s=config["LOGIN_SLOWDOWN_STEP_S"],
-                max_s=config["LOGIN_SLOWDOWN_MAX_S"],
+                step_s=limits.slowdown_step_s,
+                max_s=limits.slowdown_max_s,
             )
         )
         organizer = authenticate(username=form.username.data, password=form.password.data)

@@ -23,7 +23,7 @@ from app.models import Scan, utcnow
 from app.services import cameras as camera_service
 from app.services.board import MISSING_FOR_S
 from app.services.organizers import revoke_token
-from app.services.storage import stores_for
+from app.settings import CameraSettings, app_settings
 from app.views.api import token_required
 from app.views.common import current_event_or_404, organizer_required, run_action
 from app.views.files import send_stored
@@ -31,7 +31,7 @@ from app.views.files import send_stored
 bp = Blueprint("camera", __name__)
 
 
-def page_settings(config) -> dict:
+def page_settings(camera: CameraSettings) -> dict:
     """Return the camera page's settings; ``?every=SECONDS`` on the page overrides the interval.
 
     The change test and its numbers are the webcam loop's (camera/frames.py, docs/camera.md).
@@ -47,8 +47,8 @@ def page_settings(config) -> dict:
         "thumb-width": frames.THUMB_WIDTH,
         "level-step": frames.THUMB_LEVEL_STEP,
         "change-fraction": frames.CHANGE_FRACTION,
-        "queue-frames": config["CAMERA_QUEUE_FRAMES"],
-        "queue-mb": config["CAMERA_QUEUE_MB"],
+        "queue-frames": camera.queue_frames,
+        "queue-mb": camera.queue_mb,
         "jpeg-quality": 0.9,
     }
 
@@ -56,7 +56,9 @@ def page_settings(config) -> dict:
 @bp.get("/camera")
 def page():
     event = current_event_or_404()
-    return render_template("camera.html", event=event, settings=page_settings(current_app.config))
+    return render_template(
+        "camera.html", event=event, settings=page_settings(app_settings(current_app).camera)
+    )
 
 
 @bp.post("/camera/pair")
@@ -88,7 +90,7 @@ def status():
     """Say which camera this token is and what its last scan saw."""
     event = current_event_or_404()
     report = camera_service.last_scan_report(
-        event=event, token=g.api_token, store=stores_for(current_app.config).scans
+        event=event, token=g.api_token, store=app_settings(current_app).scan.scans_store
     )
     db.session.commit()
     return jsonify(camera=g.api_token.name, last=report)
@@ -98,7 +100,7 @@ def status():
 @organizer_required
 def thumbnail(scan_id: int):
     scan = db.get_or_404(Scan, scan_id)
-    store = stores_for(current_app.config).scans
+    store = app_settings(current_app).scan.scans_store
     key = camera_service.scan_thumbnail(scan=scan, store=store)
     response = None if key is None else send_stored(store, key, max_age=3600)
     if response is None:

@@ -17,6 +17,7 @@ from app.services import ServiceError
 from app.services.events import get_current_event
 from app.services.organizers import session_organizer
 from app.services.stickies import get_sticky
+from app.settings import app_settings
 
 BROWSER_COOKIE = "osb_browser"
 EDIT_COOKIE_PREFIX = "osb_edit_"
@@ -140,10 +141,10 @@ SESSION_ENDED = "Your organizer session has ended. Log in again."
 
 def session_limits(app=None) -> dict[str, dt.timedelta]:
     """Return how long an organizer session may stay idle and how long it may last at most."""
-    config = (app or current_app).config
+    login = app_settings(app or current_app).login
     return {
-        "idle": dt.timedelta(seconds=config["ORGANIZER_SESSION_IDLE_S"]),
-        "max_age": dt.timedelta(seconds=config["ORGANIZER_SESSION_MAX_S"]),
+        "idle": dt.timedelta(seconds=login.session_idle_s),
+        "max_age": dt.timedelta(seconds=login.session_max_s),
     }
 
 

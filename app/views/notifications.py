@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from app.extensions import db, limiter
 from app.services import ServiceError, push
 from app.services.stickies import get_sticky
+from app.settings import app_settings
 from app.views.common import browser_id
 
 bp = Blueprint("notifications", __name__, url_prefix="/push")
@@ -30,7 +31,7 @@ def _json() -> dict:
 
 @bp.post("/subscriptions")
 @limiter.limit(
-    lambda: current_app.config["INTEREST_LIMIT_PER_ADDRESS"],
+    lambda: app_settings(current_app).login.interest_limit_per_address,
     error_message="Too many subscriptions from your network just now. Wait a minute.",
 )
 def subscribe():
@@ -50,7 +51,7 @@ def subscribe():
             p256dh=str(keys.get("p256dh") or ""),
             auth=str(keys.get("auth") or ""),
             person=person,
-            extra_hosts=tuple(current_app.config.get("PUSH_SERVICE_HOSTS", ())),
+            extra_hosts=app_settings(current_app).news.push_service_hosts,
         )
     except ServiceError as exc:
         db.session.rollback()

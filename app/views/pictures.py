@@ -20,7 +20,7 @@ from app.extensions import db
 from app.forms import ActionForm, TranscribeForm
 from app.services import ServiceError, published, recognition
 from app.services import pictures as picture_service
-from app.services.storage import stores_for
+from app.settings import app_settings
 from app.views.common import current_event_or_404, is_organizer, organizer_required, sticky_or_404
 from app.views.files import send_stored
 
@@ -65,7 +65,7 @@ def sticky_picture(code: str):
         abort(404)
     key = picture_service.picture_key(sticky)
     current = request.args.get("v") == published.picture_version(sticky)
-    store = stores_for(current_app.config).pictures
+    store = app_settings(current_app).scan.pictures_store
     response = None if key is None else send_stored(store, key, max_age=31536000 if current else 0)
     if response is None:
         abort(404, description=f"There is no picture of sticky {sticky.code} yet.")
@@ -140,7 +140,7 @@ def drop(code: str):
     sticky = sticky_or_404(code)
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired. Reload the page and try again.")
-    picture_service.drop_picture(sticky=sticky, store=stores_for(current_app.config).pictures)
+    picture_service.drop_picture(sticky=sticky, store=app_settings(current_app).scan.pictures_store)
     db.session.commit()
     flash(f"Picture of {sticky.code} dropped; the next scan that reads it takes a new one.", "ok")
     return redirect(url_for("admin.sticky", code=sticky.code))

@@ -25,6 +25,7 @@ from app.services import ServiceError, claim_keys, following, plain_notes, webho
 from app.services import board as board_service
 from app.services import stickies as sticky_service
 from app.services.events import current_and_next_slot
+from app.settings import app_settings
 from app.views.common import (
     EDIT_COOKIE_PREFIX,
     ONE_YEAR,
@@ -322,7 +323,10 @@ def _key_refusal(sticky):
     if key is None:
         status = 403 if request.method == "POST" else 200
         return render_template("claim_key.html", sticky=sticky), status
-    address, limit = get_remote_address(), current_app.config["CLAIM_KEY_LIMIT_PER_ADDRESS"]
+    address, limit = (
+        get_remote_address(),
+        app_settings(current_app).login.claim_key_limit_per_address,
+    )
     if claim_keys.keys_refused(address=address, limit=limit):
         return render_template("claim_key.html", sticky=sticky, refused=True), 429
     if claim_keys.key_matches(sticky=sticky, key=key):
@@ -422,7 +426,7 @@ def edit(code: str):
 
 @bp.post("/s/<code>/interest")
 @limiter.limit(
-    lambda: current_app.config["INTEREST_LIMIT_PER_ADDRESS"],
+    lambda: app_settings(current_app).login.interest_limit_per_address,
     error_message="Too many interest marks from your network just now. Wait a minute and try again.",
 )
 def interest(code: str):

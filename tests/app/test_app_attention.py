@@ -11,6 +11,7 @@ from app.services.attention import needs_attention
 from app.services.board import build_grid, place_sticky, put_off_grid
 from app.services.scans import apply_scan, parse_observations
 from app.services.stickies import toggle_interest
+from app.settings import configure
 
 DURING = utc(2026, 9, 26, 4, 40)  # 10:10 in Kolkata, inside the first slot
 
@@ -123,7 +124,7 @@ def test_attention_lists_sessions_off_the_grid_but_not_people(event, create_sess
 
 
 def test_dashboard_offers_the_move_to_a_larger_room(app, organizer_client, event, create_session):
-    app.config["CLOCK"] = lambda: DURING
+    configure(app, CLOCK=lambda: DURING)
     packed = create_session(title="Packed")
     place(packed, event.rooms[1], event.slots[0])
     for n in range(3):

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import BoardStatus, Placement, PlacementSource
 from app.services.board import place_sticky, put_off_grid, remove_sticky
 from app.services.events import add_slot, current_and_next_slot
+from app.settings import configure
 
 
 def cell_titles(html: str, room: str, slot: str) -> list[str]:
@@ -126,7 +127,7 @@ def test_board_highlights_running_and_next_slot(client, event):
 
 
 def test_kiosk_shows_now_and_next_by_the_app_clock(app, client, event):
-    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 4, 40)  # 10:10 in Kolkata
+    configure(app, CLOCK=lambda: utc(2026, 9, 26, 4, 40))  # 10:10 in Kolkata
     html = client.get("/board?kiosk=1").get_data(as_text=True)
     assert '<body class="kiosk"' in html
     assert re.search(r'kiosk-col-now"><span class="kiosk-when">Now</span> 10:00–10:45', html)
@@ -137,14 +138,14 @@ def test_kiosk_shows_now_and_next_by_the_app_clock(app, client, event):
 
 
 def test_kiosk_after_the_last_slot_says_so(app, client, event):
-    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 7, 0)
+    configure(app, CLOCK=lambda: utc(2026, 9, 26, 7, 0))
     html = client.get("/kiosk").get_data(as_text=True)
     assert "That was the last slot." in html
     assert "kiosk-table" not in html
 
 
 def test_kiosk_before_the_first_slot_shows_next_and_later(app, client, event):
-    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 3, 0)
+    configure(app, CLOCK=lambda: utc(2026, 9, 26, 3, 0))
     html = client.get("/kiosk").get_data(as_text=True)
     assert "kiosk-col-now" not in html
     assert '<span class="kiosk-when">Next</span> 10:00–10:45' in html
@@ -281,7 +282,7 @@ def test_pages_send_security_headers(client, event):
 
 
 def test_phone_list_puts_now_first_and_finished_slots_last(app, client, event):
-    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 5, 35)  # 11:05 in Kolkata: the second slot
+    configure(app, CLOCK=lambda: utc(2026, 9, 26, 5, 35))  # 11:05 in Kolkata: the second slot
     html = client.get("/board").get_data(as_text=True)
     phone = html[html.index('<div class="slot-list">') : html.index('<section class="day"')]
     headings = re.findall(r'<h2 id="slot-\d+">([^<]+)', phone)
@@ -293,7 +294,7 @@ def test_phone_list_puts_now_first_and_finished_slots_last(app, client, event):
 def test_kiosk_names_the_day_of_a_next_slot_on_another_day(app, client, event):
     add_slot(event=event, start="2026-09-27T10:00", end="2026-09-27T10:45")
     db.session.commit()
-    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 6, 0)  # 11:30, in the last slot of the day
+    configure(app, CLOCK=lambda: utc(2026, 9, 26, 6, 0))  # 11:30, in the last slot of the day
     html = client.get("/kiosk").get_data(as_text=True)
     assert '<span class="kiosk-when">Now</span> 11:00–11:45' in html
     assert '<span class="kiosk-when">Next</span> Sun 10:00–10:45' in html

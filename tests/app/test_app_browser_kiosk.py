@@ -20,6 +20,7 @@ from app.services.pictures import View, store_views
 from app.services.scans import apply_scan, parse_observations
 from app.services.stickies import SessionFields, allocate_stickies, claim_sticky
 from app.services.storage import stores_for
+from app.settings import configure
 from benchmarks.demo_wall import event_toml
 
 pytestmark = pytest.mark.browser
@@ -143,7 +144,7 @@ def kiosk_server(app, tmp_path):
     by_cell = dict(zip(cells, stickies, strict=True))
     by_cell[("Hall B", 1)].suggested_title = SUGGESTED
     db.session.commit()
-    app.config["CLOCK"] = lambda: NOW
+    configure(app, CLOCK=lambda: NOW)
     live = LiveServer(app)
     live.codes = {title: by_cell[cell].code for cell, title in WRITTEN.items()}
     yield live

@@ -25,6 +25,7 @@ from app.services.events import load_event_file
 from app.services.manifest import build_manifest
 from app.services.organizers import create_token, revoke_token, set_password
 from app.services.stickies import allocate_stickies
+from app.settings import configure
 from benchmarks.demo_wall import CAMERA as WALL_CAMERA
 from benchmarks.demo_wall import CHROMIUM_ARGS as HEADLESS_ARGS
 from benchmarks.demo_wall import wall_toml
@@ -307,7 +308,7 @@ def test_browser_phone_pairs_fills_board_and_survives_server_outage(
         link = organizer.get_attribute("a.pairing-link", "href")
 
         # A queue of three frames, so that the outage below fills it.
-        app.config["CAMERA_QUEUE_FRAMES"] = 3
+        configure(app, CAMERA_QUEUE_FRAMES=3)
         phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
         refused = []
         phone.on(

@@ -22,6 +22,7 @@ from app.services.published import sticky_url
 from app.services.scanning import scan_photo
 from app.services.stickies import SessionFields, claim_sticky, get_sticky
 from app.services.storage import stores_for
+from app.settings import configure
 from printables import get_template, sticky_image
 from scanner import ViewScore
 
@@ -138,7 +139,7 @@ def test_claim_service_without_the_key_raises(create_stickies):
 
 
 def test_wrong_keys_from_one_address_stop_it_trying_any_key(app, create_stickies):
-    app.config["CLAIM_KEY_LIMIT_PER_ADDRESS"] = "3 per minute"
+    configure(app, CLAIM_KEY_LIMIT_PER_ADDRESS="3 per minute")
     first, second = create_stickies(2)
     hall = {"REMOTE_ADDR": "198.51.100.20"}
     statuses = [
@@ -161,7 +162,7 @@ def test_wrong_keys_from_one_address_stop_it_trying_any_key(app, create_stickies
 
 
 def test_wrong_keys_are_logged_once_a_minute_per_address(app, client, create_stickies, caplog):
-    app.config["CLAIM_KEY_LIMIT_PER_ADDRESS"] = "1 per minute"
+    configure(app, CLAIM_KEY_LIMIT_PER_ADDRESS="1 per minute")
     (sticky,) = create_stickies(1)
     for n in range(5):
         client.get(f"/s/{sticky.code}?k=AAAAA{n}")

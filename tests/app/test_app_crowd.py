@@ -19,6 +19,7 @@ import requests
 from app.extensions import db
 from app.services.organizers import create_token
 from app.services.scanning import ScannerBusy, ScanTurns
+from app.settings import configure
 from benchmarks import crowd_attack
 from benchmarks.servers import free_port
 
@@ -213,7 +214,7 @@ def test_board_answers_on_gevent_while_a_big_photo_scans(serve, app, giant_png):
 def test_photo_beyond_the_scan_queue_is_answered_503_with_retry_after(live_server, giant_png):
     from app.services.scanning import scan_turns
 
-    live_server.app.config.update(SCAN_WORKERS=1, SCAN_QUEUE=0)
+    configure(live_server.app, SCAN_WORKERS=1, SCAN_QUEUE=0)
     with live_server.app.app_context():
         _, secret = create_token(name="wall-cam")
         db.session.commit()

@@ -16,6 +16,7 @@ from app.live import stamp
 from app.models import PlacementSource, Sticky
 from app.services.board import place_sticky
 from app.services.recognition import recogniser
+from app.settings import configure
 
 APP = Path(__file__).resolve().parents[2] / "app"
 NOW = dt.datetime(2026, 9, 26, 4, 40, tzinfo=dt.UTC)
@@ -126,7 +127,7 @@ def test_effects_commit_makes_live_stamps_due_and_rollback_does_not(
 
 
 def test_effects_new_pictures_are_read_after_commit_once_each_and_not_after_rollback(app):
-    app.config["OCR_ENGINE"] = "engine-not-installed"
+    configure(app, OCR_ENGINE="engine-not-installed")
     worker = recogniser(app)
     worker.stop(timeout=5)  # nothing reads the queue: what it holds stays there
     db.session.execute(select(1))

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Sticky
+from app.settings import configure
 
 CLAIMERS = 20
 
@@ -330,7 +331,7 @@ def test_login_attempts_are_throttled_per_account_at_one_address(live_server):
     with live_server.app.app_context():
         set_password(username="admin", password="correct horse")
         db.session.commit()
-    live_server.app.config["LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS"] = "3 per minute"
+    configure(live_server.app, LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS="3 per minute")
     http = live_server.session()
     token = live_server.form_token(http, "/auth/login")
     statuses = [
@@ -350,7 +351,7 @@ def test_login_attempts_are_throttled_per_address_and_unknown_names_cost_a_hash(
     from app.services import organizers
 
     organizers._dummy_hash.cache_clear()
-    live_server.app.config["LOGIN_LIMIT_PER_ADDRESS"] = "3 per minute"
+    configure(live_server.app, LOGIN_LIMIT_PER_ADDRESS="3 per minute")
     http = live_server.session()
     token = live_server.form_token(http, "/auth/login")
     statuses = [
@@ -378,7 +379,7 @@ def test_login_attempts_are_throttled_per_address_and_unknown_names_cost_a_hash(
 
 
 def test_interest_marks_with_fresh_cookies_are_limited_per_address(live_server):
-    live_server.app.config["INTEREST_LIMIT_PER_ADDRESS"] = "5 per minute"
+    configure(live_server.app, INTEREST_LIMIT_PER_ADDRESS="5 per minute")
     code = live_server.session_sticky()
     statuses = []
     for _ in range(8):

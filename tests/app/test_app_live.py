@@ -12,6 +12,7 @@ from app.live import stamp
 from app.live.parts import split_parts
 from app.models import Event, PlacementSource, Sticky
 from app.services.board import place_sticky
+from app.settings import configure
 
 NOW = dt.datetime(2026, 9, 26, 4, 40, tzinfo=dt.UTC)
 
@@ -83,7 +84,7 @@ def test_version_changes_with_rooms_slots_and_settings(event):
 
 
 def test_event_stream_sends_board_event_after_change(app, client, event, create_session):
-    app.config["LIVE_STREAM_SECONDS"] = 3
+    configure(app, LIVE_STREAM_SECONDS=3)
     version = stamp.board_version(event, now=NOW)
     response = client.get(f"/board/events?v={version}", buffered=False)
     assert response.mimetype == "text/event-stream"
@@ -116,7 +117,7 @@ def _read_event(chunks, name: bytes) -> bytes:
 
 def test_event_stream_sends_changed_cells_to_the_board_page(app, client, event, create_session):
 
-    app.config["LIVE_STREAM_SECONDS"] = 3
+    configure(app, LIVE_STREAM_SECONDS=3)
     sticky = create_session(title="Parts, not pages")
     db.session.commit()
     shown = client.get("/board/grid")
@@ -152,7 +153,7 @@ def test_event_stream_sends_changed_cells_to_the_board_page(app, client, event, 
 
 
 def test_event_stream_without_the_shown_grid_says_board(app, client, event, create_session):
-    app.config["LIVE_STREAM_SECONDS"] = 3
+    configure(app, LIVE_STREAM_SECONDS=3)
     create_session()
     db.session.commit()
     # A version this process never rendered: the page must fetch the grid.

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import OrganizerSession, utcnow
 from app.services import logins
 from app.services.organizers import set_password
+from app.settings import configure
 
 ATTACKER = "198.51.100.7"
 ORGANIZER = "203.0.113.5"
@@ -71,7 +72,7 @@ def test_login_after_ten_wrong_tries_from_one_address_succeeds_from_another(app,
 
 
 def test_login_lockout_is_logged_once_a_minute_per_address(app, admin, caplog):
-    app.config["LOGIN_LIMIT_PER_ADDRESS"] = "2 per minute"
+    configure(app, LOGIN_LIMIT_PER_ADDRESS="2 per minute")
     attacker = app.test_client()
     caplog.set_level(logging.WARNING, logger="app.services.logins")
     statuses = [
@@ -85,7 +86,8 @@ def test_login_lockout_is_logged_once_a_minute_per_address(app, admin, caplog):
 
 
 def test_login_delay_grows_past_the_slowdown_and_stops_at_the_bound(app, admin, caplog):
-    app.config.update(
+    configure(
+        app,
         LOGIN_SLOWDOWN_PER_ACCOUNT="2 per minute",
         LOGIN_SLOWDOWN_STEP_S=0.05,
         LOGIN_SLOWDOWN_MAX_S=0.1,

@@ -22,6 +22,7 @@ from app.services.webhooks import (
     deliver_due,
     retry_dead,
 )
+from app.settings import configure
 
 A, B = "Hall A", "Hall B"
 TEN, ELEVEN = "2026-09-26T10:00", "2026-09-26T11:00"
@@ -318,7 +319,7 @@ def test_news_wall_screen_shows_announcements_and_moves_for_a_minute(
     assert "New session: “Async deep dive” — Hall A, Sat 10:00–10:45" in html
     before = client.get("/kiosk").headers.get("ETag")
 
-    app.config["CLOCK"] = lambda: utcnow() + dt.timedelta(seconds=61)
+    configure(app, CLOCK=lambda: utcnow() + dt.timedelta(seconds=61))
     later_html = client.get("/kiosk").get_data(as_text=True)
     assert "kiosk-news" not in later_html and "Lunch is served" not in later_html
     assert client.get("/kiosk").headers.get("ETag") != before

@@ -23,6 +23,7 @@ from app.services.webhooks import (
     parse_events,
     remove_hook,
 )
+from app.settings import configure
 
 A, B = "Hall A", "Hall B"
 TEN, ELEVEN = "2026-09-26T10:00", "2026-09-26T11:00"
@@ -305,7 +306,7 @@ def test_outbox_hooks_add_list_and_remove_from_the_command_line(event, runner):
 
 def test_outbox_served_app_delivers_by_itself(app, client, hook, receiver, scan, create_session):
     """The one test of the running worker: a request starts it, a scan's commit wakes it."""
-    app.config.update(WEBHOOK_DELIVERY=True, OUTBOX_SETTLE_S=0.2)
+    configure(app, WEBHOOK_DELIVERY=True, OUTBOX_SETTLE_S=0.2)
     s = create_session()
     code, secret = s.code, hook.secret
     db.session.remove()  # the worker writes: this test's session holds no transaction open

@@ -9,6 +9,7 @@ from app.models import StickyKind
 from app.services.board import place_sticky, put_off_grid
 from app.services.pictures import store_views
 from app.services.storage import stores_for
+from app.settings import configure
 
 
 def _picture(app, event, sticky, make_view, **score):
@@ -99,7 +100,7 @@ def test_kiosk_untitled_sticky_shows_large_picture(app, client, event, create_st
     (sticky,) = create_stickies(1)
     _place(event, sticky)
     _picture(app, event, sticky, make_view)
-    app.config["CLOCK"] = lambda: event.slots[0].start_dt
+    configure(app, CLOCK=lambda: event.slots[0].start_dt)
     html = client.get("/kiosk").get_data(as_text=True)
     assert re.search(r'<img class="sticky-picture large" src="/s/' + sticky.code, html)
 

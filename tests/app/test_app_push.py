@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import Delivery, OutboxMessage, PushSubscription, utcnow
 from app.services.outbox import note_announcement
 from app.services.webhooks import DeliverySettings, deliver_due
+from app.settings import configure
 
 A, B = "Hall A", "Hall B"
 TEN, ELEVEN = "2026-09-26T10:00", "2026-09-26T11:00"
@@ -75,7 +76,7 @@ def check_vapid(headers: dict[str, str], *, server_key: str, audience: str) -> d
 @pytest.fixture(autouse=True)
 def local_push_services(app):
     """This test's push endpoints, on loopback and at an example host, count as push services."""
-    app.config["PUSH_SERVICE_HOSTS"] = ("127.0.0.1", "push.example")
+    configure(app, PUSH_SERVICE_HOSTS=("127.0.0.1", "push.example"))
 
 
 @pytest.fixture
@@ -205,7 +206,7 @@ def test_push_bad_subscription_is_refused_and_keeps_nothing(client, event, chang
     ],
 )
 def test_push_endpoint_must_be_a_browsers_push_service(client, event, app, endpoint, kept):
-    app.config["PUSH_SERVICE_HOSTS"] = ()
+    configure(app, PUSH_SERVICE_HOSTS=())
     answer = client.post("/push/subscriptions", json=Browser(endpoint).subscription)
     assert answer.status_code == (201 if kept else 400)
     assert db.session.scalar(select(func.count(PushSubscription.id))) == (1 if kept else 0)

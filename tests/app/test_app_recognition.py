@@ -15,6 +15,7 @@ from app.services.recognition import (
     writing_area,
 )
 from app.services.storage import stores_for
+from app.settings import configure
 from scanner import ViewScore, ocr
 
 WAIT_S = 120  # a bound, not a pace: the first reading loads the models
@@ -56,9 +57,9 @@ def test_recognition_stored_picture_leads_to_suggestion(app, event, create_stick
 
     if not __import__("os").path.exists(HANDS[0].path):
         pytest.skip(f"font {HANDS[0].path} missing: apt-get install {HANDS[0].package}")
-    app.config["OCR_ENGINE"] = "rapidocr"
+    configure(app, OCR_ENGINE="rapidocr")
     # Taking the print away draws the sticky as printed for each reading, and leaves no file.
-    app.config["OCR_DROP_PRINT"] = drop_print
+    configure(app, OCR_DROP_PRINT=drop_print)
     (sticky,) = create_stickies(1)
     assert _store(app, event, _handwritten_view(sticky.code, "Open data")) == [sticky.code]
     assert recogniser(app).wait(WAIT_S)
@@ -88,7 +89,7 @@ def test_recognition_catches_up_on_pictures_a_stopped_process_left_unread(
     )
     suggested.suggested_title = "Kept as it is"
     db.session.commit()
-    app.config["OCR_ENGINE"] = "rapidocr"
+    configure(app, OCR_ENGINE="rapidocr")
     assert client.get("/healthz").status_code == 200
     worker = recogniser(app)
     assert worker.wait(WAIT_S)
@@ -124,7 +125,7 @@ def test_recognition_catch_up_leaves_a_picture_another_worker_has_read(
         read.append(Path(path).name)
 
     monkeypatch.setattr(recognition, "read_picture_title", note_reading)
-    app.config["OCR_ENGINE"] = "engine-not-installed"
+    configure(app, OCR_ENGINE="engine-not-installed")
     worker = recogniser(app)
     assert worker.catch_up() == 2
     first.suggested_title = "Open data"  # read by the other worker while this one waited
@@ -135,7 +136,7 @@ def test_recognition_catch_up_leaves_a_picture_another_worker_has_read(
 
 
 def test_recognition_typed_title_is_not_read(app, event, create_session, caplog):
-    app.config["OCR_ENGINE"] = "engine-not-installed"
+    configure(app, OCR_ENGINE="engine-not-installed")
     sticky = create_session(title="Testing without mocks")
     with caplog.at_level(logging.WARNING, logger="scanner.ocr"):
         _store(app, event, _handwritten_view(sticky.code, "Open data", px_per_mm=2.0))
@@ -146,7 +147,7 @@ def test_recognition_typed_title_is_not_read(app, event, create_session, caplog)
 
 
 def test_recognition_missing_engine_leaves_suggestion_empty(app, event, create_stickies, caplog):
-    app.config["OCR_ENGINE"] = "engine-not-installed"
+    configure(app, OCR_ENGINE="engine-not-installed")
     (sticky,) = create_stickies(1)
     with caplog.at_level(logging.WARNING, logger="scanner.ocr"):
         _store(app, event, _handwritten_view(sticky.code, "Open data", px_per_mm=2.0))
@@ -160,7 +161,7 @@ def test_recognition_missing_engine_leaves_suggestion_empty(app, event, create_s
 def test_recognition_view_enlarged_from_a_coarse_camera_is_not_read(
     app, event, create_stickies, caplog
 ):
-    app.config["OCR_ENGINE"] = "engine-not-installed"
+    configure(app, OCR_ENGINE="engine-not-installed")
     (sticky,) = create_stickies(1)
     view = _handwritten_view(sticky.code, "Open data", px_per_mm=2.0, seen_px_per_mm=1.0)
     with caplog.at_level(logging.WARNING, logger="scanner.ocr"):
@@ -172,7 +173,7 @@ def test_recognition_view_enlarged_from_a_coarse_camera_is_not_read(
 
 
 def test_recognition_rolled_back_picture_is_not_queued(app, event, create_stickies):
-    app.config["OCR_ENGINE"] = "engine-not-installed"
+    configure(app, OCR_ENGINE="engine-not-installed")
     (sticky,) = create_stickies(1)
     store_views(
         event=event,
@@ -192,8 +193,8 @@ def test_recognition_disabled_makes_no_worker(app, event, create_stickies):
 
 
 def test_recognition_full_queue_drops_and_logs_once(app, caplog):
-    app.config["OCR_ENGINE"] = "engine-not-installed"
-    app.config["OCR_QUEUE_SIZE"] = 2
+    configure(app, OCR_ENGINE="engine-not-installed")
+    configure(app, OCR_QUEUE_SIZE=2)
     worker = recogniser(app)
     worker.stop(timeout=5)  # nothing reads the queue: it fills up
     with caplog.at_level(logging.WARNING, logger="app.services.recognition"):

@@ -11,6 +11,7 @@ from app.models import PlacementSource, StickyKind
 from app.services.board import place_sticky
 from app.services.codes import hash_secret
 from app.services.stickies import SessionFields, claim_sticky
+from app.settings import configure
 from app.views.public import MAX_KEPT_EDIT_SECRETS
 
 
@@ -62,7 +63,7 @@ def test_claim_error_is_tied_to_its_field(client, create_stickies):
 
 
 def test_claimed_session_lists_free_cells_now_and_next(app, client, event, create_stickies):
-    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 4, 40)  # 10:10 in Kolkata, in the first slot
+    configure(app, CLOCK=lambda: utc(2026, 9, 26, 4, 40))  # 10:10 in Kolkata, in the first slot
     taken, (sticky,) = create_stickies(1)[0], create_stickies(1)
     claim_sticky(
         sticky=taken, fields=SessionFields(title="Taken", host="Ana"), key=printed_key(taken)
@@ -101,9 +102,9 @@ def test_session_page_marks_an_ended_session(app, client, event, create_session)
         sticky=sticky, room=event.rooms[0], slot=event.slots[0], source=PlacementSource.CAMERA
     )
     db.session.commit()
-    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 4, 40)
+    configure(app, CLOCK=lambda: utc(2026, 9, 26, 4, 40))
     assert "badge-ended" not in client.get(f"/s/{sticky.code}").get_data(as_text=True)
-    app.config["CLOCK"] = lambda: utc(2026, 9, 26, 5, 16)
+    configure(app, CLOCK=lambda: utc(2026, 9, 26, 5, 16))
     page = client.get(f"/s/{sticky.code}").get_data(as_text=True)
     assert '<span class="badge badge-ended">ended</span>' in page
 

@@ -17,6 +17,7 @@ from app.services.storage import (
     storage_from_url,
     stores_for,
 )
+from app.settings import configure
 
 JPEG = b"\xff\xd8\xff\xe0 not really a photo \xff\xd9"
 
@@ -141,7 +142,7 @@ def bucket_app(app, s3_bucket, monkeypatch):
     """The test app with its photos and pictures in moto's bucket ``pictures``, under a prefix of
     the test's own (moto keeps one bucket per test process, whichever server)."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", s3_bucket)
-    app.config["STORAGE_URL"] = f"s3://pictures/{secrets.token_hex(4)}"
+    configure(app, STORAGE_URL=f"s3://pictures/{secrets.token_hex(4)}")
     return app
 
 
