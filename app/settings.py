@@ -85,7 +85,12 @@ class ScanSettings:
     @classmethod
     def from_config(cls, config: Mapping) -> ScanSettings:
         """Take the settings from a Flask config; the stores as ``STORAGE_URL`` names them."""
-        return cls(**_read(cls, config), stores=stores_for(config))
+        stores = stores_for(
+            url=config.get("STORAGE_URL"),
+            picture_dir=config["PICTURE_DIR"],
+            upload_dir=config["UPLOAD_DIR"],
+        )
+        return cls(**_read(cls, config), stores=stores)
 
     def turns(self) -> ScanTurns:
         """Return this process's turns for working on photos, of the sizes set here."""

@@ -29,7 +29,7 @@ def measure(kind: str, count: int) -> tuple[float, float]:
     from app.models import StickyKind
     from app.services.events import load_event_file
     from app.services.stickies import allocate_stickies
-    from app.services.storage import stores_for
+    from app.settings import app_settings
     from benchmarks.demo_wall import WALL_TOML
 
     instance = Path(tempfile.mkdtemp())
@@ -45,7 +45,7 @@ def measure(kind: str, count: int) -> tuple[float, float]:
         ).stickies
         sticky.picture_file = f"{sticky.code}-0123456789abcdef.jpg"
         sticky.picture_bytes = len(PICTURE)
-        stores_for(app.config).pictures.put(f"{event.id}/{sticky.picture_file}", PICTURE)
+        app_settings(app).scan.pictures_store.put(f"{event.id}/{sticky.picture_file}", PICTURE)
         db.session.commit()
         url = f"/s/{sticky.code}/picture.jpg?v=0123456789abcdef"
     client = app.test_client()

@@ -10,7 +10,7 @@ Every backend stores a value whole or not at all: a reader never sees half a fil
   own places (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
   ``AWS_DEFAULT_REGION``, ``~/.aws``).
 
-``stores_for(config)`` picks them from the settings: ``STORAGE_URL`` (``OPENSPACES_STORAGE_URL``)
+``stores_for`` picks them as the settings say (app.settings.ScanSettings): ``STORAGE_URL`` (``OPENSPACES_STORAGE_URL``)
 ``s3://bucket/prefix`` keeps pictures under ``prefix/pictures/``, scan photos under
 ``prefix/scans/`` and previewed photos under ``prefix/pending/``, so that every app machine reads
 what any of them wrote; unset, the folders ``PICTURE_DIR``, ``UPLOAD_DIR/scans`` and
@@ -25,7 +25,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -343,15 +343,14 @@ class Stores:
     pending: Storage
 
 
-def stores_for(config: Mapping) -> Stores:
+def stores_for(*, url: str | None, picture_dir: str, upload_dir: str) -> Stores:
     """Return the stores the settings name (``STORAGE_URL``, ``PICTURE_DIR``, ``UPLOAD_DIR``).
 
     Made once per process and setting: a bucket's client takes a while to make.
     """
-    url = config.get("STORAGE_URL") or None
     # boto3 reads its endpoint when the client is made: a new one makes a new client.
     endpoint = os.environ.get("AWS_ENDPOINT_URL") if url else None
-    return _stores(url, config["PICTURE_DIR"], config["UPLOAD_DIR"], endpoint)
+    return _stores(url or None, picture_dir, upload_dir, endpoint)
 
 
 @functools.lru_cache(maxsize=16)

@@ -68,7 +68,7 @@ def give_picture(server, code: str) -> None:
     import numpy as np
 
     from app.services.pictures import View, store_views
-    from app.services.storage import stores_for
+    from app.settings import app_settings
     from scanner import ViewScore
 
     image = np.random.default_rng(0).integers(0, 255, (152, 152, 3), dtype=np.uint8)
@@ -78,7 +78,7 @@ def give_picture(server, code: str) -> None:
         store_views(
             event=sticky.event,
             views=[View(code=code, image=image, score=score)],
-            store=stores_for(server.app.config).pictures,
+            store=app_settings(server.app).scan.pictures_store,
             cap_bytes=server.app.config["PICTURES_MAX_BYTES"],
         )
         db.session.commit()

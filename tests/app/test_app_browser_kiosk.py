@@ -19,8 +19,7 @@ from app.services.events import load_event_file
 from app.services.pictures import View, store_views
 from app.services.scans import apply_scan, parse_observations
 from app.services.stickies import SessionFields, allocate_stickies, claim_sticky
-from app.services.storage import stores_for
-from app.settings import configure
+from app.settings import app_settings, configure
 from benchmarks.demo_wall import event_toml
 
 pytestmark = pytest.mark.browser
@@ -131,7 +130,7 @@ def kiosk_server(app, tmp_path):
     store_views(
         event=event,
         views=views,
-        store=stores_for(app.config).pictures,
+        store=app_settings(app).scan.pictures_store,
         cap_bytes=app.config["PICTURES_MAX_BYTES"],
     )
     slot_keys = [slot.key for slot in event.slots]

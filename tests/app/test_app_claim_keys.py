@@ -21,8 +21,7 @@ from app.services.pictures import View, store_views
 from app.services.published import sticky_url
 from app.services.scanning import scan_photo
 from app.services.stickies import SessionFields, claim_sticky, get_sticky
-from app.services.storage import stores_for
-from app.settings import configure
+from app.settings import app_settings, configure
 from printables import get_template, sticky_image
 from scanner import ViewScore
 
@@ -306,7 +305,7 @@ def test_stored_picture_leaves_out_the_qr_code_and_the_key(app, client, create_s
     kept = store_views(
         event=sticky.event,
         views=[View(code=sticky.code, image=flat, score=score)],
-        store=stores_for(app.config).pictures,
+        store=app_settings(app).scan.pictures_store,
         cap_bytes=app.config["PICTURES_MAX_BYTES"],
     )
     db.session.commit()

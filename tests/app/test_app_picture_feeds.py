@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import PlacementSource
 from app.services.board import place_sticky
 from app.services.pictures import confirm_title, store_views
-from app.services.storage import stores_for
+from app.settings import app_settings
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def handwritten(app, event, create_stickies, create_session, make_view):
     store_views(
         event=event,
         views=[make_view(blank.code), make_view(typed.code, seed=1)],
-        store=stores_for(app.config).pictures,
+        store=app_settings(app).scan.pictures_store,
         cap_bytes=app.config["PICTURES_MAX_BYTES"],
     )
     db.session.commit()

@@ -8,15 +8,14 @@ from app.extensions import db
 from app.models import StickyKind
 from app.services.board import place_sticky, put_off_grid
 from app.services.pictures import store_views
-from app.services.storage import stores_for
-from app.settings import configure
+from app.settings import app_settings, configure
 
 
 def _picture(app, event, sticky, make_view, **score):
     store_views(
         event=event,
         views=[make_view(sticky.code, **score)],
-        store=stores_for(app.config).pictures,
+        store=app_settings(app).scan.pictures_store,
         cap_bytes=app.config["PICTURES_MAX_BYTES"],
     )
     db.session.commit()

@@ -16,14 +16,14 @@ from app.services.pictures import (
     store_views,
 )
 from app.services.scans import apply_scan, parse_observations, undo_scan
-from app.services.storage import stores_for
+from app.settings import app_settings
 
 
 def _store(app, event, *views, cap=None):
     kept = store_views(
         event=event,
         views=views,
-        store=stores_for(app.config).pictures,
+        store=app_settings(app).scan.pictures_store,
         cap_bytes=cap or app.config["PICTURES_MAX_BYTES"],
     )
     db.session.commit()
@@ -82,7 +82,7 @@ def test_store_views_rollback_keeps_old_picture_and_drops_new_file(
     store_views(
         event=event,
         views=[make_view(sticky.code, px_per_mm=5.0, seed=2)],
-        store=stores_for(app.config).pictures,
+        store=app_settings(app).scan.pictures_store,
         cap_bytes=10**9,
     )
     written = picture_path(app.config["PICTURE_DIR"], sticky)
@@ -130,7 +130,7 @@ def test_drop_picture_next_view_is_kept_whatever_it_is(app, event, create_sticki
     _store(app, event, make_view(sticky.code, px_per_mm=6.0))
     sticky.suggested_title = "Rust for Pythonistas"
     old = picture_path(app.config["PICTURE_DIR"], sticky)
-    drop_picture(sticky=sticky, store=stores_for(app.config).pictures)
+    drop_picture(sticky=sticky, store=app_settings(app).scan.pictures_store)
     db.session.commit()
     assert not old.exists()
     assert (sticky.picture_file, sticky.picture_quality, sticky.suggested_title) == (

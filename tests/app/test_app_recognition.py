@@ -14,8 +14,7 @@ from app.services.recognition import (
     wall_title,
     writing_area,
 )
-from app.services.storage import stores_for
-from app.settings import configure
+from app.settings import app_settings, configure
 from scanner import ViewScore, ocr
 
 WAIT_S = 120  # a bound, not a pace: the first reading loads the models
@@ -36,7 +35,7 @@ def _store(app, event, *views):
     kept = store_views(
         event=event,
         views=views,
-        store=stores_for(app.config).pictures,
+        store=app_settings(app).scan.pictures_store,
         cap_bytes=app.config["PICTURES_MAX_BYTES"],
     )
     db.session.commit()
@@ -178,7 +177,7 @@ def test_recognition_rolled_back_picture_is_not_queued(app, event, create_sticki
     store_views(
         event=event,
         views=[_handwritten_view(sticky.code, "Open data", px_per_mm=2.0)],
-        store=stores_for(app.config).pictures,
+        store=app_settings(app).scan.pictures_store,
         cap_bytes=app.config["PICTURES_MAX_BYTES"],
     )
     db.session.rollback()
@@ -355,7 +354,7 @@ def _placed_with_reading(app, event, sticky, make_view, text, confidence):
     store_views(
         event=event,
         views=[make_view(sticky.code)],
-        store=stores_for(app.config).pictures,
+        store=app_settings(app).scan.pictures_store,
         cap_bytes=app.config["PICTURES_MAX_BYTES"],
     )
     assert keep_suggestion(

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from dataclasses import fields
+from pathlib import Path
+
 from app import create_app
 from app.settings import (
+    _PARTS,
     CameraSettings,
     LiveSettings,
     LoginSettings,
@@ -12,6 +18,7 @@ from app.settings import (
     ServerSettings,
     StorageSettings,
     app_settings,
+    configure,
 )
 
 
@@ -80,3 +87,90 @@ def test_settings_trust_proxy_after_start_says_so_in_the_settings(tmp_path):
     assert app_settings(app).server.behind_proxy is False
     trust_proxy(app)
     assert (app_settings(app).server.behind_proxy, app.config["BEHIND_PROXY"]) == (True, True)
+
+
+def test_settings_configure_changes_config_and_settings_and_keeps_the_unchanged_parts(tmp_path):
+    app = make(tmp_path)
+    before = app_settings(app)
+    after = configure(app, LIVE_STREAM_SECONDS=3, LOGIN_LIMIT_PER_ADDRESS="2 per minute")
+    assert after is app_settings(app)
+    assert (after.live.stream_seconds, after.login.limit_per_address) == (3, "2 per minute")
+    assert (app.config["LIVE_STREAM_SECONDS"], app.config["LOGIN_LIMIT_PER_ADDRESS"]) == (
+        3,
+        "2 per minute",
+    )
+    # Code that made something from a part compares parts: the others stay the same objects.
+    assert [after.scan is before.scan, after.news is before.news, after.live is before.live] == [
+        True,
+        True,
+        False,
+    ]
+
+
+def test_settings_configured_after_start_reach_what_was_made_from_them(tmp_path):
+    from app.live.stream import address_streams, pages_now, stream_slots
+    from app.services.recognition import recogniser
+    from app.services.webhooks import deliverer
+
+    app = make(tmp_path, OCR_ENGINE="engine-not-installed")
+    slots, per_address = stream_slots(app), address_streams(app)
+    assert (slots._value, per_address.cap) == (24, 64)
+    first = recogniser(app)
+    assert (first.engine, first.queue.maxsize, deliverer(app)) == (
+        "engine-not-installed",
+        500,
+        None,
+    )
+    noon = dt.datetime(2026, 9, 26, 12, 0, tzinfo=dt.UTC)
+    configure(
+        app,
+        LIVE_STREAMS=3,
+        LIVE_STREAMS_PER_ADDRESS=2,
+        CLOCK=lambda: noon,
+        OCR_QUEUE_SIZE=2,
+        WEBHOOK_DELIVERY=True,
+    )
+    assert (stream_slots(app)._value, address_streams(app).cap, pages_now(app)) == (3, 2, noon)
+    # The streams open then give their slots back to the old ones, not to the new.
+    assert (stream_slots(app) is slots, address_streams(app) is per_address) == (False, False)
+    second = recogniser(app)
+    assert (second is first, second.queue.maxsize, recogniser(app) is second) == (False, 2, True)
+    worker = deliverer(app)
+    assert worker is not None and deliverer(app) is worker
+    configure(app, OCR_ENGINE=None, WEBHOOK_DELIVERY=False)
+    assert (recogniser(app), deliverer(app)) == (None, None)
+
+
+# Flask's and its extensions' own keys, which app.config keeps for them.
+FLASK_KEYS = {
+    "SECRET_KEY",
+    "SQLALCHEMY_DATABASE_URI",
+    "SQLALCHEMY_ENGINE_OPTIONS",
+    "RATELIMIT_STORAGE_URI",
+    "MAX_CONTENT_LENGTH",
+    "WTF_CSRF_ENABLED",
+    "SESSION_COOKIE_SECURE",
+}
+# The modules that build the settings from app.config.
+READERS = {"settings.py", "__init__.py", "extensions.py"}
+CONFIG_READ = re.compile(r"config(?:\[|\.get\(|\.setdefault\()\s*[\"']([A-Z0-9_]+)[\"']")
+
+
+def test_settings_only_the_settings_module_reads_a_setting_from_app_config():
+    app_dir = Path(__file__).resolve().parents[2] / "app"
+    setting_keys = {
+        f.metadata["key"] for part in _PARTS.values() for f in fields(part) if "key" in f.metadata
+    }
+    reads = {}
+    for path in sorted(app_dir.rglob("*.py")):
+        relative = path.relative_to(app_dir).as_posix()
+        if relative in READERS or relative.startswith("migrations/"):
+            continue
+        source = path.read_text()
+        for key in CONFIG_READ.findall(source):
+            reads.setdefault(key, []).append(relative)
+        # stores_for reads STORAGE_URL, PICTURE_DIR and UPLOAD_DIR from the config it is given.
+        if relative != "services/storage.py" and "stores_for(" in source:
+            reads.setdefault("stores_for", []).append(relative)
+    assert {key: where for key, where in reads.items() if key not in FLASK_KEYS} == {}
+    assert setting_keys & FLASK_KEYS == set()

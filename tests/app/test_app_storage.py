@@ -17,7 +17,7 @@ from app.services.storage import (
     storage_from_url,
     stores_for,
 )
-from app.settings import configure
+from app.settings import app_settings, configure
 
 JPEG = b"\xff\xd8\xff\xe0 not really a photo \xff\xd9"
 
@@ -118,23 +118,23 @@ def test_folder_copy_is_a_link_not_a_second_file(tmp_path):
 
 
 def test_stores_for_picks_the_instance_folders_or_one_bucket(tmp_path, s3_bucket, monkeypatch):
-    config = {"PICTURE_DIR": str(tmp_path / "pictures"), "UPLOAD_DIR": str(tmp_path / "uploads")}
-    folders = stores_for(config)
+    config = {"picture_dir": str(tmp_path / "pictures"), "upload_dir": str(tmp_path / "uploads")}
+    folders = stores_for(url=None, **config)
     assert (folders.pictures.root, folders.scans.root, folders.pending.root) == (
         tmp_path / "pictures",
         tmp_path / "uploads" / "scans",
         tmp_path / "uploads" / "pending",
     )
     monkeypatch.setenv("AWS_ENDPOINT_URL", s3_bucket)
-    bucket = stores_for({**config, "STORAGE_URL": "s3://pictures/board/"})
+    bucket = stores_for(url="s3://pictures/board/", **config)
     assert [repr(bucket.pictures), repr(bucket.scans), repr(bucket.pending)] == [
         "<S3Storage s3://pictures/board/pictures/>",
         "<S3Storage s3://pictures/board/scans/>",
         "<S3Storage s3://pictures/board/pending/>",
     ]
-    assert stores_for({**config, "STORAGE_URL": "s3://pictures/board/"}) is bucket
+    assert stores_for(url="s3://pictures/board/", **config) is bucket
     with pytest.raises(StorageError, match="no bucket"):
-        stores_for({**config, "STORAGE_URL": "s3:///board"})
+        stores_for(url="s3:///board", **config)
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_bucket_picture_is_streamed_with_etag_and_answered_304(
     bucket_app, client, event, create_stickies, make_view
 ):
     (sticky,) = create_stickies(1)
-    store = stores_for(bucket_app.config).pictures
+    store = app_settings(bucket_app).scan.pictures_store
     store_views(event=event, views=[make_view(sticky.code)], store=store, cap_bytes=10**7)
     db.session.commit()
     key = f"{event.id}/{sticky.picture_file}"
@@ -182,7 +182,7 @@ def test_bucket_picture_dropped_is_deleted_from_the_bucket_after_commit(
     bucket_app, organizer_client, event, create_stickies, make_view
 ):
     (sticky,) = create_stickies(1)
-    store = stores_for(bucket_app.config).pictures
+    store = app_settings(bucket_app).scan.pictures_store
     store_views(event=event, views=[make_view(sticky.code)], store=store, cap_bytes=10**7)
     db.session.commit()
     key = f"{event.id}/{sticky.picture_file}"
@@ -200,7 +200,7 @@ def test_purge_deletes_past_photos_from_the_bucket_and_keeps_the_blurred_copy(
     from app.models import Scan
     from app.services.images import encode_image
 
-    store = stores_for(bucket_app.config).scans
+    store = app_settings(bucket_app).scan.scans_store
     scan = Scan(
         event_id=event.id,
         client_scan_id="past-1",
