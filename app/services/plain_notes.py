@@ -270,8 +270,7 @@ def identify_notes(
     if not inked:
         return outcome
     known = plain_notes(event)
-    matches = _look_alikes(inked, known)
-    found, left = _match(matches, cells)
+    found, matches, left = _match(inked, cells, known)
     seen_ids = {k.id for k in found.values()}
     waiting = {(c.room_id, c.slot_id): c for c in _open_checks(event, waiting=True)}
     missing = _missing(known, seen=seen_ids)
@@ -345,12 +344,11 @@ def _sitting(known: list[Sticky], cell, *, seen: set[int]) -> list[Sticky]:
     return [k for k in known if k.id not in seen and _place_of(k) == cell]
 
 
-def _look_alikes(notes: list[NoteObservation], known: list[Sticky]) -> list[list[Sticky]]:
-    """Return, for each seen note, the known notes whose ink looks like its own."""
+def _look_alikes(note: NoteObservation, known: list[Sticky]) -> list[Sticky]:
+    """Return the known notes whose ink looks like the seen note's."""
     similarity, same = _similarity()
     return [
-        [k for k in known if k.fingerprint and similarity(n.fingerprint, k.fingerprint) >= same]
-        for n in notes
+        k for k in known if k.fingerprint and similarity(note.fingerprint, k.fingerprint) >= same
     ]
 
 
@@ -396,32 +394,55 @@ def _wait(
     return check
 
 
-def _match(matches: list[list[Sticky]], cells: list) -> tuple[dict[int, Sticky], dict]:
-    """Return the seen notes told apart, by index, and what each one not told may still be.
+def _match(
+    notes: list[NoteObservation], cells: list, known: list[Sticky]
+) -> tuple[dict[int, Sticky], dict[int, list[Sticky]], dict[int, list[Sticky]]]:
+    """Return the seen notes told apart (by index), the look-alikes of those not told by their
+    place, and what each one not told at all may still be.
 
     In its own place first (``_match_in_place``), then a move: the one known look-alike left,
-    which no other seen note looks like.
+    which no other seen note looks like. Only the notes not told by their place are compared
+    with every known note: a comparison takes milliseconds, and a wall that did not change costs
+    one a note.
     """
-    found = _match_in_place(matches, cells)
+    in_place = [
+        _look_alikes(note, _same_paper(note, _sitting(known, cells[i], seen=set())))
+        for i, note in enumerate(notes)
+    ]
+    found = _match_in_place(in_place)
+    matches = {i: _look_alikes(note, known) for i, note in enumerate(notes) if i not in found}
+    left = _moves(found, matches)
+    return found, matches, {i: ks for i, ks in left.items() if i not in found}
+
+
+def _same_paper(note: NoteObservation, known: list[Sticky]) -> list[Sticky]:
+    """Return the known notes of the seen note's paper colour (all when a colour is unknown).
+
+    Only to spare comparisons in a crowded place, such as the people area: a note whose colour
+    was read otherwise is still compared with every known note, after.
+    """
+    return [k for k in known if note.color is None or k.color in (None, note.color)]
+
+
+def _moves(found: dict[int, Sticky], matches: dict[int, list[Sticky]]) -> dict[int, list[Sticky]]:
+    """Tell the moved notes apart, into ``found``: each note not told by its place that looks like
+    one known note not told already, which no other such note looks like. Return what each note
+    not told by its place may be."""
     taken = {k.id for k in found.values()}
-    left = {i: [k for k in matches[i] if k.id not in taken] for i in range(len(matches))}
-    wanted = Counter(k.id for i, ks in left.items() if i not in found for k in ks)
+    left = {i: [k for k in ks if k.id not in taken] for i, ks in matches.items()}
+    wanted = Counter(k.id for ks in left.values() for k in ks)
     for i, candidates in left.items():
-        if i not in found and len(candidates) == 1 and wanted[candidates[0].id] == 1:
+        if len(candidates) == 1 and wanted[candidates[0].id] == 1:
             found[i] = candidates[0]
-    return found, {i: ks for i, ks in left.items() if i not in found}
+    return left
 
 
-def _match_in_place(matches: list[list[Sticky]], cells: list) -> dict[int, Sticky]:
+def _match_in_place(in_place: list[list[Sticky]]) -> dict[int, Sticky]:
     """Return the seen notes that are the one known look-alike in their own place, by index.
 
     A known note that two seen notes in its place look like is neither's here.
     """
-    here = {}
-    for i, candidates in enumerate(matches):
-        there = [k for k in candidates if _place_of(k) == cells[i]]
-        if len(there) == 1:
-            here[i] = there[0]
+    here = {i: there[0] for i, there in enumerate(in_place) if len(there) == 1}
     claimed = Counter(k.id for k in here.values())
     return {i: k for i, k in here.items() if claimed[k.id] == 1}
 

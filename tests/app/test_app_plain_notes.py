@@ -29,7 +29,7 @@ from app.services.pictures import View, picture_shape, store_views
 from app.services.recognition import recogniser
 from app.services.scans import apply_scan, parse_observations
 from app.services.stickies import SessionFields, WrongClaimKey, claim_sticky
-from app.services.storage import stores_for
+from app.settings import app_settings, configure
 from benchmarks.photographer import (
     BoardSpec,
     Camera,
@@ -418,7 +418,7 @@ def test_plain_note_claim_code_expires_and_the_organizer_makes_a_new_one(
 
 
 def test_wrong_claim_codes_are_rate_limited_like_claim_keys(app, scan, event):
-    app.config["CLAIM_KEY_LIMIT_PER_ADDRESS"] = "3 per minute"
+    configure(app, CLAIM_KEY_LIMIT_PER_ADDRESS="3 per minute")
     scan([seen_note(TITLES[2], (T, TEN))], wall_clock=True)
     (note,) = notes_of(event)
     (shown,) = plain_notes.wall_claim_codes(event=event)
@@ -573,7 +573,7 @@ def test_plain_note_picture_gets_a_title_suggestion(app, scan, event):
 
     if not __import__("os").path.exists(HANDS[0].path):
         pytest.skip(f"font {HANDS[0].path} missing: apt-get install {HANDS[0].package}")
-    app.config["OCR_ENGINE"] = "rapidocr"
+    configure(app, OCR_ENGINE="rapidocr")
     scan([seen_note(TITLES[0], (A, TEN))])
     (note,) = notes_of(event)
     # A yellow note with nothing printed on it, the title written by hand.
@@ -586,7 +586,7 @@ def test_plain_note_picture_gets_a_title_suggestion(app, scan, event):
     kept = store_views(
         event=event,
         views=[View(code=note.code, image=image, score=score)],
-        store=stores_for(app.config).pictures,
+        store=app_settings(app).scan.pictures_store,
         cap_bytes=app.config["PICTURES_MAX_BYTES"],
     )
     db.session.commit()
