@@ -533,6 +533,7 @@ def _hue_candidates(coloured, hue, kernel, lo, hi, seen, codes) -> list:
     """Return the candidates of each hue band within the coloured patches of a note's size.
 
     Each patch is looked at on its own crop: the hue bands cost what the patches' area does.
+    A printed sticky alone is no patch to split.
     """
     contours, _ = cv2.findContours(coloured, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     h, w = coloured.shape
@@ -540,6 +541,9 @@ def _hue_candidates(coloured, hue, kernel, lo, hi, seen, codes) -> list:
     for c in contours:
         x, y, bw, bh = cv2.boundingRect(c)
         if max(bw, bh) < lo:
+            continue
+        # A patch no larger than one note that holds one of our codes is that sticky alone.
+        if max(bw, bh) <= hi and _holds_code(codes, (x + bw / 2, y + bh / 2), max(bw, bh), c):
             continue
         x0, y0, x1, y1 = max(x - 2, 0), max(y - 2, 0), min(x + bw + 2, w), min(y + bh + 2, h)
         crop = hue[y0:y1, x0:x1]
