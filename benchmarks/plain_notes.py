@@ -341,6 +341,9 @@ READING = (
     '- Different notes with the same text look alike to the fingerprint ("same text"): the app tells',
     "  them apart by where they were.",
     "- Real photographs of sticky-note walls are not measured here.",
+    "- Printed stickies alone (`scan_bench --quick --baseline` against the scanner before plain",
+    "  notes, 2026-12-07): the same placements, misses and hidden cells in all 24 conditions; the",
+    "  scan's median processor time on one thread 123 ms, against 69 ms before.",
 )
 
 
