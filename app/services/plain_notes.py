@@ -23,6 +23,7 @@ The scan then places each note with ``board.set_place`` and counts misses with `
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import secrets
 from collections import Counter
@@ -658,6 +659,15 @@ def claim_code_matches(*, sticky: Sticky, code: str | None, now: dt.datetime | N
     if (now or utcnow()) >= sticky.claim_code_expires_dt:
         return False
     return hash_secret(typed) == sticky.claim_code_hash
+
+
+def wall_stamp(*, event: Event, now: dt.datetime | None = None) -> str:
+    """Return a short stamp of the claim codes the wall screen shows now: it changes when one
+    comes or runs out, so that the screen's copy is renewed then."""
+    shown = [
+        f"{c.sticky.code}:{c.expires_dt:%H%M%S}" for c in wall_claim_codes(event=event, now=now)
+    ]
+    return hashlib.blake2b(" ".join(shown).encode(), digest_size=4).hexdigest()
 
 
 @dataclass(frozen=True)

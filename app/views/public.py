@@ -82,9 +82,12 @@ def _kiosk_context():
     context["columns"] = columns
     context["board_url"] = event.base_url + url_for(".board")
     context["news"] = webhooks.wall_lines(event=event, now=context["now"])
-    # New plain notes' one-time claim codes: only a wall screen an organizer logged in shows them.
-    context["claim_codes"] = (
-        plain_notes.wall_claim_codes(event=event, now=context["now"]) if is_organizer() else []
+    # New plain notes' one-time claim codes: only a wall screen an organizer logged in shows them,
+    # and it looks again when the first of them runs out.
+    codes = plain_notes.wall_claim_codes(event=event, now=context["now"]) if is_organizer() else []
+    context["claim_codes"] = codes
+    context["next_change"] = min(
+        filter(None, [context["next_change"], *(c.expires_dt for c in codes)]), default=None
     )
     return context
 
@@ -132,8 +135,12 @@ def board_grid():
     """Return just the board (or the kiosk's content), for the page to refresh itself in place."""
     event_id, version = current_version_or_404()
     kiosk = request.args.get("kiosk") == "1"
+    etag = f"{version}-k" if kiosk else version
+    if kiosk and is_organizer():
+        # Claim codes come and go on the organizers' wall screen with no change of the board.
+        etag += "-" + plain_notes.wall_stamp(event=current_event_or_404(), now=now())
     return cache.revalidated(
-        f"{version}-k" if kiosk else version,
+        etag,
         lambda: cache.kept(
             ("grid", event_id, kiosk), version, lambda: _render_grid(kiosk), shared=shared_view()
         ),

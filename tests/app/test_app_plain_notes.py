@@ -699,3 +699,27 @@ def test_held_note_keeps_its_picture_for_the_organizer_and_a_new_note_starts_wit
     db.session.commit()
     assert where(new) == ("placed", T, TEN)
     assert organizer_client.get(f"/s/{new.code}/picture.jpg").data == shown.data
+
+
+def test_organizers_wall_screen_renews_itself_when_a_claim_code_runs_out(
+    app, scan, event, organizer_client
+):
+    scan([seen_note(TITLES[2], (A, ELEVEN))], wall_clock=True)
+    (note,) = notes_of(event)
+    (shown,) = plain_notes.wall_claim_codes(event=event)
+    first = organizer_client.get("/board/grid?kiosk=1")
+    assert shown.code in first.get_data(as_text=True)
+    # The screen looks again when the code runs out, though the board did not change.
+    looks_again = re.search(r'data-next-change="(\d+)"', first.get_data(as_text=True))
+    assert int(looks_again.group(1)) <= int(shown.expires_dt.timestamp() * 1000)
+    etag = first.headers["ETag"]
+    assert (
+        organizer_client.get("/board/grid?kiosk=1", headers={"If-None-Match": etag}).status_code
+        == 304
+    )
+    note.claim_code_expires_dt = utcnow() - dt.timedelta(seconds=1)
+    db.session.commit()
+    renewed = organizer_client.get("/board/grid?kiosk=1", headers={"If-None-Match": etag})
+    assert renewed.status_code == 200
+    assert shown.code not in renewed.get_data(as_text=True)
+    assert renewed.headers["ETag"] != etag
