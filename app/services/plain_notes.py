@@ -15,6 +15,9 @@ the ``notes`` of a camera's JSON) are told apart here, and only here, by their f
 - Whatever cannot be told (two known notes for one seen note, or one known note for two seen ones
   with neither in its cell) is held for an organizer as a ``NoteCheck``: the board does not change
   for it, and the known notes it looks like are not counted as missed meanwhile.
+- A note that looks like nothing, seen where a known note sits that the scan did not see, or while
+  a note on the wall went unseen, is most likely that note seen badly: it waits for a second look
+  (a waiting ``NoteCheck``) before it becomes a new note.
 
 The scan then places each note with ``board.set_place`` and counts misses with ``board.count_miss``
 (app.services.scans), as for printed stickies: first come, first served between both kinds.
@@ -46,7 +49,7 @@ from app.models import (
 )
 from app.services import ServiceError
 from app.services.board import OFF_GRID, Place, set_place
-from app.services.codes import hash_secret, keyed_code, new_code, normalize_code
+from app.services.codes import hash_secret, keyed_code, new_code, normalize_code, secret_matches
 from app.services.images import encode_image
 from app.services.layout import Layout
 from app.services.storage import Storage, Stored
@@ -658,7 +661,7 @@ def claim_code_matches(*, sticky: Sticky, code: str | None, now: dt.datetime | N
         return False
     if (now or utcnow()) >= sticky.claim_code_expires_dt:
         return False
-    return hash_secret(typed) == sticky.claim_code_hash
+    return secret_matches(typed, sticky.claim_code_hash)
 
 
 def wall_stamp(*, event: Event, now: dt.datetime | None = None) -> str:
