@@ -97,6 +97,9 @@ class Event(db.Model):
     # Counts every change a live page shows (see `count_board_changes`): the live stamp
     # (app.live.stamp) reads it instead of the whole board.
     board_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Whether the scanner looks for plain notes on the board (the event file's `plain_notes`);
+    # None: app.services.plain_notes.looks_for_notes decides from the stickies issued.
+    plain_notes: Mapped[bool | None] = mapped_column(Boolean)
     # Makes each sticky's claim key from its code (app.services.claim_keys): printed on the sticky
     # and nowhere else, so the same key prints again on a reprint.
     claim_secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(32))

@@ -1021,6 +1021,8 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
     layout = _Layout(col_names, row_names, col_edges, row_edges, gx, people_y0, spec.transposed)
     specs = list(spec.notes) + _random_notes(spec, layout, stickies, seed=seed)
     notes = _put_notes(wall, specs, layout, p)
+    # A board with plain notes says so, as an event with them does (the scanner looks for them).
+    manifest["plain_notes"] = bool(notes)
     return Board(
         spec=spec,
         wall=wall,

@@ -102,6 +102,9 @@ class Manifest:
     # From a header card's marker centre to the card's centre, in marker sides, in the marker's
     # frame: the card's centre marks its column or row.
     header_marker_offset: tuple[float, float] = DEFAULT_HEADER_MARKER_OFFSET
+    # Whether the board may carry plain notes (paper without our codes) to look for: the search
+    # costs as much again as the rest of a scan, so a board of printed stickies alone skips it.
+    plain_notes: bool = False
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Manifest:
@@ -126,6 +129,9 @@ class Manifest:
         header = _pair(
             d.get("header_marker_offset", DEFAULT_HEADER_MARKER_OFFSET), "header_marker_offset"
         )
+        plain_notes = d.get("plain_notes", False)
+        if not isinstance(plain_notes, bool):
+            raise ScanError(f"manifest: plain_notes must be true or false, got {plain_notes!r}")
         return cls(
             event=event,
             marker_dictionary=dictionary,
@@ -134,6 +140,7 @@ class Manifest:
             slots=slots,
             stickies=stickies,
             header_marker_offset=header,
+            plain_notes=plain_notes,
         )
 
     @classmethod

@@ -194,6 +194,8 @@ def _scan(
         )
     if more:
         seen = _analyse(ctx, found + more)
+    if not manifest.plain_notes:
+        return seen.result
     with clock.stage("notes"):
         notes, note_warnings = notes_on_board(
             img, frame=seen.frame, grid=seen.grid, found=found + more, codes=qr, manifest=manifest

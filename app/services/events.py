@@ -43,6 +43,8 @@ class EventData:
     base_url: str
     rooms: tuple[RoomData, ...]
     slots: tuple[SlotData, ...]
+    # Plain notes on the board (docs/plain-notes.md): None leaves it to the stickies issued.
+    plain_notes: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ def _require(table: dict, key: str, where: str) -> object:
 
 # The keys an event file may hold; anything else is most likely a typo, and refused by name.
 TOP_KEYS = ("event", "rooms", "slots")
-EVENT_KEYS = ("name", "slug", "timezone", "base_url")
+EVENT_KEYS = ("name", "slug", "timezone", "base_url", "plain_notes")
 ROOM_KEYS = ("name", "capacity")
 SLOT_KEYS = ("start", "end")
 
@@ -183,9 +185,12 @@ def parse_event_data(raw: dict, *, where: str = "event file") -> EventData:
     base_url = validate_base_url(str(_require(event, "base_url", f"{where} [event]")))
     if len(name) > 200:
         raise ServiceError(f"{where} [event]: name is longer than 200 characters")
+    plain_notes = event.get("plain_notes")
+    if plain_notes is not None and not isinstance(plain_notes, bool):
+        raise ServiceError(f"{where} [event]: plain_notes must be true or false")
     rooms = _parse_rooms(raw.get("rooms") or [], where)
     slots = _parse_slots(raw.get("slots") or [], tz, where)
-    return EventData(name, slug, tz_name, base_url, rooms, slots)
+    return EventData(name, slug, tz_name, base_url, rooms, slots, plain_notes)
 
 
 def _parse_rooms(raw_rooms, where: str) -> tuple[RoomData, ...]:
@@ -278,13 +283,17 @@ def apply_event_data(
     changes: list[str] = []
     if event is None:
         event = Event(
-            slug=data.slug, name=data.name, timezone=data.timezone, base_url=data.base_url
+            slug=data.slug,
+            name=data.name,
+            timezone=data.timezone,
+            base_url=data.base_url,
+            plain_notes=data.plain_notes,
         )
         db.session.add(event)
         db.session.flush()
         changes.append(f"created event {data.slug!r}")
     else:
-        for attr in ("name", "timezone", "base_url"):
+        for attr in ("name", "timezone", "base_url", "plain_notes"):
             if getattr(event, attr) != getattr(data, attr):
                 changes.append(f"{attr}: {getattr(event, attr)!r} -> {getattr(data, attr)!r}")
                 setattr(event, attr, getattr(data, attr))

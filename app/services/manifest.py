@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Event, Sticky
 from app.services.events import CORNER_MARKERS
+from app.services.plain_notes import looks_for_notes
 from app.services.published import room_url, sticky_url
 
 
@@ -65,4 +66,5 @@ def build_manifest(event: Event) -> dict:
             for s in event.slots
         ],
         "stickies": entries,
+        "plain_notes": looks_for_notes(event),
     }

@@ -249,6 +249,21 @@ def _place_of(sticky: Sticky):
     return _OFF if sticky.board_status == BoardStatus.OFF_GRID else None
 
 
+def looks_for_notes(event: Event) -> bool:
+    """Return whether the scanner looks for plain notes on the event's board.
+
+    The event file's ``plain_notes`` decides. Unset, a board of the kit alone (no printed sticky
+    issued yet) or one that has plain notes already is looked at for them, and a board of printed
+    stickies alone is not: the search costs about as much again as the rest of a scan.
+    """
+    if event.plain_notes is not None:
+        return event.plain_notes
+    kinds = set(
+        db.session.scalars(select(Sticky.plain).where(Sticky.event_id == event.id).distinct())
+    )
+    return kinds != {False}
+
+
 def plain_notes(event: Event) -> list[Sticky]:
     """Return every plain note of the event, on the wall or not, in the order they were first seen."""
     query = select(Sticky).filter_by(event_id=event.id, plain=True).order_by(Sticky.id)

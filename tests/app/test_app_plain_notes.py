@@ -21,9 +21,10 @@ from sqlalchemy import func, select
 import scanner
 from app.extensions import db
 from app.models import Interest, NoteCheck, Placement, Scan, Sticky, utcnow
-from app.services import plain_notes
+from app.services import ServiceError, plain_notes
 from app.services.claim_keys import claim_key
 from app.services.codes import ALPHABET, hash_secret
+from app.services.events import load_event_file
 from app.services.manifest import build_manifest
 from app.services.pictures import View, picture_shape, store_views
 from app.services.recognition import recogniser
@@ -723,3 +724,38 @@ def test_organizers_wall_screen_renews_itself_when_a_claim_code_runs_out(
     assert renewed.status_code == 200
     assert shown.code not in renewed.get_data(as_text=True)
     assert renewed.headers["ETag"] != etag
+
+
+def test_scanner_looks_for_plain_notes_on_a_kit_board_and_not_on_printed_stickies_alone(
+    event, create_session, event_file
+):
+    # The kit alone: nothing printed to find, so plain notes are what the wall holds.
+    assert build_manifest(event)["plain_notes"] is True
+    create_session(title="Printed")
+    assert build_manifest(event)["plain_notes"] is False
+    # A wall that mixes both says so in its event file, and the file's word wins both ways.
+    text = event_file.read_text(encoding="utf-8")
+    event_file.write_text(text.replace("[event]\n", "[event]\nplain_notes = true\n", 1))
+    report = load_event_file(event_file)
+    db.session.commit()
+    assert report.changes == ("plain_notes: None -> True",)
+    assert build_manifest(event)["plain_notes"] is True
+    event_file.write_text(text.replace("[event]\n", "[event]\nplain_notes = false\n", 1))
+    load_event_file(event_file)
+    db.session.commit()
+    assert build_manifest(event)["plain_notes"] is False
+
+
+def test_printed_board_that_has_met_a_plain_note_keeps_looking_for_them(
+    scan, event, create_session
+):
+    create_session(title="Printed")
+    scan([seen_note(TITLES[0], (A, TEN))])
+    assert build_manifest(event)["plain_notes"] is True
+
+
+def test_event_file_plain_notes_must_be_true_or_false(event_file):
+    text = event_file.read_text(encoding="utf-8")
+    event_file.write_text(text.replace("[event]\n", '[event]\nplain_notes = "yes"\n', 1))
+    with pytest.raises(ServiceError, match=r"\[event\]: plain_notes must be true or false"):
+        load_event_file(event_file)

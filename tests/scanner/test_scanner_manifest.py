@@ -46,6 +46,13 @@ def test_manifest_from_dict_contract_example():
     assert m.stickies[0].marker_mm == 25.0
 
 
+def test_manifest_plain_notes_default_off_and_checked():
+    assert Manifest.from_dict(CONTRACT).plain_notes is False
+    assert Manifest.from_dict({**CONTRACT, "plain_notes": True}).plain_notes is True
+    with pytest.raises(ScanError, match="manifest: plain_notes must be true or false, got 'yes'"):
+        Manifest.from_dict({**CONTRACT, "plain_notes": "yes"})
+
+
 def test_manifest_from_dict_without_outline_gives_none():
     d = _broken(**{"stickies.0.outline": ..., "stickies.0.marker_mm": ...})
     m = Manifest.from_dict(d)

@@ -18,8 +18,20 @@ STAGES = (
     "placement",
     "cells",
     "closeup",
-    "notes",
 )
+
+
+def test_scan_of_a_board_with_plain_notes_times_their_search_last(small_shot):
+    manifest = Manifest.from_dict({**small_shot.board.manifest, "plain_notes": True})
+    result = scan(small_shot.image, manifest)
+    assert tuple(t.stage for t in result.timings) == (*STAGES, "notes")
+
+
+def test_scan_of_printed_stickies_alone_skips_the_plain_note_search(small_shot):
+    # The manifest of a board without plain notes says so (its default): no stage, no notes.
+    result = scan(small_shot.image, Manifest.from_dict(small_shot.board.manifest))
+    assert "notes" not in {t.stage for t in result.timings}
+    assert result.notes == ()
 
 
 def test_scan_times_every_stage_in_order(small_shot):
