@@ -240,7 +240,7 @@ def _apply(ctx: click.Context, photo: str, result, manifest) -> dict:
 
     from app.services.events import get_current_event
     from app.services.ingest import ingest_result
-    from app.services.scans import InvalidScan
+    from app.services.observations import InvalidScan
     from app.services.uploads import InvalidUpload
     from app.settings import app_settings
 

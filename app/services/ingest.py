@@ -5,7 +5,7 @@ input and call the entry point named for it, each of which builds the scan's typ
 ``Observations`` once:
 
 - ``ingest_observations``: a camera's observations, parsed at the edge
-  (``scans.parse_observations``), perhaps with its photo and the sticky views it cut;
+  (``observations.parse_observations``), perhaps with its photo and the sticky views it cut;
 - ``ingest_photo``: a photo scanned here, against the event's manifest read once for the scan and
   the views cut from it (``scanning.event_manifest``);
 - ``ingest_result``: a photo the caller scanned already, with its ``scanner.ScanResult``;
@@ -51,16 +51,14 @@ from app.extensions import db
 from app.models import Event, Scan
 from app.services import ServiceError, pictures, plain_notes
 from app.services.images import encode_image
-from app.services.scanning import ScanTurns, annotate, event_manifest, scan_photo, scan_turns
-from app.services.scans import (
+from app.services.observations import (
     Observations,
-    apply_scan,
     check_scan_id,
-    find_scan,
     observations_from_result,
     parse_observations,
-    preview_scan,
 )
+from app.services.scanning import ScanTurns, annotate, event_manifest, scan_photo, scan_turns
+from app.services.scans import apply_scan, find_scan, preview_scan
 from app.services.storage import (
     Storage,
     Stored,
@@ -149,7 +147,7 @@ def ingest_observations(
     views: Mapping[str, tuple[bytes, Any]] | None = None,
     now: dt.datetime | None = None,
 ) -> Ingested:
-    """Apply a camera's observations (parsed at the edge, ``scans.parse_observations``); commit.
+    """Apply a camera's observations (parsed at the edge, ``observations.parse_observations``); commit.
 
     - ``photo``: the photo the camera scanned, kept with the scan as it is (no annotation).
     - ``views``: sticky views the camera cut itself, code -> (JPEG or PNG bytes, score dict).

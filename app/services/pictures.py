@@ -38,7 +38,7 @@ from app.models import Event, Sticky, utcnow
 from app.services import ServiceError
 from app.services.images import ImageEncodeError, encode_image
 from app.services.manifest import build_manifest
-from app.services.plain_notes import VIEW_PREFIX
+from app.services.observations import VIEW_PREFIX
 from app.services.storage import Storage, Stored, delete_stored
 from app.services.uploads import InvalidUpload
 

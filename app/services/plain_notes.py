@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -52,6 +51,7 @@ from app.services.board import OFF_GRID, Place, set_place
 from app.services.codes import hash_secret, keyed_code, new_code, normalize_code, secret_matches
 from app.services.images import encode_image
 from app.services.layout import Layout
+from app.services.observations import VIEW_PREFIX, InvalidScan, NoteObservation
 from app.services.storage import Storage, Stored
 
 # Below this share of ink a note is blank: nothing written identifies it.
@@ -62,154 +62,8 @@ CLAIM_CODE_LENGTH = 6
 # A sighting waiting for a second look is forgotten this long after it was seen: a look seen
 # again later is seen anew.
 SECOND_LOOK_S = 120
-MAX_NOTES = 2000
-# The scanner's fingerprint is a 64 x 64 grid of hex digits (scanner.notes.ink_fingerprint).
-MAX_FINGERPRINT = 8192
-MAX_COLOR = 16
-# What a view of a note is keyed by among a scan's views: its place in the scan's notes.
-VIEW_PREFIX = "note:"
-_HEX = re.compile(r"[0-9a-f]+")
 # The place of a note off the grid, beside (room id, slot id) for a cell.
 _OFF = "off"
-
-
-class InvalidNote(ValueError):
-    """A scan's note does not fit the contract, or names a room or slot the event lacks."""
-
-
-@dataclass(frozen=True)
-class NoteObservation:
-    """A plain note a scan saw (docs/contracts.md, ``notes``).
-
-    ``index`` is its place in the scan's list (its view is ``note:<index>``); ``quad`` its corners
-    in photo px, clockwise from its top-left, and ``x``, ``y`` its centre, when known;
-    ``fingerprint`` the hex hash of its ink and ``ink`` the share of it that is ink.
-    """
-
-    index: int
-    fingerprint: str
-    ink: float
-    color: str | None = None
-    room: str | None = None
-    slot: str | None = None
-    x: float | None = None
-    y: float | None = None
-    quad: tuple[tuple[float, float], ...] | None = None
-
-    @property
-    def view_key(self) -> str:
-        return f"{VIEW_PREFIX}{self.index}"
-
-    def to_json(self) -> dict:
-        """Return the note as the scan's record keeps it: without its fingerprint, kilobytes a
-        note, which the note itself keeps (``Sticky.fingerprint``)."""
-        return {
-            "ink": self.ink,
-            "color": self.color,
-            "room": self.room,
-            "slot": self.slot,
-            "x": self.x,
-            "y": self.y,
-            "quad": [list(p) for p in self.quad] if self.quad else None,
-        }
-
-
-def _expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise InvalidNote(message)
-
-
-def _finite(value: object) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and abs(value) < 1e9
-        and value == value  # not NaN
-    )
-
-
-def parse_notes(raw: object) -> tuple[NoteObservation, ...]:
-    """Check a scan body's ``notes`` list; raise InvalidNote naming the first fault."""
-    _expect(isinstance(raw, list), "notes must be a list")
-    _expect(len(raw) <= MAX_NOTES, f"at most {MAX_NOTES} notes in one scan")
-    return tuple(_parse_note(i, item) for i, item in enumerate(raw))
-
-
-def _parse_note(i: int, item: object) -> NoteObservation:
-    where = f"notes[{i}]"
-    _expect(isinstance(item, dict), f"{where} must be an object")
-    fingerprint, ink, color = item.get("fingerprint"), item.get("ink"), item.get("color")
-    _expect(
-        _is_fingerprint(fingerprint),
-        f"{where}.fingerprint must be hex of 1 to {MAX_FINGERPRINT} characters",
-    )
-    _expect(_finite(ink) and 0 <= ink <= 1, f"{where}.ink must be a number from 0 to 1")
-    _expect(_is_color(color), f"{where}.color must be a colour's name")
-    room, slot = _cell_names(where, item)
-    x, y, quad = _position(where, item)
-    return NoteObservation(
-        index=i,
-        fingerprint=fingerprint.lower(),
-        ink=float(ink),
-        color=color,
-        room=room,
-        slot=slot,
-        x=x,
-        y=y,
-        quad=quad,
-    )
-
-
-def _is_fingerprint(value: object) -> bool:
-    return (
-        isinstance(value, str)
-        and 0 < len(value) <= MAX_FINGERPRINT
-        and _HEX.fullmatch(value.lower()) is not None
-    )
-
-
-def _is_color(value: object) -> bool:
-    return value is None or (isinstance(value, str) and value.isalpha() and len(value) <= MAX_COLOR)
-
-
-def _cell_names(where: str, item: dict) -> tuple[str | None, str | None]:
-    room, slot = item.get("room"), item.get("slot")
-    _expect(room is None or isinstance(room, str), f"{where}.room must be a string or null")
-    _expect(slot is None or isinstance(slot, str), f"{where}.slot must be a string or null")
-    _expect((room is None) == (slot is None), f"{where}: room and slot go together")
-    return room, slot
-
-
-def _position(where: str, item: dict):
-    """Return a note's centre and corners (photo px), each None when not sent."""
-    x, y, quad = item.get("x"), item.get("y"), item.get("quad")
-    _expect(x is None or _finite(x), f"{where}.x must be a finite number")
-    _expect(y is None or _finite(y), f"{where}.y must be a finite number")
-    corners = (
-        isinstance(quad, list)
-        and len(quad) == 4
-        and all(isinstance(p, list) and len(p) == 2 and all(map(_finite, p)) for p in quad)
-    )
-    _expect(quad is None or corners, f"{where}.quad must be four [x, y] corners")
-    return x, y, tuple((float(px), float(py)) for px, py in quad) if quad else None
-
-
-def notes_from_result(notes) -> tuple[NoteObservation, ...]:
-    """Return the scanner's ``SeenNote``s (``ScanResult.notes``) as a scan's note observations."""
-    return tuple(
-        NoteObservation(
-            index=i,
-            fingerprint=n.fingerprint,
-            ink=round(float(n.ink), 4),
-            color=n.color,
-            room=n.room,
-            slot=n.slot,
-            x=round(float(n.x), 1),
-            y=round(float(n.y), 1),
-            quad=tuple((round(float(px), 1), round(float(py), 1)) for px, py in n.quad),
-        )
-        for i, n in enumerate(notes)
-    )
 
 
 @dataclass
@@ -238,8 +92,10 @@ def _similarity():
 def _cell(note: NoteObservation, layout: Layout):
     if note.room is None:
         return _OFF
-    _expect(note.room in layout.rooms, f"unknown room {note.room!r}")
-    _expect(note.slot in layout.slots, f"unknown slot {note.slot!r}")
+    if note.room not in layout.rooms:
+        raise InvalidScan(f"unknown room {note.room!r}")
+    if note.slot not in layout.slots:
+        raise InvalidScan(f"unknown slot {note.slot!r}")
     return (layout.rooms[note.room], layout.slots[note.slot])
 
 
@@ -281,7 +137,7 @@ def identify_notes(
     """Tell which note each of a scan's notes is, making new ones on first sight.
 
     Return the notes with their cells for the scan to place, and hold what cannot be told
-    (module docstring). Raise InvalidNote for a room or slot the event lacks.
+    (module docstring). Raise InvalidScan for a room or slot the event lacks.
     """
     outcome = NoteOutcome()
     inked = [n for n in notes if n.ink >= BLANK_INK]

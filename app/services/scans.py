@@ -14,9 +14,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -37,69 +34,14 @@ from app.models import (
 from app.services import ServiceError
 from app.services.board import OFF_GRID, Place, Wall, count_miss, set_place, undo_placements
 from app.services.layout import Layout, event_layout
-from app.services.plain_notes import (
-    InvalidNote,
-    NoteObservation,
-    identify_notes,
-    notes_from_result,
-    parse_notes,
-)
-from app.services.text import unprintable_in
+from app.services.observations import InvalidScan, Observations, SeenObservation
+from app.services.plain_notes import identify_notes
 
 if TYPE_CHECKING:
-    from scanner import ScanResult
+    pass
 
-MAX_SCAN_ID = 100
-MAX_STICKIES = 2000
-MAX_WARNING_CHARS = 300
 # Warnings beyond one per room card, slot card and sticky: lens, corners, the QR time budget.
 EXTRA_WARNINGS = 10
-
-
-class InvalidScan(ServiceError):
-    """The observations do not match the schema, or name rooms, slots or codes the event lacks."""
-
-
-@dataclass(frozen=True)
-class SeenObservation:
-    code: str
-    room: str | None
-    slot: str | None
-    x: float | None
-    y: float | None
-    via: str
-
-
-@dataclass(frozen=True)
-class Observations:
-    """A validated scan body (the scanner's JSON plus the client's scan id)."""
-
-    scan_id: str
-    board_found: bool
-    stickies: tuple[SeenObservation, ...]
-    hidden_cells: tuple[tuple[str, str], ...]
-    warnings: tuple[str, ...]
-    captured_dt: dt.datetime | None = None
-    # Where the scanner's time went, {stage: {"wall_ms", "cpu_ms"}} (scanner.timing), when the
-    # server scanned the photo: kept with the scan for its page, not part of the scan contract.
-    timings: Mapping[str, Mapping[str, float]] | None = field(default=None, compare=False)
-    # The plain notes seen (paper without our print): told apart by app.services.plain_notes.
-    notes: tuple[NoteObservation, ...] = ()
-
-    def to_json(self) -> dict:
-        """Return the scan's record as the ``Scan.observations`` column keeps it."""
-        record = {
-            "scan_id": self.scan_id,
-            "board_found": self.board_found,
-            "stickies": [s.__dict__ for s in self.stickies],
-            "hidden_cells": [list(c) for c in self.hidden_cells],
-            "warnings": list(self.warnings),
-        }
-        if self.notes:
-            record["notes"] = [n.to_json() for n in self.notes]
-        if self.timings:
-            record["timings"] = {stage: dict(t) for stage, t in self.timings.items()}
-        return record
 
 
 @dataclass
@@ -115,159 +57,6 @@ class ScanOutcome:
     # The plain note each of the scan's note views (``note:<index>``) shows, or the check it waits in.
     note_views: dict[str, Sticky] = field(default_factory=dict)
     note_checks: dict[str, NoteCheck] = field(default_factory=dict)
-
-
-def _expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise InvalidScan(message)
-
-
-def read_json(data: bytes | str) -> object:
-    """Parse a JSON document from a client; raise InvalidScan naming what is wrong with it.
-
-    Refuses ``NaN`` and ``Infinity`` (not JSON, and no database stores them) and nesting too deep
-    to parse, rather than failing on them later.
-    """
-
-    def refuse_constant(name: str):
-        raise InvalidScan(f"{name} is not a number that JSON or a scan allows")
-
-    try:
-        return json.loads(data, parse_constant=refuse_constant)
-    except RecursionError:
-        raise InvalidScan("the JSON is nested too deeply to be a scan") from None
-    except UnicodeDecodeError:
-        raise InvalidScan("the JSON is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidScan(f"the body is not JSON: {exc.msg}") from None
-
-
-def check_scan_id(scan_id: object) -> str:
-    """Return the scan id, or raise InvalidScan when it is not 1 to 100 printable characters."""
-    _expect(
-        isinstance(scan_id, str) and 0 < len(scan_id) <= MAX_SCAN_ID,
-        f"scan_id must be a string of 1 to {MAX_SCAN_ID} characters",
-    )
-    bad = unprintable_in(scan_id)
-    _expect(bad is None, f"scan_id must be printable characters only, not {bad}")
-    return scan_id
-
-
-def _number(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False  # an int too large for any float: 1 followed by 400 zeros
-
-
-def parse_observations(data: object, *, scan_id: str | None = None) -> Observations:
-    """Validate a scan body against the scan-result contract; raise InvalidScan naming the problem.
-
-    ``scan_id``: the client's id for the scan when it comes beside the body (a form field),
-    instead of the body's own.
-    """
-    _expect(isinstance(data, dict), "the body must be a JSON object")
-    scan_id = check_scan_id(data.get("scan_id") if scan_id is None else scan_id)
-    _expect(isinstance(data.get("board_found"), bool), "board_found must be true or false")
-    raw_stickies = data.get("stickies", [])
-    _expect(isinstance(raw_stickies, list), "stickies must be a list")
-    _expect(len(raw_stickies) <= MAX_STICKIES, f"at most {MAX_STICKIES} stickies in one scan")
-    stickies = []
-    for i, item in enumerate(raw_stickies):
-        where = f"stickies[{i}]"
-        _expect(isinstance(item, dict), f"{where} must be an object")
-        code, room, slot = item.get("code"), item.get("room"), item.get("slot")
-        _expect(isinstance(code, str) and code, f"{where}.code must be a string")
-        bad = unprintable_in(code)
-        _expect(bad is None, f"{where}.code must be printable characters only, not {bad}")
-        _expect(room is None or isinstance(room, str), f"{where}.room must be a string or null")
-        _expect(slot is None or isinstance(slot, str), f"{where}.slot must be a string or null")
-        _expect((room is None) == (slot is None), f"{where}: room and slot go together")
-        x, y = item.get("x"), item.get("y")
-        _expect(_number(x), f"{where}.x must be a finite number")
-        _expect(_number(y), f"{where}.y must be a finite number")
-        via = item.get("via", "qr")
-        _expect(via in ("qr", "marker", "organizer"), f"{where}.via must be qr or marker")
-        stickies.append(SeenObservation(code, room, slot, x, y, via))
-    hidden = data.get("hidden_cells", [])
-    _expect(isinstance(hidden, list), "hidden_cells must be a list")
-    _expect(len(hidden) <= MAX_STICKIES, f"at most {MAX_STICKIES} hidden cells in one scan")
-    hidden_cells = []
-    for i, cell in enumerate(hidden):
-        _expect(
-            isinstance(cell, list) and len(cell) == 2 and all(isinstance(v, str) for v in cell),
-            f"hidden_cells[{i}] must be [room, slot]",
-        )
-        hidden_cells.append((cell[0], cell[1]))
-    warnings = data.get("warnings", [])
-    _expect(
-        isinstance(warnings, list) and all(isinstance(w, str) for w in warnings),
-        "warnings must be a list of strings",
-    )
-    _expect(len(warnings) <= MAX_STICKIES, f"at most {MAX_STICKIES} warnings in one scan")
-    _expect(
-        all(len(w) <= MAX_WARNING_CHARS for w in warnings),
-        f"a warning has at most {MAX_WARNING_CHARS} characters",
-    )
-    try:
-        notes = parse_notes(data.get("notes", []))
-    except InvalidNote as exc:
-        raise InvalidScan(str(exc)) from None
-    return Observations(
-        scan_id,
-        data["board_found"],
-        tuple(stickies),
-        tuple(hidden_cells),
-        tuple(warnings),
-        parse_captured(data.get("captured_dt")),
-        notes=notes,
-    )
-
-
-def observations_from_result(
-    result: ScanResult,
-    *,
-    scan_id: str,
-    captured_dt: dt.datetime | None = None,
-) -> Observations:
-    """Return the observations of a scan the server ran itself, straight from the scanner's result.
-
-    Positions are rounded to 0.1 px, as the scan-result JSON has them (``ScanResult.to_dict``),
-    so that a photo scanned here is recorded as a camera that scanned it would post it.
-    """
-    return Observations(
-        check_scan_id(scan_id),
-        result.board_found,
-        tuple(
-            SeenObservation(
-                s.code, s.room, s.slot, round(float(s.x), 1), round(float(s.y), 1), s.via
-            )
-            for s in result.stickies
-        ),
-        tuple(result.hidden_cells),
-        tuple(result.warnings),
-        captured_dt,
-        timings=result.timings_dict() or None,
-        notes=notes_from_result(result.notes),
-    )
-
-
-def parse_captured(value: object) -> dt.datetime | None:
-    """Return ``captured_dt`` (ISO 8601 with a UTC offset or ``Z``) as an aware UTC datetime."""
-    if value is None:
-        return None
-    message = "captured_dt must be an ISO 8601 time with its UTC offset, e.g. 2026-09-26T10:00:05Z"
-    _expect(isinstance(value, str) and len(value) <= 40, message)
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidScan(message) from None
-    _expect(moment.tzinfo is not None, message)
-    return moment.astimezone(dt.UTC)
 
 
 def check_size(
@@ -292,10 +81,10 @@ def check_size(
         ("warnings", len(observations.warnings), rooms + slots + issued + EXTRA_WARNINGS),
     )
     for name, count, limit in limits:
-        _expect(
-            count <= limit,
-            f"{count} {name} in one scan, more than this event's board has room for ({limit})",
-        )
+        if count > limit:
+            raise InvalidScan(
+                f"{count} {name} in one scan, more than this event's board has room for ({limit})"
+            )
 
 
 def _resolve(event: Event, observations: Observations, layout: Layout):
@@ -390,12 +179,7 @@ def apply_scan(
     outcome = ScanOutcome(scan, late=late, stickies={s.code: s for s, _, _ in seen})
     if not observations.board_found or late:
         return outcome
-    try:
-        notes = identify_notes(
-            event=event, notes=observations.notes, scan=scan, layout=layout, now=now
-        )
-    except InvalidNote as exc:
-        raise InvalidScan(str(exc)) from None
+    notes = identify_notes(event=event, notes=observations.notes, scan=scan, layout=layout, now=now)
     seen += notes.seen
     outcome.stickies.update({s.code: s for s, _, _ in notes.seen})
     outcome.note_views, outcome.note_checks = notes.by_view, notes.checks

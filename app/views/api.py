@@ -12,9 +12,9 @@ from app.live import cache
 from app.services import ServiceError, published
 from app.services.ingest import ingest_observations, ingest_photo
 from app.services.manifest import build_manifest
+from app.services.observations import InvalidScan, parse_captured, read_observations
 from app.services.organizers import camera_and_event
 from app.services.pictures import InvalidView
-from app.services.scans import InvalidScan, parse_captured, parse_observations, read_json
 from app.settings import ScanSettings, app_settings
 from app.views.common import current_event_or_404, current_version_or_404
 
@@ -95,7 +95,7 @@ def post_scan():
             ingested = ingest_observations(
                 event=event,
                 source=g.api_token.name,
-                observations=parse_observations(read_json(request.get_data())),
+                observations=read_observations(request.get_data()),
                 settings=settings,
             )
     except ServiceError as exc:
@@ -111,7 +111,7 @@ def _ingest_form(event, settings: ScanSettings):
     scan_id = request.form.get("scan_id") or None
     views = _posted_views()
     if scan_field is not None:
-        observations = parse_observations(read_json(scan_field), scan_id=scan_id)
+        observations = read_observations(scan_field, scan_id=scan_id)
         return ingest_observations(
             event=event,
             source=g.api_token.name,

@@ -478,7 +478,8 @@ def _scan_a_blank_sticky_onto_the_demo() -> None:
 
     from app.models import Sticky
     from app.services.events import get_current_event
-    from app.services.scans import apply_scan, parse_observations
+    from app.services.observations import parse_observations
+    from app.services.scans import apply_scan
 
     event = get_current_event()
     blank = db.session.scalar(

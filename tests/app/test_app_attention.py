@@ -9,7 +9,8 @@ from app.extensions import db
 from app.models import PlacementSource, StickyKind
 from app.services.attention import needs_attention
 from app.services.board import build_grid, place_sticky, put_off_grid
-from app.services.scans import apply_scan, parse_observations
+from app.services.observations import parse_observations
+from app.services.scans import apply_scan
 from app.services.stickies import toggle_interest
 from app.settings import configure
 

@@ -12,7 +12,8 @@ from sqlalchemy import delete, select
 from app.extensions import db
 from app.models import BoardStatus, Placement, PlacementSource, Room, Scan, Slot, Sticky
 from app.services.board import place_sticky, put_off_grid, rebuild_from_history, remove_sticky
-from app.services.scans import apply_scan, parse_observations, undo_scan
+from app.services.observations import parse_observations
+from app.services.scans import apply_scan, undo_scan
 
 A, B = "Hall A", "Hall B"
 TEN, ELEVEN = "2026-09-26T10:00", "2026-09-26T11:00"

@@ -16,8 +16,9 @@ from app_helpers import LiveServer, printed_key
 from app.extensions import db
 from app.models import Sticky
 from app.services.events import load_event_file
+from app.services.observations import parse_observations
 from app.services.pictures import View, store_views
-from app.services.scans import apply_scan, parse_observations
+from app.services.scans import apply_scan
 from app.services.stickies import SessionFields, allocate_stickies, claim_sticky
 from app.settings import app_settings, configure
 from benchmarks.demo_wall import event_toml

@@ -24,7 +24,7 @@ from app.services.ingest import (
     preview_photo,
     prune_pending,
 )
-from app.services.scans import parse_observations
+from app.services.observations import parse_observations
 from app.settings import app_settings
 
 A, TEN = "Hall A", "2026-09-26T10:00"
@@ -496,8 +496,8 @@ def test_ingest_pending_applies_the_preview_once(wall_event, settings, monkeypat
 def test_observations_from_result_match_the_result_s_json_parsed(wall_event):
     import scanner
     from app.services.events import get_current_event
+    from app.services.observations import observations_from_result
     from app.services.scanning import event_manifest
-    from app.services.scans import observations_from_result
 
     image = scanner.load_image(photo_bytes(wall_event, layouts(wall_event)[0]))
     result = scanner.scan(image, event_manifest(get_current_event()))

@@ -7,6 +7,7 @@ import pytest
 from app.extensions import db
 from app.models import Sticky
 from app.services.board import rebuild_from_history
+from app.services.observations import parse_observations
 from app.services.pictures import (
     InvalidView,
     View,
@@ -15,7 +16,7 @@ from app.services.pictures import (
     read_posted_views,
     store_views,
 )
-from app.services.scans import apply_scan, parse_observations, undo_scan
+from app.services.scans import apply_scan, undo_scan
 from app.settings import app_settings
 
 

@@ -26,9 +26,10 @@ from app.services.claim_keys import claim_key
 from app.services.codes import ALPHABET, hash_secret
 from app.services.events import load_event_file
 from app.services.manifest import build_manifest
+from app.services.observations import parse_observations
 from app.services.pictures import View, picture_shape, store_views
 from app.services.recognition import recogniser
-from app.services.scans import apply_scan, parse_observations
+from app.services.scans import apply_scan
 from app.services.stickies import SessionFields, WrongClaimKey, claim_sticky
 from app.settings import app_settings, configure
 from benchmarks.photographer import (

@@ -16,7 +16,8 @@ from app import create_app
 from app.extensions import db
 from app.models import BoardStatus, Event, Placement, StickyKind
 from app.services.events import parse_event_data
-from app.services.scans import apply_scan, parse_observations, undo_scan
+from app.services.observations import parse_observations
+from app.services.scans import apply_scan, undo_scan
 from app.services.stickies import SessionFields, allocate_stickies, claim_sticky, toggle_interest
 
 SERVER = os.environ.get("OPENSPACES_TEST_POSTGRES_URL")

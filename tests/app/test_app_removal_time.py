@@ -12,7 +12,8 @@ import pytest
 from app.extensions import db
 from app.models import BoardStatus
 from app.services.board import MISSING_FOR_S
-from app.services.scans import apply_scan, parse_observations
+from app.services.observations import parse_observations
+from app.services.scans import apply_scan
 
 A, TEN = "Hall A", "2026-09-26T10:00"
 START = dt.datetime(2026, 9, 26, 10, 0, tzinfo=dt.UTC)

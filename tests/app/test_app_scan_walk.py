@@ -55,21 +55,30 @@ def test_post_scan_walks_the_hop_list(client, wall_event):
         lambda: answers.append(client.post("/api/scans", json=body, headers=headers))
     )
     assert answers[0].status_code == 201
-    # Steps 1-5 of the hop list: the view (which parses the body with the rules' module's pure
-    # parser), ingest, the scan rules, the board rules, the news of the moves.
-    hops = ["views/api", "services/scans", "services/ingest", "services/board", "services/outbox"]
+    # Steps 1-5 of the hop list: the view (which parses the body into typed observations), ingest,
+    # the scan rules, the board rules, the news of the moves.
+    hops = [
+        "views/api",
+        "services/observations",
+        "services/ingest",
+        "services/scans",
+        "services/board",
+        "services/outbox",
+    ]
     first = list(dict.fromkeys(callee for _, callee, _ in calls))
     assert [m for m in first if m.removeprefix("app/").removesuffix(".py") in hops] == [
         f"app/{hop}.py" for hop in hops
     ]
-    # The rules' module is entered twice from outside: the body parsed at the API's edge, then
-    # the scan applied by ingest, once.
-    into_scans = [(caller, name) for caller, callee, name in calls if callee.endswith("/scans.py")]
-    assert into_scans == [
-        ("app/views/api.py", "read_json"),
-        ("app/views/api.py", "parse_observations"),
-        ("app/services/ingest.py", "apply_scan"),
+    # The body is parsed once, at the API's edge (then the scan's record is the typed value's
+    # own JSON); the scan rules are entered once, by ingest.
+    into = {}
+    for caller, callee, name in calls:
+        into.setdefault(callee, []).append((caller, name))
+    assert into["app/services/observations.py"] == [
+        ("app/views/api.py", "read_observations"),
+        ("app/services/scans.py", "to_json"),
     ]
+    assert into["app/services/scans.py"] == [("app/services/ingest.py", "apply_scan")]
     # Ingest is entered from the view once for the scan, and from nowhere else.
     into_ingest = {
         (caller, name) for caller, callee, name in calls if callee.endswith("/ingest.py")

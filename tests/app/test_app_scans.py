@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import BoardStatus, Event, Placement, Scan, Sticky
-from app.services.scans import apply_scan, parse_observations, undo_scan
+from app.services.observations import parse_observations
+from app.services.scans import apply_scan, undo_scan
 
 A, B, T = "Hall A", "Hall B", "Terrace"
 TEN, ELEVEN = "2026-09-26T10:00", "2026-09-26T11:00"
