@@ -749,8 +749,14 @@ def _count(session: Session, event_ids: set[int]) -> None:
             session.expire(kept, ["board_version"])
 
 
+# The rows whose changes live pages show; every other row's change is passed over unread.
+_SHOWN_MODELS = (Event, Room, Slot, Sticky, OutboxMessage, Interest)
+
+
 def _shown_event_id(session: Session, obj) -> int | None:
     """Return the id of the event whose live pages show this change of ``obj``, or None."""
+    if not isinstance(obj, _SHOWN_MODELS):
+        return None
     if obj in session.dirty and not _changed(obj, ignoring=_unshown_fields(obj)):
         return None
     if isinstance(obj, Event):
@@ -781,10 +787,13 @@ def _unshown_fields(obj) -> frozenset[str]:
 
 
 def _changed(obj, *, ignoring: frozenset[str]) -> bool:
-    """Return whether a column of ``obj`` outside ``ignoring`` holds a change to flush."""
-    attrs = inspect(obj).attrs
+    """Return whether an attribute of ``obj`` outside ``ignoring`` holds a change to flush."""
+    state = inspect(obj)
+    # Only the attributes set since the row was loaded can hold a change: their keys are those of
+    # the values kept from before (a camera's scan sets a few of a few dozen stickies' fields, and
+    # reading every column's history cost a scan as much as the rest of its rules).
     return any(
-        attrs[column.key].history.has_changes()
-        for column in inspect(obj).mapper.column_attrs
-        if column.key not in ignoring
+        state.attrs[key].history.has_changes()
+        for key in state.committed_state
+        if key not in ignoring
     )
