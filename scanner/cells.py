@@ -27,17 +27,20 @@ def cell_states(
     refusals: Sequence[Refusal],
     *,
     manifest: Manifest,
+    notes: Sequence[np.ndarray] = (),
     params: ScanParams = DEFAULT_PARAMS,
 ) -> list[Cell]:
     """Return every cell (rooms, then slots within a room) with its outline and visibility.
 
     A cell is hidden when it is partly outside the photo, when a header of its row or column is
     missing, when a sticky seen but not placed may reach into it, or when it looks covered.
+    `notes` are the outlines (board coordinates) of plain notes found: their paper does not
+    cover a cell, while a person in front of one still does.
     """
     h, w = img.shape[:2]
     reach = sticky_reach(manifest)
     covered = occluded_cells(
-        img, frame, grid, reads=list(reads.values()), offsets=reach, params=params
+        img, frame, grid, reads=list(reads.values()), offsets=reach, papers=notes, params=params
     )
     side = float(np.median([r.side for r in reads.values()])) if reads else 0.02
     near = _near_refused(grid, refusals, reach * side)

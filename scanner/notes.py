@@ -316,20 +316,22 @@ def notes_on_board(
     found: Sequence[Marker],
     codes: Sequence[DecodedCode],
     manifest: Manifest,
-) -> tuple[list[SeenNote], list[str]]:
-    """Return the plain notes on a found board, each in its cell, and warnings for those in doubt.
+) -> tuple[list[SeenNote], list[str], list[np.ndarray]]:
+    """Return the plain notes on a found board, each in its cell, warnings for those in doubt,
+    and the outlines (board coordinates, 4 x 2) of every note found, placed or not.
 
     `found` are the markers read (any id) and `codes` the QR codes read: paper around one is a
     printed sticky, a kit card or a poster, not a plain note. A note is placed as a sticky is
     (scanner.placement): by its centre, left out when that is near a cell boundary or in a
-    column or row whose header card is missing.
+    column or row whose header card is missing. The outlines let the cells' occlusion test take
+    a note's paper for what it is (scanner.cells.cell_states).
     """
     outlines = {s.marker_id: s.outline for s in manifest.stickies if s.outline is not None}
     exclude = [_paper_of(m, outlines.get(m.id)) for m in found]
     exclude += [c.corners for c in codes if len(c.corners) == 4]
     notes = find_notes(img, exclude=exclude, px_per_mm=board_scale(found, manifest))
     if not notes:
-        return [], []
+        return [], [], []
     pts = [(n.x, n.y) for n in notes] + [p for n in notes for p in n.quad]
     board = frame.board(pts)
     centres, corners = board[: len(notes)], board[len(notes) :].reshape(-1, 4, 2)
@@ -355,7 +357,7 @@ def notes_on_board(
                 ink=note.ink,
             )
         )
-    return out, warnings
+    return out, warnings, list(corners)
 
 
 # The unit square of a marker's own frame (marker sides), corners tl, tr, br, bl.

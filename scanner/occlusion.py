@@ -32,6 +32,7 @@ SATURATION_MIN = 45  # HSV saturation (0..255) above which a pixel is not bare b
 DARK_RATIO = 0.6  # a pixel darker than this share of the nearby board brightness is covered
 CLIPPED = 250
 UNREAD = "unreadable sticky or covered"
+PAPER_GROWTH = 0.12  # a known paper's outline is masked this much larger, around its centre
 
 
 def occluded_cells(
@@ -41,12 +42,15 @@ def occluded_cells(
     *,
     reads: Sequence,
     offsets: float,
+    papers: Sequence[np.ndarray] = (),
     params: ScanParams = DEFAULT_PARAMS,
 ) -> dict[tuple[int, int], str]:
     """Return {(column, row): reason} for cells that look covered.
 
     `reads` are the sticky readings (board-coordinate centre and marker side); `offsets` is a
-    sticky's half-size in marker sides, used to mask the stickies that were read. A cell whose
+    sticky's half-size in marker sides, used to mask the stickies that were read. `papers` are
+    outlines (board coordinates) of paper known for what it is, such as plain notes: masked as
+    the stickies read are, so only darkness there (a person in front) still hides. A cell whose
     interior is more than `params.covered_fraction` coloured or glare, or whose whole is more
     than `params.dark_fraction` dark, is covered.
     """
@@ -70,6 +74,7 @@ def occluded_cells(
     sat, val = _saturation_value(rect)
 
     mask = _read_stickies(reads, offsets, scale, (out_h, out_w))
+    _mask_papers(mask, papers, scale)
 
     # The board's own brightness near each cell: the bright end of a wide neighbourhood.
     widths = np.subtract(grid.columns.hi, grid.columns.lo)
@@ -171,6 +176,19 @@ def _read_stickies(reads: Sequence, offsets: float, scale: float, shape) -> np.n
         box = (r.centre + offsets * (unit[:, :1] * ex + unit[:, 1:] * ey)) * scale
         cv2.fillConvexPoly(mask, np.round(box).astype(np.int32), 255)
     return mask
+
+
+def _mask_papers(mask: np.ndarray, papers: Sequence[np.ndarray], scale: float) -> None:
+    """Mark (255) in the rectified copy's mask each paper outline, grown by PAPER_GROWTH."""
+    for paper in papers:
+        q = np.asarray(paper, np.float64).reshape(-1, 2)
+        if len(q) < 3 or not np.all(np.isfinite(q)):
+            continue
+        centre = q.mean(axis=0)
+        # A found outline may lie a few millimetres inside the paper's edge (its shadow, the
+        # reduced copy it was found on): the sliver left would read as coloured.
+        grown = (centre + (q - centre) * (1.0 + PAPER_GROWTH)) * scale
+        cv2.fillPoly(mask, [np.round(grown * 16).astype(np.int32)], 255, shift=4)
 
 
 def _inside(

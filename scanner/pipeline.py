@@ -36,7 +36,7 @@ from scanner.placement import place_stickies
 from scanner.qrcodes import decode_crop, dedupe, read_qr
 from scanner.results import BoardView, DecodedCode, ScanResult, Unplaced
 from scanner.roles import Roles, SortedMarkers, marker_code, sort_markers
-from scanner.stickies import sticky_reads
+from scanner.stickies import Refusal, StickyRead, sticky_reads
 from scanner.timing import Stopwatch
 
 
@@ -138,6 +138,8 @@ class _Analysis:
     frame: BoardFrame | None = None
     grid: Grid | None = None
     sticky_side: float = 0.0  # median sticky marker side, board units
+    reads: Mapping[str, StickyRead] = field(default_factory=dict)
+    refusals: tuple[Refusal, ...] = ()
 
 
 def _scan(
@@ -197,12 +199,31 @@ def _scan(
     if not manifest.plain_notes:
         return seen.result
     with clock.stage("notes"):
-        notes, note_warnings = notes_on_board(
+        notes, note_warnings, papers = notes_on_board(
             img, frame=seen.frame, grid=seen.grid, found=found + more, codes=qr, manifest=manifest
         )
-    return replace(
-        seen.result, notes=tuple(notes), warnings=(*seen.result.warnings, *note_warnings)
-    )
+        result = replace(
+            seen.result, notes=tuple(notes), warnings=(*seen.result.warnings, *note_warnings)
+        )
+        if papers and result.hidden_cells:
+            # A note's paper looked like something covering its cell: judged again with the
+            # notes masked, only a person in front of one (or glare beside it) still hides it.
+            cells = cell_states(
+                img,
+                seen.frame,
+                seen.grid,
+                seen.reads,
+                seen.refusals,
+                manifest=manifest,
+                notes=papers,
+                params=params,
+            )
+            result = replace(
+                result,
+                cells=tuple(cells),
+                hidden_cells=tuple((c.room, c.slot) for c in cells if c.hidden),
+            )
+    return result
 
 
 def find_markers(
@@ -468,7 +489,7 @@ def _analyse(ctx: _Context, found: list[markers.Marker]) -> _Analysis:
         ),
     )
     side = float(np.median([r.side for r in reads.values()])) if reads else 0.0
-    return _Analysis(result, frame, grid, side)
+    return _Analysis(result, frame, grid, side, reads, tuple(refusals))
 
 
 def _grid(frame: BoardFrame, headers: HeaderCentres, manifest: Manifest) -> tuple[Grid, list[str]]:

@@ -276,8 +276,8 @@ def cut_note_views(
     photo's scale on the wall (scanner.notes.board_scale) when known: the score's resolution is
     then the photo's pixels per mm on the note; without it, the note is taken as 76 mm wide.
     Coverage counts what of the note lies in the photo and outside the cells the scan reports
-    hidden, as for sticky views; a hidden cell around the note's centre (a plain note makes its
-    own cell look covered) scales it by HIDDEN_CELL_SHARE instead.
+    hidden, as for sticky views; a hidden cell around the note's centre (a person in front of it,
+    glare: a note's own paper does not hide its cell) scales it by HIDDEN_CELL_SHARE instead.
     """
     img = load_image(image)
     hidden = [np.asarray(c.quad, np.float32) for c in result.cells if c.hidden]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 
 import cv2
@@ -19,6 +20,7 @@ from scanner import (
     scan,
 )
 from scanner.notes import SAME_NOTE_SIMILARITY, ink_share
+from scanner.views import HIDDEN_CELL_SHARE
 
 A, B, C = "Hall A", "Hall B", "Hall C"
 # The board's two printed stickies sit in Hall B at 11:00 and Hall C at 10:00.
@@ -201,12 +203,42 @@ def test_cut_note_views_gives_a_picture_per_note_in_order():
     for view, note in zip(views, result.notes, strict=True):
         assert view.quad == note.quad
         assert view.image.ndim == 3 and min(view.image.shape[:2]) >= 32
-        # A plain note's cell looks covered to the scan (its paper is not bare board): its view
-        # counts half, as a sticky's in a hidden cell does.
-        in_hidden = any(
-            cv2.pointPolygonTest(np.float32(c.quad), (note.x, note.y), False) >= 0
-            for c in result.cells
-            if c.hidden
-        )
-        assert view.score.coverage == pytest.approx(0.5 if in_hidden else 1.0, abs=0.02)
+        # No cell is hidden: every note is wholly in view.
+        assert view.score.coverage == pytest.approx(1.0, abs=0.02)
         assert view.jpeg()[:2] == b"\xff\xd8"
+
+
+def test_a_plain_note_does_not_hide_its_cell():
+    result = _scan()
+    assert {(n.room, n.slot) for n in result.notes} == {
+        (A, TEN),
+        (B, TEN),
+        (A, ELEVEN),
+        (C, ELEVEN),
+        (None, None),
+    }
+    assert result.hidden_cells == ()
+    assert [c.reason for c in result.cells] == [""] * 6
+
+
+def test_a_person_in_front_of_a_plain_note_hides_its_cell():
+    # One person stands in front of Hall A at 11:00, where the white note is; the rest of the
+    # note still shows, and is found.
+    camera = replace(CAMERA, people=1, people_at=(0.25,))
+    shot = _shot(camera)
+    result = scan(shot.image, shot.board.manifest)
+    assert shot.hidden_cells == ((A, ELEVEN),)
+    assert result.hidden_cells == ((A, ELEVEN),)
+    assert [c.reason for c in result.cells if c.hidden] == ["covered"]
+    assert sorted((n.room or "", n.slot or "") for n in result.notes) == [
+        ("", ""),
+        (A, TEN),
+        (A, ELEVEN),
+        (B, TEN),
+        (C, ELEVEN),
+    ]
+    views = cut_note_views(shot.image, result)
+    shares = {(n.room, n.slot): v.score.coverage for n, v in zip(result.notes, views, strict=True)}
+    # The note behind the person counts as a sticky's in a hidden cell does; the others fully.
+    assert shares.pop((A, ELEVEN)) == pytest.approx(HIDDEN_CELL_SHARE, abs=0.02)
+    assert list(shares.values()) == pytest.approx([1.0] * 4, abs=0.02)
