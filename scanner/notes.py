@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import cv2
@@ -266,9 +267,10 @@ def fingerprint_similarity(a: str, b: str) -> float:
     At or above SAME_NOTE_SIMILARITY two fingerprints are one note's (benchmarks/PLAIN_NOTES.md
     measures the separation). A blank note (no ink) is like nothing: 0.0.
     """
-    fa, fb = _grid_of(a), _grid_of(b)
-    if fa is None or fb is None or fa.shape != fb.shape:
+    ga, gb = _grid_of(a), _grid_of(b)
+    if ga is None or gb is None or ga.shape != gb.shape:
         return 0.0
+    fa, fb = ga.astype(np.float32), gb.astype(np.float32)
     r = FINGERPRINT_SHIFT
     n = fa.shape[0]
     best = -1.0
@@ -281,18 +283,29 @@ def fingerprint_similarity(a: str, b: str) -> float:
 
 
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", np.uint8)
+# Each ASCII byte's hex value, 255 for a byte that is not a hex digit.
+_HEX_VALUES = np.full(256, 255, np.uint8)
+_HEX_VALUES[_HEX_DIGITS] = np.arange(16, dtype=np.uint8)
+_HEX_VALUES[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16, dtype=np.uint8)
+# The app compares one seen note with every known note, and the known ones again at each scan:
+# parsed fingerprints are kept (4 KB each as int8), a few hundred notes' looks and more.
+FINGERPRINT_CACHE = 2048
 
 
+@lru_cache(maxsize=FINGERPRINT_CACHE)
 def _grid_of(fingerprint: str) -> np.ndarray | None:
-    """Return a fingerprint's cells as a square float32 array, or None when it is not one."""
+    """Return a fingerprint's cells (-8..7) as a square read-only int8 array, or None when it is
+    not one."""
     n = int(round(len(fingerprint) ** 0.5))
-    if n < 2 * FINGERPRINT_SHIFT + 2 or n * n != len(fingerprint):
+    if n < 2 * FINGERPRINT_SHIFT + 2 or n * n != len(fingerprint) or not fingerprint.isascii():
         return None
-    try:
-        raw = bytes.fromhex("".join("0" + c for c in fingerprint))
-    except ValueError:
+    values = _HEX_VALUES[np.frombuffer(fingerprint.encode("ascii"), np.uint8)]
+    if np.any(values == 255):
         return None
-    return (np.frombuffer(raw, np.uint8).astype(np.float32) - 8.0).reshape(n, n)
+    cells = (values.astype(np.int8) - 8).reshape(n, n)
+    # Shared by every caller through the cache: nobody may change it.
+    cells.setflags(write=False)
+    return cells
 
 
 def _darkness(picture: np.ndarray) -> np.ndarray:

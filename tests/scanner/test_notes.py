@@ -19,7 +19,7 @@ from scanner import (
     note_picture,
     scan,
 )
-from scanner.notes import SAME_NOTE_SIMILARITY, ink_share
+from scanner.notes import SAME_NOTE_SIMILARITY, _grid_of, ink_share
 from scanner.views import HIDDEN_CELL_SHARE
 
 A, B, C = "Hall A", "Hall B", "Hall C"
@@ -242,3 +242,17 @@ def test_a_person_in_front_of_a_plain_note_hides_its_cell():
     # The note behind the person counts as a sticky's in a hidden cell does; the others fully.
     assert shares.pop((A, ELEVEN)) == pytest.approx(HIDDEN_CELL_SHARE, abs=0.02)
     assert list(shares.values()) == pytest.approx([1.0] * 4, abs=0.02)
+
+
+def test_fingerprints_are_parsed_once_and_kept():
+    paper = np.full((120, 120, 3), (120, 230, 255), np.uint8)
+    cv2.putText(paper, "Kept", (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (40, 40, 40), 3)
+    written = ink_fingerprint(paper)
+    grid = _grid_of(written)
+    assert grid.shape == (64, 64) and grid.dtype == np.int8 and not grid.flags.writeable
+    assert int(grid.min()) >= -8 and int(grid.max()) <= 7
+    # The same string again is the same parsed array; upper-case hex reads as lower-case.
+    assert _grid_of(written) is grid
+    assert fingerprint_similarity(written.upper(), written) == 1.0
+    assert _grid_of(written[:-1] + "g") is None
+    assert _grid_of("é" * 4096) is None
