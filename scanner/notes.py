@@ -63,6 +63,14 @@ MIN_RECTANGULARITY = 0.8
 # A note's sides: from square sticky notes to index cards and A6 (148 / 105 = 1.41), a little more
 # for a rectangle fragment of a covered note.
 MAX_ASPECT = 2.2
+# A patch this much longer than wide may be two notes side by side (scanner.notes._split_pair):
+# their notches are this share of its short side deep, within this share of its length of the
+# middle, and face each other.
+SPLIT_ASPECT = 1.6
+SEAM_DEPTH = 0.02
+SEAM_MIN_PX = 1.5  # and at least this deep on the reduced copy: an edge's roughness is less
+SEAM_MIDDLE = 0.2
+SEAM_SLANT = 0.5  # a seam's run along the patch over its run across, at most
 # The search runs on a copy of the photo in which the smallest note is this many pixels a side.
 WORK_NOTE_PX = 20.0
 # A fragment of a covered note: at least this share of its rectangle, and this share of its
@@ -601,6 +609,11 @@ def _rectangles(
         key = (round(cx / 3), round(cy / 3), round(short / 3), round(long_ / 3))
         if key in seen or _holds_code(codes, (cx, cy), long_, c):
             continue
+        if long_ >= SPLIT_ASPECT * short:
+            pair = _split_pair(c, (cx, cy), (rw, rh, ang), lo=lo, hi=hi, seen=seen, codes=codes)
+            if pair:
+                out += pair
+                continue
         area = cv2.contourArea(c)
         fill = area / max(1.0, rw * rh)
         if fill < MIN_FRAGMENT_FILL:
@@ -616,6 +629,59 @@ def _rectangles(
             seen.add(key)
         out.append((quad, not whole, fill * support))
     return out
+
+
+def _split_pair(c, centre, rect, *, lo, hi, seen, codes) -> list[tuple[np.ndarray, bool, float]]:
+    """Return the two whole notes of a patch that is two notes side by side, or [].
+
+    Two notes of one colour that touch are one patch of paper; unless stuck exactly in line,
+    they leave a notch on each long side where they meet (SEAM_DEPTH of the short side deep,
+    within SEAM_MIDDLE of the middle). The patch is cut between the two notches, and kept cut
+    only when both pieces are whole notes on their own.
+    """
+    try:
+        hull = cv2.convexHull(c, returnPoints=False)
+        defects = cv2.convexityDefects(c, hull)
+    except cv2.error:
+        return []
+    if defects is None:
+        return []
+    rw, rh, ang = rect
+    a = np.deg2rad(ang)
+    axis = np.array([np.cos(a), np.sin(a)]) if rw >= rh else np.array([-np.sin(a), np.cos(a)])
+    across = np.array([-axis[1], axis[0]])
+    long_, short = max(rw, rh), min(rw, rh)
+    pts = c.reshape(-1, 2).astype(np.float64)
+    notches = {}
+    for _, _, far, depth in defects.reshape(-1, 4):
+        p = pts[far]
+        along, side = float((p - centre) @ axis), float((p - centre) @ across)
+        deep = depth / 256.0 >= max(SEAM_MIN_PX, SEAM_DEPTH * short)
+        if not deep or abs(along) > SEAM_MIDDLE * long_:
+            continue
+        key = side > 0
+        if key not in notches or depth > notches[key][1]:
+            notches[key] = (p, depth)
+    if len(notches) < 2:
+        return []
+    p, q = notches[True][0], notches[False][0]
+    # The seam runs across the patch: notches far apart along it are not one seam's ends.
+    if abs(float((q - p) @ axis)) > SEAM_SLANT * abs(float((q - p) @ across)):
+        return []
+    x, y, bw, bh = cv2.boundingRect(c)
+    mask = np.zeros((bh + 2, bw + 2), np.uint8)
+    cv2.drawContours(mask, [c], -1, 255, -1, offset=(1 - x, 1 - y))
+    # The cut runs a little past both notches, so that it parts the patch for certain.
+    d = (q - p) / max(1e-9, float(np.linalg.norm(q - p)))
+    ends = np.round(np.array([p - 3 * d, q + 3 * d]) - (x - 1, y - 1)).astype(np.int32)
+    cv2.line(mask, tuple(ends[0]), tuple(ends[1]), 0, 2)
+    pieces = _rectangles(mask, lo, hi, set(seen), codes, offset=(x - 1, y - 1))
+    if len(pieces) != 2 or any(partial for _, partial, _ in pieces):
+        return []
+    for quad, _, _ in pieces:
+        (qx, qy), (qw, qh), _ = cv2.minAreaRect(quad.astype(np.float32))
+        seen.add((round(qx / 3), round(qy / 3), round(min(qw, qh) / 3), round(max(qw, qh) / 3)))
+    return pieces
 
 
 def _holds_code(codes: np.ndarray, centre, reach: float, contour: np.ndarray) -> bool:

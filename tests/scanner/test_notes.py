@@ -256,3 +256,47 @@ def test_fingerprints_are_parsed_once_and_kept():
     assert fingerprint_similarity(written.upper(), written) == 1.0
     assert _grid_of(written[:-1] + "g") is None
     assert _grid_of("é" * 4096) is None
+
+
+def _two_notes_side_by_side(turns, shift=(0, 0)):
+    """Return a wall with two yellow 200 px notes side by side, touching, and written on."""
+    wall = np.full((900, 1200, 3), (200, 205, 210), np.uint8)
+    for (cx, cy), turn in zip(((500, 400), (700 + shift[0], 400 + shift[1])), turns, strict=True):
+        box = cv2.boxPoints(((cx, cy), (200, 200), turn))
+        cv2.fillPoly(wall, [np.round(box).astype(np.int32)], (120, 230, 255), cv2.LINE_AA)
+        cv2.putText(wall, "ab", (cx - 40, cy), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (40, 40, 40), 3)
+    return cv2.GaussianBlur(wall, (3, 3), 0)
+
+
+def test_find_notes_parts_two_notes_of_one_colour_at_their_seam():
+    def found(wall):
+        return [(round(n.x / 10), round(n.y / 10), n.partial) for n in find_notes(wall)]
+
+    # Stuck a little askew or out of line, they leave a notch on each side where they meet.
+    assert found(_two_notes_side_by_side((3.0, -4.0))) == [(71, 40, False), (50, 40, False)]
+    assert found(_two_notes_side_by_side((0.0, 0.0), (0, 30))) == [(50, 40, False), (70, 43, False)]
+    # Exactly in line, nothing tells them from one note twice as long.
+    assert found(_two_notes_side_by_side((0.0, 0.0))) == [(60, 40, False)]
+
+
+def test_scan_parts_touching_notes_and_keeps_long_notes_whole():
+    notes = (
+        # Two yellow notes that touch in one cell, one of them a little lower.
+        NoteSpec("Rust", "yellow", (72, 72), A, TEN, 3.0, offset_mm=(-36.5, 0), writing_seed=1),
+        NoteSpec("Async", "yellow", (72, 72), A, TEN, -4.0, offset_mm=(36.5, 4), writing_seed=2),
+        # Notes twice as long as wide, which must stay whole.
+        NoteSpec("Maps with Python", "pink", (130, 64), B, ELEVEN, angle_deg=2.0, writing_seed=3),
+        NoteSpec("Game jams", "green", (140, 70), C, ELEVEN, angle_deg=-1.0, writing_seed=4),
+    )
+    board = make_board(replace(SPEC, notes=notes), seed=4)
+    for camera in (CAMERA, Camera(width=1920, height=1080, hfov_deg=60.0, yaw_deg=-8.0)):
+        shot = photograph(board, camera, seed=4)
+        result = scan(shot.image, shot.board.manifest)
+        found = sorted((_truth_index(shot, n), n.room, n.slot, n.color) for n in result.notes)
+        assert found == [
+            (0, A, TEN, "yellow"),
+            (1, A, TEN, "yellow"),
+            (2, B, ELEVEN, "pink"),
+            (3, C, ELEVEN, "green"),
+        ]
+        assert result.hidden_cells == ()
