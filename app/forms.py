@@ -80,6 +80,28 @@ class EventForm(FlaskForm):
         filters=LINE,
         validators=[DataRequired(), Length(max=300), URL(require_tld=False)],
     )
+    # The event's ``plain_notes``, None (automatic), True or False (app.services.plain_notes), by
+    # another name: a field named as the event's attribute would take the attribute as its choice.
+    notes_search = SelectField(
+        "Plain sticky notes",
+        default="auto",
+        choices=[
+            ("auto", "Looked for when no printed sticky is issued, or once one was seen"),
+            ("on", "Looked for: printed stickies and plain notes on one wall"),
+            ("off", "Not looked for: printed stickies only"),
+        ],
+        description="Notes without a code of ours, found by their look (docs/plain-notes.md). "
+        "The search costs a scan about as much again.",
+    )
+
+    PLAIN_NOTES = {"auto": None, "on": True, "off": False}
+
+    def process(self, formdata=None, obj=None, data=None, **kwargs):
+        """Show the event's ``plain_notes`` (None, True, False) as its choice, unless sent."""
+        super().process(formdata, obj, data, **kwargs)
+        if obj is not None and not self.notes_search.raw_data:
+            chosen = {v: k for k, v in self.PLAIN_NOTES.items()}
+            self.notes_search.data = chosen[obj.plain_notes]
 
 
 class RoomForm(FlaskForm):

@@ -387,8 +387,13 @@ def current_and_next_slot(
     return current, (upcoming[0] if upcoming else None)
 
 
-def update_event_settings(*, event: Event, name: str, timezone: str, base_url: str) -> None:
+def update_event_settings(
+    *, event: Event, name: str, timezone: str, base_url: str, plain_notes: bool | None
+) -> None:
+    """Set the event's name, time zone, base URL and whether its board has plain notes (None:
+    app.services.plain_notes.looks_for_notes decides)."""
     validate_timezone(timezone)
+    event.plain_notes = plain_notes
     event.name = name.strip()
     event.timezone = timezone
     base_url = validate_base_url(base_url)

@@ -46,6 +46,7 @@ def dashboard():
                 name=form.name.data,
                 timezone=form.timezone.data.strip(),
                 base_url=form.base_url.data,
+                plain_notes=form.PLAIN_NOTES[form.notes_search.data],
             ),
             "Event saved.",
             url_for(".dashboard"),

@@ -130,13 +130,13 @@ def _layout_version(event) -> int:
         (lambda e: events.delete_slot(slot=e.slots[1]), True),
         (
             lambda e: events.update_event_settings(
-                event=e, name=e.name, timezone="Asia/Dubai", base_url=e.base_url
+                event=e, name=e.name, timezone="Asia/Dubai", base_url=e.base_url, plain_notes=None
             ),
             True,
         ),
         (
             lambda e: events.update_event_settings(
-                event=e, name="Renamed", timezone=e.timezone, base_url=e.base_url
+                event=e, name="Renamed", timezone=e.timezone, base_url=e.base_url, plain_notes=None
             ),
             False,
         ),

@@ -73,7 +73,11 @@ def test_version_changes_with_rooms_slots_and_settings(event):
             event=event, start="2026-09-26T12:00", end="2026-09-26T12:45"
         ),
         lambda: event_service.update_event_settings(
-            event=event, name="Renamed camp", timezone="Asia/Kolkata", base_url=event.base_url
+            event=event,
+            name="Renamed camp",
+            timezone="Asia/Kolkata",
+            base_url=event.base_url,
+            plain_notes=None,
         ),
     ):
         change()

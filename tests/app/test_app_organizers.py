@@ -5,6 +5,7 @@ from app_helpers import claim_path
 
 from app.extensions import db
 from app.models import BoardStatus, StickyKind
+from app.services.manifest import build_manifest
 
 
 @pytest.mark.parametrize("url", ["/admin/", "/admin/stickies"])
@@ -52,6 +53,27 @@ def test_organizer_edits_event_settings(organizer_client, event):
     )
     assert response.status_code == 302
     assert (event.name, event.base_url) == ("PyCon IN", "https://os.example.org")
+
+
+def test_organizer_turns_the_plain_note_search_on_and_back_to_automatic(organizer_client, event):
+    settings = {"name": event.name, "timezone": event.timezone, "base_url": event.base_url}
+    page = organizer_client.get("/admin/").get_data(as_text=True)
+    assert '<option selected value="auto">' in page
+    assert (
+        organizer_client.post("/admin/", data={**settings, "notes_search": "on"}).status_code == 302
+    )
+    db.session.expire_all()
+    assert (event.plain_notes, build_manifest(event)["plain_notes"]) == (True, True)
+    page = organizer_client.get("/admin/").get_data(as_text=True)
+    assert '<option selected value="on">' in page
+    organizer_client.post("/admin/", data={**settings, "notes_search": "auto"})
+    db.session.expire_all()
+    assert event.plain_notes is None
+    response = organizer_client.post("/admin/", data={**settings, "notes_search": "sometimes"})
+    assert response.status_code == 400
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert event.plain_notes is None
 
 
 def test_organizer_bad_timezone_changes_nothing(organizer_client, event):

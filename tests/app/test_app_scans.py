@@ -253,7 +253,11 @@ def test_api_scan_uses_the_rooms_and_slots_as_they_are_now(app, post, create_ses
         update_room(room=there.rooms[0], name="Main Hall", capacity=40)
         # 10:00 in Kolkata is 08:30 in Dubai.
         update_event_settings(
-            event=there, name=there.name, timezone="Asia/Dubai", base_url=there.base_url
+            event=there,
+            name=there.name,
+            timezone="Asia/Dubai",
+            base_url=there.base_url,
+            plain_notes=None,
         )
         db.session.commit()
         db.session.remove()

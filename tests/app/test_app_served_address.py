@@ -42,7 +42,11 @@ def test_demo_base_url_follows_the_served_address_until_an_organizer_sets_one(ap
     assert follow_served_address(url="http://192.0.2.7:5077/") == "http://192.0.2.7:5077"
     assert event.base_url == "http://192.0.2.7:5077"
     update_event_settings(
-        event=event, name=event.name, timezone=event.timezone, base_url="https://board.example.org"
+        event=event,
+        name=event.name,
+        timezone=event.timezone,
+        base_url="https://board.example.org",
+        plain_notes=None,
     )
     assert event.base_url_auto is False
     assert follow_served_address(url="http://192.0.2.7:5078/") == "https://board.example.org"

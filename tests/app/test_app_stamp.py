@@ -86,7 +86,11 @@ def test_stamp_counts_each_kind_of_change_once(event, create_stickies, create_se
         steps(
             event,
             lambda: event_service.update_event_settings(
-                event=event, name="Renamed", timezone=event.timezone, base_url=event.base_url
+                event=event,
+                name="Renamed",
+                timezone=event.timezone,
+                base_url=event.base_url,
+                plain_notes=None,
             ),
         ),
         steps(event, lambda: outbox.note_announcement(event=event, text="Lunch is served")),
