@@ -86,11 +86,12 @@ class EventForm(FlaskForm):
         "Plain sticky notes",
         default="auto",
         choices=[
-            ("auto", "Looked for when no printed sticky is issued, or once one was seen"),
-            ("on", "Looked for: printed stickies and plain notes on one wall"),
-            ("off", "Not looked for: printed stickies only"),
+            ("auto", "Automatic"),
+            ("on", "On: printed and plain"),
+            ("off", "Off: printed only"),
         ],
         description="Notes without a code of ours, found by their look (docs/plain-notes.md). "
+        "Automatic: looked for while no printed sticky is issued, or once one was seen. "
         "The search costs a scan about as much again.",
     )
 
