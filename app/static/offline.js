@@ -60,10 +60,11 @@
 
   function offline() { return kept || !navigator.onLine; }
 
-  // Load the page anew once the server answers (a page the worker answered with its copy).
+  // Load the page anew once the server answers (a page the worker answered with its copy). The
+  // copy's live parts may have come fresh meanwhile: the rest of it is still the copy.
   function reloadWhenReachable() {
     fetch(location.href, { method: "HEAD", cache: "no-store" }).then(function (r) {
-      if (r.ok && kept) location.reload();
+      if (r.ok && root.hasAttribute("data-offline-saved")) location.reload();
     }, function () { /* still out of reach */ });
   }
 
