@@ -52,9 +52,13 @@ def _optional_str(text: str) -> str | None:
     return text or None
 
 
+class SettingError(ValueError):
+    """An ``OPENSPACES_<KEY>`` variable that does not read as its setting."""
+
+
 def _code_only(key: str) -> Callable[[str], Any]:
     def refuse(text: str) -> Any:
-        raise ValueError(f"{key} is set in code (config.py, create_app), not by OPENSPACES_{key}")
+        raise SettingError(f"{key} is set in code (config.py, create_app), not by OPENSPACES_{key}")
 
     return refuse
 
@@ -279,10 +283,21 @@ def config_defaults(instance: Path, environ: Mapping[str, str] = os.environ) -> 
     defaults |= {"UPLOAD_DIR": str(instance / "uploads"), "PICTURE_DIR": str(instance / "pictures")}
     for part in _PARTS.values():
         for f in _keyed(part):
-            text = environ.get(f"OPENSPACES_{f.metadata['key']}")
+            key = f.metadata["key"]
+            text = environ.get(f"OPENSPACES_{key}")
             if text is not None:
-                defaults[f.metadata["key"]] = f.metadata["parse"](text)
+                defaults[key] = _parse_variable(key, text, f.metadata["parse"])
     return {**_flask_defaults(instance, environ), **defaults}
+
+
+def _parse_variable(key: str, text: str, parse: Callable[[str], Any]) -> Any:
+    """Return ``OPENSPACES_<key>``'s value; a value that does not read says which and why."""
+    try:
+        return parse(text)
+    except SettingError:
+        raise
+    except ValueError as exc:
+        raise SettingError(f"OPENSPACES_{key}={text!r} does not read as a setting: {exc}") from None
 
 
 def _flask_defaults(instance: Path, environ: Mapping[str, str]) -> dict:

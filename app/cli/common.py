@@ -14,12 +14,16 @@ def pass_app(func):
     @click.pass_context
     def wrapped(ctx: click.Context, *args, **kwargs):
         from app import create_app
+        from app.settings import SettingError
 
         root = ctx.find_root()
         app = root.meta.get("openspaces.app")
         if app is None:
             instance = (root.obj or {}).get("instance")
-            app = create_app({"INSTANCE_PATH": instance} if instance else None)
+            try:
+                app = create_app({"INSTANCE_PATH": instance} if instance else None)
+            except SettingError as exc:
+                raise click.ClickException(str(exc)) from None
             root.meta["openspaces.app"] = app
         return func(app, *args, **kwargs)
 

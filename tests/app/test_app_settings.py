@@ -7,6 +7,8 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
+import pytest
+
 from app import create_app
 from app.settings import (
     _PARTS,
@@ -16,6 +18,7 @@ from app.settings import (
     NewsSettings,
     RecognitionSettings,
     ServerSettings,
+    SettingError,
     StorageSettings,
     app_settings,
     configure,
@@ -70,6 +73,37 @@ def test_settings_variables_then_config_py_then_test_config(tmp_path, monkeypatc
     # Every setting stays readable in app.config under its key, as Flask's own keys are.
     assert (app.config["LIVE_STREAMS"], app.config["REMOVE_AFTER_SCANS"]) == (7, 4)
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        ("OPENSPACES_LIVE_STREAMS", "many", "OPENSPACES_LIVE_STREAMS='many' does not read"),
+        ("OPENSPACES_SCAN_PARAMS", "{closeup", "OPENSPACES_SCAN_PARAMS='{closeup' does not read"),
+        ("OPENSPACES_CLOCK", "now", "CLOCK is set in code"),
+    ],
+)
+def test_settings_variable_that_does_not_read_stops_the_start_naming_it(
+    tmp_path, monkeypatch, name, text, says
+):
+    monkeypatch.setenv(name, text)
+    with pytest.raises(SettingError, match=re.escape(says)):
+        make(tmp_path)
+
+
+def test_settings_variable_that_does_not_read_is_one_line_from_the_cli(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    monkeypatch.setenv("OPENSPACES_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("OPENSPACES_LIVE_STREAMS", "many")
+    result = CliRunner().invoke(main, ["hooks", "list"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: OPENSPACES_LIVE_STREAMS='many' does not read as a setting: "
+        "invalid literal for int() with base 10: 'many'\n"
+    )
 
 
 def test_settings_scan_part_follows_test_config(tmp_path):
