@@ -7,29 +7,7 @@ import json
 
 import click
 
-
-def _event_manifest(ctx: click.Context, manifest_path: str | None):
-    """Return the manifest of --manifest, or of the local instance's event, or None without one."""
-    from scanner import Manifest, ScanError
-
-    if manifest_path:
-        try:
-            return Manifest.load(manifest_path)
-        except ScanError as exc:
-            raise click.ClickException(f"{manifest_path}: {exc}") from None
-    from app import create_app
-    from app.services.events import get_current_event
-    from app.services.manifest import build_manifest
-
-    root = ctx.find_root()
-    instance = (root.obj or {}).get("instance")
-    app = root.meta.get("openspaces.app")
-    if app is None:
-        app = create_app({"INSTANCE_PATH": instance} if instance else None)
-        root.meta["openspaces.app"] = app
-    with app.app_context():
-        event = get_current_event()
-        return Manifest.from_dict(build_manifest(event)) if event is not None else None
+from app.cli.common import load_manifest
 
 
 @click.command("notes")
@@ -53,7 +31,7 @@ def notes(ctx, photo: str, as_json: bool, manifest_path: str | None) -> None:
     """
     import scanner
 
-    manifest = _event_manifest(ctx, manifest_path)
+    manifest = load_manifest(ctx, manifest_path, required=False)
     try:
         image = scanner.load_image(photo)
         found, on_board, warnings = _find(scanner, image, manifest)

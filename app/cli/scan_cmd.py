@@ -8,35 +8,9 @@ from pathlib import Path
 import click
 
 from app import instance_folder
+from app.cli.common import load_manifest
 from app.services.text import plural
 from camera.cli import SOURCE_HELP, decoder_option, loop_options, watch
-
-
-def _load_manifest(ctx: click.Context, manifest_path: str | None):
-    """Return the scanner manifest from a file, or from the local instance's current event."""
-    from scanner import Manifest, ScanError
-
-    if manifest_path:
-        try:
-            return Manifest.load(manifest_path)
-        except ScanError as exc:
-            raise click.ClickException(f"{manifest_path}: {exc}") from None
-    from app import create_app
-    from app.services.events import get_current_event
-    from app.services.scanning import event_manifest
-
-    root = ctx.find_root()
-    instance = (root.obj or {}).get("instance")
-    app = create_app({"INSTANCE_PATH": instance} if instance else None)
-    root.meta["openspaces.app"] = app
-    with app.app_context():
-        event = get_current_event()
-        if event is None:
-            raise click.ClickException(
-                "no event is loaded; run `openspaces event load FILE.toml` or pass --manifest FILE"
-            )
-        return event_manifest(event)
-
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 
@@ -169,7 +143,7 @@ def scan(
 def _scan_photos(ctx, photos, as_json, annotate, manifest_path, decoder, all_codes, apply_):
     import scanner
 
-    manifest = None if all_codes else _load_manifest(ctx, manifest_path)
+    manifest = None if all_codes else load_manifest(ctx, manifest_path, required=True)
     failed = 0
     for photo in photos:
         try:
