@@ -92,6 +92,14 @@ class ViewScore:
         return cls(**values)
 
 
+def _jpeg(view, quality: int = 85) -> bytes:
+    """Return the view as JPEG bytes."""
+    ok, buf = cv2.imencode(".jpg", view.image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:  # pragma: no cover - OpenCV encodes any BGR uint8 image
+        raise ValueError("cannot encode the view as JPEG")
+    return buf.tobytes()
+
+
 @dataclass(frozen=True)
 class StickyView:
     """Hold one sticky's picture: its code, the BGR image, its score and outline in the photo.
@@ -106,12 +114,7 @@ class StickyView:
     px_per_mm: float
     quad: tuple[Point, Point, Point, Point]
 
-    def jpeg(self, quality: int = 85) -> bytes:
-        """Return the view as JPEG bytes."""
-        ok, buf = cv2.imencode(".jpg", self.image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-        if not ok:  # pragma: no cover - OpenCV encodes any BGR uint8 image
-            raise ValueError("cannot encode the view as JPEG")
-        return buf.tobytes()
+    jpeg = _jpeg
 
 
 def cut_views(
@@ -259,12 +262,7 @@ class NoteView:
     px_per_mm: float
     quad: tuple[Point, Point, Point, Point]
 
-    def jpeg(self, quality: int = 85) -> bytes:
-        """Return the view as JPEG bytes."""
-        ok, buf = cv2.imencode(".jpg", self.image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-        if not ok:  # pragma: no cover - OpenCV encodes any BGR uint8 image
-            raise ValueError("cannot encode the view as JPEG")
-        return buf.tobytes()
+    jpeg = _jpeg
 
 
 def cut_note_views(

@@ -195,16 +195,7 @@ def ingest_photo(
     # A photo is decoded, scanned and encoded twice, in one turn, before the board's write lock
     # is taken: the lock is held for the database's work and the writing of ready files only.
     with turns.turn():
-        image = turns.run(read_photo, photo)
-        manifest = event_manifest(event)
-        result = scan_photo(
-            event,
-            image,
-            manifest=manifest,
-            decoder=decoder,
-            turns=turns,
-            params=settings.scan_params,
-        )
+        image, manifest, result = _read_and_scan(event, photo, settings, decoder, turns)
         observations = observations_from_result(result, scan_id=scan_id, captured_dt=captured_dt)
         inputs = _scanned(event, observations, image, result, manifest, settings, turns)
     inputs.views, inputs.posted = posted + inputs.views, frozenset(views or ())
@@ -465,17 +456,21 @@ def preview_photo(
         return _preview(event=event, photo=photo, settings=settings, decoder=decoder, turns=turns)
 
 
-def _preview(*, event: Event, photo: bytes, settings: ScanSettings, decoder: str, turns) -> Preview:
+def _read_and_scan(event: Event, photo: bytes, settings: ScanSettings, decoder: str, turns):
+    """Decode a photo and scan it with the event's manifest, read once; return all three.
+
+    Runs within a turn the caller holds (app.services.scanning).
+    """
     image = turns.run(read_photo, photo)
     manifest = event_manifest(event)
     result = scan_photo(
-        event,
-        image,
-        manifest=manifest,
-        decoder=decoder,
-        turns=turns,
-        params=settings.scan_params,
+        event, image, manifest=manifest, decoder=decoder, turns=turns, params=settings.scan_params
     )
+    return image, manifest, result
+
+
+def _preview(*, event: Event, photo: bytes, settings: ScanSettings, decoder: str, turns) -> Preview:
+    image, manifest, result = _read_and_scan(event, photo, settings, decoder, turns)
     pending = secrets.token_hex(16)
     observations = observations_from_result(result, scan_id=f"upload-{pending}")
     changes = preview_scan(
