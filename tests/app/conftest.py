@@ -233,6 +233,15 @@ def wall_event(app, tmp_path):
 
 
 @pytest.fixture
+def live(app):
+    """The app served on a loopback port, for a test to stop and start again; stopped after."""
+    server = LiveServer(app)
+    yield server
+    if server.server is not None:
+        server.stop()
+
+
+@pytest.fixture
 def server(app, wall_event):
     live = LiveServer(app)
     yield live

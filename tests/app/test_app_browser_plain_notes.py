@@ -13,7 +13,7 @@ import time
 import cv2
 import numpy as np
 import pytest
-from app_helpers import LiveServer, log_in
+from app_helpers import log_in
 from sqlalchemy import select
 
 from app.extensions import db
@@ -25,6 +25,7 @@ from app.services.recognition import recogniser
 from app.settings import configure
 from benchmarks.demo_wall import CHROMIUM_ARGS as HEADLESS_ARGS
 from benchmarks.demo_wall import wall_toml
+from benchmarks.ocr_bench import cer
 from benchmarks.photographer import BoardSpec, Camera, NoteSpec, make_board, photograph
 from benchmarks.wall_video import write_mjpeg
 from scanner import ocr
@@ -44,29 +45,6 @@ NOTES = (
     NoteSpec(text="Testing without mocks", color="pink", room=B11[0], slot=B11[1], writing_seed=2),
     NoteSpec(text="Open source funding", color="green", room=C12[0], slot=C12[1], writing_seed=3),
 )
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Return the number of one-character edits that turn ``a`` into ``b``."""
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
-
-
-def error_rate(read: str | None, title: str) -> float:
-    """Return the character error rate of ``read`` against ``title``, case-insensitive."""
-    return levenshtein((read or "").lower(), title.lower()) / len(title)
-
-
-@pytest.fixture
-def live(app):
-    server = LiveServer(app)
-    yield server
-    if server.server is not None:
-        server.stop()
 
 
 @pytest.fixture
@@ -179,5 +157,5 @@ def test_browser_phone_films_plain_notes_onto_the_board_with_pictures_and_titles
     assert all(n.title is None for n in notes)
     # Measured: each title read within one character, case aside (a 4K frame gives the notes
     # about 2.6 px/mm), e.g. "Testing without mocksC" and "Open Source Unding".
-    rates = {title: round(error_rate(got, title), 3) for title, got in read.items()}
+    rates = {title: round(cer(title, got), 3) for title, got in read.items()}
     assert all(rate <= 0.1 for rate in rates.values()), rates

@@ -15,7 +15,7 @@ import time
 import cv2
 import numpy as np
 import pytest
-from app_helpers import LiveServer, log_in
+from app_helpers import log_in
 from sqlalchemy import select
 
 from app.extensions import db
@@ -35,14 +35,6 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
 ]
-
-
-@pytest.fixture
-def live(app):
-    server = LiveServer(app)
-    yield server
-    if server.server is not None:
-        server.stop()
 
 
 @pytest.fixture
