@@ -19,7 +19,7 @@ different colours with the same writing agree too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -71,6 +71,22 @@ SEAM_DEPTH = 0.02
 SEAM_MIN_PX = 1.5  # and at least this deep on the reduced copy: an edge's roughness is less
 SEAM_MIDDLE = 0.2
 SEAM_SLANT = 0.5  # a seam's run along the patch over its run across, at most
+# A patch that may be several notes (at least this many of the smallest notes' area) is looked
+# at for the seams between them (scanner.notes._seam_pieces) in the photo, SEAM_FINE times finer
+# than the search; where both its long sides step by SEAM_STEP of its width. A seam is a thin line or step of at least SEAM_LEVEL (8-bit
+# Lab) that runs straight for at least SEAM_RUN of the smallest note, or SEAM_PATCH_RUN of the
+# patch's shorter side; the cut is kept when the pieces that are notes cover SEAM_COVER of it.
+SEAM_MIN_NOTES = 1.6
+SEAM_FINE = 2
+SEAM_STEP = 0.03
+SEAM_LEVEL = 6.0
+SEAM_RUN = 0.5
+SEAM_PATCH_RUN = 0.1
+SEAM_COVER = 0.75
+# A piece whose shorter side is less than this share of the widest piece's is a sliver of a note.
+SEAM_PIECE_SHARE = 0.45
+# Patches whose boxes overlap by more than this share of their union are one patch.
+SAME_PATCH = 0.8
 # The search runs on a copy of the photo in which the smallest note is this many pixels a side.
 WORK_NOTE_PX = 20.0
 # A fragment of a covered note: at least this share of its rectangle, and this share of its
@@ -80,6 +96,8 @@ MIN_FRAGMENT_SUPPORT = 0.62
 MIN_SUPPORT = 0.6
 # Strokes thinner than this share of the smallest note are writing, painted over in the search.
 INK_STROKE_SHARE = 0.25
+# A candidate reaching within this many pixels of the reduced photo's edge is cut by the frame.
+EDGE_PX = 1.5
 # An outline's support is measured on about this many of its points.
 EDGE_SAMPLES = 120
 # Lines thinner than this share of the smallest note are opened out of the masks.
@@ -128,9 +146,10 @@ class FoundNote:
     """Describe a note found in a photo, before it is placed on a board.
 
     `quad` holds its corners in photo pixels, clockwise from its top-left; `x`, `y` its centre.
-    `color` is one of COLORS; `partial` is True when only a rectangle fragment showed (covered,
-    or cut by the photo's edge). `fingerprint` and `ink` as in scanner.results.SeenNote;
-    `size_px` is the (width, height) of the quad along its own edges, photo pixels.
+    `color` is one of COLORS; `partial` is True when only a rectangle fragment showed (covered
+    by a person or another note; a note cut by the photo's edge is not reported). `fingerprint`
+    and `ink` as in scanner.results.SeenNote; `size_px` is the (width, height) of the quad along
+    its own edges, photo pixels.
     """
 
     quad: Quad
@@ -172,22 +191,26 @@ def find_notes(
     img = load_image(image)
     small, scale = _reduced(img, px_per_mm)
     lo, hi = _size_bounds(small.shape[:2], px_per_mm, scale)
-    candidates = []
     polys = [np.asarray(p, np.float64).reshape(-1, 2) for p in exclude]
     polys = [p for p in polys if len(p) >= 3]
     # The codes' centres in the reduced photo: a candidate holding one is not looked at further.
-    seen: set[tuple[int, ...]] = set()
     centres = np.array([p.mean(axis=0) for p in polys]).reshape(-1, 2)
-    codes = (centres + 0.5) * scale - 0.5
+    search = _Search(lo, hi, set(), (centres + 0.5) * scale - 0.5, img, scale, small.shape[1::-1])
     masks, lab, hue, kernel = _masks(small, lo, hi)
+    candidates = []
     for mask in masks:
-        candidates += _rectangles(mask, lo, hi, seen, codes)
-    candidates += _hue_candidates(masks[-1], hue, kernel, lo, hi, seen, codes)
+        candidates += _rectangles(mask, search)
+    candidates += _hue_candidates(masks[-1], hue, kernel, search)
+    # A patch cut along its seams in one mask is several notes, whole as it may look in another.
+    candidates = [c for c in candidates if not search.was_cut(c[0])]
+    # A note cut by the photo's edge has an outline and a picture nobody can tell; paper along
+    # the edge is more often a window frame, a door or a wall's end than a note.
+    candidates = [c for c in candidates if not _at_edge(c[0], search.size)]
     boxes = np.array([[*p.min(axis=0), *p.max(axis=0)] for p in polys]).reshape(-1, 4)
     out = []
     for quad, partial in _merge(candidates):
         q = _upright(quad * (1.0 / scale))
-        if not _excluded(q, polys, boxes) and _stands_out(lab, quad):
+        if not _excluded(q, polys, boxes) and _stands_out(lab, search.patch_of(quad)):
             out.append(_describe(img, q, partial))
     out.sort(key=lambda n: (n.y, n.x))
     return tuple(out)
@@ -552,7 +575,55 @@ def _stands_out(lab: np.ndarray, quad: np.ndarray) -> bool:
     return bool(lighter + abs(paper[1] - around[1]) + abs(paper[2] - around[2]) >= PALE_DIFFERENCE)
 
 
-def _hue_candidates(coloured, hue, kernel, lo, hi, seen, codes) -> list:
+@dataclass
+class _Search:
+    """Hold what one search of a photo knows: note sizes, what was found, what to leave out.
+
+    `lo` and `hi` bound a note's sides (reduced px); `seen` holds the rounded rectangles of whole
+    notes already found (most notes stand out in several masks, and one look at each is enough);
+    `codes` are the centres (reduced px) of our codes, whose paper is not a plain note's. `photo`
+    is the photo itself and `scale` the reduced copy's pixels per photo pixel: seams between
+    notes are looked for in the photo, finer than the search. `size` is the reduced copy's
+    (width, height).
+    """
+
+    lo: float
+    hi: float
+    seen: set[tuple[int, ...]]
+    codes: np.ndarray
+    photo: np.ndarray
+    scale: float
+    size: tuple[int, int]
+    # The boxes (x0, y0, x1, y1, reduced px) of the patches looked at for seams, and of those cut
+    # with their rectangles.
+    looked: list[tuple[int, int, int, int]] = field(default_factory=list)
+    cut: list[tuple[int, int, int, int]] = field(default_factory=list)
+    cut_patches: list[np.ndarray] = field(default_factory=list)
+
+    def was_cut(self, quad: np.ndarray) -> bool:
+        """Return True when the quad (reduced px) covers a patch that was cut into notes."""
+        box = (*quad.min(axis=0), *quad.max(axis=0))
+        return any(_box_overlap(box, other) > SAME_PATCH for other in self.cut)
+
+    def patch_of(self, quad: np.ndarray) -> np.ndarray:
+        """Return the rectangle of the cut patch holding the quad's centre, else the quad.
+
+        Notes of one patch stand out from the wall together: a white note amid white notes
+        differs from its neighbours only by the seams between them.
+        """
+        centre = tuple(float(v) for v in quad.mean(axis=0))
+        for patch in self.cut_patches:
+            if cv2.pointPolygonTest(patch.astype(np.float32), centre, False) >= 0:
+                return patch
+        return quad
+
+    def key(self, rect) -> tuple[int, ...]:
+        """Return the rounded (centre, short side, long side) of a minimum rectangle."""
+        (cx, cy), (rw, rh), _ = rect
+        return (round(cx / 3), round(cy / 3), round(min(rw, rh) / 3), round(max(rw, rh) / 3))
+
+
+def _hue_candidates(coloured, hue, kernel, search: _Search) -> list:
     """Return the candidates of each hue band within the coloured patches of a note's size.
 
     Each patch is looked at on its own crop: the hue bands cost what the patches' area does.
@@ -563,75 +634,285 @@ def _hue_candidates(coloured, hue, kernel, lo, hi, seen, codes) -> list:
     out: list = []
     for c in contours:
         x, y, bw, bh = cv2.boundingRect(c)
-        if max(bw, bh) < lo:
+        if max(bw, bh) < search.lo:
             continue
         # A patch no larger than one note that holds one of our codes is that sticky alone.
-        if max(bw, bh) <= hi and _holds_code(codes, (x + bw / 2, y + bh / 2), max(bw, bh), c):
+        reach = max(bw, bh)
+        if reach <= search.hi and _holds_code(search.codes, (x + bw / 2, y + bh / 2), reach, c):
             continue
         x0, y0, x1, y1 = max(x - 2, 0), max(y - 2, 0), min(x + bw + 2, w), min(y + bh + 2, h)
         crop = hue[y0:y1, x0:x1]
         for _, h0, h1 in _HUE_BANDS:
             band = cv2.morphologyEx(cv2.inRange(crop, max(1, h0), h1 - 1), cv2.MORPH_OPEN, kernel)
-            out += _rectangles(band, lo, hi, seen, codes, offset=(x0, y0), size=(w, h))
+            out += _rectangles(band, search, offset=(x0, y0))
     return out
 
 
 def _rectangles(
-    mask: np.ndarray,
-    lo: float,
-    hi: float,
-    seen: set[tuple[int, ...]],
-    codes: np.ndarray,
-    *,
-    offset: tuple[int, int] = (0, 0),
-    size: tuple[int, int] | None = None,
+    mask: np.ndarray, search: _Search, *, offset: tuple[int, int] = (0, 0)
 ) -> list[tuple[np.ndarray, bool, float]]:
     """Return (quad in reduced px, partial, score) of every note-like outline in the mask.
 
     A whole note fills its minimum rectangle; a note partly covered (by a person, another note,
     the photo's edge) leaves a fragment whose outline still runs along most of its rectangle's
-    sides. Anything else (heads, bodies, blobs of several notes) does neither. `seen` holds the
-    rounded rectangles of whole notes found in other masks: most notes stand out in several,
-    and one look at each is enough. A rectangle holding one of `codes` (centres, reduced px) is
-    paper of ours. `mask` may be a crop of the reduced photo at `offset`, whose (w, h) is `size`.
+    sides. Anything else (heads, bodies, blobs of several notes) does neither. A patch of
+    several notes of one colour that touch or overlap is cut along the seams between them
+    (_seam_pieces), or between the notches of two side by side (_split_pair). `mask` may be a
+    crop of the reduced photo at `offset`.
     """
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE, offset=offset)
-    ww, hh = size or mask.shape[::-1]
     out = []
     for c in contours:
         # An outline shorter than three of the smallest note's sides cannot be a note's.
-        if len(c) < 3 * lo:
+        if len(c) < 3 * search.lo:
             continue
-        (cx, cy), (rw, rh), ang = cv2.minAreaRect(c)
+        rect = cv2.minAreaRect(c)
+        if search.key(rect) in search.seen:
+            continue
+        # Two notes side by side, cut between their notches, else any number along their seams.
+        (cx, cy), (rw, rh), ang = rect
         short, long_ = min(rw, rh), max(rw, rh)
-        if short < lo or long_ > hi or long_ > MAX_ASPECT * short:
+        pair = (
+            search.lo <= short
+            and SPLIT_ASPECT * short <= long_ <= min(search.hi, MAX_ASPECT * short)
+            and not _holds_code(search.codes, (cx, cy), long_, c)
+            and _split_pair(c, (cx, cy), (rw, rh, ang), search)
+        )
+        if pair:
+            out += pair
             continue
-        key = (round(cx / 3), round(cy / 3), round(short / 3), round(long_ / 3))
-        if key in seen or _holds_code(codes, (cx, cy), long_, c):
-            continue
-        if long_ >= SPLIT_ASPECT * short:
-            pair = _split_pair(c, (cx, cy), (rw, rh, ang), lo=lo, hi=hi, seen=seen, codes=codes)
-            if pair:
-                out += pair
-                continue
-        area = cv2.contourArea(c)
-        fill = area / max(1.0, rw * rh)
-        if fill < MIN_FRAGMENT_FILL:
-            continue
-        rect = cv2.boxPoints(((cx, cy), (rw, rh), ang)).astype(np.float64)
-        pts = c.reshape(-1, 2)[:: max(1, len(c) // EDGE_SAMPLES)].astype(np.float64)
-        support = _edge_support(pts, rect, (ww, hh))
-        whole = fill >= MIN_RECTANGULARITY and support >= MIN_SUPPORT
-        if not whole and support < MIN_FRAGMENT_SUPPORT:
-            continue
-        quad = _quad_of(cv2.convexHull(c), rect) if whole else rect
-        if whole:
-            seen.add(key)
-        out.append((quad, not whole, fill * support))
+        out += _seam_pieces(c, rect, search) or _outline_candidates(c, rect, search, split=False)
     return out
 
 
-def _split_pair(c, centre, rect, *, lo, hi, seen, codes) -> list[tuple[np.ndarray, bool, float]]:
+def _outline_candidates(c, rect, search: _Search, *, split: bool) -> list:
+    """Return [(quad, partial, score)] when the outline `c` (reduced px) is a note or a note's
+    fragment, the two notes of a pair when `split` and it is one, or []."""
+    (cx, cy), (rw, rh), ang = rect
+    short, long_ = min(rw, rh), max(rw, rh)
+    if short < search.lo or long_ > search.hi or long_ > MAX_ASPECT * short:
+        return []
+    key = search.key(rect)
+    if key in search.seen or _holds_code(search.codes, (cx, cy), long_, c):
+        return []
+    if split and long_ >= SPLIT_ASPECT * short:
+        pair = _split_pair(c, (cx, cy), (rw, rh, ang), search)
+        if pair:
+            return pair
+    area = cv2.contourArea(c)
+    fill = area / max(1.0, rw * rh)
+    if fill < MIN_FRAGMENT_FILL:
+        return []
+    corners = cv2.boxPoints(rect).astype(np.float64)
+    pts = c.reshape(-1, 2)[:: max(1, len(c) // EDGE_SAMPLES)].astype(np.float64)
+    support = _edge_support(pts, corners, search.size)
+    whole = fill >= MIN_RECTANGULARITY and support >= MIN_SUPPORT
+    if not whole and support < MIN_FRAGMENT_SUPPORT:
+        return []
+    quad = _quad_of(cv2.convexHull(c), corners) if whole else corners
+    if whole:
+        search.seen.add(key)
+    return [(quad, not whole, fill * support)]
+
+
+def _seam_pieces(c, rect, search: _Search) -> list[tuple[np.ndarray, bool, float]]:
+    """Return the notes of a patch of several notes of one colour, cut along their seams, or [].
+
+    Notes that touch or overlap are one patch in the masks (the search paints thin lines over),
+    but where one note meets the next the photo shows a seam: a thin line darker or lighter than
+    the paper (the gap, a shadow, a paper edge) or a step in lightness (a curled note beside a
+    flat one), and the patch's outline steps in on both sides (notes are never exactly in
+    line). The patch is looked at in the photo, SEAM_FINE times finer than the search, turned
+    square to its minimum rectangle: seams are the straight runs of such lines along and across
+    it (_seams) and the places where both its long sides step (_steps). The patch is cut there,
+    and kept cut only when the pieces that are notes (whole or fragments) cover SEAM_COVER of
+    it: a line drawn across one note leaves a piece too thin to be one.
+    """
+    (cx, cy), (rw, rh), ang = rect
+    if rw * rh < SEAM_MIN_NOTES * search.lo * search.lo:
+        return []
+    x, y, bw, bh = cv2.boundingRect(c)
+    x0, y0 = max(0, x - 2), max(0, y - 2)
+    x1, y1 = min(search.size[0], x + bw + 2), min(search.size[1], y + bh + 2)
+    # One look at a patch: the masks find most patches more than once.
+    box = (x0, y0, x1, y1)
+    if any(_box_overlap(box, other) > SAME_PATCH for other in search.looked):
+        return []
+    search.looked.append(box)
+    # The photo reduced by the whole factor that comes nearest to SEAM_FINE times the search's
+    # resolution without passing it: f fine px per reduced px.
+    k = round(1.0 / search.scale)
+    m = -(-k // SEAM_FINE)
+    f = k / m
+    crop = search.photo[y0 * k : y1 * k, x0 * k : x1 * k]
+    h, w = crop.shape[0] // m, crop.shape[1] // m
+    if h < 3 or w < 3:
+        return []
+    fine = crop[: h * m, : w * m]
+    if m > 1:
+        fine = cv2.resize(fine, (w, h), interpolation=cv2.INTER_AREA)
+    size = (w, h)
+    # Turned square: the rectangle's sides run along the rows and columns, its long side along
+    # the rows.
+    centre = ((cx - x0 + 0.5) * f - 0.5, (cy - y0 + 0.5) * f - 0.5)
+    turn = cv2.getRotationMatrix2D(centre, ang + (90.0 if rh > rw else 0.0), 1.0)
+    frame = np.array([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]], np.float64)
+    frame = frame @ turn[:, :2].T + turn[:, 2]
+    turn[:, 2] -= frame.min(axis=0)
+    out_size = tuple(int(v) for v in np.ceil(np.ptp(frame, axis=0)) + 1)
+    lab = cv2.cvtColor(
+        cv2.warpAffine(fine, turn, out_size, flags=cv2.INTER_LINEAR), cv2.COLOR_BGR2LAB
+    )
+    patch = np.zeros((size[1], size[0]), np.uint8)
+    outline = np.round((c.reshape(-1, 2) - (x0, y0) + 0.5) * f - 0.5).astype(np.int32)
+    cv2.fillPoly(patch, [outline], 255)
+    patch = cv2.warpAffine(patch, turn, out_size, flags=cv2.INTER_NEAREST)
+    lo = search.lo * f
+    run = max(SEAM_RUN * lo, SEAM_PATCH_RUN * min(rw, rh) * f)
+    seams = _seams(lab, patch, run=max(3, round(run)))
+    seams = cv2.bitwise_or(seams, _steps(patch, lo=lo))
+    parts = cv2.bitwise_and(patch, cv2.bitwise_not(seams))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(parts, connectivity=4)
+    if n <= 2:
+        return []
+    back = cv2.invertAffineTransform(turn)
+    trial = replace(search, seen=set(search.seen))
+    out: list = []
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < 0.25 * lo * lo:
+            continue
+        x, y, bw, bh = stats[i, :4]
+        piece = (labels[y : y + bh, x : x + bw] == i).astype(np.uint8)
+        contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        pts = max(contours, key=len).reshape(-1, 2).astype(np.float64) + (x, y)
+        pts = pts @ back[:, :2].T + back[:, 2]
+        red = ((pts + 0.5) / f - 0.5 + (x0, y0)).astype(np.float32).reshape(-1, 1, 2)
+        found = _outline_candidates(red, cv2.minAreaRect(red), trial, split=True)
+        # A fragment is paper cut off by the photo's edge or a line, not a note cut apart.
+        found = [cand for cand in found if not cand[1]]
+        out += [(cand, stats[i, cv2.CC_STAT_AREA] / len(found)) for cand in found]
+    # A sliver cut off a note along a line on it is much narrower than the notes cut apart.
+    sides = [min(cv2.minAreaRect(q.astype(np.float32))[1]) for (q, _, _), _ in out]
+    narrow = [side < SEAM_PIECE_SHARE * max(sides, default=0.0) for side in sides]
+    for ((quad, partial, _), _), drop in zip(out, narrow, strict=True):
+        if drop and not partial:
+            trial.seen.discard(search.key(cv2.minAreaRect(quad.astype(np.float32))))
+    out = [piece for piece, drop in zip(out, narrow, strict=True) if not drop]
+    if not out:
+        return []
+    # A patch that could be one note is kept whole unless its pieces are clearly notes.
+    covered = sum(area for _, area in out)
+    short, long_ = min(rw, rh), max(rw, rh)
+    one = search.lo <= short and long_ <= min(search.hi, MAX_ASPECT * short)
+    if one and cv2.contourArea(c) >= MIN_RECTANGULARITY * rw * rh:
+        if len(out) < 2 or covered < SEAM_COVER * cv2.countNonZero(parts):
+            return []
+    search.seen |= trial.seen
+    search.cut.append(box)
+    search.cut_patches.append(cv2.boxPoints(rect).astype(np.float64))
+    return [cand for cand, _ in out]
+
+
+def _at_edge(quad: np.ndarray, size: tuple[int, int]) -> bool:
+    """Return True when the quad (reduced px) reaches within EDGE_PX of the photo's edge."""
+    return bool(
+        quad.min() < EDGE_PX
+        or np.any(quad.max(axis=0) > (size[0] - 1 - EDGE_PX, size[1] - 1 - EDGE_PX))
+    )
+
+
+def _box_overlap(a, b) -> float:
+    """Return the intersection of two boxes (x0, y0, x1, y1) over their union."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def _steps(patch: np.ndarray, *, lo: float) -> np.ndarray:
+    """Return cuts across a patch turned square (long side along the rows) from where one long
+    side steps in or out to where the other does: where one note of a row or column meets the
+    next, out of line with it.
+
+    A step is SEAM_STEP of the patch's width deep, at least SEAM_MIN_PX * SEAM_FINE pixels; none
+    is looked for within half the smallest note (`lo`, px) of the patch's ends, and a cut runs
+    no more askew than SEAM_SLANT.
+    """
+    m = patch > 0
+    cols = np.flatnonzero(m.any(axis=0))
+    out = np.zeros_like(patch)
+    if len(cols) < 2 * lo:
+        return out
+    top = np.argmax(m, axis=0).astype(np.float64)
+    bottom = (m.shape[0] - 1 - np.argmax(m[::-1], axis=0)).astype(np.float64)
+    width = float(np.median(bottom[cols] - top[cols]))
+    least = max(SEAM_MIN_PX * SEAM_FINE, SEAM_STEP * width)
+    d = 2
+    xs = np.arange(cols[0] + round(0.5 * lo), cols[-1] - round(0.5 * lo))
+    if len(xs) == 0:
+        return out
+
+    def steps(side: np.ndarray) -> list[int]:
+        at = xs[np.abs(side[xs + d] - side[xs - d]) >= least]
+        # Each run of stepping columns is one step, at its middle.
+        runs = np.split(at, np.flatnonzero(np.diff(at) > 1) + 1) if len(at) else []
+        return [int(round(float(r.mean()))) for r in runs]
+
+    unpaired = steps(bottom)
+    for a in steps(top):
+        near = [b for b in unpaired if abs(b - a) <= SEAM_SLANT * width]
+        if not near:
+            continue
+        b = min(near, key=lambda b: abs(b - a))
+        unpaired.remove(b)
+        cv2.line(out, (a, int(top[a]) - 2), (b, int(bottom[b]) + 2), 255, 2)
+    return out
+
+
+def _seams(lab: np.ndarray, patch: np.ndarray, *, run: int) -> np.ndarray:
+    """Return a mask of the seams within a patch turned square: straight runs of at least `run`
+    pixels along its rows or its columns of thin lines or steps in lightness or colour."""
+    light = lab[..., 0]
+    chroma = cv2.transform(cv2.absdiff(lab, (0, 128, 128, 0)), np.float32([[0, 1, 1]]))
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
+    line = cv2.max(
+        cv2.morphologyEx(light, cv2.MORPH_BLACKHAT, k),
+        cv2.max(
+            cv2.morphologyEx(light, cv2.MORPH_TOPHAT, k),
+            cv2.morphologyEx(chroma, cv2.MORPH_BLACKHAT, k),
+        ),
+    )
+    inside = cv2.erode(patch, np.ones((3, 3), np.uint8))
+    out = np.zeros_like(patch)
+    # Seams along the rows (a step down the columns), then along the columns.
+    for dx, dy, along, wobble in ((0, 1, (run, 1), (3, 1)), (1, 0, (1, run), (1, 3))):
+        # A step: the lightness gradient across the seam (a Sobel of a step is 4 times it).
+        step = cv2.convertScaleAbs(cv2.Sobel(light, cv2.CV_16S, dx, dy, ksize=3), alpha=0.25)
+        evidence = cv2.max(line, step)
+        level = max(SEAM_LEVEL, 3.0 * _median_of(evidence, inside))
+        marked = cv2.compare(evidence, level, cv2.CMP_GE)
+        marked = cv2.bitwise_and(marked, patch)
+        # A seam slanted within the patch wobbles by a pixel or two along a run.
+        marked = cv2.dilate(marked, np.ones(wobble, np.uint8))
+        straight = cv2.morphologyEx(
+            marked, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along)
+        )
+        out = cv2.bitwise_or(out, straight)
+    return out
+
+
+def _median_of(values: np.ndarray, mask: np.ndarray) -> float:
+    """Return the median of a uint8 image's values under a mask, 0 when the mask is empty."""
+    hist = cv2.calcHist([values], [0], mask, [256], [0, 256]).ravel()
+    total = float(hist.sum())
+    if total <= 0:
+        return 0.0
+    return float(np.searchsorted(np.cumsum(hist), total / 2.0))
+
+
+def _split_pair(c, centre, rect, search: _Search) -> list[tuple[np.ndarray, bool, float]]:
     """Return the two whole notes of a patch that is two notes side by side, or [].
 
     Two notes of one colour that touch are one patch of paper; unless stuck exactly in line,
@@ -639,6 +920,7 @@ def _split_pair(c, centre, rect, *, lo, hi, seen, codes) -> list[tuple[np.ndarra
     within SEAM_MIDDLE of the middle). The patch is cut between the two notches, and kept cut
     only when both pieces are whole notes on their own.
     """
+    c = np.round(c).astype(np.int32)
     try:
         hull = cv2.convexHull(c, returnPoints=False)
         defects = cv2.convexityDefects(c, hull)
@@ -675,12 +957,19 @@ def _split_pair(c, centre, rect, *, lo, hi, seen, codes) -> list[tuple[np.ndarra
     d = (q - p) / max(1e-9, float(np.linalg.norm(q - p)))
     ends = np.round(np.array([p - 3 * d, q + 3 * d]) - (x - 1, y - 1)).astype(np.int32)
     cv2.line(mask, tuple(ends[0]), tuple(ends[1]), 0, 2)
-    pieces = _rectangles(mask, lo, hi, set(seen), codes, offset=(x - 1, y - 1))
+    contours, _ = cv2.findContours(
+        mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE, offset=(x - 1, y - 1)
+    )
+    trial = replace(search, seen=set(search.seen))
+    pieces = [
+        piece
+        for part in contours
+        if len(part) >= 3 * search.lo
+        for piece in _outline_candidates(part, cv2.minAreaRect(part), trial, split=False)
+    ]
     if len(pieces) != 2 or any(partial for _, partial, _ in pieces):
         return []
-    for quad, _, _ in pieces:
-        (qx, qy), (qw, qh), _ = cv2.minAreaRect(quad.astype(np.float32))
-        seen.add((round(qx / 3), round(qy / 3), round(min(qw, qh) / 3), round(max(qw, qh) / 3)))
+    search.seen |= trial.seen
     return pieces
 
 
@@ -693,7 +982,8 @@ def _holds_code(codes: np.ndarray, centre, reach: float, contour: np.ndarray) ->
 def _edge_support(pts: np.ndarray, rect: np.ndarray, size: tuple[int, int]) -> float:
     """Return the share of the outline's points that lie on the rectangle's sides.
 
-    Points along the photo's border count as support: a note cut by the frame is a fragment.
+    Points along the photo's border count as support: a note cut by the frame is a fragment
+    (which find_notes leaves out).
     """
     tol = max(
         1.5, 0.03 * float(np.linalg.norm(rect[1] - rect[0]) + np.linalg.norm(rect[2] - rect[1])) / 2

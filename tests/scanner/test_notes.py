@@ -9,7 +9,16 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmarks.photographer import BoardSpec, Camera, NoteSpec, make_board, photograph
+from benchmarks.photographer import (
+    BoardSpec,
+    Camera,
+    NoteSpec,
+    _paste,
+    _shadow,
+    make_board,
+    note_art,
+    photograph,
+)
 from scanner import (
     ScanResult,
     cut_note_views,
@@ -270,13 +279,43 @@ def _two_notes_side_by_side(turns, shift=(0, 0)):
 
 def test_find_notes_parts_two_notes_of_one_colour_at_their_seam():
     def found(wall):
-        return [(round(n.x / 10), round(n.y / 10), n.partial) for n in find_notes(wall)]
+        return sorted((round(n.x / 10), round(n.y / 10), n.partial) for n in find_notes(wall))
 
     # Stuck a little askew or out of line, they leave a notch on each side where they meet.
-    assert found(_two_notes_side_by_side((3.0, -4.0))) == [(71, 40, False), (50, 40, False)]
+    assert found(_two_notes_side_by_side((3.0, -4.0))) == [(50, 40, False), (71, 40, False)]
     assert found(_two_notes_side_by_side((0.0, 0.0), (0, 30))) == [(50, 40, False), (70, 43, False)]
     # Exactly in line, nothing tells them from one note twice as long.
     assert found(_two_notes_side_by_side((0.0, 0.0))) == [(60, 40, False)]
+
+
+def _grid_of_notes(columns: int, rows: int, *, gap_mm: float, px_per_mm: float = 3.0):
+    """Return a wall with a grid of yellow 76 mm notes, written on, `gap_mm` apart, and the
+    notes' centres in wall px."""
+    wall = np.full((round(330 * px_per_mm), round(420 * px_per_mm), 3), (205, 212, 216), np.uint8)
+    centres = []
+    titles = ("Rust", "Maps", "Async", "Docs", "Game jams", "Testing")
+    for i in range(columns * rows):
+        cx, cy = 100 + (76 + gap_mm) * (i % columns), 100 + (76 + gap_mm) * (i // columns)
+        spec = NoteSpec(titles[i % len(titles)], "yellow", (76, 76), writing_seed=i + 1)
+        corners = np.array([[-38, -38], [38, -38], [38, 38], [-38, 38]], np.float64) + (cx, cy)
+        _shadow(wall, corners, px_per_mm, depth=0.2)
+        _paste(wall, note_art(spec, px_per_mm=px_per_mm), (cx, cy), 0.0, px_per_mm)
+        centres.append((cx * px_per_mm, cy * px_per_mm))
+    return wall, centres
+
+
+def test_find_notes_cuts_a_grid_of_touching_notes_along_their_seams():
+    # Six notes of one colour stuck edge to edge, as on a tidy office wall: one patch of paper,
+    # but the thin seams between them show in the photo.
+    wall, centres = _grid_of_notes(3, 2, gap_mm=0.5)
+    notes = find_notes(wall)
+    assert len(notes) == 6
+    for note, (x, y) in zip(
+        sorted(notes, key=lambda n: (round(n.y / 100), n.x)), centres, strict=True
+    ):
+        assert abs(note.x - x) < 8 and abs(note.y - y) < 8
+        assert note.size_px == pytest.approx((228, 228), abs=12)
+        assert not note.partial
 
 
 def test_scan_parts_touching_notes_and_keeps_long_notes_whole():
