@@ -96,8 +96,9 @@ class PhoneCamera:
     Angles are drawn per photo up to the maxima; `fill` is the range of the share of the frame
     that the notes span along the frame's tighter axis. `white_balance` is "neutral", "warm"
     (tungsten light, yellowish), "cool" or "any". `long_side` None keeps the sensor's pixels.
-    `arm` is the chance of an arm or shoulder at the frame's edge; `glare` the strength of the
-    light band a glossy surface reflects (whiteboards and windows add their own).
+    `arm` is the chance of an arm or shoulder at the frame's edge, `shake` of a hand's shake;
+    `glare` the strength of the light band a glossy surface reflects (whiteboards and windows add
+    their own); `sharpen` the phone's unsharp mask.
     """
 
     width: int = 4000
@@ -114,6 +115,8 @@ class PhoneCamera:
     noise_sigma: float = 2.5
     defocus_px: float = 1.5
     jpeg_quality: int = 88
+    sharpen: float = 0.35
+    shake: float = 0.3
     arm: float = 0.0
     glare: float = 0.0
 
@@ -333,6 +336,15 @@ def _kanban(spec: WallSpec, rng: np.random.Generator):
             note.centre = (note.centre[0], y + note.size[1] / 2)
             y += note.size[1] + float(rng.uniform(10, 30))
             notes.append(note)
+    if rng.random() < 0.5:
+        # Lanes taped between the columns, from above the headers to below the last note.
+        bottom = max(n.centre[1] + n.size[1] / 2 for n in notes) + 30.0
+        for c in range(k - 1):
+            x = (c + 0.5) * pitch + float(rng.uniform(-4, 4))
+            top = -120.0 if kind == "printout" else -90.0
+            size = (bottom - top, 19.0)
+            lane = _rect((x, (top + bottom) / 2), size, 90.0 + float(rng.uniform(-0.8, 0.8)))
+            things.append(_Thing("lane tape", lane))
     return notes, things
 
 
@@ -364,8 +376,9 @@ def _grain(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal((h, w), dtype=np.float32)
 
 
-def _background(kind: str, h: int, w: int, p: float, rng: np.random.Generator) -> np.ndarray:
-    """Return the bare wall, `h` x `w` px at `p` px/mm, as BGR uint8."""
+def _background(kind: str, h: int, w: int, p: float, rng: np.random.Generator, keep) -> np.ndarray:
+    """Return the bare wall, `h` x `w` px at `p` px/mm, as BGR uint8; the notes go in `keep`
+    (x0, y0, x1, y1 px)."""
     if kind == "paint":
         base = np.array(rng.choice([(224, 229, 232), (214, 224, 230), (228, 228, 226)]), np.float32)
         # A roller's stipple (fine) and uneven coats (broad).
@@ -390,16 +403,33 @@ def _background(kind: str, h: int, w: int, p: float, rng: np.random.Generator) -
             cv2.polylines(ghost, [np.array(pts, np.int32)], False, 1.0, max(1, round(8 * p)))
         ghost = cv2.GaussianBlur(ghost, (0, 0), 6 * p)
         img -= (14.0 * ghost)[..., None] * np.array([1.0, 0.9, 0.8], np.float32)
+        # The board ends 150-400 mm beyond the notes: an aluminium frame, then the wall.
+        m = rng.uniform(150, 400, 4) * p
+        bx0, by0 = int(keep[0] - m[0]), int(keep[1] - m[1])
+        bx1, by1 = int(keep[2] + m[2]), int(keep[3] + m[3])
+        paint = _background("paint", h, w, p, rng, keep).astype(np.float32)
+        inside = np.zeros((h, w, 1), np.float32)
+        inside[max(by0, 0) : max(by1, 0), max(bx0, 0) : max(bx1, 0)] = 1
+        img = img * inside + paint * (1 - inside)
+        frame = max(1, round(18 * p))
+        cv2.rectangle(img, (bx0, by0), (bx1, by1), (185, 188, 190), frame)
+        cv2.rectangle(
+            img,
+            (bx0 - frame // 2, by0 - frame // 2),
+            (bx1 + frame // 2, by1 + frame // 2),
+            (140, 142, 145),
+            max(1, frame // 6),
+        )
     elif kind == "glass":
         # The street behind is out of focus: drawn at 0.5 px/mm, then enlarged.
         c = 0.5 / p
         far = _outdoors(max(2, round(h * c)), max(2, round(w * c)), 0.5, rng)
         img = cv2.resize(far, (w, h), interpolation=cv2.INTER_LINEAR)
-        _mullions(img, p, rng)
+        _mullions(img, p, rng, keep)
     elif kind == "cork":
         base = np.array((88, 138, 186), np.float32)
         tone = 14 * _grain(h, w, rng)
-        tone = cv2.GaussianBlur(tone, (0, 0), 0.6 * p) * 2.2 + 5 * _field(h, w, 80 * p, rng)
+        tone = cv2.GaussianBlur(tone, (0, 0), 0.6 * p) * 2.2 + 3 * _field(h, w, 80 * p, rng)
         img = base + tone[..., None] * np.array([0.8, 1.0, 1.1], np.float32)
         # Dark granules.
         specks = (rng.random((h, w)) < 0.004).astype(np.float32)
@@ -438,12 +468,12 @@ def _outdoors(h: int, w: int, p: float, rng: np.random.Generator) -> np.ndarray:
         (235, 225, 220), np.float32
     )
     img = np.broadcast_to(sky, (h, w, 3)).copy()
-    horizon = h * rng.uniform(0.35, 0.6)
+    horizon = h * rng.uniform(0.5, 0.8)
     x = 0.0
     while x < w:
         bw = rng.uniform(150, 500) * p
-        top = horizon - rng.uniform(50, 600) * p
-        colour = rng.uniform(150, 225) + rng.uniform(-15, 15, 3)
+        top = horizon - rng.uniform(50, 500) * p
+        colour = rng.uniform(175, 235) + rng.uniform(-12, 12, 3)
         cv2.rectangle(img, (int(x), int(top)), (int(x + bw), h), colour.tolist(), -1)
         # Windows of the building over the street.
         for wy in np.arange(top + 30 * p, h, 70 * p):
@@ -456,29 +486,34 @@ def _outdoors(h: int, w: int, p: float, rng: np.random.Generator) -> np.ndarray:
                     -1,
                 )
         x += bw + rng.uniform(0, 120) * p
-    for _ in range(int(rng.integers(3, 8))):
-        c = (int(rng.uniform(0, w)), int(horizon + rng.uniform(0, 300) * p))
-        r = int(rng.uniform(100, 300) * p)
-        cv2.circle(
-            img, c, r, (rng.uniform(60, 110), rng.uniform(140, 190), rng.uniform(90, 130)), -1
-        )
+    # Street trees: crowns over the street, their greens washed out by the light.
+    for _ in range(int(rng.integers(1, 5))):
+        c = (int(rng.uniform(0, w)), int(horizon + rng.uniform(-50, 200) * p))
+        r = int(rng.uniform(60, 200) * p)
+        green = (rng.uniform(110, 150), rng.uniform(170, 205), rng.uniform(130, 160))
+        cv2.circle(img, c, r, green, -1)
     # Out of focus behind the glass, and brighter than the room.
     img = cv2.GaussianBlur(img, (0, 0), 25 * p)
     img = np.minimum(img * 1.08 + 12, 255)
     return img
 
 
-def _mullions(img: np.ndarray, p: float, rng: np.random.Generator) -> None:
-    """Draw a window's aluminium bars between its panes."""
+def _mullions(img: np.ndarray, p: float, rng: np.random.Generator, keep) -> None:
+    """Draw a window's aluminium bars between its panes, clear of `keep` (x0, y0, x1, y1 px):
+    notes go on the glass, not across a bar."""
     h, w = img.shape[:2]
     bar = 50 * p
-    pane = rng.uniform(900, 1300) * p
-    off = rng.uniform(0, pane)
-    for x0 in np.arange(off - pane, w, pane):
+    pane = max(rng.uniform(900, 1300) * p, keep[2] - keep[0] + 2 * bar)
+    start = keep[0] - rng.uniform(0.1, 1.0) * (pane - (keep[2] - keep[0])) - bar
+    for x0 in np.arange(start - 3 * pane, w, pane):
         cv2.rectangle(img, (int(x0), 0), (int(x0 + bar), h), (150, 152, 155), -1)
         cv2.rectangle(img, (int(x0), 0), (int(x0 + 0.2 * bar), h), (175, 177, 180), -1)
-    ty = rng.uniform(0.1, 0.9) * h
     if rng.random() < 0.6:
+        ty = (
+            keep[1] - rng.uniform(1.5, 4) * bar
+            if rng.random() < 0.5
+            else keep[3] + rng.uniform(0.5, 3) * bar
+        )
         cv2.rectangle(img, (0, int(ty)), (w, int(ty + bar)), (150, 152, 155), -1)
 
 
@@ -645,35 +680,44 @@ def _header_tape(size_mm, p: float, rng, text: str) -> np.ndarray:
 
 
 def _draw_letters(wall: np.ndarray, corners_mm: np.ndarray, text: str, p: float, ink) -> None:
+    """Write a column's header straight on the wall in big marker capitals, filling its box."""
     x0, y0 = corners_mm.min(axis=0)
     x1, y1 = corners_mm.max(axis=0)
-    cv2.putText(
-        wall,
-        text,
-        (round(x0 * p), round(y1 * p)),
-        cv2.FONT_HERSHEY_SIMPLEX,
-        (y1 - y0) * p / 22.0,
-        tuple(float(v) for v in ink),
-        max(1, round(3.5 * p)),
-        cv2.LINE_AA,
-    )
+    font, thick = cv2.FONT_HERSHEY_SIMPLEX, max(1, round(3.5 * p))
+    (tw, th), _ = cv2.getTextSize(text, font, 1.0, thick)
+    fs = min((x1 - x0) * p / tw, (y1 - y0) * p / th)
+    org = (round(x0 * p), round(y1 * p))
+    cv2.putText(wall, text, org, font, fs, tuple(float(v) for v in ink), thick, cv2.LINE_AA)
 
 
 def _pin(wall: np.ndarray, centre_mm, p: float, rng, *, radius_mm: float) -> None:
-    """Draw a push pin or a magnet: a coloured disc with a highlight and a little shadow."""
-    colour = tuple(
-        int(v)
-        for v in rng.choice(
-            [(40, 40, 200), (200, 80, 30), (40, 160, 40), (30, 200, 230), (30, 30, 30)]
-        )
-    )
-    c = (round(centre_mm[0] * p), round(centre_mm[1] * p))
-    r = max(1, round(radius_mm * p))
-    cv2.circle(wall, (c[0] + r // 3, c[1] + r // 2), r, (60, 60, 60), -1, cv2.LINE_AA)
-    cv2.circle(wall, c, r, colour, -1, cv2.LINE_AA)
+    """Draw a push pin's head or a round magnet: a coloured disc, a soft shadow, a highlight."""
+    colours = [(40, 40, 200), (200, 80, 30), (40, 160, 40), (30, 200, 230), (30, 30, 30)]
+    colour = tuple(int(v) for v in colours[int(rng.integers(len(colours)))])
+    c = np.array(centre_mm) * p
+    r = max(1.0, radius_mm * p)
+    x0, y0 = np.floor(c - 2.5 * r).astype(int)
+    x1, y1 = np.ceil(c + 2.5 * r).astype(int)
+    hh, ww = wall.shape[:2]
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, ww), min(y1, hh)
+    if x1 <= x0 or y1 <= y0:
+        return
+    roi = wall[y0:y1, x0:x1].astype(np.float32)
+    local = c - (x0, y0)
+    shade = np.zeros(roi.shape[:2], np.float32)
+    off = local + (0.15 * r, 0.3 * r)
+    cv2.circle(shade, tuple(np.round(off * 16).astype(int)), round(r * 16), 1.0, -1, cv2.LINE_AA, 4)
+    shade = cv2.GaussianBlur(shade, (0, 0), 0.25 * r + 0.5)
+    roi *= 1 - 0.45 * shade[..., None]
+    disc = np.zeros(roi.shape[:2], np.float32)
     cv2.circle(
-        wall, (c[0] - r // 3, c[1] - r // 3), max(1, r // 3), (235, 235, 235), -1, cv2.LINE_AA
+        disc, tuple(np.round(local * 16).astype(int)), round(r * 16), 1.0, -1, cv2.LINE_AA, 4
     )
+    # Lit from above: lighter at the top of the disc.
+    yy = (np.arange(roi.shape[0], dtype=np.float32)[:, None] - local[1]) / r
+    tone = np.array(colour, np.float32) * (1.15 - 0.25 * np.clip(yy, -1, 1))[..., None]
+    roi = roi * (1 - disc[..., None]) + np.minimum(tone, 255) * disc[..., None]
+    wall[y0:y1, x0:x1] = roi.astype(np.uint8)
 
 
 def _marker_lines(wall: np.ndarray, notes: list[_Note], p: float, rng) -> list[np.ndarray]:
@@ -713,6 +757,12 @@ def _marker_lines(wall: np.ndarray, notes: list[_Note], p: float, rng) -> list[n
             0,
             0.08,
         )
+    # A few words written on the board beside the groups.
+    font = cv2.FONT_HERSHEY_SCRIPT_SIMPLEX
+    for box in boxes:
+        word = str(rng.choice(["Ideas", "Risks", "Next steps", "Users", "Q3", "Why?", "MVP"]))
+        org = np.round((box[0] + (rng.uniform(0, 40), -8)) * p).astype(int)
+        cv2.putText(wall, word, tuple(org), font, 0.9 * p, ink, max(1, round(1.6 * p)), cv2.LINE_AA)
     return drawn
 
 
@@ -803,7 +853,9 @@ def make_wall(spec: WallSpec, seed: int) -> Wall:
     area = area + shift
     wh, ww = round(size_mm[1] * p), round(size_mm[0] * p)
 
-    wall = _background(spec.background, wh, ww, p, rng)
+    wall = _background(
+        spec.background, wh, ww, p, rng, (*(area.min(axis=0) * p), *(area.max(axis=0) * p))
+    )
     things += _distractors(spec, notes, area, (size_mm[0], size_mm[1]), rng)
     on_top = _render(wall, spec, notes, things, p, rng)
     placed = [
@@ -908,7 +960,7 @@ def _distractors(
                     )
                 )
         elif kind in ("pins", "magnets"):
-            r = 5.0 if kind == "pins" else 13.0
+            r = 5.0 if kind == "pins" else 11.0
             for i in range(len(notes)):
                 if rng.random() < 0.5:
                     n = notes[i]
@@ -956,7 +1008,7 @@ def _render(
         elif t.kind == "header printout":
             _shadow(wall, t.corners, p, depth=0.12)
             _paste(wall, _art(_printout(size, p, rng, title=t.data["text"]), size), c, angle, p)
-        elif t.kind in ("tape", "header tape"):
+        elif t.kind in ("tape", "header tape", "lane tape"):
             img = _header_tape(size, p, rng, t.data.get("text", ""))
             _paste(wall, _art(img, size), c, angle, p)
         elif t.kind == "header letters":
@@ -1016,7 +1068,7 @@ def _render(
 
 def _after_lens(img: np.ndarray, spec: WallSpec, camera: Camera, rng):
     """Add what the scene and the phone add after the lens: glare, an arm, white balance,
-    vignetting, noise and JPEG. Return the photo and the arm's outline (photo px) or None."""
+    vignetting, noise, sharpening and JPEG. Return the photo and the arm's outline (photo px) or None."""
     h, w = img.shape[:2]
     cam = spec.camera
     out = img.astype(np.float32)
@@ -1032,16 +1084,30 @@ def _after_lens(img: np.ndarray, spec: WallSpec, camera: Camera, rng):
         out += cv2.resize(band, (w, h))[..., None]
     arm = None
     if rng.random() < cam.arm:
-        arm = _arm_outline(w, h, rng)
-        colour = rng.choice([(60, 50, 45), (150, 90, 40), (40, 40, 120), (120, 150, 190)])
-        mask = np.zeros((h, w), np.float32)
-        cv2.fillPoly(mask, [np.round(arm).astype(np.int32)], 1.0, cv2.LINE_AA)
-        # Near the lens: out of focus.
-        mask = cv2.GaussianBlur(mask, (0, 0), 0.006 * w)[..., None]
-        shade = np.array(colour, np.float32) * (
-            0.8 + 0.4 * cv2.resize(_field(h // 8, w // 8, 40, rng), (w, h))[..., None] * 0.2
+        parts = _arm_parts(w, h, rng)
+        arm = cv2.convexHull(np.vstack([q for q, _ in parts]).astype(np.float32))[:, 0].astype(
+            np.float64
         )
-        out = out * (1 - mask) + shade * mask
+        for outline, colour in parts:
+            mask = np.zeros((h, w), np.float32)
+            cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 1.0, cv2.LINE_AA)
+            # Near the lens: out of focus, and lit unevenly.
+            mask = cv2.GaussianBlur(mask, (0, 0), 0.004 * w)[..., None]
+            tone = 1.0 + 0.12 * cv2.resize(_field(h // 8, w // 8, 30, rng), (w, h))[..., None]
+            out = out * (1 - mask) + np.array(colour, np.float32) * tone * mask
+    if rng.random() < cam.shake:
+        # A hand's shake during the exposure: a short straight smear.
+        n = max(3, round(rng.uniform(2, 6) * w / 4000) * 2 + 1)
+        kernel = np.zeros((n, n), np.float32)
+        a = rng.uniform(0, math.pi)
+        c = (n - 1) / 2
+        d = (c * math.cos(a), c * math.sin(a))
+        cv2.line(
+            kernel, (round(c - d[0]), round(c - d[1])), (round(c + d[0]), round(c + d[1])), 1.0
+        )
+        out = cv2.filter2D(out, -1, kernel / kernel.sum())
+    # The phone's exposure: a little under or over.
+    out *= float(rng.uniform(0.88, 1.1))
     wb = {"neutral": 0, "warm": 1, "cool": 2}.get(cam.white_balance, int(rng.integers(3)))
     # What is left of tungsten or daylight once the phone's white balance has corrected most of it.
     gains = ((1.0, 1.0, 1.0), (0.84, 0.97, 1.06), (1.08, 1.0, 0.92))[wb]
@@ -1054,39 +1120,46 @@ def _after_lens(img: np.ndarray, spec: WallSpec, camera: Camera, rng):
     if cam.noise_sigma > 0:
         noise = rng.standard_normal((h, w, 3), dtype=np.float32) * np.float32(cam.noise_sigma)
         out += noise
+    if cam.sharpen > 0:
+        # A phone's processing sharpens edges (and noise): an unsharp mask with a faint halo.
+        out += cam.sharpen * (out - cv2.GaussianBlur(out, (0, 0), 1.5))
     img = np.clip(out, 0, 255).astype(np.uint8)
     return _jpeg(img, cam.jpeg_quality), arm
 
 
-def _arm_outline(w: int, h: int, rng) -> np.ndarray:
-    """Return the outline of an arm or shoulder reaching in from an edge of the frame (photo px)."""
+def _arm_parts(w: int, h: int, rng) -> list[tuple[np.ndarray, tuple]]:
+    """Return the parts (outline in photo px, BGR) of a person at the frame's edge: a shoulder
+    in a sweater, or an arm reaching in with its hand (someone pointing at a note)."""
+    cloth = tuple(
+        float(v) for v in rng.choice([(60, 50, 45), (150, 90, 40), (40, 40, 120), (120, 150, 190)])
+    )
+    skin = tuple(float(v) for v in rng.choice([(150, 175, 215), (110, 140, 190), (70, 95, 140)]))
     side = int(rng.integers(3))  # left, right, bottom
-    depth = rng.uniform(0.08, 0.2)
-    if side == 2:
-        x = rng.uniform(0.1, 0.9) * w
-        wid = rng.uniform(0.15, 0.3) * w
-        top = h * (1 - depth * 1.6)
-        pts = [
-            (x - wid / 2, h + 5),
-            (x - wid * 0.35, top + 0.1 * h),
-            (x, top),
-            (x + wid * 0.4, top + 0.08 * h),
-            (x + wid / 2, h + 5),
-        ]
-    else:
-        y = rng.uniform(0.3, 0.9) * h
-        reach = depth * w
-        wid = rng.uniform(0.12, 0.25) * h
-        x0 = -5 if side == 0 else w + 5
-        s = 1 if side == 0 else -1
-        pts = [
-            (x0, y - wid),
-            (x0 + s * reach * 0.8, y - wid * 0.6),
-            (x0 + s * reach, y),
-            (x0 + s * reach * 0.9, y + wid * 0.5),
-            (x0, y + wid),
-        ]
-    return np.array(pts, np.float64)
+    if rng.random() < 0.4:
+        # A shoulder and the back of a head: a rounded mass from the bottom corner.
+        cx = rng.uniform(-0.05, 0.2) * w if side != 1 else rng.uniform(0.8, 1.05) * w
+        axes = (int(rng.uniform(0.18, 0.3) * w), int(rng.uniform(0.2, 0.35) * h))
+        body = cv2.ellipse2Poly((int(cx), h + axes[1] // 3), axes, 0, 0, 360, 6)
+        return [(body.astype(np.float64), cloth)]
+    start = {
+        0: (-0.05 * w, rng.uniform(0.4, 1.0) * h),
+        1: (1.05 * w, rng.uniform(0.4, 1.0) * h),
+        2: (rng.uniform(0.2, 0.8) * w, 1.05 * h),
+    }[side]
+    aim = np.array((rng.uniform(0.3, 0.7) * w, rng.uniform(0.3, 0.6) * h))
+    d = aim - start
+    d /= np.linalg.norm(d)
+    n = np.array((-d[1], d[0]))
+    length = rng.uniform(0.25, 0.4) * w
+    wid = rng.uniform(0.035, 0.05) * w
+    tip = np.array(start) + d * length
+    sleeve = np.array([start + n * wid * 1.2, tip + n * wid, tip - n * wid, start - n * wid * 1.2])
+    hand_c = tip + d * wid * 1.3
+    angle = math.degrees(math.atan2(d[1], d[0]))
+    hand = cv2.ellipse2Poly(
+        tuple(int(v) for v in hand_c), (int(wid * 1.5), int(wid * 0.8)), int(angle), 0, 360, 8
+    )
+    return [(hand.astype(np.float64), skin), (sleeve, cloth)]
 
 
 def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:

@@ -10,8 +10,8 @@ from benchmarks.note_walls import match
 from benchmarks.walls import PhoneCamera, WallSpec, make_wall
 from scanner import find_notes
 
-# A 3 MP phone, its photo kept as taken: small enough for a fast test.
-CAMERA = PhoneCamera(width=2000, height=1500, long_side=None, max_yaw_deg=10.0)
+# A 2 MP phone, its photo kept as taken: small enough for a fast test.
+CAMERA = PhoneCamera(width=1600, height=1200, long_side=None, max_yaw_deg=10.0)
 SCATTERED = WallSpec("paint", "scattered", 6, sizes="square", distractors=(), camera=CAMERA)
 TOUCHING = WallSpec("paint", "touching", 12, sizes="square", distractors=(), camera=CAMERA)
 
@@ -23,13 +23,13 @@ def _wall(spec: WallSpec, seed: int = 1):
 
 def test_make_wall_truth_scattered_notes_in_frame():
     wall = _wall(SCATTERED)
-    assert wall.image.shape == (1500, 2000, 3)
+    assert wall.image.shape == (1200, 1600, 3)
     assert wall.image.dtype == np.uint8
     assert len(wall.notes) == 6
     assert all(n.in_frame and n.covered == 0.0 for n in wall.notes)
     for n in wall.notes:
         assert n.quad_px.shape == (4, 2)
-        assert (n.quad_px >= 0).all() and (n.quad_px <= (1999, 1499)).all()
+        assert (n.quad_px >= 0).all() and (n.quad_px <= (1599, 1199)).all()
         # A 76 mm square photographed: its sides agree within perspective's stretch.
         sides = np.linalg.norm(np.roll(n.quad_px, -1, axis=0) - n.quad_px, axis=1)
         assert sides.max() / sides.min() < 1.3
