@@ -72,12 +72,17 @@ SEAM_MIN_PX = 1.5  # and at least this deep on the reduced copy: an edge's rough
 SEAM_MIDDLE = 0.2
 SEAM_SLANT = 0.5  # a seam's run along the patch over its run across, at most
 # A patch that may be several notes (at least this many of the smallest notes' area) is looked
-# at for the seams between them (scanner.notes._seam_pieces) in the photo, SEAM_FINE times finer
-# than the search; where both its long sides step by SEAM_STEP of its width. A seam is a thin line or step of at least SEAM_LEVEL (8-bit
+# at for the seams between them (scanner.notes._seam_pieces) in the photo, up to SEAM_FINE times
+# finer than the search, where the notes found are SEAM_NOTE_PX across; and where both its long
+# sides step by SEAM_STEP of its width. A seam is a thin line or step of at least SEAM_LEVEL (8-bit
 # Lab) that runs straight for at least SEAM_RUN of the smallest note, or SEAM_PATCH_RUN of the
 # patch's shorter side; the cut is kept when the pieces that are notes cover SEAM_COVER of it.
 SEAM_MIN_NOTES = 1.6
+# With notes found to tell their size by, a patch is looked at for seams only when at least this
+# many times their median size one way or the other.
+SEAM_FAMILY = 1.4
 SEAM_FINE = 2
+SEAM_NOTE_PX = 100.0
 SEAM_STEP = 0.03
 SEAM_LEVEL = 6.0
 SEAM_RUN = 0.5
@@ -96,6 +101,12 @@ MIN_FRAGMENT_SUPPORT = 0.62
 MIN_SUPPORT = 0.6
 # Strokes thinner than this share of the smallest note are writing, painted over in the search.
 INK_STROKE_SHARE = 0.25
+# In a photo of unknown scale, with at least FAMILY_NOTES whole notes found, a note's longer side
+# is at least FAMILY_SMALLEST of their median's and its shorter side at most FAMILY_LARGEST times
+# theirs: pads run from 51 to 152 mm, while a magnet is 20 mm and a printed page 210 mm wide.
+FAMILY_NOTES = 3
+FAMILY_SMALLEST = 0.4
+FAMILY_LARGEST = 2.5
 # A candidate reaching within this many pixels of the reduced photo's edge is cut by the frame.
 EDGE_PX = 1.5
 # An outline's support is measured on about this many of its points.
@@ -112,8 +123,10 @@ WHITE_CHROMA = 10.0
 # A white or pale note differs from the surface around it by at least this much (8-bit Lab:
 # lightness gained plus the change in a and b).
 PALE_DIFFERENCE = 7
-# Lightness above the local background by this much: a white note on a darker wall or board.
+# Lightness above the local background by this much: a white note on a darker wall or board;
+# and above the wall at large, the median over this share of the photo's shorter side.
 LIGHT_LEVELS = (6,)
+WIDE_WINDOW = 0.5
 # Two candidates overlapping by more than this share of the smaller are one note.
 SAME_CANDIDATE_OVERLAP = 0.5
 # At or above this fingerprint similarity two pictures show the same note: benchmarks/plain_notes.py
@@ -201,6 +214,7 @@ def find_notes(
     for mask in masks:
         candidates += _rectangles(mask, search)
     candidates += _hue_candidates(masks[-1], hue, kernel, search)
+    candidates += _cut_patches(candidates, search)
     # A patch cut along its seams in one mask is several notes, whole as it may look in another.
     candidates = [c for c in candidates if not search.was_cut(c[0])]
     # A note cut by the photo's edge has an outline and a picture nobody can tell; paper along
@@ -212,8 +226,29 @@ def find_notes(
         q = _upright(quad * (1.0 / scale))
         if not _excluded(q, polys, boxes) and _stands_out(lab, search.patch_of(quad)):
             out.append(_describe(img, q, partial))
+    if px_per_mm is None:
+        out = _in_family(out)
     out.sort(key=lambda n: (n.y, n.x))
     return tuple(out)
+
+
+def _in_family(notes: list[FoundNote]) -> list[FoundNote]:
+    """Return the notes whose size is of a kind with the others', in a photo of unknown scale.
+
+    The notes on one wall come from a few pads: a patch far smaller than most (a magnet, a pin,
+    a letter drawn on a whiteboard) or far larger (a printed page, a window pane) is something
+    else. With fewer than FAMILY_NOTES whole notes there is no family to compare with.
+    """
+    whole = [n for n in notes if not n.partial]
+    if len(whole) < FAMILY_NOTES:
+        return notes
+    longest = float(np.median([max(n.size_px) for n in whole]))
+    widest = float(np.median([min(n.size_px) for n in whole]))
+    return [
+        n
+        for n in notes
+        if max(n.size_px) >= FAMILY_SMALLEST * longest and min(n.size_px) <= FAMILY_LARGEST * widest
+    ]
 
 
 def note_picture(
@@ -598,7 +633,10 @@ class _Search:
     # with their rectangles.
     looked: list[tuple[int, int, int, int]] = field(default_factory=list)
     cut: list[tuple[int, int, int, int]] = field(default_factory=list)
-    cut_patches: list[np.ndarray] = field(default_factory=list)
+    # The outlines (and minimum rectangles) that may be several notes, for _cut_patches.
+    patches: list[tuple[np.ndarray, Any]] = field(default_factory=list)
+    # The rectangle of the patch each piece (by its quad's id) was cut from.
+    cut_from: dict[int, np.ndarray] = field(default_factory=dict)
 
     def was_cut(self, quad: np.ndarray) -> bool:
         """Return True when the quad (reduced px) covers a patch that was cut into notes."""
@@ -606,16 +644,12 @@ class _Search:
         return any(_box_overlap(box, other) > SAME_PATCH for other in self.cut)
 
     def patch_of(self, quad: np.ndarray) -> np.ndarray:
-        """Return the rectangle of the cut patch holding the quad's centre, else the quad.
+        """Return the rectangle of the patch a quad was cut from, else the quad itself.
 
         Notes of one patch stand out from the wall together: a white note amid white notes
         differs from its neighbours only by the seams between them.
         """
-        centre = tuple(float(v) for v in quad.mean(axis=0))
-        for patch in self.cut_patches:
-            if cv2.pointPolygonTest(patch.astype(np.float32), centre, False) >= 0:
-                return patch
-        return quad
+        return self.cut_from.get(id(quad), quad)
 
     def key(self, rect) -> tuple[int, ...]:
         """Return the rounded (centre, short side, long side) of a minimum rectangle."""
@@ -655,10 +689,10 @@ def _rectangles(
 
     A whole note fills its minimum rectangle; a note partly covered (by a person, another note,
     the photo's edge) leaves a fragment whose outline still runs along most of its rectangle's
-    sides. Anything else (heads, bodies, blobs of several notes) does neither. A patch of
-    several notes of one colour that touch or overlap is cut along the seams between them
-    (_seam_pieces), or between the notches of two side by side (_split_pair). `mask` may be a
-    crop of the reduced photo at `offset`.
+    sides. Anything else (heads, bodies, blobs of several notes) does neither. Two notes of one
+    colour side by side are cut between their notches (_split_pair); a patch that may be more
+    notes is kept in `search.patches` for _cut_patches. `mask` may be a crop of the reduced
+    photo at `offset`.
     """
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE, offset=offset)
     out = []
@@ -681,7 +715,38 @@ def _rectangles(
         if pair:
             out += pair
             continue
-        out += _seam_pieces(c, rect, search) or _outline_candidates(c, rect, search, split=False)
+        if rw * rh >= SEAM_MIN_NOTES * search.lo * search.lo:
+            search.patches.append((c, rect))
+        out += _outline_candidates(c, rect, search, split=False)
+    return out
+
+
+def _cut_patches(candidates: list, search: _Search) -> list[tuple[np.ndarray, bool, float]]:
+    """Return the notes of the patches that are several notes, cut along their seams.
+
+    Only a patch that may hold two of the notes found is looked at: at least SEAM_FAMILY times
+    their median size one way or the other (or any patch, without FAMILY_NOTES whole notes to
+    tell the size by).
+    """
+    whole = [quad for quad, partial, _ in candidates if not partial]
+    family = None
+    if len(whole) >= FAMILY_NOTES:
+        sides = [sorted(cv2.minAreaRect(q.astype(np.float32))[1]) for q in whole]
+        family = np.median(np.array(sides), axis=0)
+    # Seams are looked for where the notes' shorter side is SEAM_NOTE_PX, or finer.
+    fine = float(SEAM_FINE)
+    if family is not None:
+        fine = float(np.clip(SEAM_NOTE_PX / max(1.0, family[0]), 1.0, SEAM_FINE))
+    out: list = []
+    for c, rect in search.patches:
+        short, long_ = sorted(rect[1])
+        if (
+            family is not None
+            and short < SEAM_FAMILY * family[0]
+            and long_ < SEAM_FAMILY * family[1]
+        ):
+            continue
+        out += _seam_pieces(c, rect, search, fine=fine)
     return out
 
 
@@ -715,22 +780,20 @@ def _outline_candidates(c, rect, search: _Search, *, split: bool) -> list:
     return [(quad, not whole, fill * support)]
 
 
-def _seam_pieces(c, rect, search: _Search) -> list[tuple[np.ndarray, bool, float]]:
+def _seam_pieces(c, rect, search: _Search, *, fine: float) -> list[tuple[np.ndarray, bool, float]]:
     """Return the notes of a patch of several notes of one colour, cut along their seams, or [].
 
     Notes that touch or overlap are one patch in the masks (the search paints thin lines over),
     but where one note meets the next the photo shows a seam: a thin line darker or lighter than
     the paper (the gap, a shadow, a paper edge) or a step in lightness (a curled note beside a
     flat one), and the patch's outline steps in on both sides (notes are never exactly in
-    line). The patch is looked at in the photo, SEAM_FINE times finer than the search, turned
+    line). The patch is looked at in the photo, `fine` times finer than the search, turned
     square to its minimum rectangle: seams are the straight runs of such lines along and across
     it (_seams) and the places where both its long sides step (_steps). The patch is cut there,
     and kept cut only when the pieces that are notes (whole or fragments) cover SEAM_COVER of
     it: a line drawn across one note leaves a piece too thin to be one.
     """
     (cx, cy), (rw, rh), ang = rect
-    if rw * rh < SEAM_MIN_NOTES * search.lo * search.lo:
-        return []
     x, y, bw, bh = cv2.boundingRect(c)
     x0, y0 = max(0, x - 2), max(0, y - 2)
     x1, y1 = min(search.size[0], x + bw + 2), min(search.size[1], y + bh + 2)
@@ -739,10 +802,10 @@ def _seam_pieces(c, rect, search: _Search) -> list[tuple[np.ndarray, bool, float
     if any(_box_overlap(box, other) > SAME_PATCH for other in search.looked):
         return []
     search.looked.append(box)
-    # The photo reduced by the whole factor that comes nearest to SEAM_FINE times the search's
+    # The photo reduced by the whole factor that comes nearest to `fine` times the search's
     # resolution without passing it: f fine px per reduced px.
     k = round(1.0 / search.scale)
-    m = -(-k // SEAM_FINE)
+    m = max(1, int(np.ceil(k / fine - 1e-9)))
     f = k / m
     crop = search.photo[y0 * k : y1 * k, x0 * k : x1 * k]
     h, w = crop.shape[0] // m, crop.shape[1] // m
@@ -809,7 +872,8 @@ def _seam_pieces(c, rect, search: _Search) -> list[tuple[np.ndarray, bool, float
             return []
     search.seen |= trial.seen
     search.cut.append(box)
-    search.cut_patches.append(cv2.boxPoints(rect).astype(np.float64))
+    whole = cv2.boxPoints(rect).astype(np.float64)
+    search.cut_from.update((id(quad), whole) for (quad, _, _), _ in out)
     return [cand for cand, _ in out]
 
 
@@ -887,9 +951,11 @@ def _seams(lab: np.ndarray, patch: np.ndarray, *, run: int) -> np.ndarray:
     inside = cv2.erode(patch, np.ones((3, 3), np.uint8))
     out = np.zeros_like(patch)
     # Seams along the rows (a step down the columns), then along the columns.
-    for dx, dy, along, wobble in ((0, 1, (run, 1), (3, 1)), (1, 0, (1, run), (1, 3))):
-        # A step: the lightness gradient across the seam (a Sobel of a step is 4 times it).
-        step = cv2.convertScaleAbs(cv2.Sobel(light, cv2.CV_16S, dx, dy, ksize=3), alpha=0.25)
+    for across, along, wobble in ((_STEP_DOWN, (run, 1), (3, 1)), (_STEP_DOWN.T, (1, run), (1, 3))):
+        # A step: the lightness two pixels after the seam less two before, averaged over five
+        # along it (a shadow's edge or a curled note's is soft).
+        smooth = cv2.blur(light, (5, 1) if along[1] == 1 else (1, 5))
+        step = cv2.convertScaleAbs(cv2.filter2D(smooth, cv2.CV_16S, across))
         evidence = cv2.max(line, step)
         level = max(SEAM_LEVEL, 3.0 * _median_of(evidence, inside))
         marked = cv2.compare(evidence, level, cv2.CMP_GE)
@@ -901,6 +967,10 @@ def _seams(lab: np.ndarray, patch: np.ndarray, *, run: int) -> np.ndarray:
         )
         out = cv2.bitwise_or(out, straight)
     return out
+
+
+# The step across a seam along the rows: two rows after less two rows before.
+_STEP_DOWN = np.array([[-1], [0], [0], [0], [1]], np.float32)
 
 
 def _median_of(values: np.ndarray, mask: np.ndarray) -> float:
