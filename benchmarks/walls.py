@@ -235,7 +235,7 @@ def _note(spec, rng, centre, *, paper=None, size=None, angle=None) -> _Note:
 
 
 def _scattered(spec: WallSpec, rng: np.random.Generator):
-    """Notes put up anywhere: on a jittered grid of 150-190 mm, a few spots left empty."""
+    """Return notes put up anywhere: on a jittered grid of 150-190 mm, a few spots left empty."""
     n = spec.n_notes
     cols = max(2, math.ceil(math.sqrt(n * 1.5)))
     rows = math.ceil(n / cols)
@@ -251,7 +251,7 @@ def _scattered(spec: WallSpec, rng: np.random.Generator):
 
 
 def _grid(spec: WallSpec, rng: np.random.Generator, *, touching: bool = False):
-    """Notes in rows and columns: gaps of 5-25 mm, or 0-2 mm of one paper (`touching`)."""
+    """Return notes in rows and columns: gaps of 5-25 mm, or 0-2 mm of one paper (`touching`)."""
     n = spec.n_notes
     cols = max(2, math.ceil(math.sqrt(n * 1.4)))
     gap = float(rng.uniform(0, 2) if touching else rng.uniform(5, 25))
@@ -274,7 +274,7 @@ def _grid(spec: WallSpec, rng: np.random.Generator, *, touching: bool = False):
 
 
 def _clusters(spec: WallSpec, rng: np.random.Generator):
-    """Affinity clusters: columns of notes, each stuck over the bottom of the one above."""
+    """Return affinity clusters: columns of notes, each stuck over the bottom of the one above."""
     n = spec.n_notes
     per = int(rng.integers(4, 7))
     k = math.ceil(n / per)
@@ -306,7 +306,7 @@ def _clusters(spec: WallSpec, rng: np.random.Generator):
 
 
 def _kanban(spec: WallSpec, rng: np.random.Generator):
-    """Columns of notes under header labels: tape strips, A4 printouts or big marker words."""
+    """Return columns of notes under header labels: tape strips, printouts or marker words."""
     n = spec.n_notes
     k = int(np.clip(round(n / 4), 3, 5))
     heads = ("TO DO", "DOING", "REVIEW", "DONE", "IDEAS")
@@ -908,7 +908,6 @@ def _distractors(
     """Place what else hangs on the wall: around the notes, or over them (tape, pins)."""
     out: list[_Thing] = []
     lo, hi = area.min(axis=0), area.max(axis=0)
-    span = hi - lo
 
     def beside(size):
         # Left, right, above or below the notes, within the rendered wall.
@@ -976,7 +975,6 @@ def _distractors(
             out.append(_Thing(kind, area.copy()))
         else:
             raise ValueError(f"unknown distractor {kind!r}")
-    del span
     return out
 
 
@@ -1067,8 +1065,11 @@ def _render(
 
 
 def _after_lens(img: np.ndarray, spec: WallSpec, camera: Camera, rng):
-    """Add what the scene and the phone add after the lens: glare, an arm, white balance,
-    vignetting, noise, sharpening and JPEG. Return the photo and the arm's outline (photo px) or None."""
+    """Add what the scene and the phone add after the lens: glare, an arm, shake, exposure,
+    white balance, vignetting, noise, sharpening and JPEG.
+
+    Return the photo and the arm's outline (photo px), or None without an arm.
+    """
     h, w = img.shape[:2]
     cam = spec.camera
     out = img.astype(np.float32)
