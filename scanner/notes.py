@@ -88,6 +88,8 @@ SEAM_LEVEL = 6.0
 SEAM_RUN = 0.5
 SEAM_PATCH_RUN = 0.1
 SEAM_COVER = 0.75
+# Any other patch is cut when its pieces that are notes cover at least this share of it.
+SEAM_TILED = 0.3
 # A piece whose shorter side is less than this share of the widest piece's is a sliver of a note.
 SEAM_PIECE_SHARE = 0.45
 # Patches whose boxes overlap by more than this share of their union are one patch.
@@ -214,9 +216,11 @@ def find_notes(
     for mask in masks:
         candidates += _rectangles(mask, search)
     candidates += _hue_candidates(masks[-1], hue, kernel, search)
-    candidates += _cut_patches(candidates, search)
+    pieces = _cut_patches(candidates, search)
     # A patch cut along its seams in one mask is several notes, whole as it may look in another.
     candidates = [c for c in candidates if not search.was_cut(c[0])]
+    # A piece holding a smaller note is a board's cell or a stretch of wall, not a note.
+    candidates += [p for p in pieces if not _holds_note(p[0], candidates)]
     # A note cut by the photo's edge has an outline and a picture nobody can tell; paper along
     # the edge is more often a window frame, a door or a wall's end than a note.
     candidates = [c for c in candidates if not _at_edge(c[0], search.size)]
@@ -224,7 +228,12 @@ def find_notes(
     out = []
     for quad, partial in _merge(candidates):
         q = _upright(quad * (1.0 / scale))
-        if not _excluded(q, polys, boxes) and _stands_out(lab, search.patch_of(quad)):
+        if _excluded(q, polys, boxes):
+            continue
+        # Off a board, a white note amid white notes stands out with the patch it was cut from.
+        if _stands_out(lab, quad) or (
+            px_per_mm is None and _stands_out(lab, search.patch_of(quad))
+        ):
             out.append(_describe(img, q, partial))
     if px_per_mm is None:
         out = _in_family(out)
@@ -647,7 +656,9 @@ class _Search:
         """Return the rectangle of the patch a quad was cut from, else the quad itself.
 
         Notes of one patch stand out from the wall together: a white note amid white notes
-        differs from its neighbours only by the seams between them.
+        differs from its neighbours only by the seams between them. (A board's own paper, cut
+        along its tape into cells, stands out from the wall too: on a board each note must
+        stand out on its own.)
         """
         return self.cut_from.get(id(quad), quad)
 
@@ -750,9 +761,12 @@ def _cut_patches(candidates: list, search: _Search) -> list[tuple[np.ndarray, bo
     return out
 
 
-def _outline_candidates(c, rect, search: _Search, *, split: bool) -> list:
+def _outline_candidates(
+    c, rect, search: _Search, *, split: bool, area: float | None = None
+) -> list:
     """Return [(quad, partial, score)] when the outline `c` (reduced px) is a note or a note's
-    fragment, the two notes of a pair when `split` and it is one, or []."""
+    fragment, the two notes of a pair when `split` and it is one, or []. `area` is the paper's
+    own area when the outline is drawn around it (a piece's hull), else the outline's."""
     (cx, cy), (rw, rh), ang = rect
     short, long_ = min(rw, rh), max(rw, rh)
     if short < search.lo or long_ > search.hi or long_ > MAX_ASPECT * short:
@@ -764,7 +778,8 @@ def _outline_candidates(c, rect, search: _Search, *, split: bool) -> list:
         pair = _split_pair(c, (cx, cy), (rw, rh, ang), search)
         if pair:
             return pair
-    area = cv2.contourArea(c)
+    if area is None:
+        area = cv2.contourArea(c)
     fill = area / max(1.0, rw * rh)
     if fill < MIN_FRAGMENT_FILL:
         return []
@@ -847,10 +862,15 @@ def _seam_pieces(c, rect, search: _Search, *, fine: float) -> list[tuple[np.ndar
         x, y, bw, bh = stats[i, :4]
         piece = (labels[y : y + bh, x : x + bw] == i).astype(np.uint8)
         contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        # Writing that reaches a seam bites into the piece's outline: the outline is its hull's,
+        # and the paper's area its own.
+        cv2.fillConvexPoly(piece, cv2.convexHull(max(contours, key=len)), 1)
+        contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         pts = max(contours, key=len).reshape(-1, 2).astype(np.float64) + (x, y)
         pts = pts @ back[:, :2].T + back[:, 2]
         red = ((pts + 0.5) / f - 0.5 + (x0, y0)).astype(np.float32).reshape(-1, 1, 2)
-        found = _outline_candidates(red, cv2.minAreaRect(red), trial, split=True)
+        paper = stats[i, cv2.CC_STAT_AREA] / (f * f)
+        found = _outline_candidates(red, cv2.minAreaRect(red), trial, split=True, area=paper)
         # A fragment is paper cut off by the photo's edge or a line, not a note cut apart.
         found = [cand for cand in found if not cand[1]]
         out += [(cand, stats[i, cv2.CC_STAT_AREA] / len(found)) for cand in found]
@@ -863,18 +883,35 @@ def _seam_pieces(c, rect, search: _Search, *, fine: float) -> list[tuple[np.ndar
     out = [piece for piece, drop in zip(out, narrow, strict=True) if not drop]
     if not out:
         return []
-    # A patch that could be one note is kept whole unless its pieces are clearly notes.
-    covered = sum(area for _, area in out)
+    # Notes cut apart tile their patch; a board, a wall or a window cut along its texture
+    # leaves a few pieces of it. A patch that could be one note is kept whole unless its pieces
+    # are clearly notes.
+    covered = sum(area for _, area in out) / max(1, cv2.countNonZero(parts))
     short, long_ = min(rw, rh), max(rw, rh)
     one = search.lo <= short and long_ <= min(search.hi, MAX_ASPECT * short)
     if one and cv2.contourArea(c) >= MIN_RECTANGULARITY * rw * rh:
-        if len(out) < 2 or covered < SEAM_COVER * cv2.countNonZero(parts):
+        if len(out) < 2 or covered < SEAM_COVER:
             return []
+    elif covered < SEAM_TILED:
+        return []
     search.seen |= trial.seen
     search.cut.append(box)
     whole = cv2.boxPoints(rect).astype(np.float64)
     search.cut_from.update((id(quad), whole) for (quad, _, _), _ in out)
     return [cand for cand, _ in out]
+
+
+def _holds_note(quad: np.ndarray, candidates: list) -> bool:
+    """Return True when the quad holds the centre of a whole candidate less than half its size."""
+    area = abs(_area(quad))
+    outline = quad.astype(np.float32).reshape(-1, 1, 2)
+    for other, partial, _ in candidates:
+        if partial or abs(_area(other)) >= 0.5 * area:
+            continue
+        centre = tuple(float(v) for v in other.mean(axis=0))
+        if cv2.pointPolygonTest(outline, centre, False) >= 0:
+            return True
+    return False
 
 
 def _at_edge(quad: np.ndarray, size: tuple[int, int]) -> bool:
