@@ -108,6 +108,7 @@ INK_STROKE_SHARE = 0.25
 # theirs: pads run from 51 to 152 mm, while a magnet is 20 mm and a printed page 210 mm wide.
 FAMILY_NOTES = 3
 FAMILY_SMALLEST = 0.4
+FAMILY_SMALLEST_BLANK = 0.5
 FAMILY_LARGEST = 2.5
 # A candidate reaching within this many pixels of the reduced photo's edge is cut by the frame.
 EDGE_PX = 1.5
@@ -245,18 +246,25 @@ def _in_family(notes: list[FoundNote]) -> list[FoundNote]:
     """Return the notes whose size is of a kind with the others', in a photo of unknown scale.
 
     The notes on one wall come from a few pads: a patch far smaller than most (a magnet, a pin,
-    a letter drawn on a whiteboard) or far larger (a printed page, a window pane) is something
-    else. With fewer than FAMILY_NOTES whole notes there is no family to compare with.
+    the white inside a letter) or far larger (a printed page, a window pane) is something else.
+    The family is the notes written on, when there are FAMILY_NOTES of them: a blank patch must
+    come nearer their size than a written one. With fewer whole notes there is no family.
     """
     whole = [n for n in notes if not n.partial]
-    if len(whole) < FAMILY_NOTES:
+    written = [n for n in whole if n.ink >= BLANK_INK]
+    family = written if len(written) >= FAMILY_NOTES else whole
+    if len(family) < FAMILY_NOTES:
         return notes
-    longest = float(np.median([max(n.size_px) for n in whole]))
-    widest = float(np.median([min(n.size_px) for n in whole]))
+    longest = float(np.median([max(n.size_px) for n in family]))
+    widest = float(np.median([min(n.size_px) for n in family]))
+
+    def smallest(n: FoundNote) -> float:
+        return FAMILY_SMALLEST if n.ink >= BLANK_INK else FAMILY_SMALLEST_BLANK
+
     return [
         n
         for n in notes
-        if max(n.size_px) >= FAMILY_SMALLEST * longest and min(n.size_px) <= FAMILY_LARGEST * widest
+        if max(n.size_px) >= smallest(n) * longest and min(n.size_px) <= FAMILY_LARGEST * widest
     ]
 
 
@@ -584,8 +592,8 @@ def _masks(small: np.ndarray, lo: float, hi: float):
 
 
 def _stands_out(lab: np.ndarray, quad: np.ndarray) -> bool:
-    """Return True when the paper inside `quad` (reduced px) is coloured, or differs from the
-    lighter surface around it: lighter (white notes) or in hue (pale ones).
+    """Return True when the paper inside `quad` (reduced px) differs from the lighter surface
+    around it: lighter (white notes) or in hue (coloured and pale ones).
 
     A patch of white board between tape and notes is rectangular and lighter than the median
     around it, but it is the board beyond its neighbours; a white or pale note is not.
@@ -609,12 +617,13 @@ def _stands_out(lab: np.ndarray, quad: np.ndarray) -> bool:
     if not inside.any() or not ring.any():
         return True
     paper = np.median(crop[inside].astype(np.float32), axis=0)
-    if abs(paper[1] - 128) + abs(paper[2] - 128) >= CHROMA_LEVEL:
-        return True
     # The surface around: the lighter part of the ring (board or wall, not tape, notes or shadow).
     around = crop[ring].astype(np.float32)
     around = np.median(around[around[:, 0] >= np.percentile(around[:, 0], 60)], axis=0)
-    # A pale note differs from it in hue, a white one in lightness (a darker one is a shadow).
+    # A coloured or pale note differs from it in hue, a white one in lightness (a darker one is
+    # a shadow). Hue is told against the surface, not against grey: under warm light a white
+    # board is as yellow as a pale note in daylight, and the white inside a letter on it is
+    # no note.
     lighter = max(0.0, float(paper[0] - around[0]))
     return bool(lighter + abs(paper[1] - around[1]) + abs(paper[2] - around[2]) >= PALE_DIFFERENCE)
 
