@@ -211,7 +211,8 @@ def find_notes(
     polys = [p for p in polys if len(p) >= 3]
     # The codes' centres in the reduced photo: a candidate holding one is not looked at further.
     centres = np.array([p.mean(axis=0) for p in polys]).reshape(-1, 2)
-    search = _Search(lo, hi, set(), (centres + 0.5) * scale - 0.5, img, scale, small.shape[1::-1])
+    codes = (centres + 0.5) * scale - 0.5
+    search = _Search(lo, hi, set(), codes, img, scale, small.shape[1::-1], bool(px_per_mm))
     masks, lab, hue, kernel = _masks(small, lo, hi)
     candidates = []
     for mask in masks:
@@ -637,7 +638,7 @@ class _Search:
     `codes` are the centres (reduced px) of our codes, whose paper is not a plain note's. `photo`
     is the photo itself and `scale` the reduced copy's pixels per photo pixel: seams between
     notes are looked for in the photo, finer than the search. `size` is the reduced copy's
-    (width, height).
+    (width, height). `scaled` says the photo's scale on the wall is known (a board's).
     """
 
     lo: float
@@ -647,6 +648,7 @@ class _Search:
     photo: np.ndarray
     scale: float
     size: tuple[int, int]
+    scaled: bool = False
     # The boxes (x0, y0, x1, y1, reduced px) of the patches looked at for seams, and of those cut
     # with their rectangles.
     looked: list[tuple[int, int, int, int]] = field(default_factory=list)
@@ -760,6 +762,10 @@ def _cut_patches(candidates: list, search: _Search) -> list[tuple[np.ndarray, bo
     out: list = []
     for c, rect in search.patches:
         short, long_ = sorted(rect[1])
+        # On a board (its scale known) notes that touch fill a cell at most: the board's own
+        # paper, wider than the largest note, is no patch of notes.
+        if search.scaled and short > search.hi:
+            continue
         if (
             family is not None
             and short < SEAM_FAMILY * family[0]
