@@ -168,6 +168,44 @@ def test_find_notes_without_a_board_sees_paper_on_a_plain_wall():
     assert not any(n.partial for n in notes)
 
 
+def _written_notes_on_a_wall(spots, *, side=150, extra=()):
+    """Return a plain wall with yellow notes, written on, at `spots`; `extra` adds filled
+    (colour, box) rectangles that are not notes."""
+    wall = np.full((900, 1200, 3), (200, 205, 210), np.uint8)
+    for k, (cx, cy) in enumerate(spots):
+        box = cv2.boxPoints(((cx, cy), (side, side), 2.0 * k - 3.0))
+        cv2.fillPoly(wall, [np.round(box).astype(np.int32)], (120, 230, 255), cv2.LINE_AA)
+        cv2.putText(wall, "Idea", (cx - 50, cy), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (60, 40, 40), 3)
+    for colour, box in extra:
+        cv2.fillPoly(wall, [np.int32(box)], colour, cv2.LINE_AA)
+    return cv2.GaussianBlur(wall, (3, 3), 0)
+
+
+def test_find_notes_leaves_out_a_note_cut_by_the_photos_edge():
+    # The fourth note runs off the photo's right edge: its outline and picture are unknown.
+    wall = _written_notes_on_a_wall([(200, 200), (500, 220), (800, 200), (1150, 600)])
+    assert [(round(n.x / 10), round(n.y / 10)) for n in find_notes(wall)] == [
+        (20, 20),
+        (80, 20),
+        (50, 22),
+    ]
+
+
+def test_find_notes_knows_a_magnet_and_a_page_from_the_notes_around_them():
+    # At 1.45 px/mm: 76 mm notes, a 20 mm magnet and an A4 page (210 x 297 mm).
+    spots = [(150, 150), (400, 150), (650, 150), (150, 500), (400, 500)]
+    magnet = ((40, 40, 220), [[640, 500], [669, 500], [669, 529], [640, 529]])
+    page = ((245, 245, 245), [[850, 300], [1155, 300], [1155, 731], [850, 731]])
+    # Alone, a blank magnet-sized square and a page-sized sheet are paper like any other.
+    alone = find_notes(_written_notes_on_a_wall([], extra=[magnet, page]))
+    assert sorted((round(n.x / 10), round(n.y / 10)) for n in alone) == [(65, 51), (100, 52)]
+    # Among five notes written on, from one pad, they are a magnet and a printed page.
+    notes = find_notes(_written_notes_on_a_wall(spots, side=110, extra=[magnet, page]))
+    assert sorted((round(n.x / 10), round(n.y / 10)) for n in notes) == sorted(
+        (round(x / 10), round(y / 10)) for x, y in spots
+    )
+
+
 def test_find_notes_leaves_out_what_is_excluded():
     wall = np.full((600, 800, 3), (200, 205, 210), np.uint8)
     cv2.rectangle(wall, (100, 100), (260, 260), (120, 230, 255), -1)
