@@ -8,10 +8,11 @@ returns the photo with each note's truth. Wall coordinates are millimetres, orig
 of the rendered wall, x right, y down; photo coordinates are pixels, origin at the top-left
 pixel's centre. The same spec and seed give the same pixels.
 
-The notes are `benchmarks.photographer`'s (paper, handwriting, curl, shadow) and so is the camera
-(`photograph`: perspective, light gradient, defocus); this module adds the backgrounds, layouts,
-distractors and what a phone does after the lens (white balance, vignetting, noise, JPEG, and the
-resampling to 1-3 MP that shared photos go through).
+The notes' handwriting and shadows are `benchmarks.photographer`'s, and so is the camera
+(`photograph`: perspective, light gradient, defocus); this module adds the papers (neon ones, each
+pad a little different, marker titles, drawings, much small writing), the backgrounds, layouts and
+distractors, and what a phone does after the lens (shake, exposure, white balance, vignetting,
+noise, sharpening, JPEG, and the resampling to 1-3 MP that shared photos go through).
 """
 
 from __future__ import annotations
@@ -662,6 +663,42 @@ def _printout(size_mm, p: float, rng: np.random.Generator, title: str = "") -> n
     return img
 
 
+def _poster(size_mm, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Render a poster: a coloured ground, a big title, a picture of shapes, lines of text."""
+    w, h = size_mm
+    ground = tuple(int(v) for v in rng.integers(60, 240, 3))
+    img = np.full((round(h * p), round(w * p), 3), ground, np.uint8)
+    ink = (20, 20, 20) if sum(ground) > 380 else (245, 245, 245)
+    font, thick = cv2.FONT_HERSHEY_DUPLEX, max(1, round(4 * p))
+    title = str(rng.choice(["HACK DAY", "OPEN HOUSE", "SAFETY FIRST", "Q3 GOALS", "MEETUP"]))
+    (tw, th), _ = cv2.getTextSize(title, font, 1.0, thick)
+    fs = (w - 40) * p / tw
+    cv2.putText(
+        img, title, (round(20 * p), round(20 * p + fs * th)), font, fs, ink, thick, cv2.LINE_AA
+    )
+    top = 50 + fs * th / p
+    for _ in range(int(rng.integers(3, 7))):
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        x0, y0 = rng.uniform(20, w - 120), rng.uniform(top, h * 0.7)
+        if rng.random() < 0.5:
+            r = round(rng.uniform(30, 90) * p)
+            cv2.circle(img, (round(x0 * p), round(y0 * p)), r, colour, -1, cv2.LINE_AA)
+        else:
+            x1, y1 = x0 + rng.uniform(60, 200), y0 + rng.uniform(40, 160)
+            cv2.rectangle(
+                img, (round(x0 * p), round(y0 * p)), (round(x1 * p), round(y1 * p)), colour, -1
+            )
+    for k in range(int(rng.integers(3, 7))):
+        y = h * 0.78 + k * 9.0
+        if y > h - 12:
+            break
+        end = w - 20 - rng.uniform(0, 120)
+        cv2.rectangle(
+            img, (round(20 * p), round(y * p)), (round(end * p), round((y + 3) * p)), ink, -1
+        )
+    return img
+
+
 def _header_tape(size_mm, p: float, rng, text: str) -> np.ndarray:
     w, h = size_mm
     colour = rng.choice([(170, 210, 225), (200, 140, 60), (60, 200, 240)])
@@ -856,7 +893,7 @@ def make_wall(spec: WallSpec, seed: int) -> Wall:
     wall = _background(
         spec.background, wh, ww, p, rng, (*(area.min(axis=0) * p), *(area.max(axis=0) * p))
     )
-    things += _distractors(spec, notes, area, (size_mm[0], size_mm[1]), rng)
+    things += _distractors(spec, notes, area, (size_mm[0], size_mm[1]), rng, things)
     on_top = _render(wall, spec, notes, things, p, rng)
     placed = [
         PlacedNote(
@@ -903,15 +940,19 @@ def make_wall(spec: WallSpec, seed: int) -> Wall:
 
 
 def _distractors(
-    spec: WallSpec, notes: list[_Note], area: np.ndarray, wall_mm, rng
+    spec: WallSpec, notes: list[_Note], area: np.ndarray, wall_mm, rng, taken: list[_Thing]
 ) -> list[_Thing]:
-    """Place what else hangs on the wall: around the notes, or over them (tape, pins)."""
+    """Place what else hangs on the wall: around the notes and clear of `taken` (headers), or
+    over the notes (tape, pins)."""
     out: list[_Thing] = []
     lo, hi = area.min(axis=0), area.max(axis=0)
 
+    boxes = [np.array([*t.corners.min(axis=0), *t.corners.max(axis=0)]) for t in taken]
+
     def beside(size):
-        # Left, right, above or below the notes, within the rendered wall.
-        for _ in range(20):
+        # Left, right, above or below the notes, within the rendered wall, clear of what hangs
+        # there already (with a margin of 20 mm), if a spot is found.
+        for _ in range(40):
             side = int(rng.integers(4))
             if side == 0:
                 c = (lo[0] - size[0] / 2 - rng.uniform(30, 120), rng.uniform(lo[1], hi[1]))
@@ -921,11 +962,16 @@ def _distractors(
                 c = (rng.uniform(lo[0], hi[0]), lo[1] - size[1] / 2 - rng.uniform(30, 100))
             else:
                 c = (rng.uniform(lo[0], hi[0]), hi[1] + size[1] / 2 + rng.uniform(30, 100))
-            if (
-                size[0] / 2 < c[0] < wall_mm[0] - size[0] / 2
-                and size[1] / 2 < c[1] < wall_mm[1] - size[1] / 2
-            ):
-                return c
+            half = np.array(size) / 2
+            box = np.array([*(np.array(c) - half), *(np.array(c) + half)])
+            clear = all(
+                box[0] > b[2] + 20 or box[2] < b[0] - 20 or box[1] > b[3] + 20 or box[3] < b[1] - 20
+                for b in boxes
+            )
+            inside = 0 < box[0] and box[2] < wall_mm[0] and 0 < box[1] and box[3] < wall_mm[1]
+            if clear and inside:
+                break
+        boxes.append(box)
         return c
 
     for kind in spec.distractors:
@@ -943,6 +989,7 @@ def _distractors(
                 else hi[0] + rng.uniform(150, 400)
             )
             out.append(_Thing(kind, _rect((x, wall_mm[1] / 2), (70.0, wall_mm[1] + 10), 0.0)))
+            boxes.append(np.array([x - 35.0, -5.0, x + 35.0, wall_mm[1] + 5.0]))
         elif kind == "tape":
             for _ in range(int(rng.integers(2, 5))):
                 size = (rng.uniform(60, 200), rng.uniform(19, 50))
@@ -1002,7 +1049,8 @@ def _render(
         angle = math.degrees(math.atan2(*(t.corners[1] - t.corners[0])[::-1]))
         if t.kind in ("printout", "poster"):
             _shadow(wall, t.corners, p, depth=0.12)
-            _paste(wall, _art(_printout(size, p, rng), size), c, angle, p)
+            img = _printout(size, p, rng) if t.kind == "printout" else _poster(size, p, rng)
+            _paste(wall, _art(img, size), c, angle, p)
         elif t.kind == "header printout":
             _shadow(wall, t.corners, p, depth=0.12)
             _paste(wall, _art(_printout(size, p, rng, title=t.data["text"]), size), c, angle, p)
