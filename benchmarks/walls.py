@@ -88,6 +88,14 @@ INKS_BGR = ((35, 35, 35), (110, 45, 25), (40, 40, 170), (60, 100, 30))
 COVERED_SHARE = 0.02
 # The largest rendered wall, in pixels: the wall is drawn at about the photo's own scale.
 MAX_WALL_PX = 30e6
+# The wall is drawn at this multiple of the photo's scale at the notes' centre, so that the
+# camera's sampling, not the wall's pixels, makes the photo's detail; and at least this scale.
+WALL_OVERSAMPLE = 1.3
+MIN_WALL_PX_PER_MM = 0.8
+# The wall is rendered over the frame's footprint and this margin; a footprint that reaches far
+# off (a steep angle) is cut at this many spans of the notes from them.
+FOOTPRINT_MARGIN_MM = 40.0
+FOOTPRINT_SPANS = 4.0
 
 
 @dataclass(frozen=True)
@@ -873,15 +881,17 @@ def make_wall(spec: WallSpec, seed: int) -> Wall:
     frame = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float64)
     foot = _apply_h(np.linalg.inv(hom), frame)
     span = max(np.ptp(area[:, 0]), np.ptp(area[:, 1]))
-    foot = np.clip(foot, lo - 4 * span, hi + 4 * span)
-    f0 = foot.min(axis=0) - 40.0
-    f1 = foot.max(axis=0) + 40.0
+    foot = np.clip(foot, lo - FOOTPRINT_SPANS * span, hi + FOOTPRINT_SPANS * span)
+    f0 = foot.min(axis=0) - FOOTPRINT_MARGIN_MM
+    f1 = foot.max(axis=0) + FOOTPRINT_MARGIN_MM
     mid = area.mean(axis=0)
     q = _apply_h(hom, np.array([mid, mid + (1, 0), mid + (0, 1)]))
     photo_px_per_mm = min(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[0]))
     size_mm = f1 - f0
-    p = float(min(1.3 * photo_px_per_mm, math.sqrt(MAX_WALL_PX / (size_mm[0] * size_mm[1]))))
-    p = max(p, 0.8)
+    p = float(
+        min(WALL_OVERSAMPLE * photo_px_per_mm, math.sqrt(MAX_WALL_PX / (size_mm[0] * size_mm[1])))
+    )
+    p = max(p, MIN_WALL_PX_PER_MM)
     shift = -f0
     for n in notes:
         n.centre = (n.centre[0] + shift[0], n.centre[1] + shift[1])
@@ -895,6 +905,7 @@ def make_wall(spec: WallSpec, seed: int) -> Wall:
     )
     things += _distractors(spec, notes, area, (size_mm[0], size_mm[1]), rng, things)
     on_top = _render(wall, spec, notes, things, p, rng)
+    # The photographer reads only the notes' outlines: their truth in the photo.
     placed = [
         PlacedNote(
             index=i,
