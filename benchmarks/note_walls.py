@@ -290,7 +290,8 @@ def run(conditions: list[str], photos: int, examples: Path | None) -> dict:
 
 
 def write(figures: dict, out: Path, *, photos: int) -> None:
-    """Write note_walls.json and NOTE_WALLS.md into `out`."""
+    """Write note_walls.json and NOTE_WALLS.md into `out` (made if missing)."""
+    out.mkdir(parents=True, exist_ok=True)
     meta = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "photos per condition": photos,
