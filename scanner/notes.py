@@ -227,16 +227,19 @@ def find_notes(
     # the edge is more often a window frame, a door or a wall's end than a note.
     candidates = [c for c in candidates if not _at_edge(c[0], search.size)]
     boxes = np.array([[*p.min(axis=0), *p.max(axis=0)] for p in polys]).reshape(-1, 4)
-    out = []
-    for quad, partial in _merge(candidates):
-        q = _upright(quad * (1.0 / scale))
-        if _excluded(q, polys, boxes):
-            continue
+
+    def accept(quad: np.ndarray) -> bool:
+        if _excluded(_upright(quad * (1.0 / scale)), polys, boxes):
+            return False
         # Off a board, a white note amid white notes stands out with the patch it was cut from.
-        if _stands_out(lab, quad) or (
+        return _stands_out(lab, quad) or (
             px_per_mm is None and _stands_out(lab, search.patch_of(quad))
-        ):
-            out.append(_describe(img, q, partial))
+        )
+
+    out = [
+        _describe(img, _upright(quad * (1.0 / scale)), partial)
+        for quad, partial in _merge(candidates, accept)
+    ]
     if px_per_mm is None:
         out = _in_family(out)
     out.sort(key=lambda n: (n.y, n.x))
@@ -556,7 +559,7 @@ def _masks(small: np.ndarray, lo: float, hi: float):
     The background is the median colour over a window of 1.5 large notes: mostly the board's paper
     or the wall, whatever lies on it. A note differs from it in colour and lightness (all
     notes), in chroma (coloured ones), in hue (one colour from another where notes overlap), or
-    in lightness (white ones). Lines thinner than a fifth of the smallest note (tape, pen strokes,
+    in lightness (white ones lighter, and notes on a window darker than the light behind). Lines thinner than a fifth of the smallest note (tape, pen strokes,
     the gap between two notes) are opened away.
     """
     # Writing is thin and darker than its paper: a closing of the photo paints it over with the
@@ -584,6 +587,9 @@ def _masks(small: np.ndarray, lo: float, hi: float):
 
     out = [opened(cv2.compare(delta, t, cv2.CMP_GE)) for t in DELTA_LEVELS]
     out += [opened(cv2.compare(lift, t, cv2.CMP_GE)) for t in LIGHT_LEVELS]
+    # Notes on a window are darker than the light behind them.
+    drop = cv2.subtract(back[..., 0], lab[..., 0])
+    out += [opened(cv2.compare(drop, t, cv2.CMP_GE)) for t in LIGHT_LEVELS]
     coloured = opened(cv2.compare(chroma, CHROMA_LEVEL, cv2.CMP_GE))
     out.append(coloured)
     # Hue splits notes of two colours that touch (_hue_candidates); it is read only where paper
@@ -1134,8 +1140,14 @@ def _quad_of(hull: np.ndarray, rect: np.ndarray) -> np.ndarray:
     return q
 
 
-def _merge(cands: list[tuple[np.ndarray, bool, float]]) -> list[tuple[np.ndarray, bool]]:
-    """Return one candidate per note: whole ones before fragments, the best scored first."""
+def _merge(
+    cands: list[tuple[np.ndarray, bool, float]], accept=lambda quad: True
+) -> list[tuple[np.ndarray, bool]]:
+    """Return one candidate per note: whole ones before fragments, the best scored first.
+
+    A candidate that `accept` refuses (a stretch of glass or board that is no note) is dropped
+    before it can hide the notes on it.
+    """
     cands = sorted(cands, key=lambda c: (c[1], -c[2]))
     kept: list[tuple[np.ndarray, bool, float]] = []
     boxes = np.zeros((0, 4))
@@ -1145,6 +1157,8 @@ def _merge(cands: list[tuple[np.ndarray, bool, float]]) -> list[tuple[np.ndarray
         meet = (boxes[:, 0] < box[2]) & (boxes[:, 2] > box[0]) & (boxes[:, 1] < box[3])
         meet &= boxes[:, 3] > box[1]
         if any(_overlap(quad, kept[i][0]) > SAME_CANDIDATE_OVERLAP for i in np.flatnonzero(meet)):
+            continue
+        if not accept(quad):
             continue
         kept.append((quad, partial, score))
         boxes = np.vstack([boxes, box])
