@@ -112,6 +112,10 @@ FAMILY_SMALLEST_BLANK = 0.5
 FAMILY_LARGEST = 2.5
 # A candidate reaching within this many pixels of the reduced photo's edge is cut by the frame.
 EDGE_PX = 1.5
+# A note's outline, or a fragment's, passes near at least MIN_CORNERS corners of its rectangle,
+# within CORNER_REACH of its shorter side: a round magnet's comes no nearer than 0.2 of its side.
+MIN_CORNERS = 2
+CORNER_REACH = 0.08
 # An outline's support is measured on about this many of its points.
 EDGE_SAMPLES = 120
 # Lines thinner than this share of the smallest note are opened out of the masks.
@@ -810,10 +814,23 @@ def _outline_candidates(
     whole = fill >= MIN_RECTANGULARITY and support >= MIN_SUPPORT
     if not whole and support < MIN_FRAGMENT_SUPPORT:
         return []
+    if _corners_reached(c, corners, short) < MIN_CORNERS:
+        return []
     quad = _quad_of(cv2.convexHull(c), corners) if whole else corners
     if whole:
         search.seen.add(key)
     return [(quad, not whole, fill * support)]
+
+
+def _corners_reached(c, corners: np.ndarray, short: float) -> int:
+    """Return how many of the rectangle's corners the outline passes within CORNER_REACH of its
+    shorter side (at least 2 px): paper has corners, a magnet, a pin or a head has none."""
+    pts = c.reshape(-1, 2).astype(np.float64)
+    reach = max(2.0, CORNER_REACH * short)
+    near = [
+        float(np.min(np.sum((pts - corner) ** 2, axis=1))) <= reach * reach for corner in corners
+    ]
+    return sum(near)
 
 
 def _seam_pieces(c, rect, search: _Search, *, fine: float) -> list[tuple[np.ndarray, bool, float]]:
