@@ -217,7 +217,7 @@ def find_notes(
     centres = np.array([p.mean(axis=0) for p in polys]).reshape(-1, 2)
     codes = (centres + 0.5) * scale - 0.5
     search = _Search(lo, hi, set(), codes, img, scale, small.shape[1::-1], bool(px_per_mm))
-    masks, lab, hue, kernel = _masks(small, lo, hi)
+    masks, lab, hue, kernel = _masks(small, lo, hi, darker=not px_per_mm)
     candidates = []
     for mask in masks:
         candidates += _rectangles(mask, search)
@@ -555,10 +555,11 @@ def _size_bounds(shape, px_per_mm: float | None, scale: float) -> tuple[float, f
     return max(8.0, MIN_NOTE_SHARE * short), MAX_NOTE_SHARE * short
 
 
-def _masks(small: np.ndarray, lo: float, hi: float):
+def _masks(small: np.ndarray, lo: float, hi: float, *, darker: bool = True):
     """Return binary masks in which paper stands out from the wall or board around it, the
     reduced photo in Lab with its writing painted over, its hue where it is coloured, and the
-    opening's kernel.
+    opening's kernel. `darker` adds the mask of paper darker than what is around it (notes on a
+    window; not on our board's white paper, where every coloured note stands out already).
 
     The background is the median colour over a window of 1.5 large notes: mostly the board's paper
     or the wall, whatever lies on it. A note differs from it in colour and lightness (all
@@ -591,9 +592,10 @@ def _masks(small: np.ndarray, lo: float, hi: float):
 
     out = [opened(cv2.compare(delta, t, cv2.CMP_GE)) for t in DELTA_LEVELS]
     out += [opened(cv2.compare(lift, t, cv2.CMP_GE)) for t in LIGHT_LEVELS]
-    # Notes on a window are darker than the light behind them.
-    drop = cv2.subtract(back[..., 0], lab[..., 0])
-    out += [opened(cv2.compare(drop, t, cv2.CMP_GE)) for t in LIGHT_LEVELS]
+    if darker:
+        # Notes on a window are darker than the light behind them.
+        drop = cv2.subtract(back[..., 0], lab[..., 0])
+        out += [opened(cv2.compare(drop, t, cv2.CMP_GE)) for t in LIGHT_LEVELS]
     coloured = opened(cv2.compare(chroma, CHROMA_LEVEL, cv2.CMP_GE))
     out.append(coloured)
     # Hue splits notes of two colours that touch (_hue_candidates); it is read only where paper
