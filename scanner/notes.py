@@ -848,79 +848,26 @@ def _seam_pieces(c, rect, search: _Search, *, fine: float) -> list[tuple[np.ndar
     and kept cut only when the pieces that are notes (whole or fragments) cover SEAM_COVER of
     it: a line drawn across one note leaves a piece too thin to be one.
     """
-    (cx, cy), (rw, rh), ang = rect
+    (_, _), (rw, rh), _ = rect
     x, y, bw, bh = cv2.boundingRect(c)
     x0, y0 = max(0, x - 2), max(0, y - 2)
-    x1, y1 = min(search.size[0], x + bw + 2), min(search.size[1], y + bh + 2)
+    box = (x0, y0, min(search.size[0], x + bw + 2), min(search.size[1], y + bh + 2))
     # One look at a patch: the masks find most patches more than once.
-    box = (x0, y0, x1, y1)
     if any(_box_overlap(box, other) > SAME_PATCH for other in search.looked):
         return []
     search.looked.append(box)
-    # The photo reduced by the whole factor that comes nearest to `fine` times the search's
-    # resolution without passing it: f fine px per reduced px.
-    k = round(1.0 / search.scale)
-    m = max(1, int(np.ceil(k / fine - 1e-9)))
-    f = k / m
-    crop = search.photo[y0 * k : y1 * k, x0 * k : x1 * k]
-    h, w = crop.shape[0] // m, crop.shape[1] // m
-    if h < 3 or w < 3:
+    turned = _turned_patch(c, rect, box, search, fine)
+    if turned is None:
         return []
-    fine = crop[: h * m, : w * m]
-    if m > 1:
-        fine = cv2.resize(fine, (w, h), interpolation=cv2.INTER_AREA)
-    size = (w, h)
-    # Turned square: the rectangle's sides run along the rows and columns, its long side along
-    # the rows.
-    centre = ((cx - x0 + 0.5) * f - 0.5, (cy - y0 + 0.5) * f - 0.5)
-    turn = cv2.getRotationMatrix2D(centre, ang + (90.0 if rh > rw else 0.0), 1.0)
-    frame = np.array([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]], np.float64)
-    frame = frame @ turn[:, :2].T + turn[:, 2]
-    turn[:, 2] -= frame.min(axis=0)
-    out_size = tuple(int(v) for v in np.ceil(np.ptp(frame, axis=0)) + 1)
-    lab = cv2.cvtColor(
-        cv2.warpAffine(fine, turn, out_size, flags=cv2.INTER_LINEAR), cv2.COLOR_BGR2LAB
-    )
-    patch = np.zeros((size[1], size[0]), np.uint8)
-    outline = np.round((c.reshape(-1, 2) - (x0, y0) + 0.5) * f - 0.5).astype(np.int32)
-    cv2.fillPoly(patch, [outline], 255)
-    patch = cv2.warpAffine(patch, turn, out_size, flags=cv2.INTER_NEAREST)
+    lab, patch, turn, f = turned
     lo = search.lo * f
     run = max(SEAM_RUN * lo, SEAM_PATCH_RUN * min(rw, rh) * f)
-    seams = _seams(lab, patch, run=max(3, round(run)))
-    seams = cv2.bitwise_or(seams, _steps(patch, lo=lo))
+    seams = cv2.bitwise_or(_seams(lab, patch, run=max(3, round(run))), _steps(patch, lo=lo))
     parts = cv2.bitwise_and(patch, cv2.bitwise_not(seams))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(parts, connectivity=4)
-    if n <= 2:
-        return []
-    back = cv2.invertAffineTransform(turn)
     trial = replace(search, seen=set(search.seen))
-    out: list = []
-    for i in range(1, n):
-        if stats[i, cv2.CC_STAT_AREA] < 0.25 * lo * lo:
-            continue
-        x, y, bw, bh = stats[i, :4]
-        piece = (labels[y : y + bh, x : x + bw] == i).astype(np.uint8)
-        contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        # Writing that reaches a seam bites into the piece's outline: the outline is its hull's,
-        # and the paper's area its own.
-        cv2.fillConvexPoly(piece, cv2.convexHull(max(contours, key=len)), 1)
-        contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        pts = max(contours, key=len).reshape(-1, 2).astype(np.float64) + (x, y)
-        pts = pts @ back[:, :2].T + back[:, 2]
-        red = ((pts + 0.5) / f - 0.5 + (x0, y0)).astype(np.float32).reshape(-1, 1, 2)
-        paper = stats[i, cv2.CC_STAT_AREA] / (f * f)
-        found = _outline_candidates(red, cv2.minAreaRect(red), trial, split=True, area=paper)
-        # A fragment is paper cut off by the photo's edge or a line, not a note cut apart.
-        found = [cand for cand in found if not cand[1]]
-        out += [(cand, stats[i, cv2.CC_STAT_AREA] / len(found)) for cand in found]
-    # A sliver cut off a note along a line on it is much narrower than the notes cut apart.
-    sides = [min(cv2.minAreaRect(q.astype(np.float32))[1]) for (q, _, _), _ in out]
-    narrow = [side < SEAM_PIECE_SHARE * max(sides, default=0.0) for side in sides]
-    for ((quad, partial, _), _), drop in zip(out, narrow, strict=True):
-        if drop and not partial:
-            trial.seen.discard(search.key(cv2.minAreaRect(quad.astype(np.float32))))
-    out = [piece for piece, drop in zip(out, narrow, strict=True) if not drop]
+    out = _without_slivers(
+        _pieces(parts, cv2.invertAffineTransform(turn), f, (x0, y0), trial), trial
+    )
     if not out:
         return []
     # Notes cut apart tile their patch; a board, a wall or a window cut along its texture
@@ -939,6 +886,80 @@ def _seam_pieces(c, rect, search: _Search, *, fine: float) -> list[tuple[np.ndar
     whole = cv2.boxPoints(rect).astype(np.float64)
     search.cut_from.update((id(quad), whole) for (quad, _, _), _ in out)
     return [cand for cand, _ in out]
+
+
+def _turned_patch(c, rect, box, search: _Search, fine: float):
+    """Return the patch of outline `c` (reduced px) within `box` as the photo shows it, turned
+    square to its minimum rectangle `rect` with its long side along the rows: its Lab picture,
+    its mask, the turn (an affine map from the crop, reduced px times f) and f, the fine px per
+    reduced px; None when it is too small to look at.
+
+    The photo is reduced by the whole factor that comes nearest to `fine` times the search's
+    resolution without passing it.
+    """
+    (cx, cy), (rw, rh), ang = rect
+    x0, y0, x1, y1 = box
+    k = round(1.0 / search.scale)
+    m = max(1, int(np.ceil(k / fine - 1e-9)))
+    f = k / m
+    crop = search.photo[y0 * k : y1 * k, x0 * k : x1 * k]
+    h, w = crop.shape[0] // m, crop.shape[1] // m
+    if h < 3 or w < 3:
+        return None
+    img = crop[: h * m, : w * m]
+    if m > 1:
+        img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+    centre = ((cx - x0 + 0.5) * f - 0.5, (cy - y0 + 0.5) * f - 0.5)
+    turn = cv2.getRotationMatrix2D(centre, ang + (90.0 if rh > rw else 0.0), 1.0)
+    frame = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64) @ turn[:, :2].T + turn[:, 2]
+    turn[:, 2] -= frame.min(axis=0)
+    size = tuple(int(v) for v in np.ceil(np.ptp(frame, axis=0)) + 1)
+    lab = cv2.cvtColor(cv2.warpAffine(img, turn, size, flags=cv2.INTER_LINEAR), cv2.COLOR_BGR2LAB)
+    patch = np.zeros((h, w), np.uint8)
+    outline = np.round((c.reshape(-1, 2) - (x0, y0) + 0.5) * f - 0.5).astype(np.int32)
+    cv2.fillPoly(patch, [outline], 255)
+    return lab, cv2.warpAffine(patch, turn, size, flags=cv2.INTER_NEAREST), turn, f
+
+
+def _without_slivers(out: list, trial: _Search) -> list:
+    """Return the pieces [((quad, partial, score), area)] less the slivers: a sliver cut off a
+    note along a line on it is much narrower than the notes cut apart (SEAM_PIECE_SHARE)."""
+    sides = [min(cv2.minAreaRect(q.astype(np.float32))[1]) for (q, _, _), _ in out]
+    narrow = [side < SEAM_PIECE_SHARE * max(sides, default=0.0) for side in sides]
+    for ((quad, partial, _), _), drop in zip(out, narrow, strict=True):
+        if drop and not partial:
+            trial.seen.discard(trial.key(cv2.minAreaRect(quad.astype(np.float32))))
+    return [piece for piece, drop in zip(out, narrow, strict=True) if not drop]
+
+
+def _pieces(parts: np.ndarray, back: np.ndarray, f: float, origin, trial: _Search) -> list:
+    """Return [((quad, partial, score), area)] of the whole notes among the pieces of a patch
+    cut along its seams (`parts`, turned square; `back` turns it back to the crop at `origin`,
+    reduced px, f times finer)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(parts, connectivity=4)
+    if n <= 2:
+        return []
+    lo = trial.lo * f
+    out: list = []
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < 0.25 * lo * lo:
+            continue
+        x, y, bw, bh = stats[i, :4]
+        piece = (labels[y : y + bh, x : x + bw] == i).astype(np.uint8)
+        contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        # Writing that reaches a seam bites into the piece's outline: the outline is its hull's,
+        # and the paper's area its own.
+        cv2.fillConvexPoly(piece, cv2.convexHull(max(contours, key=len)), 1)
+        contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        pts = max(contours, key=len).reshape(-1, 2).astype(np.float64) + (x, y)
+        pts = pts @ back[:, :2].T + back[:, 2]
+        red = ((pts + 0.5) / f - 0.5 + origin).astype(np.float32).reshape(-1, 1, 2)
+        paper = stats[i, cv2.CC_STAT_AREA] / (f * f)
+        found = _outline_candidates(red, cv2.minAreaRect(red), trial, split=True, area=paper)
+        # A fragment is paper cut off by the photo's edge or a line, not a note cut apart.
+        found = [cand for cand in found if not cand[1]]
+        out += [(cand, stats[i, cv2.CC_STAT_AREA] / len(found)) for cand in found]
+    return out
 
 
 def _holds_note(quad: np.ndarray, candidates: list) -> bool:
