@@ -134,8 +134,10 @@ PALE_DIFFERENCE = 7
 # and above the wall at large, the median over this share of the photo's shorter side.
 LIGHT_LEVELS = (6,)
 WIDE_WINDOW = 0.5
-# Two candidates overlapping by more than this share of the smaller are one note.
+# Two candidates overlapping by more than this share of the smaller are one note, unless the
+# smaller is less than INSIDE_SHARE of the larger: then it is something on the note.
 SAME_CANDIDATE_OVERLAP = 0.5
+INSIDE_SHARE = 0.25
 # At or above this fingerprint similarity two pictures show the same note: benchmarks/plain_notes.py
 # measured the same note in two photographs (another camera; moved to another cell) at 0.86 or
 # more, and different notes at 0.79 at most (different texts; one text written twice looks alike).
@@ -1196,10 +1198,18 @@ def _merge(
         # Only candidates whose boxes meet can overlap: most pairs are ruled out at once.
         meet = (boxes[:, 0] < box[2]) & (boxes[:, 2] > box[0]) & (boxes[:, 1] < box[3])
         meet &= boxes[:, 3] > box[1]
-        if any(_overlap(quad, kept[i][0]) > SAME_CANDIDATE_OVERLAP for i in np.flatnonzero(meet)):
+        same = [
+            i for i in np.flatnonzero(meet) if _overlap(quad, kept[i][0]) > SAME_CANDIDATE_OVERLAP
+        ]
+        # A small rectangle inside a note (a box drawn on it, the inside of a letter) scored
+        # better than the note's own outline: the note takes its place.
+        area = abs(_area(quad))
+        inside = not partial and all(abs(_area(kept[i][0])) < INSIDE_SHARE * area for i in same)
+        if (same and not inside) or not accept(quad):
             continue
-        if not accept(quad):
-            continue
+        for i in sorted(same, reverse=True):
+            del kept[i]
+        boxes = np.delete(boxes, same, axis=0)
         kept.append((quad, partial, score))
         boxes = np.vstack([boxes, box])
     return [(q, p) for q, p, _ in kept]
