@@ -130,10 +130,9 @@ WHITE_CHROMA = 10.0
 # A white or pale note differs from the surface around it by at least this much (8-bit Lab:
 # lightness gained plus the change in a and b).
 PALE_DIFFERENCE = 7
-# Lightness above the local background by this much: a white note on a darker wall or board;
-# and above the wall at large, the median over this share of the photo's shorter side.
+# Lightness above the local background by this much: a white note on a darker wall or board
+# (and below it: a note on a window, off a board).
 LIGHT_LEVELS = (6,)
-WIDE_WINDOW = 0.5
 # Two candidates overlapping by more than this share of the smaller are one note, unless the
 # smaller is less than INSIDE_SHARE of the larger: then it is something on the note.
 SAME_CANDIDATE_OVERLAP = 0.5
