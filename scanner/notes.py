@@ -207,7 +207,8 @@ def find_notes(
     stickies' markers and kit cards: a candidate with its centre in one, holding one's centre, or
     mostly over one is left out. `px_per_mm` is the photo's scale on the wall when known (from
     the board), which bounds a note's size to MIN_NOTE_MM-MAX_NOTE_MM; without it, sizes are
-    bounded by the photo's.
+    bounded by the photo's and by the notes written on (_in_family). A note cut by the photo's
+    edge is left out.
     """
     img = load_image(image)
     small, scale = _reduced(img, px_per_mm)
