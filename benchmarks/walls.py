@@ -208,6 +208,12 @@ class _Thing:
     over_notes: bool = False
     data: dict = field(default_factory=dict)
 
+    def placement(self) -> tuple[np.ndarray, tuple[float, float], float]:
+        """Return its centre (wall mm), (width, height) along its own edges, and its turn (deg)."""
+        top, side = self.corners[1] - self.corners[0], self.corners[3] - self.corners[0]
+        size = (float(np.linalg.norm(top)), float(np.linalg.norm(side)))
+        return self.corners.mean(axis=0), size, math.degrees(math.atan2(top[1], top[0]))
+
 
 # ----------------------------------------------------------------------------------------------
 # Layouts (wall mm around the origin)
@@ -1052,12 +1058,7 @@ def _render(
     for t in things:
         if t.over_notes:
             continue
-        c = t.corners.mean(axis=0)
-        size = (
-            float(np.linalg.norm(t.corners[1] - t.corners[0])),
-            float(np.linalg.norm(t.corners[3] - t.corners[0])),
-        )
-        angle = math.degrees(math.atan2(*(t.corners[1] - t.corners[0])[::-1]))
+        c, size, angle = t.placement()
         if t.kind in ("printout", "poster"):
             _shadow(wall, t.corners, p, depth=0.12)
             img = _printout(size, p, rng) if t.kind == "printout" else _poster(size, p, rng)
@@ -1107,12 +1108,7 @@ def _render(
     for t in things:
         if not t.over_notes:
             continue
-        c = t.corners.mean(axis=0)
-        size = (
-            float(np.linalg.norm(t.corners[1] - t.corners[0])),
-            float(np.linalg.norm(t.corners[3] - t.corners[0])),
-        )
-        angle = math.degrees(math.atan2(*(t.corners[1] - t.corners[0])[::-1]))
+        c, size, angle = t.placement()
         if t.kind == "tape":
             img = _header_tape(size, p, rng, "")
             img = (img.astype(np.float32) * 0.95 + 10).astype(np.uint8)
