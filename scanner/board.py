@@ -210,43 +210,23 @@ def _rectify(squares: Sequence[np.ndarray]) -> tuple[np.ndarray | None, float]:
     """Return a homography that makes the quadrilaterals square, and their median misfit.
 
     The homography is affine-times-projective, [[a, b, 0], [0, 1, 0], [0, 0, 1]] @
-    [[1, 0, 0], [0, 1, 0], [l1, l2, 1]]: a rectification up to a similarity, which is all that
-    squares can tell. Solved by Gauss-Newton with robust weights, from a frontal view.
+    [[1, 0, 0], [0, 1, 0], [l1, l2, 1]] = [[a, b, 0], [0, 1, 0], [l1, l2, 1]]: a rectification
+    up to a similarity, which is all that squares can tell. Solved by Gauss-Newton with robust
+    weights, from a frontal view; the residuals of a step's nine parameter sets (the point and
+    its central differences) are worked out in one pass.
     """
-    q = np.stack(squares)  # N x 4 x 2
-
-    def model(p):
-        a, b, l1, l2 = p
-        return np.array([[a, b, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]) @ np.array(
-            [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [l1, l2, 1.0]]
-        )
-
-    def residual(p):
-        h = model(p)
-        flat = q.reshape(-1, 2)
-        z = flat @ h[:2, :2].T + h[:2, 2]
-        w = flat @ h[2, :2] + h[2, 2]
-        t = (z / w[:, None]).reshape(-1, 4, 2)
-        e1 = ((t[:, 1] - t[:, 0]) + (t[:, 2] - t[:, 3])) / 2
-        e2 = ((t[:, 3] - t[:, 0]) + (t[:, 2] - t[:, 1])) / 2
-        # A square's down edge is its right edge turned by 90 degrees (y down).
-        turned = np.stack([-e1[:, 1], e1[:, 0]], axis=1)
-        size = (np.linalg.norm(e1, axis=1) + np.linalg.norm(e2, axis=1))[:, None] / 2
-        return ((e2 - turned) / np.maximum(size, 1e-12)).ravel()
-
+    flat = np.stack(squares).reshape(-1, 2)  # 4N x 2
     p = np.array([1.0, 0.0, 0.0, 0.0])
-    weights = np.ones(2 * len(q))
+    weights = np.ones(len(flat) // 2)
+    shifts = np.vstack([np.zeros(4), 1e-6 * np.eye(4), -1e-6 * np.eye(4)])
     for it in range(30):
-        r = residual(p)
+        r, plus, minus = np.split(_square_misfits(flat, p + shifts), [1, 5])
+        r = r[0]
         if it in (5, 10, 15):
             per = np.hypot(r[0::2], r[1::2])
             scale = max(2.5 * float(np.median(per)), 1e-3)
             weights = np.repeat(1.0 / (1.0 + (per / scale) ** 2), 2)
-        jac = np.empty((len(r), 4))
-        for k in range(4):
-            dp = np.zeros(4)
-            dp[k] = 1e-6
-            jac[:, k] = (residual(p + dp) - residual(p - dp)) / 2e-6
+        jac = ((plus - minus) / 2e-6).T
         jw = jac * weights[:, None]
         step = np.linalg.lstsq(jw.T @ jac + 1e-9 * np.eye(4), -jw.T @ r, rcond=None)[0]
         p = p + step
@@ -254,8 +234,26 @@ def _rectify(squares: Sequence[np.ndarray]) -> tuple[np.ndarray | None, float]:
             break
     if not np.all(np.isfinite(p)) or p[0] <= 0:
         return None, float("inf")
-    r = residual(p)
-    return model(p), float(np.median(np.hypot(r[0::2], r[1::2])))
+    r = _square_misfits(flat, p[None])[0]
+    a, b, l1, l2 = p
+    return np.array([[a, b, 0.0], [0.0, 1.0, 0.0], [l1, l2, 1.0]]), float(
+        np.median(np.hypot(r[0::2], r[1::2]))
+    )
+
+
+def _square_misfits(flat: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """Return, for each parameter set (M x 4: a, b, l1, l2), how far each mapped quadrilateral
+    (`flat`: 4N x 2 corners) is from a square: M x 2N, relative to its size."""
+    a, b, l1, l2 = (params[:, k : k + 1] for k in range(4))
+    x, y = flat[:, 0], flat[:, 1]
+    w = l1 * x + l2 * y + 1.0
+    t = np.stack([(a * x + b * y) / w, y / w], axis=2).reshape(len(params), -1, 4, 2)
+    e1 = ((t[:, :, 1] - t[:, :, 0]) + (t[:, :, 2] - t[:, :, 3])) / 2
+    e2 = ((t[:, :, 3] - t[:, :, 0]) + (t[:, :, 2] - t[:, :, 1])) / 2
+    # A square's down edge is its right edge turned by 90 degrees (y down).
+    turned = np.stack([-e1[..., 1], e1[..., 0]], axis=2)
+    size = (np.linalg.norm(e1, axis=2) + np.linalg.norm(e2, axis=2))[..., None] / 2
+    return ((e2 - turned) / np.maximum(size, 1e-12)).reshape(len(params), -1)
 
 
 def frame_from_quad(quad: np.ndarray, squares: Sequence[np.ndarray]) -> BoardFrame | None:

@@ -342,35 +342,49 @@ def decode_quads(
     if not ids or not quads:
         return []
     expect = np.stack([_pattern(dictionary, i) for i in ids])  # K x n x n, True = white
-    out = []
     turned = []
     for q in quads:
         q = np.asarray(q, dtype=np.float32).reshape(4, 2)
         turned.append(q[::-1].copy() if _signed_area(q) < 0 else q)
-    for q, cells in zip(
-        turned, _cell_means_many(gray, turned, n, flags=cv2.INTER_CUBIC), strict=True
-    ):
-        best = []
-        for turn in range(4):
-            # Starting the corners one later turns the sampled cells by a quarter.
-            margins = _margins(np.rot90(cells, turn), expect)
-            corners = np.roll(q, -turn, axis=0)
-            best += [(float(margins[k]), ids[k], corners) for k in np.flatnonzero(margins > 0)]
-        if len(best) == 1 and best[0][0] > CLEAR_MARGIN:
-            out.append(Marker(id=best[0][1], corners=best[0][2]))
+    cells = _cell_means_many(gray, turned, n, flags=cv2.INTER_CUBIC)
+    # Starting the corners one later turns the sampled cells by a quarter: Q x 4 x n x n.
+    views = np.stack([np.rot90(cells, turn, axes=(1, 2)) for turn in range(4)], axis=1)
+    # Every quad in every turn against every id at once, a bounded number of quads at a time.
+    per = max(1, _COMPARE_CELLS // (4 * expect.size))
+    out = []
+    for first in range(0, len(turned), per):
+        for q, turn, k, margin in _separating(views[first : first + per], expect):
+            if margin > CLEAR_MARGIN:
+                corners = np.roll(turned[first + q], -turn, axis=0)
+                out.append(Marker(id=ids[k], corners=corners))
     return out
 
 
-def _margins(cells: np.ndarray, expect: np.ndarray) -> np.ndarray:
-    """Return `_margin` of one marker's cells against each of K patterns (K x n x n)."""
-    c = np.broadcast_to(cells, expect.shape)
-    gap = np.where(expect, c, np.inf).min(axis=(1, 2)) - np.where(expect, -np.inf, c).max(
-        axis=(1, 2)
-    )
-    out = np.full(len(expect), -1.0)
-    for k in np.flatnonzero(gap > 0):  # rarely more than one
-        out[k] = _margin(cells, expect[k])
-    return out
+# Cells compared at once in decode_quads (quads x turns x ids x cells): a few megabytes.
+_COMPARE_CELLS = 1 << 19
+
+
+def _separating(views: np.ndarray, expect: np.ndarray) -> list[tuple[int, int, int, float]]:
+    """Return (quad, turn, id index, margin) of each quad that exactly one turn and id separates.
+
+    `views` are Q x 4 x n x n cell means, `expect` K x n x n patterns. A pair separates when
+    its darkest white cell is lighter than its lightest black one and `_margin` is positive.
+    """
+    q_n = len(views)
+    c = views.reshape(q_n, 4, 1, -1)
+    e = expect.reshape(1, 1, len(expect), -1)
+    gap = np.where(e, c, np.inf).min(axis=3) - np.where(e, -np.inf, c).max(axis=3)
+    qs, turns, ks = np.nonzero(gap > 0)  # rarely more than one per quad
+    if not len(qs):
+        return []
+    margins = _margin_many(views[qs, turns], expect[ks])
+    ok = margins > 0
+    counts = np.bincount(qs[ok], minlength=q_n)
+    return [
+        (int(q), int(t), int(k), float(m))
+        for q, t, k, m in zip(qs[ok], turns[ok], ks[ok], margins[ok], strict=True)
+        if counts[q] == 1
+    ]
 
 
 def _signed_area(q: np.ndarray) -> float:
