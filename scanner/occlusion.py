@@ -91,7 +91,7 @@ def occluded_cells(
     ref = cv2.resize(ref, (out_w, out_h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
     # The bare board's typical brightness: glare can only be told from board below clipping.
     bare = (inside > 0) & (mask == 0)
-    bare_level = float(np.median(val[bare])) if np.any(bare) else 255.0
+    bare_level = _median_level(val, bare)
     dark = val.astype(np.float32) < DARK_RATIO * ref
     coloured = sat > SATURATION_MIN
     # Glare: clipped pixels only count when the bare board itself is not clipped.
@@ -167,15 +167,36 @@ def occluded_cells(
 def _read_stickies(reads: Sequence, offsets: float, scale: float, shape) -> np.ndarray:
     """Return the rectified copy's mask (255) of the stickies that were read."""
     mask = np.zeros(shape, np.uint8)
+    if not reads:
+        return mask
+    level = np.array([[r.side, 0.0, 0.0, r.side] for r in reads])
+    axes = np.array(
+        [np.concatenate(r.axes) if r.axes is not None else level[k] for k, r in enumerate(reads)]
+    )  # K x 4: the marker's x edge, then its y edge
+    centres = np.array([r.centre for r in reads], dtype=np.float64)
     unit = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=np.float64)
-    for r in reads:
-        ex, ey = (
-            r.axes if r.axes is not None else (np.array([r.side, 0.0]), np.array([0.0, r.side]))
-        )
-        # The sticky is square in the marker's frame, turned with it.
-        box = (r.centre + offsets * (unit[:, :1] * ex + unit[:, 1:] * ey)) * scale
-        cv2.fillConvexPoly(mask, np.round(box).astype(np.int32), 255)
+    # The sticky is square in the marker's frame, turned with it: K x 4 corners.
+    boxes = centres[:, None, :] + offsets * (
+        unit[None, :, :1] * axes[:, None, 0:2] + unit[None, :, 1:] * axes[:, None, 2:4]
+    )
+    for box in np.round(boxes * scale).astype(np.int32):
+        cv2.fillConvexPoly(mask, box, 255)
     return mask
+
+
+def _median_level(val: np.ndarray, where: np.ndarray) -> float:
+    """Return the median of `val` (uint8) where `where` holds, as np.median gives it; 255 for none.
+
+    Counted in a histogram: no copy of the selected pixels, no sort.
+    """
+    counts = cv2.calcHist([val], [0], where.astype(np.uint8), [256], [0, 256]).ravel()
+    total = int(counts.sum())
+    if not total:
+        return 255.0
+    cumulative = np.cumsum(counts)
+    lo = int(np.searchsorted(cumulative, (total - 1) // 2 + 1))
+    hi = int(np.searchsorted(cumulative, total // 2 + 1))
+    return (lo + hi) / 2
 
 
 def _mask_papers(mask: np.ndarray, papers: Sequence[np.ndarray], scale: float) -> None:
