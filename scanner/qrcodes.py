@@ -47,14 +47,17 @@ def read_qr(
     """Return the QR codes read and warnings about crops left unread.
 
     The whole frame is read with the chain's first decoder, on `reduced` (the photo halved, and
-    its scale) unless the stickies' codes are legible only at full size; then crops around
+    its scale) unless the stickies' codes are legible only at full size, and not at all when
+    no code on the wall can be legible and every card's marker was read; then crops around
     marker-like shapes that no marker or QR explains (`candidates`: undecoded quads;
     `unknown_markers`: markers the manifest does not know, perhaps misread stickies) are read
     with every decoder of the chain. A shape on or beside one of `other_markers` (the corner
     and header cards' markers) is part of its card.
     """
     ref = float(np.median([mk.side for mk in sticky_markers])) if sticky_markers else 0.0
-    reads = dedupe(_whole_frame(gray, chain[0], ref, reduced))
+    reads = []
+    if _frame_worth_reading(ref, manifest, other_markers):
+        reads = dedupe(_whole_frame(gray, chain[0], ref, reduced))
     h, w = gray.shape
     limit = max(params.qr_crops_min, round(params.qr_crops_per_mp * h * w / 1e6))
     offsets = {s.marker_offset for s in manifest.stickies}
@@ -79,6 +82,25 @@ def read_qr(
         reads += [g for g in got if g.text not in {r.text for r in reads}]
         known += [np.array((g.x, g.y)) for g in got]
     return reads, warnings
+
+
+def _frame_worth_reading(ref: float, manifest: Manifest, cards_read: Sequence[Marker]) -> bool:
+    """Say whether the whole frame may show a code worth reading: the stickies' codes may be
+    legible (`ref`: their markers' side), or a card's marker was not read (its code may be)."""
+    cards = {mid for _, mid in manifest.corners.items()} | {r.marker_id for r in manifest.rooms}
+    cards |= {s.marker_id for s in manifest.slots}
+    return _legible(ref) or not cards <= {mk.id for mk in cards_read}
+
+
+def _legible(ref: float) -> bool:
+    """Say whether stickies whose markers have side `ref` (photo px; 0: none read) may show
+    legible QR codes.
+
+    A wall filmed from afar (a webcam across a 2 m board) shows neither the stickies' codes nor
+    the smaller ones of the cards: when every card's marker was read too, the whole frame is
+    not read for codes (a fifth of a 1080p scan), and a poster's code goes unreported.
+    """
+    return not ref or 0.9 * ref / QR_MODULES >= MIN_PX_PER_MODULE
 
 
 # A shape closer to a card marker's centre than this many of its sides is part of the card.
@@ -116,7 +138,7 @@ def _crop_spots(
         keep = (0.7 * ref <= sides) & (sides <= 1.4 * ref) if ref else sides >= 12
         spots += [(q.mean(axis=0), float(s)) for q, s in zip(quads[keep], sides[keep], strict=True)]
     # Small markers mean small QR codes: the markers alone must do.
-    if ref and 0.9 * ref / QR_MODULES < MIN_PX_PER_MODULE:
+    if not _legible(ref):
         spots = [sp for sp in spots if sp[1] >= MIN_PX_PER_MODULE * QR_MODULES / 0.9]
     return spots
 

@@ -24,6 +24,12 @@ def test_scan_close_photo_reads_qr_and_marker_alike(close_shot):
     assert {s.code: (s.room, s.slot) for s in result.stickies} == truth
 
 
+def test_scan_close_photo_reports_a_poster_code_never_issued(close_shot):
+    result = scan(close_shot.image, Manifest.from_dict(close_shot.board.manifest))
+    assert [c.text for c in result.rejected] == list(close_shot.board.poster_texts)
+    assert result.rejected[0].text.startswith("http://localhost:5000/s/")
+
+
 def test_scan_covered_marker_placed_by_its_qr(close_shot):
     img = close_shot.image.copy()
     victim = next(s for s in close_shot.stickies if s.room is not None)
