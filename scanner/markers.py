@@ -393,6 +393,17 @@ def _signed_area(q: np.ndarray) -> float:
     return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
 
 
+def refined(gray: np.ndarray, quads: list[np.ndarray], scale: float = 1.0) -> list[np.ndarray]:
+    """Return quads (photo px) with their corners refined on the photo to sub-pixel accuracy.
+
+    `scale` is the size the quads were found at, as a share of the photo's.
+    """
+    if not quads:
+        return []
+    pts = np.asarray(quads, dtype=np.float32).reshape(-1, 4, 2)
+    return list(_refine(gray, pts, scale))
+
+
 def _refine(gray: np.ndarray, pts: np.ndarray, scale: float) -> np.ndarray:
     flat = pts.reshape(-1, 1, 2).astype(np.float32)
     side = np.linalg.norm(pts[:, 0] - pts[:, 1], axis=1).min() if len(pts) else 0

@@ -240,6 +240,7 @@ def find_markers(
     """
     dictionary = manifest.marker_dictionary
     h, w = gray.shape
+    reduced = reduced or halved(gray, params.detect_long_side)
     # On frames larger than 720p, quads that did not decode are read against the event's own
     # ids below, which costs less there than looking at each again enlarged.
     retries = params.marker_retries if max(h, w) <= params.enlarge_max_side else 0
@@ -262,15 +263,22 @@ def find_markers(
     strips = _header_strips(found, manifest, roles, (h, w))
     found += _look_again(gray, found, strips, roles, dictionary, shrink=1)
     stickies = [m.side for m in found if roles.is_sticky_marker(m.id)]
-    quads = candidates
+    quads, found_at = candidates, reduced[1]
     small = not stickies or np.median(stickies) < params.small_marker_px
     if small and max(h, w) <= params.enlarge_max_side:
         # Small markers (a 720p webcam across a wide board) read better enlarged.
-        more, quads = markers.detect_enlarged(gray, dictionary=dictionary)
+        more, quads = markers.detect_enlarged(gray, dictionary=dictionary, factor=ENLARGED)
+        found_at = ENLARGED
         have = {m.id for m in found}
         found += [m for m in more if m.id not in have and m.id in roles.by_marker]
-    found += _decode_leftovers(gray, found, quads, roles=roles, dictionary=dictionary)
+    found += _decode_leftovers(
+        gray, found, quads, roles=roles, dictionary=dictionary, scale=found_at
+    )
     return found, candidates
+
+
+# Small markers on a small frame are searched on the photo enlarged this many times.
+ENLARGED = 2.0
 
 
 def _look_again(
@@ -368,11 +376,13 @@ def _decode_leftovers(
     *,
     roles: Roles,
     dictionary: str,
+    scale: float = 1.0,
 ) -> list[markers.Marker]:
     """Return the event's markers among undecoded quads of a sticky marker's size.
 
     Only ids the manifest lists and that were not read yet are tried; a quad next to a marker
-    that was read is its sticky's QR code.
+    that was read is its sticky's QR code. `scale` is the size the quads were found at, as a
+    share of the photo's.
     """
     sides = [m.side for m in found if roles.is_sticky_marker(m.id)]
     if not sides:
@@ -385,7 +395,9 @@ def _decode_leftovers(
     s = markers.quad_sides(qs)
     near = _nearest(qs.mean(axis=1), np.array([m.corners.mean(axis=0) for m in found]))
     keep = (0.7 * ref <= s) & (s <= 1.4 * ref) & (near >= 2.2 * s)
-    spots = [q for q, k in zip(quads, keep, strict=True) if k]
+    # The detector leaves a quad it could not decode where its contour ran: on a marker of 10 to
+    # 16 px a pixel off, which blurs the cells sampled between its corners into each other.
+    spots = markers.refined(gray, [q for q, k in zip(quads, keep, strict=True) if k], scale)
     ids = sorted(i for i in roles.by_marker if i not in have)
     # An id decoded twice is refused downstream like any marker seen twice.
     return markers.decode_quads(gray, spots, ids=ids, dictionary=dictionary)

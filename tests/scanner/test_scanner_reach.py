@@ -70,6 +70,22 @@ def test_decode_quads_ids_not_issued_never_read():
     assert markers.decode_quads(gray, [outline], ids=[3, 40], dictionary="DICT_4X4_1000") == []
 
 
+def test_refined_outline_reads_a_blurred_twelve_pixel_marker_its_contour_missed():
+    d = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_1000)
+    canvas = np.full((120, 120), 235, np.uint8)
+    canvas[30:90, 30:90] = cv2.aruco.generateImageMarker(d, 17, 60)
+    gray = cv2.GaussianBlur(cv2.resize(canvas, (24, 24), interpolation=cv2.INTER_AREA), (0, 0), 1.2)
+    # The outline a contour leaves on the light side of the marker's edge: 0.8 px out.
+    outline = np.float32([[5.5, 5.5], [17.5, 5.5], [17.5, 17.5], [5.5, 17.5]])
+    contour = outline + 0.8 * np.float32([[-1, -1], [1, -1], [1, 1], [-1, 1]])
+    ids = [3, 17, 40]
+    assert markers.decode_quads(gray, [contour], ids=ids, dictionary="DICT_4X4_1000") == []
+    (refined,) = markers.refined(gray, [contour])
+    assert np.abs(refined - outline).max() < 0.3
+    got = markers.decode_quads(gray, [refined], ids=ids, dictionary="DICT_4X4_1000")
+    assert [m.id for m in got] == [17]
+
+
 def _blocked_shots(seed=3, *, clear_jitter_seed=None):
     """Return (clear view, view with a person in front of the slot cards) of one camera."""
     board = make_board(SMALL, seed=seed)
