@@ -88,6 +88,25 @@ SEAM_LEVEL = 6.0
 SEAM_RUN = 0.5
 SEAM_PATCH_RUN = 0.1
 SEAM_COVER = 0.75
+# A seam that fades out within this share of the smallest note of the patch's edge or of the
+# next seam in line is carried on to it.
+SEAM_GAP = 0.5
+# A long patch is looked at for the bands of notes stuck over each other (_bands): along lines
+# slanted up to BAND_SLANT degrees, each across at least BAND_ACROSS of the patch; an edge's mean
+# evidence at least BAND_LEVEL and BAND_CONTRAST times the median, BAND_APART of the smallest
+# note from the next.
+BAND_SLANT = 6.0
+BAND_ACROSS = 0.6
+BAND_LEVEL = 4.0
+BAND_CONTRAST = 2.5
+BAND_APART = 2.0
+BAND_SHOWN = 0.5
+# A straight run of which this share or more is ink is a line of writing, not a seam.
+SEAM_INK = 0.5
+# Ink is at least this share of the paper's lightness darker than the paper.
+SEAM_INK_DEPTH = 0.35
+# What differs this much in a and b (8-bit Lab) from a patch's paper lies on it.
+FOREIGN_CHROMA = 24
 # Any other patch is cut when its pieces that are notes cover at least this share of it.
 SEAM_TILED = 0.3
 # A piece whose shorter side is less than this share of the widest piece's is a sliver of a note.
@@ -864,7 +883,12 @@ def _seam_pieces(c, rect, search: _Search, *, fine: float) -> list[tuple[np.ndar
     lab, patch, turn, f = turned
     lo = search.lo * f
     run = max(SEAM_RUN * lo, SEAM_PATCH_RUN * min(rw, rh) * f)
-    seams = cv2.bitwise_or(_seams(lab, patch, run=max(3, round(run))), _steps(patch, lo=lo))
+    # A marker's stroke is at most twice the share of the smallest note the search paints over.
+    stroke = max(5, round(2 * INK_STROKE_SHARE * lo)) | 1
+    gap = max(3, round(SEAM_GAP * lo))
+    seams = _seams(lab, patch, run=max(3, round(run)), gap=gap, stroke=stroke)
+    seams = cv2.bitwise_or(seams, _steps(patch, lo=lo))
+    seams = cv2.bitwise_or(seams, _bands(lab, patch, lo=lo, stroke=stroke))
     parts = cv2.bitwise_and(patch, cv2.bitwise_not(seams))
     trial = replace(search, seen=set(search.seen))
     out = _without_slivers(
@@ -949,18 +973,21 @@ def _pieces(parts: np.ndarray, back: np.ndarray, f: float, origin, trial: _Searc
         x, y, bw, bh = stats[i, :4]
         piece = (labels[y : y + bh, x : x + bw] == i).astype(np.uint8)
         contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        outer = max(contours, key=len)
         # Writing that reaches a seam bites into the piece's outline: the outline is its hull's,
-        # and the paper's area its own.
-        cv2.fillConvexPoly(piece, cv2.convexHull(max(contours, key=len)), 1)
+        # and the paper's area its own, less the holes: strokes marked within it are on the note.
+        cv2.drawContours(piece, [outer], -1, 1, -1)
+        area = cv2.countNonZero(piece)
+        cv2.fillConvexPoly(piece, cv2.convexHull(outer), 1)
         contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         pts = max(contours, key=len).reshape(-1, 2).astype(np.float64) + (x, y)
         pts = pts @ back[:, :2].T + back[:, 2]
         red = ((pts + 0.5) / f - 0.5 + origin).astype(np.float32).reshape(-1, 1, 2)
-        paper = stats[i, cv2.CC_STAT_AREA] / (f * f)
+        paper = area / (f * f)
         found = _outline_candidates(red, cv2.minAreaRect(red), trial, split=True, area=paper)
         # A fragment is paper cut off by the photo's edge or a line, not a note cut apart.
         found = [cand for cand in found if not cand[1]]
-        out += [(cand, stats[i, cv2.CC_STAT_AREA] / len(found)) for cand in found]
+        out += [(cand, area / len(found)) for cand in found]
     return out
 
 
@@ -1035,10 +1062,54 @@ def _steps(patch: np.ndarray, *, lo: float) -> np.ndarray:
     return out
 
 
-def _seams(lab: np.ndarray, patch: np.ndarray, *, run: int) -> np.ndarray:
-    """Return a mask of the seams within a patch turned square: straight runs of at least `run`
-    pixels along its rows or its columns of thin lines or steps in lightness or colour."""
+def _ink_mask(lab: np.ndarray, patch: np.ndarray, stroke: int) -> np.ndarray:
+    """Return where something lies on the paper of a patch of one paper: a marker's writing,
+    a magnet, a pin, tape.
+
+    Ink is INK_CONTRAST and SEAM_INK_DEPTH of the paper's lightness or more darker than the
+    paper within `stroke` pixels (a closing wider than a marker's stroke): a shadow takes a
+    share of the light off the paper it falls on, a deep one in a gap between two notes a fifth
+    or so; ink, even a light colour on a darker paper, takes far more. Anything else differs from
+    the patch's paper in hue by FOREIGN_CHROMA or more, over more than a thin line: a shadow or
+    a curl darkens paper, it does not colour it.
+    """
     light = lab[..., 0]
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (stroke, stroke))
+    paper = cv2.morphologyEx(light, cv2.MORPH_CLOSE, k)
+    dark = cv2.subtract(paper, light)
+    least = cv2.max(cv2.convertScaleAbs(paper, alpha=SEAM_INK_DEPTH), INK_CONTRAST)
+    ink = cv2.compare(dark, least, cv2.CMP_GE)
+    hue = (_median_of(lab[..., 1], patch), _median_of(lab[..., 2], patch))
+    off = cv2.transform(cv2.absdiff(lab, (0, *hue, 0)), np.float32([[0, 1, 1]]))
+    # The wall seen in a thin gap between two notes is no thing on them: lines are opened away.
+    foreign = cv2.morphologyEx(
+        cv2.compare(off, FOREIGN_CHROMA, cv2.CMP_GE), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)
+    )
+    ink = cv2.bitwise_or(ink, foreign)
+    return cv2.dilate(ink, np.ones((3, 3), np.uint8))
+
+
+def _not_writing(straight: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """Return the straight runs less those that are mostly writing (`ink`): lines of writing,
+    straight and long as they run, are no seams."""
+    n, labels = cv2.connectedComponents(straight, connectivity=8)
+    if n <= 1:
+        return straight
+    total = np.bincount(labels.ravel(), minlength=n)
+    inked = np.bincount(labels.ravel(), weights=(ink > 0).ravel(), minlength=n)
+    keep = inked < SEAM_INK * np.maximum(total, 1)
+    keep[0] = False
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+def _seams(lab: np.ndarray, patch: np.ndarray, *, run: int, gap: int, stroke: int) -> np.ndarray:
+    """Return a mask of the seams within a patch turned square: straight runs of at least `run`
+    pixels along its rows or its columns of thin lines or steps in lightness or colour, carried
+    across gaps of up to `gap` pixels to the patch's edge or to the next run in line. `stroke`
+    is the widest marker stroke, in pixels: runs that are mostly ink are writing (_not_writing)."""
+    light = lab[..., 0]
+    # A line's lightness steps reach two pixels either side of it, past the ink's own.
+    ink = cv2.dilate(_ink_mask(lab, patch, stroke), np.ones((5, 5), np.uint8))
     chroma = cv2.transform(cv2.absdiff(lab, (0, 128, 128, 0)), np.float32([[0, 1, 1]]))
     k = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
     line = cv2.max(
@@ -1049,6 +1120,7 @@ def _seams(lab: np.ndarray, patch: np.ndarray, *, run: int) -> np.ndarray:
         ),
     )
     inside = cv2.erode(patch, np.ones((3, 3), np.uint8))
+    outside = cv2.bitwise_not(patch)
     out = np.zeros_like(patch)
     # Seams along the rows (a step down the columns), then along the columns.
     for across, along, wobble in ((_STEP_DOWN, (run, 1), (3, 1)), (_STEP_DOWN.T, (1, run), (1, 3))):
@@ -1062,10 +1134,83 @@ def _seams(lab: np.ndarray, patch: np.ndarray, *, run: int) -> np.ndarray:
         marked = cv2.bitwise_and(marked, patch)
         # A seam slanted within the patch wobbles by a pixel or two along a run.
         marked = cv2.dilate(marked, np.ones(wobble, np.uint8))
-        straight = cv2.morphologyEx(
-            marked, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along)
+        line_along = cv2.getStructuringElement(cv2.MORPH_RECT, along)
+        straight = cv2.morphologyEx(marked, cv2.MORPH_OPEN, line_along)
+        straight = _not_writing(straight, ink)
+        # A seam runs from paper's edge to paper's edge, or to another seam: where it fades out
+        # within `gap` of either (a faint shadow, a corner lifted), it is carried on.
+        reach = (gap, 1) if along[1] == 1 else (1, gap)
+        bridged = cv2.morphologyEx(
+            cv2.bitwise_or(straight, outside),
+            cv2.MORPH_CLOSE,
+            cv2.getStructuringElement(cv2.MORPH_RECT, reach),
         )
-        out = cv2.bitwise_or(out, straight)
+        out = cv2.bitwise_or(out, cv2.bitwise_and(bridged, patch))
+    return out
+
+
+def _bands(lab: np.ndarray, patch: np.ndarray, *, lo: float, stroke: int) -> np.ndarray:
+    """Return cuts across a long patch turned square (long side along the rows) where one note
+    lies over the next: a column or row of notes of one paper, each stuck over the end of the
+    one before (an affinity cluster), shows as bands.
+
+    The edge of a note lying on another casts next to no shadow: it shows as a faint step in
+    lightness or a faint line, too faint pixel by pixel (_seams), but the same all across the
+    patch. The evidence (as _seams', ink left out) is averaged across the patch along lines
+    slanted up to BAND_SLANT degrees either way; a cut is where that average is a peak of at
+    least BAND_LEVEL and BAND_CONTRAST times its median along the patch, BAND_APART of the
+    smallest note (`lo`, px) from the next and from the patch's ends.
+    """
+    h, w = patch.shape
+    rows = np.flatnonzero((patch > 0).any(axis=1))
+    if len(rows) == 0:
+        return np.zeros_like(patch)
+    width = float(rows[-1] - rows[0] + 1)
+    if w < SPLIT_ASPECT * width or width < lo:
+        return np.zeros_like(patch)
+    light = cv2.blur(lab[..., 0], (1, 5))
+    step = cv2.convertScaleAbs(cv2.filter2D(light, cv2.CV_16S, _STEP_DOWN.T))
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
+    line = cv2.max(
+        cv2.morphologyEx(lab[..., 0], cv2.MORPH_BLACKHAT, k),
+        cv2.morphologyEx(lab[..., 0], cv2.MORPH_TOPHAT, k),
+    )
+    inside = cv2.erode(patch, np.ones((5, 5), np.uint8))
+    # Around ink too: a stroke's edges are steps and lines.
+    ink = cv2.dilate(_ink_mask(lab, patch, stroke), np.ones((stroke, stroke), np.uint8))
+    valid = cv2.bitwise_and(inside, cv2.bitwise_not(ink))
+    evidence = cv2.bitwise_and(cv2.max(step, line), valid).astype(np.float32)
+    weight = (valid > 0).astype(np.float32)
+    cy = 0.5 * (rows[0] + rows[-1])
+    best = np.zeros(w, np.float32)
+    best_slant = np.zeros(w, np.float32)
+    for deg in np.arange(-BAND_SLANT, BAND_SLANT + 0.01, 1.5):
+        s = float(np.tan(np.deg2rad(deg)))
+        shear = np.float32([[1, s, -s * cy], [0, 1, 0]])
+        e = cv2.warpAffine(evidence, shear, (w, h), flags=cv2.INTER_LINEAR).sum(axis=0)
+        n = cv2.warpAffine(weight, shear, (w, h), flags=cv2.INTER_LINEAR).sum(axis=0)
+        mean = np.where(n >= BAND_ACROSS * width, e / np.maximum(n, 1.0), 0.0)
+        better = mean > best
+        best[better], best_slant[better] = mean[better], s
+    out = np.zeros_like(patch)
+    cols = np.flatnonzero((patch > 0).any(axis=0))
+    # A note over another leaves at least half of it showing, else nobody could read it.
+    apart = max(3, round(BAND_APART * lo), round(BAND_SHOWN * width))
+    level = max(BAND_LEVEL, BAND_CONTRAST * float(np.median(best[cols])))
+    # Peaks, strongest first, none within `apart` of a stronger one or of the patch's ends.
+    taken: list[int] = []
+    for x in np.argsort(-best):
+        if best[x] < level:
+            break
+        if x < cols[0] + apart or x > cols[-1] - apart or any(abs(x - t) < apart for t in taken):
+            continue
+        taken.append(int(x))
+        s = best_slant[x]
+        top, bottom = (
+            (x - s * (rows[0] - 2 - cy), rows[0] - 2),
+            (x - s * (rows[-1] + 2 - cy), rows[-1] + 2),
+        )
+        cv2.line(out, (round(top[0]), int(top[1])), (round(bottom[0]), int(bottom[1])), 255, 2)
     return out
 
 

@@ -377,3 +377,82 @@ def test_scan_parts_touching_notes_and_keeps_long_notes_whole():
             (3, C, ELEVEN, "green"),
         ]
         assert result.hidden_cells == ()
+
+
+def _notes_wall(notes, *, px_per_mm: float, size_mm=(420, 330), magnets=(), lines=()):
+    """Return a painted wall with `notes` [(NoteSpec, (cx, cy) mm, turn deg, paper lift)] stuck
+    on in order (each over the ones before, with its shadow), marker lines [((x0, y0), (x1, y1))
+    mm] and magnets [(centre mm, BGR)] over them, and each note's corners in wall px."""
+    p = px_per_mm
+    wall = np.full((round(size_mm[1] * p), round(size_mm[0] * p), 3), (205, 212, 216), np.uint8)
+    quads = []
+    for spec, (cx, cy), turn, lift in notes:
+        w, h = spec.size_mm
+        box = np.array([[-w, -h], [w, -h], [w, h], [-w, h]], np.float64) / 2
+        a = np.deg2rad(turn)
+        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        corners = box @ rot.T + (cx, cy)
+        _shadow(wall, corners, p, depth=0.2)
+        art = note_art(spec, px_per_mm=p)
+        # Two pads of one colour are never quite the same paper.
+        art = replace(art, image=cv2.add(art.image, np.full(3, lift, np.float64)))
+        _paste(wall, art, (cx, cy), turn, p)
+        quads.append(corners * p)
+    for ends in lines:
+        a, b = (tuple(round(v * p) for v in end) for end in ends)
+        cv2.line(wall, a, b, (60, 40, 30), round(1.2 * p), cv2.LINE_AA)
+    for (mx, my), colour in magnets:
+        cv2.circle(wall, (round((mx + 1) * p), round((my + 2) * p)), round(9 * p), (90, 90, 90), -1)
+        cv2.circle(wall, (round(mx * p), round(my * p)), round(9 * p), colour, -1, cv2.LINE_AA)
+    return cv2.GaussianBlur(wall, (3, 3), 0), quads
+
+
+def _on_each(notes, quads) -> bool:
+    """Return True when each found note's centre lies on its own one of the true quads."""
+    hits = sorted(
+        next(
+            i
+            for i, q in enumerate(quads)
+            if cv2.pointPolygonTest(q.astype(np.float32), (n.x, n.y), False) >= 0
+        )
+        for n in notes
+    )
+    return hits == list(range(len(quads)))
+
+
+def test_find_notes_takes_lines_of_writing_for_no_seam():
+    # Six notes of one colour edge to edge, each with a line drawn right across it under its
+    # title: the lines are ink, straight and long as they run, and the notes are cut at their
+    # seams alone.
+    titles = (
+        "Web accessibility now",
+        "Maps with Python",
+        "Async all the way down",
+        "Docs that people read",
+        "Security for small teams",
+        "Testing in production",
+    )
+    notes, lines = [], []
+    for i, title in enumerate(titles):
+        cx, cy = 100 + 76.5 * (i % 3), 100 + 76.5 * (i // 3)
+        notes.append((NoteSpec(title, "yellow", (76, 76), writing_seed=i + 1), (cx, cy), 0.0, 0))
+        lines.append(((cx - 33, cy + i + 12), (cx + 33, cy + i + 13)))
+    wall, quads = _notes_wall(notes, px_per_mm=2.0, lines=lines)
+    found = find_notes(wall)
+    assert len(found) == 6
+    assert _on_each(found, quads)
+    assert not any(n.partial for n in found)
+
+
+def test_find_notes_parts_notes_stuck_over_each_other_at_their_edges():
+    # An affinity cluster: four yellow notes in a column, each stuck over the bottom quarter of
+    # the one above, a little askew; the edge of a note on another shows only as a faint step.
+    # A magnet holds one of them: its round outline is no edge of a note.
+    notes = []
+    for i, (dx, turn, lift) in enumerate(((0, 1.0, 0), (4, -1.5, 5), (-3, 2.0, -4), (2, -1.0, 3))):
+        spec = NoteSpec(("Rust", "Maps", "Async", "Docs")[i], "yellow", (76, 76), writing_seed=i)
+        notes.append((spec, (150 + dx, 70 + 57 * i), turn, lift))
+    wall, quads = _notes_wall(notes, px_per_mm=1.5, magnets=[((165, 130), (40, 60, 220))])
+    found = find_notes(wall)
+    assert len(found) == 4
+    assert _on_each(found, quads)
