@@ -152,6 +152,13 @@ PALE_DIFFERENCE = 7
 # Lightness above the local background by this much: a white note on a darker wall or board
 # (and below it: a note on a window, off a board).
 LIGHT_LEVELS = (6,)
+# Off a board, a note's edge, where the colour EDGE_REACH pixels either side of its outline
+# differs by EDGE_LEVEL or more (8-bit Lab, the channels' differences summed), makes at least
+# EDGE_SHARPNESS of that change within EDGE_STEP pixels (_looks_like_paper).
+EDGE_REACH = 8
+EDGE_LEVEL = 12
+EDGE_STEP = 3
+EDGE_SHARPNESS = 0.5
 # Two candidates overlapping by more than this share of the smaller are one note, unless the
 # smaller is less than INSIDE_SHARE of the larger: then it is something on the note.
 SAME_CANDIDATE_OVERLAP = 0.5
@@ -255,6 +262,8 @@ def find_notes(
 
     def accept(quad: np.ndarray) -> bool:
         if _excluded(_upright(quad * (1.0 / scale)), polys, boxes):
+            return False
+        if px_per_mm is None and not _looks_like_paper(lab, quad):
             return False
         # Off a board, a white note amid white notes stands out with the patch it was cut from.
         return _stands_out(lab, quad) or (
@@ -660,6 +669,39 @@ def _stands_out(lab: np.ndarray, quad: np.ndarray) -> bool:
     # no note.
     lighter = max(0.0, float(paper[0] - around[0]))
     return bool(lighter + abs(paper[1] - around[1]) + abs(paper[2] - around[2]) >= PALE_DIFFERENCE)
+
+
+def _looks_like_paper(lab: np.ndarray, quad: np.ndarray) -> bool:
+    """Return True when the outline `quad` (reduced px) may be a sheet of paper's: sharp.
+
+    Paper lies flat on the wall, in focus, and its edge steps at once: across its outline, most
+    of the change in colour (EDGE_SHARPNESS) is made within a few pixels, where the outline
+    stands out at all (EDGE_LEVEL). A patch of sky or street through a window, out of focus,
+    fades over many pixels.
+    """
+    h, w = lab.shape[:2]
+    centre = quad.mean(axis=0)
+    # Points along the sides, clear of the corners, and the outward normal at each.
+    t = np.linspace(0.15, 0.85, 12)
+    a, b = quad, np.roll(quad, -1, axis=0)
+    pts = (a[:, None] + (b - a)[:, None] * t[None, :, None]).reshape(-1, 2)
+    normal = (np.roll(quad, -1, axis=0) - quad)[:, ::-1] * (1, -1)
+    normal = normal / np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-9)
+    normal *= np.sign(np.sum(((a + b) / 2 - centre) * normal, axis=1))[:, None]
+    normal = np.repeat(normal, len(t), axis=0)
+
+    # The colour across the outline, EDGE_REACH pixels either side of it.
+    d = np.arange(-EDGE_REACH, EDGE_REACH + 1, dtype=np.float64)
+    at = np.clip(np.round(pts[:, None] + d[None, :, None] * normal[:, None]), 0, (w - 1, h - 1))
+    at = at.astype(int)
+    profile = lab[at[..., 1], at[..., 0]].astype(np.float32)
+    total = np.abs(profile[:, -1] - profile[:, 0]).sum(axis=1)
+    # The steepest change over EDGE_STEP pixels, wherever the edge lies near the outline.
+    step = np.abs(profile[:, EDGE_STEP:] - profile[:, :-EDGE_STEP]).sum(axis=2).max(axis=1)
+    clear = total >= EDGE_LEVEL
+    if np.count_nonzero(clear) < 0.25 * len(total):
+        return True
+    return float(np.median(step[clear] / total[clear])) >= EDGE_SHARPNESS
 
 
 @dataclass

@@ -379,12 +379,14 @@ def test_scan_parts_touching_notes_and_keeps_long_notes_whole():
         assert result.hidden_cells == ()
 
 
-def _notes_wall(notes, *, px_per_mm: float, size_mm=(420, 330), magnets=(), lines=()):
-    """Return a painted wall with `notes` [(NoteSpec, (cx, cy) mm, turn deg, paper lift)] stuck
-    on in order (each over the ones before, with its shadow), marker lines [((x0, y0), (x1, y1))
-    mm] and magnets [(centre mm, BGR)] over them, and each note's corners in wall px."""
+def _notes_wall(notes, *, px_per_mm: float, size_mm=(420, 330), magnets=(), lines=(), wall=None):
+    """Return a wall (painted, or the picture `wall`) with `notes` [(NoteSpec, (cx, cy) mm, turn
+    deg, paper lift)] stuck on in order (each over the ones before, with its shadow), marker
+    lines [((x0, y0), (x1, y1)) mm] and magnets [(centre mm, BGR)] over them, and each note's
+    corners in wall px."""
     p = px_per_mm
-    wall = np.full((round(size_mm[1] * p), round(size_mm[0] * p), 3), (205, 212, 216), np.uint8)
+    size = (round(size_mm[1] * p), round(size_mm[0] * p), 3)
+    wall = np.full(size, (205, 212, 216), np.uint8) if wall is None else wall.copy()
     quads = []
     for spec, (cx, cy), turn, lift in notes:
         w, h = spec.size_mm
@@ -455,4 +457,19 @@ def test_find_notes_parts_notes_stuck_over_each_other_at_their_edges():
     wall, quads = _notes_wall(notes, px_per_mm=1.5, magnets=[((165, 130), (40, 60, 220))])
     found = find_notes(wall)
     assert len(found) == 4
+    assert _on_each(found, quads)
+
+
+def test_find_notes_takes_a_blurred_light_patch_for_no_note():
+    # A window: the street beyond is out of focus, and a patch of sky between two blurred shapes
+    # is as light and as square as a white note; the note on the glass has a sharp edge.
+    wall = np.full((900, 1200, 3), (150, 140, 130), np.uint8)
+    sky = np.zeros_like(wall)
+    cv2.rectangle(sky, (700, 300), (900, 500), (235, 225, 215), -1)
+    sky = cv2.GaussianBlur(sky, (0, 0), 12)
+    wall = cv2.max(wall, sky)
+    notes = [(NoteSpec("Rust", "white", (76, 76), writing_seed=1), (100, 130), 2.0, -10)]
+    wall, quads = _notes_wall(notes, px_per_mm=2.0, size_mm=(600, 450), wall=wall)
+    found = find_notes(wall)
+    assert len(found) == 1
     assert _on_each(found, quads)
