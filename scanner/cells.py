@@ -13,7 +13,7 @@ import numpy as np
 from scanner.board import BoardFrame
 from scanner.grid import SEEN, UNKNOWN, Grid
 from scanner.manifest import Manifest
-from scanner.occlusion import occluded_cells
+from scanner.occlusion import BoardCopies, occluded_cells
 from scanner.params import DEFAULT_PARAMS, ScanParams
 from scanner.results import Cell
 from scanner.stickies import Refusal, StickyRead
@@ -29,18 +29,27 @@ def cell_states(
     manifest: Manifest,
     notes: Sequence[np.ndarray] = (),
     params: ScanParams = DEFAULT_PARAMS,
+    copies: BoardCopies | None = None,
 ) -> list[Cell]:
     """Return every cell (rooms, then slots within a room) with its outline and visibility.
 
     A cell is hidden when it is partly outside the photo, when a header of its row or column is
     missing, when a sticky seen but not placed may reach into it, or when it looks covered.
     `notes` are the outlines (board coordinates) of plain notes found: their paper does not
-    cover a cell, while a person in front of one still does.
+    cover a cell, while a person in front of one still does. `copies` keeps the board's
+    rectified copy between the judgements of one scan (`occlusion.BoardCopies`).
     """
     h, w = img.shape[:2]
     reach = sticky_reach(manifest)
     covered = occluded_cells(
-        img, frame, grid, reads=list(reads.values()), offsets=reach, papers=notes, params=params
+        img,
+        frame,
+        grid,
+        reads=list(reads.values()),
+        offsets=reach,
+        papers=notes,
+        params=params,
+        copies=copies,
     )
     side = float(np.median([r.side for r in reads.values()])) if reads else 0.02
     near = _near_refused(grid, refusals, reach * side)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -44,6 +45,7 @@ def occluded_cells(
     offsets: float,
     papers: Sequence[np.ndarray] = (),
     params: ScanParams = DEFAULT_PARAMS,
+    copies: BoardCopies | None = None,
 ) -> dict[tuple[int, int], str]:
     """Return {(column, row): reason} for cells that look covered.
 
@@ -52,7 +54,8 @@ def occluded_cells(
     outlines (board coordinates) of paper known for what it is, such as plain notes: masked as
     the stickies read are, so only darkness there (a person in front) still hides. A cell whose
     interior is more than `params.covered_fraction` coloured or glare, or whose whole is more
-    than `params.dark_fraction` dark, is covered.
+    than `params.dark_fraction` dark, is covered. `copies` keeps the board's rectified copy for
+    the scan's next judgement of the same frame and grid.
     """
     # A sticky's marker must stay a few pixels across to show as dark detail: wide boards get a
     # wider copy.
@@ -60,39 +63,15 @@ def occluded_cells(
     scale = RECTIFIED_WIDTH
     if sides:
         scale = min(MAX_RECTIFIED_WIDTH, max(scale, round(MIN_MARKER_PX / float(np.median(sides)))))
-    out_w, out_h = scale, max(8, round(frame.aspect * scale))
-    h, w = img.shape[:2]
-    # Warp from a halved photo: the statistics need no more than a few pixels per millimetre,
-    # and the board keeps two to four photo pixels per output pixel.
-    want = 2.0 * scale / max(1.0, _quad_width(frame.quad))
-    small, shrink = halved(img, math.ceil(2.0 * want * max(h, w)))
-    # Output pixels from board coordinates, and the reduced photo's pixels from the photo's.
-    to_out = np.diag([scale, scale, 1.0])
-    small_frame = _scaled(frame, shrink)
-    inside = _inside(small_frame, small.shape[:2], scale, (out_w, out_h))
-    rect = small_frame.warp(small, to_out, (out_w, out_h), flags=cv2.INTER_LINEAR)
-    sat, val = _saturation_value(rect)
+    copy = (copies or BoardCopies()).of(img, frame, grid, scale)
+    out_h, out_w = copy.val.shape
+    sat, val, inside, dark = copy.sat, copy.val, copy.inside, copy.dark
 
     mask = _read_stickies(reads, offsets, scale, (out_h, out_w))
     _mask_papers(mask, papers, scale)
-
-    # The board's own brightness near each cell: the bright end of a wide neighbourhood.
-    widths = np.subtract(grid.columns.hi, grid.columns.lo)
-    cell_px = max(4, int(scale * float(np.median(widths))))
-    # The board's own brightness around each cell: the median over about four cells, so that a
-    # glare spot does not raise it and a person (about one and a half cells wide) does not lower
-    # it, while a soft shadow, many cells wide, lowers it with the board. An eighth of the size
-    # is enough for light that varies this slowly.
-    small_v = cv2.resize(
-        val, (max(1, out_w // 8), max(1, out_h // 8)), interpolation=cv2.INTER_AREA
-    )
-    k = max(3, (4 * cell_px) // 8 | 1)
-    ref = cv2.medianBlur(small_v, min(k, 255))
-    ref = cv2.resize(ref, (out_w, out_h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
     # The bare board's typical brightness: glare can only be told from board below clipping.
     bare = (inside > 0) & (mask == 0)
     bare_level = _median_level(val, bare)
-    dark = val.astype(np.float32) < DARK_RATIO * ref
     coloured = sat > SATURATION_MIN
     # Glare: clipped pixels only count when the bare board itself is not clipped.
     glare = (val >= CLIPPED) & (sat < 20) if bare_level < CLIPPED - 5 else np.zeros_like(dark)
@@ -162,6 +141,67 @@ def occluded_cells(
             elif c > params.covered_fraction or t > detail_limit:
                 out[(col, row)] = UNREAD
     return out
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """Hold the rectified copy of the board that cells are judged on, and what follows from it
+    alone: saturation and value, the pixels the photo shows, and those dark against the board.
+    """
+
+    scale: int
+    sat: np.ndarray
+    val: np.ndarray
+    inside: np.ndarray
+    dark: np.ndarray
+
+
+class BoardCopies:
+    """Keep the rectified copies made during one scan, so that judging the cells again with
+    more stickies read (the second look) does not rectify the same board again."""
+
+    def __init__(self) -> None:
+        self._kept: list[tuple[np.ndarray, BoardFrame, Grid, _Copy]] = []
+
+    def of(self, img: np.ndarray, frame: BoardFrame, grid: Grid, scale: int) -> _Copy:
+        """Return the copy of this photo, frame and grid at `scale`: the one kept, or a new one."""
+        for i, f, g, copy in self._kept:
+            if i is img and f is frame and g is grid and copy.scale == scale:
+                return copy
+        copy = _board_copy(img, frame, grid, scale)
+        self._kept.append((img, frame, grid, copy))
+        return copy
+
+
+def _board_copy(img: np.ndarray, frame: BoardFrame, grid: Grid, scale: int) -> _Copy:
+    """Return the board rectified to `scale` pixels per board unit, and its dark pixels."""
+    out_w, out_h = scale, max(8, round(frame.aspect * scale))
+    h, w = img.shape[:2]
+    # Warp from a halved photo: the statistics need no more than a few pixels per millimetre,
+    # and the board keeps two to four photo pixels per output pixel.
+    want = 2.0 * scale / max(1.0, _quad_width(frame.quad))
+    small, shrink = halved(img, math.ceil(2.0 * want * max(h, w)))
+    # Output pixels from board coordinates, and the reduced photo's pixels from the photo's.
+    to_out = np.diag([scale, scale, 1.0])
+    small_frame = _scaled(frame, shrink)
+    inside = _inside(small_frame, small.shape[:2], scale, (out_w, out_h))
+    rect = small_frame.warp(small, to_out, (out_w, out_h), flags=cv2.INTER_LINEAR)
+    sat, val = _saturation_value(rect)
+    # The board's own brightness near each cell: the bright end of a wide neighbourhood.
+    widths = np.subtract(grid.columns.hi, grid.columns.lo)
+    cell_px = max(4, int(scale * float(np.median(widths))))
+    # The board's own brightness around each cell: the median over about four cells, so that a
+    # glare spot does not raise it and a person (about one and a half cells wide) does not lower
+    # it, while a soft shadow, many cells wide, lowers it with the board. An eighth of the size
+    # is enough for light that varies this slowly.
+    small_v = cv2.resize(
+        val, (max(1, out_w // 8), max(1, out_h // 8)), interpolation=cv2.INTER_AREA
+    )
+    k = max(3, (4 * cell_px) // 8 | 1)
+    ref = cv2.medianBlur(small_v, min(k, 255))
+    ref = cv2.resize(ref, (out_w, out_h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    dark = val.astype(np.float32) < DARK_RATIO * ref
+    return _Copy(scale, sat, val, inside, dark)
 
 
 def _read_stickies(reads: Sequence, offsets: float, scale: float, shape) -> np.ndarray:

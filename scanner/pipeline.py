@@ -27,10 +27,11 @@ from scanner.errors import ScanError
 from scanner.fuse import fuse_frames
 from scanner.grid import Grid, build_grid
 from scanner.imageio import halved, load_image
-from scanner.locate import HeaderCentres, header_centres, locate_board
+from scanner.locate import HeaderCentres, Located, header_centres, locate_board
 from scanner.manifest import Manifest
 from scanner.memory import board_view, recall
 from scanner.notes import notes_on_board
+from scanner.occlusion import BoardCopies
 from scanner.params import DEFAULT_PARAMS, ScanParams
 from scanner.placement import place_stickies
 from scanner.qrcodes import decode_crop, dedupe, read_qr
@@ -131,15 +132,34 @@ def decode_all(
 
 
 @dataclass(frozen=True)
+class _Board:
+    """Hold the board as one look at a photo found it: frame, grid, the warnings of finding
+    them, and whether all its corner markers were seen (or remembered)."""
+
+    frame: BoardFrame
+    grid: Grid
+    warnings: tuple[str, ...]
+    # The outline is then the corner markers' own: markers read later cannot move it.
+    cornered: bool
+
+
+@dataclass(frozen=True)
 class _Analysis:
-    """Hold a scan's result and what a second look needs: the frame, grid and sticky size."""
+    """Hold a scan's result and what a second look needs: the board and sticky size."""
 
     result: ScanResult
-    frame: BoardFrame | None = None
-    grid: Grid | None = None
+    board: _Board | None = None
     sticky_side: float = 0.0  # median sticky marker side, board units
     reads: Mapping[str, StickyRead] = field(default_factory=dict)
     refusals: tuple[Refusal, ...] = ()
+
+    @property
+    def frame(self) -> BoardFrame | None:
+        return self.board.frame if self.board else None
+
+    @property
+    def grid(self) -> Grid | None:
+        return self.board.grid if self.board else None
 
 
 def _scan(
@@ -195,7 +215,10 @@ def _scan(
             params=params,
         )
     if more:
-        seen = _analyse(ctx, found + more)
+        # The close-up reads sticky markers only: where the corner markers gave the outline, the
+        # board stays where the first look found it, and so does its rectified copy.
+        board = seen.board if seen.board is not None and seen.board.cornered else None
+        seen = _analyse(ctx, found + more, board)
     if not manifest.plain_notes:
         return seen.result
     with clock.stage("notes"):
@@ -217,6 +240,7 @@ def _scan(
                 manifest=manifest,
                 notes=papers,
                 params=params,
+                copies=ctx.copies,
             )
             result = replace(
                 result,
@@ -423,6 +447,8 @@ class _Context:
     roles: Roles
     clock: Stopwatch
     params: ScanParams = DEFAULT_PARAMS
+    # The board's rectified copies, made once per frame and grid (scanner.occlusion).
+    copies: BoardCopies = field(default_factory=BoardCopies)
 
 
 @dataclass(frozen=True)
@@ -434,11 +460,12 @@ class _Memory:
     warnings: list[str] = field(default_factory=list)
 
 
-def _analyse(ctx: _Context, found: list[markers.Marker]) -> _Analysis:
+def _analyse(ctx: _Context, found: list[markers.Marker], board: _Board | None = None) -> _Analysis:
     """Turn the markers and QR codes read into a result, through the board, grid and cells.
 
     Markers recalled from a previous view count as seen for the board and grid, but are not
-    reported among the codes read.
+    reported among the codes read. `board`, when given, is where an earlier look at the same
+    photo found the board: it is not located again.
     """
     manifest, roles, memory, clock, img = ctx.manifest, ctx.roles, ctx.memory, ctx.clock, ctx.img
     with clock.stage("locate"):
@@ -449,27 +476,22 @@ def _analyse(ctx: _Context, found: list[markers.Marker]) -> _Analysis:
         rejected = (*by_role.unknown, *(c for c in ctx.qr if c.text not in roles.by_qr))
         warnings = [*ctx.qr_warnings, *by_role.warnings, *memory.warnings]
         headers = header_centres(by_role, manifest)
-        known = [mk for mk in [*found, *memory.recalled] if mk.id in roles.by_marker]
-        located = locate_board(
-            by_role, headers, known=known, manifest=manifest, shape=img.shape[:2]
-        )
-    warnings += located.warnings
-    frame = located.frame
-    if frame is None:
-        return _Analysis(
-            ScanResult(
-                board_found=False,
-                stickies=(),
-                hidden_cells=(),
-                warnings=(f"board not found: {located.why}", *warnings),
-                rejected=rejected,
-                codes=codes,
-                view=memory.view,
+    if board is None:
+        board, located = _find_board(ctx, by_role, headers, found)
+        if board is None:
+            return _Analysis(
+                ScanResult(
+                    board_found=False,
+                    stickies=(),
+                    hidden_cells=(),
+                    warnings=(f"board not found: {located.why}", *warnings, *located.warnings),
+                    rejected=rejected,
+                    codes=codes,
+                    view=memory.view,
+                )
             )
-        )
-    with clock.stage("grid"):
-        grid, grid_warnings = _grid(frame, headers, manifest)
-    warnings += grid_warnings + _missing_headers(by_role, manifest)
+    frame, grid = board.frame, board.grid
+    warnings += [*board.warnings, *_missing_headers(by_role, manifest)]
     with clock.stage("stickies"):
         reads, refusals = sticky_reads(
             frame, by_role.stickies, qr_known, manifest=manifest, roles=roles
@@ -481,7 +503,16 @@ def _analyse(ctx: _Context, found: list[markers.Marker]) -> _Analysis:
     refusals += more
     warnings += [r.warning for r in refusals]
     with clock.stage("cells"):
-        cells = cell_states(img, frame, grid, reads, refusals, manifest=manifest, params=ctx.params)
+        cells = cell_states(
+            img,
+            frame,
+            grid,
+            reads,
+            refusals,
+            manifest=manifest,
+            params=ctx.params,
+            copies=ctx.copies,
+        )
     result = ScanResult(
         board_found=True,
         stickies=tuple(stickies),
@@ -501,7 +532,25 @@ def _analyse(ctx: _Context, found: list[markers.Marker]) -> _Analysis:
         ),
     )
     side = float(np.median([r.side for r in reads.values()])) if reads else 0.0
-    return _Analysis(result, frame, grid, side, reads, tuple(refusals))
+    return _Analysis(result, board, side, reads, tuple(refusals))
+
+
+def _find_board(
+    ctx: _Context, by_role: SortedMarkers, headers: HeaderCentres, found: list[markers.Marker]
+) -> tuple[_Board | None, Located]:
+    """Return the board (its frame and grid) located from the markers, and how it was located."""
+    with ctx.clock.stage("locate"):
+        recalled = ctx.memory.recalled
+        known = [mk for mk in [*found, *recalled] if mk.id in ctx.roles.by_marker]
+        located = locate_board(
+            by_role, headers, known=known, manifest=ctx.manifest, shape=ctx.img.shape[:2]
+        )
+    if located.frame is None:
+        return None, located
+    with ctx.clock.stage("grid"):
+        grid, grid_warnings = _grid(located.frame, headers, ctx.manifest)
+    cornered = len(by_role.corners) == len(ctx.manifest.corners.items())
+    return _Board(located.frame, grid, (*located.warnings, *grid_warnings), cornered), located
 
 
 def _grid(frame: BoardFrame, headers: HeaderCentres, manifest: Manifest) -> tuple[Grid, list[str]]:
