@@ -96,6 +96,10 @@ SEAM_GAP = 0.5
 # evidence at least BAND_LEVEL and BAND_CONTRAST times the median, BAND_APART of the smallest
 # note from the next.
 BAND_SLANT = 6.0
+# Notes stuck in rows and columns are turned less from their block (_grid_seams); a block has
+# less than BLOCK_LIGHTER of it much lighter than its paper (_paper_block).
+GRID_SLANT = 3.0
+BLOCK_LIGHTER = 0.05
 BAND_ACROSS = 0.6
 BAND_LEVEL = 4.0
 BAND_CONTRAST = 2.5
@@ -260,15 +264,21 @@ def find_notes(
     candidates = [c for c in candidates if not _at_edge(c[0], search.size)]
     boxes = np.array([[*p.min(axis=0), *p.max(axis=0)] for p in polys]).reshape(-1, 4)
 
+    # Whether each patch cut into notes stands out: one look at each, whatever its pieces.
+    patches: dict[int, bool] = {}
+
     def accept(quad: np.ndarray) -> bool:
         if _excluded(_upright(quad * (1.0 / scale)), polys, boxes):
             return False
         if px_per_mm is None and not _looks_like_paper(lab, quad):
             return False
+        if _stands_out(lab, quad):
+            return True
         # Off a board, a white note amid white notes stands out with the patch it was cut from.
-        return _stands_out(lab, quad) or (
-            px_per_mm is None and _stands_out(lab, search.patch_of(quad))
-        )
+        patch = search.patch_of(quad)
+        if px_per_mm is None and id(patch) not in patches:
+            patches[id(patch)] = _stands_out(lab, patch)
+        return px_per_mm is None and patches[id(patch)]
 
     out = [
         _describe(img, _upright(quad * (1.0 / scale)), partial)
@@ -928,9 +938,17 @@ def _seam_pieces(c, rect, search: _Search, *, fine: float) -> list[tuple[np.ndar
     # A marker's stroke is at most twice the share of the smallest note the search paints over.
     stroke = max(5, round(2 * INK_STROKE_SHARE * lo)) | 1
     gap = max(3, round(SEAM_GAP * lo))
-    seams = _seams(lab, patch, run=max(3, round(run)), gap=gap, stroke=stroke)
+    ink = _ink_mask(lab, patch, stroke)
+    seams = _seams(lab, patch, run=max(3, round(run)), gap=gap, ink=ink)
     seams = cv2.bitwise_or(seams, _steps(patch, lo=lo))
-    seams = cv2.bitwise_or(seams, _bands(lab, patch, lo=lo, stroke=stroke))
+    # Around ink too: a stroke's edges are steps and lines.
+    ink = cv2.dilate(ink, np.ones((stroke, stroke), np.uint8))
+    seams = cv2.bitwise_or(seams, _bands(lab, patch, lo=lo, ink=ink))
+    short, long_ = min(rw, rh), max(rw, rh)
+    one = search.lo <= short and long_ <= min(search.hi, MAX_ASPECT * short)
+    one = one and cv2.contourArea(c) >= MIN_RECTANGULARITY * rw * rh
+    if not one and _paper_block(lab, patch):
+        seams = cv2.bitwise_or(seams, _grid_seams(lab, patch, lo=lo, ink=ink))
     parts = cv2.bitwise_and(patch, cv2.bitwise_not(seams))
     trial = replace(search, seen=set(search.seen))
     out = _without_slivers(
@@ -942,9 +960,7 @@ def _seam_pieces(c, rect, search: _Search, *, fine: float) -> list[tuple[np.ndar
     # leaves a few pieces of it. A patch that could be one note is kept whole unless its pieces
     # are clearly notes.
     covered = sum(area for _, area in out) / max(1, cv2.countNonZero(parts))
-    short, long_ = min(rw, rh), max(rw, rh)
-    one = search.lo <= short and long_ <= min(search.hi, MAX_ASPECT * short)
-    if one and cv2.contourArea(c) >= MIN_RECTANGULARITY * rw * rh:
+    if one:
         if len(out) < 2 or covered < SEAM_COVER:
             return []
     elif covered < SEAM_TILED:
@@ -1144,14 +1160,16 @@ def _not_writing(straight: np.ndarray, ink: np.ndarray) -> np.ndarray:
     return np.where(keep[labels], 255, 0).astype(np.uint8)
 
 
-def _seams(lab: np.ndarray, patch: np.ndarray, *, run: int, gap: int, stroke: int) -> np.ndarray:
+def _seams(
+    lab: np.ndarray, patch: np.ndarray, *, run: int, gap: int, ink: np.ndarray
+) -> np.ndarray:
     """Return a mask of the seams within a patch turned square: straight runs of at least `run`
     pixels along its rows or its columns of thin lines or steps in lightness or colour, carried
-    across gaps of up to `gap` pixels to the patch's edge or to the next run in line. `stroke`
-    is the widest marker stroke, in pixels: runs that are mostly ink are writing (_not_writing)."""
+    across gaps of up to `gap` pixels to the patch's edge or to the next run in line. Runs that
+    lie mostly on `ink` (_ink_mask) are writing, or a magnet's edge (_not_writing)."""
     light = lab[..., 0]
     # A line's lightness steps reach two pixels either side of it, past the ink's own.
-    ink = cv2.dilate(_ink_mask(lab, patch, stroke), np.ones((5, 5), np.uint8))
+    ink = cv2.dilate(ink, np.ones((5, 5), np.uint8))
     chroma = cv2.transform(cv2.absdiff(lab, (0, 128, 128, 0)), np.float32([[0, 1, 1]]))
     k = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
     line = cv2.max(
@@ -1191,24 +1209,63 @@ def _seams(lab: np.ndarray, patch: np.ndarray, *, run: int, gap: int, stroke: in
     return out
 
 
-def _bands(lab: np.ndarray, patch: np.ndarray, *, lo: float, stroke: int) -> np.ndarray:
+def _paper_block(lab: np.ndarray, patch: np.ndarray) -> bool:
+    """Return True when a patch turned square may be a block of notes of one paper: nothing on
+    it much lighter than it (less than BLOCK_LIGHTER of it), and it is lighter or more coloured
+    than what is around it in its picture. A stretch of wall with notes on it, or the wall
+    seen between notes, is neither."""
+    light = lab[..., 0]
+    level = _median_of(light, patch)
+    brighter = cv2.bitwise_and(cv2.compare(light, level + 3 * PALE_DIFFERENCE, cv2.CMP_GE), patch)
+    if cv2.countNonZero(brighter) > BLOCK_LIGHTER * cv2.countNonZero(patch):
+        return False
+    # The turn leaves black corners, no part of the photo.
+    around = cv2.bitwise_and(cv2.bitwise_not(patch), cv2.compare(light, 0, cv2.CMP_GT))
+    if cv2.countNonZero(around) == 0:
+        return True
+    chroma = cv2.transform(cv2.absdiff(lab, (0, 128, 128, 0)), np.float32([[0, 1, 1]]))
+    lighter = level >= _median_of(light, around) + PALE_DIFFERENCE
+    return lighter or _median_of(chroma, patch) >= _median_of(chroma, around) + CHROMA_LEVEL
+
+
+def _grid_seams(lab: np.ndarray, patch: np.ndarray, *, lo: float, ink: np.ndarray) -> np.ndarray:
+    """Return the seams of a block of notes in rows and columns, turned square: where one column
+    meets the next the seam runs across the whole block, faint as it may be at each note, and
+    is looked for as _bands does, across the block and along it."""
+    across = _bands(lab, patch, lo=lo, ink=ink, shown=0.0, slant=GRID_SLANT)
+    turned = np.ascontiguousarray(lab.transpose(1, 0, 2))
+    along = _bands(turned, patch.T.copy(), lo=lo, ink=ink.T.copy(), shown=0.0, slant=GRID_SLANT)
+    return cv2.bitwise_or(across, np.ascontiguousarray(along.T))
+
+
+def _bands(
+    lab: np.ndarray,
+    patch: np.ndarray,
+    *,
+    lo: float,
+    ink: np.ndarray,
+    shown: float = BAND_SHOWN,
+    slant: float = BAND_SLANT,
+) -> np.ndarray:
     """Return cuts across a long patch turned square (long side along the rows) where one note
     lies over the next: a column or row of notes of one paper, each stuck over the end of the
     one before (an affinity cluster), shows as bands.
 
     The edge of a note lying on another casts next to no shadow: it shows as a faint step in
     lightness or a faint line, too faint pixel by pixel (_seams), but the same all across the
-    patch. The evidence (as _seams', ink left out) is averaged across the patch along lines
-    slanted up to BAND_SLANT degrees either way; a cut is where that average is a peak of at
-    least BAND_LEVEL and BAND_CONTRAST times its median along the patch, BAND_APART of the
-    smallest note (`lo`, px) from the next and from the patch's ends.
+    patch. The evidence (as _seams', off `ink` and what lies on the paper) is averaged across
+    the patch along lines slanted up to `slant` degrees either way; a cut is where that average
+    is a peak of at least BAND_LEVEL and BAND_CONTRAST times its median along the patch,
+    BAND_APART of the smallest note (`lo`, px) from the next and from the patch's ends, and
+    `shown` of the patch's width: a note over another leaves at least half of it showing, else
+    nobody could read it. With `shown` 0, any patch is looked at (_grid_seams).
     """
     h, w = patch.shape
     rows = np.flatnonzero((patch > 0).any(axis=1))
     if len(rows) == 0:
         return np.zeros_like(patch)
     width = float(rows[-1] - rows[0] + 1)
-    if w < SPLIT_ASPECT * width or width < lo:
+    if width < lo or (shown and w < SPLIT_ASPECT * width):
         return np.zeros_like(patch)
     light = cv2.blur(lab[..., 0], (1, 5))
     step = cv2.convertScaleAbs(cv2.filter2D(light, cv2.CV_16S, _STEP_DOWN.T))
@@ -1218,15 +1275,13 @@ def _bands(lab: np.ndarray, patch: np.ndarray, *, lo: float, stroke: int) -> np.
         cv2.morphologyEx(lab[..., 0], cv2.MORPH_TOPHAT, k),
     )
     inside = cv2.erode(patch, np.ones((5, 5), np.uint8))
-    # Around ink too: a stroke's edges are steps and lines.
-    ink = cv2.dilate(_ink_mask(lab, patch, stroke), np.ones((stroke, stroke), np.uint8))
     valid = cv2.bitwise_and(inside, cv2.bitwise_not(ink))
     evidence = cv2.bitwise_and(cv2.max(step, line), valid).astype(np.float32)
     weight = (valid > 0).astype(np.float32)
     cy = 0.5 * (rows[0] + rows[-1])
     best = np.zeros(w, np.float32)
     best_slant = np.zeros(w, np.float32)
-    for deg in np.arange(-BAND_SLANT, BAND_SLANT + 0.01, 1.5):
+    for deg in np.arange(-slant, slant + 0.01, 1.5):
         s = float(np.tan(np.deg2rad(deg)))
         shear = np.float32([[1, s, -s * cy], [0, 1, 0]])
         e = cv2.warpAffine(evidence, shear, (w, h), flags=cv2.INTER_LINEAR).sum(axis=0)
@@ -1236,8 +1291,7 @@ def _bands(lab: np.ndarray, patch: np.ndarray, *, lo: float, stroke: int) -> np.
         best[better], best_slant[better] = mean[better], s
     out = np.zeros_like(patch)
     cols = np.flatnonzero((patch > 0).any(axis=0))
-    # A note over another leaves at least half of it showing, else nobody could read it.
-    apart = max(3, round(BAND_APART * lo), round(BAND_SHOWN * width))
+    apart = max(3, round(BAND_APART * lo), round(shown * width))
     level = max(BAND_LEVEL, BAND_CONTRAST * float(np.median(best[cols])))
     # Peaks, strongest first, none within `apart` of a stronger one or of the patch's ends.
     taken: list[int] = []

@@ -473,3 +473,21 @@ def test_find_notes_takes_a_blurred_light_patch_for_no_note():
     found = find_notes(wall)
     assert len(found) == 1
     assert _on_each(found, quads)
+
+
+def test_find_notes_cuts_a_block_of_notes_along_seams_that_run_across_it():
+    # Twelve notes of one paper in rows and columns, edge to edge, each pad a shade apart, seen
+    # far off: at each note a seam is a pixel's faint shadow, but the seams between rows and
+    # between columns run straight across the whole block.
+    titles = ("Rust", "Maps", "Async", "Docs", "Game jams", "Testing")
+    for paper in ("yellow", "white"):
+        rng = np.random.default_rng(3)
+        notes = []
+        for i in range(12):
+            spec = NoteSpec(titles[i % 6], paper, (76, 76), writing_seed=i + 1)
+            centre = (60 + 76.3 * (i % 4), 60 + 76.3 * (i // 4)) + rng.uniform(-0.5, 0.5, 2)
+            notes.append((spec, centre, float(rng.uniform(-1, 1)), int(rng.integers(-3, 4))))
+        wall, quads = _notes_wall(notes, px_per_mm=1.5)
+        found = find_notes(wall)
+        assert len(found) == 12
+        assert _on_each(found, quads)
