@@ -167,6 +167,10 @@ class BoardSpec:
     n_posters: int = 2
     # Framed pictures hung on the wall around the board (the wall's margin grows to hold them).
     n_pictures: int = 0
+    # The wall the board hangs on: "" for plain grey paint, or a surface of benchmarks.walls
+    # ("paint", "cork", "kraft", "fabric", "whiteboard", "dark"), SURROUND_MM of it on every
+    # side; its pictures are then printouts and posters as well as framed pictures.
+    surround: str = ""
     missing_headers: tuple[str, ...] = ()
     missing_corners: tuple[str, ...] = ()
     max_rotation_deg: float = 8.0
@@ -514,6 +518,45 @@ PICTURE_MM = (240.0, 180.0)
 PICTURE_GAP_MM = 40.0
 
 
+SURROUND_MM = 650.0
+
+
+def _wall_margin(spec: BoardSpec) -> float:
+    """Return how much wall (mm) shows on every side of the board."""
+    margin = WALL_MARGIN_MM
+    if spec.n_pictures:
+        margin = PICTURE_MM[0] + 2 * PICTURE_GAP_MM
+    return max(margin, SURROUND_MM) if spec.surround else margin
+
+
+def _wall_surface(kind: str, shape: tuple[int, int], p: float, rng) -> np.ndarray:
+    """Return the bare wall (BGR uint8, `shape` px at `p` px/mm): grey paint with a faint
+    low-frequency texture, or a surface of benchmarks.walls."""
+    h, w = shape
+    if kind:
+        from benchmarks import walls  # walls builds on this module
+
+        return walls._background(kind, h, w, p, rng, (0, 0, w, h))
+    wall = np.empty((h, w, 3), np.uint8)
+    wall[:] = WALL_BGR
+    tex = rng.normal(0, 4.0, (max(2, h // 40), max(2, w // 40)))
+    tex = cv2.resize(tex.astype(np.float32), (w, h))
+    return np.clip(wall.astype(np.float32) + tex[..., None], 0, 255).astype(np.uint8)
+
+
+def _surround_art(p: float, rng: np.random.Generator) -> Art:
+    """Return what hangs on a wall around a board: a framed picture, a printout or a poster."""
+    from benchmarks import walls
+
+    kind = rng.choice(("picture", "printout", "poster"))
+    if kind == "picture":
+        return picture_art(px_per_mm=p, rng=rng)
+    if kind == "printout":
+        size = PICTURE_MM[::-1]
+        return walls._art(walls._printout(size, p, rng), size)
+    return walls._art(walls._poster(PICTURE_MM, p, rng), PICTURE_MM)
+
+
 def picture_art(*, px_per_mm: float, rng: np.random.Generator) -> Art:
     """Render a framed picture: a black frame around busy shapes, lines, text and squares."""
     p = px_per_mm
@@ -770,9 +813,7 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
     if len(widths) != n_cols or len(heights) != n_rows:
         raise PhotographerError("column_widths_mm and row_heights_mm must match the grid")
 
-    margin = WALL_MARGIN_MM
-    if spec.n_pictures:
-        margin = PICTURE_MM[0] + 2 * PICTURE_GAP_MM
+    margin = _wall_margin(spec)
     bx = by = margin
     gx, gy = bx + LEFT_BAND_MM, by + HEADER_BAND_MM
     col_edges = gx + np.concatenate([[0.0], np.cumsum(widths)])
@@ -782,12 +823,7 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
     board_h = people_y0 + PEOPLE_AREA_MM + HEADER_BAND_MM - by
     wall_w, wall_h = board_w + 2 * margin, board_h + 2 * margin
 
-    wall = np.empty((round(wall_h * p), round(wall_w * p), 3), np.uint8)
-    wall[:] = WALL_BGR
-    # A faint low-frequency texture so that the wall is not a flat colour.
-    tex = rng.normal(0, 4.0, (max(2, wall.shape[0] // 40), max(2, wall.shape[1] // 40)))
-    tex = cv2.resize(tex.astype(np.float32), (wall.shape[1], wall.shape[0]))
-    wall[:] = np.clip(wall.astype(np.float32) + tex[..., None], 0, 255).astype(np.uint8)
+    wall = _wall_surface(spec.surround, (round(wall_h * p), round(wall_w * p)), p, rng)
     cv2.rectangle(
         wall,
         (round(bx * p), round(by * p)),
@@ -992,7 +1028,8 @@ def make_board(spec: BoardSpec, *, seed: int) -> Board:
 
     # Pictures hung around the board, close to its edges and corner cards.
     for centre in _picture_spots((board_w, board_h), margin, spec.n_pictures):
-        _paste(wall, picture_art(px_per_mm=p, rng=rng), centre, rng.uniform(-3, 3), p)
+        art = _surround_art(p, rng) if spec.surround else picture_art(px_per_mm=p, rng=rng)
+        _paste(wall, art, centre, rng.uniform(-3, 3), p)
 
     manifest = {
         "event": {"name": "Synthetic Open Space", "slug": "synthetic", "base_url": spec.base_url},

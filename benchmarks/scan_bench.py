@@ -104,6 +104,9 @@ TRANSPOSED_BOARD = replace(
 )
 # The webcam board hung amid framed pictures (busy shapes, dark squares, a checkerboard).
 PICTURES_BOARD = replace(WEBCAM_BOARD, n_pictures=10)
+# Boards hung in a room: on a cork wall or a painted one, amid printouts, posters and pictures.
+ROOM_BOARD = replace(WEBCAM_BOARD, n_pictures=10, surround="cork")
+ROOM_PHONE_BOARD = replace(PHONE_BOARD, n_pictures=12, surround="paint")
 MISSING_HEADER_BOARD = replace(
     WEBCAM_BOARD, missing_headers=(WEBCAM_BOARD.rooms[2], WEBCAM_BOARD.slots[5])
 )
@@ -303,6 +306,20 @@ CONDITIONS: tuple[Condition, ...] = (
         PICTURES_BOARD,
         lambda rng: Camera.webcam_1080p(fill=0.72, **_mild(rng)),
         "1080p of the webcam board hung amid ten framed pictures, the board filling 72 % of the frame",
+    ),
+    Condition(
+        "room-1080p",
+        ROOM_BOARD,
+        lambda rng: Camera.webcam_1080p(fill=0.6, **_mild(rng)),
+        "1080p of the webcam board on a cork wall amid printouts, posters and pictures, the board"
+        " filling 60 % of the frame (markers 10 to 13 px)",
+    ),
+    Condition(
+        "room-12mp",
+        ROOM_PHONE_BOARD,
+        lambda rng: Camera.phone_12mp(fill=0.7, **_mild(rng)),
+        "12 MP of the 10 x 10 board on a painted wall amid printouts, posters and pictures, the"
+        " board filling 70 % of the frame",
     ),
     Condition(
         "missing-header",
