@@ -33,6 +33,9 @@ SATURATION_MIN = 45  # HSV saturation (0..255) above which a pixel is not bare b
 DARK_RATIO = 0.6  # a pixel darker than this share of the nearby board brightness is covered
 CLIPPED = 250
 UNREAD = "unreadable sticky or covered"
+# For each board brightness (0..255), the grey levels below it that count as dark: a level v is
+# dark when v < DARK_RATIO * brightness, that is when v < ceil(DARK_RATIO * brightness).
+_DARK_BELOW = np.ceil(DARK_RATIO * np.arange(256, dtype=np.float32)).astype(np.uint8)
 PAPER_GROWTH = 0.12  # a known paper's outline is masked this much larger, around its centre
 
 
@@ -199,8 +202,9 @@ def _board_copy(img: np.ndarray, frame: BoardFrame, grid: Grid, scale: int) -> _
     )
     k = max(3, (4 * cell_px) // 8 | 1)
     ref = cv2.medianBlur(small_v, min(k, 255))
-    ref = cv2.resize(ref, (out_w, out_h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    dark = val.astype(np.float32) < DARK_RATIO * ref
+    ref = cv2.resize(ref, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
+    # Darker than DARK_RATIO of the board's brightness, looked up per brightness level.
+    dark = val < cv2.LUT(ref, _DARK_BELOW)
     return _Copy(scale, sat, val, inside, dark)
 
 
@@ -277,17 +281,19 @@ def _inside(
 
 
 class _Sums:
-    """Answer the share of set pixels in boxes of a mask, each in constant time."""
+    """Answer the share of set pixels in boxes of a mask (boolean, or 0 and 1 in uint8).
+
+    The pixels of a box are counted where they lie: a board has a few dozen cells, and counting
+    them costs less than an integral image of the whole copy, which would be written for it.
+    """
 
     def __init__(self, mask: np.ndarray) -> None:
-        self._sums = cv2.integral((mask > 0).astype(np.uint8), sdepth=cv2.CV_32S)
+        self._mask = mask.view(np.uint8) if mask.dtype == bool else mask
 
     def share(self, box: tuple[int, int, int, int]) -> float:
         """Return the share of set pixels in box (a0, b0, a1, b1): columns a0..a1, rows b0..b1."""
         a0, b0, a1, b1 = box
-        s = self._sums
-        total = int(s[b1, a1]) - int(s[b0, a1]) - int(s[b1, a0]) + int(s[b0, a0])
-        return total / ((a1 - a0) * (b1 - b0))
+        return cv2.countNonZero(self._mask[b0:b1, a0:a1]) / ((a1 - a0) * (b1 - b0))
 
 
 def _saturation_value(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
