@@ -934,21 +934,11 @@ def _seam_pieces(c, rect, search: _Search, *, fine: float) -> list[tuple[np.ndar
         return []
     lab, patch, turn, f = turned
     lo = search.lo * f
-    run = max(SEAM_RUN * lo, SEAM_PATCH_RUN * min(rw, rh) * f)
-    # A marker's stroke is at most twice the share of the smallest note the search paints over.
-    stroke = max(5, round(2 * INK_STROKE_SHARE * lo)) | 1
-    gap = max(3, round(SEAM_GAP * lo))
-    ink = _ink_mask(lab, patch, stroke)
-    seams = _seams(lab, patch, run=max(3, round(run)), gap=gap, ink=ink)
-    seams = cv2.bitwise_or(seams, _steps(patch, lo=lo))
-    # Around ink too: a stroke's edges are steps and lines.
-    ink = cv2.dilate(ink, np.ones((stroke, stroke), np.uint8))
-    seams = cv2.bitwise_or(seams, _bands(lab, patch, lo=lo, ink=ink))
+    run = max(3, round(max(SEAM_RUN * lo, SEAM_PATCH_RUN * min(rw, rh) * f)))
     short, long_ = min(rw, rh), max(rw, rh)
     one = search.lo <= short and long_ <= min(search.hi, MAX_ASPECT * short)
     one = one and cv2.contourArea(c) >= MIN_RECTANGULARITY * rw * rh
-    if not one and _paper_block(lab, patch):
-        seams = cv2.bitwise_or(seams, _grid_seams(lab, patch, lo=lo, ink=ink))
+    seams = _patch_seams(lab, patch, lo=lo, run=run, wall=not search.scaled, one=one)
     parts = cv2.bitwise_and(patch, cv2.bitwise_not(seams))
     trial = replace(search, seen=set(search.seen))
     out = _without_slivers(
@@ -970,6 +960,31 @@ def _seam_pieces(c, rect, search: _Search, *, fine: float) -> list[tuple[np.ndar
     whole = cv2.boxPoints(rect).astype(np.float64)
     search.cut_from.update((id(quad), whole) for (quad, _, _), _ in out)
     return [cand for cand, _ in out]
+
+
+def _patch_seams(
+    lab: np.ndarray, patch: np.ndarray, *, lo: float, run: int, wall: bool, one: bool
+) -> np.ndarray:
+    """Return the seams of a patch turned square (_seam_pieces): _seams and _steps; off a board
+    (`wall`) also with writing and things on the paper told from seams, seams carried to the
+    paper's edge, shingled bands (_bands) and, when the patch cannot be `one` note, the seams
+    across a block (_grid_seams). On a board, notes stuck in one cell are few and the cell's
+    own edges bound them: its seams are looked for as ever.
+    """
+    if not wall:
+        none = np.zeros_like(patch)
+        return cv2.bitwise_or(_seams(lab, patch, run=run, gap=1, ink=none), _steps(patch, lo=lo))
+    # A marker's stroke is at most twice the share of the smallest note the search paints over.
+    stroke = max(5, round(2 * INK_STROKE_SHARE * lo)) | 1
+    ink = _ink_mask(lab, patch, stroke)
+    seams = _seams(lab, patch, run=run, gap=max(3, round(SEAM_GAP * lo)), ink=ink)
+    seams = cv2.bitwise_or(seams, _steps(patch, lo=lo))
+    # Around ink too: a stroke's edges are steps and lines.
+    ink = cv2.dilate(ink, np.ones((stroke, stroke), np.uint8))
+    seams = cv2.bitwise_or(seams, _bands(lab, patch, lo=lo, ink=ink))
+    if not one and _paper_block(lab, patch):
+        seams = cv2.bitwise_or(seams, _grid_seams(lab, patch, lo=lo, ink=ink))
+    return seams
 
 
 def _turned_patch(c, rect, box, search: _Search, fine: float):
@@ -1033,9 +1048,10 @@ def _pieces(parts: np.ndarray, back: np.ndarray, f: float, origin, trial: _Searc
         contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         outer = max(contours, key=len)
         # Writing that reaches a seam bites into the piece's outline: the outline is its hull's,
-        # and the paper's area its own, less the holes: strokes marked within it are on the note.
+        # and the paper's area its own, less the holes off a board: strokes marked within it
+        # are on the note.
         cv2.drawContours(piece, [outer], -1, 1, -1)
-        area = cv2.countNonZero(piece)
+        area = int(stats[i, cv2.CC_STAT_AREA]) if trial.scaled else cv2.countNonZero(piece)
         cv2.fillConvexPoly(piece, cv2.convexHull(outer), 1)
         contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         pts = max(contours, key=len).reshape(-1, 2).astype(np.float64) + (x, y)
