@@ -63,11 +63,14 @@ def cell_states(
         x0, y0, x1, y1 = grid.cell_rect(col, row)
         corners += [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
     # Every cell's outline in one mapping: the frame's cost is per call, not per point.
-    quads = frame.photo(corners).reshape(-1, 4, 2) if corners else []
+    quads = frame.photo(corners).reshape(-1, 4, 2) if corners else np.zeros((0, 4, 2))
+    beyond = (quads < -0.5).any(axis=(1, 2)) | (quads > (w - 0.5, h - 0.5)).any(axis=(1, 2))
     cells = []
-    for (room, slot, col, row), quad in zip(places, quads, strict=True):
+    for (room, slot, col, row), quad, out in zip(
+        places, quads.tolist(), beyond.tolist(), strict=True
+    ):
         reason = ""
-        if np.any(quad < -0.5) or np.any(quad[:, 0] > w - 0.5) or np.any(quad[:, 1] > h - 0.5):
+        if out:
             reason = "outside the photo"
         elif grid.columns.status[col] != SEEN or grid.rows.status[row] != SEEN:
             unknown = UNKNOWN in (grid.columns.status[col], grid.rows.status[row])
@@ -80,7 +83,7 @@ def cell_states(
             Cell(
                 room=room.name,
                 slot=slot.name,
-                quad=tuple((float(a), float(b)) for a, b in quad),
+                quad=tuple((a, b) for a, b in quad),
                 hidden=bool(reason),
                 reason=reason,
             )
