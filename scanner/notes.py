@@ -1297,24 +1297,17 @@ def _bands(
     valid = cv2.bitwise_and(inside, cv2.bitwise_not(ink))
     evidence = cv2.bitwise_and(cv2.max(step, line), valid).astype(np.float32)
     weight = (valid > 0).astype(np.float32)
-    # The means along slanted lines are taken at half the resolution: a quarter of the cost,
-    # and a seam's place is still known within a pixel.
-    half = (max(1, w // 2), max(1, h // 2))
-    evidence = cv2.resize(evidence, half, interpolation=cv2.INTER_AREA)
-    weight = cv2.resize(weight, half, interpolation=cv2.INTER_AREA)
     cy = 0.5 * (rows[0] + rows[-1])
-    best = np.zeros(half[0], np.float32)
-    best_slant = np.zeros(half[0], np.float32)
+    best = np.zeros(w, np.float32)
+    best_slant = np.zeros(w, np.float32)
     for deg in np.arange(-slant, slant + 0.01, 1.5):
         s = float(np.tan(np.deg2rad(deg)))
-        shear = np.float32([[1, s, -s * (cy / 2)], [0, 1, 0]])
-        e = cv2.warpAffine(evidence, shear, half, flags=cv2.INTER_LINEAR).sum(axis=0)
-        n = cv2.warpAffine(weight, shear, half, flags=cv2.INTER_LINEAR).sum(axis=0)
-        mean = np.where(n >= BAND_ACROSS * width / 2, e / np.maximum(n, 1e-6), 0.0)
+        shear = np.float32([[1, s, -s * cy], [0, 1, 0]])
+        e = cv2.warpAffine(evidence, shear, (w, h), flags=cv2.INTER_LINEAR).sum(axis=0)
+        n = cv2.warpAffine(weight, shear, (w, h), flags=cv2.INTER_LINEAR).sum(axis=0)
+        mean = np.where(n >= BAND_ACROSS * width, e / np.maximum(n, 1.0), 0.0)
         better = mean > best
         best[better], best_slant[better] = mean[better], s
-    best = np.resize(np.repeat(best, 2), w)
-    best_slant = np.resize(np.repeat(best_slant, 2), w)
     out = np.zeros_like(patch)
     cols = np.flatnonzero((patch > 0).any(axis=0))
     apart = max(3, round(BAND_APART * lo), round(shown * width))
