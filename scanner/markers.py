@@ -73,15 +73,13 @@ def _make_detector(dictionary: str, windows: tuple[int, ...]) -> cv2.aruco.Aruco
     params.adaptiveThreshWinSizeStep = max(1, windows[-1] - windows[0]) if len(windows) > 1 else 10
     # The perimeter floor admits 25 mm markers on a 1080p frame of a 2 m board.
     params.minMarkerPerimeterRate = 0.02
-    # Each cell is sampled at 5 px and read from its middle pixel alone (the outer 40 % on every
-    # side ignored): blur spreads a neighbouring cell's ink into a cell's edges, and on a marker
-    # of 10 to 16 px only its middle keeps its own colour. The default 4 px with 13 % ignored
-    # misses small, blurred or slanted markers (defocus and 35 deg frames: 31 of 43 where this
-    # reads 40). Against 8 px with 30 % ignored (the middle 4 px), it reads 5 % more sticky
-    # markers in the first pass on the benchmark's 1080p and 720p frames (2,786 against 2,644 of
-    # 66 frames) in a fifth less time.
-    params.perspectiveRemovePixelPerCell = 5
-    params.perspectiveRemoveIgnoredMarginPerCell = 0.4
+    # Sampling each cell with 8 px and ignoring its outer 30 % reads small, blurred or slanted
+    # markers that the default 4 px and 13 % miss (measured on the benchmark's defocus and 35 deg
+    # frames: 31 -> 40 of 43). At 5 px with 40 % ignored the first pass reads 5 % more markers on
+    # the 1080p and 720p frames, but a few others no more (an off-grid sticky at 35 degrees, a
+    # 10 px marker at 720p) that no second look reaches: the placements would drop.
+    params.perspectiveRemovePixelPerCell = 8
+    params.perspectiveRemoveIgnoredMarginPerCell = 0.3
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_NONE
     d = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, dictionary))
     return cv2.aruco.ArucoDetector(d, params)
