@@ -397,7 +397,7 @@ def _notes_wall(notes, *, px_per_mm: float, size_mm=(420, 330), magnets=(), line
         _shadow(wall, corners, p, depth=0.2)
         art = note_art(spec, px_per_mm=p)
         # Two pads of one colour are never quite the same paper.
-        art = replace(art, image=cv2.add(art.image, np.full(3, lift, np.float64)))
+        art = replace(art, image=cv2.add(art.image, (lift, lift, lift, 0)))
         _paste(wall, art, (cx, cy), turn, p)
         quads.append(corners * p)
     for ends in lines:
