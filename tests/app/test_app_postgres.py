@@ -204,6 +204,7 @@ monkey.patch_all()
 import json, sys, time
 
 import gevent
+import gevent.event
 import psycopg
 from psycopg import waiting
 
@@ -221,6 +222,9 @@ done = {}
 read = read_in_place = None
 ticks = 0
 running = True
+# Each step waits for the other's, not for a time: connecting may take a while on a busy machine.
+locked = gevent.event.Event()
+read_done = gevent.event.Event()
 
 def ticker():
     # Another request of the worker, always ready to run: it runs only when one waits in gevent's loop.
@@ -232,6 +236,8 @@ def ticker():
 def holder():
     with psycopg.connect(url) as conn:
         conn.execute("UPDATE walls SET name = 'renamed' WHERE id = 1")
+        locked.set()
+        read_done.wait(10)
         gevent.sleep(0.3)  # the request waits for something else, its lock held
         done["holder"] = time.monotonic()
 
@@ -240,16 +246,17 @@ def writer():
     # Were the worker kept while the write waits, the holder could never commit: fail, not hang.
     with psycopg.connect(url, options="-c lock_timeout=5s") as conn:
         conn.execute("SELECT 1")  # the connection's first answer sets it up
+        locked.wait(10)
         before = ticks
         read = conn.execute("SELECT name FROM walls WHERE id = 1").fetchone()[0]
         read_in_place = ticks == before
         done["read"] = time.monotonic()
+        read_done.set()
         conn.execute("UPDATE walls SET name = name || '!' WHERE id = 1")
         done["writer"] = time.monotonic()
 
 other = gevent.spawn(ticker)
 first = gevent.spawn(holder)
-gevent.sleep(0.05)
 second = gevent.spawn(writer)
 gevent.joinall([first, second], timeout=10)
 running = False
