@@ -302,13 +302,9 @@ def _pattern(dictionary: str, marker_id: int) -> np.ndarray:
     return expect
 
 
-def _margin(cells: np.ndarray, expect: np.ndarray) -> float:
-    """Return (darkest white - lightest black) / contrast, or -1 without a clear contrast."""
-    return float(_margin_many(cells[None], expect[None])[0])
-
-
 def _margin_many(cells: np.ndarray, expect: np.ndarray) -> np.ndarray:
-    """Return `_margin` of K markers' cells (K x n x n) against their patterns (K x n x n)."""
+    """Return, for K markers' cells (K x n x n) against their patterns (K x n x n), (darkest
+    white - lightest black) / contrast, or -1 without a clear contrast."""
     k = len(cells)
     c = cells.reshape(k, -1).astype(np.float64)
     e = expect.reshape(k, -1)
@@ -370,7 +366,7 @@ def _separating(views: np.ndarray, expect: np.ndarray) -> list[tuple[int, int, i
     """Return (quad, turn, id index, margin) of each quad that exactly one turn and id separates.
 
     `views` are Q x 4 x n x n cell means, `expect` K x n x n patterns. A pair separates when
-    its darkest white cell is lighter than its lightest black one and `_margin` is positive.
+    its darkest white cell is lighter than its lightest black one and `_margin_many` is positive.
     """
     q_n = len(views)
     c = views.reshape(q_n, 4, 1, -1)
