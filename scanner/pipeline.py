@@ -195,6 +195,7 @@ def _scan(
             other_markers=[
                 mk for mk in found if mk.id in roles.by_marker and not roles.is_sticky_marker(mk.id)
             ],
+            every_card=first.every_card(manifest),
             reduced=reduced,
             params=params,
         )
@@ -549,8 +550,8 @@ def _find_board(
         return None, located
     with ctx.clock.stage("grid"):
         grid, grid_warnings = _grid(located.frame, headers, ctx.manifest)
-    cornered = len(by_role.corners) == len(ctx.manifest.corners.items())
-    return _Board(located.frame, grid, (*located.warnings, *grid_warnings), cornered), located
+    board = _Board(located.frame, grid, (*located.warnings, *grid_warnings), by_role.every_corner())
+    return board, located
 
 
 def _grid(frame: BoardFrame, headers: HeaderCentres, manifest: Manifest) -> tuple[Grid, list[str]]:

@@ -41,6 +41,7 @@ def read_qr(
     candidates: Sequence[np.ndarray],
     manifest: Manifest,
     other_markers: Sequence[Marker] = (),
+    every_card: bool = False,
     reduced: tuple[np.ndarray, float] | None = None,
     params: ScanParams = DEFAULT_PARAMS,
 ) -> tuple[list[DecodedCode], list[str]]:
@@ -48,15 +49,16 @@ def read_qr(
 
     The whole frame is read with the chain's first decoder, on `reduced` (the photo halved, and
     its scale) unless the stickies' codes are legible only at full size, and not at all when
-    no code on the wall can be legible and every card's marker was read; then crops around
-    marker-like shapes that no marker or QR explains (`candidates`: undecoded quads;
+    no code on the wall can be legible and every card's marker was read (`every_card`); then
+    crops around marker-like shapes that no marker or QR explains (`candidates`: undecoded quads;
     `unknown_markers`: markers the manifest does not know, perhaps misread stickies) are read
     with every decoder of the chain. A shape on or beside one of `other_markers` (the corner
     and header cards' markers) is part of its card.
     """
     ref = float(np.median([mk.side for mk in sticky_markers])) if sticky_markers else 0.0
     reads = []
-    if _frame_worth_reading(ref, manifest, other_markers):
+    # A card whose marker was missed may still show its code.
+    if _legible(ref) or not every_card:
         reads = dedupe(_whole_frame(gray, chain[0], ref, reduced))
     h, w = gray.shape
     limit = max(params.qr_crops_min, round(params.qr_crops_per_mp * h * w / 1e6))
@@ -82,14 +84,6 @@ def read_qr(
         reads += [g for g in got if g.text not in {r.text for r in reads}]
         known += [np.array((g.x, g.y)) for g in got]
     return reads, warnings
-
-
-def _frame_worth_reading(ref: float, manifest: Manifest, cards_read: Sequence[Marker]) -> bool:
-    """Say whether the whole frame may show a code worth reading: the stickies' codes may be
-    legible (`ref`: their markers' side), or a card's marker was not read (its code may be)."""
-    cards = {mid for _, mid in manifest.corners.items()} | {r.marker_id for r in manifest.rooms}
-    cards |= {s.marker_id for s in manifest.slots}
-    return _legible(ref) or not cards <= {mk.id for mk in cards_read}
 
 
 def _legible(ref: float) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner import markers
-from scanner.manifest import Manifest
+from scanner.manifest import CORNER_NAMES, Manifest
 from scanner.results import DecodedCode
 
 # A role is (kind, key): ("corner", "tl"), ("room", index), ("slot", index) or
@@ -74,6 +74,15 @@ class SortedMarkers:
     def headers(self) -> list[markers.Marker]:
         """Return the room and then the slot card markers."""
         return [*self.rooms.values(), *self.slots.values()]
+
+    def every_corner(self) -> bool:
+        """Say whether all four corner cards were seen (once each)."""
+        return len(self.corners) == len(CORNER_NAMES)
+
+    def every_card(self, manifest: Manifest) -> bool:
+        """Say whether every corner and header card of the manifest was seen (once each)."""
+        rooms, slots = len(manifest.rooms), len(manifest.slots)
+        return self.every_corner() and (len(self.rooms), len(self.slots)) == (rooms, slots)
 
 
 def sort_markers(
