@@ -536,7 +536,7 @@ def _wall_surface(kind: str, shape: tuple[int, int], p: float, rng) -> np.ndarra
     if kind:
         from benchmarks import walls  # walls builds on this module
 
-        return walls._background(kind, h, w, p, rng, (0, 0, w, h))
+        return walls.surface(kind, h, w, p, rng)
     wall = np.empty((h, w, 3), np.uint8)
     wall[:] = WALL_BGR
     tex = rng.normal(0, 4.0, (max(2, h // 40), max(2, w // 40)))
@@ -551,10 +551,7 @@ def _surround_art(p: float, rng: np.random.Generator) -> Art:
     kind = rng.choice(("picture", "printout", "poster"))
     if kind == "picture":
         return picture_art(px_per_mm=p, rng=rng)
-    if kind == "printout":
-        size = PICTURE_MM[::-1]
-        return walls._art(walls._printout(size, p, rng), size)
-    return walls._art(walls._poster(PICTURE_MM, p, rng), PICTURE_MM)
+    return walls.hung_art(str(kind), PICTURE_MM[::-1] if kind == "printout" else PICTURE_MM, p, rng)
 
 
 def picture_art(*, px_per_mm: float, rng: np.random.Generator) -> Art:

@@ -391,6 +391,18 @@ def _grain(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal((h, w), dtype=np.float32)
 
 
+def surface(kind: str, h: int, w: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Return a bare wall of `kind` (one of BACKGROUNDS), `h` x `w` px at `p` px/mm, as BGR
+    uint8, with nothing kept clear on it: the wall a printed board hangs on."""
+    return _background(kind, h, w, p, rng, (0, 0, w, h))
+
+
+def hung_art(kind: str, size_mm, p: float, rng: np.random.Generator) -> Art:
+    """Return a "printout" or a "poster" of `size_mm` (w, h) as art to paste on a wall."""
+    image = _printout(size_mm, p, rng) if kind == "printout" else _poster(size_mm, p, rng)
+    return _art(image, size_mm)
+
+
 def _background(kind: str, h: int, w: int, p: float, rng: np.random.Generator, keep) -> np.ndarray:
     """Return the bare wall, `h` x `w` px at `p` px/mm, as BGR uint8; the notes go in `keep`
     (x0, y0, x1, y1 px)."""
