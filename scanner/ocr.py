@@ -8,7 +8,8 @@ table of its own.
 
 Reading goes: the writing area is cut out and divided by the paper's brightness; what the blank
 sticky shows was printed is taken away when a blank is given (`drop_print`); the area is scaled
-to READ_PX_PER_MM and read; the pieces are put back into lines of writing (`reading_lines`).
+to READ_PX_PER_MM and read; the pieces are put back into lines of writing (`reading_lines`). A
+reading that is not sure is tried again one line of writing at a time (`line_strips`).
 Several views of one sticky can be read and voted (`read_views`).
 
 Engines run offline with the models inside their packages; nothing is downloaded:
@@ -52,6 +53,16 @@ READ_PX_PER_MM = 4.0
 MIN_PX_PER_MM = 1.5
 # Recognised pieces lower than this share of the tallest piece are print (the prompt), not the title.
 MIN_HEIGHT_SHARE = 0.45
+# A reading less sure than this is tried again line by line (`line_strips`): the detector takes
+# lines written close together for one block, which the recogniser cannot read as one line.
+RESTRIP_BELOW = 0.9
+# Two lines of writing part where the ink per row falls to this share of the lower peak beside
+# it, within LINE_REACH_MM above and below; lines are at least LINE_MIN_MM apart and their ink
+# at least LINE_INK_MM tall.
+LINE_VALLEY = 0.5
+LINE_REACH_MM = 12.0
+LINE_MIN_MM = 4.0
+LINE_INK_MM = 3.0
 TESSERACT_TIMEOUT_S = 20
 
 # Printed on the writing area of every sticky; never part of a handwritten title.
@@ -64,6 +75,11 @@ class TitleGuess:
 
     text: str
     confidence: float
+
+    @property
+    def weight(self) -> float:
+        """Return how much was read how surely: the confidence times the letters read."""
+        return self.confidence * len(self.text.replace(" ", ""))
 
 
 @dataclass(frozen=True)
@@ -281,6 +297,12 @@ class _Piece:
     @property
     def height(self) -> float:
         return self.box[3] - self.box[1]
+
+    def moved(self, dy: float) -> _Piece:
+        """Return the piece `dy` pixels lower (read from a band of the picture)."""
+        x0, y0, x1, y1 = self.box
+        ends = None if self.ends is None else (self.ends[0] + dy, self.ends[1] + dy)
+        return _Piece(self.text, self.score, (x0, y0 + dy, x1, y1 + dy), ends)
 
     def middle_at(self, x: float) -> float:
         """Return the height of the piece's middle line at `x`, extended beyond its ends."""
@@ -524,9 +546,73 @@ def recognise(
     if engine not in RUNNERS:
         raise ValueError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     ready = prepare(image, area=box, variant=variant, blank=blank)
-    if box is not None and variant == DEFAULT_VARIANT:
-        ready = at_reading_scale(ready, image.shape[1] / box.width_mm)
-    return assemble(RUNNERS[engine](ready))
+    run = RUNNERS[engine]
+    if box is None or variant != DEFAULT_VARIANT:
+        return assemble(run(ready))
+    ready = at_reading_scale(ready, image.shape[1] / box.width_mm)
+    guess = assemble(run(ready))
+    if guess is not None and guess.confidence >= RESTRIP_BELOW:
+        return guess
+    strips = line_strips(ready, READ_PX_PER_MM)
+    if len(strips) < 2:
+        return guess
+    by_line = assemble(
+        [p.moved(y0 - pad) for y0, y1, pad in strips for p in run(_strip(ready, y0, y1, pad))]
+    )
+    if by_line is not None and (guess is None or by_line.weight > guess.weight):
+        return by_line
+    return guess
+
+
+def line_strips(image: np.ndarray, px_per_mm: float) -> list[tuple[int, int, int]]:
+    """Return the bands of rows (y0, y1, padding) that hold one line of writing each.
+
+    `image` is the writing area prepared for reading (paper white, ink dark). Lines are parted
+    where the count of ink pixels per row falls to a valley of at most LINE_VALLEY of the lower
+    of the peaks within a line's height above and below it; lines are at least LINE_MIN_MM
+    apart, and ink at least LINE_INK_MM tall lies on both sides of a parting. The padding is the paper to put above and below the band before reading it.
+    """
+    import cv2
+
+    ink = (image < 128).sum(axis=1).astype(np.float32)
+    k = max(3, int(1.2 * px_per_mm) | 1)
+    profile = cv2.GaussianBlur(ink.reshape(-1, 1), (1, k), 0).ravel()
+    reach = round(LINE_REACH_MM * px_per_mm)
+    cuts: list[int] = []
+    for y in np.flatnonzero((profile[1:-1] <= profile[:-2]) & (profile[1:-1] < profile[2:])) + 1:
+        above = profile[max(0, y - reach) : y].max(initial=0.0)
+        below = profile[y + 1 : y + 1 + reach].max(initial=0.0)
+        if min(above, below) <= 0 or profile[y] > LINE_VALLEY * min(above, below):
+            continue
+        if cuts and y - cuts[-1] < LINE_MIN_MM * px_per_mm:
+            if profile[y] < profile[cuts[-1]]:
+                cuts[-1] = int(y)
+            continue
+        cuts.append(int(y))
+    inked = np.flatnonzero(ink > 0.05 * max(float(ink.max()), 1.0))
+    tall = LINE_INK_MM * px_per_mm
+    edges = [0]
+    for k, cut in enumerate(cuts):
+        after = cuts[k + 1] if k + 1 < len(cuts) else image.shape[0]
+        # A band of ink lower than a line's letters (dots, a stroke apart) is no line of its own.
+        if min(_ink_span(inked, edges[-1], cut), _ink_span(inked, cut, after)) >= tall:
+            edges.append(cut)
+    edges.append(image.shape[0])
+    pad = round(2 * px_per_mm)
+    return [(a, b, pad) for a, b in zip(edges, edges[1:], strict=False)]
+
+
+def _ink_span(inked: np.ndarray, y0: int, y1: int) -> int:
+    """Return how many rows lie between the first and last inked row in y0..y1."""
+    rows = inked[(inked >= y0) & (inked < y1)]
+    return int(rows[-1] - rows[0] + 1) if len(rows) else 0
+
+
+def _strip(image: np.ndarray, y0: int, y1: int, pad: int) -> np.ndarray:
+    """Return rows y0..y1 of `image` with `pad` rows of paper above and below."""
+    import cv2
+
+    return cv2.copyMakeBorder(image[y0:y1], pad, pad, 0, 0, cv2.BORDER_CONSTANT, value=255)
 
 
 def at_reading_scale(image: np.ndarray, px_per_mm: float) -> np.ndarray:

@@ -294,3 +294,51 @@ def test_ocr_bench_quick_writes_its_report(tmp_path):
         "## 5. Wall scales: one view or three",
     ):
         assert heading in report
+
+
+def test_line_strips_parts_lines_that_touch_and_keeps_one_line_whole():
+    page = np.full((180, 288), 255, np.uint8)  # a writing area at 4 px/mm
+    page[20:60, 10:200] = 0  # a line of writing 10 mm tall
+    page[62:100, 10:180] = 0  # the next, 0.5 mm below it
+    page[58:66, 40:48] = 0  # a letter of the first line touches the second
+    strips = ocr.line_strips(page, 4.0)
+    assert len(strips) == 2
+    (a0, a1, pad), (b0, b1, _) = strips
+    assert (a0, pad, b1) == (0, 8, 180)
+    assert a1 == b0 and 58 <= a1 <= 66  # parted in the gap where the letter touches
+    one = np.full((180, 288), 255, np.uint8)
+    one[20:60, 10:200] = 0
+    one[30:34, 10:200] = 255  # 2.5 mm of ink apart (dots, a stroke) are no line of their own
+    assert len(ocr.line_strips(one, 4.0)) == 1
+
+
+@needs_engine
+@needs_hand("dkg")
+def test_read_title_lines_written_close_together_read_one_by_one():
+    """Two lines in a bleeding marker, 1.16 ems apart: the detector takes them for one block,
+    which reads as nothing; read a line at a time, both are read, in order."""
+    from benchmarks.ocr_bench import Writing, picture_of
+
+    w = Writing(
+        title="3D printing",
+        hand="dkg",
+        case="as typed",
+        lines=2,
+        size_mm=9.6,
+        pitch=1.16,
+        top_mm=0.97,
+        left_mm=2.0,
+        slant=-0.01,
+        drift_deg=(-1.4, 1.3),
+        crossed=False,
+        bleed_mm=0.31,
+        px_per_mm=4.0,
+        seed=1100325,
+    )
+    picture = picture_of(w)
+    area = NOTE_76
+    ready = ocr.at_reading_scale(ocr.prepare(picture, area=area, variant="contrast"), 4.0)
+    assert ocr.assemble(ocr._run_rapidocr(ready)) is None  # read whole, nothing
+    assert len(ocr.line_strips(ready, ocr.READ_PX_PER_MM)) == 2
+    guess = ocr.read_title(picture, area=area)
+    assert guess.text.split()[0] == "3D" and cer(w.title, guess.text) <= 0.1
