@@ -182,11 +182,15 @@ HAND_BY_NAME = {h.name: h for h in HANDS}
 NOTES = """\
 What the app does with it: after a new best picture of a sticky is stored, one background thread
 per server process has it read (`app/services/recognition.py`, `scanner/ocr.py`) in a child process
-at the lowest priority: the sticky as printed is drawn from its own layout (`write_blank`), what it
-shows is taken away from the picture, the writing area is read at 4 px/mm by RapidOCR (PP-OCRv6
-small detection and recognition, ONNX, models inside the package, nothing downloaded) without the
-detector's dilation (which joined lines written close together), and the pieces are put back into
-lines of writing, top to bottom, then left to right along each line's slant. Pictures whose camera
+at the lowest priority (with OCR_DROP_PRINT on, the sticky as printed is first drawn from its own
+layout, `write_blank`, and what it shows is taken away from the picture): the writing area is read
+at 4 px/mm by RapidOCR (PP-OCRv6 small detection and recognition, ONNX, models inside the package,
+nothing downloaded) without the detector's dilation (which joined lines written close together),
+and the pieces are put back into lines of writing, top to bottom, then left to right along each
+line's slant. A reading under 0.9 confidence is tried again one line of writing at a time, the
+lines parted where the ink per row falls to a valley (`line_strips`): the detector takes lines
+written close together, or joined by bleeding ink, for one block that reads as nothing; the
+reading with more letters read surely is kept. Pictures whose camera
 saw less than 1.5 px/mm are not read. A reading at or above the confidence of section 4 is shown
 as the title on the board, the kiosk and in the feeds, marked "read from the wall", until someone
 types or confirms a title; the rest are shown as "looks like: ..." and prefill the claim form and
