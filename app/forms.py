@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -86,9 +87,9 @@ class EventForm(FlaskForm):
         "Plain sticky notes",
         default="auto",
         choices=[
-            ("auto", "Automatic"),
-            ("on", "On: printed and plain"),
-            ("off", "Off: printed only"),
+            SelectChoice("auto", "Automatic"),
+            SelectChoice("on", "On: printed and plain"),
+            SelectChoice("off", "Off: printed only"),
         ],
         description="Notes without a code of ours, found by their look (docs/plain-notes.md). "
         "Automatic: looked for while no printed sticky is issued, or once one was seen. "
@@ -172,10 +173,10 @@ class HookForm(FlaskForm):
     format = SelectField(
         "Format",
         choices=[
-            ("standard", "Standard Webhooks (signed JSON)"),
-            ("slack", "Slack or Mattermost"),
-            ("discord", "Discord"),
-            ("matrix", "Matrix room"),
+            SelectChoice("standard", "Standard Webhooks (signed JSON)"),
+            SelectChoice("slack", "Slack or Mattermost"),
+            SelectChoice("discord", "Discord"),
+            SelectChoice("matrix", "Matrix room"),
         ],
     )
     events = StringField(
