@@ -971,20 +971,56 @@ def _patch_seams(
     across a block (_grid_seams). On a board, notes stuck in one cell are few and the cell's
     own edges bound them: its seams are looked for as ever.
     """
+    look = _Look(lab, patch)
     if not wall:
         none = np.zeros_like(patch)
-        return cv2.bitwise_or(_seams(lab, patch, run=run, gap=1, ink=none), _steps(patch, lo=lo))
+        return cv2.bitwise_or(_seams(look, run=run, gap=1, ink=none), _steps(patch, lo=lo))
     # A marker's stroke is at most twice the share of the smallest note the search paints over.
     stroke = max(5, round(2 * INK_STROKE_SHARE * lo)) | 1
     ink = _ink_mask(lab, patch, stroke)
-    seams = _seams(lab, patch, run=run, gap=max(3, round(SEAM_GAP * lo)), ink=ink)
+    seams = _seams(look, run=run, gap=max(3, round(SEAM_GAP * lo)), ink=ink)
     seams = cv2.bitwise_or(seams, _steps(patch, lo=lo))
     # Around ink too: a stroke's edges are steps and lines.
     ink = cv2.dilate(ink, np.ones((stroke, stroke), np.uint8))
-    seams = cv2.bitwise_or(seams, _bands(lab, patch, lo=lo, ink=ink))
+    across = look.across(ink)
+    seams = cv2.bitwise_or(seams, _bands(across, lo=lo))
     if not one and _paper_block(lab, patch):
-        seams = cv2.bitwise_or(seams, _grid_seams(lab, patch, lo=lo, ink=ink))
+        along = look.across(ink, along=True)
+        seams = cv2.bitwise_or(seams, _grid_seams(across, along, lo=lo))
     return seams
+
+
+class _Look:
+    """What _seams and _bands read of a patch turned square (long side along the rows), worked
+    out once: its lightness, the thin lines in it (darker or lighter than either side) and its
+    steps in lightness down the columns and along the rows."""
+
+    def __init__(self, lab: np.ndarray, patch: np.ndarray) -> None:
+        self.lab, self.patch = lab, patch
+        self.light = np.ascontiguousarray(lab[..., 0])
+        k = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
+        self.lines = cv2.max(
+            cv2.morphologyEx(self.light, cv2.MORPH_BLACKHAT, k),
+            cv2.morphologyEx(self.light, cv2.MORPH_TOPHAT, k),
+        )
+        # A step: the lightness two pixels after a seam less two before, averaged over five
+        # along it (a shadow's edge or a curled note's is soft); first down the columns (seams
+        # along the rows), then along the rows.
+        self.steps = tuple(
+            cv2.convertScaleAbs(cv2.filter2D(cv2.blur(self.light, size), cv2.CV_16S, kernel))
+            for size, kernel in (((5, 1), _STEP_DOWN), ((1, 5), _STEP_DOWN.T))
+        )
+
+    def across(self, ink: np.ndarray, *, along: bool = False) -> _Across:
+        """Return the evidence of seams across the patch off `ink`, as _bands reads it: seams
+        across the rows, or (`along`) across the columns, the patch then turned a quarter."""
+        inside = cv2.erode(self.patch, np.ones((5, 5), np.uint8))
+        valid = cv2.bitwise_and(inside, cv2.bitwise_not(ink))
+        if not along:
+            evidence = cv2.bitwise_and(cv2.max(self.steps[1], self.lines), valid)
+            return _Across(self.patch, evidence, valid)
+        evidence = cv2.bitwise_and(cv2.max(self.steps[0], self.lines), valid)
+        return _Across(self.patch.T.copy(), evidence.T.copy(), valid.T.copy())
 
 
 def _turned_patch(c, rect, box, search: _Search, fine: float):
@@ -1166,47 +1202,45 @@ def _ink_mask(lab: np.ndarray, patch: np.ndarray, stroke: int) -> np.ndarray:
 def _not_writing(straight: np.ndarray, ink: np.ndarray) -> np.ndarray:
     """Return the straight runs less those that are mostly writing (`ink`): lines of writing,
     straight and long as they run, are no seams."""
-    if not cv2.countNonZero(cv2.bitwise_and(straight, ink)):
+    on_ink = cv2.bitwise_and(straight, ink)
+    if not cv2.countNonZero(on_ink):
         return straight
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(straight, connectivity=8)
-    inked = np.bincount(labels[ink > 0], minlength=n)
+    # The runs are thin and few: they are told apart within the box that holds them, and
+    # their ink is counted where it lies.
+    x, y, w, h = cv2.boundingRect(straight)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        straight[y : y + h, x : x + w], connectivity=8
+    )
+    at = cv2.findNonZero(on_ink[y : y + h, x : x + w]).reshape(-1, 2)
+    inked = np.bincount(labels[at[:, 1], at[:, 0]], minlength=n)
     drop = inked >= SEAM_INK * stats[:, cv2.CC_STAT_AREA]
     drop[0] = False
     if not drop.any():
         return straight
     out = straight.copy()
-    out[drop[labels]] = 0
+    for i in np.flatnonzero(drop):
+        bx, by, bw, bh = stats[i, :4]
+        box = out[y + by : y + by + bh, x + bx : x + bx + bw]
+        box[labels[by : by + bh, bx : bx + bw] == i] = 0
     return out
 
 
-def _seams(
-    lab: np.ndarray, patch: np.ndarray, *, run: int, gap: int, ink: np.ndarray
-) -> np.ndarray:
+def _seams(look: _Look, *, run: int, gap: int, ink: np.ndarray) -> np.ndarray:
     """Return a mask of the seams within a patch turned square: straight runs of at least `run`
     pixels along its rows or its columns of thin lines or steps in lightness or colour, carried
     across gaps of up to `gap` pixels to the patch's edge or to the next run in line. Runs that
     lie mostly on `ink` (_ink_mask) are writing, or a magnet's edge (_not_writing)."""
-    light = lab[..., 0]
+    lab, patch = look.lab, look.patch
     # A line's lightness steps reach two pixels either side of it, past the ink's own.
     ink = cv2.dilate(ink, np.ones((5, 5), np.uint8))
     chroma = cv2.transform(cv2.absdiff(lab, (0, 128, 128, 0)), np.float32([[0, 1, 1]]))
     k = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
-    line = cv2.max(
-        cv2.morphologyEx(light, cv2.MORPH_BLACKHAT, k),
-        cv2.max(
-            cv2.morphologyEx(light, cv2.MORPH_TOPHAT, k),
-            cv2.morphologyEx(chroma, cv2.MORPH_BLACKHAT, k),
-        ),
-    )
+    line = cv2.max(look.lines, cv2.morphologyEx(chroma, cv2.MORPH_BLACKHAT, k))
     inside = cv2.erode(patch, np.ones((3, 3), np.uint8))
     outside = cv2.bitwise_not(patch)
     out = np.zeros_like(patch)
     # Seams along the rows (a step down the columns), then along the columns.
-    for across, along, wobble in ((_STEP_DOWN, (run, 1), (3, 1)), (_STEP_DOWN.T, (1, run), (1, 3))):
-        # A step: the lightness two pixels after the seam less two before, averaged over five
-        # along it (a shadow's edge or a curled note's is soft).
-        smooth = cv2.blur(light, (5, 1) if along[1] == 1 else (1, 5))
-        step = cv2.convertScaleAbs(cv2.filter2D(smooth, cv2.CV_16S, across))
+    for step, along, wobble in zip(look.steps, ((run, 1), (1, run)), ((3, 1), (1, 3)), strict=True):
         evidence = cv2.max(line, step)
         level = max(SEAM_LEVEL, 3.0 * _median_of(evidence, inside))
         marked = cv2.compare(evidence, level, cv2.CMP_GE)
@@ -1247,22 +1281,91 @@ def _paper_block(lab: np.ndarray, patch: np.ndarray) -> bool:
     return lighter or _median_of(chroma, patch) >= _median_of(chroma, around) + CHROMA_LEVEL
 
 
-def _grid_seams(lab: np.ndarray, patch: np.ndarray, *, lo: float, ink: np.ndarray) -> np.ndarray:
+def _grid_seams(across: _Across, along: _Across, *, lo: float) -> np.ndarray:
     """Return the seams of a block of notes in rows and columns, turned square: where one column
     meets the next the seam runs across the whole block, faint as it may be at each note, and
-    is looked for as _bands does, across the block and along it."""
-    across = _bands(lab, patch, lo=lo, ink=ink, shown=0.0, slant=GRID_SLANT)
-    turned = np.ascontiguousarray(lab.transpose(1, 0, 2))
-    along = _bands(turned, patch.T.copy(), lo=lo, ink=ink.T.copy(), shown=0.0, slant=GRID_SLANT)
-    return cv2.bitwise_or(across, np.ascontiguousarray(along.T))
+    is looked for as _bands does, across the block and along it (`along`: turned a quarter)."""
+    cuts = _bands(across, lo=lo, shown=0.0, slant=GRID_SLANT)
+    turned = _bands(along, lo=lo, shown=0.0, slant=GRID_SLANT)
+    return cv2.bitwise_or(cuts, np.ascontiguousarray(turned.T))
+
+
+class _Across:
+    """The evidence of seams across a patch turned square (`evidence`, uint8, nought off the
+    paper and off what lies on it; `valid` where it counts), as _bands averages it across the
+    patch along slanted lines.
+
+    The sum along a slanted line through each column, each row read between two columns as a
+    linear shear of the picture would read it, comes from the integral images of the evidence
+    and of the evidence times its row: within a run of rows read between the same two columns,
+    each row's share of the right one is linear in the row. A slant then costs what the columns
+    do, not the pixels, and each slant's sums are kept for the next look.
+    """
+
+    def __init__(self, patch: np.ndarray, evidence: np.ndarray, valid: np.ndarray) -> None:
+        self.patch, self.evidence, self.valid = patch, evidence, valid
+        self.rows = np.flatnonzero((patch > 0).any(axis=1))
+        self._integral: np.ndarray | None = None
+        self._sums: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _sums_down(self) -> np.ndarray:
+        """Return the integral image of the evidence, where it counts, and both times their row,
+        side by side, over the patch's rows."""
+        if self._integral is None:
+            r0, r1 = int(self.rows[0]), int(self.rows[-1]) + 1
+            w = self.patch.shape[1]
+            plain = np.empty((r1 - r0, 2 * w), np.float32)
+            plain[:, :w] = self.evidence[r0:r1]
+            plain[:, w:] = self.valid[r0:r1] > 0
+            ys = np.arange(r0, r1, dtype=np.float32)[:, None]
+            # Whole numbers below 2**24: exact as single floats, and summed as doubles.
+            both = np.hstack([plain, plain * ys])
+            self._integral = cv2.integral(both, sdepth=cv2.CV_64F)
+        return self._integral
+
+    def sums(self, s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Return the evidence and the weight where it counts summed along the line through
+        each column at the middle row that moves -s columns a row down: the picture sheared by
+        s about that row (cv2.warpAffine, linear), summed down its columns."""
+        if s in self._sums:
+            return self._sums[s]
+        integral = self._sums_down()
+        r0, r1 = int(self.rows[0]), int(self.rows[-1]) + 1
+        w = self.patch.shape[1]
+        # The shear's coefficients as single floats, as the warp reads them.
+        slope, offset = (float(v) for v in np.float32([s, -s * 0.5 * (r0 + r1 - 1)]))
+        at = -(slope * np.arange(r0, r1, dtype=np.float64) + offset)
+        left = np.floor(at).astype(np.int64)
+        cut = np.flatnonzero(np.diff(left)) + 1
+        starts, ends = np.r_[0, cut], np.r_[cut, r1 - r0]
+        first = left[starts]
+        # Each run's sums down the columns: differences of the integral along rows, then along
+        # columns.
+        total = np.diff(integral[ends] - integral[starts], axis=1)
+        plain, moment = total[:, : 2 * w], total[:, 2 * w :]
+        right = (-offset - first)[:, None] * plain - slope * moment
+        near = plain - right
+        if len(first) > 1 and first[1] < first[0]:
+            first, near, right = first[::-1], near[::-1], right[::-1]
+        # Row j of `shifted` is read from column x + first[0] + j: its diagonal is the sum.
+        runs, pad = len(first), int(max(abs(first[0]), abs(first[-1]))) + 2
+        wide = w + 2 * pad
+        shifted = np.zeros((runs + 1, 2, wide))
+        shifted[:-1, :, pad : pad + w] = near.reshape(runs, 2, w)
+        shifted[1:, :, pad : pad + w] += right.reshape(runs, 2, w)
+        flat = shifted.reshape(-1)[pad + int(first[0]) :]
+        diagonal = np.lib.stride_tricks.as_strided(
+            flat, shape=(runs + 1, wide + w), strides=(8 * (2 * wide + 1), 8), writeable=False
+        )
+        line = diagonal.sum(axis=0)
+        self._sums[s] = (line[:w], line[wide : wide + w])
+        return self._sums[s]
 
 
 def _bands(
-    lab: np.ndarray,
-    patch: np.ndarray,
+    across: _Across,
     *,
     lo: float,
-    ink: np.ndarray,
     shown: float = BAND_SHOWN,
     slant: float = BAND_SLANT,
 ) -> np.ndarray:
@@ -1272,40 +1375,27 @@ def _bands(
 
     The edge of a note lying on another casts next to no shadow: it shows as a faint step in
     lightness or a faint line, too faint pixel by pixel (_seams), but the same all across the
-    patch. The evidence (as _seams', off `ink` and what lies on the paper) is averaged across
-    the patch along lines slanted up to `slant` degrees either way; a cut is where that average
-    is a peak of at least BAND_LEVEL and BAND_CONTRAST times its median along the patch,
-    BAND_APART of the smallest note (`lo`, px) from the next and from the patch's ends, and
-    `shown` of the patch's width: a note over another leaves at least half of it showing, else
-    nobody could read it. With `shown` 0, any patch is looked at (_grid_seams).
+    patch. The evidence (`across`: as _seams', off the ink and what lies on the paper) is
+    averaged across the patch along lines slanted up to `slant` degrees either way; a cut is
+    where that average is a peak of at least BAND_LEVEL and BAND_CONTRAST times its median
+    along the patch, BAND_APART of the smallest note (`lo`, px) from the next and from the
+    patch's ends, and `shown` of the patch's width: a note over another leaves at least half of
+    it showing, else nobody could read it. With `shown` 0, any patch is looked at (_grid_seams).
     """
+    patch, rows = across.patch, across.rows
     h, w = patch.shape
-    rows = np.flatnonzero((patch > 0).any(axis=1))
     if len(rows) == 0:
         return np.zeros_like(patch)
     width = float(rows[-1] - rows[0] + 1)
     if width < lo or (shown and w < SPLIT_ASPECT * width):
         return np.zeros_like(patch)
-    light = cv2.blur(lab[..., 0], (1, 5))
-    step = cv2.convertScaleAbs(cv2.filter2D(light, cv2.CV_16S, _STEP_DOWN.T))
-    k = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
-    line = cv2.max(
-        cv2.morphologyEx(lab[..., 0], cv2.MORPH_BLACKHAT, k),
-        cv2.morphologyEx(lab[..., 0], cv2.MORPH_TOPHAT, k),
-    )
-    inside = cv2.erode(patch, np.ones((5, 5), np.uint8))
-    valid = cv2.bitwise_and(inside, cv2.bitwise_not(ink))
-    evidence = cv2.bitwise_and(cv2.max(step, line), valid).astype(np.float32)
-    weight = (valid > 0).astype(np.float32)
     cy = 0.5 * (rows[0] + rows[-1])
     best = np.zeros(w, np.float32)
     best_slant = np.zeros(w, np.float32)
     for deg in np.arange(-slant, slant + 0.01, 1.5):
         s = float(np.tan(np.deg2rad(deg)))
-        shear = np.float32([[1, s, -s * cy], [0, 1, 0]])
-        e = cv2.warpAffine(evidence, shear, (w, h), flags=cv2.INTER_LINEAR).sum(axis=0)
-        n = cv2.warpAffine(weight, shear, (w, h), flags=cv2.INTER_LINEAR).sum(axis=0)
-        mean = np.where(n >= BAND_ACROSS * width, e / np.maximum(n, 1.0), 0.0)
+        e, n = across.sums(s)
+        mean = np.where(n >= BAND_ACROSS * width, e / np.maximum(n, 1.0), 0.0).astype(np.float32)
         better = mean > best
         best[better], best_slant[better] = mean[better], s
     out = np.zeros_like(patch)
