@@ -105,6 +105,9 @@ BAND_LEVEL = 4.0
 BAND_CONTRAST = 2.5
 BAND_APART = 2.0
 BAND_SHOWN = 0.5
+# Below this many pixels a patch's slanted averages are read off its sheared pictures, above it
+# off its integral images (_Across): the same sums, whichever costs less.
+BAND_WARP_PX = 40000
 # A straight run of which this share or more is ink is a line of writing, not a seam.
 SEAM_INK = 0.5
 # Ink is at least this share of the paper's lightness darker than the paper.
@@ -1306,6 +1309,7 @@ class _Across:
         self.patch, self.evidence, self.valid = patch, evidence, valid
         self.rows = np.flatnonzero((patch > 0).any(axis=1))
         self._integral: np.ndarray | None = None
+        self._floats: tuple[np.ndarray, np.ndarray] | None = None
         self._sums: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
     def _sums_down(self) -> np.ndarray:
@@ -1329,9 +1333,22 @@ class _Across:
         s about that row (cv2.warpAffine, linear), summed down its columns."""
         if s in self._sums:
             return self._sums[s]
-        integral = self._sums_down()
         r0, r1 = int(self.rows[0]), int(self.rows[-1]) + 1
-        w = self.patch.shape[1]
+        h, w = self.patch.shape
+        if (r1 - r0) * w < BAND_WARP_PX:
+            # A small patch: the warp costs less than the integral images.
+            shear = np.float32([[1, s, -s * 0.5 * (r0 + r1 - 1)], [0, 1, 0]])
+            if self._floats is None:
+                self._floats = (
+                    self.evidence.astype(np.float32),
+                    (self.valid > 0).astype(np.float32),
+                )
+            self._sums[s] = tuple(
+                cv2.warpAffine(v, shear, (w, h), flags=cv2.INTER_LINEAR).sum(axis=0)
+                for v in self._floats
+            )
+            return self._sums[s]
+        integral = self._sums_down()
         # The shear's coefficients as single floats, as the warp reads them.
         slope, offset = (float(v) for v in np.float32([s, -s * 0.5 * (r0 + r1 - 1)]))
         at = -(slope * np.arange(r0, r1, dtype=np.float64) + offset)
