@@ -980,14 +980,14 @@ def _patch_seams(
         return cv2.bitwise_or(_seams(look, run=run, gap=1, ink=none), _steps(patch, lo=lo))
     # A marker's stroke is at most twice the share of the smallest note the search paints over.
     stroke = max(5, round(2 * INK_STROKE_SHARE * lo)) | 1
-    ink = _ink_mask(lab, patch, stroke)
+    ink = _ink_mask(look, stroke)
     seams = _seams(look, run=run, gap=max(3, round(SEAM_GAP * lo)), ink=ink)
     seams = cv2.bitwise_or(seams, _steps(patch, lo=lo))
     # Around ink too: a stroke's edges are steps and lines.
     ink = cv2.dilate(ink, np.ones((stroke, stroke), np.uint8))
     across = look.across(ink)
     seams = cv2.bitwise_or(seams, _bands(across, lo=lo))
-    if not one and _paper_block(lab, patch):
+    if not one and _paper_block(look):
         along = look.across(ink, along=True)
         seams = cv2.bitwise_or(seams, _grid_seams(across, along, lo=lo))
     return seams
@@ -995,12 +995,13 @@ def _patch_seams(
 
 class _Look:
     """What _seams and _bands read of a patch turned square (long side along the rows), worked
-    out once: its lightness, the thin lines in it (darker or lighter than either side) and its
-    steps in lightness down the columns and along the rows."""
+    out once: its lightness, its chroma, the thin lines in it (darker or lighter than either
+    side) and its steps in lightness down the columns and along the rows."""
 
     def __init__(self, lab: np.ndarray, patch: np.ndarray) -> None:
         self.lab, self.patch = lab, patch
         self.light = np.ascontiguousarray(lab[..., 0])
+        self.chroma = cv2.transform(cv2.absdiff(lab, (0, 128, 128, 0)), np.float32([[0, 1, 1]]))
         k = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
         self.lines = cv2.max(
             cv2.morphologyEx(self.light, cv2.MORPH_BLACKHAT, k),
@@ -1074,7 +1075,9 @@ def _pieces(parts: np.ndarray, back: np.ndarray, f: float, origin, trial: _Searc
     """Return [((quad, partial, score), area)] of the whole notes among the pieces of a patch
     cut along its seams (`parts`, turned square; `back` turns it back to the crop at `origin`,
     reduced px, f times finer)."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(parts, connectivity=4)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        parts, connectivity=4, ltype=_label_type(parts)
+    )
     if n <= 2:
         return []
     lo = trial.lo * f
@@ -1175,7 +1178,7 @@ def _steps(patch: np.ndarray, *, lo: float) -> np.ndarray:
     return out
 
 
-def _ink_mask(lab: np.ndarray, patch: np.ndarray, stroke: int) -> np.ndarray:
+def _ink_mask(look: _Look, stroke: int) -> np.ndarray:
     """Return where something lies on the paper of a patch of one paper: a marker's writing,
     a magnet, a pin, tape.
 
@@ -1186,13 +1189,13 @@ def _ink_mask(lab: np.ndarray, patch: np.ndarray, stroke: int) -> np.ndarray:
     the patch's paper in hue by FOREIGN_CHROMA or more, over more than a thin line: a shadow or
     a curl darkens paper, it does not colour it.
     """
-    light = lab[..., 0]
+    lab, patch, light = look.lab, look.patch, look.light
     k = cv2.getStructuringElement(cv2.MORPH_RECT, (stroke, stroke))
     paper = cv2.morphologyEx(light, cv2.MORPH_CLOSE, k)
     dark = cv2.subtract(paper, light)
     least = cv2.max(cv2.convertScaleAbs(paper, alpha=SEAM_INK_DEPTH), INK_CONTRAST)
     ink = cv2.compare(dark, least, cv2.CMP_GE)
-    hue = (_median_of(lab[..., 1], patch), _median_of(lab[..., 2], patch))
+    hue = (_median_of(lab, patch, channel=1), _median_of(lab, patch, channel=2))
     off = cv2.transform(cv2.absdiff(lab, (0, *hue, 0)), np.float32([[0, 1, 1]]))
     # The wall seen in a thin gap between two notes is no thing on them: lines are opened away.
     foreign = cv2.morphologyEx(
@@ -1211,8 +1214,9 @@ def _not_writing(straight: np.ndarray, ink: np.ndarray) -> np.ndarray:
     # The runs are thin and few: they are told apart within the box that holds them, and
     # their ink is counted where it lies.
     x, y, w, h = cv2.boundingRect(straight)
+    runs = straight[y : y + h, x : x + w]
     n, labels, stats, _ = cv2.connectedComponentsWithStats(
-        straight[y : y + h, x : x + w], connectivity=8
+        runs, connectivity=8, ltype=_label_type(runs)
     )
     at = cv2.findNonZero(on_ink[y : y + h, x : x + w]).reshape(-1, 2)
     inked = np.bincount(labels[at[:, 1], at[:, 0]], minlength=n)
@@ -1233,12 +1237,11 @@ def _seams(look: _Look, *, run: int, gap: int, ink: np.ndarray) -> np.ndarray:
     pixels along its rows or its columns of thin lines or steps in lightness or colour, carried
     across gaps of up to `gap` pixels to the patch's edge or to the next run in line. Runs that
     lie mostly on `ink` (_ink_mask) are writing, or a magnet's edge (_not_writing)."""
-    lab, patch = look.lab, look.patch
+    patch = look.patch
     # A line's lightness steps reach two pixels either side of it, past the ink's own.
     ink = cv2.dilate(ink, np.ones((5, 5), np.uint8))
-    chroma = cv2.transform(cv2.absdiff(lab, (0, 128, 128, 0)), np.float32([[0, 1, 1]]))
     k = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
-    line = cv2.max(look.lines, cv2.morphologyEx(chroma, cv2.MORPH_BLACKHAT, k))
+    line = cv2.max(look.lines, cv2.morphologyEx(look.chroma, cv2.MORPH_BLACKHAT, k))
     inside = cv2.erode(patch, np.ones((3, 3), np.uint8))
     outside = cv2.bitwise_not(patch)
     out = np.zeros_like(patch)
@@ -1265,12 +1268,12 @@ def _seams(look: _Look, *, run: int, gap: int, ink: np.ndarray) -> np.ndarray:
     return out
 
 
-def _paper_block(lab: np.ndarray, patch: np.ndarray) -> bool:
+def _paper_block(look: _Look) -> bool:
     """Return True when a patch turned square may be a block of notes of one paper: nothing on
     it much lighter than it (less than BLOCK_LIGHTER of it), and it is lighter or more coloured
     than what is around it in its picture. A stretch of wall with notes on it, or the wall
     seen between notes, is neither."""
-    light = lab[..., 0]
+    light, patch, chroma = look.light, look.patch, look.chroma
     level = _median_of(light, patch)
     brighter = cv2.bitwise_and(cv2.compare(light, level + 3 * PALE_DIFFERENCE, cv2.CMP_GE), patch)
     if cv2.countNonZero(brighter) > BLOCK_LIGHTER * cv2.countNonZero(patch):
@@ -1279,7 +1282,6 @@ def _paper_block(lab: np.ndarray, patch: np.ndarray) -> bool:
     around = cv2.bitwise_and(cv2.bitwise_not(patch), cv2.compare(light, 0, cv2.CMP_GT))
     if cv2.countNonZero(around) == 0:
         return True
-    chroma = cv2.transform(cv2.absdiff(lab, (0, 128, 128, 0)), np.float32([[0, 1, 1]]))
     lighter = level >= _median_of(light, around) + PALE_DIFFERENCE
     return lighter or _median_of(chroma, patch) >= _median_of(chroma, around) + CHROMA_LEVEL
 
@@ -1440,9 +1442,15 @@ def _bands(
 _STEP_DOWN = np.array([[-1], [0], [0], [0], [1]], np.float32)
 
 
-def _median_of(values: np.ndarray, mask: np.ndarray) -> float:
-    """Return the median of a uint8 image's values under a mask, 0 when the mask is empty."""
-    hist = cv2.calcHist([values], [0], mask, [256], [0, 256]).ravel()
+def _label_type(mask: np.ndarray) -> int:
+    """Return the narrowest type that holds the labels of a mask's connected parts."""
+    return cv2.CV_16U if mask.size < 1 << 16 else cv2.CV_32S
+
+
+def _median_of(values: np.ndarray, mask: np.ndarray, *, channel: int = 0) -> float:
+    """Return the median of a uint8 image's values (of one channel) under a mask, 0 when the
+    mask is empty."""
+    hist = cv2.calcHist([values], [channel], mask, [256], [0, 256]).ravel()
     total = float(hist.sum())
     if total <= 0:
         return 0.0
