@@ -1,7 +1,6 @@
 """Measure how well the title reader reads handwritten sticky titles, and how far to trust it.
 
-Run `python -m benchmarks.ocr_bench` (about 15 minutes on two shared cores; `--quick` for a smoke
-run). It writes `benchmarks/OCR.md` and `benchmarks/ocr.json`.
+Run `python -m benchmarks.ocr_bench` (a few minutes on two cores; `--quick` for a smoke run). It writes `benchmarks/OCR.md` and `benchmarks/ocr.json`.
 
 Each sample is a printed note-76 session sticky (printables' own image, on coloured paper) with a
 session title written on it by `write_anywhere`: one of several handwriting fonts from Debian
@@ -136,11 +135,40 @@ HANDS = (
         0.2,
         package="fonts-humor-sans",
     ),
+    # Six people's block capitals, drawn for the "Because We Hack Together" fonts.
+    *(
+        Hand(
+            f"bwht-{who.lower()}",
+            f"/usr/share/fonts/opentype/bwht/BecauseWe{who}-Regular.otf",
+            stroke,
+            package="fonts-bwht",
+        )
+        for who, stroke in (
+            ("Learn", 0.1),
+            ("Build", 0.25),
+            ("Connect", 0.15),
+            ("Create", 0.25),
+            ("Mentor", 0.2),
+            ("Organize", 0.2),
+        )
+    ),
     Hand(
-        "bwht-learn",
-        "/usr/share/fonts/opentype/bwht/BecauseWeLearn-Regular.otf",
+        "domestic-manners",
+        "/usr/share/fonts/truetype/dustin/Domestic_Manners.ttf",
+        0.2,
+        package="fonts-dustin",
+    ),
+    Hand(
+        "tomsontalks",
+        "/usr/share/fonts/truetype/tomsontalks/TomsonTalks.ttf",
         0.25,
-        package="fonts-bwht",
+        package="fonts-tomsontalks",
+    ),
+    Hand(
+        "comic-neue",
+        "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf",
+        0.25,
+        package="fonts-comic-neue",
     ),
     Hand(
         "dancing-script",
@@ -197,14 +225,16 @@ types or confirms a title; the rest are shown as "looks like: ..." and prefill t
 the transcription queue. The engine was chosen on 2026-12-01 against PP-OCRv4 and Tesseract 5.3
 (git history of this file): it read the most titles at every scale.
 
-Limits: the hands are fonts (dkg in three cuts, femkeklaver, kristi, humor-sans) and a jittered
-sans in two weights, with synthetic slant, drift, bleed and crossings-out, not people's hands; the
-photographs are synthetic. The print here is the project's own rendering: a real printer's grey
+Limits: the hands are fonts (dkg in three cuts, breip, femkeklaver, kristi, dancing-script,
+domestic-manners, humor-sans, comic-neue, tomsontalks and six people's block capitals from the
+"Because We Hack Together" set) and a jittered sans in two weights, with synthetic slant, drift,
+bleed and crossings-out, not people's hands; the photographs are synthetic. The print here is the project's own rendering: a real printer's grey
 and a real camera's view of it may differ, which is where taking the print away matters more.
 The benchmark reads the scanner's whole rectified picture; the app stores a picture cut to the ink
 (app/services/pictures.py, make_picture) and reads that with the same part of the blank. A struck
-out word is read as part of the title. Several views voted did not read more than one here;
-the app reads each sticky's best view only."""
+out word is read as part of the title. Voting three views read more titles at 1 px/mm, which the
+app does not read, and little more from 2 px/mm (section 5); the app reads each sticky's best
+view only."""
 
 
 INTRO = (
@@ -433,8 +463,9 @@ def cer(truth: str, guess: str | None) -> float:
 # Writing anywhere in the writing area: the broader samples
 
 
-# Styles kept out of tuning: no threshold or rule of the reader was chosen by looking at them.
-HELD_OUT = ("femkeklaver", "kristi", "dkg-bold")
+# The styles the reader was tuned on. Every other style is held out: no threshold or rule of the
+# reader was chosen by looking at it, and a style added later is held out too.
+TUNED = ("dkg", "humor-sans", "marker", "dkg-oblique", "marker-narrow")
 CASES = ("as typed", "capitals", "mixed")
 CASE_WEIGHTS = (0.45, 0.35, 0.2)
 WALL_SCALES = (1.0, 2.0, 3.0, 4.0)
@@ -469,7 +500,7 @@ class Writing:
 
     @property
     def held_out(self) -> bool:
-        return self.hand in HELD_OUT
+        return self.hand not in TUNED
 
     @property
     def text(self) -> str:
@@ -805,6 +836,33 @@ def app_confidence(precision: dict) -> float | None:
     return max(tuned, held)
 
 
+def _app_threshold(result: dict, shown: float | None) -> str:
+    """Say from which confidence the app shows a reading as the title, and how often that was
+    right here."""
+    from app.services.recognition import SHOW_CONFIDENCE
+
+    def right(kind: str) -> str:
+        v = result["precision"][kind].get(f"{SHOW_CONFIDENCE:g}")
+        return f"{v['precision'] * 100:.0f}%" if v and v["precision"] is not None else "-"
+
+    text = (
+        f"The app shows a reading at {SHOW_CONFIDENCE:g} or more as the title, marked as read "
+        "from the wall (app/services/recognition.py, SHOW_CONFIDENCE); the rest stay suggestions. "
+        f"Here those were right {right('tuned')} of the time on tuned styles and "
+        f"{right('held_out')} on held-out ones."
+    )
+    if shown is None:
+        return text + " No confidence reaches the aim on both here."
+    if shown < SHOW_CONFIDENCE:
+        return text + (
+            f" This run would allow {shown:g}; the app keeps the stricter value, which an earlier "
+            "run with fewer held-out styles needed (git history of OCR.md)."
+        )
+    if shown > SHOW_CONFIDENCE:
+        return text + f" This run asks for {shown:g}: SHOW_CONFIDENCE should be raised."
+    return text
+
+
 def _ocr_versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -871,7 +929,7 @@ def run_benchmark(args) -> dict:
         "versions": _ocr_versions(),
         "quick": bool(args.quick),
         "hands": [
-            {"name": h.name, "package": h.package, "held_out": h.name in HELD_OUT} for h in hands
+            {"name": h.name, "package": h.package, "held_out": h.name not in TUNED} for h in hands
         ],
         "scales": list(scales),
         "arms": list(ARMS),
@@ -1047,13 +1105,7 @@ def write_report(result: dict, path: Path) -> None:
         "",
         f"The tuned styles reach {SHOWN_PRECISION * 100:.0f}% from confidence "
         f"{_conf(tuned_from)}, the held-out styles from {_conf(held_from)}. "
-        + (
-            f"The app shows a reading at {shown:g} or more as the title, marked as read from the "
-            "wall, where both do (app/services/recognition.py, SHOW_CONFIDENCE); the rest stay "
-            "suggestions."
-            if shown is not None
-            else "No confidence reaches it on both: every reading stays a suggestion."
-        ),
+        + _app_threshold(result, shown),
         "",
         "## 5. Wall scales: one view or three",
         "",
@@ -1079,9 +1131,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few samples, a smoke test")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--arms", type=int, default=60, help="writings read every way")
-    parser.add_argument("--more", type=int, default=150, help="writings read the chosen way")
-    parser.add_argument("--views", type=int, default=24, help="writings read from 1 and 3 views")
+    parser.add_argument("--arms", type=int, default=90, help="writings read every way")
+    parser.add_argument("--more", type=int, default=400, help="writings read the chosen way")
+    parser.add_argument("--views", type=int, default=48, help="writings read from 1 and 3 views")
     parser.add_argument("--jobs", type=int, default=2, help="processes, each on one thread")
     parser.add_argument("--out", type=Path, default=HERE / "OCR.md")
     parser.add_argument("--json", type=Path, default=HERE / "ocr.json")
