@@ -1205,11 +1205,12 @@ def _ink_mask(look: _Look, stroke: int) -> np.ndarray:
     return cv2.dilate(ink, np.ones((3, 3), np.uint8))
 
 
-def _not_writing(straight: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """Return the straight runs less those that are mostly writing (`ink`): lines of writing,
-    straight and long as they run, are no seams."""
+def _not_writing(straight: np.ndarray, ink: np.ndarray, run: int) -> np.ndarray:
+    """Return the straight runs (each at least `run` pixels long) less those that are mostly
+    writing (`ink`): lines of writing, straight and long as they run, are no seams."""
     on_ink = cv2.bitwise_and(straight, ink)
-    if not cv2.countNonZero(on_ink):
+    # Too little ink on them all for any run to be mostly ink.
+    if cv2.countNonZero(on_ink) < SEAM_INK * run:
         return straight
     # The runs are thin and few: they are told apart within the box that holds them, and
     # their ink is counted where it lies.
@@ -1255,7 +1256,7 @@ def _seams(look: _Look, *, run: int, gap: int, ink: np.ndarray) -> np.ndarray:
         marked = cv2.dilate(marked, np.ones(wobble, np.uint8))
         line_along = cv2.getStructuringElement(cv2.MORPH_RECT, along)
         straight = cv2.morphologyEx(marked, cv2.MORPH_OPEN, line_along)
-        straight = _not_writing(straight, ink)
+        straight = _not_writing(straight, ink, run)
         # A seam runs from paper's edge to paper's edge, or to another seam: where it fades out
         # within `gap` of either (a faint shadow, a corner lifted), it is carried on.
         reach = (gap, 1) if along[1] == 1 else (1, gap)
