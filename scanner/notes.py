@@ -1311,23 +1311,27 @@ class _Across:
     def __init__(self, patch: np.ndarray, evidence: np.ndarray, valid: np.ndarray) -> None:
         self.patch, self.evidence, self.valid = patch, evidence, valid
         self.rows = np.flatnonzero((patch > 0).any(axis=1))
-        self._integral: np.ndarray | None = None
+        self._integral: tuple[np.ndarray, np.ndarray] | None = None
         self._floats: tuple[np.ndarray, np.ndarray] | None = None
         self._sums: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
-    def _sums_down(self) -> np.ndarray:
-        """Return the integral image of the evidence, where it counts, and both times their row,
-        side by side, over the patch's rows."""
+    def _sums_down(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the integral images of the evidence and where it counts, side by side over
+        the patch's rows, and of both times their row."""
         if self._integral is None:
             r0, r1 = int(self.rows[0]), int(self.rows[-1]) + 1
             w = self.patch.shape[1]
-            plain = np.empty((r1 - r0, 2 * w), np.float32)
+            plain = np.empty((r1 - r0, 2 * w), np.uint8)
             plain[:, :w] = self.evidence[r0:r1]
-            plain[:, w:] = self.valid[r0:r1] > 0
+            np.greater(self.valid[r0:r1], 0, out=plain[:, w:])
             ys = np.arange(r0, r1, dtype=np.float32)[:, None]
-            # Whole numbers below 2**24: exact as single floats, and summed as doubles.
-            both = np.hstack([plain, plain * ys])
-            self._integral = cv2.integral(both, sdepth=cv2.CV_64F)
+            # Whole numbers below 2**24: exact as single floats, and summed as doubles; the
+            # plain sums fit 32 bits below 2**23 pixels.
+            depth = cv2.CV_32S if plain.size < 1 << 23 else cv2.CV_64F
+            self._integral = (
+                cv2.integral(plain, sdepth=depth),
+                cv2.integral(plain * ys, sdepth=cv2.CV_64F),
+            )
         return self._integral
 
     def sums(self, s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -1351,7 +1355,7 @@ class _Across:
                 for v in self._floats
             )
             return self._sums[s]
-        integral = self._sums_down()
+        plain_sums, moment_sums = self._sums_down()
         # The shear's coefficients as single floats, as the warp reads them.
         slope, offset = (float(v) for v in np.float32([s, -s * 0.5 * (r0 + r1 - 1)]))
         at = -(slope * np.arange(r0, r1, dtype=np.float64) + offset)
@@ -1361,8 +1365,8 @@ class _Across:
         first = left[starts]
         # Each run's sums down the columns: differences of the integral along rows, then along
         # columns.
-        total = np.diff(integral[ends] - integral[starts], axis=1)
-        plain, moment = total[:, : 2 * w], total[:, 2 * w :]
+        plain = np.diff(plain_sums[ends] - plain_sums[starts], axis=1).astype(np.float64)
+        moment = np.diff(moment_sums[ends] - moment_sums[starts], axis=1)
         right = (-offset - first)[:, None] * plain - slope * moment
         near = plain - right
         if len(first) > 1 and first[1] < first[0]:
