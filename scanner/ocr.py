@@ -570,7 +570,8 @@ def line_strips(image: np.ndarray, px_per_mm: float) -> list[tuple[int, int, int
     `image` is the writing area prepared for reading (paper white, ink dark). Lines are parted
     where the count of ink pixels per row falls to a valley of at most LINE_VALLEY of the lower
     of the peaks within a line's height above and below it; lines are at least LINE_MIN_MM
-    apart, and ink at least LINE_INK_MM tall lies on both sides of a parting. The padding is the paper to put above and below the band before reading it.
+    apart, and ink at least LINE_INK_MM tall lies on both sides of a parting. The padding is
+    the paper to put above and below the band before reading it.
     """
     import cv2
 
@@ -592,8 +593,8 @@ def line_strips(image: np.ndarray, px_per_mm: float) -> list[tuple[int, int, int
     inked = np.flatnonzero(ink > 0.05 * max(float(ink.max()), 1.0))
     tall = LINE_INK_MM * px_per_mm
     edges = [0]
-    for k, cut in enumerate(cuts):
-        after = cuts[k + 1] if k + 1 < len(cuts) else image.shape[0]
+    for i, cut in enumerate(cuts):
+        after = cuts[i + 1] if i + 1 < len(cuts) else image.shape[0]
         # A band of ink lower than a line's letters (dots, a stroke apart) is no line of its own.
         if min(_ink_span(inked, edges[-1], cut), _ink_span(inked, cut, after)) >= tall:
             edges.append(cut)
