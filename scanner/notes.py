@@ -663,19 +663,21 @@ def _stands_out(lab: np.ndarray, quad: np.ndarray) -> bool:
     if crop.size == 0:
         return False
 
-    def fill(scale: float) -> np.ndarray:
-        m = np.zeros(crop.shape[:2], np.uint8)
+    def fill(scale: float, value: int = 255, m: np.ndarray | None = None) -> np.ndarray:
+        m = np.zeros(crop.shape[:2], np.uint8) if m is None else m
         poly = centre + (quad - centre) * scale - (x0, y0)
-        cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 255)
-        return m > 0
+        cv2.fillPoly(m, [np.round(poly).astype(np.int32)], value)
+        return m
 
-    inside, ring = fill(0.8), fill(1.5) & ~fill(1.1)
-    if not inside.any() or not ring.any():
+    inside, ring = fill(0.8), fill(1.1, 0, fill(1.5))
+    if not cv2.countNonZero(inside) or not cv2.countNonZero(ring):
         return True
-    paper = np.median(crop[inside].astype(np.float32), axis=0)
+    paper = [_middle_of(crop, inside, c) for c in range(3)]
     # The surface around: the lighter part of the ring (board or wall, not tape, notes or shadow).
-    around = crop[ring].astype(np.float32)
-    around = np.median(around[around[:, 0] >= np.percentile(around[:, 0], 60)], axis=0)
+    light = crop[..., 0]
+    least = np.percentile(light[ring > 0].astype(np.float32), 60)
+    ring[light < least] = 0
+    around = [_middle_of(crop, ring, c) for c in range(3)]
     # A coloured or pale note differs from it in hue, a white one in lightness (a darker one is
     # a shadow). Hue is told against the surface, not against grey: under warm light a white
     # board is as yellow as a pale note in daylight, and the white inside a letter on it is
@@ -1445,6 +1447,16 @@ def _bands(
 
 # The step across a seam along the rows: two rows after less two rows before.
 _STEP_DOWN = np.array([[-1], [0], [0], [0], [1]], np.float32)
+
+
+def _middle_of(values: np.ndarray, mask: np.ndarray, channel: int) -> float:
+    """Return the median (np.median's: the mean of the middle two of an even count) of a uint8
+    image's channel under a mask that is not empty."""
+    hist = cv2.calcHist([values], [channel], mask, [256], [0, 256]).ravel()
+    count = np.cumsum(hist)
+    n = int(count[-1])
+    low, high = np.searchsorted(count, [(n - 1) // 2, n // 2], side="right")
+    return 0.5 * float(low + high)
 
 
 def _label_type(mask: np.ndarray) -> int:
