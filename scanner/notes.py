@@ -907,10 +907,8 @@ def _corners_reached(c, corners: np.ndarray, short: float) -> int:
     shorter side (at least 2 px): paper has corners, a magnet, a pin or a head has none."""
     pts = c.reshape(-1, 2).astype(np.float64)
     reach = max(2.0, CORNER_REACH * short)
-    near = [
-        float(np.min(np.sum((pts - corner) ** 2, axis=1))) <= reach * reach for corner in corners
-    ]
-    return sum(near)
+    nearest = np.min(np.sum((pts[:, None, :] - corners[None]) ** 2, axis=2), axis=0)
+    return int(np.count_nonzero(nearest <= reach * reach))
 
 
 def _seam_pieces(c, rect, search: _Search, *, fine: float) -> list[tuple[np.ndarray, bool, float]]:
@@ -1551,7 +1549,7 @@ def _edge_support(pts: np.ndarray, rect: np.ndarray, size: tuple[int, int]) -> f
         1.5, 0.03 * float(np.linalg.norm(rect[1] - rect[0]) + np.linalg.norm(rect[2] - rect[1])) / 2
     )
     p0 = rect[:, None, :]
-    d = (np.roll(rect, -1, axis=0) - rect)[:, None, :]
+    d = (rect[[1, 2, 3, 0]] - rect)[:, None, :]
     t = np.clip(((pts[None] - p0) * d).sum(axis=2) / np.maximum((d * d).sum(axis=2), 1e-9), 0, 1)
     off = pts[None] - (p0 + t[..., None] * d)
     best = np.sqrt((off * off).sum(axis=2)).min(axis=0)
