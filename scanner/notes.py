@@ -1310,7 +1310,7 @@ class _Across:
 
     def __init__(self, patch: np.ndarray, evidence: np.ndarray, valid: np.ndarray) -> None:
         self.patch, self.evidence, self.valid = patch, evidence, valid
-        self.rows = np.flatnonzero((patch > 0).any(axis=1))
+        self.rows = np.flatnonzero(cv2.reduce(patch, 1, cv2.REDUCE_MAX))
         self._integral: tuple[np.ndarray, np.ndarray] | None = None
         self._floats: tuple[np.ndarray, np.ndarray] | None = None
         self._sums: dict[float, tuple[np.ndarray, np.ndarray]] = {}
@@ -1414,16 +1414,17 @@ def _bands(
     if width < lo or (shown and w < SPLIT_ASPECT * width):
         return np.zeros_like(patch)
     cy = 0.5 * (rows[0] + rows[-1])
-    best = np.zeros(w, np.float32)
-    best_slant = np.zeros(w, np.float32)
-    for deg in np.arange(-slant, slant + 0.01, 1.5):
-        s = float(np.tan(np.deg2rad(deg)))
-        e, n = across.sums(s)
-        mean = np.where(n >= BAND_ACROSS * width, e / np.maximum(n, 1.0), 0.0).astype(np.float32)
-        better = mean > best
-        best[better], best_slant[better] = mean[better], s
+    slopes = [float(np.tan(np.deg2rad(deg))) for deg in np.arange(-slant, slant + 0.01, 1.5)]
+    sums = [across.sums(s) for s in slopes]
+    e, n = np.array([e for e, _ in sums]), np.array([n for _, n in sums])
+    means = np.where(n >= BAND_ACROSS * width, e / np.maximum(n, 1.0), 0.0).astype(np.float32)
+    # Each column's best slant: the first of the highest mean, none where no mean is above 0.
+    top = means.argmax(axis=0)
+    peak = means[top, np.arange(w)]
+    best = np.where(peak > 0, peak, 0).astype(np.float32)
+    best_slant = np.where(peak > 0, np.float32(slopes)[top], 0).astype(np.float32)
     out = np.zeros_like(patch)
-    cols = np.flatnonzero((patch > 0).any(axis=0))
+    cols = np.flatnonzero(cv2.reduce(patch, 0, cv2.REDUCE_MAX))
     apart = max(3, round(BAND_APART * lo), round(shown * width))
     level = max(BAND_LEVEL, BAND_CONTRAST * float(np.median(best[cols])))
     # Peaks, strongest first, none within `apart` of a stronger one or of the patch's ends.
