@@ -1334,6 +1334,14 @@ class _Across:
             )
         return self._integral
 
+    def most(self, slant: float, width: float) -> float:
+        """Return the most evidence a line slanted up to `slant` degrees across the patch's
+        `width` rows can gather: the sum down a column of each row's most within the columns
+        such a line passes through, at the column where it is highest."""
+        reach = int(np.ceil(np.tan(np.deg2rad(slant)) * (0.5 * width + 1.0))) + 1
+        near = cv2.dilate(self.evidence, np.ones((1, 2 * reach + 1), np.uint8))
+        return float(cv2.reduce(near, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).max())
+
     def sums(self, s: float) -> tuple[np.ndarray, np.ndarray]:
         """Return the evidence and the weight where it counts summed along the line through
         each column at the middle row that moves -s columns a row down: the picture sheared by
@@ -1412,6 +1420,10 @@ def _bands(
         return np.zeros_like(patch)
     width = float(rows[-1] - rows[0] + 1)
     if width < lo or (shown and w < SPLIT_ASPECT * width):
+        return np.zeros_like(patch)
+    # A line that gathers too little evidence for any average to reach BAND_LEVEL: none is cut
+    # (the margin covers the warp's rounding).
+    if across.most(slant, width) < BAND_LEVEL * BAND_ACROSS * width * (1 - 1e-3):
         return np.zeros_like(patch)
     cy = 0.5 * (rows[0] + rows[-1])
     slopes = [float(np.tan(np.deg2rad(deg))) for deg in np.arange(-slant, slant + 0.01, 1.5)]
