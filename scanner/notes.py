@@ -1082,11 +1082,10 @@ def _pieces(parts: np.ndarray, back: np.ndarray, f: float, origin, trial: _Searc
         return []
     lo = trial.lo * f
     out: list = []
-    for i in range(1, n):
-        if stats[i, cv2.CC_STAT_AREA] < 0.25 * lo * lo:
-            continue
+    # Specks are no notes.
+    for i in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= 0.25 * lo * lo) + 1:
         x, y, bw, bh = stats[i, :4]
-        piece = (labels[y : y + bh, x : x + bw] == i).astype(np.uint8)
+        piece = cv2.compare(labels[y : y + bh, x : x + bw], int(i), cv2.CMP_EQ)
         contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         outer = max(contours, key=len)
         # Writing that reaches a seam bites into the piece's outline: the outline is its hull's,
