@@ -1309,7 +1309,7 @@ class _Across:
 
     def __init__(self, patch: np.ndarray, evidence: np.ndarray, valid: np.ndarray) -> None:
         self.patch, self.evidence, self.valid = patch, evidence, valid
-        self.rows = np.flatnonzero(cv2.reduce(patch, 1, cv2.REDUCE_MAX))
+        self.rows = np.flatnonzero(patch.max(axis=1))
         self._integral: tuple[np.ndarray, np.ndarray] | None = None
         self._floats: tuple[np.ndarray, np.ndarray] | None = None
         self._sums: dict[float, tuple[np.ndarray, np.ndarray]] = {}
@@ -1435,7 +1435,7 @@ def _bands(
     best = np.where(peak > 0, peak, 0).astype(np.float32)
     best_slant = np.where(peak > 0, np.float32(slopes)[top], 0).astype(np.float32)
     out = np.zeros_like(patch)
-    cols = np.flatnonzero(cv2.reduce(patch, 0, cv2.REDUCE_MAX))
+    cols = np.flatnonzero(patch.max(axis=0))
     apart = max(3, round(BAND_APART * lo), round(shown * width))
     level = max(BAND_LEVEL, BAND_CONTRAST * float(np.median(best[cols])))
     # Peaks, strongest first, none within `apart` of a stronger one or of the patch's ends.
