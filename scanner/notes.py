@@ -624,8 +624,8 @@ def _masks(small: np.ndarray, lo: float, hi: float, *, darker: bool = True):
     back = cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR)
     # Distances in 8-bit Lab as sums of channel differences: integer work, and a note's
     # difference from its background adds up the same way whatever its colour.
-    delta = cv2.transform(cv2.absdiff(lab, back), np.ones((1, 3), np.float32))
-    chroma = cv2.transform(cv2.absdiff(lab, (0, 128, 128, 0)), np.float32([[0, 1, 1]]))
+    delta = _channel_sum(cv2.absdiff(lab, back))
+    chroma = _channel_sum(cv2.absdiff(lab, (0, 128, 128, 0)), first=1)
     lift = cv2.subtract(lab[..., 0], back[..., 0])
     side = max(3, round(OPEN_SHARE * lo)) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
@@ -645,6 +645,15 @@ def _masks(small: np.ndarray, lo: float, hi: float, *, darker: bool = True):
     # is coloured.
     hue = cv2.bitwise_and(cv2.cvtColor(small, cv2.COLOR_BGR2HSV_FULL)[..., 0], coloured)
     return out, lab, hue, kernel
+
+
+def _channel_sum(image: np.ndarray, *, first: int = 0) -> np.ndarray:
+    """Return the sum of a uint8 image's channels from `first` on, at most 255."""
+    channels = cv2.split(image)[first:]
+    out = channels[0]
+    for c in channels[1:]:
+        out = cv2.add(out, c)
+    return out
 
 
 def _stands_out(lab: np.ndarray, quad: np.ndarray) -> bool:
@@ -1001,7 +1010,7 @@ class _Look:
     def __init__(self, lab: np.ndarray, patch: np.ndarray) -> None:
         self.lab, self.patch = lab, patch
         self.light = np.ascontiguousarray(lab[..., 0])
-        self.chroma = cv2.transform(cv2.absdiff(lab, (0, 128, 128, 0)), np.float32([[0, 1, 1]]))
+        self.chroma = _channel_sum(cv2.absdiff(lab, (0, 128, 128, 0)), first=1)
         k = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
         self.lines = cv2.max(
             cv2.morphologyEx(self.light, cv2.MORPH_BLACKHAT, k),
@@ -1195,7 +1204,7 @@ def _ink_mask(look: _Look, stroke: int) -> np.ndarray:
     least = cv2.max(cv2.convertScaleAbs(paper, alpha=SEAM_INK_DEPTH), INK_CONTRAST)
     ink = cv2.compare(dark, least, cv2.CMP_GE)
     hue = (_median_of(lab, patch, channel=1), _median_of(lab, patch, channel=2))
-    off = cv2.transform(cv2.absdiff(lab, (0, *hue, 0)), np.float32([[0, 1, 1]]))
+    off = _channel_sum(cv2.absdiff(lab, (0, *hue, 0)), first=1)
     # The wall seen in a thin gap between two notes is no thing on them: lines are opened away.
     foreign = cv2.morphologyEx(
         cv2.compare(off, FOREIGN_CHROMA, cv2.CMP_GE), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)
