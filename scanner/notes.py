@@ -1310,10 +1310,11 @@ class _Across:
     patch along slanted lines.
 
     The sum along a slanted line through each column, each row read between two columns as a
-    linear shear of the picture would read it, comes from the integral images of the evidence
-    and of the evidence times its row: within a run of rows read between the same two columns,
-    each row's share of the right one is linear in the row. A slant then costs what the columns
-    do, not the pixels, and each slant's sums are kept for the next look.
+    linear shear of the picture would read it, is read off the sheared picture for a small
+    patch; for a large one it comes from the integral images of the evidence and of the
+    evidence times its row: within a run of rows read between the same two columns, each row's
+    share of the right one is linear in the row, and a slant costs what the columns do, not the
+    pixels. Each slant's sums are kept for the next look (_grid_seams after _bands).
     """
 
     def __init__(self, patch: np.ndarray, evidence: np.ndarray, valid: np.ndarray) -> None:
